@@ -1,0 +1,42 @@
+//===- SlmDialect.h - the slm dialect ---------------------------*- C++ -*-===//
+#pragma once
+
+#include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Dialect.h"
+#include "mlir/IR/OpDefinition.h"
+#include "mlir/Interfaces/InferTypeOpInterface.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/IR/TypeUtilities.h"
+
+#include "dialects/slm/IR/SlmDialect.h.inc"
+#include "dialects/slm/IR/SlmEnums.h.inc"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/slm/IR/SlmAttrs.h.inc"
+
+namespace slm {
+
+/// True when each pair of types are tensors of the same element type whose
+/// shapes agree wherever both are static.
+bool areCompatibleTensorTypes(mlir::TypeRange inferred, mlir::TypeRange actual);
+
+/// Numpy broadcast of the operand shapes with the given result element type.
+mlir::LogicalResult inferBroadcastType(std::optional<mlir::Location> location,
+                                       llvm::ArrayRef<mlir::Type> operands,
+                                       mlir::Type elementType,
+                                       llvm::SmallVectorImpl<mlir::Type> &inferred);
+
+/// Resolves a possibly negative axis against a rank; nullopt when out of range.
+std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
+
+} // namespace slm
+
+namespace slm {
+/// The type of reducing `input` over `axes`; `elementType` overrides the
+/// input's element type (argmax/argmin produce i64).
+mlir::LogicalResult inferReduceType(std::optional<mlir::Location> location,
+                                    mlir::Type input, llvm::ArrayRef<int64_t> axes,
+                                    bool keepdims, mlir::Type elementType,
+                                    llvm::SmallVectorImpl<mlir::Type> &inferred);
+} // namespace slm
