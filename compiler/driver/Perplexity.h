@@ -1,0 +1,37 @@
+//===- Perplexity.h - perplexity as llama.cpp computes it -------*- C++ -*-===//
+#pragma once
+
+#include "compiler/driver/LanguageModel.h"
+#include "llvm/ADT/FunctionExtras.h"
+
+#include <vector>
+
+namespace slmc {
+
+/// The windows that llama.cpp's llama-perplexity scores: the token stream
+/// (BOS first) cut into consecutive, non-overlapping windows of `context`
+/// tokens (a partial last window is dropped), each with its first token
+/// replaced by BOS. Scored positions are `firstScored(context)` .. context-1,
+/// each predicted from the logits at the position before it.
+struct ScoredWindows {
+  int64_t context = 0;
+  std::vector<std::vector<int32_t>> windows;
+  static int64_t firstScored(int64_t context) { return context / 2 + 1; }
+};
+ScoredWindows cutScoredWindows(llvm::ArrayRef<int32_t> tokens, int64_t context, int32_t bos);
+
+struct PerplexityResult {
+  int64_t scoredTokens = 0;
+  int64_t windows = 0;
+  double nllMean = 0;
+  double perplexity = 0;
+  double seconds = 0;
+};
+
+/// Runs every window from a fresh state and averages the negative
+/// log-likelihood of the scored tokens. `progress` hears each finished window.
+llvm::Expected<PerplexityResult>
+evaluatePerplexity(LanguageModel &model, const ScoredWindows &windows,
+                   llvm::function_ref<void(int64_t done, int64_t total)> progress = nullptr);
+
+} // namespace slmc

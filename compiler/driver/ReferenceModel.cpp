@@ -1,0 +1,134 @@
+//===- ReferenceModel.cpp - a LanguageModel on the reference executor -----===//
+
+#include "compiler/driver/ReferenceModel.h"
+
+#include "compiler/executor/Executor.h"
+#include "compiler/frontends/decoder/DecoderConfig.h"
+#include "compiler/support/Error.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <cstring>
+
+using namespace mlir;
+
+namespace slmc {
+namespace {
+
+using exec::DType;
+using exec::Tensor;
+
+exec::Tensor tokenTensor(llvm::ArrayRef<int32_t> tokens, llvm::ArrayRef<int64_t> shape) {
+  Tensor t = Tensor::zeros(DType::I64, shape);
+  for (auto [i, token] : llvm::enumerate(tokens))
+    t.data<int64_t>()[i] = token;
+  return t;
+}
+
+/// (tokens, position, caches...) -> (logits, caches...), caches updated in place.
+class CachedDecoder : public LanguageModel {
+public:
+  CachedDecoder(std::unique_ptr<exec::Executor> executor, int64_t vocab, int64_t capacity,
+                std::vector<Tensor> caches)
+      : executor_(std::move(executor)), vocab_(vocab), capacity_(capacity),
+        caches_(std::move(caches)) {}
+
+  int64_t vocabSize() const override { return vocab_; }
+  int64_t capacity() const override { return capacity_; }
+  void reset() override { position_ = 0; }
+
+  llvm::Expected<Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
+    if (position_ + static_cast<int64_t>(tokens.size()) > capacity_)
+      return makeError("{0} positions exceed the context of {1}", position_ + tokens.size(),
+                       capacity_);
+    std::vector<Tensor> inputs{tokenTensor(tokens, {static_cast<int64_t>(tokens.size())}),
+                               Tensor::fromValues<int64_t>(DType::I64, {}, {position_})};
+    inputs.insert(inputs.end(), caches_.begin(), caches_.end());
+    auto outputs = executor_->run(std::move(inputs));
+    if (!outputs)
+      return outputs.takeError();
+    position_ += tokens.size();
+    std::copy(outputs->begin() + 1, outputs->end(), caches_.begin());
+    return (*outputs)[0];
+  }
+
+private:
+  std::unique_ptr<exec::Executor> executor_;
+  int64_t vocab_, capacity_, position_ = 0;
+  std::vector<Tensor> caches_;
+};
+
+/// input_ids [batch?, sequence] -> logits [batch?, sequence, vocab].
+class StatelessGraph : public LanguageModel {
+public:
+  StatelessGraph(std::unique_ptr<exec::Executor> executor, int64_t vocab, int64_t capacity,
+                 bool batched)
+      : executor_(std::move(executor)), vocab_(vocab), capacity_(capacity), batched_(batched) {}
+
+  int64_t vocabSize() const override { return vocab_; }
+  int64_t capacity() const override { return capacity_; }
+  void reset() override { history_.clear(); }
+
+  llvm::Expected<Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
+    history_.insert(history_.end(), tokens.begin(), tokens.end());
+    int64_t length = static_cast<int64_t>(history_.size());
+    exec::Shape shape{length};
+    if (batched_)
+      shape.insert(shape.begin(), 1);
+    auto outputs = executor_->run({tokenTensor(history_, shape)});
+    if (!outputs)
+      return outputs.takeError();
+    const Tensor &logits = (*outputs)[0];
+    if (logits.size() != length * vocab_ || logits.dim(-1) != vocab_)
+      return makeError("the graph returned logits {0} for {1} tokens", logits.describe(), length);
+    int64_t fresh = static_cast<int64_t>(tokens.size());
+    Tensor rows = Tensor::zeros(DType::F32, {fresh, vocab_});
+    std::memcpy(rows.data<float>(), logits.data<float>() + (length - fresh) * vocab_,
+                sizeof(float) * fresh * vocab_);
+    return rows;
+  }
+
+private:
+  std::unique_ptr<exec::Executor> executor_;
+  int64_t vocab_, capacity_;
+  bool batched_;
+  std::vector<int32_t> history_;
+};
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<LanguageModel>> createReferenceModel(ModuleOp module,
+                                                                   int64_t capacity) {
+  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return makeError("the module has no @forward function");
+  auto executor = exec::Executor::create(forward);
+  if (!executor)
+    return executor.takeError();
+  ModelInfo info = readModelInfo(module);
+  FunctionType type = forward.getFunctionType();
+  auto logitsType = type.getNumResults() ? llvm::dyn_cast<RankedTensorType>(type.getResult(0))
+                                         : RankedTensorType();
+  if (!logitsType || logitsType.getRank() < 2 || logitsType.isDynamicDim(logitsType.getRank() - 1))
+    return makeError("@forward's first result must be logits [..., vocab] with a static vocab");
+  int64_t vocab = logitsType.getShape().back();
+
+  if (info.kvCache) {
+    std::vector<Tensor> caches;
+    for (Type arg : type.getInputs().drop_front(2)) {
+      auto cache = llvm::cast<RankedTensorType>(arg);
+      caches.push_back(Tensor::zeros(DType::F32, {capacity, cache.getDimSize(1), cache.getDimSize(2)}));
+    }
+    return std::make_unique<CachedDecoder>(std::move(*executor), vocab, capacity,
+                                           std::move(caches));
+  }
+  auto input = type.getNumInputs() == 1 ? llvm::dyn_cast<RankedTensorType>(type.getInput(0))
+                                        : RankedTensorType();
+  if (!input || !input.getElementType().isInteger() || input.getRank() < 1 || input.getRank() > 2)
+    return makeError("a graph without KV cache must take one integer input_ids tensor "
+                     "[batch, sequence] or [sequence]; @forward has {0} inputs",
+                     type.getNumInputs());
+  return std::make_unique<StatelessGraph>(std::move(*executor), vocab, capacity,
+                                          input.getRank() == 2);
+}
+
+} // namespace slmc

@@ -1,0 +1,24 @@
+//===- Executor.cpp - the reference executor ------------------------------===//
+
+#include "compiler/executor/Executor.h"
+
+#include "compiler/executor/Program.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+namespace slmc::exec {
+
+Executor::Executor(std::unique_ptr<Program> program) : program_(std::move(program)) {}
+Executor::~Executor() = default;
+
+llvm::Expected<std::unique_ptr<Executor>> Executor::create(mlir::func::FuncOp function) {
+  auto program = Program::build(function);
+  if (!program)
+    return program.takeError();
+  return std::unique_ptr<Executor>(new Executor(std::move(*program)));
+}
+
+llvm::Expected<std::vector<Tensor>> Executor::run(std::vector<Tensor> inputs) {
+  return program_->run(std::move(inputs));
+}
+
+} // namespace slmc::exec

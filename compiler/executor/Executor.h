@@ -1,0 +1,44 @@
+//===- Executor.h - the reference executor ----------------------*- C++ -*-===//
+//
+// Runs a func.func of slm ops on the host in fp32. It is slmc's numerical
+// oracle and calibration engine, so it is kept independent of code generation
+// and simple to read: each op is one kernel over dense row-major tensors;
+// matmul/linear go to oneDNN's multithreaded sgemm.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/executor/Tensor.h"
+#include "llvm/Support/Error.h"
+
+#include <memory>
+#include <vector>
+
+namespace mlir::func {
+class FuncOp;
+} // namespace mlir::func
+
+namespace slmc::exec {
+
+class Program;
+
+class Executor {
+public:
+  /// Prepares `function` for execution: resolves a kernel for every op and
+  /// turns constants into tensors (zero-copy for f32 blobs). Fails, naming the
+  /// op, when an op or element type has no kernel. The function's module must
+  /// outlive the executor (weights may point into its blobs).
+  static llvm::Expected<std::unique_ptr<Executor>> create(mlir::func::FuncOp function);
+  ~Executor();
+
+  /// Runs the function on `inputs` (one per argument, shapes checked against
+  /// the argument types) and returns its results. Errors at run time (shape
+  /// mismatches, indices out of range) name the op and its location.
+  llvm::Expected<std::vector<Tensor>> run(std::vector<Tensor> inputs);
+
+private:
+  explicit Executor(std::unique_ptr<Program> program);
+  std::unique_ptr<Program> program_;
+};
+
+} // namespace slmc::exec

@@ -1,0 +1,183 @@
+//===- Program.cpp - a function prepared for the executor -----------------===//
+
+#include "compiler/executor/Program.h"
+
+#include "compiler/support/Error.h"
+#include "compiler/weights/WeightBlob.h"
+#include "dialects/slm/IR/SlmOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/StringExtras.h"
+
+using namespace mlir;
+
+namespace slmc::exec {
+namespace {
+
+std::string describeOp(Operation *op) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << "'" << op->getName() << "' at ";
+  op->getLoc().print(os);
+  return text;
+}
+
+template <typename T> Tensor copyElements(DType dtype, ArrayRef<int64_t> shape, DenseElementsAttr dense) {
+  Tensor t = Tensor::zeros(dtype, shape);
+  T *out = t.data<T>();
+  if constexpr (std::is_same_v<T, uint8_t>) {
+    for (auto [i, v] : llvm::enumerate(dense.getValues<bool>()))
+      out[i] = v;
+  } else {
+    for (auto [i, v] : llvm::enumerate(dense.getValues<T>()))
+      out[i] = v;
+  }
+  return t;
+}
+
+llvm::Expected<Tensor> constantTensor(slm::ConstantOp op) {
+  auto type = llvm::cast<RankedTensorType>(op.getType());
+  auto dtype = dtypeOf(type.getElementType());
+  if (!dtype)
+    return makeError("{0}: element type has no reference kernel", describeOp(op));
+  ElementsAttr value = op.getValue();
+  if (auto dense = llvm::dyn_cast<DenseElementsAttr>(value)) {
+    switch (*dtype) {
+    case DType::F32:
+      return copyElements<float>(*dtype, type.getShape(), dense);
+    case DType::I64:
+      return copyElements<int64_t>(*dtype, type.getShape(), dense);
+    case DType::I32:
+      return copyElements<int32_t>(*dtype, type.getShape(), dense);
+    case DType::I1:
+      return copyElements<uint8_t>(*dtype, type.getShape(), dense);
+    }
+  }
+  ArrayRef<char> bytes = weightBytes(value);
+  size_t expected = numElements(type.getShape()) * byteWidth(*dtype);
+  if (*dtype == DType::I1 || bytes.size() != expected)
+    return makeError("{0}: constant holds {1} bytes, its type {2} needs {3}", describeOp(op),
+                     bytes.size(), type, expected);
+  // Weights stay in their blob (often an mmapped model file): no copy.
+  return Tensor::view(*dtype, type.getShape(), bytes.data(), nullptr);
+}
+
+} // namespace
+
+llvm::Expected<std::unique_ptr<Program>> Program::build(func::FuncOp function) {
+  auto program = std::make_unique<Program>();
+  if (!function.getBody().hasOneBlock())
+    return makeError("function @{0} must have exactly one block", function.getSymName());
+  llvm::DenseMap<Value, int> slots;
+  auto slotOf = [&](Value v) {
+    auto [it, inserted] = slots.try_emplace(v, program->numSlots_);
+    if (inserted)
+      ++program->numSlots_;
+    return it->second;
+  };
+  for (BlockArgument arg : function.getArguments()) {
+    auto type = llvm::dyn_cast<RankedTensorType>(arg.getType());
+    auto dtype = type ? dtypeOf(type.getElementType()) : std::nullopt;
+    if (!dtype)
+      return makeError("function @{0}: argument {1} of type {2} has no reference kernel",
+                       function.getSymName(), arg.getArgNumber(), arg.getType());
+    program->arguments_.push_back({*dtype, Shape(type.getShape())});
+    slotOf(arg);
+  }
+
+  const KernelTable &table = KernelTable::get();
+  llvm::SmallVector<std::string> missing;
+  for (Operation &op : function.getBody().front()) {
+    if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
+      for (Value v : ret.getOperands())
+        program->results_.push_back(slotOf(v));
+      continue;
+    }
+    for (Type type : op.getResultTypes()) {
+      auto tensor = llvm::dyn_cast<RankedTensorType>(type);
+      if (!tensor || !dtypeOf(tensor.getElementType()))
+        return makeError("{0}: result type {1} has no reference kernel", describeOp(&op), type);
+    }
+    if (auto constant = llvm::dyn_cast<slm::ConstantOp>(op)) {
+      auto tensor = constantTensor(constant);
+      if (!tensor)
+        return tensor.takeError();
+      program->constants_.emplace_back(slotOf(constant.getResult()), std::move(*tensor));
+      continue;
+    }
+    const KernelFactory *factory = table.lookup(op.getName().getStringRef());
+    if (!factory) {
+      missing.push_back(op.getName().getStringRef().str());
+      continue;
+    }
+    auto kernel = (*factory)(&op);
+    if (!kernel)
+      return makeError("{0}: {1}", describeOp(&op), llvm::toString(kernel.takeError()));
+    Step step{std::move(*kernel), {}, {}, {}, op.getName().getStringRef().str(), op.getLoc()};
+    for (Value v : op.getOperands())
+      step.inputs.push_back(slotOf(v));
+    for (Value v : op.getResults())
+      step.outputs.push_back(slotOf(v));
+    program->steps_.push_back(std::move(step));
+  }
+  if (!missing.empty())
+    return makeError("no reference kernel for: {0}", llvm::join(missing, ", "));
+
+  // Free each intermediate after its last reader so that peak memory is the
+  // live set, not the whole graph.
+  std::vector<int> lastReader(program->numSlots_, -1);
+  for (auto [i, step] : llvm::enumerate(program->steps_))
+    for (int slot : step.inputs)
+      lastReader[slot] = i;
+  for (int slot : program->results_)
+    lastReader[slot] = -1;
+  for (int slot = 0; slot < program->numSlots_; ++slot)
+    if (lastReader[slot] >= 0) {
+      auto &release = program->steps_[lastReader[slot]].release;
+      if (!llvm::is_contained(release, slot))
+        release.push_back(slot);
+    }
+  return program;
+}
+
+llvm::Expected<std::vector<Tensor>> Program::run(std::vector<Tensor> inputs) const {
+  if (inputs.size() != arguments_.size())
+    return makeError("expected {0} inputs, got {1}", arguments_.size(), inputs.size());
+  std::vector<Tensor> frame(numSlots_);
+  for (auto [i, input] : llvm::enumerate(inputs)) {
+    const Argument &arg = arguments_[i];
+    bool shapeOk = input.rank() == static_cast<int64_t>(arg.shape.size());
+    for (int64_t d = 0; shapeOk && d < input.rank(); ++d)
+      shapeOk = ShapedType::isDynamic(arg.shape[d]) || arg.shape[d] == input.dim(d);
+    if (input.dtype() != arg.dtype || !shapeOk)
+      return makeError("input {0} is {1}, which does not fit the argument type", i,
+                       input.describe());
+    frame[i] = std::move(input);
+  }
+  for (const auto &[slot, tensor] : constants_)
+    frame[slot] = tensor;
+
+  llvm::SmallVector<Tensor, 6> operands;
+  llvm::SmallVector<Tensor, 3> results;
+  for (const Step &step : steps_) {
+    operands.clear();
+    for (int slot : step.inputs)
+      operands.push_back(frame[slot]);
+    results.assign(step.outputs.size(), Tensor());
+    if (llvm::Error error = step.kernel(operands, results)) {
+      std::string where;
+      llvm::raw_string_ostream os(where);
+      step.location.print(os);
+      return makeError("'{0}' at {1}: {2}", step.name, where, llvm::toString(std::move(error)));
+    }
+    for (auto [slot, result] : llvm::zip(step.outputs, results))
+      frame[slot] = std::move(result);
+    for (int slot : step.release)
+      frame[slot] = Tensor();
+  }
+  std::vector<Tensor> out;
+  for (int slot : results_)
+    out.push_back(frame[slot]);
+  return out;
+}
+
+} // namespace slmc::exec

@@ -1,0 +1,113 @@
+//===- Tensor.cpp - the reference executor's tensors ----------------------===//
+
+#include "compiler/executor/Tensor.h"
+
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/Support/FormatVariadic.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <numeric>
+
+namespace slmc::exec {
+
+size_t byteWidth(DType type) {
+  switch (type) {
+  case DType::F32:
+  case DType::I32:
+    return 4;
+  case DType::I64:
+    return 8;
+  case DType::I1:
+    return 1;
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+const char *dtypeName(DType type) {
+  switch (type) {
+  case DType::F32:
+    return "f32";
+  case DType::I64:
+    return "i64";
+  case DType::I32:
+    return "i32";
+  case DType::I1:
+    return "i1";
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+std::optional<DType> dtypeOf(mlir::Type elementType) {
+  if (elementType.isF32())
+    return DType::F32;
+  if (elementType.isSignlessInteger(64))
+    return DType::I64;
+  if (elementType.isSignlessInteger(32))
+    return DType::I32;
+  if (elementType.isSignlessInteger(1))
+    return DType::I1;
+  return std::nullopt;
+}
+
+int64_t numElements(llvm::ArrayRef<int64_t> shape) {
+  return std::accumulate(shape.begin(), shape.end(), int64_t{1}, std::multiplies<>());
+}
+
+Tensor Tensor::zeros(DType type, llvm::ArrayRef<int64_t> shape) {
+  Tensor t;
+  t.dtype_ = type;
+  t.shape_.assign(shape.begin(), shape.end());
+  // 64-byte alignment keeps oneDNN and vector loops on their fast paths.
+  size_t bytes = std::max<size_t>(64, (t.size() * byteWidth(type) + 63) / 64 * 64);
+  void *memory = std::aligned_alloc(64, bytes);
+  if (!memory)
+    throw std::bad_alloc();
+  std::memset(memory, 0, bytes);
+  t.storage_ = std::shared_ptr<const void>(memory, [](const void *p) { std::free(const_cast<void *>(p)); });
+  t.data_ = memory;
+  return t;
+}
+
+Tensor Tensor::view(DType type, llvm::ArrayRef<int64_t> shape, const void *data,
+                    std::shared_ptr<const void> owner) {
+  Tensor t;
+  t.dtype_ = type;
+  t.shape_.assign(shape.begin(), shape.end());
+  t.storage_ = std::move(owner);
+  t.data_ = data;
+  return t;
+}
+
+Tensor Tensor::reshaped(llvm::ArrayRef<int64_t> shape) const {
+  Tensor t = *this;
+  t.shape_.assign(shape.begin(), shape.end());
+  return t;
+}
+
+int64_t Tensor::intAt(int64_t i) const {
+  switch (dtype_) {
+  case DType::F32:
+    return static_cast<int64_t>(data<float>()[i]);
+  case DType::I64:
+    return data<int64_t>()[i];
+  case DType::I32:
+    return data<int32_t>()[i];
+  case DType::I1:
+    return data<uint8_t>()[i];
+  }
+  llvm_unreachable("unknown dtype");
+}
+
+float Tensor::floatAt(int64_t i) const {
+  return dtype_ == DType::F32 ? data<float>()[i] : static_cast<float>(intAt(i));
+}
+
+std::string Tensor::describe() const {
+  std::string dims;
+  for (int64_t d : shape_)
+    dims += (dims.empty() ? "" : "x") + std::to_string(d);
+  return llvm::formatv("{0}[{1}]", dtypeName(dtype_), dims).str();
+}
+
+} // namespace slmc::exec

@@ -1,0 +1,154 @@
+//===- Transformer.cpp - rotary embedding and attention kernels -----------===//
+
+#include "compiler/executor/kernels/KernelSupport.h"
+#include "dialects/slm/IR/SlmOps.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+using namespace mlir;
+
+namespace slmc::exec {
+namespace {
+
+llvm::Expected<Kernel> rotaryKernel(Operation *op) {
+  auto rotary = llvm::cast<slm::RotaryOp>(op);
+  // Angles in f32, as llama2.c and Hugging Face compute them.
+  float theta = static_cast<float>(rotary.getTheta().convertToDouble());
+  bool interleaved = rotary.getLayout() == slm::RotaryLayout::interleaved;
+  std::optional<int64_t> rotaryDimAttr;
+  if (auto dim = rotary.getRotaryDim())
+    rotaryDimAttr = static_cast<int64_t>(*dim);
+  return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    const Tensor &x = in[0];
+    int64_t tokens = x.dim(0), heads = x.dim(1), headDim = x.dim(2);
+    int64_t rotaryDim = rotaryDimAttr.value_or(headDim);
+    if (rotaryDim > headDim || rotaryDim % 2)
+      return makeError("rotary_dim {0} does not fit head_dim {1}", rotaryDim, headDim);
+    int64_t start = in[1].intAt(0);
+    int64_t half = rotaryDim / 2;
+    std::vector<float> cosines(half), sines(half);
+    Tensor y = Tensor::zeros(DType::F32, x.shape());
+    std::memcpy(y.data<float>(), x.data<float>(), sizeof(float) * x.size());
+    for (int64_t t = 0; t < tokens; ++t) {
+      float pos = static_cast<float>(start + t);
+      for (int64_t i = 0; i < half; ++i) {
+        float freq = 1.0f / std::pow(theta, static_cast<float>(2 * i) / rotaryDim);
+        cosines[i] = std::cos(pos * freq);
+        sines[i] = std::sin(pos * freq);
+      }
+      for (int64_t h = 0; h < heads; ++h) {
+        float *v = y.data<float>() + (t * heads + h) * headDim;
+        for (int64_t i = 0; i < half; ++i) {
+          float &a = interleaved ? v[2 * i] : v[i];
+          float &b = interleaved ? v[2 * i + 1] : v[i + half];
+          float a0 = a, b0 = b;
+          a = a0 * cosines[i] - b0 * sines[i];
+          b = a0 * sines[i] + b0 * cosines[i];
+        }
+      }
+    }
+    out[0] = std::move(y);
+    return ok();
+  });
+}
+
+/// Writes rows [start, start + tokens) of a [capacity, heads, dim] cache.
+llvm::Error appendToCache(Tensor &cache, const Tensor &fresh, int64_t start) {
+  int64_t tokens = fresh.dim(0);
+  if (start < 0 || start + tokens > cache.dim(0))
+    return makeError("positions {0}..{1} do not fit a KV cache of {2} rows", start,
+                     start + tokens - 1, cache.dim(0));
+  if (fresh.dim(1) != cache.dim(1) || fresh.dim(2) != cache.dim(2))
+    return makeError("{0} does not match the cache {1}", fresh.describe(), cache.describe());
+  int64_t row = fresh.dim(1) * fresh.dim(2);
+  std::memcpy(cache.data<float>() + start * row, fresh.data<float>(),
+              sizeof(float) * tokens * row);
+  return ok();
+}
+
+llvm::Expected<Kernel> attentionKernel(Operation *op) {
+  auto attention = llvm::cast<slm::AttentionOp>(op);
+  float scale = attention.getScale().convertToFloat();
+  bool causal = attention.getCausal();
+  bool cached = attention.getKeyCache() != nullptr;
+  // The cache is updated in place when the op is its only reader, which is
+  // how importers build decoders; otherwise it is copied first.
+  bool inPlace = cached && attention.getKeyCache().hasOneUse() &&
+                 attention.getValueCache().hasOneUse() &&
+                 attention.getKeyCache() != attention.getValueCache();
+  return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    const Tensor &q = in[0];
+    Tensor keys = in[1], values = in[2];
+    int64_t tokens = q.dim(0), qHeads = q.dim(1), headDim = q.dim(2);
+    int64_t kvHeads = keys.dim(1), valueDim = values.dim(2);
+    if (keys.dim(2) != headDim || kvHeads == 0 || qHeads % kvHeads)
+      return makeError("query {0} does not fit keys {1}", q.describe(), keys.describe());
+    // Absolute position of query token 0: keys before it come from the cache.
+    int64_t offset = 0;
+    if (cached) {
+      offset = in[5].intAt(0);
+      Tensor keyCache = in[3], valueCache = in[4];
+      if (!inPlace) {
+        keyCache = Tensor::zeros(DType::F32, in[3].shape());
+        valueCache = Tensor::zeros(DType::F32, in[4].shape());
+        std::memcpy(keyCache.data<float>(), in[3].data<float>(), sizeof(float) * in[3].size());
+        std::memcpy(valueCache.data<float>(), in[4].data<float>(), sizeof(float) * in[4].size());
+      }
+      if (auto error = appendToCache(keyCache, keys, offset))
+        return error;
+      if (auto error = appendToCache(valueCache, values, offset))
+        return error;
+      keys = keyCache;
+      values = valueCache;
+      out[1] = keyCache;
+      out[2] = valueCache;
+    } else if (keys.dim(0) != tokens && causal) {
+      offset = keys.dim(0) - tokens;
+    }
+    int64_t visibleKeys = cached ? offset + tokens : keys.dim(0);
+    int64_t group = qHeads / kvHeads;
+    Tensor y = Tensor::zeros(DType::F32, {tokens, qHeads, valueDim});
+    std::vector<float> scores(std::max<int64_t>(visibleKeys, 1));
+    for (int64_t t = 0; t < tokens; ++t) {
+      int64_t seen = causal ? std::min(visibleKeys, offset + t + 1) : visibleKeys;
+      for (int64_t h = 0; h < qHeads; ++h) {
+        const float *query = q.data<float>() + (t * qHeads + h) * headDim;
+        int64_t kvHead = h / group;
+        float max = -std::numeric_limits<float>::infinity();
+        for (int64_t j = 0; j < seen; ++j) {
+          const float *key = keys.data<float>() + (j * kvHeads + kvHead) * headDim;
+          float dot = 0;
+          for (int64_t d = 0; d < headDim; ++d)
+            dot += query[d] * key[d];
+          scores[j] = dot * scale;
+          max = std::max(max, scores[j]);
+        }
+        float sum = 0;
+        for (int64_t j = 0; j < seen; ++j) {
+          scores[j] = std::exp(scores[j] - max);
+          sum += scores[j];
+        }
+        float *dst = y.data<float>() + (t * qHeads + h) * valueDim;
+        for (int64_t j = 0; j < seen; ++j) {
+          const float *value = values.data<float>() + (j * kvHeads + kvHead) * valueDim;
+          float weight = scores[j] / sum;
+          for (int64_t d = 0; d < valueDim; ++d)
+            dst[d] += weight * value[d];
+        }
+      }
+    }
+    out[0] = std::move(y);
+    return ok();
+  });
+}
+
+} // namespace
+
+void addTransformerKernels(KernelTable &t) {
+  t.add<slm::RotaryOp>(rotaryKernel);
+  t.add<slm::AttentionOp>(attentionKernel);
+}
+
+} // namespace slmc::exec

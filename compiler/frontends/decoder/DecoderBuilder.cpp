@@ -1,0 +1,203 @@
+//===- DecoderBuilder.cpp - slm IR for Llama-family decoders --------------===//
+
+#include "compiler/frontends/decoder/DecoderBuilder.h"
+
+#include "compiler/support/Error.h"
+#include "dialects/slm/IR/SlmOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/Verifier.h"
+
+#include <cmath>
+
+using namespace mlir;
+
+namespace slmc {
+namespace {
+
+constexpr int64_t kDynamic = ShapedType::kDynamic;
+
+class Builder {
+public:
+  Builder(MLIRContext &context, const DecoderConfig &config, const WeightSource &weights)
+      : b(&context), config(config), weights(weights), loc(UnknownLoc::get(&context)) {}
+
+  llvm::Expected<OwningOpRef<ModuleOp>> build(StringRef source);
+
+private:
+  llvm::Expected<Value> weight(const llvm::Twine &name, ArrayRef<int64_t> shape);
+  Value reshape(Value x, ArrayRef<int64_t> shape);
+  llvm::Expected<Value> linear(Value x, const llvm::Twine &prefix, int64_t in, int64_t out,
+                               bool bias);
+  llvm::Expected<Value> rmsNorm(Value x, const llvm::Twine &name, int64_t width);
+  llvm::Error layer(int64_t index, Value &x, Value position, Value keyCache, Value valueCache,
+                    SmallVectorImpl<Value> &newCaches);
+
+  OpBuilder b;
+  const DecoderConfig &config;
+  const WeightSource &weights;
+  Location loc;
+};
+
+llvm::Expected<Value> Builder::weight(const llvm::Twine &name, ArrayRef<int64_t> shape) {
+  std::string key = name.str();
+  auto attr = weights(key, shape);
+  if (!attr)
+    return attr.takeError();
+  return b.create<slm::ConstantOp>(NameLoc::get(b.getStringAttr(key)), *attr).getResult();
+}
+
+Value Builder::reshape(Value x, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> spec(shape);
+  for (int64_t &d : spec)
+    d = d == kDynamic ? -1 : d;
+  auto specType = RankedTensorType::get({static_cast<int64_t>(spec.size())}, b.getI64Type());
+  Value target = b.create<slm::ConstantOp>(loc, DenseIntElementsAttr::get(specType, spec));
+  auto type = RankedTensorType::get(shape, llvm::cast<RankedTensorType>(x.getType()).getElementType());
+  return b.create<slm::ReshapeOp>(loc, type, x, target, nullptr);
+}
+
+llvm::Expected<Value> Builder::linear(Value x, const llvm::Twine &prefix, int64_t in, int64_t out,
+                                      bool bias) {
+  auto w = weight(prefix + ".weight", {out, in});
+  if (!w)
+    return w.takeError();
+  Value biasValue;
+  if (bias) {
+    auto bv = weight(prefix + ".bias", {out});
+    if (!bv)
+      return bv.takeError();
+    biasValue = *bv;
+  }
+  return b.create<slm::LinearOp>(loc, x, *w, biasValue).getResult();
+}
+
+llvm::Expected<Value> Builder::rmsNorm(Value x, const llvm::Twine &name, int64_t width) {
+  auto w = weight(name, {width});
+  if (!w)
+    return w.takeError();
+  return b.create<slm::RmsNormOp>(loc, x.getType(), x, *w, b.getF32FloatAttr(config.rmsEps))
+      .getResult();
+}
+
+llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCache,
+                           Value valueCache, SmallVectorImpl<Value> &newCaches) {
+  std::string p = "model.layers." + std::to_string(index);
+  const DecoderConfig &c = config;
+  int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
+
+  auto h = rmsNorm(x, p + ".input_layernorm.weight", c.hidden);
+  if (!h)
+    return h.takeError();
+  auto q = linear(*h, p + ".self_attn.q_proj", c.hidden, qWidth, c.attentionBias);
+  auto k = linear(*h, p + ".self_attn.k_proj", c.hidden, kvWidth, c.attentionBias);
+  auto v = linear(*h, p + ".self_attn.v_proj", c.hidden, kvWidth, c.attentionBias);
+  if (!q || !k || !v)
+    return llvm::joinErrors(llvm::joinErrors(q.takeError(), k.takeError()), v.takeError());
+  Value qh = reshape(*q, {kDynamic, c.heads, c.headDim});
+  Value kh = reshape(*k, {kDynamic, c.kvHeads, c.headDim});
+  Value vh = reshape(*v, {kDynamic, c.kvHeads, c.headDim});
+  if (c.qkNorm) {
+    auto qn = rmsNorm(qh, p + ".self_attn.q_norm.weight", c.headDim);
+    auto kn = rmsNorm(kh, p + ".self_attn.k_norm.weight", c.headDim);
+    if (!qn || !kn)
+      return llvm::joinErrors(qn.takeError(), kn.takeError());
+    qh = *qn;
+    kh = *kn;
+  }
+  auto theta = b.getF64FloatAttr(c.ropeTheta);
+  auto layout = slm::RotaryLayoutAttr::get(b.getContext(), c.ropeLayout);
+  qh = b.create<slm::RotaryOp>(loc, qh.getType(), qh, position, theta, layout, nullptr);
+  kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, theta, layout, nullptr);
+  auto attention = b.create<slm::AttentionOp>(
+      loc, qh, kh, vh, keyCache, valueCache, position,
+      b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(c.headDim))), b.getUnitAttr());
+  newCaches.append(attention.getUpdatedCaches().begin(), attention.getUpdatedCaches().end());
+  Value merged = reshape(attention.getOutput(), {kDynamic, qWidth});
+  auto o = linear(merged, p + ".self_attn.o_proj", qWidth, c.hidden, false);
+  if (!o)
+    return o.takeError();
+  x = b.create<slm::AddOp>(loc, x, *o);
+
+  auto h2 = rmsNorm(x, p + ".post_attention_layernorm.weight", c.hidden);
+  if (!h2)
+    return h2.takeError();
+  auto gate = linear(*h2, p + ".mlp.gate_proj", c.hidden, c.intermediate, false);
+  auto up = linear(*h2, p + ".mlp.up_proj", c.hidden, c.intermediate, false);
+  if (!gate || !up)
+    return llvm::joinErrors(gate.takeError(), up.takeError());
+  Value act = b.create<slm::MulOp>(loc, b.create<slm::SiluOp>(loc, *gate), *up);
+  auto down = linear(act, p + ".mlp.down_proj", c.intermediate, c.hidden, false);
+  if (!down)
+    return down.takeError();
+  x = b.create<slm::AddOp>(loc, x, *down);
+  return llvm::Error::success();
+}
+
+llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
+  const DecoderConfig &c = config;
+  if (c.vocabSize <= 0 || c.hidden <= 0 || c.layers <= 0 || c.heads <= 0 || c.kvHeads <= 0 ||
+      c.headDim <= 0 || c.intermediate <= 0)
+    return makeError("model dimensions must be positive");
+  if (c.heads % c.kvHeads)
+    return makeError("{0} attention heads are not a multiple of {1} key/value heads", c.heads,
+                     c.kvHeads);
+  if (c.headDim % 2)
+    return makeError("head_dim {0} must be even for rotary embeddings", c.headDim);
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  b.setInsertionPointToEnd(module->getBody());
+  auto f32 = b.getF32Type();
+  auto cacheType = RankedTensorType::get({kDynamic, c.kvHeads, c.headDim}, f32);
+  SmallVector<Type> inputs{RankedTensorType::get({kDynamic}, b.getI64Type()),
+                           RankedTensorType::get({}, b.getI64Type())};
+  SmallVector<Type> outputs{RankedTensorType::get({kDynamic, c.vocabSize}, f32)};
+  for (int64_t i = 0; i < 2 * c.layers; ++i) {
+    inputs.push_back(cacheType);
+    outputs.push_back(cacheType);
+  }
+  auto function = b.create<func::FuncOp>(loc, "forward", b.getFunctionType(inputs, outputs));
+  function.setArgAttr(0, "slm.name", b.getStringAttr("tokens"));
+  function.setArgAttr(1, "slm.name", b.getStringAttr("position"));
+  Block *body = function.addEntryBlock();
+  b.setInsertionPointToStart(body);
+
+  auto embed = weight("model.embed_tokens.weight", {c.vocabSize, c.hidden});
+  if (!embed)
+    return embed.takeError();
+  Value x = b.create<slm::EmbeddingOp>(loc, *embed, body->getArgument(0));
+  SmallVector<Value> caches;
+  for (int64_t i = 0; i < c.layers; ++i)
+    if (auto error = layer(i, x, body->getArgument(1), body->getArgument(2 + 2 * i),
+                           body->getArgument(3 + 2 * i), caches))
+      return std::move(error);
+  auto norm = rmsNorm(x, "model.norm.weight", c.hidden);
+  if (!norm)
+    return norm.takeError();
+  Value head = *embed;
+  if (!c.tiedEmbeddings) {
+    auto untied = weight("lm_head.weight", {c.vocabSize, c.hidden});
+    if (!untied)
+      return untied.takeError();
+    head = *untied;
+  }
+  SmallVector<Value> results{b.create<slm::LinearOp>(loc, *norm, head, Value())};
+  results.append(caches);
+  b.create<func::ReturnOp>(loc, results);
+
+  writeModelInfo(*module, {c.architecture, source.str(), c.vocabSize, c.maxPositions, c.bosId,
+                           c.eosId, /*kvCache=*/true});
+  if (failed(verify(*module)))
+    return makeError("the {0} decoder built from this model does not verify", c.architecture);
+  return module;
+}
+
+} // namespace
+
+llvm::Expected<OwningOpRef<ModuleOp>> buildDecoder(MLIRContext &context,
+                                                   const DecoderConfig &config, StringRef source,
+                                                   const WeightSource &weights) {
+  return Builder(context, config, weights).build(source);
+}
+
+} // namespace slmc

@@ -1,0 +1,105 @@
+//===- HfConfig.cpp - Hugging Face config.json ----------------------------===//
+
+#include "compiler/frontends/hf/HfConfig.h"
+
+#include "compiler/support/Error.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+namespace slmc {
+namespace {
+
+struct Architecture {
+  const char *hfName;
+  const char *name;
+  bool attentionBias;
+  bool qkNorm;
+};
+
+constexpr Architecture kArchitectures[] = {
+    {"LlamaForCausalLM", "llama", false, false},
+    {"Qwen2ForCausalLM", "qwen2", true, false},
+    {"Qwen3ForCausalLM", "qwen3", false, true},
+};
+
+/// A token id field that may be a single integer or a list (first wins).
+std::optional<int64_t> tokenId(const llvm::json::Object &o, llvm::StringRef key) {
+  if (auto id = o.getInteger(key))
+    return id;
+  if (const auto *list = o.getArray(key); list && !list->empty())
+    return (*list)[0].getAsInteger();
+  return std::nullopt;
+}
+
+} // namespace
+
+llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
+  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!buffer)
+    return makeError("{0}: cannot read: {1}", path, buffer.getError().message());
+  auto json = llvm::json::parse((*buffer)->getBuffer());
+  if (!json)
+    return makeError("{0}: not valid JSON: {1}", path, llvm::toString(json.takeError()));
+  const llvm::json::Object *o = json->getAsObject();
+  if (!o)
+    return makeError("{0}: not a JSON object", path);
+
+  const llvm::json::Array *architectures = o->getArray("architectures");
+  std::optional<llvm::StringRef> hfName =
+      architectures && !architectures->empty() ? (*architectures)[0].getAsString() : std::nullopt;
+  if (!hfName)
+    return makeError("{0}: missing \"architectures\"", path);
+  const Architecture *arch = nullptr;
+  for (const Architecture &a : kArchitectures)
+    if (*hfName == a.hfName)
+      arch = &a;
+  if (!arch) {
+    llvm::SmallVector<llvm::StringRef> known;
+    for (const Architecture &a : kArchitectures)
+      known.push_back(a.hfName);
+    return makeError("{0}: unknown architecture {1} (supported: {2})", path, *hfName,
+                     llvm::join(known, ", "));
+  }
+
+  DecoderConfig c;
+  c.architecture = arch->name;
+  c.attentionBias = o->getBoolean("attention_bias").value_or(arch->attentionBias);
+  c.qkNorm = arch->qkNorm;
+  llvm::SmallVector<std::string> missing;
+  auto required = [&](llvm::StringRef key, int64_t &out) {
+    if (auto v = o->getInteger(key); v && *v > 0)
+      out = *v;
+    else
+      missing.push_back(key.str());
+  };
+  required("vocab_size", c.vocabSize);
+  required("hidden_size", c.hidden);
+  required("intermediate_size", c.intermediate);
+  required("num_hidden_layers", c.layers);
+  required("num_attention_heads", c.heads);
+  if (!missing.empty())
+    return makeError("{0}: missing or non-positive required fields: {1}", path,
+                     llvm::join(missing, ", "));
+  c.kvHeads = o->getInteger("num_key_value_heads").value_or(c.heads);
+  c.headDim = o->getInteger("head_dim").value_or(c.hidden / c.heads);
+  c.maxPositions = o->getInteger("max_position_embeddings").value_or(2048);
+  c.rmsEps = static_cast<float>(o->getNumber("rms_norm_eps").value_or(1e-6));
+  c.ropeTheta = o->getNumber("rope_theta").value_or(10000.0);
+  c.ropeLayout = slm::RotaryLayout::rotate_half;
+  c.tiedEmbeddings = o->getBoolean("tie_word_embeddings").value_or(false);
+  c.bosId = static_cast<int32_t>(tokenId(*o, "bos_token_id").value_or(1));
+  c.eosId = static_cast<int32_t>(tokenId(*o, "eos_token_id").value_or(2));
+
+  if (auto act = o->getString("hidden_act"); act && *act != "silu")
+    return makeError("{0}: hidden_act \"{1}\" is not supported (only silu)", path, *act);
+  if (const llvm::json::Value *scaling = o->get("rope_scaling");
+      scaling && scaling->kind() != llvm::json::Value::Null)
+    return makeError("{0}: rope_scaling is not supported yet", path);
+  if (c.kvHeads <= 0 || c.heads % c.kvHeads)
+    return makeError("{0}: num_attention_heads {1} is not a multiple of num_key_value_heads {2}",
+                     path, c.heads, c.kvHeads);
+  return c;
+}
+
+} // namespace slmc

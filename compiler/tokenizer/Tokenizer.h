@@ -1,0 +1,53 @@
+//===- Tokenizer.h - text <-> token ids -------------------------*- C++ -*-===//
+#pragma once
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+/// Encodes text into token ids the way a model saw it in training, and decodes
+/// ids back to bytes one piece at a time the way llama2.c prints them.
+class Tokenizer {
+public:
+  virtual ~Tokenizer() = default;
+
+  /// The ids of `text`, with the BOS id first when `addBos`. Characters the
+  /// vocabulary cannot encode are an error that lists each one (as U+XXXX and
+  /// its byte offset in `text`).
+  virtual llvm::Expected<std::vector<int32_t>> encode(llvm::StringRef text, bool addBos) const = 0;
+
+  /// The bytes that `token` stands for when it follows `previous` in a
+  /// generated sequence: byte tokens (<0xNN>) become that byte and the
+  /// leading space of the first piece after BOS is dropped.
+  virtual std::string decodePiece(int32_t previous, int32_t token) const = 0;
+
+  /// The whole text of `tokens` (a leading BOS is not printed).
+  std::string decode(llvm::ArrayRef<int32_t> tokens) const;
+
+  virtual int32_t vocabSize() const = 0;
+  int32_t bosId() const { return bos_; }
+  int32_t eosId() const { return eos_; }
+  /// Models name their own BOS/EOS ids (config.json, llama2.c's fixed 1/2).
+  void setSpecialIds(int32_t bos, int32_t eos) {
+    bos_ = bos;
+    eos_ = eos;
+  }
+
+private:
+  int32_t bos_ = 1;
+  int32_t eos_ = 2;
+};
+
+/// Loads a llama2.c tokenizer.bin or a Hugging Face tokenizer.json (chosen by
+/// content, not by name). `vocabSize` is the model's vocabulary size, checked
+/// against the file's (0 skips the check).
+llvm::Expected<std::unique_ptr<Tokenizer>> loadTokenizer(llvm::StringRef path,
+                                                         int32_t vocabSize = 0);
+
+} // namespace slmc

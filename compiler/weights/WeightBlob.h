@@ -1,0 +1,39 @@
+//===- WeightBlob.h - weights as dense_resource attributes ------*- C++ -*-===//
+//
+// Weights enter the IR as `dense_resource<name>` attributes whose bytes are
+// not copied into IR text. When the file already holds them in the IR's
+// element type and alignment (f32 safetensors, llama2.c, ONNX external data)
+// the blob points into the mmapped file, which it keeps alive; otherwise the
+// bytes are converted into one heap copy.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+
+#include <memory>
+
+namespace slmc {
+
+/// A dense_resource attribute of `type` named `name` over `bytes`, without a
+/// copy. `owner` keeps the memory alive for as long as the blob lives.
+/// `bytes` must be aligned to the element size.
+mlir::DenseResourceElementsAttr
+wrapWeight(mlir::RankedTensorType type, llvm::StringRef name, llvm::ArrayRef<char> bytes,
+           std::shared_ptr<const void> owner);
+
+/// A dense_resource attribute of `type` named `name` holding a copy of `bytes`.
+mlir::DenseResourceElementsAttr copyWeight(mlir::RankedTensorType type, llvm::StringRef name,
+                                           llvm::ArrayRef<char> bytes);
+
+/// A dense_resource attribute of f32 `type` holding `values` (moved, no copy).
+mlir::DenseResourceElementsAttr ownWeight(mlir::RankedTensorType type, llvm::StringRef name,
+                                          std::vector<float> values);
+
+/// The bytes of a dense_resource or dense elements attribute; dense splats are
+/// not expanded (callers check isSplat()).
+llvm::ArrayRef<char> weightBytes(mlir::ElementsAttr attr);
+
+} // namespace slmc

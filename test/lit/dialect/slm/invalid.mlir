@@ -1,0 +1,229 @@
+// RUN: slmc-opt %s -split-input-file -verify-diagnostics
+
+func.func @linear_feature_mismatch(%x: tensor<?x64xf32>, %w: tensor<32x128xf32>) {
+  // expected-error @+2 {{linear input has 64 features but the weight expects 128}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.linear %x, %w : tensor<?x64xf32>, tensor<32x128xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @linear_bias_mismatch(%x: tensor<?x128xf32>, %w: tensor<32x128xf32>, %b: tensor<16xf32>) {
+  // expected-error @+2 {{linear bias must be 1-d with one entry per output}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.linear %x, %w, %b : tensor<?x128xf32>, tensor<32x128xf32>, tensor<16xf32> -> tensor<?x32xf32>
+  return
+}
+
+// -----
+
+func.func @wrong_result_type(%x: tensor<2x3xf32>, %y: tensor<2x3xf32>) {
+  // expected-error @+2 {{inferred type(s) 'tensor<2x3xf32>' are incompatible with return type(s) of operation 'tensor<3x3xf32>'}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.add %x, %y : tensor<2x3xf32>, tensor<2x3xf32> -> tensor<3x3xf32>
+  return
+}
+
+// -----
+
+func.func @no_broadcast(%x: tensor<2x3xf32>, %y: tensor<4xf32>) {
+  // expected-error @+2 {{operand shapes do not broadcast}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.add %x, %y : tensor<2x3xf32>, tensor<4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @mixed_element_types(%x: tensor<2xf32>, %y: tensor<2xi64>) {
+  // expected-error @+1 {{all of {lhs, rhs} have same element type}}
+  %0 = slm.add %x, %y : tensor<2xf32>, tensor<2xi64> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @rms_norm_weight(%x: tensor<?x128xf32>, %w: tensor<64xf32>) {
+  // expected-error @+1 {{weight must be 1-d with one entry per feature of the last dimension (128)}}
+  %0 = slm.rms_norm %x, %w {epsilon = 1.0e-6 : f32} : tensor<?x128xf32>, tensor<64xf32> -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+func.func @layer_norm_axis(%x: tensor<2x4xf32>, %s: tensor<4xf32>) {
+  // expected-error @+1 {{axis 2 is out of range for rank 2}}
+  %0 = slm.layer_norm %x, %s {axis = 2, epsilon = 1.0e-5 : f32} : tensor<2x4xf32>, tensor<4xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_rank(%x: tensor<?x16xf32>, %p: tensor<i64>) {
+  // expected-error @+1 {{input must be [tokens, heads, head_dim]}}
+  %0 = slm.rotary %x, %p {theta = 10000.0 : f64, layout = #slm<rotary_layout interleaved>} : tensor<?x16xf32>, tensor<i64> -> tensor<?x16xf32>
+  return
+}
+
+// -----
+
+func.func @rotary_odd_dim(%x: tensor<?x4x16xf32>, %p: tensor<i64>) {
+  // expected-error @+1 {{rotary_dim 7 must be even, positive and <= head_dim 16}}
+  %0 = slm.rotary %x, %p {theta = 10000.0 : f64, layout = #slm<rotary_layout interleaved>, rotary_dim = 7 : i64} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_heads(%q: tensor<?x6x16xf32>, %k: tensor<?x4x16xf32>) {
+  // expected-error @+1 {{query heads (6) must be a multiple of key/value heads (4)}}
+  %0 = slm.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<?x6x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x6x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_head_dim(%q: tensor<?x8x32xf32>, %k: tensor<?x4x16xf32>) {
+  // expected-error @+1 {{query and key head_dim differ: 32 vs 16}}
+  %0 = slm.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<?x8x32xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x8x16xf32>
+  return
+}
+
+// -----
+
+func.func @attention_cache(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>, %c: tensor<?x2x16xf32>, %p: tensor<i64>) {
+  // expected-error @+1 {{key cache must be [capacity, kv_heads, head_dim] matching the key}}
+  %0:3 = slm.attention %q, %k, %k cache(%c, %c at %p) {scale = 0.25 : f32}
+      : (tensor<?x8x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>, tensor<i64>)
+      -> (tensor<?x8x16xf32>, tensor<?x2x16xf32>, tensor<?x2x16xf32>)
+  return
+}
+
+// -----
+
+func.func @reshape_count(%x: tensor<2x3xf32>, %s: tensor<2xi64>) {
+  // expected-error @+1 {{cannot reshape 'tensor<2x3xf32>' (6 elements) to 'tensor<4x2xf32>' (8 elements)}}
+  %0 = slm.reshape %x, %s : tensor<2x3xf32>, tensor<2xi64> -> tensor<4x2xf32>
+  return
+}
+
+// -----
+
+func.func @reshape_rank(%x: tensor<2x3xf32>, %s: tensor<3xi64>) {
+  // expected-error @+1 {{shape has 3 entries but the result has rank 2}}
+  %0 = slm.reshape %x, %s : tensor<2x3xf32>, tensor<3xi64> -> tensor<3x2xf32>
+  return
+}
+
+// -----
+
+func.func @transpose_perm(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{permutation is not a permutation of 0..rank-1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.transpose %x permutation = [0, 0] : tensor<2x3xf32> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{axis 2 is out of range for rank 2}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.reduce_sum %x axes = [2] : tensor<2x3xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @reduce_repeat(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{axis -1 is listed twice}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.reduce_sum %x axes = [1, -1] : tensor<2x3xf32> -> tensor<2x1xf32>
+  return
+}
+
+// -----
+
+func.func @softmax_axis(%x: tensor<2x3xf32>) {
+  // expected-error @+1 {{axis 3 is out of range for rank 2}}
+  %0 = slm.softmax %x {axis = 3} : tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @concat_dims(%x: tensor<2x3xf32>, %y: tensor<4x4xf32>) {
+  // expected-error @+2 {{concat inputs differ in dimension 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.concat %x, %y axis = 0 : (tensor<2x3xf32>, tensor<4x4xf32>) -> tensor<6x3xf32>
+  return
+}
+
+// -----
+
+func.func @split_sizes(%x: tensor<2x6xf32>) {
+  // expected-error @+2 {{split sizes add up to 5 but the dimension is 6}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0:2 = slm.split %x axis = 1 sizes = [2, 3] : tensor<2x6xf32> -> tensor<2x2xf32>, tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @squeeze_non_unit(%x: tensor<2x3xf32>) {
+  // expected-error @+2 {{squeeze axis 1 has size 3, not 1}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.squeeze %x axes = [1] : tensor<2x3xf32> -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @embedding_table(%t: tensor<2048xf32>, %ids: tensor<?xi64>) {
+  // expected-error @+2 {{embedding table must be 2-d [vocab, hidden]}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.embedding %t, %ids : tensor<2048xf32>, tensor<?xi64> -> tensor<?x128xf32>
+  return
+}
+
+// -----
+
+func.func @matmul_contraction(%a: tensor<2x3xf32>, %b: tensor<4x5xf32>) {
+  // expected-error @+2 {{matmul contraction dimensions differ: 3 vs 4}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %0 = slm.matmul %a, %b : tensor<2x3xf32>, tensor<4x5xf32> -> tensor<2x5xf32>
+  return
+}
+
+// -----
+
+func.func @fill_type(%s: tensor<2xi64>) {
+  // expected-error @+1 {{value type 'i64' differs from the element type 'f32'}}
+  %0 = slm.fill %s, 0 : i64 : tensor<2xi64> -> tensor<2x2xf32>
+  return
+}
+
+// -----
+
+func.func @trilu_rank(%x: tensor<4xf32>) {
+  // expected-error @+1 {{input must have rank >= 2}}
+  %0 = slm.trilu %x : tensor<4xf32> -> tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @slice_rank(%x: tensor<2x3xf32>, %i: tensor<1xi64>) {
+  // expected-error @+1 {{result rank 1 differs from the input rank 2}}
+  %0 = slm.slice %x[%i, %i, %i, %i] : (tensor<2x3xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<2xf32>
+  return
+}
+
+// -----
+
+func.func @unary_on_ints(%x: tensor<2xi64>) {
+  // expected-error @+1 {{operand #0 must be ranked tensor of 32-bit float or 16-bit float or bfloat16 type values}}
+  %0 = slm.exp %x : tensor<2xi64>
+  return
+}

@@ -1,0 +1,20 @@
+# lit configuration for slmc's IR and command-line tests.
+import os
+
+import lit.formats
+
+config.name = "slmc"
+config.test_format = lit.formats.ShTest(execute_external=False)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.slmc_binary_dir, "test", "lit")
+
+# slmc's tools first, then LLVM's FileCheck, not and count.
+for tool_dir in reversed(config.slmc_tool_dirs + [config.llvm_tools_dir]):
+    config.environment["PATH"] = os.pathsep.join([tool_dir, config.environment.get("PATH", os.environ["PATH"])])
+
+config.substitutions.append(("%data", config.slmc_test_data_dir))
+config.substitutions.append(("%python", config.python_executable))
+# One thread per process: lit already runs tests in parallel.
+config.environment["OMP_NUM_THREADS"] = "1"

@@ -1,0 +1,97 @@
+//===- EvalCommand.cpp - slmc eval ----------------------------------------===//
+
+#include "tools/slmc/Command.h"
+#include "tools/slmc/CommonFlags.h"
+
+#include "absl/flags/flag.h"
+#include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/Perplexity.h"
+#include "compiler/driver/ReferenceModel.h"
+#include "compiler/support/Error.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/raw_ostream.h"
+
+ABSL_FLAG(std::string, text, "", "the text file to evaluate on");
+ABSL_FLAG(int64_t, ctx, 128, "window length in tokens");
+
+namespace slmc::cli {
+namespace {
+
+llvm::Error runEval(const std::vector<std::string> &args) {
+  if (args.size() != 1)
+    return makeError("expected exactly one MODEL, got {0} arguments", args.size());
+  std::string textPath = absl::GetFlag(FLAGS_text);
+  if (textPath.empty())
+    return makeError("--text FILE is required");
+  int64_t context = absl::GetFlag(FLAGS_ctx);
+  if (context < 4)
+    return makeError("--ctx must be at least 4, got {0}", context);
+  auto model = importModel(args[0]);
+  if (!model)
+    return model.takeError();
+  if (model->info.maxPositions > 0 && context > model->info.maxPositions)
+    return makeError("--ctx {0} exceeds the model's context length {1}", context,
+                     model->info.maxPositions);
+  auto tokenizer = loadModelTokenizer(args[0], absl::GetFlag(FLAGS_tokenizer), model->info);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  auto text = llvm::MemoryBuffer::getFile(textPath, /*IsText=*/true);
+  if (!text)
+    return makeError("{0}: cannot read: {1}", textPath, text.getError().message());
+  auto tokens = (*tokenizer)->encode((*text)->getBuffer(), /*addBos=*/true);
+  if (!tokens)
+    return makeError("{0}: {1}", textPath, llvm::toString(tokens.takeError()));
+  ScoredWindows windows = cutScoredWindows(*tokens, context, (*tokenizer)->bosId());
+  if (windows.windows.empty())
+    return makeError("{0}: {1} tokens are fewer than one window of --ctx {2}", textPath,
+                     tokens->size(), context);
+  auto runner = createReferenceModel(*model->module, context);
+  if (!runner)
+    return runner.takeError();
+  auto result = evaluatePerplexity(**runner, windows);
+  if (!result)
+    return result.takeError();
+
+  double tokensPerSecond = result->windows * context / std::max(result->seconds, 1e-9);
+  if (absl::GetFlag(FLAGS_json)) {
+    llvm::json::Object json{{"model", args[0]},
+                            {"text", textPath},
+                            {"ctx", context},
+                            {"tokens", result->scoredTokens},
+                            {"windows", result->windows},
+                            {"ppl", result->perplexity},
+                            {"nll_mean", result->nllMean},
+                            {"seconds", result->seconds},
+                            {"tokens_per_second", tokensPerSecond}};
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(json))) << "\n";
+  } else {
+    llvm::outs() << llvm::formatv("perplexity {0:F4} (mean NLL {1:F6}) over {2} scored tokens in "
+                                  "{3} windows of {4}\n",
+                                  result->perplexity, result->nllMean, result->scoredTokens,
+                                  result->windows, context);
+  }
+  llvm::errs() << llvm::formatv("evaluated {0} tokens in {1:F2} s ({2:F0} tokens/s)\n",
+                                result->windows * context, result->seconds, tokensPerSecond);
+  return llvm::Error::success();
+}
+
+} // namespace
+
+const Command &evalCommand() {
+  static const Command command{
+      "eval",
+      "Measure perplexity on a text, exactly as llama.cpp's llama-perplexity does",
+      "slmc eval MODEL --text FILE [--ctx N] [--json] [--tokenizer FILE]",
+      "The whole text is tokenized once with BOS in front and cut into consecutive,\n"
+      "non-overlapping windows of N tokens (a partial last window is dropped). The first\n"
+      "token of every window is replaced by BOS; only the second half of each window is\n"
+      "scored: the tokens at window positions N/2+1 .. N-1, each predicted from the logits\n"
+      "at the position before it. Perplexity = exp(mean negative log-likelihood).\n"
+      "--json prints tokens (scored), windows, ppl, nll_mean, seconds and tokens_per_second.",
+      {"text", "ctx", "json", "tokenizer"},
+      runEval};
+  return command;
+}
+
+} // namespace slmc::cli
