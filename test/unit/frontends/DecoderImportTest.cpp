@@ -1,0 +1,115 @@
+//===- DecoderImportTest.cpp - imported decoders against PyTorch ----------===//
+//
+// The tiny Hugging Face fixtures (scripts/fixtures/make_tiny_hf.py) carry the
+// logits that an independent plain-PyTorch implementation computes for a fixed
+// token sequence; importing and running each must reproduce them.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/ReferenceModel.h"
+#include "compiler/frontends/hf/Safetensors.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace slmc {
+namespace {
+
+const std::string kData = SLMC_TEST_DATA_DIR;
+
+struct Expected {
+  std::vector<int32_t> tokens;
+  std::vector<float> logits;
+};
+
+Expected readExpected(const std::string &folder) {
+  auto file = SafetensorsFile::open(folder + "/expected.safetensors");
+  EXPECT_TRUE(static_cast<bool>(file)) << llvm::toString(file.takeError());
+  Expected e;
+  const auto *tokens = (*file)->find("tokens");
+  for (size_t i = 0; i < tokens->bytes.size() / 8; ++i) {
+    int64_t id;
+    std::memcpy(&id, tokens->bytes.data() + 8 * i, 8);
+    e.tokens.push_back(static_cast<int32_t>(id));
+  }
+  auto logits = readAsF32(*(*file)->find("logits"));
+  EXPECT_TRUE(static_cast<bool>(logits));
+  e.logits = std::move(*logits);
+  return e;
+}
+
+/// Max |difference| between the model's logits and the expected ones, fed
+/// either all at once (prefill) or one token at a time (decode with KV cache).
+float maxError(const std::string &folder, bool incremental) {
+  auto model = importModel(folder);
+  EXPECT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
+  Expected expected = readExpected(folder);
+  auto runner = createReferenceModel(*model->module, expected.tokens.size());
+  EXPECT_TRUE(static_cast<bool>(runner)) << llvm::toString(runner.takeError());
+  std::vector<float> logits;
+  auto append = [&](llvm::ArrayRef<int32_t> tokens) {
+    auto out = (*runner)->forward(tokens);
+    EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+    logits.insert(logits.end(), out->data<float>(), out->data<float>() + out->size());
+  };
+  if (incremental)
+    for (int32_t token : expected.tokens)
+      append({token});
+  else
+    append(expected.tokens);
+  EXPECT_EQ(logits.size(), expected.logits.size());
+  float worst = 0;
+  for (size_t i = 0; i < std::min(logits.size(), expected.logits.size()); ++i)
+    worst = std::max(worst, std::fabs(logits[i] - expected.logits[i]));
+  return worst;
+}
+
+class TinyDecoder : public testing::TestWithParam<const char *> {};
+
+TEST_P(TinyDecoder, PrefillMatchesPyTorch) {
+  EXPECT_LT(maxError(kData + "/tiny-hf/" + GetParam(), false), 1e-4f);
+}
+
+TEST_P(TinyDecoder, IncrementalDecodingMatchesPyTorch) {
+  EXPECT_LT(maxError(kData + "/tiny-hf/" + GetParam(), true), 1e-4f);
+}
+
+INSTANTIATE_TEST_SUITE_P(HuggingFace, TinyDecoder,
+                         testing::Values("llama-bf16", "llama-f16-sharded", "qwen2", "qwen3"));
+
+TEST(DecoderImport, Qwen3KeepsItsHeadDimAndNorms) {
+  auto model = importModel(kData + "/tiny-hf/qwen3");
+  ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  model->module->print(os);
+  EXPECT_NE(text.find("model.layers.0.self_attn.q_norm.weight"), std::string::npos);
+  EXPECT_NE(text.find("tensor<?x4x16xf32>"), std::string::npos); // head_dim 16 != 48 / 4
+  EXPECT_EQ(model->info.architecture, "qwen3");
+}
+
+TEST(DecoderImport, ShardIndexPointingOutsideTheFolderIsRejected) {
+  llvm::SmallString<128> dir;
+  ASSERT_FALSE(llvm::sys::fs::createUniqueDirectory("slmc-shard", dir));
+  std::string src = kData + "/tiny-hf/llama-f16-sharded";
+  ASSERT_FALSE(llvm::sys::fs::copy_file(src + "/config.json", (dir + "/config.json").str()));
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os((dir + "/model.safetensors.index.json").str(), ec);
+    os << R"({"weight_map": {"model.norm.weight": "../../etc/passwd"}})";
+  }
+  auto model = importModel(dir.str());
+  ASSERT_FALSE(static_cast<bool>(model));
+  EXPECT_NE(llvm::toString(model.takeError()).find("invalid shard name"), std::string::npos);
+  llvm::sys::fs::remove_directories(dir);
+}
+
+} // namespace
+} // namespace slmc
