@@ -5,6 +5,7 @@
 #include "compiler/InitAll.h"
 #include "compiler/frontends/hf/HfImporter.h"
 #include "compiler/frontends/llama2c/Llama2cImporter.h"
+#include "compiler/frontends/onnx/OnnxImporter.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -21,6 +22,7 @@ llvm::Expected<ImportedModel> importModel(llvm::StringRef path) {
     return makeError("{0}: no such file or directory", path);
   llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> module =
       llvm::sys::fs::is_directory(path)               ? importHuggingFace(*model.context, path)
+      : llvm::sys::path::extension(path) == ".onnx" ? importOnnx(*model.context, path)
                                                       : importLlama2c(*model.context, path);
   if (!module)
     return module.takeError();

@@ -84,6 +84,31 @@ TEST_P(TinyDecoder, IncrementalDecodingMatchesPyTorch) {
 INSTANTIATE_TEST_SUITE_P(HuggingFace, TinyDecoder,
                          testing::Values("llama-bf16", "llama-f16-sharded", "qwen2", "qwen3"));
 
+/// The logits of `tokens` from a freshly loaded model at `path`.
+std::vector<float> logitsOf(const std::string &path, llvm::ArrayRef<int32_t> tokens) {
+  auto model = importModel(path);
+  EXPECT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
+  auto runner = createReferenceModel(*model->module, tokens.size());
+  EXPECT_TRUE(static_cast<bool>(runner)) << llvm::toString(runner.takeError());
+  auto out = (*runner)->forward(tokens);
+  EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+  return std::vector<float>(out->data<float>(), out->data<float>() + out->size());
+}
+
+TEST(DecoderImport, OnnxExportMatchesSafetensors) {
+  // TinyStories-656K exported by torch.onnx.export (scripts/fixtures/export_onnx.py).
+  std::vector<int32_t> tokens{1, 403, 407, 261, 378, 1308, 268, 600, 1010, 286};
+  std::vector<float> hf = logitsOf(kData + "/tinystories-656k", tokens);
+  for (const char *onnx : {"/tinystories-656k/model.onnx", "/onnx-external/model.onnx"}) {
+    std::vector<float> exported = logitsOf(kData + onnx, tokens);
+    ASSERT_EQ(exported.size(), hf.size());
+    float worst = 0;
+    for (size_t i = 0; i < hf.size(); ++i)
+      worst = std::max(worst, std::fabs(exported[i] - hf[i]));
+    EXPECT_LE(worst, 1e-4f) << onnx;
+  }
+}
+
 TEST(DecoderImport, Qwen3KeepsItsHeadDimAndNorms) {
   auto model = importModel(kData + "/tiny-hf/qwen3");
   ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
