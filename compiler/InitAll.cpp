@@ -6,18 +6,21 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Transforms/Passes.h"
+#include "passes/Passes.h"
 
 namespace slmc {
 
 void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<slm::SlmDialect, mlir::func::FuncDialect>();
+  registry.insert<slm::SlmDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect>();
 }
 
 void registerAllPasses() {
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();
+  registerSlmcPasses();
 }
 
 void loadAllDialects(mlir::MLIRContext &context) {

@@ -3,6 +3,9 @@
 #include "compiler/driver/ModelLoader.h"
 
 #include "compiler/InitAll.h"
+#include "compiler/driver/ReferenceModel.h"
+#include "compiler/driver/RuntimeModel.h"
+#include "runtime/include/slm_runtime.h"
 #include "compiler/frontends/hf/HfImporter.h"
 #include "compiler/frontends/llama2c/Llama2cImporter.h"
 #include "compiler/frontends/onnx/OnnxImporter.h"
@@ -49,6 +52,48 @@ llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef mo
     return tokenizer.takeError();
   (*tokenizer)->setSpecialIds(info.bosId, info.eosId);
   return tokenizer;
+}
+
+llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef tokenizerPath,
+                                           int threads, int64_t positions) {
+  RunnableModel runnable;
+  if (isArtifact(path)) {
+    auto artifact = openArtifact(path);
+    if (!artifact)
+      return artifact.takeError();
+    slm_model_info info;
+    slm_artifact_info(artifact->artifact.get(), &info);
+    runnable.backend = std::string("compiled for ") + info.target;
+    runnable.tokenizer = std::move(artifact->tokenizer);
+    if (!tokenizerPath.empty()) {
+      auto own = loadTokenizer(tokenizerPath, static_cast<int32_t>(info.vocab_size));
+      if (!own)
+        return own.takeError();
+      (*own)->setSpecialIds(info.bos_token_id, info.eos_token_id);
+      runnable.tokenizer = std::move(*own);
+    }
+    auto model = createRuntimeModel(artifact->artifact, threads);
+    if (!model)
+      return model.takeError();
+    runnable.model = std::move(*model);
+    return runnable;
+  }
+  auto imported = importModel(path);
+  if (!imported)
+    return imported.takeError();
+  auto tokenizer = loadModelTokenizer(path, tokenizerPath, imported->info);
+  if (!tokenizer)
+    return tokenizer.takeError();
+  if (imported->info.maxPositions > 0)
+    positions = std::min(positions, imported->info.maxPositions);
+  auto model = createReferenceModel(*imported->module, positions);
+  if (!model)
+    return model.takeError();
+  runnable.backend = "reference executor";
+  runnable.tokenizer = std::move(*tokenizer);
+  runnable.model = std::move(*model);
+  runnable.imported = std::move(*imported);
+  return runnable;
 }
 
 } // namespace slmc

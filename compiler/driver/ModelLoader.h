@@ -1,6 +1,7 @@
 //===- ModelLoader.h - any supported model file -> slm IR -------*- C++ -*-===//
 #pragma once
 
+#include "compiler/driver/LanguageModel.h"
 #include "compiler/frontends/decoder/DecoderConfig.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -27,5 +28,20 @@ llvm::Expected<ImportedModel> importModel(llvm::StringRef path);
 llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef modelPath,
                                                               llvm::StringRef tokenizerPath,
                                                               const ModelInfo &info);
+
+/// What `slmc run` and `slmc eval` need, whatever MODEL is: an imported model
+/// on the reference executor, or a compiled artifact on the tiny runtime.
+struct RunnableModel {
+  std::unique_ptr<LanguageModel> model;
+  std::unique_ptr<Tokenizer> tokenizer;
+  std::string backend; // "reference executor" or "compiled for TARGET"
+  std::optional<ImportedModel> imported; // keeps the IR (and its weights) alive
+};
+
+/// Opens MODEL for running with room for `positions` positions; compiled
+/// artifacts have their own fixed context (model->capacity()) and run on
+/// `threads` threads (0: one per CPU).
+llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef tokenizerPath,
+                                           int threads, int64_t positions);
 
 } // namespace slmc

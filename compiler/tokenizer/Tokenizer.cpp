@@ -26,12 +26,21 @@ llvm::Expected<std::unique_ptr<Tokenizer>> loadTokenizer(llvm::StringRef path, i
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
   if (!buffer)
     return makeError("{0}: cannot read tokenizer: {1}", path, buffer.getError().message());
-  llvm::StringRef contents = (*buffer)->getBuffer();
+  return parseTokenizer(path, (*buffer)->getBuffer(), vocabSize);
+}
+
+llvm::StringRef tokenizerKind(llvm::StringRef contents) {
   // JSON opens with '{'; a llama2.c file with its binary int32 max_token_length.
   size_t first = contents.find_first_not_of(" \t\r\n");
-  if (first != llvm::StringRef::npos && contents[first] == '{')
-    return parseHfBpeTokenizer(path, contents, vocabSize);
-  return parseLlama2cTokenizer(path, contents, vocabSize);
+  return first != llvm::StringRef::npos && contents[first] == '{' ? "huggingface" : "llama2c";
+}
+
+llvm::Expected<std::unique_ptr<Tokenizer>> parseTokenizer(llvm::StringRef name,
+                                                          llvm::StringRef contents,
+                                                          int32_t vocabSize) {
+  if (tokenizerKind(contents) == "huggingface")
+    return parseHfBpeTokenizer(name, contents, vocabSize);
+  return parseLlama2cTokenizer(name, contents, vocabSize);
 }
 
 } // namespace slmc

@@ -50,4 +50,13 @@ private:
 llvm::Expected<std::unique_ptr<Tokenizer>> loadTokenizer(llvm::StringRef path,
                                                          int32_t vocabSize = 0);
 
+/// Parses the contents of either tokenizer file format; `name` (a path, or
+/// where the bytes came from) appears in errors.
+llvm::Expected<std::unique_ptr<Tokenizer>> parseTokenizer(llvm::StringRef name,
+                                                          llvm::StringRef contents,
+                                                          int32_t vocabSize = 0);
+
+/// "huggingface" for tokenizer.json contents, else "llama2c".
+llvm::StringRef tokenizerKind(llvm::StringRef contents);
+
 } // namespace slmc

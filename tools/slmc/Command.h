@@ -20,8 +20,11 @@ struct Command {
 };
 
 const Command &importCommand();
+const Command &compileCommand();
 const Command &runCommand();
 const Command &evalCommand();
+const Command &inspectCommand();
+const Command &targetsCommand();
 
 /// Writes `text` to `path` so that a failure leaves no partial file, or to
 /// stdout when path is empty or "-".

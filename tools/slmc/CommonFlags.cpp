@@ -9,3 +9,6 @@ ABSL_FLAG(std::string, tokenizer, "",
           "(Hugging Face folders bring their own; llama2.c and ONNX models need this)");
 ABSL_FLAG(std::string, o, "", "output file (default: standard output)");
 ABSL_FLAG(bool, json, false, "print one JSON object instead of text");
+ABSL_FLAG(int32_t, threads, 0,
+          "threads of a compiled artifact's runtime session (0: one per CPU); the reference "
+          "executor uses oneDNN's threads");

@@ -8,3 +8,4 @@
 ABSL_DECLARE_FLAG(std::string, tokenizer);
 ABSL_DECLARE_FLAG(std::string, o);
 ABSL_DECLARE_FLAG(bool, json);
+ABSL_DECLARE_FLAG(int32_t, threads);

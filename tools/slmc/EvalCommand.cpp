@@ -6,7 +6,6 @@
 #include "absl/flags/flag.h"
 #include "compiler/driver/ModelLoader.h"
 #include "compiler/driver/Perplexity.h"
-#include "compiler/driver/ReferenceModel.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -27,35 +26,31 @@ llvm::Error runEval(const std::vector<std::string> &args) {
   int64_t context = absl::GetFlag(FLAGS_ctx);
   if (context < 4)
     return makeError("--ctx must be at least 4, got {0}", context);
-  auto model = importModel(args[0]);
-  if (!model)
-    return model.takeError();
-  if (model->info.maxPositions > 0 && context > model->info.maxPositions)
+  auto runnable = openRunnable(args[0], absl::GetFlag(FLAGS_tokenizer), absl::GetFlag(FLAGS_threads), context);
+  if (!runnable)
+    return runnable.takeError();
+  if (context > runnable->model->capacity())
     return makeError("--ctx {0} exceeds the model's context length {1}", context,
-                     model->info.maxPositions);
-  auto tokenizer = loadModelTokenizer(args[0], absl::GetFlag(FLAGS_tokenizer), model->info);
-  if (!tokenizer)
-    return tokenizer.takeError();
+                     runnable->model->capacity());
+  const Tokenizer &tokenizer = *runnable->tokenizer;
   auto text = llvm::MemoryBuffer::getFile(textPath, /*IsText=*/true);
   if (!text)
     return makeError("{0}: cannot read: {1}", textPath, text.getError().message());
-  auto tokens = (*tokenizer)->encode((*text)->getBuffer(), /*addBos=*/true);
+  auto tokens = tokenizer.encode((*text)->getBuffer(), /*addBos=*/true);
   if (!tokens)
     return makeError("{0}: {1}", textPath, llvm::toString(tokens.takeError()));
-  ScoredWindows windows = cutScoredWindows(*tokens, context, (*tokenizer)->bosId());
+  ScoredWindows windows = cutScoredWindows(*tokens, context, tokenizer.bosId());
   if (windows.windows.empty())
     return makeError("{0}: {1} tokens are fewer than one window of --ctx {2}", textPath,
                      tokens->size(), context);
-  auto runner = createReferenceModel(*model->module, context);
-  if (!runner)
-    return runner.takeError();
-  auto result = evaluatePerplexity(**runner, windows);
+  auto result = evaluatePerplexity(*runnable->model, windows);
   if (!result)
     return result.takeError();
 
   double tokensPerSecond = result->windows * context / std::max(result->seconds, 1e-9);
   if (absl::GetFlag(FLAGS_json)) {
     llvm::json::Object json{{"model", args[0]},
+                            {"backend", runnable->backend},
                             {"text", textPath},
                             {"ctx", context},
                             {"tokens", result->scoredTokens},
@@ -82,14 +77,14 @@ const Command &evalCommand() {
   static const Command command{
       "eval",
       "Measure perplexity on a text, exactly as llama.cpp's llama-perplexity does",
-      "slmc eval MODEL --text FILE [--ctx N] [--json] [--tokenizer FILE]",
+      "slmc eval MODEL|ARTIFACT --text FILE [--ctx N] [--json] [--tokenizer FILE]",
       "The whole text is tokenized once with BOS in front and cut into consecutive,\n"
       "non-overlapping windows of N tokens (a partial last window is dropped). The first\n"
       "token of every window is replaced by BOS; only the second half of each window is\n"
       "scored: the tokens at window positions N/2+1 .. N-1, each predicted from the logits\n"
       "at the position before it. Perplexity = exp(mean negative log-likelihood).\n"
       "--json prints tokens (scored), windows, ppl, nll_mean, seconds and tokens_per_second.",
-      {"text", "ctx", "json", "tokenizer"},
+      {"text", "ctx", "json", "tokenizer", "threads"},
       runEval};
   return command;
 }

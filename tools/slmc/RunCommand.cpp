@@ -6,7 +6,6 @@
 #include "absl/flags/flag.h"
 #include "compiler/driver/Generate.h"
 #include "compiler/driver/ModelLoader.h"
-#include "compiler/driver/ReferenceModel.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -29,20 +28,12 @@ llvm::Error runRun(const std::vector<std::string> &args) {
     return makeError("-n must be positive, got {0}", steps);
   if (absl::GetFlag(FLAGS_temperature) < 0)
     return makeError("--temperature must be >= 0");
-  auto model = importModel(args[0]);
-  if (!model)
-    return model.takeError();
-  auto tokenizer = loadModelTokenizer(args[0], absl::GetFlag(FLAGS_tokenizer), model->info);
-  if (!tokenizer)
-    return tokenizer.takeError();
-  if (model->info.maxPositions > 0)
-    steps = std::min(steps, model->info.maxPositions);
-  auto runner = createReferenceModel(*model->module, steps);
-  if (!runner)
-    return runner.takeError();
-
+  auto runnable = openRunnable(args[0], absl::GetFlag(FLAGS_tokenizer), absl::GetFlag(FLAGS_threads), steps);
+  if (!runnable)
+    return runnable.takeError();
+  steps = std::min(steps, runnable->model->capacity());
   GenerationOptions options{steps, absl::GetFlag(FLAGS_temperature), absl::GetFlag(FLAGS_seed)};
-  auto result = generate(**runner, **tokenizer, absl::GetFlag(FLAGS_prompt), options,
+  auto result = generate(*runnable->model, *runnable->tokenizer, absl::GetFlag(FLAGS_prompt), options,
                          [](llvm::StringRef piece) {
                            llvm::outs() << piece;
                            llvm::outs().flush();
@@ -57,10 +48,11 @@ llvm::Error runRun(const std::vector<std::string> &args) {
     llvm::outs() << "\n";
   }
   llvm::errs() << llvm::formatv(
-      "prompt: {0} tokens in {1:F1} ms; generated: {2} tokens in {3:F3} s ({4:F1} tokens/s)\n",
+      "{5}: prompt {0} tokens in {1:F1} ms; generated {2} tokens in {3:F3} s ({4:F1} tokens/s)\n",
       result->promptTokens, result->prefillSeconds * 1e3, result->decodedTokens,
       result->decodeSeconds,
-      result->decodeSeconds > 0 ? result->decodedTokens / result->decodeSeconds : 0.0);
+      result->decodeSeconds > 0 ? result->decodedTokens / result->decodeSeconds : 0.0,
+      runnable->backend);
   return llvm::Error::success();
 }
 
@@ -70,12 +62,14 @@ const Command &runCommand() {
   static const Command command{
       "run",
       "Generate text from a model",
-      "slmc run MODEL --prompt TEXT -n STEPS [--temperature T] [--seed S] [--tokenizer FILE] "
+      "slmc run MODEL|ARTIFACT --prompt TEXT -n STEPS [--temperature T] [--seed S] [--tokenizer FILE] "
       "[--tokens]",
+      "MODEL is imported and run on the reference executor; an ARTIFACT (.slmpack from\n"
+      "slmc compile) runs on the tiny runtime with the tokenizer it carries.\n"
       "Standard output is the prompt followed by the continuation, printed piece by piece\n"
       "as llama2.c prints it, then a newline; generation stops early at BOS or EOS.\n"
       "Timings go to standard error.",
-      {"prompt", "n", "temperature", "seed", "tokenizer", "tokens"},
+      {"prompt", "n", "temperature", "seed", "tokenizer", "tokens", "threads"},
       runRun};
   return command;
 }

@@ -18,7 +18,8 @@ using namespace slmc::cli;
 
 namespace {
 
-const Command *const kCommands[] = {&importCommand(), &runCommand(), &evalCommand()};
+const Command *const kCommands[] = {&importCommand(), &compileCommand(), &runCommand(),
+                                    &evalCommand(),   &inspectCommand(), &targetsCommand()};
 
 void printOverview(llvm::raw_ostream &os) {
   os << "slmc " << SLMC_VERSION_STRING
@@ -29,6 +30,13 @@ void printOverview(llvm::raw_ostream &os) {
   os << "\nRun 'slmc COMMAND --help' for a command's options.\n";
 }
 
+/// Flags are shown as users type them: --max-context, not --max_context.
+std::string dashed(absl::string_view name) {
+  std::string text(name);
+  std::replace(text.begin(), text.end(), '_', '-');
+  return text;
+}
+
 void printHelp(const Command &command) {
   llvm::outs() << "Usage: " << command.usage << "\n\n" << command.summary << ".\n";
   if (*command.details)
@@ -37,37 +45,42 @@ void printHelp(const Command &command) {
   for (const char *name : command.flags) {
     absl::CommandLineFlag *flag = absl::FindCommandLineFlag(name);
     std::string def = flag->DefaultValue();
-    llvm::outs() << llvm::formatv("  --{0}", name)
+    llvm::outs() << "  --" << dashed(name)
                  << (def.empty() || def == "false" ? "" : " (default " + def + ")") << "\n      "
                  << flag->Help() << "\n";
   }
 }
 
-/// Abseil knows every flag of the program; a command rejects the ones that are
-/// not its own so that, say, `slmc eval --prompt x` is an error.
-bool checkFlagsBelong(const Command &command, llvm::ArrayRef<char *> args) {
+/// Walks the flags of `args` (skipping their separate values), spelling each
+/// name as Abseil does (max-context -> max_context) and checking that the
+/// command owns it: Abseil knows every flag of the program, so without this
+/// `slmc eval --prompt x` would be accepted.
+bool normalizeFlags(const Command &command, llvm::MutableArrayRef<std::string> args) {
   bool ok = true;
   for (size_t i = 0; i < args.size(); ++i) {
-    llvm::StringRef arg = args[i];
+    std::string &arg = args[i];
     if (arg == "--")
       break;
-    if (!arg.starts_with("-") || arg.size() < 2)
+    if (arg.size() < 2 || arg[0] != '-')
       continue;
-    auto [name, value] = arg.ltrim('-').split('=');
-    absl::CommandLineFlag *flag = absl::FindCommandLineFlag(std::string(name));
-    if (!flag && name.starts_with("no"))
-      flag = absl::FindCommandLineFlag(std::string(name.drop_front(2)));
+    size_t dashes = arg.find_first_not_of('-');
+    size_t end = std::min(arg.find('='), arg.size());
+    std::replace(arg.begin() + dashes, arg.begin() + end, '-', '_');
+    std::string name = arg.substr(dashes, end - dashes);
+    absl::CommandLineFlag *flag = absl::FindCommandLineFlag(name);
+    if (!flag && llvm::StringRef(name).starts_with("no"))
+      flag = absl::FindCommandLineFlag(name.substr(2));
     if (!flag)
       continue; // Abseil reports unknown flags itself
     bool own = llvm::any_of(command.flags, [&](const char *f) { return flag->Name() == f; });
     if (!own) {
-      llvm::errs() << "slmc " << command.name << ": error: --" << std::string(flag->Name())
+      llvm::errs() << "slmc " << command.name << ": error: --" << dashed(flag->Name())
                    << " is not an option of this command (see slmc " << command.name
                    << " --help)\n";
       ok = false;
     }
     // "--flag value": the value is not a flag even if it starts with '-'.
-    if (!arg.contains('=') && !flag->IsOfType<bool>())
+    if (end == arg.size() && !flag->IsOfType<bool>())
       ++i;
   }
   return ok;
@@ -98,12 +111,14 @@ int main(int argc, char **argv) {
       return 0;
     }
 
-  std::string program = std::string("slmc ") + command.name;
-  std::vector<char *> args{program.data()};
-  args.insert(args.end(), argv + 2, argv + argc);
-  absl::SetProgramUsageMessage(command.usage);
-  if (!checkFlagsBelong(command, llvm::ArrayRef(args).drop_front()))
+  std::vector<std::string> words{std::string("slmc ") + command.name};
+  words.insert(words.end(), argv + 2, argv + argc);
+  if (!normalizeFlags(command, llvm::MutableArrayRef(words).drop_front()))
     return 2;
+  std::vector<char *> args;
+  for (std::string &word : words)
+    args.push_back(word.data());
+  absl::SetProgramUsageMessage(command.usage);
   std::vector<char *> positional =
       absl::ParseCommandLine(static_cast<int>(args.size()), args.data());
   std::vector<std::string> rest(positional.begin() + 1, positional.end());

@@ -1,0 +1,27 @@
+//===- ArtifactReader.cpp - reading .slmpack manifests --------------------===//
+
+#include "compiler/artifact/ArtifactReader.h"
+
+#include "compiler/support/Error.h"
+
+#include <climits>
+#include <memory>
+
+namespace slmc {
+
+llvm::Expected<ArtifactManifest> readArtifactManifest(llvm::StringRef path) {
+  slm_artifact *opened;
+  if (slm_artifact_inspect(path.str().c_str(), &opened) != SLM_OK)
+    return makeError("{0}", slm_last_error());
+  std::unique_ptr<slm_artifact, decltype(&slm_artifact_close)> artifact(opened,
+                                                                         slm_artifact_close);
+  ArtifactManifest result;
+  slm_artifact_get_layout(artifact.get(), &result.layout);
+  size_t size;
+  const void *bytes = slm_artifact_manifest(artifact.get(), &size);
+  if (size > INT_MAX || !result.manifest.ParseFromArray(bytes, static_cast<int>(size)))
+    return makeError("{0}: the manifest is not a valid slm.artifact.Manifest", path);
+  return result;
+}
+
+} // namespace slmc

@@ -1,0 +1,27 @@
+//===- ArtifactReader.h - reading .slmpack manifests ------------*- C++ -*-===//
+//
+// For tools that describe artifacts (`slmc inspect`). The file is validated
+// by the runtime itself (slm_artifact_inspect), so a file the compiler
+// accepts is one the runtime accepts, for the same reasons.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/artifact/slmpack.pb.h"
+#include "slm_runtime.h"
+
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+namespace slmc {
+
+struct ArtifactManifest {
+  slm::artifact::Manifest manifest;
+  slm_artifact_layout layout; // the header: format version, section offsets and sizes
+};
+
+/// The manifest and layout of the artifact at `path`, after every check of
+/// slm_artifact_open except the CPU's (the artifact may be for another machine).
+llvm::Expected<ArtifactManifest> readArtifactManifest(llvm::StringRef path);
+
+} // namespace slmc

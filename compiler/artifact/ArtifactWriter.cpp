@@ -1,0 +1,192 @@
+//===- ArtifactWriter.cpp - writing .slmpack files ------------------------===//
+
+#include "compiler/artifact/ArtifactWriter.h"
+
+#include "compiler/support/Error.h"
+#include "runtime/src/slm_checksum.h"
+
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "llvm/Support/Endian.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <array>
+
+namespace slmc {
+namespace {
+
+constexpr uint32_t kFormatVersion = 1;
+constexpr uint64_t kHeaderSize = 128;
+constexpr uint64_t kSectionAlignment = 4096;
+constexpr uint64_t kWeightAlignment = 64;
+
+/// The zero bytes between sections and between weights.
+const std::array<char, kSectionAlignment> kZeros{};
+
+/// Field order alone does not make protobuf output canonical (map fields and
+/// unknown fields may be reordered); deterministic mode does.
+llvm::Expected<std::string> serializeManifest(const slm::artifact::Manifest &manifest,
+                                              llvm::StringRef path) {
+  std::string bytes;
+  bool serialized;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    serialized = manifest.SerializeToCodedStream(&coded) && !coded.HadError();
+  }
+  if (!serialized)
+    return makeError("{0}: the manifest does not serialize (over protobuf's 2 GiB limit?)", path);
+  return bytes;
+}
+
+/// The file as a sequence of byte ranges, so that the checksum and the write
+/// see the same bytes without assembling a copy of the weights.
+class FilePieces {
+public:
+  void append(llvm::ArrayRef<char> bytes) {
+    if (!bytes.empty())
+      pieces_.push_back(bytes);
+    size_ += bytes.size();
+  }
+  /// Zero bytes up to `offset`.
+  void padTo(uint64_t offset) {
+    while (size_ < offset)
+      append(llvm::ArrayRef(kZeros).take_front(std::min<uint64_t>(offset - size_, kZeros.size())));
+  }
+  uint64_t size() const { return size_; }
+  llvm::ArrayRef<llvm::ArrayRef<char>> pieces() const { return pieces_; }
+
+private:
+  std::vector<llvm::ArrayRef<char>> pieces_;
+  uint64_t size_ = 0;
+};
+
+/// The weights in the order they lie in the section, after checking that they
+/// are aligned and do not overlap.
+llvm::Expected<std::vector<const WeightBlob *>> placementOrder(llvm::ArrayRef<WeightBlob> weights,
+                                                               llvm::StringRef path) {
+  std::vector<const WeightBlob *> order;
+  for (const WeightBlob &weight : weights) {
+    if (weight.offset % kWeightAlignment != 0)
+      return makeError("{0}: weight '{1}' at offset {2} is not {3}-byte aligned", path,
+                       weight.name, weight.offset, kWeightAlignment);
+    order.push_back(&weight);
+  }
+  // Pointers into one array order equal offsets as given.
+  std::sort(order.begin(), order.end(), [](const WeightBlob *a, const WeightBlob *b) {
+    return std::pair(a->offset, a) < std::pair(b->offset, b);
+  });
+  for (size_t i = 1; i < order.size(); ++i)
+    if (order[i]->offset < order[i - 1]->offset + order[i - 1]->bytes.size())
+      return makeError("{0}: weight '{1}' at offset {2} overlaps weight '{3}' at offset {4}", path,
+                       order[i]->name, order[i]->offset, order[i - 1]->name,
+                       order[i - 1]->offset);
+  return order;
+}
+
+slm::artifact::TensorInfo tensorInfo(const WeightBlob &weight) {
+  slm::artifact::TensorInfo info;
+  info.set_name(weight.name);
+  info.mutable_shape()->Add(weight.shape.begin(), weight.shape.end());
+  info.set_dtype(weight.dtype);
+  info.set_layout(weight.layout);
+  info.set_offset(weight.offset);
+  info.set_size(weight.bytes.size());
+  return info;
+}
+
+void writeHeader(std::array<char, kHeaderSize> &header, uint64_t fileSize, uint64_t manifestSize,
+                 uint64_t codeOffset, uint64_t codeSize, uint64_t weightsOffset,
+                 uint64_t weightsSize) {
+  using llvm::support::endian::write32le;
+  using llvm::support::endian::write64le;
+  header.fill(0);
+  std::copy_n("SLMPACK", 8, header.begin());
+  write32le(&header[8], kFormatVersion);
+  write32le(&header[12], kHeaderSize);
+  write64le(&header[16], fileSize);
+  write64le(&header[24], kHeaderSize);
+  write64le(&header[32], manifestSize);
+  write64le(&header[40], codeOffset);
+  write64le(&header[48], codeSize);
+  write64le(&header[56], weightsOffset);
+  write64le(&header[64], weightsSize);
+}
+
+uint64_t checksum(const FilePieces &file) {
+  slm_hash64_state state;
+  slm_hash64_begin(&state, file.size());
+  for (llvm::ArrayRef<char> piece : file.pieces())
+    slm_hash64_update(&state, piece.data(), piece.size());
+  return slm_hash64_end(&state);
+}
+
+llvm::Error writeAtomically(const FilePieces &file, llvm::StringRef path) {
+  llvm::SmallString<128> tempPath;
+  int fd;
+  if (std::error_code error =
+          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, tempPath))
+    return makeError("{0}: cannot create a temporary file beside it: {1}", path, error.message());
+  llvm::FileRemover removeOnFailure(tempPath);
+  llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
+  for (llvm::ArrayRef<char> piece : file.pieces())
+    out.write(piece.data(), piece.size());
+  out.close();
+  if (std::error_code error = out.error()) {
+    out.clear_error();
+    return makeError("{0}: cannot write: {1}", tempPath, error.message());
+  }
+  if (std::error_code error = llvm::sys::fs::rename(tempPath, path))
+    return makeError("{0}: cannot rename {1} to it: {2}", path, tempPath, error.message());
+  removeOnFailure.releaseFile();
+  return llvm::Error::success();
+}
+
+} // namespace
+
+uint64_t layoutWeights(llvm::MutableArrayRef<WeightBlob> weights) {
+  uint64_t end = 0;
+  for (WeightBlob &weight : weights) {
+    weight.offset = llvm::alignTo(end, kWeightAlignment);
+    end = weight.offset + weight.bytes.size();
+  }
+  return end;
+}
+
+llvm::Error writeArtifact(const ArtifactContents &contents, llvm::StringRef path) {
+  llvm::Expected<std::vector<const WeightBlob *>> placed = placementOrder(contents.weights, path);
+  if (!placed)
+    return placed.takeError();
+  slm::artifact::Manifest manifest = contents.manifest;
+  manifest.clear_tensors();
+  for (const WeightBlob &weight : contents.weights)
+    *manifest.add_tensors() = tensorInfo(weight);
+  llvm::Expected<std::string> manifestBytes = serializeManifest(manifest, path);
+  if (!manifestBytes)
+    return manifestBytes.takeError();
+
+  std::array<char, kHeaderSize> header;
+  FilePieces file;
+  file.append(header);
+  file.append(llvm::ArrayRef(manifestBytes->data(), manifestBytes->size()));
+  uint64_t codeOffset = llvm::alignTo(file.size(), kSectionAlignment);
+  file.padTo(codeOffset);
+  file.append(llvm::ArrayRef(contents.code.data(), contents.code.size()));
+  uint64_t weightsOffset = llvm::alignTo(file.size(), kSectionAlignment);
+  file.padTo(weightsOffset);
+  for (const WeightBlob *weight : *placed) {
+    file.padTo(weightsOffset + weight->offset);
+    file.append(weight->bytes);
+  }
+  writeHeader(header, file.size(), manifestBytes->size(), codeOffset, contents.code.size(),
+              weightsOffset, file.size() - weightsOffset);
+  llvm::support::endian::write64le(&header[SLM_CHECKSUM_OFFSET], checksum(file));
+  return writeAtomically(file, path);
+}
+
+} // namespace slmc

@@ -1,0 +1,57 @@
+//===- CompiledModel.h - a model after code generation ----------*- C++ -*-===//
+#pragma once
+
+#include "compiler/frontends/decoder/DecoderConfig.h"
+#include "compiler/targets/Target.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+/// A constant of the model, placed in the artifact's weights section.
+struct PlacedWeight {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::string dtype; // "f32", "i64", "i32", "i1"
+  uint64_t offset = 0;
+  llvm::ArrayRef<char> bytes; // into a weight blob, or into `owned`
+  std::shared_ptr<std::string> owned;
+};
+
+/// A tensor a graph entry point takes or returns.
+struct TensorSignature {
+  std::string name;
+  std::vector<int64_t> shape;
+  std::string dtype;
+};
+
+/// What code generation produced: everything the artifact writer packs.
+struct CompiledModel {
+  Target target;
+  ModelInfo info;
+  std::string entryPoint; // "slm_forward" or "slm_graph"
+  std::string entryKind;  // "decoder_step" or "graph"
+  std::string code;       // ELF shared object
+  std::vector<PlacedWeight> weights;
+  uint64_t weightsSize = 0;
+  uint64_t arenaSize = 0, kvCacheSize = 0, logitsSize = 0;
+  int64_t maxTokensPerCall = 0, maxContext = 0;
+  int64_t hidden = 0, layers = 0, heads = 0, kvHeads = 0, headDim = 0;
+  std::vector<TensorSignature> inputs, outputs; // graph entry points only
+};
+
+struct CodegenOptions {
+  Target target;
+  int64_t maxContext = 0;       // 0: the model's max_positions
+  int64_t maxTokensPerCall = 64; // prefill chunk
+};
+
+/// Runs slm-specialize-shapes, slm-layout-weights, slm-plan-memory and
+/// convert-slm-to-llvm on `module` (which it consumes), then emits the code.
+/// The module's context must stay alive while the result is used (weights
+/// point into its blobs).
+llvm::Expected<CompiledModel> generateCode(mlir::ModuleOp module, const CodegenOptions &options);
+
+} // namespace slmc

@@ -1,0 +1,128 @@
+//===- Compile.cpp - model -> .slmpack artifact ---------------------------===//
+
+#include "compiler/driver/Compile.h"
+
+#include "compiler/Version.h"
+#include "compiler/driver/ModelLoader.h"
+#include "compiler/support/Error.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+namespace slmc {
+namespace {
+
+void fillSignature(google::protobuf::RepeatedPtrField<slm::artifact::TensorInfo> *out,
+                   const std::vector<TensorSignature> &tensors) {
+  for (const TensorSignature &t : tensors) {
+    slm::artifact::TensorInfo *info = out->Add();
+    info->set_name(t.name);
+    info->set_dtype(t.dtype);
+    info->set_layout("row_major");
+    for (int64_t d : t.shape)
+      info->add_shape(d);
+  }
+}
+
+slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions &options) {
+  slm::artifact::Manifest manifest;
+  manifest.set_producer(std::string("slmc ") + SLMC_VERSION_STRING);
+  slm::artifact::Target *target = manifest.mutable_target();
+  target->set_name(m.target.name);
+  target->set_triple(m.target.triple);
+  target->set_cpu(m.target.cpu);
+  target->set_llvm_features(m.target.features);
+  for (const std::string &f : m.target.requiredFeatures)
+    target->add_required_features(f);
+
+  slm::artifact::ModelConfig *model = manifest.mutable_model();
+  model->set_architecture(m.info.architecture.empty() ? "graph" : m.info.architecture);
+  model->set_vocab_size(m.info.vocabSize);
+  model->set_hidden_size(m.hidden);
+  model->set_layers(m.layers);
+  model->set_heads(m.heads);
+  model->set_kv_heads(m.kvHeads);
+  model->set_head_dim(m.headDim);
+  model->set_max_context(m.maxContext);
+  model->set_bos_token_id(m.info.bosId);
+  model->set_eos_token_id(m.info.eosId);
+
+  slm::artifact::EntryPoint *entry = manifest.add_entry_points();
+  entry->set_name(m.entryPoint);
+  entry->set_kind(m.entryKind);
+  fillSignature(entry->mutable_inputs(), m.inputs);
+  fillSignature(entry->mutable_outputs(), m.outputs);
+
+  slm::artifact::MemoryPlan *memory = manifest.mutable_memory();
+  memory->set_arena_size(m.arenaSize);
+  memory->set_kv_cache_size(m.kvCacheSize);
+  memory->set_max_tokens_per_call(m.maxTokensPerCall);
+  memory->set_logits_size(m.logitsSize);
+
+  if (!options.tokenizer.empty()) {
+    manifest.mutable_tokenizer()->set_kind(tokenizerKind(options.tokenizer).str());
+    manifest.mutable_tokenizer()->set_data(options.tokenizer);
+  }
+  slm::artifact::CompileOptions *recorded = manifest.mutable_options();
+  recorded->set_max_context(m.maxContext);
+  recorded->set_weight_format("f32");
+  recorded->set_source_model(options.sourceName);
+  return manifest;
+}
+
+} // namespace
+
+llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const CompileOptions &options,
+                                               CompiledModel &compiled) {
+  auto target = resolveTarget(options.target);
+  if (!target)
+    return target.takeError();
+  if (options.maxTokensPerCall <= 0)
+    return makeError("--max-tokens must be positive, got {0}", options.maxTokensPerCall);
+  auto generated = generateCode(module, {*target, options.maxContext, options.maxTokensPerCall});
+  if (!generated)
+    return generated.takeError();
+  compiled = std::move(*generated);
+  ArtifactContents contents;
+  contents.manifest = manifestFor(compiled, options);
+  contents.code = compiled.code;
+  for (const PlacedWeight &w : compiled.weights)
+    contents.weights.push_back({w.name, w.shape, w.dtype, "row_major", w.bytes, w.offset});
+  return contents;
+}
+
+llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenizerPath,
+                             const CompileOptions &requested, llvm::StringRef output) {
+  // A wrong --target fails before the (possibly long) import.
+  if (auto target = resolveTarget(requested.target); !target)
+    return target.takeError();
+  auto imported = importModel(modelPath);
+  if (!imported)
+    return imported.takeError();
+  CompileOptions options = requested;
+  options.sourceName = llvm::sys::path::filename(llvm::sys::path::remove_leading_dotslash(
+                                                     modelPath.rtrim('/')))
+                           .str();
+  // The artifact carries its tokenizer so that it runs with no other file.
+  std::string path = tokenizerPath.str();
+  if (path.empty() && llvm::sys::fs::is_directory(modelPath))
+    path = (modelPath.rtrim('/') + "/tokenizer.json").str();
+  if (path.empty() && imported->info.kvCache)
+    return makeError("{0}: an artifact carries its tokenizer; pass --tokenizer FILE", modelPath);
+  if (!path.empty()) {
+    auto contents = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+    if (!contents)
+      return makeError("{0}: cannot read: {1}", path, contents.getError().message());
+    options.tokenizer = (*contents)->getBuffer().str();
+    auto check = parseTokenizer(path, options.tokenizer, imported->info.vocabSize);
+    if (!check)
+      return check.takeError();
+  }
+  CompiledModel compiled;
+  auto contents = buildArtifact(*imported->module, options, compiled);
+  if (!contents)
+    return makeError("{0}: {1}", modelPath, llvm::toString(contents.takeError()));
+  return writeArtifact(*contents, output);
+}
+
+} // namespace slmc

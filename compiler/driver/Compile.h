@@ -1,0 +1,27 @@
+//===- Compile.h - model -> .slmpack artifact -------------------*- C++ -*-===//
+#pragma once
+
+#include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/codegen/CompiledModel.h"
+#include "mlir/IR/BuiltinOps.h"
+
+namespace slmc {
+
+struct CompileOptions {
+  std::string target = "host";
+  int64_t maxContext = 0;         // 0: the model's own context length
+  int64_t maxTokensPerCall = 64;  // prefill chunk of one slm_forward call
+  std::string sourceName;         // recorded in the manifest
+  std::string tokenizer;          // tokenizer file contents ("" for graphs without one)
+};
+
+/// Generates code for `module` (consumed) and packs it with its weights and
+/// tokenizer. `compiled` keeps what the contents view (weights) alive.
+llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const CompileOptions &options,
+                                               CompiledModel &compiled);
+
+/// slmc compile: imports MODEL and writes the artifact to `output`.
+llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenizerPath,
+                             const CompileOptions &options, llvm::StringRef output);
+
+} // namespace slmc

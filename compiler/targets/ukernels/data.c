@@ -1,0 +1,107 @@
+/*===- data.c - copy and gather micro-kernels ----------------------*- C -*-===*/
+#include "compiler/targets/ukernels/uk_internal.h"
+
+/*===--- copy ----------------------------------------------------------------===*/
+
+typedef struct {
+  uk_walk walk;
+  int64_t elem_bytes;
+  const char *x; /* at in_offset */
+  char *y;
+} uk_copy_args;
+
+#define UK_STRIDED_COPY(T)                                                                         \
+  do {                                                                                             \
+    const T *restrict xt = (const T *)x;                                                           \
+    T *restrict yt = (T *)y;                                                                       \
+    for (int64_t i = 0; i < len; ++i)                                                              \
+      yt[i] = xt[i * s];                                                                           \
+  } while (0)
+
+static void uk_copy_row(void *arg, const int64_t *off, const int64_t *inner, int64_t e,
+                        int64_t len) {
+  const uk_copy_args *a = (const uk_copy_args *)arg;
+  int64_t eb = a->elem_bytes, s = inner[0];
+  const char *x = a->x + off[0] * eb;
+  char *y = a->y + e * eb;
+  if (s == 1 || len == 1) {
+    memcpy(y, x, (size_t)(len * eb));
+    return;
+  }
+  switch (eb) {
+  case 1:
+    UK_STRIDED_COPY(uint8_t);
+    break;
+  case 2:
+    UK_STRIDED_COPY(uint16_t);
+    break;
+  case 4:
+    UK_STRIDED_COPY(uint32_t);
+    break;
+  case 8:
+    UK_STRIDED_COPY(uint64_t);
+    break;
+  default:
+    for (int64_t i = 0; i < len; ++i)
+      memcpy(y + i * eb, x + i * s * eb, (size_t)eb);
+    break;
+  }
+}
+
+static void uk_copy_range(void *arg, int64_t begin, int64_t end) {
+  uk_copy_args *a = (uk_copy_args *)arg;
+  uk_walk_range(&a->walk, begin, end, uk_copy_row, a);
+}
+
+void slm_uk_copy(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, void *y, int32_t rank,
+                 const int64_t *shape, const int64_t *in_strides, int64_t in_offset) {
+  if (elem_bytes <= 0)
+    return;
+  uk_copy_args a;
+  const int64_t *strides[1] = {in_strides};
+  uk_walk_init(&a.walk, rank, shape, 1, strides);
+  a.elem_bytes = elem_bytes;
+  a.x = (const char *)x + in_offset * elem_bytes;
+  a.y = (char *)y;
+  uk_parallel(ctx, a.walk.total, uk_grain(elem_bytes / 4 + 1), uk_copy_range, &a);
+}
+
+/*===--- gather --------------------------------------------------------------===*/
+
+typedef struct {
+  int64_t elem_bytes;
+  const char *x;
+  const void *idx;
+  int32_t idx_dtype;
+  char *y;
+  int64_t extent, inner, n_idx;
+} uk_gather_args;
+
+/* Items are (outer, index) pairs: item = o * n_idx + i. An index outside
+ * [-extent, extent) (an error in the reference) yields zeros. */
+static void uk_gather_range(void *arg, int64_t begin, int64_t end) {
+  const uk_gather_args *a = (const uk_gather_args *)arg;
+  size_t row = (size_t)(a->inner * a->elem_bytes);
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t o = item / a->n_idx, i = item % a->n_idx;
+    int64_t k = a->idx_dtype == SLM_UK_I32 ? (int64_t)((const int32_t *)a->idx)[i]
+                                           : ((const int64_t *)a->idx)[i];
+    char *dst = a->y + item * (int64_t)row;
+    if (k < -a->extent || k >= a->extent) {
+      memset(dst, 0, row);
+      continue;
+    }
+    if (k < 0)
+      k += a->extent;
+    memcpy(dst, a->x + (o * a->extent + k) * (int64_t)row, row);
+  }
+}
+
+void slm_uk_gather(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, const void *idx,
+                   int32_t idx_dtype, void *y, int64_t outer, int64_t extent, int64_t inner,
+                   int64_t n_idx) {
+  if (outer <= 0 || n_idx <= 0 || inner <= 0 || elem_bytes <= 0)
+    return;
+  uk_gather_args a = {elem_bytes, (const char *)x, idx, idx_dtype, (char *)y, extent, inner, n_idx};
+  uk_parallel(ctx, outer * n_idx, uk_grain(inner * elem_bytes / 4 + 1), uk_gather_range, &a);
+}

@@ -1,0 +1,253 @@
+/*===- linear.c - linear and matmul micro-kernels -----------------*- C -*-===*
+ *
+ * Two shapes of loop nest:
+ *
+ * - Dot products (linear with m < UK_DOT_MAX_M, decode): y[i, j] is the dot
+ *   product of row i of x with row j of w, both contiguous; four rows of w
+ *   share each load of x. Each dot product is uk_dot's UK_LANES partial sums.
+ * - Outer products (linear with larger m, every matmul): a tile of UK_MR rows
+ *   by UK_NR columns of y is accumulated as y[i, j..j+16] += x[i, p] *
+ *   B[p, j..j+16] over p, B being w^T packed into a stack panel of UK_KC rows
+ *   (or, for matmul, b itself). Every y element is then summed over p in
+ *   order 0..k-1, whatever tile or task computes it.
+ *
+ * Tasks are blocks of output columns (and of rows for large m): no task
+ * writes what another reads, and the arithmetic of an element does not
+ * depend on the blocking.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_internal.h"
+
+#define UK_NR 16          /* columns of a tile (one zmm, two ymm) */
+#define UK_MR 6           /* rows of a full tile */
+#define UK_KC 256         /* rows of a packed panel: UK_KC * UK_NR floats = 16 KiB */
+#define UK_MC (16 * UK_MR) /* rows of y per task item */
+#define UK_DOT_MAX_M 4    /* linear with fewer rows takes dot products */
+
+/*===--- dot products -------------------------------------------------------===*/
+
+/* Four dot products of x with w0..w3, each exactly as uk_dot computes it. */
+static inline void uk_dot4(const float *restrict x, const float *restrict w0,
+                           const float *restrict w1, const float *restrict w2,
+                           const float *restrict w3, int64_t k, float *out) {
+  uk_f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, xv, v0, v1, v2, v3;
+  int64_t p = 0;
+  for (; p + UK_LANES <= k; p += UK_LANES) {
+    uk_load16(&xv, x + p);
+    uk_load16(&v0, w0 + p);
+    uk_load16(&v1, w1 + p);
+    uk_load16(&v2, w2 + p);
+    uk_load16(&v3, w3 + p);
+    a0 += xv * v0;
+    a1 += xv * v1;
+    a2 += xv * v2;
+    a3 += xv * v3;
+  }
+  if (p < k) {
+    uk_tail16(&xv, x + p, k - p, 0.0f);
+    uk_tail16(&v0, w0 + p, k - p, 0.0f);
+    uk_tail16(&v1, w1 + p, k - p, 0.0f);
+    uk_tail16(&v2, w2 + p, k - p, 0.0f);
+    uk_tail16(&v3, w3 + p, k - p, 0.0f);
+    a0 += xv * v0;
+    a1 += xv * v1;
+    a2 += xv * v2;
+    a3 += xv * v3;
+  }
+  out[0] = uk_fold_sum(&a0);
+  out[1] = uk_fold_sum(&a1);
+  out[2] = uk_fold_sum(&a2);
+  out[3] = uk_fold_sum(&a3);
+}
+
+typedef struct {
+  const float *x, *w, *bias;
+  float *y;
+  int64_t m, n, k;
+} uk_linear_args;
+
+/* Items are blocks of 4 rows of w (4 output columns). */
+static void uk_linear_dot_range(void *arg, int64_t begin, int64_t end) {
+  const uk_linear_args *a = (const uk_linear_args *)arg;
+  int64_t n = a->n, k = a->k;
+  for (int64_t blk = begin; blk < end; ++blk) {
+    int64_t j = blk * 4;
+    const float *w = a->w + j * k;
+    for (int64_t i = 0; i < a->m; ++i) {
+      const float *x = a->x + i * k;
+      float *y = a->y + i * n + j;
+      if (j + 4 <= n) {
+        float d[4];
+        uk_dot4(x, w, w + k, w + 2 * k, w + 3 * k, k, d);
+        for (int c = 0; c < 4; ++c)
+          y[c] = a->bias ? d[c] + a->bias[j + c] : d[c];
+      } else {
+        for (int64_t c = 0; j + c < n; ++c) {
+          float d = uk_dot(x, w + c * k, k);
+          y[c] = a->bias ? d + a->bias[j + c] : d;
+        }
+      }
+    }
+  }
+}
+
+/*===--- outer products -----------------------------------------------------===*/
+
+/* acc = (accumulate ? y : 0) + x[0..MR, 0..kc] * B[0..kc, 0..16] for the MR
+ * rows of x (row stride ldx) and a B of row stride ldb; stores all 16 columns
+ * of MR rows of y (row stride ldy). */
+#define UK_DEFINE_TILE(MR)                                                                         \
+  static inline void uk_tile##MR(const float *restrict x, int64_t ldx, const float *restrict b,    \
+                                 int64_t ldb, int64_t kc, float *restrict y, int64_t ldy,          \
+                                 int accumulate) {                                                 \
+    float acc[MR][UK_NR];                                                                          \
+    for (int r = 0; r < MR; ++r)                                                                   \
+      for (int l = 0; l < UK_NR; ++l)                                                              \
+        acc[r][l] = accumulate ? y[r * ldy + l] : 0.0f;                                            \
+    for (int64_t p = 0; p < kc; ++p) {                                                             \
+      const float *restrict bp = b + p * ldb;                                                      \
+      for (int r = 0; r < MR; ++r) {                                                               \
+        float xv = x[r * ldx + p];                                                                 \
+        for (int l = 0; l < UK_NR; ++l)                                                            \
+          acc[r][l] += xv * bp[l];                                                                 \
+      }                                                                                            \
+    }                                                                                              \
+    for (int r = 0; r < MR; ++r)                                                                   \
+      for (int l = 0; l < UK_NR; ++l)                                                              \
+        y[r * ldy + l] = acc[r][l];                                                                \
+  }
+UK_DEFINE_TILE(6)
+UK_DEFINE_TILE(1)
+
+/* Rows [i0, i1) of y[:, j0..j0+nr) += x[:, kb..kb+kc) * B where B (row stride
+ * ldb) holds 16 columns; nr < 16 goes through a stack tile. */
+static inline void uk_panel_rows(const float *x, int64_t ldx, const float *b, int64_t ldb,
+                                 int64_t kc, float *y, int64_t ldy, int64_t i0, int64_t i1,
+                                 int64_t nr, int accumulate) {
+  if (nr == UK_NR) {
+    int64_t i = i0;
+    for (; i + UK_MR <= i1; i += UK_MR)
+      uk_tile6(x + i * ldx, ldx, b, ldb, kc, y + i * ldy, ldy, accumulate);
+    for (; i < i1; ++i)
+      uk_tile1(x + i * ldx, ldx, b, ldb, kc, y + i * ldy, ldy, accumulate);
+    return;
+  }
+  float tmp[UK_MR * UK_NR];
+  for (int64_t i = i0; i < i1; i += UK_MR) {
+    int64_t rows = uk_min(UK_MR, i1 - i);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t l = 0; l < UK_NR; ++l)
+        tmp[r * UK_NR + l] = accumulate && l < nr ? y[(i + r) * ldy + l] : 0.0f;
+    if (rows == UK_MR)
+      uk_tile6(x + i * ldx, ldx, b, ldb, kc, tmp, UK_NR, 1);
+    else
+      for (int64_t r = 0; r < rows; ++r)
+        uk_tile1(x + (i + r) * ldx, ldx, b, ldb, kc, tmp + r * UK_NR, UK_NR, 1);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t l = 0; l < nr; ++l)
+        y[(i + r) * ldy + l] = tmp[r * UK_NR + l];
+  }
+}
+
+/* Items are (row block, column block) pairs: item = ib * nb + jb. */
+static void uk_linear_gemm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_linear_args *a = (const uk_linear_args *)arg;
+  int64_t m = a->m, n = a->n, k = a->k;
+  int64_t nb = (n + UK_NR - 1) / UK_NR;
+  float panel[UK_KC * UK_NR];
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t i0 = (item / nb) * UK_MC, i1 = uk_min(i0 + UK_MC, m);
+    int64_t j0 = (item % nb) * UK_NR, nr = uk_min(UK_NR, n - j0);
+    float *y = a->y + j0;
+    for (int64_t kb = 0; kb < k; kb += UK_KC) {
+      int64_t kc = uk_min(UK_KC, k - kb);
+      /* panel[p][l] = w[j0 + l][kb + p], zero past column nr. */
+      for (int64_t l = 0; l < UK_NR; ++l) {
+        if (l < nr) {
+          const float *w = a->w + (j0 + l) * k + kb;
+          for (int64_t p = 0; p < kc; ++p)
+            panel[p * UK_NR + l] = w[p];
+        } else {
+          for (int64_t p = 0; p < kc; ++p)
+            panel[p * UK_NR + l] = 0.0f;
+        }
+      }
+      uk_panel_rows(a->x + kb, k, panel, UK_NR, kc, y, n, i0, i1, nr, kb > 0);
+    }
+    if (a->bias)
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t l = 0; l < nr; ++l)
+          y[i * n + l] += a->bias[j0 + l];
+  }
+}
+
+void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,
+                   float *y, int64_t m, int64_t n, int64_t k) {
+  if (m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j)
+        y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;
+    return;
+  }
+  uk_linear_args a = {x, w, bias, y, m, n, k};
+  if (m < UK_DOT_MAX_M) {
+    int64_t blocks = (n + 3) / 4;
+    uk_parallel(ctx, blocks, uk_grain(4 * m * k), uk_linear_dot_range, &a);
+  } else {
+    int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
+    uk_parallel(ctx, items, uk_grain(uk_min(m, UK_MC) * UK_NR * k), uk_linear_gemm_range, &a);
+  }
+}
+
+/*===--- matmul --------------------------------------------------------------===*/
+
+typedef struct {
+  const float *a, *b;
+  float *y;
+  int64_t m, n, k, a_stride, b_stride;
+} uk_matmul_args;
+
+/* Items are (batch, row block, column block): item = (bt * mb + ib) * nb + jb. */
+static void uk_matmul_range(void *arg, int64_t begin, int64_t end) {
+  const uk_matmul_args *a = (const uk_matmul_args *)arg;
+  int64_t m = a->m, n = a->n, k = a->k;
+  int64_t nb = (n + UK_NR - 1) / UK_NR, mb = (m + UK_MC - 1) / UK_MC;
+  float panel[UK_KC * UK_NR];
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t jb = item % nb, ib = (item / nb) % mb, bt = item / (nb * mb);
+    const float *x = a->a + bt * a->a_stride;
+    const float *bm = a->b + bt * a->b_stride;
+    float *y = a->y + bt * m * n;
+    int64_t i0 = ib * UK_MC, i1 = uk_min(i0 + UK_MC, m);
+    int64_t j0 = jb * UK_NR, nr = uk_min(UK_NR, n - j0);
+    for (int64_t kb = 0; kb < k; kb += UK_KC) {
+      int64_t kc = uk_min(UK_KC, k - kb);
+      const float *b = bm + kb * n + j0;
+      int64_t ldb = n;
+      if (nr < UK_NR) { /* a ragged last block: pack it, zero-padded */
+        for (int64_t p = 0; p < kc; ++p)
+          for (int64_t l = 0; l < UK_NR; ++l)
+            panel[p * UK_NR + l] = l < nr ? b[p * n + l] : 0.0f;
+        b = panel;
+        ldb = UK_NR;
+      }
+      uk_panel_rows(x + kb, k, b, ldb, kc, y + j0, n, i0, i1, nr, kb > 0);
+    }
+  }
+}
+
+void slm_uk_matmul(const slm_uk_ctx *ctx, const float *a, const float *b, float *y, int64_t batch,
+                   int64_t m, int64_t n, int64_t k, int64_t a_batch_stride,
+                   int64_t b_batch_stride) {
+  if (batch <= 0 || m <= 0 || n <= 0)
+    return;
+  if (k <= 0) {
+    memset(y, 0, sizeof(float) * (size_t)(batch * m * n));
+    return;
+  }
+  uk_matmul_args args = {a, b, y, m, n, k, a_batch_stride, b_batch_stride};
+  int64_t items = batch * ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
+  uk_parallel(ctx, items, uk_grain(uk_min(m, UK_MC) * UK_NR * k), uk_matmul_range, &args);
+}

@@ -1,0 +1,154 @@
+/*===- slm_ukernels.h - micro-kernels of compiled models ----------*- C -*-===*
+ *
+ * The lowering (passes/ConvertSlmToLLVM) turns every slm op into a call to one
+ * of these functions. They are compiled to LLVM bitcode once per target ISA at
+ * build time and linked into each emitted module, where LLVM inlines and
+ * specializes them. Their semantics are exactly those of the reference
+ * executor's kernels (compiler/executor/kernels), which the tests compare
+ * them with.
+ *
+ * Conventions: buffers are dense and row-major; sizes are element counts;
+ * `dtype` codes are SLM_UK_* below; kernels never allocate, and may call
+ * libc's memcpy/memmove/memset and libm's float functions, and pow() for SLM_UK_POW,
+ * computed in double as the reference does (resolved from the process
+ * that loads the code, which links libc and libm). Outputs do not overlap inputs,
+ * except where a kernel says so. Kernels run inline when ctx or ctx->parallel_for is
+ * NULL; either way every output element is computed by the same float operations, so
+ * a threaded run equals an inline one bit for bit. Tensors of more than 16 dimensions
+ * (after merging contiguous ones) work, slowly.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SLM_UKERNELS_H
+#define SLM_UKERNELS_H
+
+#include "runtime/include/slm_kernel_abi.h"
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* How a kernel may run in parallel: parallel_for(pool, count, task, context). */
+typedef struct slm_uk_ctx {
+  slm_parallel_for_fn parallel_for;
+  void *pool;
+} slm_uk_ctx;
+
+enum slm_uk_dtype { SLM_UK_F32 = 0, SLM_UK_I64 = 1, SLM_UK_I32 = 2, SLM_UK_I1 = 3 };
+
+enum slm_uk_unary_op {
+  SLM_UK_NEG, SLM_UK_ABS, SLM_UK_SIGN, SLM_UK_EXP, SLM_UK_LOG, SLM_UK_SQRT, SLM_UK_RSQRT,
+  SLM_UK_RECIPROCAL, SLM_UK_TANH, SLM_UK_ERF, SLM_UK_SIGMOID, SLM_UK_SILU, SLM_UK_RELU,
+  SLM_UK_SIN, SLM_UK_COS, SLM_UK_TAN, SLM_UK_ASIN, SLM_UK_ACOS, SLM_UK_ATAN, SLM_UK_SINH,
+  SLM_UK_COSH, SLM_UK_ASINH, SLM_UK_ACOSH, SLM_UK_ATANH, SLM_UK_CEIL, SLM_UK_FLOOR,
+  SLM_UK_ROUND, SLM_UK_SOFTPLUS, SLM_UK_SOFTSIGN, SLM_UK_HARD_SWISH, SLM_UK_GELU,
+  SLM_UK_GELU_TANH, SLM_UK_LEAKY_RELU /* alpha */, SLM_UK_ELU /* alpha */,
+  SLM_UK_CELU /* alpha */, SLM_UK_SELU /* alpha, beta = gamma */,
+  SLM_UK_HARD_SIGMOID /* alpha, beta */, SLM_UK_THRESHOLDED_RELU /* alpha */,
+  SLM_UK_NOT /* on i1 bytes */
+};
+
+enum slm_uk_binary_op {
+  SLM_UK_ADD, SLM_UK_SUB, SLM_UK_MUL, SLM_UK_DIV, SLM_UK_POW, SLM_UK_MAX, SLM_UK_MIN,
+  SLM_UK_MOD, SLM_UK_FMOD,
+  /* comparisons: the output is i1 (one byte per element) */
+  SLM_UK_EQUAL, SLM_UK_LESS, SLM_UK_LESS_EQUAL, SLM_UK_GREATER, SLM_UK_GREATER_EQUAL,
+  /* logic on i1 */
+  SLM_UK_AND, SLM_UK_OR, SLM_UK_XOR
+};
+
+enum slm_uk_reduce_op { SLM_UK_SUM, SLM_UK_MEAN, SLM_UK_RMAX, SLM_UK_RMIN, SLM_UK_PROD };
+
+/* out[i, :] = table[ids[i], :] for i < n; ids are int64. A negative id (an error in the
+ * reference) gives a row of zeros; ids >= vocab must be ruled out by the caller. */
+void slm_uk_embedding(const slm_uk_ctx *ctx, const float *table, const int64_t *ids, float *out,
+                      int64_t n, int64_t width);
+
+/* y[m, n] = x[m, k] * w[n, k]^T (+ bias[n] when bias is not NULL). */
+void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,
+                   float *y, int64_t m, int64_t n, int64_t k);
+
+/* y[b] = a[b] * b[b] for b < batch with a[b] = a + b * a_batch_stride (0 broadcasts). */
+void slm_uk_matmul(const slm_uk_ctx *ctx, const float *a, const float *b, float *y, int64_t batch,
+                   int64_t m, int64_t n, int64_t k, int64_t a_batch_stride,
+                   int64_t b_batch_stride);
+
+/* Per row of n: y = w * (x / sqrt(mean(x^2) + eps)). */
+void slm_uk_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *w, float *y, int64_t rows,
+                     int64_t n, float eps);
+
+/* Per row of n: y = (x - mean) / sqrt(var + eps) * scale + bias (bias may be NULL). */
+void slm_uk_layer_norm(const slm_uk_ctx *ctx, const float *x, const float *scale,
+                       const float *bias, float *y, int64_t rows, int64_t n, float eps);
+
+/* x, y: [tokens, heads, head_dim]; token t at position + t; see slm.rotary. y may be x. */
+void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t tokens, int64_t heads,
+                   int64_t head_dim, int64_t rotary_dim, int64_t position, float theta,
+                   int32_t interleaved);
+
+/* q: [tokens, q_heads, head_dim]; k, v: [kv_rows, kv_heads, head_dim|value_dim].
+ * With caches (non-NULL, [capacity, kv_heads, dim]): k and v (kv_rows == tokens) are
+ * written at rows position.. and the queries attend over rows 0 .. position+tokens-1
+ * of the caches. Without: over the kv_rows given, token t at position kv_rows-tokens+t
+ * when causal. out: [tokens, q_heads, value_dim]. k/v may already be the cache rows they
+ * are written to. The softmax is computed online over tiles of 128 keys (a running max and
+ * sum per head, the partial output rescaled when the max grows), so the kernel's stack
+ * use does not grow with the number of keys. */
+void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
+                      float *k_cache, float *v_cache, float *out, int64_t tokens,
+                      int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
+                      int64_t kv_rows, int64_t position, float scale, int32_t causal);
+
+/* y[i] = op(x[i]) for f32 (SLM_UK_NEG/ABS/SIGN also for i64/i32 via dtype; NOT on i1). */
+void slm_uk_unary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *x, void *y,
+                  int64_t n, float alpha, float beta);
+
+/* y = op(a, b) with broadcasting: shape is the output's, a_strides/b_strides are element
+ * strides per output dimension (0 where broadcast). dtype is the operands'. */
+void slm_uk_binary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *a,
+                   const void *b, void *y, int32_t rank, const int64_t *shape,
+                   const int64_t *a_strides, const int64_t *b_strides);
+
+/* y = cond ? a : b with broadcasting; elements of elem_bytes bytes. */
+void slm_uk_where(const slm_uk_ctx *ctx, int32_t elem_bytes, const uint8_t *cond, const void *a,
+                  const void *b, void *y, int32_t rank, const int64_t *shape,
+                  const int64_t *cond_strides, const int64_t *a_strides,
+                  const int64_t *b_strides);
+
+/* y[i] = (to) x[i]; floats to integers truncate, anything to i1 is x != 0. */
+void slm_uk_cast(const slm_uk_ctx *ctx, int32_t from, int32_t to, const void *x, void *y,
+                 int64_t n);
+
+/* Reduces x (shape `shape`) into y: element x[idx] folds into y at the offset
+ * sum(idx[d] * out_strides[d]), where out_strides is 0 on reduced dimensions.
+ * `count` is the number of elements folded into each output (for the mean). */
+void slm_uk_reduce(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *x, void *y,
+                   int64_t out_size, int32_t rank, const int64_t *shape,
+                   const int64_t *out_strides, int64_t count);
+
+/* softmax (or log-softmax when log) along the middle axis of [outer, extent, inner]. */
+void slm_uk_softmax(const slm_uk_ctx *ctx, const float *x, float *y, int64_t outer,
+                    int64_t extent, int64_t inner, int32_t log);
+
+/* y[o, i] = index of the max (is_max) or min along extent; ties: first, or last when last. */
+void slm_uk_arg_reduce(const slm_uk_ctx *ctx, int32_t dtype, const void *x, int64_t *y,
+                       int64_t outer, int64_t extent, int64_t inner, int32_t is_max,
+                       int32_t last);
+
+/* y[j] = x[in_offset + sum(idx_j[d] * in_strides[d])] for every index idx_j of `shape`
+ * in row-major order: transpose, slice, expand and the pieces of concat/split. */
+void slm_uk_copy(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, void *y, int32_t rank,
+                 const int64_t *shape, const int64_t *in_strides, int64_t in_offset);
+
+/* x: [outer, extent, inner]; y: [outer, n_idx, inner]; negative indices count from the end;
+ * idx_dtype is SLM_UK_I64 or SLM_UK_I32; an index outside [-extent, extent) gives zeros. */
+void slm_uk_gather(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, const void *idx,
+                   int32_t idx_dtype, void *y, int64_t outer, int64_t extent, int64_t inner,
+                   int64_t n_idx);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SLM_UKERNELS_H */

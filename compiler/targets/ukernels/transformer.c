@@ -1,0 +1,303 @@
+/*===- transformer.c - embedding, norms, rotary and attention -----*- C -*-===*/
+#include "compiler/targets/ukernels/uk_internal.h"
+
+/*===--- embedding ----------------------------------------------------------===*/
+
+typedef struct {
+  const float *table;
+  const int64_t *ids;
+  float *out;
+  int64_t width;
+} uk_embedding_args;
+
+/* A negative id (an error in the reference) gives zeros rather than reading
+ * before the table; the kernel does not know the vocabulary size. */
+static void uk_embedding_range(void *arg, int64_t begin, int64_t end) {
+  const uk_embedding_args *a = (const uk_embedding_args *)arg;
+  size_t bytes = sizeof(float) * (size_t)a->width;
+  for (int64_t i = begin; i < end; ++i) {
+    int64_t id = a->ids[i];
+    float *dst = a->out + i * a->width;
+    if (id >= 0)
+      memcpy(dst, a->table + id * a->width, bytes);
+    else
+      memset(dst, 0, bytes);
+  }
+}
+
+void slm_uk_embedding(const slm_uk_ctx *ctx, const float *table, const int64_t *ids, float *out,
+                      int64_t n, int64_t width) {
+  if (width <= 0)
+    return;
+  uk_embedding_args a = {table, ids, out, width};
+  uk_parallel(ctx, n, uk_grain(width), uk_embedding_range, &a);
+}
+
+/*===--- rms_norm and layer_norm --------------------------------------------===*/
+
+typedef struct {
+  const float *x, *w, *bias;
+  float *y;
+  int64_t n;
+  float eps;
+} uk_norm_args;
+
+static void uk_rms_norm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_norm_args *a = (const uk_norm_args *)arg;
+  int64_t n = a->n;
+  const float *restrict w = a->w;
+  for (int64_t row = begin; row < end; ++row) {
+    const float *restrict x = a->x + row * n;
+    float *restrict y = a->y + row * n;
+    float ss = uk_sum_squares(x, n);
+    float scale = 1.0f / sqrtf(ss / (float)n + a->eps);
+    for (int64_t j = 0; j < n; ++j)
+      y[j] = w[j] * (scale * x[j]);
+  }
+}
+
+void slm_uk_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *w, float *y, int64_t rows,
+                     int64_t n, float eps) {
+  if (n <= 0)
+    return;
+  uk_norm_args a = {x, w, NULL, y, n, eps};
+  uk_parallel(ctx, rows, uk_grain(4 * n), uk_rms_norm_range, &a);
+}
+
+static void uk_layer_norm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_norm_args *a = (const uk_norm_args *)arg;
+  int64_t n = a->n;
+  const float *restrict scale = a->w;
+  const float *restrict bias = a->bias;
+  for (int64_t row = begin; row < end; ++row) {
+    const float *restrict x = a->x + row * n;
+    float *restrict y = a->y + row * n;
+    float mean = uk_sum(x, n) / (float)n;
+    float var = uk_sum_sq_dev(x, mean, n);
+    float inv = 1.0f / sqrtf(var / (float)n + a->eps);
+    /* The reference adds a zero bias when there is none (which turns -0 to +0). */
+    if (bias)
+      for (int64_t j = 0; j < n; ++j)
+        y[j] = (x[j] - mean) * inv * scale[j] + bias[j];
+    else
+      for (int64_t j = 0; j < n; ++j)
+        y[j] = (x[j] - mean) * inv * scale[j] + 0.0f;
+  }
+}
+
+void slm_uk_layer_norm(const slm_uk_ctx *ctx, const float *x, const float *scale,
+                       const float *bias, float *y, int64_t rows, int64_t n, float eps) {
+  if (n <= 0)
+    return;
+  uk_norm_args a = {x, scale, bias, y, n, eps};
+  uk_parallel(ctx, rows, uk_grain(6 * n), uk_layer_norm_range, &a);
+}
+
+/*===--- rotary --------------------------------------------------------------===*/
+
+/* Pairs whose angles are computed at once (on the stack). */
+#define UK_ROTARY_CHUNK 64
+
+typedef struct {
+  const float *x;
+  float *y;
+  int64_t heads, head_dim, rotary_dim, position;
+  float theta;
+  int32_t interleaved;
+} uk_rotary_args;
+
+static inline void uk_rotate_half(float *restrict a, float *restrict b, const float *restrict c,
+                                  const float *restrict s, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    float a0 = a[i], b0 = b[i];
+    a[i] = a0 * c[i] - b0 * s[i];
+    b[i] = a0 * s[i] + b0 * c[i];
+  }
+}
+
+static inline void uk_rotate_pairs(float *restrict v, const float *restrict c,
+                                   const float *restrict s, int64_t count) {
+  for (int64_t i = 0; i < count; ++i) {
+    float a0 = v[2 * i], b0 = v[2 * i + 1];
+    v[2 * i] = a0 * c[i] - b0 * s[i];
+    v[2 * i + 1] = a0 * s[i] + b0 * c[i];
+  }
+}
+
+/* Items are tokens (each computes its own angles). */
+static void uk_rotary_range(void *arg, int64_t begin, int64_t end) {
+  const uk_rotary_args *a = (const uk_rotary_args *)arg;
+  int64_t heads = a->heads, head_dim = a->head_dim, half = a->rotary_dim / 2;
+  int64_t row = heads * head_dim;
+  for (int64_t t = begin; t < end; ++t) {
+    float *y = a->y + t * row;
+    if (a->x != a->y)
+      memcpy(y, a->x + t * row, sizeof(float) * (size_t)row);
+    /* Angles in f32, as llama2.c and Hugging Face compute them. */
+    float pos = (float)(a->position + t);
+    for (int64_t i0 = 0; i0 < half; i0 += UK_ROTARY_CHUNK) {
+      int64_t count = uk_min(UK_ROTARY_CHUNK, half - i0);
+      float c[UK_ROTARY_CHUNK], s[UK_ROTARY_CHUNK];
+      for (int64_t i = 0; i < count; ++i) {
+        float freq = 1.0f / powf(a->theta, (float)(2 * (i0 + i)) / (float)a->rotary_dim);
+        c[i] = cosf(pos * freq);
+        s[i] = sinf(pos * freq);
+      }
+      for (int64_t h = 0; h < heads; ++h) {
+        float *v = y + h * head_dim;
+        if (a->interleaved)
+          uk_rotate_pairs(v + 2 * i0, c, s, count);
+        else
+          uk_rotate_half(v + i0, v + half + i0, c, s, count);
+      }
+    }
+  }
+}
+
+void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t tokens, int64_t heads,
+                   int64_t head_dim, int64_t rotary_dim, int64_t position, float theta,
+                   int32_t interleaved) {
+  if (rotary_dim > head_dim)
+    rotary_dim = head_dim;
+  uk_rotary_args a = {x, y, heads, head_dim, rotary_dim, position, theta, interleaved};
+  uk_parallel(ctx, tokens, uk_grain(heads * head_dim + 8 * rotary_dim), uk_rotary_range, &a);
+}
+
+/*===--- attention -----------------------------------------------------------===*/
+
+/* Keys scored at once, and query heads of a group taken together (sharing
+ * each key and value row). The softmax is online over tiles of keys: a running
+ * max and sum per head, the partial output rescaled when the max grows; so the
+ * stack holds UK_ATTN_HEADS x UK_ATTN_TILE scores whatever the number of keys.
+ * Per head, the operations and their order do not depend on the grouping. */
+#define UK_ATTN_TILE 128
+#define UK_ATTN_HEADS 8
+
+typedef struct {
+  const float *q, *keys, *values;
+  float *out;
+  int64_t q_heads, kv_heads, head_dim, value_dim, group;
+  int64_t heads_per_item, items_per_group;
+  int64_t offset;  /* absolute position of query token 0 (causal) */
+  int64_t visible; /* key rows there are */
+  float scale;
+  int32_t causal;
+} uk_attention_args;
+
+static inline void uk_axpy(float *restrict y, float a, const float *restrict x, int64_t n) {
+  for (int64_t d = 0; d < n; ++d)
+    y[d] += a * x[d];
+}
+
+/* Items are (token, kv head, run of heads_per_item query heads of its group). */
+static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
+  const uk_attention_args *a = (const uk_attention_args *)arg;
+  int64_t head_dim = a->head_dim, value_dim = a->value_dim;
+  int64_t key_row = a->kv_heads * head_dim, value_row = a->kv_heads * value_dim;
+  float scores[UK_ATTN_HEADS][UK_ATTN_TILE];
+  float max[UK_ATTN_HEADS], sum[UK_ATTN_HEADS];
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t run = item % a->items_per_group, rest = item / a->items_per_group;
+    int64_t kv_head = rest % a->kv_heads, t = rest / a->kv_heads;
+    int64_t h0 = kv_head * a->group + run * a->heads_per_item;
+    int64_t heads = uk_min(a->heads_per_item, (kv_head + 1) * a->group - h0);
+    int64_t seen = a->causal ? uk_min(a->visible, a->offset + t + 1) : a->visible;
+    const float *query = a->q + (t * a->q_heads + h0) * head_dim;
+    float *out = a->out + (t * a->q_heads + h0) * value_dim;
+    for (int64_t d = 0; d < heads * value_dim; ++d)
+      out[d] = 0.0f;
+    if (seen <= 0)
+      continue;
+    const float *keys = a->keys + kv_head * head_dim;
+    const float *values = a->values + kv_head * value_dim;
+    for (int64_t h = 0; h < heads; ++h) {
+      max[h] = -INFINITY;
+      sum[h] = 0.0f;
+    }
+    for (int64_t j0 = 0; j0 < seen; j0 += UK_ATTN_TILE) {
+      int64_t count = uk_min(UK_ATTN_TILE, seen - j0);
+      for (int64_t j = 0; j < count; ++j) {
+        const float *key = keys + (j0 + j) * key_row;
+        for (int64_t h = 0; h < heads; ++h)
+          scores[h][j] = uk_dot(query + h * head_dim, key, head_dim) * a->scale;
+      }
+      for (int64_t h = 0; h < heads; ++h) {
+        float *restrict s = scores[h];
+        float tile_max = -INFINITY;
+        for (int64_t j = 0; j < count; ++j)
+          tile_max = tile_max < s[j] ? s[j] : tile_max;
+        float new_max = max[h] < tile_max ? tile_max : max[h];
+        if (new_max != max[h]) {
+          if (j0 > 0) { /* rescale what the earlier tiles added */
+            float c = expf(max[h] - new_max);
+            sum[h] *= c;
+            float *restrict dst = out + h * value_dim;
+            for (int64_t d = 0; d < value_dim; ++d)
+              dst[d] *= c;
+          }
+          max[h] = new_max;
+        }
+        for (int64_t j = 0; j < count; ++j)
+          s[j] = expf(s[j] - max[h]);
+        float total = sum[h];
+        for (int64_t j = 0; j < count; ++j)
+          total += s[j];
+        sum[h] = total;
+      }
+      for (int64_t j = 0; j < count; ++j) {
+        const float *value = values + (j0 + j) * value_row;
+        for (int64_t h = 0; h < heads; ++h)
+          uk_axpy(out + h * value_dim, scores[h][j], value, value_dim);
+      }
+    }
+    for (int64_t h = 0; h < heads; ++h) {
+      float *restrict dst = out + h * value_dim;
+      for (int64_t d = 0; d < value_dim; ++d)
+        dst[d] = dst[d] / sum[h];
+    }
+  }
+}
+
+void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
+                      float *k_cache, float *v_cache, float *out, int64_t tokens,
+                      int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
+                      int64_t kv_rows, int64_t position, float scale, int32_t causal) {
+  if (tokens <= 0 || q_heads <= 0 || kv_heads <= 0)
+    return;
+  uk_attention_args a;
+  a.q = q;
+  a.out = out;
+  a.q_heads = q_heads;
+  a.kv_heads = kv_heads;
+  a.head_dim = head_dim;
+  a.value_dim = value_dim;
+  a.group = q_heads / kv_heads;
+  a.scale = scale;
+  a.causal = causal;
+  if (k_cache && v_cache) {
+    /* Append the new rows (memmove: k may already be the cache's rows). */
+    memmove(k_cache + position * kv_heads * head_dim, k,
+            sizeof(float) * (size_t)(tokens * kv_heads * head_dim));
+    memmove(v_cache + position * kv_heads * value_dim, v,
+            sizeof(float) * (size_t)(tokens * kv_heads * value_dim));
+    a.keys = k_cache;
+    a.values = v_cache;
+    a.offset = position;
+    a.visible = position + tokens;
+  } else {
+    a.keys = k;
+    a.values = v;
+    a.offset = kv_rows - tokens;
+    a.visible = kv_rows;
+  }
+  /* Up to UK_ATTN_HEADS heads of a group per item, fewer when that would
+   * leave fewer than 16 items (decode), so that threads have work. */
+  int64_t heads = uk_min(UK_ATTN_HEADS, a.group);
+  while (heads > 1 && tokens * kv_heads * ((a.group + heads - 1) / heads) < 16)
+    heads = (heads + 1) / 2;
+  a.heads_per_item = heads;
+  a.items_per_group = (a.group + heads - 1) / heads;
+  int64_t keys_seen = a.causal ? uk_min(a.visible, a.offset + tokens) : a.visible;
+  int64_t cost = keys_seen * (head_dim + value_dim) * heads;
+  uk_parallel(ctx, tokens * kv_heads * a.items_per_group, uk_grain(cost), uk_attention_range, &a);
+}

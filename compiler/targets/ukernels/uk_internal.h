@@ -1,0 +1,353 @@
+/*===- uk_internal.h - what the micro-kernels share ---------------*- C -*-===*
+ *
+ * Private to compiler/targets/ukernels: everything here is static inline, so
+ * each kernel file gets its own copy and the linked bitcode exports nothing
+ * but the slm_uk_* entry points.
+ *
+ * Determinism: every kernel computes each output element with the same
+ * sequence of float operations whatever the number of tasks it is split into
+ * and whether a parallel_for is given, so a threaded run equals an inline one
+ * bit for bit. Float reductions that would otherwise be a serial chain (and
+ * which LLVM may not vectorize without fast-math) are written as UK_LANES
+ * partial sums combined by a fixed tree: the order is in the source, so it
+ * is the same on every ISA LLVM vectorizes it for.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SLM_UK_INTERNAL_H
+#define SLM_UK_INTERNAL_H
+
+#include "compiler/targets/ukernels/slm_ukernels.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* Partial sums of a float reduction: one zmm, or two ymm. */
+#define UK_LANES 16
+/* Most tasks one kernel call is split into. */
+#define UK_MAX_TASKS 64
+/* About how much work (in multiply-adds or elements) makes a task worth it. */
+#define UK_TASK_WORK 32768
+/* Most dimensions a strided walk keeps after merging; beyond it (never in
+ * practice) the walk computes every element's offsets by division. */
+#define UK_MAX_RANK 16
+/* Most operands a strided walk reads. */
+#define UK_MAX_OPS 3
+
+static inline int64_t uk_min(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int64_t uk_max(int64_t a, int64_t b) { return a > b ? a : b; }
+
+/*===--- parallel for ------------------------------------------------------===*/
+
+/* Runs items [begin, end) of a kernel. */
+typedef void (*uk_range_fn)(void *arg, int64_t begin, int64_t end);
+
+typedef struct {
+  uk_range_fn fn;
+  void *arg;
+  int64_t total;
+  int64_t tasks;
+} uk_split;
+
+static inline void uk_split_task(void *context, int64_t i) {
+  const uk_split *s = (const uk_split *)context;
+  int64_t q = s->total / s->tasks, r = s->total % s->tasks;
+  int64_t begin = i * q + (i < r ? i : r);
+  s->fn(s->arg, begin, begin + q + (i < r ? 1 : 0));
+}
+
+/* Items per task so that a task does about UK_TASK_WORK units of work. */
+static inline int64_t uk_grain(int64_t cost_per_item) {
+  if (cost_per_item < 1)
+    cost_per_item = 1;
+  int64_t grain = UK_TASK_WORK / cost_per_item;
+  return grain < 1 ? 1 : grain;
+}
+
+/* Runs fn over items [0, total): inline when there is no parallel_for (or too
+ * little work), otherwise as up to UK_MAX_TASKS tasks of at least `grain`
+ * consecutive items each. */
+static inline void uk_parallel(const slm_uk_ctx *ctx, int64_t total, int64_t grain,
+                               uk_range_fn fn, void *arg) {
+  if (total <= 0)
+    return;
+  if (grain < 1)
+    grain = 1;
+  int64_t tasks = total / grain;
+  if (tasks > UK_MAX_TASKS)
+    tasks = UK_MAX_TASKS;
+  if (tasks <= 1 || !ctx || !ctx->parallel_for) {
+    fn(arg, 0, total);
+    return;
+  }
+  uk_split s = {fn, arg, total, tasks};
+  ctx->parallel_for(ctx->pool, tasks, uk_split_task, &s);
+}
+
+/*===--- float reductions in a fixed order ---------------------------------===*/
+
+/* UK_LANES floats as one value: a float sum must be split into partial sums in
+ * the source (LLVM keeps the order of float operations), and with the lanes
+ * written as a vector type that split reaches the code generator as vector
+ * adds on every ISA, instead of depending on how the SLP vectorizer regroups
+ * 16 scalar chains. Lane l accumulates the elements i with i % 16 == l.
+ * Vectors are passed by pointer (by value would be an ABI question). */
+typedef float uk_f32x16 __attribute__((vector_size(64), aligned(4)));
+typedef float uk_f32x8 __attribute__((vector_size(32), aligned(4)));
+typedef float uk_f32x4 __attribute__((vector_size(16), aligned(4)));
+typedef float uk_f32x2 __attribute__((vector_size(8), aligned(4)));
+
+static inline void uk_load16(uk_f32x16 *v, const float *p) { memcpy(v, p, sizeof *v); }
+
+/* x[0..count) then `pad` (count < UK_LANES): the last, partial block of a row,
+ * padded with a value that leaves every lane as it is (0 for a sum, 1 for a
+ * product, -inf for a max). */
+static inline void uk_tail16(uk_f32x16 *v, const float *x, int64_t count, float pad) {
+  float t[UK_LANES];
+  for (int l = 0; l < UK_LANES; ++l)
+    t[l] = pad;
+  for (int64_t l = 0; l < count; ++l)
+    t[l] = x[l];
+  memcpy(v, t, sizeof *v);
+}
+
+/* Folds the partial sums, lanes l and l + w for w = 8, 4, 2, 1, as shuffles
+ * (reading the lanes as scalars would make LLVM split the accumulator). */
+static inline float uk_fold_sum(const uk_f32x16 *v) {
+  uk_f32x8 h = __builtin_shufflevector(*v, *v, 0, 1, 2, 3, 4, 5, 6, 7) +
+               __builtin_shufflevector(*v, *v, 8, 9, 10, 11, 12, 13, 14, 15);
+  uk_f32x4 q = __builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7);
+  uk_f32x2 d = __builtin_shufflevector(q, q, 0, 1) + __builtin_shufflevector(q, q, 2, 3);
+  return d[0] + d[1];
+}
+
+/* sum(x[i]) as UK_LANES interleaved partial sums folded by uk_fold_sum. A
+ * lane starts at +0 and so never holds -0: the zero padding changes nothing. */
+static inline float uk_sum(const float *restrict x, int64_t n) {
+  uk_f32x16 acc = {0}, v;
+  int64_t i = 0;
+  for (; i + UK_LANES <= n; i += UK_LANES) {
+    uk_load16(&v, x + i);
+    acc += v;
+  }
+  if (i < n) {
+    uk_tail16(&v, x + i, n - i, 0.0f);
+    acc += v;
+  }
+  return uk_fold_sum(&acc);
+}
+
+/* sum(x[i] * x[i]), in the order of uk_sum. */
+static inline float uk_sum_squares(const float *restrict x, int64_t n) {
+  uk_f32x16 acc = {0}, v;
+  int64_t i = 0;
+  for (; i + UK_LANES <= n; i += UK_LANES) {
+    uk_load16(&v, x + i);
+    acc += v * v;
+  }
+  if (i < n) {
+    uk_tail16(&v, x + i, n - i, 0.0f);
+    acc += v * v;
+  }
+  return uk_fold_sum(&acc);
+}
+
+/* sum((x[i] - c) * (x[i] - c)), in the order of uk_sum (padding with c adds
+ * (c - c)^2 = 0; a non-finite c makes the sum NaN or inf either way). */
+static inline float uk_sum_sq_dev(const float *restrict x, float c, int64_t n) {
+  uk_f32x16 acc = {0}, v;
+  int64_t i = 0;
+  for (; i + UK_LANES <= n; i += UK_LANES) {
+    uk_load16(&v, x + i);
+    v -= c;
+    acc += v * v;
+  }
+  if (i < n) {
+    uk_tail16(&v, x + i, n - i, c);
+    v -= c;
+    acc += v * v;
+  }
+  return uk_fold_sum(&acc);
+}
+
+/* sum(a[i] * b[i]), in the order of uk_sum. */
+static inline float uk_dot(const float *restrict a, const float *restrict b, int64_t n) {
+  uk_f32x16 acc = {0}, va, vb;
+  int64_t i = 0;
+  for (; i + UK_LANES <= n; i += UK_LANES) {
+    uk_load16(&va, a + i);
+    uk_load16(&vb, b + i);
+    acc += va * vb;
+  }
+  if (i < n) {
+    uk_tail16(&va, a + i, n - i, 0.0f);
+    uk_tail16(&vb, b + i, n - i, 0.0f);
+    acc += va * vb;
+  }
+  return uk_fold_sum(&acc);
+}
+
+/* max(x[i]) with std::max's rule (m < v ? v : m) from -inf: NaNs are skipped.
+ * Max is exact in any order (up to the sign of a zero), so lanes are free. */
+static inline float uk_max_f32(const float *restrict x, int64_t n) {
+  float acc[UK_LANES];
+  for (int l = 0; l < UK_LANES; ++l)
+    acc[l] = -INFINITY;
+  int64_t i = 0;
+  for (; i + UK_LANES <= n; i += UK_LANES)
+    for (int l = 0; l < UK_LANES; ++l)
+      acc[l] = acc[l] < x[i + l] ? x[i + l] : acc[l];
+  if (i < n) {
+    float t[UK_LANES];
+    uk_f32x16 v;
+    uk_tail16(&v, x + i, n - i, -INFINITY);
+    memcpy(t, &v, sizeof t);
+    for (int l = 0; l < UK_LANES; ++l)
+      acc[l] = acc[l] < t[l] ? t[l] : acc[l];
+  }
+  for (int w = UK_LANES / 2; w >= 1; w /= 2)
+    for (int l = 0; l < w; ++l)
+      acc[l] = acc[l] < acc[l + w] ? acc[l + w] : acc[l];
+  return acc[0];
+}
+
+/*===--- strided walks -----------------------------------------------------===*/
+
+/* A walk over the elements of a dense row-major output of some shape in
+ * row-major order, reading up to UK_MAX_OPS operands through element strides
+ * per output dimension (0 where broadcast, negative for reversed slices).
+ * Size-1 dimensions are dropped and neighbours that are contiguous for every
+ * operand merged, so a dense or simply broadcast walk is a few long rows. */
+typedef struct {
+  int32_t nops;
+  int32_t rank; /* merged dimensions (>= 1); 0: `slow` */
+  int64_t total;
+  int64_t shape[UK_MAX_RANK];
+  int64_t strides[UK_MAX_OPS][UK_MAX_RANK];
+  /* More than UK_MAX_RANK merged dimensions: the original description. */
+  int32_t slow_rank;
+  const int64_t *slow_shape;
+  const int64_t *slow_strides[UK_MAX_OPS];
+} uk_walk;
+
+/* Visits elements [e, e + len) of the output, all in one row of the walk:
+ * off[o] is operand o's element offset of element e, and inner[o] its stride
+ * along the row. */
+typedef void (*uk_row_fn)(void *arg, const int64_t *off, const int64_t *inner, int64_t e,
+                          int64_t len);
+
+/* strides[o] == NULL means the dense row-major strides of `shape`. */
+static inline void uk_walk_init(uk_walk *w, int32_t rank, const int64_t *shape, int32_t nops,
+                                const int64_t *const *strides) {
+  int64_t cshape[UK_MAX_RANK], cstrides[UK_MAX_OPS][UK_MAX_RANK];
+  int32_t n = 0;
+  int64_t dense = 1; /* row-major stride of dimension d */
+  w->nops = nops;
+  w->total = 1;
+  w->slow_rank = 0;
+  for (int32_t d = 0; d < rank; ++d)
+    w->total *= shape[d];
+  /* From the innermost dimension out; cshape/cstrides innermost first. */
+  for (int32_t d = rank - 1; d >= 0; --d) {
+    int64_t size = shape[d];
+    int64_t st[UK_MAX_OPS];
+    for (int32_t o = 0; o < nops; ++o)
+      st[o] = strides[o] ? strides[o][d] : dense;
+    dense *= size;
+    if (size == 1)
+      continue;
+    if (n > 0) {
+      int merge = 1;
+      for (int32_t o = 0; o < nops; ++o)
+        merge &= st[o] == cstrides[o][n - 1] * cshape[n - 1];
+      if (merge) {
+        cshape[n - 1] *= size;
+        continue;
+      }
+    }
+    if (n == UK_MAX_RANK) {
+      w->rank = 0;
+      w->slow_rank = rank;
+      w->slow_shape = shape;
+      for (int32_t o = 0; o < nops; ++o)
+        w->slow_strides[o] = strides[o];
+      return;
+    }
+    cshape[n] = size;
+    for (int32_t o = 0; o < nops; ++o)
+      cstrides[o][n] = st[o];
+    ++n;
+  }
+  if (n == 0) { /* a single element */
+    cshape[0] = 1;
+    for (int32_t o = 0; o < nops; ++o)
+      cstrides[o][0] = 0;
+    n = 1;
+  }
+  w->rank = n;
+  for (int32_t d = 0; d < n; ++d) {
+    w->shape[d] = cshape[n - 1 - d];
+    for (int32_t o = 0; o < nops; ++o)
+      w->strides[o][d] = cstrides[o][n - 1 - d];
+  }
+}
+
+/* Calls row for the elements [begin, end) of the walk, row by row. */
+static inline void uk_walk_range(const uk_walk *w, int64_t begin, int64_t end, uk_row_fn row,
+                                 void *arg) {
+  int32_t nops = w->nops;
+  int64_t off[UK_MAX_OPS] = {0}, inner[UK_MAX_OPS] = {0};
+  if (w->rank == 0) { /* element by element, offsets by division */
+    for (int64_t e = begin; e < end; ++e) {
+      int64_t rem = e;
+      for (int32_t o = 0; o < nops; ++o)
+        off[o] = 0;
+      int64_t dense = 1;
+      for (int32_t d = w->slow_rank - 1; d >= 0; --d) {
+        int64_t size = w->slow_shape[d];
+        int64_t i = rem % size;
+        rem /= size;
+        for (int32_t o = 0; o < nops; ++o)
+          off[o] += i * (w->slow_strides[o] ? w->slow_strides[o][d] : dense);
+        dense *= size;
+      }
+      row(arg, off, inner, e, 1);
+    }
+    return;
+  }
+  int32_t last = w->rank - 1;
+  int64_t idx[UK_MAX_RANK];
+  int64_t rem = begin;
+  for (int32_t d = last; d >= 0; --d) {
+    idx[d] = rem % w->shape[d];
+    rem /= w->shape[d];
+    for (int32_t o = 0; o < nops; ++o)
+      off[o] += idx[d] * w->strides[o][d];
+  }
+  for (int32_t o = 0; o < nops; ++o)
+    inner[o] = w->strides[o][last];
+  int64_t e = begin;
+  while (e < end) {
+    int64_t len = uk_min(w->shape[last] - idx[last], end - e);
+    row(arg, off, inner, e, len);
+    e += len;
+    if (e >= end)
+      break;
+    int32_t d = last;
+    idx[d] += len;
+    for (int32_t o = 0; o < nops; ++o)
+      off[o] += len * w->strides[o][d];
+    while (d > 0 && idx[d] == w->shape[d]) {
+      for (int32_t o = 0; o < nops; ++o)
+        off[o] -= w->shape[d] * w->strides[o][d];
+      idx[d] = 0;
+      --d;
+      ++idx[d];
+      for (int32_t o = 0; o < nops; ++o)
+        off[o] += w->strides[o][d];
+    }
+  }
+}
+
+#endif /* SLM_UK_INTERNAL_H */

@@ -1,0 +1,72 @@
+// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s
+
+// A decoder step: the ABI fields are loaded from slm_step_args, int32 tokens
+// are widened, each op becomes one micro-kernel call on arena/weight/cache
+// pointers, the caches are updated in place and the logits copied out.
+
+// CHECK-LABEL: llvm.func @slm_forward(
+// CHECK-SAME: !llvm.ptr) -> i32
+// CHECK: %[[N:.*]] = llvm.load %{{.*}} : !llvm.ptr -> i64
+// CHECK: llvm.call @slm_uk_cast(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[N]])
+// CHECK: llvm.call @slm_uk_embedding
+// CHECK: llvm.call @slm_uk_rms_norm
+// CHECK: llvm.call @slm_uk_rotary
+// CHECK: llvm.call @slm_uk_attention
+// CHECK: llvm.call @slm_uk_linear
+// CHECK: "llvm.intr.memcpy"
+// CHECK: llvm.return %{{.*}} : i32
+// CHECK-NOT: func.func
+module attributes {slm.model = {architecture = "llama", source = "test", vocab_size = 8 : i64, max_positions = 8 : i64, bos_token_id = 1 : i64, eos_token_id = 2 : i64, kv_cache = true}} {
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<8x2x4xf32>, %vc: tensor<8x2x4xf32>)
+      -> (tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>) {
+    %table = slm.constant dense<1.0> : tensor<8x8xf32>
+    %w = slm.constant dense<1.0> : tensor<8xf32>
+    %shape = slm.constant dense<[-1, 2, 4]> : tensor<3xi64>
+    %x = slm.embedding %table, %tokens : tensor<8x8xf32>, tensor<?xi64> -> tensor<?x8xf32>
+    %h = slm.rms_norm %x, %w {epsilon = 1.0e-5 : f32} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>
+    %k = slm.reshape %h, %shape : tensor<?x8xf32>, tensor<3xi64> -> tensor<?x2x4xf32>
+    %r = slm.rotary %k, %pos {theta = 10000.0 : f64, layout = #slm<rotary_layout rotate_half>} : tensor<?x2x4xf32>, tensor<i64> -> tensor<?x2x4xf32>
+    %o, %k2, %v2 = slm.attention %r, %r, %k cache(%kc, %vc at %pos) {scale = 0.5 : f32, causal}
+        : (tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<i64>)
+        -> (tensor<?x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>)
+    %oshape = slm.constant dense<[-1, 8]> : tensor<2xi64>
+    %o2 = slm.reshape %o, %oshape : tensor<?x2x4xf32>, tensor<2xi64> -> tensor<?x8xf32>
+    %logits = slm.linear %o2, %table : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32>
+    return %logits, %k2, %v2 : tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>
+  }
+}
+
+// -----
+
+// A static graph: inputs come from slm_graph_args.inputs, broadcasting
+// binaries pass shape and stride arrays, results are copied to the outputs.
+
+// CHECK-LABEL: llvm.func @slm_graph(%{{.*}}: !llvm.ptr) -> i32
+// CHECK: llvm.call @slm_uk_binary
+// CHECK: llvm.call @slm_uk_reduce
+// CHECK: llvm.call @slm_uk_softmax
+// CHECK: llvm.call @slm_uk_copy
+// CHECK-COUNT-2: "llvm.intr.memcpy"
+func.func @forward(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> (tensor<2x1xf32>, tensor<3x2xf32>) {
+  %s = slm.add %a, %b : tensor<2x3xf32>, tensor<3xf32> -> tensor<2x3xf32>
+  %r = slm.reduce_sum %s axes = [1] : tensor<2x3xf32> -> tensor<2x1xf32>
+  %m = slm.softmax %s : tensor<2x3xf32>
+  %t = slm.transpose %m permutation = [1, 0] : tensor<2x3xf32> -> tensor<3x2xf32>
+  return %r, %t : tensor<2x1xf32>, tensor<3x2xf32>
+}
+
+// -----
+
+func.func @forward(%a: tensor<3x3xf32>) -> tensor<3x3xf32> {
+  // expected-error @+1 {{'slm.trilu' op has no micro-kernel in the code generator yet}}
+  %t = slm.trilu %a : tensor<3x3xf32> -> tensor<3x3xf32>
+  return %t : tensor<3x3xf32>
+}
+
+// -----
+
+func.func @forward(%a: tensor<?x3xf32>) -> tensor<?x3xf32> {
+  // expected-error @+1 {{'slm.relu' op has a dynamic shape; code generation needs static shapes (or a decoder with a KV cache)}}
+  %t = slm.relu %a : tensor<?x3xf32>
+  return %t : tensor<?x3xf32>
+}

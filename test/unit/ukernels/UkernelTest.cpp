@@ -1,0 +1,1345 @@
+//===- UkernelTest.cpp - the micro-kernels against the reference executor -===//
+//
+// Every test builds a one-op slm function, runs it on the reference executor
+// (the numerical oracle) and runs the micro-kernel, with the arguments the
+// lowering passes, on the same random inputs (fixed seeds). Every kernel also
+// runs once more with a parallel_for that spreads tasks over 3 threads: the
+// result must equal the inline run bit for bit.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/InitAll.h"
+#include "compiler/executor/Executor.h"
+#include "compiler/targets/UkernelBitcode.h"
+#include "compiler/targets/ukernels/slm_ukernels.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+namespace {
+
+using slmc::exec::DType;
+using slmc::exec::Shape;
+using slmc::exec::Tensor;
+
+//===--- tensors ------------------------------------------------------------===//
+
+const char *irName(DType t) {
+  switch (t) {
+  case DType::F32:
+    return "f32";
+  case DType::I64:
+    return "i64";
+  case DType::I32:
+    return "i32";
+  case DType::I1:
+    return "i1";
+  }
+  return "?";
+}
+
+int32_t ukDType(DType t) {
+  switch (t) {
+  case DType::F32:
+    return SLM_UK_F32;
+  case DType::I64:
+    return SLM_UK_I64;
+  case DType::I32:
+    return SLM_UK_I32;
+  case DType::I1:
+    return SLM_UK_I1;
+  }
+  return -1;
+}
+
+/// "tensor<2x3xf32>"; a negative dimension prints as "?".
+std::string type(DType t, llvm::ArrayRef<int64_t> shape) {
+  std::string s = "tensor<";
+  for (int64_t d : shape)
+    s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
+  return s + irName(t) + ">";
+}
+
+int64_t count(llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+Shape rowMajor(llvm::ArrayRef<int64_t> shape) {
+  Shape strides(shape.size(), 1);
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
+/// Uniform floats in [lo, hi), integers in [lo, hi], i1 0/1.
+Tensor random(DType t, llvm::ArrayRef<int64_t> shape, uint32_t seed, double lo = -1,
+              double hi = 1) {
+  std::mt19937 gen(seed);
+  Tensor x = Tensor::zeros(t, shape);
+  int64_t n = x.size();
+  switch (t) {
+  case DType::F32: {
+    std::uniform_real_distribution<float> d(static_cast<float>(lo), static_cast<float>(hi));
+    for (int64_t i = 0; i < n; ++i)
+      x.data<float>()[i] = d(gen);
+    break;
+  }
+  case DType::I64: {
+    std::uniform_int_distribution<int64_t> d(static_cast<int64_t>(lo), static_cast<int64_t>(hi));
+    for (int64_t i = 0; i < n; ++i)
+      x.data<int64_t>()[i] = d(gen);
+    break;
+  }
+  case DType::I32: {
+    std::uniform_int_distribution<int32_t> d(static_cast<int32_t>(lo), static_cast<int32_t>(hi));
+    for (int64_t i = 0; i < n; ++i)
+      x.data<int32_t>()[i] = d(gen);
+    break;
+  }
+  case DType::I1: {
+    std::uniform_int_distribution<int> d(0, 1);
+    for (int64_t i = 0; i < n; ++i)
+      x.data<uint8_t>()[i] = static_cast<uint8_t>(d(gen));
+    break;
+  }
+  }
+  return x;
+}
+
+/// Random floats drawn from the integers in [lo, hi]: many ties and equalities.
+Tensor randomSmallInts(DType t, llvm::ArrayRef<int64_t> shape, uint32_t seed, int lo, int hi) {
+  if (t != DType::F32)
+    return random(t, shape, seed, lo, hi);
+  std::mt19937 gen(seed);
+  std::uniform_int_distribution<int> d(lo, hi);
+  Tensor x = Tensor::zeros(t, shape);
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data<float>()[i] = static_cast<float>(d(gen));
+  return x;
+}
+
+Tensor scalarI64(int64_t v) { return Tensor::fromValues<int64_t>(DType::I64, {}, {v}); }
+
+Tensor deepCopy(const Tensor &t) {
+  Tensor c = Tensor::zeros(t.dtype(), t.shape());
+  std::memcpy(c.data<char>(), t.raw(), t.size() * slmc::exec::byteWidth(t.dtype()));
+  return c;
+}
+
+//===--- comparisons --------------------------------------------------------===//
+
+/// Equal values (NaN equals NaN, -0 equals +0); `what` names the case.
+void expectSame(const Tensor &want, const void *got, const std::string &what) {
+  int64_t n = want.size(), bad = 0;
+  for (int64_t i = 0; i < n && bad < 5; ++i) {
+    bool same = true;
+    std::string w, g;
+    switch (want.dtype()) {
+    case DType::F32: {
+      float a = want.data<float>()[i], b = static_cast<const float *>(got)[i];
+      same = a == b || (std::isnan(a) && std::isnan(b));
+      w = std::to_string(a), g = std::to_string(b);
+      break;
+    }
+    case DType::I64: {
+      int64_t a = want.data<int64_t>()[i], b = static_cast<const int64_t *>(got)[i];
+      same = a == b, w = std::to_string(a), g = std::to_string(b);
+      break;
+    }
+    case DType::I32: {
+      int32_t a = want.data<int32_t>()[i], b = static_cast<const int32_t *>(got)[i];
+      same = a == b, w = std::to_string(a), g = std::to_string(b);
+      break;
+    }
+    case DType::I1: {
+      uint8_t a = want.data<uint8_t>()[i], b = static_cast<const uint8_t *>(got)[i];
+      same = a == b, w = std::to_string(a), g = std::to_string(b);
+      break;
+    }
+    }
+    if (!same) {
+      ++bad;
+      ADD_FAILURE() << what << ": element " << i << " is " << g << ", the reference " << w;
+    }
+  }
+}
+
+/// |got - want| <= atol + rtol * |want| (NaN matches NaN, inf the same inf).
+void expectNear(const Tensor &want, const float *got, double rtol, double atol,
+                const std::string &what) {
+  ASSERT_EQ(want.dtype(), DType::F32) << what;
+  int64_t bad = 0;
+  for (int64_t i = 0; i < want.size(); ++i) {
+    double a = want.data<float>()[i], b = got[i];
+    bool ok = (std::isnan(a) && std::isnan(b)) || a == b ||
+              std::fabs(a - b) <= atol + rtol * std::fabs(a);
+    if (!ok && bad++ < 5)
+      ADD_FAILURE() << what << ": element " << i << " is " << b << ", the reference " << a
+                    << " (difference " << (b - a) << ")";
+  }
+}
+
+//===--- running the two sides ----------------------------------------------===//
+
+/// parallel_for over 3 std::threads that take task indices from a counter.
+struct ThreadPool {
+  std::atomic<int64_t> calls{0};
+  std::atomic<int64_t> most{0};
+
+  static void parallelFor(void *pool, int64_t n, slm_task_fn task, void *context) {
+    auto *self = static_cast<ThreadPool *>(pool);
+    ++self->calls;
+    int64_t seen = self->most.load();
+    while (n > seen && !self->most.compare_exchange_weak(seen, n)) {
+    }
+    std::atomic<int64_t> next{0};
+    auto worker = [&] {
+      for (int64_t i = next++; i < n; i = next++)
+        task(context, i);
+    };
+    std::thread a(worker), b(worker), c(worker);
+    a.join();
+    b.join();
+    c.join();
+  }
+};
+
+/// Runs kernel(ctx, out) inline and on the thread pool into `bytes`-byte
+/// buffers pre-filled with garbage; expects the same bytes; returns the
+/// inline result. With `expectSplit`, the threaded run must have used more
+/// than one task.
+std::vector<uint8_t> runBoth(size_t bytes,
+                             const std::function<void(const slm_uk_ctx *, void *)> &kernel,
+                             const std::string &what, bool expectSplit = false) {
+  std::vector<uint8_t> inlineOut(bytes + 1, 0xA5), threadedOut(bytes + 1, 0x5A);
+  kernel(nullptr, inlineOut.data());
+  ThreadPool pool;
+  slm_uk_ctx ctx{&ThreadPool::parallelFor, &pool};
+  kernel(&ctx, threadedOut.data());
+  EXPECT_EQ(0, std::memcmp(inlineOut.data(), threadedOut.data(), bytes))
+      << what << ": the threaded run differs from the inline run";
+  EXPECT_EQ(inlineOut[bytes], 0xA5) << what << ": wrote past the output";
+  if (expectSplit)
+    EXPECT_GT(pool.most.load(), 1) << what << ": expected the work to be split into tasks";
+  inlineOut.pop_back();
+  return inlineOut;
+}
+
+class UkernelTest : public ::testing::Test {
+public:
+  UkernelTest() { slmc::loadAllDialects(context); }
+
+  /// Runs @f of `ir` on the reference executor.
+  std::vector<Tensor> reference(const std::string &ir, std::vector<Tensor> inputs) {
+    auto module = mlir::parseSourceString<mlir::ModuleOp>(ir, &context);
+    if (!module) {
+      ADD_FAILURE() << "cannot parse:\n" << ir;
+      return {};
+    }
+    auto f = module->lookupSymbol<mlir::func::FuncOp>("f");
+    auto executor = slmc::exec::Executor::create(f);
+    if (!executor) {
+      ADD_FAILURE() << llvm::toString(executor.takeError()) << "\n" << ir;
+      return {};
+    }
+    auto results = (*executor)->run(std::move(inputs));
+    if (!results) {
+      ADD_FAILURE() << llvm::toString(results.takeError()) << "\n" << ir;
+      return {};
+    }
+    return std::move(*results);
+  }
+
+  /// func.func @f(%a0: T0, ...) -> (R...) { BODY; return %r... }
+  static std::string function(const std::vector<std::string> &args,
+                              const std::vector<std::string> &results, const std::string &body,
+                              const std::vector<std::string> &returned = {"%r"}) {
+    std::ostringstream s;
+    s << "func.func @f(";
+    for (size_t i = 0; i < args.size(); ++i)
+      s << (i ? ", " : "") << "%a" << i << ": " << args[i];
+    s << ") -> (";
+    for (size_t i = 0; i < results.size(); ++i)
+      s << (i ? ", " : "") << results[i];
+    s << ") {\n  " << body << "\n  return ";
+    for (size_t i = 0; i < returned.size(); ++i)
+      s << (i ? ", " : "") << returned[i];
+    s << " : ";
+    for (size_t i = 0; i < results.size(); ++i)
+      s << (i ? ", " : "") << results[i];
+    s << "\n}\n";
+    return s.str();
+  }
+
+  mlir::MLIRContext context;
+};
+
+//===--- unary ----------------------------------------------------------------===//
+
+struct UnaryCase {
+  int32_t code;
+  const char *op;
+  const char *attrs;
+  double lo, hi;
+  float alpha, beta;
+};
+
+const std::vector<UnaryCase> &unaryCases() {
+  static const std::vector<UnaryCase> cases = {
+      {SLM_UK_NEG, "neg", "", -4, 4, 0, 0},
+      {SLM_UK_ABS, "abs", "", -4, 4, 0, 0},
+      {SLM_UK_SIGN, "sign", "", -4, 4, 0, 0},
+      {SLM_UK_EXP, "exp", "", -10, 10, 0, 0},
+      {SLM_UK_LOG, "log", "", 0.01, 10, 0, 0},
+      {SLM_UK_SQRT, "sqrt", "", 0, 10, 0, 0},
+      {SLM_UK_RSQRT, "rsqrt", "", 0.01, 10, 0, 0},
+      {SLM_UK_RECIPROCAL, "reciprocal", "", -4, 4, 0, 0},
+      {SLM_UK_TANH, "tanh", "", -5, 5, 0, 0},
+      {SLM_UK_ERF, "erf", "", -3, 3, 0, 0},
+      {SLM_UK_SIGMOID, "sigmoid", "", -8, 8, 0, 0},
+      {SLM_UK_SILU, "silu", "", -8, 8, 0, 0},
+      {SLM_UK_RELU, "relu", "", -4, 4, 0, 0},
+      {SLM_UK_SIN, "sin", "", -7, 7, 0, 0},
+      {SLM_UK_COS, "cos", "", -7, 7, 0, 0},
+      {SLM_UK_TAN, "tan", "", -1.5, 1.5, 0, 0},
+      {SLM_UK_ASIN, "asin", "", -0.99, 0.99, 0, 0},
+      {SLM_UK_ACOS, "acos", "", -0.99, 0.99, 0, 0},
+      {SLM_UK_ATAN, "atan", "", -5, 5, 0, 0},
+      {SLM_UK_SINH, "sinh", "", -5, 5, 0, 0},
+      {SLM_UK_COSH, "cosh", "", -5, 5, 0, 0},
+      {SLM_UK_ASINH, "asinh", "", -5, 5, 0, 0},
+      {SLM_UK_ACOSH, "acosh", "", 1, 6, 0, 0},
+      {SLM_UK_ATANH, "atanh", "", -0.99, 0.99, 0, 0},
+      {SLM_UK_CEIL, "ceil", "", -4, 4, 0, 0},
+      {SLM_UK_FLOOR, "floor", "", -4, 4, 0, 0},
+      {SLM_UK_ROUND, "round", "", -4, 4, 0, 0},
+      {SLM_UK_SOFTPLUS, "softplus", "", -8, 8, 0, 0},
+      {SLM_UK_SOFTSIGN, "softsign", "", -4, 4, 0, 0},
+      {SLM_UK_HARD_SWISH, "hard_swish", "", -5, 5, 0, 0},
+      {SLM_UK_GELU, "gelu", "", -4, 4, 0, 0},
+      {SLM_UK_GELU_TANH, "gelu", "{approximation = #slm<gelu_approximation tanh>}", -4, 4, 0, 0},
+      {SLM_UK_LEAKY_RELU, "leaky_relu", "{alpha = 0.1 : f32}", -4, 4, 0.1f, 0},
+      {SLM_UK_ELU, "elu", "{alpha = 0.7 : f32}", -4, 4, 0.7f, 0},
+      {SLM_UK_CELU, "celu", "{alpha = 1.3 : f32}", -4, 4, 1.3f, 0},
+      {SLM_UK_SELU, "selu", "{alpha = 1.67 : f32, gamma = 1.05 : f32}", -4, 4, 1.67f, 1.05f},
+      {SLM_UK_HARD_SIGMOID, "hard_sigmoid", "{alpha = 0.2 : f32, beta = 0.5 : f32}", -5, 5, 0.2f,
+       0.5f},
+      {SLM_UK_THRESHOLDED_RELU, "thresholded_relu", "{alpha = 1.0 : f32}", -3, 3, 1.0f, 0},
+  };
+  return cases;
+}
+
+TEST_F(UkernelTest, UnaryFloatEveryOp) {
+  // Ragged size, a split-sized size, and values at the edges (signed zeros,
+  // halves for round, +-inf, NaN) in front of the random ones.
+  for (int64_t n : {int64_t(37), int64_t(70001)}) {
+    for (const UnaryCase &c : unaryCases()) {
+      std::string what = std::string("slm.") + c.op + " " + c.attrs + " n=" + std::to_string(n);
+      Tensor x = random(DType::F32, {n}, 1000 + c.code, c.lo, c.hi);
+      const float edges[] = {0.0f, -0.0f, 0.5f, -0.5f, 1.5f, 2.5f, -2.5f, 1.0f, -1.0f,
+                             INFINITY, -INFINITY, NAN};
+      for (size_t i = 0; i < std::size(edges); ++i)
+        x.data<float>()[i] = edges[i];
+      std::string t = type(DType::F32, {n});
+      auto want = reference(function({t}, {t}, std::string("%r = slm.") + c.op + " %a0 " +
+                                                   c.attrs + " : " + t),
+                            {x});
+      ASSERT_EQ(want.size(), 1u) << what;
+      auto got = runBoth(
+          n * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_unary(ctx, c.code, SLM_UK_F32, x.raw(), y, n, c.alpha, c.beta);
+          },
+          what, /*expectSplit=*/n > 60000);
+      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
+    }
+  }
+}
+
+TEST_F(UkernelTest, UnaryIntegersAndNot) {
+  for (DType dt : {DType::I64, DType::I32}) {
+    for (auto [code, op] : {std::pair{SLM_UK_NEG, "neg"}, std::pair{SLM_UK_ABS, "abs"},
+                            std::pair{SLM_UK_SIGN, "sign"}}) {
+      int64_t n = 1001;
+      Tensor x = random(dt, {n}, 7 + code, -1000, 1000);
+      std::string t = type(dt, {n});
+      auto want = reference(function({t}, {t}, std::string("%r = slm.") + op + " %a0 : " + t), {x});
+      ASSERT_EQ(want.size(), 1u);
+      auto got = runBoth(n * slmc::exec::byteWidth(dt),
+                         [&](const slm_uk_ctx *ctx, void *y) {
+                           slm_uk_unary(ctx, code, ukDType(dt), x.raw(), y, n, 0, 0);
+                         },
+                         op);
+      expectSame(want[0], got.data(), std::string(op) + " " + irName(dt));
+    }
+  }
+  int64_t n = 100003;
+  Tensor b = random(DType::I1, {n}, 5);
+  std::string t = type(DType::I1, {n});
+  auto want = reference(function({t}, {t}, "%r = slm.not %a0 : " + t), {b});
+  ASSERT_EQ(want.size(), 1u);
+  auto got = runBoth(
+      n,
+      [&](const slm_uk_ctx *ctx, void *y) {
+        slm_uk_unary(ctx, SLM_UK_NOT, SLM_UK_I1, b.raw(), y, n, 0, 0);
+      },
+      "not", true);
+  expectSame(want[0], got.data(), "not");
+}
+
+//===--- binary and where ------------------------------------------------------===//
+
+/// Element strides of an operand of `shape` over the dimensions of `out`
+/// (numpy broadcasting), as the lowering computes them.
+Shape broadcastStrides(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<int64_t> out) {
+  Shape strides(out.size(), 0);
+  int64_t running = 1;
+  for (int64_t d = static_cast<int64_t>(shape.size()) - 1, o = static_cast<int64_t>(out.size()) - 1;
+       d >= 0; --d, --o) {
+    if (!(shape[d] == 1 && out[o] != 1))
+      strides[o] = running;
+    running *= shape[d];
+  }
+  return strides;
+}
+
+Shape broadcastShape(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+struct BinaryCase {
+  int32_t code;
+  const char *op;
+  const char *attrs;
+  bool compare;
+};
+
+const std::vector<BinaryCase> &arithmeticCases() {
+  static const std::vector<BinaryCase> cases = {
+      {SLM_UK_ADD, "add", "", false}, {SLM_UK_SUB, "sub", "", false},
+      {SLM_UK_MUL, "mul", "", false}, {SLM_UK_DIV, "div", "", false},
+      {SLM_UK_POW, "pow", "", false}, {SLM_UK_MAX, "max", "", false},
+      {SLM_UK_MIN, "min", "", false}, {SLM_UK_MOD, "mod", "", false},
+      {SLM_UK_FMOD, "mod", "{fmod}", false},
+  };
+  return cases;
+}
+
+const std::vector<BinaryCase> &comparisonCases() {
+  static const std::vector<BinaryCase> cases = {
+      {SLM_UK_EQUAL, "equal", "", true},     {SLM_UK_LESS, "less", "", true},
+      {SLM_UK_LESS_EQUAL, "less_equal", "", true}, {SLM_UK_GREATER, "greater", "", true},
+      {SLM_UK_GREATER_EQUAL, "greater_equal", "", true},
+  };
+  return cases;
+}
+
+const std::vector<std::pair<Shape, Shape>> &binaryShapes() {
+  static const std::vector<std::pair<Shape, Shape>> shapes = {
+      {{37, 53}, {37, 53}},       // same shape: one flat run
+      {{4, 1, 5}, {3, 1}},        // both sides broadcast, rank 3
+      {{2, 3, 4, 5}, {4, 1}},     // rank 4 against rank 2, inner broadcast
+      {{1}, {7, 9}},              // a scalar-like lhs
+      {{6, 1, 1, 8}, {1, 5, 3, 1}}, // rank 4 outer product
+      {{300, 257}, {257}},        // big enough to split into tasks
+      {{13}, {}},                 // a 0-d rhs
+  };
+  return shapes;
+}
+
+/// Inputs where every op is defined on both sides: no integer overflow in pow.
+Tensor binaryInput(DType dt, llvm::ArrayRef<int64_t> shape, uint32_t seed, int32_t code, bool rhs) {
+  if (code == SLM_UK_POW) {
+    if (dt == DType::F32)
+      return rhs ? random(dt, shape, seed, -2, 2) : random(dt, shape, seed, 0.1, 3);
+    return rhs ? random(dt, shape, seed, 0, 4) : random(dt, shape, seed, -5, 5);
+  }
+  if (dt == DType::F32) {
+    Tensor t = random(dt, shape, seed, -8, 8);
+    if (t.size() > 3 && !rhs)
+      t.data<float>()[1] = NAN; // max/min take a NaN lhs
+    if (t.size() > 5 && rhs)
+      t.data<float>()[4] = NAN; // ... and return a NaN rhs
+    return t;
+  }
+  return random(dt, shape, seed, -20, 20); // includes 0 divisors
+}
+
+void runBinary(UkernelTest *test, const BinaryCase &c, DType dt, const Shape &sa, const Shape &sb,
+               Tensor a, Tensor b,
+               const std::function<std::vector<Tensor>(const std::string &, std::vector<Tensor>)>
+                   &reference) {
+  Shape out = broadcastShape(sa, sb);
+  DType rt = c.compare ? DType::I1 : dt;
+  std::string ta = type(dt, sa), tb = type(dt, sb), tr = type(rt, out);
+  std::string what = std::string("slm.") + c.op + c.attrs + " " + ta + ", " + tb;
+  auto want = reference(UkernelTest::function({ta, tb}, {tr},
+                                              std::string("%r = slm.") + c.op + " %a0, %a1 " +
+                                                  c.attrs + " : " + ta + ", " + tb + " -> " + tr),
+                        {a, b});
+  ASSERT_EQ(want.size(), 1u) << what;
+  Shape stA = broadcastStrides(sa, out), stB = broadcastStrides(sb, out);
+  int64_t n = count(out);
+  auto got = runBoth(
+      n * slmc::exec::byteWidth(rt),
+      [&](const slm_uk_ctx *ctx, void *y) {
+        slm_uk_binary(ctx, c.code, ukDType(dt), a.raw(), b.raw(), y,
+                      static_cast<int32_t>(out.size()), out.data(), stA.data(), stB.data());
+      },
+      what, n > 70000);
+  expectSame(want[0], got.data(), what);
+}
+
+TEST_F(UkernelTest, BinaryArithmeticBroadcasting) {
+  auto ref = [this](const std::string &ir, std::vector<Tensor> in) { return reference(ir, in); };
+  uint32_t seed = 1;
+  for (DType dt : {DType::F32, DType::I64, DType::I32})
+    for (const BinaryCase &c : arithmeticCases())
+      for (const auto &[sa, sb] : binaryShapes()) {
+        Tensor a = binaryInput(dt, sa, ++seed, c.code, false);
+        Tensor b = binaryInput(dt, sb, ++seed, c.code, true);
+        runBinary(this, c, dt, sa, sb, a, b, ref);
+      }
+}
+
+TEST_F(UkernelTest, BinaryComparisonsAndLogic) {
+  auto ref = [this](const std::string &ir, std::vector<Tensor> in) { return reference(ir, in); };
+  uint32_t seed = 500;
+  for (DType dt : {DType::F32, DType::I64, DType::I32, DType::I1})
+    for (const BinaryCase &c : comparisonCases())
+      for (const auto &[sa, sb] : binaryShapes()) {
+        Tensor a = randomSmallInts(dt, sa, ++seed, -2, 2);
+        Tensor b = randomSmallInts(dt, sb, ++seed, -2, 2);
+        runBinary(this, c, dt, sa, sb, a, b, ref);
+      }
+  const BinaryCase logic[] = {{SLM_UK_AND, "and", "", false},
+                              {SLM_UK_OR, "or", "", false},
+                              {SLM_UK_XOR, "xor", "", false}};
+  for (const BinaryCase &c : logic)
+    for (const auto &[sa, sb] : binaryShapes()) {
+      Tensor a = random(DType::I1, sa, ++seed), b = random(DType::I1, sb, ++seed);
+      runBinary(this, c, DType::I1, sa, sb, a, b, ref);
+    }
+}
+
+TEST_F(UkernelTest, BinaryMoreDimensionsThanTheWalkMerges) {
+  // 18 dimensions of 2 where the operands broadcast alternately, so no two
+  // neighbours merge: the kernel's slow path (offsets by division).
+  Shape sa(18, 2), sb(18, 2);
+  for (size_t d = 0; d < 18; ++d)
+    (d % 2 ? sa : sb)[d] = 1;
+  auto ref = [this](const std::string &ir, std::vector<Tensor> in) { return reference(ir, in); };
+  runBinary(this, {SLM_UK_SUB, "sub", "", false}, DType::F32, sa, sb,
+            random(DType::F32, sa, 3), random(DType::F32, sb, 4), ref);
+}
+
+TEST_F(UkernelTest, WhereEveryElementSize) {
+  struct Case {
+    Shape c, a, b;
+  };
+  const Case cases[] = {{{2, 3, 4}, {2, 3, 4}, {2, 3, 4}},
+                        {{3, 1}, {2, 3, 4}, {4}},
+                        {{5, 1, 7}, {1}, {6, 1}},
+                        {{400, 1}, {400, 300}, {300}}};
+  uint32_t seed = 900;
+  for (DType dt : {DType::F32, DType::I64, DType::I32, DType::I1})
+    for (const Case &k : cases) {
+      Shape out = broadcastShape(broadcastShape(k.c, k.a), k.b);
+      Tensor c = random(DType::I1, k.c, ++seed), a = random(dt, k.a, ++seed, -50, 50),
+             b = random(dt, k.b, ++seed, -50, 50);
+      std::string tc = type(DType::I1, k.c), ta = type(dt, k.a), tb = type(dt, k.b),
+                  tr = type(dt, out);
+      std::string what = "slm.where " + tc + ", " + ta + ", " + tb;
+      auto want = reference(function({tc, ta, tb}, {tr},
+                                     "%r = slm.where %a0, %a1, %a2 : " + tc + ", " + ta + ", " +
+                                         tb + " -> " + tr),
+                            {c, a, b});
+      ASSERT_EQ(want.size(), 1u) << what;
+      Shape sc = broadcastStrides(k.c, out), sa = broadcastStrides(k.a, out),
+            sb = broadcastStrides(k.b, out);
+      int64_t n = count(out);
+      auto got = runBoth(
+          n * slmc::exec::byteWidth(dt),
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_where(ctx, static_cast<int32_t>(slmc::exec::byteWidth(dt)),
+                         c.data<uint8_t>(), a.raw(), b.raw(), y,
+                         static_cast<int32_t>(out.size()), out.data(), sc.data(), sa.data(),
+                         sb.data());
+          },
+          what, n > 100000);
+      expectSame(want[0], got.data(), what);
+    }
+}
+
+//===--- cast ------------------------------------------------------------------===//
+
+TEST_F(UkernelTest, CastEveryPair) {
+  const DType all[] = {DType::F32, DType::I64, DType::I32, DType::I1};
+  uint32_t seed = 1300;
+  for (DType from : all)
+    for (DType to : all) {
+      int64_t n = from == DType::F32 ? 70003 : 1003;
+      Tensor x = random(from, {n}, ++seed, -100, 100);
+      if (from == DType::F32) { // truncation toward zero and signed zeros
+        const float edges[] = {-0.5f, 0.5f, -0.0f, 0.0f, -1.99f, 1.99f, 99.9f, -99.9f};
+        std::copy(std::begin(edges), std::end(edges), x.data<float>());
+      } else if (from == DType::I64) {
+        x.data<int64_t>()[0] = 0;
+      } else if (from == DType::I32) {
+        x.data<int32_t>()[0] = 0;
+      }
+      std::string tx = type(from, {n}), ty = type(to, {n});
+      std::string what = "slm.cast " + tx + " -> " + ty;
+      auto want = reference(function({tx}, {ty}, "%r = slm.cast %a0 : " + tx + " -> " + ty), {x});
+      ASSERT_EQ(want.size(), 1u) << what;
+      auto got = runBoth(
+          n * slmc::exec::byteWidth(to),
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_cast(ctx, ukDType(from), ukDType(to), x.raw(), y, n);
+          },
+          what, n > 70000);
+      expectSame(want[0], got.data(), what);
+    }
+}
+
+//===--- reductions ------------------------------------------------------------===//
+
+struct ReduceCase {
+  int32_t code;
+  const char *op;
+};
+
+void runReduce(UkernelTest *test, const ReduceCase &c, DType dt, const Shape &shape,
+               const std::vector<int64_t> &axes, bool keepdims, const Tensor &x,
+               const std::function<std::vector<Tensor>(const std::string &, std::vector<Tensor>)>
+                   &reference,
+               bool expectSplit = false) {
+  int64_t rank = static_cast<int64_t>(shape.size());
+  std::vector<bool> reduced(rank, false);
+  for (int64_t a : axes)
+    reduced[a < 0 ? a + rank : a] = true;
+  Shape outShape;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!reduced[d] || keepdims)
+      outShape.push_back(reduced[d] ? 1 : shape[d]);
+  // Output strides with reduced dimensions 0, and the fold count: the lowering's.
+  Shape outStrides(rank, 0);
+  int64_t running = 1, foldCount = 1;
+  for (int64_t d = rank - 1; d >= 0; --d) {
+    if (reduced[d]) {
+      foldCount *= shape[d];
+    } else {
+      outStrides[d] = running;
+      running *= shape[d];
+    }
+  }
+  std::string axesText;
+  for (size_t i = 0; i < axes.size(); ++i)
+    axesText += (i ? ", " : "") + std::to_string(axes[i]);
+  std::string tx = type(dt, shape), ty = type(dt, outShape);
+  std::string what = std::string("slm.") + c.op + " axes [" + axesText + "] keepdims " +
+                     std::to_string(keepdims) + " " + tx;
+  auto want = reference(
+      UkernelTest::function({tx}, {ty},
+                            std::string("%r = slm.") + c.op + " %a0 axes = [" + axesText +
+                                "] {keepdims = " + (keepdims ? "true" : "false") + "} : " + tx +
+                                " -> " + ty),
+      {x});
+  ASSERT_EQ(want.size(), 1u) << what;
+  int64_t outSize = count(outShape);
+  auto got = runBoth(
+      outSize * slmc::exec::byteWidth(dt),
+      [&](const slm_uk_ctx *ctx, void *y) {
+        slm_uk_reduce(ctx, c.code, ukDType(dt), x.raw(), y, outSize, static_cast<int32_t>(rank),
+                      shape.data(), outStrides.data(), foldCount);
+      },
+      what, expectSplit);
+  if (dt == DType::F32 && (c.code == SLM_UK_SUM || c.code == SLM_UK_MEAN || c.code == SLM_UK_PROD))
+    expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
+  else
+    expectSame(want[0], got.data(), what);
+}
+
+const ReduceCase kReduceCases[] = {{SLM_UK_SUM, "reduce_sum"},
+                                   {SLM_UK_MEAN, "reduce_mean"},
+                                   {SLM_UK_RMAX, "reduce_max"},
+                                   {SLM_UK_RMIN, "reduce_min"},
+                                   {SLM_UK_PROD, "reduce_prod"}};
+
+TEST_F(UkernelTest, ReduceAxesKeepdimsDtypes) {
+  auto ref = [this](const std::string &ir, std::vector<Tensor> in) { return reference(ir, in); };
+  const Shape shape = {4, 5, 6, 7};
+  const std::vector<std::vector<int64_t>> axesCases = {
+      {0, 2}, {1, 3}, {-1}, {0}, {1, 2}, {0, 1, 2, 3}, {2}};
+  uint32_t seed = 2000;
+  for (DType dt : {DType::F32, DType::I64, DType::I32})
+    for (const ReduceCase &c : kReduceCases)
+      for (const auto &axes : axesCases)
+        for (bool keepdims : {true, false}) {
+          // Positive sums (a meaningful relative tolerance); products near 1.
+          Tensor x = c.code == SLM_UK_PROD
+                         ? (dt == DType::F32 ? random(dt, shape, ++seed, 0.9, 1.1)
+                                             : random(dt, shape, ++seed, -2, 2))
+                         : (dt == DType::F32 ? random(dt, shape, ++seed, 0.5, 1.5)
+                                             : random(dt, shape, ++seed, -1000, 1000));
+          if (dt == DType::F32 && (c.code == SLM_UK_RMAX || c.code == SLM_UK_RMIN))
+            x = random(dt, shape, seed, -5, 5);
+          runReduce(this, c, dt, shape, axes, keepdims, x, ref);
+        }
+}
+
+TEST_F(UkernelTest, ReduceSplitsIntoTasks) {
+  auto ref = [this](const std::string &ir, std::vector<Tensor> in) { return reference(ir, in); };
+  uint32_t seed = 3000;
+  for (const ReduceCase &c : kReduceCases) {
+    float lo = c.code == SLM_UK_PROD ? 0.99f : 0.5f, hi = c.code == SLM_UK_PROD ? 1.01f : 1.5f;
+    // Split over the leading kept dimension ...
+    Shape s1 = {64, 300, 17};
+    runReduce(this, c, DType::F32, s1, {1}, true, random(DType::F32, s1, ++seed, lo, hi), ref,
+              true);
+    // ... and over a kept dimension behind a reduced one.
+    Shape s2 = {300, 64, 5};
+    runReduce(this, c, DType::F32, s2, {0, 2}, false, random(DType::F32, s2, ++seed, lo, hi), ref,
+              true);
+    // Everything into one value: a single task.
+    Shape s3 = {3, 1000};
+    runReduce(this, c, DType::F32, s3, {0, 1}, false, random(DType::F32, s3, ++seed, lo, hi), ref);
+  }
+  // Too many unmergeable dimensions: the element-by-element path.
+  Shape s4(18, 2);
+  std::vector<int64_t> everyOther;
+  for (int64_t d = 0; d < 18; d += 2)
+    everyOther.push_back(d);
+  runReduce(this, kReduceCases[0], DType::I64, s4, everyOther, true,
+            random(DType::I64, s4, ++seed, -9, 9), ref);
+}
+
+TEST_F(UkernelTest, SoftmaxAndLogSoftmaxOnEveryAxis) {
+  const Shape shape = {3, 50, 7};
+  uint32_t seed = 4000;
+  for (bool log : {false, true})
+    for (int64_t axis : {1, -1, 0}) {
+      Tensor x = random(DType::F32, shape, ++seed, -6, 6);
+      std::string t = type(DType::F32, shape);
+      std::string op = log ? "log_softmax" : "softmax";
+      std::string what = "slm." + op + " axis " + std::to_string(axis);
+      auto want = reference(function({t}, {t}, "%r = slm." + op + " %a0 {axis = " +
+                                                   std::to_string(axis) + "} : " + t),
+                            {x});
+      ASSERT_EQ(want.size(), 1u) << what;
+      int64_t a = axis < 0 ? axis + 3 : axis;
+      int64_t outer = count(llvm::ArrayRef(shape).take_front(a)), extent = shape[a],
+              inner = count(llvm::ArrayRef(shape).drop_front(a + 1));
+      auto got = runBoth(
+          x.size() * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_softmax(ctx, x.data<float>(), static_cast<float *>(y), outer, extent, inner,
+                           log);
+          },
+          what);
+      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
+    }
+  // Big rows (split into tasks), last and middle axis.
+  for (auto [shape2, axis] : {std::pair{Shape{200, 1000}, int64_t(1)},
+                              std::pair{Shape{20, 300, 130}, int64_t(1)}}) {
+    Tensor x = random(DType::F32, shape2, ++seed, -6, 6);
+    std::string t = type(DType::F32, shape2);
+    auto want = reference(function({t}, {t}, "%r = slm.softmax %a0 {axis = " +
+                                                 std::to_string(axis) + "} : " + t),
+                          {x});
+    ASSERT_EQ(want.size(), 1u);
+    int64_t outer = shape2[0], extent = shape2[1],
+            inner = count(llvm::ArrayRef(shape2).drop_front(2));
+    auto got = runBoth(
+        x.size() * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_softmax(ctx, x.data<float>(), static_cast<float *>(y), outer, extent, inner, 0);
+        },
+        "big softmax", true);
+    expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, "big softmax");
+  }
+}
+
+TEST_F(UkernelTest, ArgMaxArgMinWithTies) {
+  uint32_t seed = 5000;
+  for (DType dt : {DType::F32, DType::I64, DType::I32})
+    for (const Shape &shape : {Shape{4, 9, 70}, Shape{300, 40}})
+      for (int64_t axis = 0; axis < static_cast<int64_t>(shape.size()); ++axis)
+        for (bool isMax : {true, false})
+          for (bool last : {false, true}) {
+            Tensor x = randomSmallInts(dt, shape, ++seed, 0, 3); // many ties
+            Shape outShape(shape);
+            outShape[axis] = 1;
+            std::string tx = type(dt, shape), ty = type(DType::I64, outShape);
+            std::string op = isMax ? "argmax" : "argmin";
+            std::string what = op + " axis " + std::to_string(axis) + (last ? " last " : " ") + tx;
+            auto want = reference(
+                function({tx}, {ty},
+                         "%r = slm." + op + " %a0 axis = " + std::to_string(axis) +
+                             (last ? " {select_last_index}" : "") + " : " + tx + " -> " + ty),
+                {x});
+            ASSERT_EQ(want.size(), 1u) << what;
+            int64_t outer = count(llvm::ArrayRef(shape).take_front(axis)), extent = shape[axis],
+                    inner = count(llvm::ArrayRef(shape).drop_front(axis + 1));
+            auto got = runBoth(
+                outer * inner * 8,
+                [&](const slm_uk_ctx *ctx, void *y) {
+                  slm_uk_arg_reduce(ctx, ukDType(dt), x.raw(), static_cast<int64_t *>(y), outer,
+                                    extent, inner, isMax, last);
+                },
+                what);
+            expectSame(want[0], got.data(), what);
+          }
+}
+
+//===--- data movement ---------------------------------------------------------===//
+
+TEST_F(UkernelTest, CopyAsTransposeSliceAndExpand) {
+  uint32_t seed = 6000;
+  for (DType dt : {DType::F32, DType::I64, DType::I1, DType::I32}) {
+    int32_t eb = static_cast<int32_t>(slmc::exec::byteWidth(dt));
+    { // transpose
+      Shape in = {2, 3, 4, 5};
+      std::vector<int64_t> perm = {3, 1, 0, 2};
+      Tensor x = random(dt, in, ++seed, -100, 100);
+      Shape out, strides, inStrides = rowMajor(in);
+      for (int64_t p : perm) {
+        out.push_back(in[p]);
+        strides.push_back(inStrides[p]);
+      }
+      std::string tx = type(dt, in), ty = type(dt, out);
+      auto want = reference(function({tx}, {ty}, "%r = slm.transpose %a0 permutation = [3, 1, 0, 2] : " +
+                                                     tx + " -> " + ty),
+                            {x});
+      ASSERT_EQ(want.size(), 1u);
+      auto got = runBoth(x.size() * eb,
+                         [&](const slm_uk_ctx *ctx, void *y) {
+                           slm_uk_copy(ctx, eb, x.raw(), y, 4, out.data(), strides.data(), 0);
+                         },
+                         "transpose");
+      expectSame(want[0], got.data(), std::string("transpose ") + irName(dt));
+    }
+    { // slice with steps (negative too), starts out of range (clamped)
+      Shape in = {10, 12, 3};
+      Tensor x = random(dt, in, ++seed, -100, 100);
+      std::vector<int64_t> starts = {1, 20, -1}, ends = {9, 1, -4}, axes = {0, 1, 2},
+                           steps = {2, -3, -1};
+      Shape begin(3, 0), step(3, 1), out(3);
+      for (int d = 0; d < 3; ++d) {
+        int64_t dim = in[d], s = steps[d];
+        auto clampIndex = [&](int64_t v) {
+          v = v < 0 ? v + dim : v;
+          return s > 0 ? std::clamp<int64_t>(v, 0, dim) : std::clamp<int64_t>(v, -1, dim - 1);
+        };
+        int64_t b = clampIndex(starts[d]), e = clampIndex(ends[d]);
+        begin[d] = b;
+        step[d] = s;
+        out[d] = s > 0 ? std::max<int64_t>(0, (e - b + s - 1) / s)
+                       : std::max<int64_t>(0, (b - e - s - 1) / -s);
+      }
+      Shape inStrides = rowMajor(in), strides(3);
+      int64_t offset = 0;
+      for (int d = 0; d < 3; ++d) {
+        offset += begin[d] * inStrides[d];
+        strides[d] = step[d] * inStrides[d];
+      }
+      auto vec = [](const std::vector<int64_t> &v) {
+        return Tensor::fromValues<int64_t>(DType::I64, {static_cast<int64_t>(v.size())}, v);
+      };
+      std::string tx = type(dt, in), ty = type(dt, out), ti = type(DType::I64, {3});
+      auto want = reference(function({tx, ti, ti, ti, ti}, {ty},
+                                     "%r = slm.slice %a0[%a1, %a2, %a3, %a4] : (" + tx + ", " + ti +
+                                         ", " + ti + ", " + ti + ", " + ti + ") -> " + ty),
+                            {x, vec(starts), vec(ends), vec(axes), vec(steps)});
+      ASSERT_EQ(want.size(), 1u);
+      ASSERT_EQ(llvm::ArrayRef<int64_t>(want[0].shape()), llvm::ArrayRef<int64_t>(out));
+      auto got = runBoth(count(out) * eb,
+                         [&](const slm_uk_ctx *ctx, void *y) {
+                           slm_uk_copy(ctx, eb, x.raw(), y, 3, out.data(), strides.data(), offset);
+                         },
+                         "slice");
+      expectSame(want[0], got.data(), std::string("slice ") + irName(dt));
+    }
+    { // expand (broadcast copy), big enough to split
+      Shape in = {3, 1, 40}, out = {20, 3, 50, 40};
+      Tensor x = random(dt, in, ++seed, -100, 100);
+      Shape strides(4, 0), inStrides = rowMajor(in);
+      for (int64_t d = 2, o = 3; d >= 0; --d, --o)
+        if (in[d] != 1)
+          strides[o] = inStrides[d];
+      Tensor shapeArg = Tensor::fromValues<int64_t>(DType::I64, {4}, llvm::ArrayRef<int64_t>(out));
+      std::string tx = type(dt, in), ty = type(dt, out), ts = type(DType::I64, {4});
+      auto want = reference(function({tx, ts}, {ty}, "%r = slm.expand %a0, %a1 : " + tx + ", " +
+                                                         ts + " -> " + ty),
+                            {x, shapeArg});
+      ASSERT_EQ(want.size(), 1u);
+      auto got = runBoth(count(out) * eb,
+                         [&](const slm_uk_ctx *ctx, void *y) {
+                           slm_uk_copy(ctx, eb, x.raw(), y, 4, out.data(), strides.data(), 0);
+                         },
+                         "expand", true);
+      expectSame(want[0], got.data(), std::string("expand ") + irName(dt));
+    }
+  }
+}
+
+TEST_F(UkernelTest, GatherWithNegativeIndices) {
+  uint32_t seed = 7000;
+  const Shape in = {4, 6, 5};
+  for (DType dt : {DType::F32, DType::I64, DType::I1})
+    for (DType it : {DType::I64, DType::I32})
+      for (int64_t axis : {0, 1, 2}) {
+        int64_t extent = in[axis];
+        std::vector<int64_t> idx = {-1, 0, extent - 1, -extent, 2, -2, 1};
+        Tensor indices = Tensor::zeros(it, {static_cast<int64_t>(idx.size())});
+        for (size_t i = 0; i < idx.size(); ++i) {
+          if (it == DType::I64)
+            indices.data<int64_t>()[i] = idx[i];
+          else
+            indices.data<int32_t>()[i] = static_cast<int32_t>(idx[i]);
+        }
+        Tensor x = random(dt, in, ++seed, -100, 100);
+        Shape out(in);
+        out[axis] = static_cast<int64_t>(idx.size());
+        std::string tx = type(dt, in), ti = type(it, {static_cast<int64_t>(idx.size())}),
+                    ty = type(dt, out);
+        std::string what = "gather axis " + std::to_string(axis) + " " + tx + "[" + ti + "]";
+        auto want = reference(function({tx, ti}, {ty},
+                                       "%r = slm.gather %a0[%a1] axis = " + std::to_string(axis) +
+                                           " : " + tx + ", " + ti + " -> " + ty),
+                              {x, indices});
+        ASSERT_EQ(want.size(), 1u) << what;
+        int64_t outer = count(llvm::ArrayRef(in).take_front(axis)),
+                inner = count(llvm::ArrayRef(in).drop_front(axis + 1));
+        int32_t eb = static_cast<int32_t>(slmc::exec::byteWidth(dt));
+        auto got = runBoth(count(out) * eb,
+                           [&](const slm_uk_ctx *ctx, void *y) {
+                             slm_uk_gather(ctx, eb, x.raw(), indices.raw(), ukDType(it), y, outer,
+                                           extent, inner, static_cast<int64_t>(idx.size()));
+                           },
+                           what);
+        expectSame(want[0], got.data(), what);
+      }
+}
+
+TEST_F(UkernelTest, Embedding) {
+  for (auto [vocab, width, n] : {std::tuple{50, 33, 7}, std::tuple{1000, 256, 300}}) {
+    Tensor table = random(DType::F32, {vocab, width}, 8000 + vocab);
+    Tensor ids = random(DType::I64, {n}, 8100 + n, 0, vocab - 1);
+    std::string tt = type(DType::F32, {vocab, width}), ti = type(DType::I64, {n}),
+                ty = type(DType::F32, {n, width});
+    auto want = reference(function({tt, ti}, {ty}, "%r = slm.embedding %a0, %a1 : " + tt + ", " +
+                                                       ti + " -> " + ty),
+                          {table, ids});
+    ASSERT_EQ(want.size(), 1u);
+    auto got = runBoth(
+        n * width * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_embedding(ctx, table.data<float>(), ids.data<int64_t>(), static_cast<float *>(y),
+                           n, width);
+        },
+        "embedding", n > 200);
+    expectSame(want[0], got.data(), "embedding");
+  }
+}
+
+//===--- linear algebra --------------------------------------------------------===//
+
+TEST_F(UkernelTest, LinearDecodeAndPrefillWithRaggedSizes) {
+  struct Case {
+    int64_t m, n, k;
+    bool split;
+  };
+  const Case cases[] = {{1, 45, 172, false},  {37, 45, 172, false}, {1, 1000, 256, true},
+                        {3, 61, 33, false},    {37, 200, 300, true}, {4, 17, 5, false},
+                        {130, 70, 20, true},  {1, 3, 7, false}};
+  uint32_t seed = 9000;
+  for (const Case &c : cases)
+    for (bool withBias : {false, true}) {
+      Tensor x = random(DType::F32, {c.m, c.k}, ++seed), w = random(DType::F32, {c.n, c.k}, ++seed),
+             bias = random(DType::F32, {c.n}, ++seed);
+      std::string tx = type(DType::F32, {c.m, c.k}), tw = type(DType::F32, {c.n, c.k}),
+                  tb = type(DType::F32, {c.n}), ty = type(DType::F32, {c.m, c.n});
+      std::string what = "linear m=" + std::to_string(c.m) + " n=" + std::to_string(c.n) +
+                         " k=" + std::to_string(c.k) + (withBias ? " bias" : "");
+      auto want = withBias
+                      ? reference(function({tx, tw, tb}, {ty},
+                                           "%r = slm.linear %a0, %a1, %a2 : " + tx + ", " + tw +
+                                               ", " + tb + " -> " + ty),
+                                  {x, w, bias})
+                      : reference(function({tx, tw}, {ty},
+                                           "%r = slm.linear %a0, %a1 : " + tx + ", " + tw + " -> " + ty),
+                                  {x, w});
+      ASSERT_EQ(want.size(), 1u) << what;
+      auto got = runBoth(
+          c.m * c.n * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_linear(ctx, x.data<float>(), w.data<float>(),
+                          withBias ? bias.data<float>() : nullptr, static_cast<float *>(y), c.m,
+                          c.n, c.k);
+          },
+          what, c.split);
+      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-4, 1e-4, what);
+    }
+}
+
+TEST_F(UkernelTest, MatmulBatchedAndBroadcast) {
+  struct Case {
+    Shape a, b;
+    bool split;
+  };
+  const Case cases[] = {{{2, 3, 37, 20}, {20, 29}, true},   // b broadcast: stride 0
+                        {{3, 5, 20}, {3, 20, 29}, false},   // equal batches
+                        {{1, 300}, {300, 70}, false},       // a row vector
+                        {{7, 64}, {2, 64, 33}, false},      // a broadcast
+                        {{100, 260}, {260, 50}, true}};     // k over one panel
+  uint32_t seed = 9500;
+  for (const Case &c : cases) {
+    Tensor a = random(DType::F32, c.a, ++seed), b = random(DType::F32, c.b, ++seed);
+    int64_t m = c.a[c.a.size() - 2], k = c.a.back(), n = c.b.back();
+    Shape batchA(llvm::ArrayRef(c.a).drop_back(2)), batchB(llvm::ArrayRef(c.b).drop_back(2));
+    Shape batch = broadcastShape(batchA, batchB), out(batch);
+    out.push_back(m);
+    out.push_back(n);
+    int64_t nb = count(batch);
+    int64_t strideA = count(batchA) == 1 ? 0 : m * k, strideB = count(batchB) == 1 ? 0 : k * n;
+    std::string ta = type(DType::F32, c.a), tb = type(DType::F32, c.b),
+                ty = type(DType::F32, out);
+    std::string what = "matmul " + ta + " x " + tb;
+    auto want = reference(function({ta, tb}, {ty}, "%r = slm.matmul %a0, %a1 : " + ta + ", " +
+                                                        tb + " -> " + ty),
+                          {a, b});
+    ASSERT_EQ(want.size(), 1u) << what;
+    auto got = runBoth(
+        count(out) * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_matmul(ctx, a.data<float>(), b.data<float>(), static_cast<float *>(y), nb, m, n,
+                        k, strideA, strideB);
+        },
+        what, c.split);
+    expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-4, 1e-4, what);
+  }
+}
+
+//===--- normalisation, rotary, attention --------------------------------------===//
+
+TEST_F(UkernelTest, RmsNorm) {
+  for (auto [rows, n] : {std::pair{int64_t(15), int64_t(100)}, std::pair{int64_t(1), int64_t(7)},
+                         std::pair{int64_t(64), int64_t(2048)}}) {
+    Tensor x = random(DType::F32, {rows, n}, 10000 + n, -3, 3),
+           w = random(DType::F32, {n}, 10100 + n, 0.5, 1.5);
+    std::string tx = type(DType::F32, {rows, n}), tw = type(DType::F32, {n});
+    auto want = reference(function({tx, tw}, {tx}, "%r = slm.rms_norm %a0, %a1 {epsilon = 1.0e-6 : f32} : " +
+                                                        tx + ", " + tw + " -> " + tx),
+                          {x, w});
+    ASSERT_EQ(want.size(), 1u);
+    auto got = runBoth(
+        rows * n * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_rms_norm(ctx, x.data<float>(), w.data<float>(), static_cast<float *>(y), rows, n,
+                          1.0e-6f);
+        },
+        "rms_norm", rows == 64);
+    expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, "rms_norm");
+  }
+}
+
+/// Multiples of 1/4 in [-2, 2]: their squares and sums are exact in float in
+/// any order, so the lane-split sums equal the reference's serial ones and the
+/// rest of the formula must match bit for bit.
+Tensor dyadic(llvm::ArrayRef<int64_t> shape, uint32_t seed) {
+  Tensor x = randomSmallInts(DType::F32, shape, seed, -8, 8);
+  for (int64_t i = 0; i < x.size(); ++i)
+    x.data<float>()[i] *= 0.25f;
+  return x;
+}
+
+TEST_F(UkernelTest, NormsExactlyWhenSumsAreExact) {
+  // rms_norm: w * (scale * x) with scale = 1 / sqrtf(ss / n + eps).
+  int64_t rows = 9, n = 100;
+  Tensor x = dyadic({rows, n}, 14000), w = random(DType::F32, {n}, 14001, 0.5, 1.5);
+  std::string tx = type(DType::F32, {rows, n}), tw = type(DType::F32, {n});
+  auto want = reference(function({tx, tw}, {tx}, "%r = slm.rms_norm %a0, %a1 {epsilon = 1.0e-6 : f32} : " +
+                                                      tx + ", " + tw + " -> " + tx),
+                        {x, w});
+  ASSERT_EQ(want.size(), 1u);
+  std::vector<float> y(rows * n);
+  slm_uk_rms_norm(nullptr, x.data<float>(), w.data<float>(), y.data(), rows, n, 1.0e-6f);
+  expectSame(want[0], y.data(), "rms_norm, exact sums");
+  // layer_norm over 64 values: the mean of quarters is exact too.
+  n = 64;
+  Tensor x2 = dyadic({rows, n}, 14002), scale = random(DType::F32, {n}, 14003, 0.5, 1.5),
+         bias = random(DType::F32, {n}, 14004);
+  std::string tx2 = type(DType::F32, {rows, n}), tp = type(DType::F32, {n});
+  for (bool withBias : {false, true}) {
+    auto want2 = withBias ? reference(function({tx2, tp, tp}, {tx2},
+                                               "%r = slm.layer_norm %a0, %a1, %a2 {epsilon = 1.0e-5 : f32} : " +
+                                                   tx2 + ", " + tp + ", " + tp + " -> " + tx2),
+                                      {x2, scale, bias})
+                          : reference(function({tx2, tp}, {tx2},
+                                               "%r = slm.layer_norm %a0, %a1 {epsilon = 1.0e-5 : f32} : " +
+                                                   tx2 + ", " + tp + " -> " + tx2),
+                                      {x2, scale});
+    ASSERT_EQ(want2.size(), 1u);
+    std::vector<float> y2(rows * n);
+    slm_uk_layer_norm(nullptr, x2.data<float>(), scale.data<float>(),
+                      withBias ? bias.data<float>() : nullptr, y2.data(), rows, n, 1.0e-5f);
+    expectSame(want2[0], y2.data(), withBias ? "layer_norm bias, exact sums" : "layer_norm, exact sums");
+  }
+}
+
+TEST_F(UkernelTest, LayerNormWithAndWithoutBias) {
+  struct Case {
+    Shape x;
+    int64_t axis;
+  };
+  const Case cases[] = {{{6, 70}, -1}, {{4, 3, 20}, 1}, {{128, 384}, 1}, {{2, 5}, 1}};
+  uint32_t seed = 11000;
+  for (const Case &c : cases)
+    for (bool withBias : {false, true}) {
+      Shape normalized(llvm::ArrayRef(c.x).drop_front(c.axis < 0 ? c.axis + c.x.size() : c.axis));
+      int64_t n = count(normalized), rows = count(c.x) / n;
+      Tensor x = random(DType::F32, c.x, ++seed, -3, 3),
+             scale = random(DType::F32, normalized, ++seed, 0.5, 1.5),
+             bias = random(DType::F32, normalized, ++seed, -1, 1);
+      std::string tx = type(DType::F32, c.x), tp = type(DType::F32, normalized);
+      std::string attrs = "{axis = " + std::to_string(c.axis) + " : i64, epsilon = 1.0e-5 : f32}";
+      std::string what = "layer_norm " + tx + (withBias ? " bias" : "");
+      auto want = withBias
+                      ? reference(function({tx, tp, tp}, {tx},
+                                           "%r = slm.layer_norm %a0, %a1, %a2 " + attrs + " : " +
+                                               tx + ", " + tp + ", " + tp + " -> " + tx),
+                                  {x, scale, bias})
+                      : reference(function({tx, tp}, {tx},
+                                           "%r = slm.layer_norm %a0, %a1 " + attrs + " : " + tx +
+                                               ", " + tp + " -> " + tx),
+                                  {x, scale});
+      ASSERT_EQ(want.size(), 1u) << what;
+      auto got = runBoth(
+          count(c.x) * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_layer_norm(ctx, x.data<float>(), scale.data<float>(),
+                              withBias ? bias.data<float>() : nullptr, static_cast<float *>(y),
+                              rows, n, 1.0e-5f);
+          },
+          what, rows == 128);
+      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
+    }
+}
+
+TEST_F(UkernelTest, RotaryLayoutsAndPartialDims) {
+  struct Case {
+    int64_t tokens, heads, headDim, rotaryDim, position;
+    double theta;
+  };
+  const Case cases[] = {{5, 3, 16, 16, 7, 10000.0},   {1, 4, 64, 64, 300, 10000.0},
+                        {6, 2, 16, 8, 0, 500000.0},   {3, 2, 200, 136, 11, 10000.0},
+                        {200, 8, 64, 32, 1000, 1e6}};
+  uint32_t seed = 12000;
+  for (const Case &c : cases)
+    for (bool interleaved : {false, true}) {
+      Shape shape = {c.tokens, c.heads, c.headDim};
+      Tensor x = random(DType::F32, shape, ++seed, -2, 2);
+      std::string tx = type(DType::F32, shape), tp = type(DType::I64, {});
+      std::ostringstream attrs;
+      attrs << "{theta = " << std::scientific << c.theta << " : f64, layout = #slm<rotary_layout "
+            << (interleaved ? "interleaved" : "rotate_half") << ">";
+      if (c.rotaryDim != c.headDim)
+        attrs << ", rotary_dim = " << c.rotaryDim << " : i64";
+      attrs << "}";
+      std::string what = "rotary " + tx + " " + attrs.str();
+      auto want = reference(function({tx, tp}, {tx}, "%r = slm.rotary %a0, %a1 " + attrs.str() +
+                                                         " : " + tx + ", " + tp + " -> " + tx),
+                            {x, scalarI64(c.position)});
+      ASSERT_EQ(want.size(), 1u) << what;
+      auto got = runBoth(
+          x.size() * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            slm_uk_rotary(ctx, x.data<float>(), static_cast<float *>(y), c.tokens, c.heads,
+                          c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta),
+                          interleaved);
+          },
+          what, c.tokens == 200);
+      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
+      // In place (y == x), as the ABI allows.
+      Tensor inPlace = deepCopy(x);
+      slm_uk_rotary(nullptr, inPlace.data<float>(), inPlace.data<float>(), c.tokens, c.heads,
+                    c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta), interleaved);
+      EXPECT_EQ(0, std::memcmp(inPlace.raw(), got.data(), got.size())) << what << " in place";
+    }
+}
+
+struct AttentionCase {
+  const char *name;
+  int64_t tokens, qHeads, kvHeads, headDim, valueDim;
+  int64_t kvRows;    // without a cache
+  int64_t capacity;  // > 0: with caches
+  int64_t position;  // with caches
+  bool causal;
+  bool split;
+};
+
+void PrintTo(const AttentionCase &c, std::ostream *os) { *os << c.name; }
+
+class AttentionTest : public UkernelTest,
+                      public ::testing::WithParamInterface<AttentionCase> {};
+
+TEST_P(AttentionTest, MatchesReference) {
+  const AttentionCase &c = GetParam();
+  bool cached = c.capacity > 0;
+  int64_t kvRows = cached ? c.tokens : c.kvRows;
+  uint32_t seed = 13000 + static_cast<uint32_t>(c.tokens * 31 + c.kvRows + c.position);
+  Tensor q = random(DType::F32, {c.tokens, c.qHeads, c.headDim}, ++seed, -1, 1);
+  Tensor k = random(DType::F32, {kvRows, c.kvHeads, c.headDim}, ++seed, -1, 1);
+  Tensor v = random(DType::F32, {kvRows, c.kvHeads, c.valueDim}, ++seed, -1, 1);
+  float scale = 1.0f / std::sqrt(static_cast<float>(c.headDim)) * 2.0f; // peaky scores
+  std::ostringstream attrs;
+  attrs << "{scale = " << std::scientific << scale << " : f32" << (c.causal ? ", causal" : "")
+        << "}";
+  // Dynamic token dimensions: the verifier lets keys outnumber queries then.
+  std::string tq = type(DType::F32, {-1, c.qHeads, c.headDim}),
+              tk = type(DType::F32, {-1, c.kvHeads, c.headDim}),
+              tv = type(DType::F32, {-1, c.kvHeads, c.valueDim}),
+              to = type(DType::F32, {-1, c.qHeads, c.valueDim});
+  std::vector<Tensor> want;
+  Tensor kCache, vCache;
+  if (cached) {
+    kCache = random(DType::F32, {c.capacity, c.kvHeads, c.headDim}, ++seed, -1, 1);
+    vCache = random(DType::F32, {c.capacity, c.kvHeads, c.valueDim}, ++seed, -1, 1);
+    std::string tkc = type(DType::F32, {c.capacity, c.kvHeads, c.headDim}),
+                tvc = type(DType::F32, {c.capacity, c.kvHeads, c.valueDim}),
+                tp = type(DType::I64, {});
+    // The executor updates caches in place: give it copies.
+    want = reference(
+        function({tq, tk, tv, tkc, tvc, tp}, {to, tkc, tvc},
+                 "%r, %kc, %vc = slm.attention %a0, %a1, %a2 cache(%a3, %a4 at %a5) " +
+                     attrs.str() + " : (" + tq + ", " + tk + ", " + tv + ", " + tkc + ", " + tvc +
+                     ", " + tp + ") -> (" + to + ", " + tkc + ", " + tvc + ")",
+                 {"%r", "%kc", "%vc"}),
+        {q, k, v, deepCopy(kCache), deepCopy(vCache), scalarI64(c.position)});
+    ASSERT_EQ(want.size(), 3u) << c.name;
+  } else {
+    want = reference(function({tq, tk, tv}, {to},
+                              "%r = slm.attention %a0, %a1, %a2 " + attrs.str() + " : (" + tq +
+                                  ", " + tk + ", " + tv + ") -> " + to),
+                     {q, k, v});
+    ASSERT_EQ(want.size(), 1u) << c.name;
+  }
+  int64_t outBytes = c.tokens * c.qHeads * c.valueDim * 4;
+  int64_t kBytes = kCache.size() * 4, vBytes = vCache.size() * 4;
+  // Output and both caches in one buffer, so that runBoth compares them all.
+  auto got = runBoth(
+      outBytes + (cached ? kBytes + vBytes : 0),
+      [&](const slm_uk_ctx *ctx, void *buffer) {
+        char *bytes = static_cast<char *>(buffer);
+        float *kc = nullptr, *vc = nullptr;
+        if (cached) {
+          kc = reinterpret_cast<float *>(bytes + outBytes);
+          vc = reinterpret_cast<float *>(bytes + outBytes + kBytes);
+          std::memcpy(kc, kCache.raw(), kBytes);
+          std::memcpy(vc, vCache.raw(), vBytes);
+        }
+        slm_uk_attention(ctx, q.data<float>(), k.data<float>(), v.data<float>(), kc, vc,
+                         reinterpret_cast<float *>(bytes), c.tokens, c.qHeads, c.kvHeads,
+                         c.headDim, c.valueDim, kvRows, cached ? c.position : 0, scale, c.causal);
+      },
+      c.name, c.split);
+  expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-5, c.name);
+  if (cached) {
+    expectSame(want[1], got.data() + outBytes, std::string(c.name) + " key cache");
+    expectSame(want[2], got.data() + outBytes + kBytes, std::string(c.name) + " value cache");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Ukernels, AttentionTest,
+    ::testing::Values(
+        // name, tokens, q_heads, kv_heads, head_dim, value_dim, kv_rows, capacity, position, causal, split
+        AttentionCase{"plain", 6, 8, 2, 16, 12, 6, 0, 0, false, false},
+        AttentionCase{"plain_more_keys", 6, 8, 2, 16, 12, 9, 0, 0, false, false},
+        AttentionCase{"causal_square", 7, 4, 1, 16, 16, 7, 0, 0, true, false},
+        AttentionCase{"causal_more_keys", 6, 8, 2, 16, 12, 9, 0, 0, true, false},
+        AttentionCase{"gqa_long_kv", 3, 16, 4, 64, 64, 700, 0, 0, false, true},
+        AttentionCase{"causal_long_kv", 4, 8, 2, 32, 32, 700, 0, 0, true, true},
+        AttentionCase{"cache_prefill", 5, 8, 2, 16, 16, 0, 20, 0, true, false},
+        AttentionCase{"cache_decode", 1, 8, 2, 16, 16, 0, 20, 13, true, false},
+        AttentionCase{"cache_decode_long", 1, 16, 4, 64, 64, 0, 800, 699, true, true},
+        AttentionCase{"cache_chunk_not_causal", 3, 4, 4, 24, 24, 0, 16, 4, false, false},
+        AttentionCase{"cache_prefill_long", 300, 4, 1, 32, 32, 0, 600, 100, true, true}),
+    [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
+
+//===--- the bitcode -------------------------------------------------------------===//
+
+TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
+  EXPECT_TRUE(slmc::ukernelBitcode("aarch64").empty());
+  EXPECT_TRUE(slmc::ukernelBitcode("").empty());
+  llvm::StringRef bitcode = slmc::ukernelBitcode("x86_64");
+  ASSERT_FALSE(bitcode.empty());
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(bitcode.data()) % 16, 0u);
+  // No path of this checkout anywhere in the bytes.
+  EXPECT_EQ(bitcode.find(SLMC_SOURCE_DIR), llvm::StringRef::npos);
+  EXPECT_EQ(bitcode.find(SLMC_BINARY_DIR), llvm::StringRef::npos);
+
+  llvm::LLVMContext llvmContext;
+  auto module = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, "slm_ukernels"), llvmContext);
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  EXPECT_EQ((*module)->getTargetTriple(), "x86_64-unknown-linux-gnu");
+  const char *kernels[] = {"slm_uk_embedding", "slm_uk_linear",  "slm_uk_matmul",
+                           "slm_uk_rms_norm",  "slm_uk_layer_norm", "slm_uk_rotary",
+                           "slm_uk_attention", "slm_uk_unary",   "slm_uk_binary",
+                           "slm_uk_where",     "slm_uk_cast",    "slm_uk_reduce",
+                           "slm_uk_softmax",   "slm_uk_arg_reduce", "slm_uk_copy",
+                           "slm_uk_gather"};
+  for (const char *name : kernels) {
+    llvm::Function *f = (*module)->getFunction(name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_FALSE(f->isDeclaration()) << name;
+    EXPECT_FALSE(f->hasLocalLinkage()) << name;
+  }
+  // What the code may call: libc's memory functions and libm's float functions.
+  const std::set<std::string> allowed = {"memcpy", "memmove", "memset", "erff", "asinhf",
+                                         "acoshf", "atanhf",  "log1pf", "expf", "logf",
+                                         "powf",   "pow",     "sinf",   "cosf", "tanf",
+                                         "asinf",  "acosf",   "atanf",  "sinhf", "coshf",
+                                         "tanhf",  "fmodf",   "sqrtf",  "ceilf", "floorf",
+                                         "nearbyintf", "fabsf"};
+  for (llvm::Function &f : **module) {
+    EXPECT_FALSE(f.hasFnAttribute(llvm::Attribute::OptimizeNone)) << f.getName().str();
+    EXPECT_FALSE(f.hasFnAttribute("target-cpu")) << f.getName().str();
+    EXPECT_FALSE(f.hasFnAttribute("target-features")) << f.getName().str();
+    if (f.isDeclaration() && !f.isIntrinsic())
+      EXPECT_TRUE(allowed.count(f.getName().str())) << "calls " << f.getName().str();
+    if (!f.isDeclaration() && !f.getName().starts_with("slm_uk_"))
+      EXPECT_TRUE(f.hasLocalLinkage()) << f.getName().str() << " is exported";
+  }
+  EXPECT_EQ((*module)->getSourceFileName().find(SLMC_SOURCE_DIR), std::string::npos);
+}
+
+} // namespace

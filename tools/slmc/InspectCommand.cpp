@@ -1,0 +1,139 @@
+//===- InspectCommand.cpp - slmc inspect ----------------------------------===//
+
+#include "tools/slmc/Command.h"
+#include "tools/slmc/CommonFlags.h"
+
+#include "absl/flags/flag.h"
+#include "compiler/artifact/ArtifactReader.h"
+#include "compiler/support/Error.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace slmc::cli {
+namespace {
+
+std::string shapeText(const google::protobuf::RepeatedField<int64_t> &shape) {
+  return "[" + llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }), "x") +
+         "]";
+}
+
+llvm::json::Array tensorsJson(const google::protobuf::RepeatedPtrField<slm::artifact::TensorInfo> &list) {
+  llvm::json::Array out;
+  for (const auto &t : list)
+    out.push_back(llvm::json::Object{{"name", t.name()},
+                                     {"shape", llvm::json::Array(t.shape())},
+                                     {"dtype", t.dtype()},
+                                     {"layout", t.layout()},
+                                     {"offset", static_cast<int64_t>(t.offset())},
+                                     {"size", static_cast<int64_t>(t.size())}});
+  return out;
+}
+
+llvm::json::Object toJson(const ArtifactManifest &a) {
+  const slm::artifact::Manifest &m = a.manifest;
+  llvm::json::Array entries;
+  for (const auto &e : m.entry_points())
+    entries.push_back(llvm::json::Object{{"name", e.name()},
+                                         {"kind", e.kind()},
+                                         {"inputs", tensorsJson(e.inputs())},
+                                         {"outputs", tensorsJson(e.outputs())}});
+  const auto &model = m.model();
+  const auto &memory = m.memory();
+  return llvm::json::Object{
+      {"format_version", static_cast<int64_t>(a.layout.format_version)},
+      {"producer", m.producer()},
+      {"target",
+       llvm::json::Object{{"name", m.target().name()},
+                          {"triple", m.target().triple()},
+                          {"cpu", m.target().cpu()},
+                          {"required_features", llvm::json::Array(m.target().required_features())}}},
+      {"model", llvm::json::Object{{"architecture", model.architecture()},
+                                   {"vocab_size", model.vocab_size()},
+                                   {"hidden_size", model.hidden_size()},
+                                   {"layers", model.layers()},
+                                   {"heads", model.heads()},
+                                   {"kv_heads", model.kv_heads()},
+                                   {"head_dim", model.head_dim()},
+                                   {"max_context", model.max_context()},
+                                   {"bos_token_id", model.bos_token_id()},
+                                   {"eos_token_id", model.eos_token_id()}}},
+      {"entry_points", std::move(entries)},
+      {"memory_plan", llvm::json::Object{{"arena_bytes", static_cast<int64_t>(memory.arena_size())},
+                                         {"kv_cache_bytes", static_cast<int64_t>(memory.kv_cache_size())},
+                                         {"logits_bytes", static_cast<int64_t>(memory.logits_size())},
+                                         {"max_tokens_per_call", memory.max_tokens_per_call()}}},
+      {"sizes", llvm::json::Object{{"file", static_cast<int64_t>(a.layout.file_size)},
+                                   {"manifest", static_cast<int64_t>(a.layout.manifest_size)},
+                                   {"code", static_cast<int64_t>(a.layout.code_size)},
+                                   {"weights", static_cast<int64_t>(a.layout.weights_size)},
+                                   {"tokenizer", static_cast<int64_t>(m.tokenizer().data().size())}}},
+      {"tokenizer", m.tokenizer().kind()},
+      {"tensors", tensorsJson(m.tensors())},
+      {"compile_options", llvm::json::Object{{"max_context", m.options().max_context()},
+                                             {"weight_format", m.options().weight_format()},
+                                             {"source_model", m.options().source_model()}}},
+  };
+}
+
+void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
+  const slm::artifact::Manifest &m = a.manifest;
+  const auto &model = m.model();
+  const auto &memory = m.memory();
+  os << llvm::formatv("producer     {0} (format version {1})\n", m.producer(), a.layout.format_version);
+  os << llvm::formatv("target       {0} ({1}, cpu {2})\n", m.target().name(), m.target().triple(),
+                      m.target().cpu());
+  os << "features     " << llvm::join(m.target().required_features(), " ") << "\n";
+  os << llvm::formatv("model        {0}: vocab {1}, hidden {2}, {3} layers, {4} heads / {5} kv "
+                      "heads of {6}, context {7}, bos {8}, eos {9}\n",
+                      model.architecture(), model.vocab_size(), model.hidden_size(), model.layers(),
+                      model.heads(), model.kv_heads(), model.head_dim(), model.max_context(),
+                      model.bos_token_id(), model.eos_token_id());
+  for (const auto &e : m.entry_points())
+    os << llvm::formatv("entry point  {0} ({1})\n", e.name(), e.kind());
+  os << llvm::formatv("memory plan  arena {0} B, KV cache {1} B, logits {2} B, up to {3} tokens "
+                      "per call\n",
+                      memory.arena_size(), memory.kv_cache_size(), memory.logits_size(),
+                      memory.max_tokens_per_call());
+  os << llvm::formatv("sizes        file {0} B = manifest {1} + code {2} + weights {3} (+ "
+                      "header, padding)\n",
+                      a.layout.file_size, a.layout.manifest_size, a.layout.code_size,
+                      a.layout.weights_size);
+  os << llvm::formatv("tokenizer    {0}, {1} B\n", m.tokenizer().kind(), m.tokenizer().data().size());
+  os << llvm::formatv("source       {0}, {1} weights\n", m.options().source_model(),
+                      m.options().weight_format());
+  os << llvm::formatv("tensors      {0}\n", m.tensors_size());
+  for (const auto &t : m.tensors())
+    os << llvm::formatv("  {0,-52} {1,-4} {2,-14} {3,-10} @{4,10} {5,10} B\n", t.name(), t.dtype(),
+                        shapeText(t.shape()), t.layout(), t.offset(), t.size());
+}
+
+llvm::Error runInspect(const std::vector<std::string> &args) {
+  if (args.size() != 1)
+    return makeError("expected exactly one ARTIFACT, got {0} arguments", args.size());
+  auto artifact = readArtifactManifest(args[0]);
+  if (!artifact)
+    return artifact.takeError();
+  if (absl::GetFlag(FLAGS_json))
+    llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(toJson(*artifact))) << "\n";
+  else
+    printText(*artifact, llvm::outs());
+  return llvm::Error::success();
+}
+
+} // namespace
+
+const Command &inspectCommand() {
+  static const Command command{
+      "inspect",
+      "Describe a compiled .slmpack artifact",
+      "slmc inspect ARTIFACT [--json]",
+      "Shows the target and the CPU features it requires, entry points, tensors with their\n"
+      "layouts, sizes, the memory plan and the producer. The file is validated as the\n"
+      "runtime validates it, except that it may be for another CPU.",
+      {"json"},
+      runInspect};
+  return command;
+}
+
+} // namespace slmc::cli
