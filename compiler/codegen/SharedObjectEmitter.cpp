@@ -22,6 +22,7 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Target/TargetMachine.h"
+#include "llvm/Transforms/IPO/GlobalDCE.h"
 #include "llvm/Transforms/IPO/Internalize.h"
 
 namespace slmc {
@@ -70,6 +71,15 @@ void optimize(llvm::Module &module, llvm::TargetMachine &machine) {
   builder.registerLoopAnalyses(loops);
   builder.crossRegisterProxies(loops, functions, cgscc, modules);
   builder.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(module, modules);
+}
+
+void dropUnusedGlobals(llvm::Module &module) {
+  llvm::ModuleAnalysisManager modules;
+  llvm::PassBuilder builder;
+  builder.registerModuleAnalyses(modules);
+  llvm::ModulePassManager pm;
+  pm.addPass(llvm::GlobalDCEPass());
+  pm.run(module, modules);
 }
 
 /// Links an object file into a shared object with the system's ld.lld.
@@ -150,6 +160,9 @@ llvm::Expected<std::string> emitSharedObject(mlir::ModuleOp module, const Target
     keep.insert(name);
   llvm::internalizeModule(*llvmModule,
                           [&](const llvm::GlobalValue &gv) { return keep.contains(gv.getName()); });
+  // Drop the micro-kernels this model does not call before optimizing, so that
+  // O3 spends its time on the code that ships.
+  dropUnusedGlobals(*llvmModule);
   if (llvm::verifyModule(*llvmModule, &llvm::errs()))
     return makeError("the emitted LLVM module does not verify");
   optimize(*llvmModule, **machine);

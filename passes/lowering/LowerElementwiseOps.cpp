@@ -131,39 +131,49 @@ LogicalResult lowerUnary(LoweringContext &c, Operation *op) {
   return success();
 }
 
-const llvm::StringMap<int32_t> &binaryKernels() {
-  static const llvm::StringMap<int32_t> table = {
-      {slm::AddOp::getOperationName(), SLM_UK_ADD},
-      {slm::SubOp::getOperationName(), SLM_UK_SUB},
-      {slm::MulOp::getOperationName(), SLM_UK_MUL},
-      {slm::DivOp::getOperationName(), SLM_UK_DIV},
-      {slm::PowOp::getOperationName(), SLM_UK_POW},
-      {slm::MaxOp::getOperationName(), SLM_UK_MAX},
-      {slm::MinOp::getOperationName(), SLM_UK_MIN},
-      {slm::ModOp::getOperationName(), SLM_UK_MOD},
-      {slm::EqualOp::getOperationName(), SLM_UK_EQUAL},
-      {slm::LessOp::getOperationName(), SLM_UK_LESS},
-      {slm::LessEqualOp::getOperationName(), SLM_UK_LESS_EQUAL},
-      {slm::GreaterOp::getOperationName(), SLM_UK_GREATER},
-      {slm::GreaterEqualOp::getOperationName(), SLM_UK_GREATER_EQUAL},
-      {slm::AndOp::getOperationName(), SLM_UK_AND},
-      {slm::OrOp::getOperationName(), SLM_UK_OR},
-      {slm::XorOp::getOperationName(), SLM_UK_XOR},
+/// The name part of each binary op's kernels, slm_uk_binary_NAME_DTYPE.
+const llvm::StringMap<StringRef> &binaryKernels() {
+  static const llvm::StringMap<StringRef> table = {
+      {slm::AddOp::getOperationName(), "add"},
+      {slm::SubOp::getOperationName(), "sub"},
+      {slm::MulOp::getOperationName(), "mul"},
+      {slm::DivOp::getOperationName(), "div"},
+      {slm::PowOp::getOperationName(), "pow"},
+      {slm::MaxOp::getOperationName(), "max"},
+      {slm::MinOp::getOperationName(), "min"},
+      {slm::ModOp::getOperationName(), "mod"},
+      {slm::EqualOp::getOperationName(), "equal"},
+      {slm::LessOp::getOperationName(), "less"},
+      {slm::LessEqualOp::getOperationName(), "less_equal"},
+      {slm::GreaterOp::getOperationName(), "greater"},
+      {slm::GreaterEqualOp::getOperationName(), "greater_equal"},
+      {slm::AndOp::getOperationName(), "and"},
+      {slm::OrOp::getOperationName(), "or"},
+      {slm::XorOp::getOperationName(), "xor"},
   };
   return table;
 }
 
+/// Element type suffixes of kernel names.
+StringRef dtypeSuffix(Type t) {
+  if (t.isF32())
+    return "f32";
+  if (t.isSignlessInteger(1))
+    return "i1";
+  return t.isSignlessInteger(64) ? "i64" : "i32";
+}
+
 LogicalResult lowerBinary(LoweringContext &c, Operation *op) {
-  int32_t code = binaryKernels().find(op->getName().getStringRef())->second;
+  StringRef name = binaryKernels().find(op->getName().getStringRef())->second;
   if (auto mod = llvm::dyn_cast<slm::ModOp>(op); mod && mod.getFmod())
-    code = SLM_UK_FMOD;
+    name = "fmod";
   Value lhs = op->getOperand(0), rhs = op->getOperand(1);
   Buffer y = c.resultBuffer(op);
   auto [rank, arrays] = broadcastArguments(c, op->getOperands(), op->getResult(0).getType(), y);
-  c.call("slm_uk_binary",
-         {c.kernelContext, c.i32(code), c.i32(*ukernelDType(c.lookup(lhs).elementType)),
-          c.lookup(lhs).pointer, c.lookup(rhs).pointer, y.pointer, rank, arrays[0], arrays[1],
-          arrays[2]});
+  std::string kernel =
+      ("slm_uk_binary_" + name + "_" + dtypeSuffix(c.lookup(lhs).elementType)).str();
+  c.call(kernel, {c.kernelContext, c.lookup(lhs).pointer, c.lookup(rhs).pointer, y.pointer, rank,
+                  arrays[0], arrays[1], arrays[2]});
   c.bind(op->getResult(0), y);
   return success();
 }

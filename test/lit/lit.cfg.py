@@ -18,3 +18,25 @@ config.substitutions.append(("%data", config.slmc_test_data_dir))
 config.substitutions.append(("%python", config.python_executable))
 # One thread per process: lit already runs tests in parallel.
 config.environment["OMP_NUM_THREADS"] = "1"
+
+# What the host CPU can run, so that each compiled target is tested where it can execute.
+def _cpu_flags():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    return set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return set()
+
+_flags = _cpu_flags()
+if {"avx2", "fma", "f16c", "bmi2"} <= _flags:
+    config.available_features.add("cpu-avx2")
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= _flags:
+        config.available_features.add("cpu-avx512")
+        if "avx512_vnni" in _flags:
+            config.available_features.add("cpu-avx512-vnni")
+# A feature the runtime knows that this CPU lacks, to test the refusal.
+if "avx_vnni" not in _flags:
+    config.available_features.add("cpu-lacks-avxvnni")

@@ -182,192 +182,101 @@ void slm_uk_unary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *
     }                                                                                              \
   } while (0)
 
-#define UK_BIN_COMMON_CASES(T)                                                                     \
-  case SLM_UK_EQUAL:                                                                               \
-    UK_BIN_LOOPS(T, uint8_t, a_ == b_);                                                            \
-    break;                                                                                         \
-  case SLM_UK_LESS:                                                                                \
-    UK_BIN_LOOPS(T, uint8_t, a_ < b_);                                                             \
-    break;                                                                                         \
-  case SLM_UK_LESS_EQUAL:                                                                          \
-    UK_BIN_LOOPS(T, uint8_t, a_ <= b_);                                                            \
-    break;                                                                                         \
-  case SLM_UK_GREATER:                                                                             \
-    UK_BIN_LOOPS(T, uint8_t, a_ > b_);                                                             \
-    break;                                                                                         \
-  case SLM_UK_GREATER_EQUAL:                                                                       \
-    UK_BIN_LOOPS(T, uint8_t, a_ >= b_);                                                            \
-    break;                                                                                         \
-  case SLM_UK_AND:                                                                                 \
-    UK_BIN_LOOPS(T, T, a_ && b_);                                                                  \
-    break;                                                                                         \
-  case SLM_UK_OR:                                                                                  \
-    UK_BIN_LOOPS(T, T, a_ || b_);                                                                  \
-    break;                                                                                         \
-  case SLM_UK_XOR:                                                                                 \
-    UK_BIN_LOOPS(T, T, (a_ != 0) != (b_ != 0));                                                    \
-    break;
-
 static inline float uk_py_mod_f32(float a, float b) {
   float r = fmodf(a, b);
   return (r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
 }
 
-static void uk_binary_f32(int32_t op, const float *restrict a, int64_t sa, const float *restrict b,
-                          int64_t sb, void *restrict y, int64_t n) {
-  switch (op) {
-  case SLM_UK_ADD:
-    UK_BIN_LOOPS(float, float, a_ + b_);
-    break;
-  case SLM_UK_SUB:
-    UK_BIN_LOOPS(float, float, a_ - b_);
-    break;
-  case SLM_UK_MUL:
-    UK_BIN_LOOPS(float, float, a_ * b_);
-    break;
-  case SLM_UK_DIV:
-    UK_BIN_LOOPS(float, float, a_ / b_);
-    break;
-  case SLM_UK_POW: /* in double, as the reference */
-    UK_BIN_LOOPS(float, float, pow((double)a_, (double)b_));
-    break;
-  case SLM_UK_MAX:
-    UK_BIN_LOOPS(float, float, (isnan(a_) || a_ > b_) ? a_ : b_);
-    break;
-  case SLM_UK_MIN:
-    UK_BIN_LOOPS(float, float, (isnan(a_) || a_ < b_) ? a_ : b_);
-    break;
-  case SLM_UK_MOD:
-    UK_BIN_LOOPS(float, float, uk_py_mod_f32(a_, b_));
-    break;
-  case SLM_UK_FMOD:
-    UK_BIN_LOOPS(float, float, fmodf(a_, b_));
-    break;
-    UK_BIN_COMMON_CASES(float)
-  default:
-    break;
-  }
-}
-
-/* Integers: T signed or not (i1 is uint8_t), U its unsigned twin. */
-#define UK_DEFINE_BINARY_INT(NAME, T, U)                                                           \
-  static inline T NAME##_div(T a, T b) {                                                           \
+/* Integer division and remainder: T signed or not, U its unsigned twin. */
+#define UK_DEFINE_INT_DIVISION(SUFFIX, T, U)                                                       \
+  static inline T uk_div_##SUFFIX(T a, T b) {                                                      \
     if (b == 0)                                                                                    \
       return 0;                                                                                    \
     if ((T)-1 < (T)0 && b == (T)-1) /* INT_MIN / -1 traps */                                       \
       return (T)((U)0 - (U)a);                                                                     \
     return (T)(a / b);                                                                             \
   }                                                                                                \
-  static inline T NAME##_mod(T a, T b, int python) {                                               \
+  static inline T uk_mod_##SUFFIX(T a, T b, int python) {                                          \
     if (b == 0 || ((T)-1 < (T)0 && b == (T)-1))                                                    \
       return 0;                                                                                    \
     T r = (T)(a % b);                                                                              \
     return (python && r != 0 && ((r < 0) != (b < 0))) ? (T)(r + b) : r;                           \
-  }                                                                                                \
-  static void NAME(int32_t op, const T *restrict a, int64_t sa, const T *restrict b, int64_t sb,   \
-                   void *restrict y, int64_t n) {                                                  \
-    switch (op) {                                                                                  \
-    case SLM_UK_ADD:                                                                               \
-      UK_BIN_LOOPS(T, T, (U)a_ + (U)b_);                                                           \
-      break;                                                                                       \
-    case SLM_UK_SUB:                                                                               \
-      UK_BIN_LOOPS(T, T, (U)a_ - (U)b_);                                                           \
-      break;                                                                                       \
-    case SLM_UK_MUL:                                                                               \
-      UK_BIN_LOOPS(T, T, (U)a_ * (U)b_);                                                           \
-      break;                                                                                       \
-    case SLM_UK_DIV:                                                                               \
-      UK_BIN_LOOPS(T, T, NAME##_div(a_, b_));                                                      \
-      break;                                                                                       \
-    case SLM_UK_POW:                                                                               \
-      UK_BIN_LOOPS(T, T, pow((double)a_, (double)b_));                                             \
-      break;                                                                                       \
-    case SLM_UK_MAX:                                                                               \
-      UK_BIN_LOOPS(T, T, a_ > b_ ? a_ : b_);                                                       \
-      break;                                                                                       \
-    case SLM_UK_MIN:                                                                               \
-      UK_BIN_LOOPS(T, T, a_ < b_ ? a_ : b_);                                                       \
-      break;                                                                                       \
-    case SLM_UK_MOD:                                                                               \
-      UK_BIN_LOOPS(T, T, NAME##_mod(a_, b_, 1));                                                   \
-      break;                                                                                       \
-    case SLM_UK_FMOD:                                                                              \
-      UK_BIN_LOOPS(T, T, NAME##_mod(a_, b_, 0));                                                   \
-      break;                                                                                       \
-      UK_BIN_COMMON_CASES(T)                                                                       \
-    default:                                                                                       \
-      break;                                                                                       \
-    }                                                                                              \
   }
-UK_DEFINE_BINARY_INT(uk_binary_i64, int64_t, uint64_t)
-UK_DEFINE_BINARY_INT(uk_binary_i32, int32_t, uint32_t)
-UK_DEFINE_BINARY_INT(uk_binary_i1, uint8_t, uint8_t)
-
-static int uk_is_comparison(int32_t op) {
-  return op == SLM_UK_EQUAL || op == SLM_UK_LESS || op == SLM_UK_LESS_EQUAL ||
-         op == SLM_UK_GREATER || op == SLM_UK_GREATER_EQUAL;
-}
-
-static size_t uk_dtype_bytes(int32_t dtype) {
-  switch (dtype) {
-  case SLM_UK_F32: case SLM_UK_I32: return 4;
-  case SLM_UK_I64: return 8;
-  default: return 1;
-  }
-}
+UK_DEFINE_INT_DIVISION(i64, int64_t, uint64_t)
+UK_DEFINE_INT_DIVISION(i32, int32_t, uint32_t)
 
 typedef struct {
   uk_walk walk;
-  int32_t op, dtype;
-  size_t in_bytes, out_bytes;
   const char *a, *b;
   char *y;
 } uk_binary_args;
 
-static void uk_binary_row(void *arg, const int64_t *off, const int64_t *inner, int64_t e,
-                          int64_t len) {
-  const uk_binary_args *p = (const uk_binary_args *)arg;
-  const char *a = p->a + off[0] * (int64_t)p->in_bytes, *b = p->b + off[1] * (int64_t)p->in_bytes;
-  char *y = p->y + e * (int64_t)p->out_bytes;
-  switch (p->dtype) {
-  case SLM_UK_F32:
-    uk_binary_f32(p->op, (const float *)a, inner[0], (const float *)b, inner[1], y, len);
-    break;
-  case SLM_UK_I64:
-    uk_binary_i64(p->op, (const int64_t *)a, inner[0], (const int64_t *)b, inner[1], y, len);
-    break;
-  case SLM_UK_I32:
-    uk_binary_i32(p->op, (const int32_t *)a, inner[0], (const int32_t *)b, inner[1], y, len);
-    break;
-  case SLM_UK_I1:
-    uk_binary_i1(p->op, (const uint8_t *)a, inner[0], (const uint8_t *)b, inner[1], y, len);
-    break;
-  default:
-    break;
+/* Defines slm_uk_binary_NAME: y = EXPR(a_, b_) for a_, b_ of type T into R, COST
+ * work units per element. */
+#define UK_DEFINE_BINARY(NAME, T, R, COST, EXPR)                                                   \
+  static void uk_binary_row_##NAME(void *arg, const int64_t *off, const int64_t *inner, int64_t e, \
+                                   int64_t n) {                                                    \
+    const uk_binary_args *p = (const uk_binary_args *)arg;                                         \
+    const T *restrict a = (const T *)p->a + off[0];                                                \
+    const T *restrict b = (const T *)p->b + off[1];                                                \
+    int64_t sa = inner[0], sb = inner[1];                                                          \
+    R *y = (R *)p->y + e;                                                                          \
+    UK_BIN_LOOPS(T, R, EXPR);                                                                      \
+  }                                                                                                \
+  static void uk_binary_range_##NAME(void *arg, int64_t begin, int64_t end) {                      \
+    uk_binary_args *p = (uk_binary_args *)arg;                                                     \
+    uk_walk_range(&p->walk, begin, end, uk_binary_row_##NAME, p);                                  \
+  }                                                                                                \
+  void slm_uk_binary_##NAME(const slm_uk_ctx *ctx, const void *a, const void *b, void *y,         \
+                            int32_t rank, const int64_t *shape, const int64_t *a_strides,          \
+                            const int64_t *b_strides) {                                            \
+    uk_binary_args args;                                                                           \
+    const int64_t *strides[2] = {a_strides, b_strides};                                            \
+    uk_walk_init(&args.walk, rank, shape, 2, strides);                                             \
+    args.a = (const char *)a;                                                                      \
+    args.b = (const char *)b;                                                                      \
+    args.y = (char *)y;                                                                            \
+    uk_parallel(ctx, args.walk.total, uk_grain(COST), uk_binary_range_##NAME, &args);              \
   }
-}
 
-static void uk_binary_range(void *arg, int64_t begin, int64_t end) {
-  uk_binary_args *a = (uk_binary_args *)arg;
-  uk_walk_range(&a->walk, begin, end, uk_binary_row, a);
-}
+UK_DEFINE_BINARY(add_f32, float, float, 1, a_ + b_)
+UK_DEFINE_BINARY(sub_f32, float, float, 1, a_ - b_)
+UK_DEFINE_BINARY(mul_f32, float, float, 1, a_ * b_)
+UK_DEFINE_BINARY(div_f32, float, float, 1, a_ / b_)
+UK_DEFINE_BINARY(pow_f32, float, float, 16, pow((double)a_, (double)b_)) /* in double, as the reference */
+UK_DEFINE_BINARY(max_f32, float, float, 1, (isnan(a_) || a_ > b_) ? a_ : b_)
+UK_DEFINE_BINARY(min_f32, float, float, 1, (isnan(a_) || a_ < b_) ? a_ : b_)
+UK_DEFINE_BINARY(mod_f32, float, float, 16, uk_py_mod_f32(a_, b_))
+UK_DEFINE_BINARY(fmod_f32, float, float, 16, fmodf(a_, b_))
 
-void slm_uk_binary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *a,
-                   const void *b, void *y, int32_t rank, const int64_t *shape,
-                   const int64_t *a_strides, const int64_t *b_strides) {
-  uk_binary_args args;
-  const int64_t *strides[2] = {a_strides, b_strides};
-  uk_walk_init(&args.walk, rank, shape, 2, strides);
-  args.op = op;
-  args.dtype = dtype;
-  args.in_bytes = uk_dtype_bytes(dtype);
-  args.out_bytes = uk_is_comparison(op) ? 1 : args.in_bytes;
-  args.a = (const char *)a;
-  args.b = (const char *)b;
-  args.y = (char *)y;
-  int64_t cost = (op == SLM_UK_POW || op == SLM_UK_MOD || op == SLM_UK_FMOD) ? 16 : 1;
-  uk_parallel(ctx, args.walk.total, uk_grain(cost), uk_binary_range, &args);
-}
+/* Integer arithmetic wraps, as the reference's does (in its unsigned twin). */
+#define UK_DEFINE_INT_ARITHMETIC(SUFFIX, T, U)                                                     \
+  UK_DEFINE_BINARY(add_##SUFFIX, T, T, 1, (U)a_ + (U)b_)                                           \
+  UK_DEFINE_BINARY(sub_##SUFFIX, T, T, 1, (U)a_ - (U)b_)                                           \
+  UK_DEFINE_BINARY(mul_##SUFFIX, T, T, 1, (U)a_ * (U)b_)                                           \
+  UK_DEFINE_BINARY(div_##SUFFIX, T, T, 1, uk_div_##SUFFIX(a_, b_))                                 \
+  UK_DEFINE_BINARY(pow_##SUFFIX, T, T, 16, pow((double)a_, (double)b_))                            \
+  UK_DEFINE_BINARY(max_##SUFFIX, T, T, 1, a_ > b_ ? a_ : b_)                                       \
+  UK_DEFINE_BINARY(min_##SUFFIX, T, T, 1, a_ < b_ ? a_ : b_)                                       \
+  UK_DEFINE_BINARY(mod_##SUFFIX, T, T, 16, uk_mod_##SUFFIX(a_, b_, 1))                             \
+  UK_DEFINE_BINARY(fmod_##SUFFIX, T, T, 16, uk_mod_##SUFFIX(a_, b_, 0))
+UK_DEFINE_INT_ARITHMETIC(i64, int64_t, uint64_t)
+UK_DEFINE_INT_ARITHMETIC(i32, int32_t, uint32_t)
+
+#define UK_DEFINE_COMPARISONS(SUFFIX, T)                                                           \
+  UK_DEFINE_BINARY(equal_##SUFFIX, T, uint8_t, 1, a_ == b_)                                        \
+  UK_DEFINE_BINARY(less_##SUFFIX, T, uint8_t, 1, a_ < b_)                                          \
+  UK_DEFINE_BINARY(less_equal_##SUFFIX, T, uint8_t, 1, a_ <= b_)                                   \
+  UK_DEFINE_BINARY(greater_##SUFFIX, T, uint8_t, 1, a_ > b_)                                       \
+  UK_DEFINE_BINARY(greater_equal_##SUFFIX, T, uint8_t, 1, a_ >= b_)
+UK_DEFINE_COMPARISONS(f32, float)
+UK_DEFINE_COMPARISONS(i64, int64_t)
+UK_DEFINE_COMPARISONS(i32, int32_t)
+UK_DEFINE_COMPARISONS(i1, uint8_t)
+
+UK_DEFINE_BINARY(and_i1, uint8_t, uint8_t, 1, a_ && b_)
+UK_DEFINE_BINARY(or_i1, uint8_t, uint8_t, 1, a_ || b_)
+UK_DEFINE_BINARY(xor_i1, uint8_t, uint8_t, 1, (a_ != 0) != (b_ != 0))
 
 /*===--- where ---------------------------------------------------------------===*/
 

@@ -49,14 +49,21 @@ enum slm_uk_unary_op {
   SLM_UK_NOT /* on i1 bytes */
 };
 
-enum slm_uk_binary_op {
-  SLM_UK_ADD, SLM_UK_SUB, SLM_UK_MUL, SLM_UK_DIV, SLM_UK_POW, SLM_UK_MAX, SLM_UK_MIN,
-  SLM_UK_MOD, SLM_UK_FMOD,
-  /* comparisons: the output is i1 (one byte per element) */
-  SLM_UK_EQUAL, SLM_UK_LESS, SLM_UK_LESS_EQUAL, SLM_UK_GREATER, SLM_UK_GREATER_EQUAL,
-  /* logic on i1 */
-  SLM_UK_AND, SLM_UK_OR, SLM_UK_XOR
-};
+/* Every (op, dtype) pair with a binary kernel slm_uk_binary_OP_DTYPE. One symbol
+ * per pair, rather than one kernel switching on the op, so that a compiled model
+ * links (and LLVM optimizes) only the loops it calls. Comparisons write i1. */
+#define SLM_UK_FOR_EACH_BINARY(X)                                                                   \
+  X(add, f32) X(sub, f32) X(mul, f32) X(div, f32) X(pow, f32) X(max, f32) X(min, f32)              \
+  X(mod, f32) X(fmod, f32)                                                                         \
+  X(add, i64) X(sub, i64) X(mul, i64) X(div, i64) X(pow, i64) X(max, i64) X(min, i64)              \
+  X(mod, i64) X(fmod, i64)                                                                         \
+  X(add, i32) X(sub, i32) X(mul, i32) X(div, i32) X(pow, i32) X(max, i32) X(min, i32)              \
+  X(mod, i32) X(fmod, i32)                                                                         \
+  X(equal, f32) X(less, f32) X(less_equal, f32) X(greater, f32) X(greater_equal, f32)             \
+  X(equal, i64) X(less, i64) X(less_equal, i64) X(greater, i64) X(greater_equal, i64)             \
+  X(equal, i32) X(less, i32) X(less_equal, i32) X(greater, i32) X(greater_equal, i32)             \
+  X(equal, i1) X(less, i1) X(less_equal, i1) X(greater, i1) X(greater_equal, i1)                  \
+  X(and, i1) X(or, i1) X(xor, i1)
 
 enum slm_uk_reduce_op { SLM_UK_SUM, SLM_UK_MEAN, SLM_UK_RMAX, SLM_UK_RMIN, SLM_UK_PROD };
 
@@ -104,11 +111,14 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
 void slm_uk_unary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *x, void *y,
                   int64_t n, float alpha, float beta);
 
-/* y = op(a, b) with broadcasting: shape is the output's, a_strides/b_strides are element
- * strides per output dimension (0 where broadcast). dtype is the operands'. */
-void slm_uk_binary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *a,
-                   const void *b, void *y, int32_t rank, const int64_t *shape,
-                   const int64_t *a_strides, const int64_t *b_strides);
+/* y = OP(a, b) with broadcasting: shape is the output's, a_strides/b_strides are
+ * element strides per output dimension (0 where broadcast). */
+#define SLM_UK_DECLARE_BINARY(OP, DTYPE)                                                           \
+  void slm_uk_binary_##OP##_##DTYPE(const slm_uk_ctx *ctx, const void *a, const void *b, void *y,  \
+                                    int32_t rank, const int64_t *shape,                             \
+                                    const int64_t *a_strides, const int64_t *b_strides);
+SLM_UK_FOR_EACH_BINARY(SLM_UK_DECLARE_BINARY)
+#undef SLM_UK_DECLARE_BINARY
 
 /* y = cond ? a : b with broadcasting; elements of elem_bytes bytes. */
 void slm_uk_where(const slm_uk_ctx *ctx, int32_t elem_bytes, const uint8_t *cond, const void *a,

@@ -24,6 +24,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -435,7 +437,7 @@ Shape broadcastShape(llvm::ArrayRef<int64_t> a, llvm::ArrayRef<int64_t> b) {
 }
 
 struct BinaryCase {
-  int32_t code;
+  const char *kernel; // slm_uk_binary_KERNEL_DTYPE
   const char *op;
   const char *attrs;
   bool compare;
@@ -443,20 +445,20 @@ struct BinaryCase {
 
 const std::vector<BinaryCase> &arithmeticCases() {
   static const std::vector<BinaryCase> cases = {
-      {SLM_UK_ADD, "add", "", false}, {SLM_UK_SUB, "sub", "", false},
-      {SLM_UK_MUL, "mul", "", false}, {SLM_UK_DIV, "div", "", false},
-      {SLM_UK_POW, "pow", "", false}, {SLM_UK_MAX, "max", "", false},
-      {SLM_UK_MIN, "min", "", false}, {SLM_UK_MOD, "mod", "", false},
-      {SLM_UK_FMOD, "mod", "{fmod}", false},
+      {"add", "add", "", false}, {"sub", "sub", "", false},
+      {"mul", "mul", "", false}, {"div", "div", "", false},
+      {"pow", "pow", "", false}, {"max", "max", "", false},
+      {"min", "min", "", false}, {"mod", "mod", "", false},
+      {"fmod", "mod", "{fmod}", false},
   };
   return cases;
 }
 
 const std::vector<BinaryCase> &comparisonCases() {
   static const std::vector<BinaryCase> cases = {
-      {SLM_UK_EQUAL, "equal", "", true},     {SLM_UK_LESS, "less", "", true},
-      {SLM_UK_LESS_EQUAL, "less_equal", "", true}, {SLM_UK_GREATER, "greater", "", true},
-      {SLM_UK_GREATER_EQUAL, "greater_equal", "", true},
+      {"equal", "equal", "", true},     {"less", "less", "", true},
+      {"less_equal", "less_equal", "", true}, {"greater", "greater", "", true},
+      {"greater_equal", "greater_equal", "", true},
   };
   return cases;
 }
@@ -475,8 +477,9 @@ const std::vector<std::pair<Shape, Shape>> &binaryShapes() {
 }
 
 /// Inputs where every op is defined on both sides: no integer overflow in pow.
-Tensor binaryInput(DType dt, llvm::ArrayRef<int64_t> shape, uint32_t seed, int32_t code, bool rhs) {
-  if (code == SLM_UK_POW) {
+Tensor binaryInput(DType dt, llvm::ArrayRef<int64_t> shape, uint32_t seed, llvm::StringRef kernel,
+                   bool rhs) {
+  if (kernel == "pow") {
     if (dt == DType::F32)
       return rhs ? random(dt, shape, seed, -2, 2) : random(dt, shape, seed, 0.1, 3);
     return rhs ? random(dt, shape, seed, 0, 4) : random(dt, shape, seed, -5, 5);
@@ -490,6 +493,22 @@ Tensor binaryInput(DType dt, llvm::ArrayRef<int64_t> shape, uint32_t seed, int32
     return t;
   }
   return random(dt, shape, seed, -20, 20); // includes 0 divisors
+}
+
+using BinaryKernel = void (*)(const slm_uk_ctx *, const void *, const void *, void *, int32_t,
+                             const int64_t *, const int64_t *, const int64_t *);
+
+/// slm_uk_binary_KERNEL_DTYPE, from the header's list of kernels.
+BinaryKernel binaryKernel(llvm::StringRef kernel, DType dt) {
+  static const std::map<std::string, BinaryKernel> kernels = {
+#define SLM_UK_ENTRY(OP, DTYPE) {#OP "_" #DTYPE, slm_uk_binary_##OP##_##DTYPE},
+      SLM_UK_FOR_EACH_BINARY(SLM_UK_ENTRY)
+#undef SLM_UK_ENTRY
+  };
+  std::string name = (kernel + "_" + slmc::exec::dtypeName(dt)).str();
+  auto it = kernels.find(name);
+  EXPECT_NE(it, kernels.end()) << "no kernel slm_uk_binary_" << name;
+  return it->second;
 }
 
 void runBinary(UkernelTest *test, const BinaryCase &c, DType dt, const Shape &sa, const Shape &sb,
@@ -510,8 +529,8 @@ void runBinary(UkernelTest *test, const BinaryCase &c, DType dt, const Shape &sa
   auto got = runBoth(
       n * slmc::exec::byteWidth(rt),
       [&](const slm_uk_ctx *ctx, void *y) {
-        slm_uk_binary(ctx, c.code, ukDType(dt), a.raw(), b.raw(), y,
-                      static_cast<int32_t>(out.size()), out.data(), stA.data(), stB.data());
+        binaryKernel(c.kernel, dt)(ctx, a.raw(), b.raw(), y, static_cast<int32_t>(out.size()),
+                                   out.data(), stA.data(), stB.data());
       },
       what, n > 70000);
   expectSame(want[0], got.data(), what);
@@ -523,8 +542,8 @@ TEST_F(UkernelTest, BinaryArithmeticBroadcasting) {
   for (DType dt : {DType::F32, DType::I64, DType::I32})
     for (const BinaryCase &c : arithmeticCases())
       for (const auto &[sa, sb] : binaryShapes()) {
-        Tensor a = binaryInput(dt, sa, ++seed, c.code, false);
-        Tensor b = binaryInput(dt, sb, ++seed, c.code, true);
+        Tensor a = binaryInput(dt, sa, ++seed, c.kernel, false);
+        Tensor b = binaryInput(dt, sb, ++seed, c.kernel, true);
         runBinary(this, c, dt, sa, sb, a, b, ref);
       }
 }
@@ -539,9 +558,9 @@ TEST_F(UkernelTest, BinaryComparisonsAndLogic) {
         Tensor b = randomSmallInts(dt, sb, ++seed, -2, 2);
         runBinary(this, c, dt, sa, sb, a, b, ref);
       }
-  const BinaryCase logic[] = {{SLM_UK_AND, "and", "", false},
-                              {SLM_UK_OR, "or", "", false},
-                              {SLM_UK_XOR, "xor", "", false}};
+  const BinaryCase logic[] = {{"and", "and", "", false},
+                              {"or", "or", "", false},
+                              {"xor", "xor", "", false}};
   for (const BinaryCase &c : logic)
     for (const auto &[sa, sb] : binaryShapes()) {
       Tensor a = random(DType::I1, sa, ++seed), b = random(DType::I1, sb, ++seed);
@@ -556,7 +575,7 @@ TEST_F(UkernelTest, BinaryMoreDimensionsThanTheWalkMerges) {
   for (size_t d = 0; d < 18; ++d)
     (d % 2 ? sa : sb)[d] = 1;
   auto ref = [this](const std::string &ir, std::vector<Tensor> in) { return reference(ir, in); };
-  runBinary(this, {SLM_UK_SUB, "sub", "", false}, DType::F32, sa, sb,
+  runBinary(this, {"sub", "sub", "", false}, DType::F32, sa, sb,
             random(DType::F32, sa, 3), random(DType::F32, sb, 4), ref);
 }
 
@@ -1313,7 +1332,7 @@ TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
   EXPECT_EQ((*module)->getTargetTriple(), "x86_64-unknown-linux-gnu");
   const char *kernels[] = {"slm_uk_embedding", "slm_uk_linear",  "slm_uk_matmul",
                            "slm_uk_rms_norm",  "slm_uk_layer_norm", "slm_uk_rotary",
-                           "slm_uk_attention", "slm_uk_unary",   "slm_uk_binary",
+                           "slm_uk_attention", "slm_uk_unary",   "slm_uk_binary_add_f32",
                            "slm_uk_where",     "slm_uk_cast",    "slm_uk_reduce",
                            "slm_uk_softmax",   "slm_uk_arg_reduce", "slm_uk_copy",
                            "slm_uk_gather"};

@@ -1,0 +1,95 @@
+//===- CompiledModelTest.cpp - compiled artifacts against the oracle ------===//
+//
+// A compiled artifact must compute what the reference executor computes:
+// TinyStories-656K's logits on a fixed sequence agree within 1e-4, whether
+// the sequence is prefilled at once, in chunks, or decoded token by token.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/driver/Compile.h"
+#include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/ReferenceModel.h"
+#include "compiler/driver/RuntimeModel.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace slmc {
+namespace {
+
+const std::string kModel = SLMC_TEST_DATA_DIR "/tinystories-656k";
+const std::vector<int32_t> kTokens{1, 403, 407, 261, 378, 1308, 268, 600, 1010, 286};
+
+std::vector<float> collect(LanguageModel &model, llvm::ArrayRef<int32_t> tokens, size_t step) {
+  std::vector<float> logits;
+  model.reset();
+  for (size_t i = 0; i < tokens.size(); i += step) {
+    auto out = model.forward(tokens.slice(i, std::min(step, tokens.size() - i)));
+    EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+    logits.insert(logits.end(), out->data<float>(), out->data<float>() + out->size());
+  }
+  return logits;
+}
+
+/// Compiles the model once for every test of the suite.
+class CompiledModelTest : public testing::Test {
+protected:
+  static void SetUpTestSuite() {
+    ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("compiled-model", "slmpack", path));
+    CompileOptions options;
+    options.maxContext = 32;
+    options.maxTokensPerCall = 4; // so that the 10-token prefill takes three calls
+    llvm::Error error = compileModelFile(kModel, "", options, path);
+    ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
+  }
+  static void TearDownTestSuite() { llvm::sys::fs::remove(path); }
+  static inline llvm::SmallString<128> path;
+};
+
+TEST_F(CompiledModelTest, LogitsMatchTheReferenceExecutor) {
+  auto imported = importModel(kModel);
+  ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+  auto reference = createReferenceModel(*imported->module, 32);
+  ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
+  std::vector<float> expected = collect(**reference, kTokens, kTokens.size());
+
+  auto artifact = openArtifact(path);
+  ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
+  for (int threads : {1, 2}) {
+    auto compiled = createRuntimeModel(artifact->artifact, threads);
+    ASSERT_TRUE(static_cast<bool>(compiled)) << llvm::toString(compiled.takeError());
+    for (size_t step : {kTokens.size(), size_t{3}, size_t{1}}) {
+      std::vector<float> actual = collect(**compiled, kTokens, step);
+      ASSERT_EQ(actual.size(), expected.size());
+      float worst = 0;
+      for (size_t i = 0; i < actual.size(); ++i)
+        worst = std::max(worst, std::fabs(actual[i] - expected[i]));
+      EXPECT_LE(worst, 1e-4f) << "threads " << threads << ", " << step << " tokens per call";
+    }
+  }
+}
+
+TEST_F(CompiledModelTest, CarriesItsTokenizerAndConfig) {
+  auto artifact = openArtifact(path);
+  ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
+  EXPECT_EQ(artifact->maxContext, 32);
+  auto ids = artifact->tokenizer->encode("Once upon a time", true);
+  ASSERT_TRUE(static_cast<bool>(ids));
+  EXPECT_EQ(*ids, (std::vector<int32_t>{1, 80, 147, 201, 282, 57}));
+}
+
+TEST_F(CompiledModelTest, ContextOverflowIsAnError) {
+  auto artifact = openArtifact(path);
+  ASSERT_TRUE(static_cast<bool>(artifact));
+  auto compiled = createRuntimeModel(artifact->artifact, 1);
+  ASSERT_TRUE(static_cast<bool>(compiled));
+  std::vector<int32_t> tooMany(33, 5);
+  auto out = (*compiled)->forward(tooMany);
+  ASSERT_FALSE(static_cast<bool>(out));
+  EXPECT_NE(llvm::toString(out.takeError()).find("context"), std::string::npos);
+}
+
+} // namespace
+} // namespace slmc
