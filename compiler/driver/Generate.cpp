@@ -3,29 +3,11 @@
 #include "compiler/driver/Generate.h"
 
 #include "compiler/support/Error.h"
+#include "runtime/include/slm_runtime.h"
 
 #include <chrono>
-#include <cmath>
 
 namespace slmc {
-
-int32_t Sampler::sample(const float *logits, int64_t vocab) {
-  if (temperature_ <= 0.0f)
-    return static_cast<int32_t>(std::max_element(logits, logits + vocab) - logits);
-  probabilities_.resize(vocab);
-  double max = *std::max_element(logits, logits + vocab), sum = 0;
-  for (int64_t i = 0; i < vocab; ++i)
-    sum += probabilities_[i] = std::exp((logits[i] - max) / temperature_);
-  // 53 random bits as a double in [0, 1): the same on every platform, unlike
-  // std::uniform_real_distribution.
-  double target = static_cast<double>(rng_() >> 11) * 0x1.0p-53 * sum;
-  for (int64_t i = 0; i < vocab; ++i) {
-    target -= probabilities_[i];
-    if (target < 0)
-      return static_cast<int32_t>(i);
-  }
-  return static_cast<int32_t>(vocab - 1);
-}
 
 llvm::Expected<GenerationResult> generate(LanguageModel &model, const Tokenizer &tokenizer,
                                           llvm::StringRef prompt, const GenerationOptions &options,
@@ -59,12 +41,16 @@ llvm::Expected<GenerationResult> generate(LanguageModel &model, const Tokenizer 
     return result;
   }
 
-  Sampler sampler(options.temperature, options.seed);
+  slm_sampler sampler;
+  slm_sampler_config config{options.temperature, options.topK, options.topP, options.seed};
+  slm_sampler_init(&sampler, &config);
   int64_t vocab = model.vocabSize();
   start = Clock::now();
   while (true) {
     const float *last = logits->data<float>() + (logits->dim(0) - 1) * vocab;
-    int32_t next = sampler.sample(last, vocab);
+    int32_t next = slm_sample(&sampler, last, vocab);
+    if (next < 0)
+      return makeError("sampling failed: {0}", slm_last_error());
     if (next == tokenizer.bosId() || next == tokenizer.eosId())
       break;
     emit(tokenizer.decodePiece(tokens.back(), next));

@@ -5,28 +5,18 @@
 #include "compiler/tokenizer/Tokenizer.h"
 #include "llvm/ADT/FunctionExtras.h"
 
-#include <random>
 
 namespace slmc {
-
-/// Picks the next token from logits: argmax at temperature 0 (the first
-/// maximum, as llama2.c does), else a draw from softmax(logits / T) with a
-/// seeded generator, so that a seed reproduces a run on any platform.
-class Sampler {
-public:
-  Sampler(float temperature, uint64_t seed) : temperature_(temperature), rng_(seed) {}
-  int32_t sample(const float *logits, int64_t vocab);
-
-private:
-  float temperature_;
-  std::mt19937_64 rng_;
-  std::vector<double> probabilities_;
-};
 
 struct GenerationOptions {
   /// Positions including BOS and the prompt, as llama2.c's -n counts them.
   int64_t steps = 256;
+  /// Sampling, as the tiny runtime does it for every backend: temperature 0 is
+  /// greedy (the first maximum, as llama2.c), else a seeded draw, optionally
+  /// restricted to the top-k tokens and the top-p probability mass.
   float temperature = 0.0f;
+  int32_t topK = 0;
+  float topP = 1.0f;
   uint64_t seed = 0;
 };
 

@@ -14,6 +14,8 @@ ABSL_FLAG(int64_t, n, 256,
           "positions to run, counting BOS and the prompt (as llama2.c's -n); capped at the "
           "model's context length");
 ABSL_FLAG(float, temperature, 0.0f, "sampling temperature; 0 picks the most likely token");
+ABSL_FLAG(int32_t, top_k, 0, "sample only among the k most likely tokens (0: all)");
+ABSL_FLAG(float, top_p, 1.0f, "sample only within this much probability mass (1: all)");
 ABSL_FLAG(uint64_t, seed, 0, "random seed for sampling");
 ABSL_FLAG(bool, tokens, false, "also print the token ids after the text");
 
@@ -32,7 +34,11 @@ llvm::Error runRun(const std::vector<std::string> &args) {
   if (!runnable)
     return runnable.takeError();
   steps = std::min(steps, runnable->model->capacity());
-  GenerationOptions options{steps, absl::GetFlag(FLAGS_temperature), absl::GetFlag(FLAGS_seed)};
+  if (absl::GetFlag(FLAGS_top_k) < 0 || absl::GetFlag(FLAGS_top_p) < 0 ||
+      absl::GetFlag(FLAGS_top_p) > 1)
+    return makeError("--top-k must be >= 0 and --top-p in [0, 1]");
+  GenerationOptions options{steps, absl::GetFlag(FLAGS_temperature), absl::GetFlag(FLAGS_top_k),
+                            absl::GetFlag(FLAGS_top_p), absl::GetFlag(FLAGS_seed)};
   auto result = generate(*runnable->model, *runnable->tokenizer, absl::GetFlag(FLAGS_prompt), options,
                          [](llvm::StringRef piece) {
                            llvm::outs() << piece;
@@ -62,14 +68,14 @@ const Command &runCommand() {
   static const Command command{
       "run",
       "Generate text from a model",
-      "slmc run MODEL|ARTIFACT --prompt TEXT -n STEPS [--temperature T] [--seed S] [--tokenizer FILE] "
-      "[--tokens]",
+      "slmc run MODEL|ARTIFACT --prompt TEXT -n STEPS [--temperature T] [--top-k K] [--top-p P] "
+      "[--seed S] [--tokenizer FILE] [--tokens]",
       "MODEL is imported and run on the reference executor; an ARTIFACT (.slmpack from\n"
       "slmc compile) runs on the tiny runtime with the tokenizer it carries.\n"
       "Standard output is the prompt followed by the continuation, printed piece by piece\n"
       "as llama2.c prints it, then a newline; generation stops early at BOS or EOS.\n"
       "Timings go to standard error.",
-      {"prompt", "n", "temperature", "seed", "tokenizer", "tokens", "threads"},
+      {"prompt", "n", "temperature", "top_k", "top_p", "seed", "tokenizer", "tokens", "threads"},
       runRun};
   return command;
 }

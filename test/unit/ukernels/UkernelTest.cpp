@@ -43,19 +43,6 @@ using slmc::exec::Tensor;
 
 //===--- tensors ------------------------------------------------------------===//
 
-const char *irName(DType t) {
-  switch (t) {
-  case DType::F32:
-    return "f32";
-  case DType::I64:
-    return "i64";
-  case DType::I32:
-    return "i32";
-  case DType::I1:
-    return "i1";
-  }
-  return "?";
-}
 
 int32_t ukDType(DType t) {
   switch (t) {
@@ -76,7 +63,7 @@ std::string type(DType t, llvm::ArrayRef<int64_t> shape) {
   std::string s = "tensor<";
   for (int64_t d : shape)
     s += (d < 0 ? std::string("?") : std::to_string(d)) + "x";
-  return s + irName(t) + ">";
+  return s + slmc::exec::dtypeName(t) + ">";
 }
 
 int64_t count(llvm::ArrayRef<int64_t> shape) {
@@ -392,7 +379,7 @@ TEST_F(UkernelTest, UnaryIntegersAndNot) {
                            slm_uk_unary(ctx, code, ukDType(dt), x.raw(), y, n, 0, 0);
                          },
                          op);
-      expectSame(want[0], got.data(), std::string(op) + " " + irName(dt));
+      expectSame(want[0], got.data(), std::string(op) + " " + slmc::exec::dtypeName(dt));
     }
   }
   int64_t n = 100003;
@@ -863,7 +850,7 @@ TEST_F(UkernelTest, CopyAsTransposeSliceAndExpand) {
                            slm_uk_copy(ctx, eb, x.raw(), y, 4, out.data(), strides.data(), 0);
                          },
                          "transpose");
-      expectSame(want[0], got.data(), std::string("transpose ") + irName(dt));
+      expectSame(want[0], got.data(), std::string("transpose ") + slmc::exec::dtypeName(dt));
     }
     { // slice with steps (negative too), starts out of range (clamped)
       Shape in = {10, 12, 3};
@@ -904,7 +891,7 @@ TEST_F(UkernelTest, CopyAsTransposeSliceAndExpand) {
                            slm_uk_copy(ctx, eb, x.raw(), y, 3, out.data(), strides.data(), offset);
                          },
                          "slice");
-      expectSame(want[0], got.data(), std::string("slice ") + irName(dt));
+      expectSame(want[0], got.data(), std::string("slice ") + slmc::exec::dtypeName(dt));
     }
     { // expand (broadcast copy), big enough to split
       Shape in = {3, 1, 40}, out = {20, 3, 50, 40};
@@ -924,7 +911,7 @@ TEST_F(UkernelTest, CopyAsTransposeSliceAndExpand) {
                            slm_uk_copy(ctx, eb, x.raw(), y, 4, out.data(), strides.data(), 0);
                          },
                          "expand", true);
-      expectSame(want[0], got.data(), std::string("expand ") + irName(dt));
+      expectSame(want[0], got.data(), std::string("expand ") + slmc::exec::dtypeName(dt));
     }
   }
 }
