@@ -12,6 +12,7 @@ const KernelTable &KernelTable::get() {
     addLinearAlgebraKernels(t);
     addTransformerKernels(t);
     addShapeKernels(t);
+    addQuantizationKernels(t);
     return t;
   }();
   return table;

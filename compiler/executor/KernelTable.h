@@ -46,5 +46,6 @@ void addReductionKernels(KernelTable &table);
 void addLinearAlgebraKernels(KernelTable &table);
 void addTransformerKernels(KernelTable &table);
 void addShapeKernels(KernelTable &table);
+void addQuantizationKernels(KernelTable &table);
 
 } // namespace slmc::exec

@@ -50,6 +50,10 @@ llvm::Expected<Tensor> constantTensor(slm::ConstantOp op) {
       return copyElements<int32_t>(*dtype, type.getShape(), dense);
     case DType::I1:
       return copyElements<uint8_t>(*dtype, type.getShape(), dense);
+    case DType::I8:
+      return copyElements<int8_t>(*dtype, type.getShape(), dense);
+    case DType::F16:
+      break; // dense f16 constants are not expanded here: quantized scales are blobs
     }
   }
   ArrayRef<char> bytes = weightBytes(value);

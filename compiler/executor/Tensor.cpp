@@ -19,7 +19,10 @@ size_t byteWidth(DType type) {
   case DType::I64:
     return 8;
   case DType::I1:
+  case DType::I8:
     return 1;
+  case DType::F16:
+    return 2;
   }
   llvm_unreachable("unknown dtype");
 }
@@ -34,6 +37,10 @@ const char *dtypeName(DType type) {
     return "i32";
   case DType::I1:
     return "i1";
+  case DType::I8:
+    return "i8";
+  case DType::F16:
+    return "f16";
   }
   llvm_unreachable("unknown dtype");
 }
@@ -47,6 +54,10 @@ std::optional<DType> dtypeOf(mlir::Type elementType) {
     return DType::I32;
   if (elementType.isSignlessInteger(1))
     return DType::I1;
+  if (elementType.isSignlessInteger(8))
+    return DType::I8;
+  if (elementType.isF16())
+    return DType::F16;
   return std::nullopt;
 }
 
@@ -95,11 +106,17 @@ int64_t Tensor::intAt(int64_t i) const {
     return data<int32_t>()[i];
   case DType::I1:
     return data<uint8_t>()[i];
+  case DType::I8:
+    return data<int8_t>()[i];
+  case DType::F16:
+    return static_cast<int64_t>(data<_Float16>()[i]);
   }
   llvm_unreachable("unknown dtype");
 }
 
 float Tensor::floatAt(int64_t i) const {
+  if (dtype_ == DType::F16)
+    return static_cast<float>(data<_Float16>()[i]);
   return dtype_ == DType::F32 ? data<float>()[i] : static_cast<float>(intAt(i));
 }
 

@@ -69,8 +69,8 @@ template <typename F> Kernel compare(F f) { return binary(f, DType::I1); }
 
 /// Python-style remainder (sign of the divisor), or C fmod.
 template <typename T> T remainder(T a, T b, bool fmod) {
-  if constexpr (std::is_floating_point_v<T>) {
-    T r = std::fmod(a, b);
+  if constexpr (!std::is_integral_v<T>) { // float, and _Float16 for completeness
+    T r = static_cast<T>(std::fmod(static_cast<float>(a), static_cast<float>(b)));
     return (!fmod && r != 0 && ((r < 0) != (b < 0))) ? r + b : r;
   } else {
     if (b == 0)

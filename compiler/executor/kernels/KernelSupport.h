@@ -62,6 +62,10 @@ template <typename F> decltype(auto) dispatchDType(DType dtype, F &&f) {
     return f(int32_t{});
   case DType::I1:
     return f(uint8_t{});
+  case DType::I8:
+    return f(int8_t{});
+  case DType::F16:
+    return f(_Float16{});
   }
   llvm_unreachable("unknown dtype");
 }

@@ -10,6 +10,7 @@
 #include "mlir/IR/TypeUtilities.h"
 
 #include "dialects/slm/IR/SlmDialect.h.inc"
+#include "dialects/slm/IR/WeightFormat.h"
 #include "dialects/slm/IR/SlmEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES

@@ -53,4 +53,34 @@ def Slm_GeluApproximation : I32EnumAttr<"GeluApproximation",
 def Slm_GeluApproximationAttr
     : EnumAttr<Slm_Dialect, Slm_GeluApproximation, "gelu_approximation">;
 
+def Slm_WeightFormatAttr : AttrDef<Slm_Dialect, "WeightFormat"> {
+  let mnemonic = "weight_format";
+  let summary = "how a quantized weight matrix [out, in] is stored";
+  let description = [{
+    Each row (output channel) is cut into groups of `group` consecutive inputs
+    (`group = 0`: the whole row is one group, i.e. per output channel); the
+    last group of a row whose length is not a multiple of `group` is padded
+    with zeros. Every group has an f16 scale and, unless `symmetric`, an f16
+    minimum:
+
+    - symmetric: q is a signed `bits`-bit integer, w = q * scale;
+    - asymmetric: q is an unsigned `bits`-bit integer, w = q * scale + minimum.
+
+    Codes are packed least significant bit first, group after group, each row
+    starting on a byte boundary. Bits per weight, scales included:
+    `bits + 16 * (symmetric ? 1 : 2) / group`.
+
+    ```mlir
+    #slm.weight_format<bits = 4, group = 32, symmetric = true>
+    ```
+  }];
+  let parameters = (ins "unsigned":$bits, "int64_t":$group, "bool":$symmetric);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The layout arithmetic (WeightFormat.h) of this format.
+    ::slm::WeightFormat layout() const;
+  }];
+}
+
 #endif // SLM_DIALECT_TD

@@ -183,3 +183,43 @@ LogicalResult TriluOp::verify() {
     return emitOpError("input must have rank >= 2");
   return success();
 }
+
+//===----------------------------------------------------------------------===//
+// Quantized weights
+//===----------------------------------------------------------------------===//
+
+LogicalResult WeightFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned bits,
+                                       int64_t group, bool symmetric) {
+  if (bits < 2 || bits > 8)
+    return emitError() << "weight formats have 2 to 8 bits per code, not " << bits;
+  if (group < 0 || (group > 0 && (group * bits) % 8))
+    return emitError() << "a group of " << group << " " << bits
+                       << "-bit codes does not fill whole bytes";
+  return success();
+}
+
+WeightFormat WeightFormatAttr::layout() const { return {getBits(), getGroup(), getSymmetric()}; }
+
+LogicalResult DequantizeOp::verify() {
+  auto result = ranked(getType());
+  if (result.getRank() != 2 || !result.hasStaticShape())
+    return emitOpError("result must be a static [rows, columns] matrix");
+  int64_t rows = result.getDimSize(0), columns = result.getDimSize(1);
+  WeightFormatAttr format = getFormat();
+  auto expect = [&](Value v, ArrayRef<int64_t> shape, StringRef what) -> LogicalResult {
+    if (ranked(v.getType()).getShape() != shape)
+      return emitOpError(what) << " must be [" << shape[0] << ", " << shape[1] << "] for "
+                               << format << " and " << result << ", got " << v.getType();
+    return success();
+  };
+  WeightFormat layout = format.layout();
+  if (failed(expect(getPacked(), {rows, layout.packedRowBytes(columns)}, "packed codes")) ||
+      failed(expect(getScales(), {rows, layout.groupsPerRow(columns)}, "scales")))
+    return failure();
+  if (format.getSymmetric() == static_cast<bool>(getMinimums()))
+    return emitOpError(format.getSymmetric() ? "symmetric formats take no minimums"
+                                             : "asymmetric formats need minimums");
+  if (getMinimums())
+    return expect(getMinimums(), {rows, layout.groupsPerRow(columns)}, "minimums");
+  return success();
+}

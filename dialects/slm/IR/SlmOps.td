@@ -17,6 +17,8 @@ def Slm_IndexTensor : RankedTensorOf<[I64, I32]>;
 def Slm_BoolTensor : RankedTensorOf<[I1]>;
 def Slm_NumericTensor : RankedTensorOf<[F32, F16, BF16, I64, I32]>;
 def Slm_Tensor : RankedTensorOf<[F32, F16, BF16, I64, I32, I1]>;
+// Constants also hold the i8 codes of quantized weights.
+def Slm_ConstantTensor : RankedTensorOf<[F32, F16, BF16, I64, I32, I1, I8]>;
 // A 0-d tensor holding one integer, such as the position of the first token.
 def Slm_ScalarIndex : 0DTensorOf<[I64, I32]>;
 def Slm_ShapeTensor : 1DTensorOf<[I64, I32]>;
@@ -61,9 +63,33 @@ def Slm_ConstantOp : Slm_Op<"constant",
     ```
   }];
   let arguments = (ins ElementsAttr:$value);
-  let results = (outs Slm_Tensor:$result);
+  let results = (outs Slm_ConstantTensor:$result);
   let assemblyFormat = "attr-dict $value";
   let hasFolder = 1;
+}
+
+def Slm_DequantizeOp : Slm_Op<"dequantize", [Pure]> {
+  let summary = "a float weight matrix from its quantized storage";
+  let description = [{
+    `packed` holds the codes of a [rows, columns] matrix row by row as
+    `format` lays them out; `scales` (and, for asymmetric formats, `minimums`)
+    hold one f16 per group: [rows, groups per row]. The reference executor
+    evaluates it once (fake quantization); code generation fuses it into the
+    matrix products that read it.
+
+    ```mlir
+    %w = slm.dequantize %codes, %scales {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>}
+        : (tensor<384x64xi8>, tensor<384x4xf16>) -> tensor<384x128xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$packed, RankedTensorOf<[F16]>:$scales,
+                   Optional<RankedTensorOf<[F16]>>:$minimums, Slm_WeightFormatAttr:$format);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $packed `,` $scales (`,` $minimums^)? attr-dict `:` `(` type($packed) `,` type($scales)
+    (`,` type($minimums)^)? `)` `->` type($result)
+  }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//

@@ -227,3 +227,43 @@ func.func @unary_on_ints(%x: tensor<2xi64>) {
   %0 = slm.exp %x : tensor<2xi64>
   return
 }
+
+// -----
+
+func.func @format_bits(%c: tensor<4x16xi8>, %s: tensor<4x1xf16>) {
+  // expected-error @+1 {{weight formats have 2 to 8 bits per code, not 9}}
+  %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 9, group = 32, symmetric = true>} : (tensor<4x16xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @format_group(%c: tensor<4x16xi8>, %s: tensor<4x1xf16>) {
+  // expected-error @+1 {{a group of 3 3-bit codes does not fill whole bytes}}
+  %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 3, group = 3, symmetric = true>} : (tensor<4x16xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_codes(%c: tensor<4x16xi8>, %s: tensor<4x1xf16>) {
+  // expected-error @+1 {{packed codes must be [4, 8] for #slm.weight_format<bits = 4, group = 16, symmetric = true> and 'tensor<4x16xf32>', got 'tensor<4x16xi8>'}}
+  %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 4, group = 16, symmetric = true>} : (tensor<4x16xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_scales(%c: tensor<4x8xi8>, %s: tensor<4x2xf16>) {
+  // expected-error @+1 {{scales must be [4, 1]}}
+  %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 4, group = 16, symmetric = true>} : (tensor<4x8xi8>, tensor<4x2xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @dequantize_minimums(%c: tensor<4x8xi8>, %s: tensor<4x1xf16>) {
+  // expected-error @+1 {{asymmetric formats need minimums}}
+  %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 4, group = 16, symmetric = false>} : (tensor<4x8xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}

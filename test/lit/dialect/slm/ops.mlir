@@ -205,6 +205,24 @@ func.func @reductions_and_shapes(%x: tensor<2x3x4xf32>, %idx: tensor<5xi64>, %d:
   return
 }
 
+// CHECK-LABEL: func @quantized_weights
+func.func @quantized_weights(%codes4: tensor<384x64xi8>, %scales4: tensor<384x4xf16>,
+                             %codes3: tensor<172x24xi8>, %scales3: tensor<172x2xf16>, %mins3: tensor<172x2xf16>,
+                             %codes8: tensor<64x172xi8>, %scales8: tensor<64x1xf16>) {
+  // CHECK: slm.dequantize %{{.*}}, %{{.*}} {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>} : (tensor<384x64xi8>, tensor<384x4xf16>) -> tensor<384x128xf32>
+  %w4 = slm.dequantize %codes4, %scales4 {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>}
+      : (tensor<384x64xi8>, tensor<384x4xf16>) -> tensor<384x128xf32>
+  // A ragged row: 40 inputs in 2 groups of 32 (the second padded), 3 bits each.
+  // CHECK: slm.dequantize %{{.*}}, %{{.*}}, %{{.*}} {format = #slm.weight_format<bits = 3, group = 32, symmetric = false>}
+  %w3 = slm.dequantize %codes3, %scales3, %mins3 {format = #slm.weight_format<bits = 3, group = 32, symmetric = false>}
+      : (tensor<172x24xi8>, tensor<172x2xf16>, tensor<172x2xf16>) -> tensor<172x40xf32>
+  // Per output channel int8: group 0.
+  // CHECK: #slm.weight_format<bits = 8, group = 0, symmetric = true>
+  %w8 = slm.dequantize %codes8, %scales8 {format = #slm.weight_format<bits = 8, group = 0, symmetric = true>}
+      : (tensor<64x172xi8>, tensor<64x1xf16>) -> tensor<64x172xf32>
+  return
+}
+
 {-#
   dialect_resources: {
     builtin: {

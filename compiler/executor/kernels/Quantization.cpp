@@ -1,0 +1,33 @@
+//===- Quantization.cpp - the slm.dequantize kernel -----------------------===//
+
+#include "compiler/executor/kernels/KernelSupport.h"
+#include "compiler/quant/QuantizedWeight.h"
+#include "dialects/slm/IR/SlmOps.h"
+
+using namespace mlir;
+
+namespace slmc::exec {
+namespace {
+
+/// Fake quantization: the float matrix the packed storage stands for, decoded
+/// by the same code that the quantizer's round trip uses.
+llvm::Expected<Kernel> dequantizeKernel(Operation *op) {
+  auto dequantize = llvm::cast<slm::DequantizeOp>(op);
+  slm::WeightFormat format = dequantize.getFormat().layout();
+  auto type = llvm::cast<RankedTensorType>(dequantize.getType());
+  int64_t rows = type.getDimSize(0), columns = type.getDimSize(1);
+  return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    Tensor y = Tensor::zeros(DType::F32, {rows, columns});
+    const uint16_t *minimums = in.size() > 2 ? in[2].data<uint16_t>() : nullptr;
+    dequantizeRows(format, rows, columns, in[0].data<uint8_t>(), in[1].data<uint16_t>(), minimums,
+                   y.data<float>());
+    out[0] = std::move(y);
+    return ok();
+  });
+}
+
+} // namespace
+
+void addQuantizationKernels(KernelTable &t) { t.add<slm::DequantizeOp>(dequantizeKernel); }
+
+} // namespace slmc::exec

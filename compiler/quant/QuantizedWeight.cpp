@@ -1,0 +1,116 @@
+//===- QuantizedWeight.cpp - packed low-bit weight matrices ---------------===//
+
+#include "compiler/quant/QuantizedWeight.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace slmc {
+namespace {
+
+/// Code i of a packed row, least significant bit first; sign-extended for
+/// symmetric formats.
+int32_t codeAt(const uint8_t *row, int64_t i, const slm::WeightFormat &format) {
+  int64_t bit = i * format.bits;
+  uint32_t window = row[bit / 8];
+  if (bit % 8 + format.bits > 8) // the code straddles two bytes (never more: bits <= 8)
+    window |= static_cast<uint32_t>(row[bit / 8 + 1]) << 8;
+  uint32_t code = (window >> (bit % 8)) & ((1u << format.bits) - 1);
+  if (format.symmetric && (code >> (format.bits - 1)))
+    return static_cast<int32_t>(code) - (1 << format.bits);
+  return static_cast<int32_t>(code);
+}
+
+void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &format) {
+  uint32_t bits = static_cast<uint32_t>(code) & ((1u << format.bits) - 1);
+  int64_t bit = i * format.bits;
+  for (unsigned b = 0; b < format.bits; ++b, ++bit)
+    if (bits >> b & 1)
+      row[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+}
+
+} // namespace
+
+uint16_t toHalf(float value) {
+  _Float16 half = static_cast<_Float16>(value);
+  uint16_t bits;
+  std::memcpy(&bits, &half, 2);
+  return bits;
+}
+
+float fromHalf(uint16_t bits) {
+  _Float16 half;
+  std::memcpy(&half, &bits, 2);
+  return static_cast<float>(half);
+}
+
+void dequantizeRows(const slm::WeightFormat &format, int64_t rows, int64_t columns,
+                    const uint8_t *codes, const uint16_t *scales, const uint16_t *minimums,
+                    float *out) {
+  int64_t groups = format.groupsPerRow(columns), size = format.groupSize(columns);
+  int64_t rowBytes = format.packedRowBytes(columns);
+  for (int64_t r = 0; r < rows; ++r) {
+    const uint8_t *row = codes + r * rowBytes;
+    for (int64_t c = 0; c < columns; ++c) {
+      int64_t g = r * groups + c / size;
+      float value = static_cast<float>(codeAt(row, c, format)) * fromHalf(scales[g]);
+      out[r * columns + c] = format.symmetric ? value : value + fromHalf(minimums[g]);
+    }
+  }
+}
+
+QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t rows,
+                                       int64_t columns, slm::WeightFormat format, float clip) {
+  QuantizedWeight q;
+  q.format = format;
+  q.rows = rows;
+  q.columns = columns;
+  int64_t groups = format.groupsPerRow(columns), size = format.groupSize(columns);
+  int64_t rowBytes = format.packedRowBytes(columns);
+  q.codes.assign(rows * rowBytes, 0);
+  q.scales.resize(rows * groups);
+  if (!format.symmetric)
+    q.minimums.resize(rows * groups);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      const float *w = weights.data() + r * columns + g * size;
+      int64_t n = std::min(size, columns - g * size);
+      float scale, minimum = 0;
+      if (format.symmetric) {
+        // The value of largest magnitude maps to the most negative code, as
+        // llama.cpp's Q4_0 does: one more level than mapping |max| to maxCode.
+        float extreme = 0;
+        for (int64_t i = 0; i < n; ++i)
+          if (std::fabs(w[i]) > std::fabs(extreme))
+            extreme = w[i];
+        scale = extreme * clip / static_cast<float>(format.minCode());
+      } else {
+        auto [lo, hi] = std::minmax_element(w, w + n);
+        float mid = (*lo + *hi) / 2, half = (*hi - *lo) / 2 * clip;
+        minimum = mid - half;
+        scale = 2 * half / static_cast<float>(format.maxCode());
+        q.minimums[r * groups + g] = toHalf(minimum);
+        minimum = fromHalf(q.minimums[r * groups + g]);
+      }
+      q.scales[r * groups + g] = toHalf(scale);
+      // Round against the stored (f16) scale so that decoding is consistent.
+      float stored = fromHalf(q.scales[r * groups + g]);
+      float inverse = stored != 0 ? 1.0f / stored : 0.0f;
+      for (int64_t i = 0; i < n; ++i) {
+        int32_t code = static_cast<int32_t>(std::nearbyint((w[i] - minimum) * inverse));
+        putCode(q.codes.data() + r * rowBytes, g * size + i,
+                std::clamp(code, format.minCode(), format.maxCode()), format);
+      }
+    }
+  return q;
+}
+
+std::vector<float> QuantizedWeight::dequantized() const {
+  std::vector<float> out(rows * columns);
+  dequantizeRows(format, rows, columns, codes.data(), scales.data(),
+                 minimums.empty() ? nullptr : minimums.data(), out.data());
+  return out;
+}
+
+} // namespace slmc
