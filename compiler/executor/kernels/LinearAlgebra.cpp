@@ -1,7 +1,7 @@
 //===- LinearAlgebra.cpp - matmul, linear and embedding kernels -----------===//
 //
-// Matrix products go to oneDNN's sgemm, which is multithreaded and picks the
-// best ISA of the host; everything else here is a plain loop.
+// Large matrix products go to oneDNN's sgemm, which is multithreaded and picks
+// the best ISA of the host; small ones and everything else are plain loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +16,36 @@ using namespace mlir;
 namespace slmc::exec {
 namespace {
 
+/// Below this many multiply-adds a product runs on the calling thread: the
+/// fork and join of oneDNN's OpenMP threads would cost more than the work, and
+/// on a loaded machine they stall waiting for descheduled peers.
+constexpr int64_t kThreadedGemmWork = int64_t{1} << 23;
+
+/// C = A * op(B) on the calling thread. The dot products may be summed in any
+/// order (as oneDNN's are), which lets them vectorize.
+void smallGemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float *a, const float *b,
+               float *c) {
+#pragma clang fp reassociate(on)
+  for (int64_t i = 0; i < m; ++i) {
+    const float *row = a + i * k;
+    float *out = c + i * n;
+    if (transposeB) {
+      for (int64_t j = 0; j < n; ++j) {
+        const float *column = b + j * k;
+        float dot = 0;
+        for (int64_t p = 0; p < k; ++p)
+          dot += row[p] * column[p];
+        out[j] = dot;
+      }
+    } else {
+      std::memset(out, 0, sizeof(float) * n);
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < n; ++j)
+          out[j] += row[p] * b[p * n + j];
+    }
+  }
+}
+
 /// C[m, n] = A[m, k] * op(B) with op(B) = B[k, n] or B[n, k]^T (row-major).
 llvm::Error gemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float *a,
                  const float *b, float *c) {
@@ -23,6 +53,10 @@ llvm::Error gemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float *
     return ok();
   if (k == 0) {
     std::memset(c, 0, sizeof(float) * m * n);
+    return ok();
+  }
+  if (m * n * k <= kThreadedGemmWork) {
+    smallGemm(transposeB, m, n, k, a, b, c);
     return ok();
   }
   dnnl_status_t status = dnnl_sgemm('N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a, k, b,
