@@ -55,7 +55,7 @@ llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef mo
 }
 
 llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef tokenizerPath,
-                                           int threads, int64_t positions) {
+                                           int threads, int64_t positions, bool needsTokenizer) {
   RunnableModel runnable;
   if (isArtifact(path)) {
     auto artifact = openArtifact(path);
@@ -81,16 +81,18 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
   auto imported = importModel(path);
   if (!imported)
     return imported.takeError();
-  auto tokenizer = loadModelTokenizer(path, tokenizerPath, imported->info);
-  if (!tokenizer)
-    return tokenizer.takeError();
+  if (needsTokenizer) {
+    auto tokenizer = loadModelTokenizer(path, tokenizerPath, imported->info);
+    if (!tokenizer)
+      return tokenizer.takeError();
+    runnable.tokenizer = std::move(*tokenizer);
+  }
   if (imported->info.maxPositions > 0)
     positions = std::min(positions, imported->info.maxPositions);
   auto model = createReferenceModel(*imported->module, positions);
   if (!model)
     return model.takeError();
   runnable.backend = "reference executor";
-  runnable.tokenizer = std::move(*tokenizer);
   runnable.model = std::move(*model);
   runnable.imported = std::move(*imported);
   return runnable;

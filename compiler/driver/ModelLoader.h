@@ -40,8 +40,10 @@ struct RunnableModel {
 
 /// Opens MODEL for running with room for `positions` positions; compiled
 /// artifacts have their own fixed context (model->capacity()) and run on
-/// `threads` threads (0: one per CPU).
+/// `threads` threads (0: one per CPU). A model read only for its logits (a
+/// teacher) needs no tokenizer of its own.
 llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef tokenizerPath,
-                                           int threads, int64_t positions);
+                                           int threads, int64_t positions,
+                                           bool needsTokenizer = true);
 
 } // namespace slmc

@@ -26,12 +26,19 @@ struct PerplexityResult {
   double nllMean = 0;
   double perplexity = 0;
   double seconds = 0;
+  /// With a teacher, as llama.cpp's --kl-divergence: the mean over scored
+  /// positions of KL(P_teacher || P_model) (softmax of the logits, natural
+  /// log) and the share of positions where both argmaxes agree.
+  std::optional<double> klToTeacher, top1Agreement;
 };
 
 /// Runs every window from a fresh state and averages the negative
-/// log-likelihood of the scored tokens. `progress` hears each finished window.
+/// log-likelihood of the scored tokens; with a `teacher` (same vocabulary),
+/// also compares the two distributions at the same positions. `progress`
+/// hears each finished window.
 llvm::Expected<PerplexityResult>
 evaluatePerplexity(LanguageModel &model, const ScoredWindows &windows,
+                   LanguageModel *teacher = nullptr,
                    llvm::function_ref<void(int64_t done, int64_t total)> progress = nullptr);
 
 } // namespace slmc

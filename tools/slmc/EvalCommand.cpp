@@ -13,6 +13,9 @@
 
 ABSL_FLAG(std::string, text, "", "the text file to evaluate on");
 ABSL_FLAG(int64_t, ctx, 128, "window length in tokens");
+ABSL_FLAG(std::string, teacher, "",
+          "a reference model (same vocabulary) to compare with: adds kl_to_teacher and "
+          "top1_agreement; it runs on the reference executor unless it is an artifact");
 
 namespace slmc::cli {
 namespace {
@@ -43,9 +46,19 @@ llvm::Error runEval(const std::vector<std::string> &args) {
   if (windows.windows.empty())
     return makeError("{0}: {1} tokens are fewer than one window of --ctx {2}", textPath,
                      tokens->size(), context);
-  auto result = evaluatePerplexity(*runnable->model, windows);
+  std::optional<RunnableModel> teacher;
+  if (std::string path = absl::GetFlag(FLAGS_teacher); !path.empty()) {
+    auto opened = openRunnable(path, "", absl::GetFlag(FLAGS_threads), context,
+                               /*needsTokenizer=*/false);
+    if (!opened)
+      return opened.takeError();
+    teacher = std::move(*opened);
+  }
+  auto result = evaluatePerplexity(*runnable->model, windows,
+                                   teacher ? teacher->model.get() : nullptr);
   if (!result)
-    return result.takeError();
+    return makeError("{0}{1}", teacher ? absl::GetFlag(FLAGS_teacher) + ": " : "",
+                     llvm::toString(result.takeError()));
 
   double tokensPerSecond = result->windows * context / std::max(result->seconds, 1e-9);
   if (absl::GetFlag(FLAGS_json)) {
@@ -59,12 +72,20 @@ llvm::Error runEval(const std::vector<std::string> &args) {
                             {"nll_mean", result->nllMean},
                             {"seconds", result->seconds},
                             {"tokens_per_second", tokensPerSecond}};
+    if (result->klToTeacher) {
+      json["teacher"] = absl::GetFlag(FLAGS_teacher);
+      json["kl_to_teacher"] = *result->klToTeacher;
+      json["top1_agreement"] = *result->top1Agreement;
+    }
     llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(json))) << "\n";
   } else {
     llvm::outs() << llvm::formatv("perplexity {0:F4} (mean NLL {1:F6}) over {2} scored tokens in "
                                   "{3} windows of {4}\n",
                                   result->perplexity, result->nllMean, result->scoredTokens,
                                   result->windows, context);
+    if (result->klToTeacher)
+      llvm::outs() << llvm::formatv("KL to teacher {0:F6}, same top token {1:P2}\n",
+                                    *result->klToTeacher, *result->top1Agreement);
   }
   llvm::errs() << llvm::formatv("evaluated {0} tokens in {1:F2} s ({2:F0} tokens/s)\n",
                                 result->windows * context, result->seconds, tokensPerSecond);
@@ -77,14 +98,18 @@ const Command &evalCommand() {
   static const Command command{
       "eval",
       "Measure perplexity on a text, exactly as llama.cpp's llama-perplexity does",
-      "slmc eval MODEL|ARTIFACT --text FILE [--ctx N] [--json] [--tokenizer FILE]",
+      "slmc eval MODEL|ARTIFACT --text FILE [--ctx N] [--teacher T] [--json] [--tokenizer FILE]",
       "The whole text is tokenized once with BOS in front and cut into consecutive,\n"
       "non-overlapping windows of N tokens (a partial last window is dropped). The first\n"
       "token of every window is replaced by BOS; only the second half of each window is\n"
       "scored: the tokens at window positions N/2+1 .. N-1, each predicted from the logits\n"
       "at the position before it. Perplexity = exp(mean negative log-likelihood).\n"
-      "--json prints tokens (scored), windows, ppl, nll_mean, seconds and tokens_per_second.",
-      {"text", "ctx", "json", "tokenizer", "threads"},
+      "--json prints tokens (scored), windows, ppl, nll_mean, seconds and tokens_per_second.\n"
+      "With --teacher T, the same positions also give kl_to_teacher, the mean of\n"
+      "KL(P_teacher || P_model) over the softmax of the logits (natural log), and\n"
+      "top1_agreement, the share of positions where both models' argmaxes agree (as\n"
+      "llama.cpp's --kl-divergence).",
+      {"text", "ctx", "json", "tokenizer", "threads", "teacher"},
       runEval};
   return command;
 }
