@@ -4,6 +4,7 @@
 
 #include "compiler/Version.h"
 #include "compiler/driver/ModelLoader.h"
+#include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -24,7 +25,8 @@ void fillSignature(google::protobuf::RepeatedPtrField<slm::artifact::TensorInfo>
   }
 }
 
-slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions &options) {
+slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions &options,
+                                    int64_t parameters) {
   slm::artifact::Manifest manifest;
   manifest.set_producer(std::string("slmc ") + SLMC_VERSION_STRING);
   slm::artifact::Target *target = manifest.mutable_target();
@@ -46,6 +48,7 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   model->set_max_context(m.maxContext);
   model->set_bos_token_id(m.info.bosId);
   model->set_eos_token_id(m.info.eosId);
+  model->set_parameters(parameters);
 
   slm::artifact::EntryPoint *entry = manifest.add_entry_points();
   entry->set_name(m.entryPoint);
@@ -65,7 +68,7 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   }
   slm::artifact::CompileOptions *recorded = manifest.mutable_options();
   recorded->set_max_context(m.maxContext);
-  recorded->set_weight_format("f32");
+  recorded->set_weight_format(options.weightFormat);
   recorded->set_source_model(options.sourceName);
   return manifest;
 }
@@ -79,12 +82,13 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
     return target.takeError();
   if (options.maxTokensPerCall <= 0)
     return makeError("--max-tokens must be positive, got {0}", options.maxTokensPerCall);
+  int64_t parameters = countWeightBits(module).parameters;
   auto generated = generateCode(module, {*target, options.maxContext, options.maxTokensPerCall});
   if (!generated)
     return generated.takeError();
   compiled = std::move(*generated);
   ArtifactContents contents;
-  contents.manifest = manifestFor(compiled, options);
+  contents.manifest = manifestFor(compiled, options, parameters);
   contents.code = compiled.code;
   for (const PlacedWeight &w : compiled.weights)
     contents.weights.push_back({w.name, w.shape, w.dtype, "row_major", w.bytes, w.offset});
@@ -114,9 +118,26 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
     if (!contents)
       return makeError("{0}: cannot read: {1}", path, contents.getError().message());
     options.tokenizer = (*contents)->getBuffer().str();
-    auto check = parseTokenizer(path, options.tokenizer, imported->info.vocabSize);
-    if (!check)
-      return check.takeError();
+  }
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (!path.empty()) {
+    auto parsed = parseTokenizer(path, options.tokenizer, imported->info.vocabSize);
+    if (!parsed)
+      return parsed.takeError();
+    tokenizer = std::move(*parsed);
+    tokenizer->setSpecialIds(imported->info.bosId, imported->info.eosId);
+  }
+  if (options.quantize) {
+    if (!tokenizer)
+      return makeError("{0}: quantization needs the model's tokenizer; pass --tokenizer FILE",
+                       modelPath);
+    auto outcome = quantizeStudent(*imported->module, *tokenizer, *options.quantize);
+    if (!outcome)
+      return makeError("{0}: {1}", modelPath, llvm::toString(outcome.takeError()));
+    // A failed gate leaves no artifact behind: CI must not ship it.
+    if (!outcome->gatePassed)
+      return makeError("{0}: {1}", modelPath, outcome->gateMessage);
+    options.weightFormat = outcome->weightFormat;
   }
   CompiledModel compiled;
   auto contents = buildArtifact(*imported->module, options, compiled);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/artifact/ArtifactWriter.h"
+#include "compiler/calibration/QuantizeModel.h"
 #include "compiler/codegen/CompiledModel.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -13,6 +14,8 @@ struct CompileOptions {
   int64_t maxTokensPerCall = 64;  // prefill chunk of one slm_forward call
   std::string sourceName;         // recorded in the manifest
   std::string tokenizer;          // tokenizer file contents ("" for graphs without one)
+  std::string weightFormat = "f32"; // recorded in the manifest
+  std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
 };
 
 /// Generates code for `module` (consumed) and packs it with its weights and

@@ -3,6 +3,7 @@
 #include "compiler/driver/ModelLoader.h"
 
 #include "compiler/InitAll.h"
+#include "compiler/artifact/ArtifactReader.h"
 #include "compiler/driver/ReferenceModel.h"
 #include "compiler/driver/RuntimeModel.h"
 #include "runtime/include/slm_runtime.h"
@@ -64,6 +65,13 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
     slm_model_info info;
     slm_artifact_info(artifact->artifact.get(), &info);
     runnable.backend = std::string("compiled for ") + info.target;
+    auto manifest = readArtifactManifest(path);
+    if (!manifest)
+      return manifest.takeError();
+    runnable.weights.parameters = manifest->manifest.model().parameters();
+    for (const slm::artifact::TensorInfo &tensor : manifest->manifest.tensors())
+      if (tensor.dtype() == "f32" || tensor.dtype() == "f16" || tensor.dtype() == "i8")
+        runnable.weights.bits += static_cast<int64_t>(tensor.size()) * 8;
     runnable.tokenizer = std::move(artifact->tokenizer);
     if (!tokenizerPath.empty()) {
       auto own = loadTokenizer(tokenizerPath, static_cast<int32_t>(info.vocab_size));
@@ -93,6 +101,7 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
   if (!model)
     return model.takeError();
   runnable.backend = "reference executor";
+  runnable.weights = countWeightBits(*imported->module);
   runnable.model = std::move(*model);
   runnable.imported = std::move(*imported);
   return runnable;

@@ -3,6 +3,7 @@
 
 #include "compiler/driver/LanguageModel.h"
 #include "compiler/frontends/decoder/DecoderConfig.h"
+#include "compiler/quant/WeightTensors.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -35,6 +36,7 @@ struct RunnableModel {
   std::unique_ptr<LanguageModel> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::string backend; // "reference executor" or "compiled for TARGET"
+  WeightBits weights;  // as the model runs: f32 on the executor unless quantized
   std::optional<ImportedModel> imported; // keeps the IR (and its weights) alive
 };
 

@@ -3,6 +3,7 @@
 #include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 
 ABSL_FLAG(std::string, tokenizer, "",
           "tokenizer file: a llama2.c tokenizer.bin or a Hugging Face tokenizer.json "
@@ -12,3 +13,17 @@ ABSL_FLAG(bool, json, false, "print one JSON object instead of text");
 ABSL_FLAG(int32_t, threads, 0,
           "threads of a compiled artifact's runtime session (0: one per CPU); the reference "
           "executor uses oneDNN's threads");
+ABSL_FLAG(std::string, teacher, "",
+          "a reference model with the student's vocabulary: eval compares with it (adds "
+          "kl_to_teacher and top1_agreement); compile --quant calibrates against it (default: "
+          "the float student)");
+ABSL_FLAG(uint64_t, seed, 0,
+          "random seed: run samples with it, compile --quant draws its calibration windows "
+          "with it (same seed, same result)");
+
+bool slmc::cli::isFlagSet(std::string_view name) {
+  // Debian's Abseil keeps IsSpecifiedOnCommandLine() private: a flag still at
+  // its default counts as not given.
+  absl::CommandLineFlag *flag = absl::FindCommandLineFlag(std::string(name));
+  return flag && flag->CurrentValue() != flag->DefaultValue();
+}

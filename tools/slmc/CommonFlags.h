@@ -4,8 +4,16 @@
 #include "absl/flags/declare.h"
 
 #include <string>
+#include <string_view>
 
 ABSL_DECLARE_FLAG(std::string, tokenizer);
 ABSL_DECLARE_FLAG(std::string, o);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(int32_t, threads);
+ABSL_DECLARE_FLAG(std::string, teacher);
+ABSL_DECLARE_FLAG(uint64_t, seed);
+
+namespace slmc::cli {
+/// True when the flag (underscore spelling) holds other than its default.
+bool isFlagSet(std::string_view name);
+} // namespace slmc::cli

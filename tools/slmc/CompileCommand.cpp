@@ -16,6 +16,23 @@ ABSL_FLAG(int64_t, max_context, 0,
 ABSL_FLAG(int64_t, max_tokens, 64,
           "the most tokens one forward call processes (longer prompts are prefilled in chunks)");
 
+ABSL_FLAG(std::string, quant, "",
+          "quantize the weights: a format for every linear and embedding weight (int8, "
+          "int4-g32, int4-g64, int4-g128, int5-g32-asym, ...; intB[-gG][-asym], B 2..8) or auto "
+          "(per-tensor formats under --bpw or --max-size)");
+ABSL_FLAG(std::string, calib, "",
+          "calibration text (required for --quant auto): teacher soft targets, sensitivity, "
+          "GPTQ Hessians; its last tenth is held out for the report and --max-kl");
+ABSL_FLAG(double, bpw, 0, "--quant auto: bits per weight over all weights and scales");
+ABSL_FLAG(double, max_size, 0, "--quant auto: weights in MB (10^6 bytes), scales included");
+ABSL_FLAG(double, max_kl, -1,
+          "fail (non-zero exit, no artifact, report still written) if KL(teacher || quantized "
+          "student) on the held-out calibration tail exceeds this");
+ABSL_FLAG(std::string, report, "", "write the quantization report as JSON (QuantReport.proto)");
+ABSL_FLAG(std::string, report_svg, "", "draw per-layer bits and ΔKL as an SVG chart");
+ABSL_FLAG(int64_t, calib_windows, 64,
+          "calibration windows of 128 tokens the sensitivity analysis runs on");
+
 namespace slmc::cli {
 namespace {
 
@@ -31,6 +48,30 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   options.maxTokensPerCall = absl::GetFlag(FLAGS_max_tokens);
   if (options.maxContext < 0)
     return makeError("--max-context must be positive, got {0}", options.maxContext);
+  if (std::string scheme = absl::GetFlag(FLAGS_quant); !scheme.empty()) {
+    QuantizeOptions quantize;
+    quantize.scheme = scheme;
+    quantize.bitsPerWeight = absl::GetFlag(FLAGS_bpw);
+    quantize.maxSizeMB = absl::GetFlag(FLAGS_max_size);
+    quantize.teacherPath = absl::GetFlag(FLAGS_teacher);
+    quantize.calibPath = absl::GetFlag(FLAGS_calib);
+    if (double maxKl = absl::GetFlag(FLAGS_max_kl); maxKl >= 0)
+      quantize.maxKl = maxKl;
+    quantize.reportPath = absl::GetFlag(FLAGS_report);
+    quantize.svgPath = absl::GetFlag(FLAGS_report_svg);
+    quantize.seed = absl::GetFlag(FLAGS_seed);
+    quantize.calibrationWindows = absl::GetFlag(FLAGS_calib_windows);
+    quantize.threads = absl::GetFlag(FLAGS_threads);
+    options.quantize = quantize;
+  } else {
+    for (const char *flag : {"calib", "bpw", "max_size", "max_kl", "report", "report_svg",
+                             "teacher"})
+      if (isFlagSet(flag)) {
+        std::string dashed = flag;
+        std::replace(dashed.begin(), dashed.end(), '_', '-');
+        return makeError("--{0} needs --quant", dashed);
+      }
+  }
   auto start = std::chrono::steady_clock::now();
   if (llvm::Error error =
           compileModelFile(args[0], absl::GetFlag(FLAGS_tokenizer), options, output))
@@ -47,12 +88,22 @@ const Command &compileCommand() {
   static const Command command{
       "compile",
       "Compile a model into a device-ready .slmpack artifact",
-      "slmc compile MODEL --target T [--max-context N] [--max-tokens N] [--tokenizer FILE] -o "
-      "out.slmpack",
+      "slmc compile MODEL --target T [--max-context N] [--max-tokens N] [--tokenizer FILE]\n"
+      "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
+      "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]]\n"
+      "             -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
       "kernels, the memory plan and the tokenizer: the tiny runtime (libslmrt) runs it\n"
-      "with no other file. Compiling the same inputs twice gives identical bytes.",
-      {"target", "max_context", "max_tokens", "tokenizer", "o"},
+      "with no other file. Compiling the same inputs twice gives identical bytes.\n\n"
+      "--quant quantizes MODEL (the student) with a teacher as the reference signal:\n"
+      "KL(teacher || student) on --calib windows ranks every tensor x format, --quant auto\n"
+      "picks per-tensor formats that minimise the total under the budget (exactly), and\n"
+      "GPTQ rounds each weight. Without --teacher the float student is its own teacher.\n"
+      "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
+      "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
+      "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail.",
+      {"target", "max_context", "max_tokens", "tokenizer", "o", "quant", "calib", "teacher",
+       "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads"},
       runCompile};
   return command;
 }

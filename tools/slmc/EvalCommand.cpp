@@ -13,9 +13,6 @@
 
 ABSL_FLAG(std::string, text, "", "the text file to evaluate on");
 ABSL_FLAG(int64_t, ctx, 128, "window length in tokens");
-ABSL_FLAG(std::string, teacher, "",
-          "a reference model (same vocabulary) to compare with: adds kl_to_teacher and "
-          "top1_agreement; it runs on the reference executor unless it is an artifact");
 
 namespace slmc::cli {
 namespace {
@@ -71,7 +68,9 @@ llvm::Error runEval(const std::vector<std::string> &args) {
                             {"ppl", result->perplexity},
                             {"nll_mean", result->nllMean},
                             {"seconds", result->seconds},
-                            {"tokens_per_second", tokensPerSecond}};
+                            {"tokens_per_second", tokensPerSecond},
+                            {"parameters", runnable->weights.parameters},
+                            {"bpw", runnable->weights.bitsPerWeight()}};
     if (result->klToTeacher) {
       json["teacher"] = absl::GetFlag(FLAGS_teacher);
       json["kl_to_teacher"] = *result->klToTeacher;
@@ -83,6 +82,9 @@ llvm::Error runEval(const std::vector<std::string> &args) {
                                   "{3} windows of {4}\n",
                                   result->perplexity, result->nllMean, result->scoredTokens,
                                   result->windows, context);
+    llvm::outs() << llvm::formatv("{0} parameters at {1:F3} bits per weight\n",
+                                  runnable->weights.parameters,
+                                  runnable->weights.bitsPerWeight());
     if (result->klToTeacher)
       llvm::outs() << llvm::formatv("KL to teacher {0:F6}, same top token {1:P2}\n",
                                     *result->klToTeacher, *result->top1Agreement);
@@ -104,7 +106,8 @@ const Command &evalCommand() {
       "token of every window is replaced by BOS; only the second half of each window is\n"
       "scored: the tokens at window positions N/2+1 .. N-1, each predicted from the logits\n"
       "at the position before it. Perplexity = exp(mean negative log-likelihood).\n"
-      "--json prints tokens (scored), windows, ppl, nll_mean, seconds and tokens_per_second.\n"
+      "--json prints tokens (scored), windows, ppl, nll_mean, seconds, tokens_per_second,\n"
+      "parameters and bpw (bits per weight: every weight tensor and scale, as the model runs).\n"
       "With --teacher T, the same positions also give kl_to_teacher, the mean of\n"
       "KL(P_teacher || P_model) over the softmax of the logits (natural log), and\n"
       "top1_agreement, the share of positions where both models' argmaxes agree (as\n"

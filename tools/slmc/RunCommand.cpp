@@ -16,7 +16,6 @@ ABSL_FLAG(int64_t, n, 256,
 ABSL_FLAG(float, temperature, 0.0f, "sampling temperature; 0 picks the most likely token");
 ABSL_FLAG(int32_t, top_k, 0, "sample only among the k most likely tokens (0: all)");
 ABSL_FLAG(float, top_p, 1.0f, "sample only within this much probability mass (1: all)");
-ABSL_FLAG(uint64_t, seed, 0, "random seed for sampling");
 ABSL_FLAG(bool, tokens, false, "also print the token ids after the text");
 
 namespace slmc::cli {

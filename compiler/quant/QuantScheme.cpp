@@ -1,0 +1,61 @@
+//===- QuantScheme.cpp - weight format names as the CLI spells them -------===//
+
+#include "compiler/quant/QuantScheme.h"
+
+#include "compiler/support/Error.h"
+#include "llvm/ADT/StringExtras.h"
+
+namespace slmc {
+
+llvm::Expected<TensorFormat> parseTensorFormat(llvm::StringRef name) {
+  if (name == "f32")
+    return TensorFormat();
+  auto bad = [&] {
+    return makeError("unknown weight format '{0}': expected f32 or intB[-gG][-asym] with B in "
+                     "2..8 and G in 32, 64, 128 (e.g. int8, int4-g32, int5-g64-asym)",
+                     name);
+  };
+  llvm::SmallVector<llvm::StringRef, 3> parts;
+  name.split(parts, '-');
+  slm::WeightFormat format;
+  format.group = 0;
+  if (!parts[0].consume_front("int") || parts[0].getAsInteger(10, format.bits) ||
+      format.bits < 2 || format.bits > 8)
+    return bad();
+  for (llvm::StringRef part : llvm::ArrayRef(parts).drop_front()) {
+    if (part == "asym" && format.symmetric) {
+      format.symmetric = false;
+    } else if (part.consume_front("g") && format.group == 0 && format.symmetric &&
+               !part.getAsInteger(10, format.group) &&
+               (format.group == 32 || format.group == 64 || format.group == 128)) {
+    } else {
+      return bad();
+    }
+  }
+  return TensorFormat(format);
+}
+
+std::string tensorFormatName(const TensorFormat &format) {
+  if (!format)
+    return "f32";
+  std::string name = "int" + std::to_string(format->bits);
+  if (format->group)
+    name += "-g" + std::to_string(format->group);
+  if (!format->symmetric)
+    name += "-asym";
+  return name;
+}
+
+int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t columns) {
+  return format ? format->storageBits(rows, columns) : rows * columns * 32;
+}
+
+std::vector<TensorFormat> allocatorCandidates() {
+  std::vector<TensorFormat> candidates;
+  for (const char *name : {"int3-g32", "int4-g128", "int4-g64", "int4-g32", "int4-g32-asym",
+                           "int5-g32", "int5-g32-asym", "int6-g32", "int8", "int8-g32", "f32"})
+    candidates.push_back(llvm::cantFail(parseTensorFormat(name)));
+  return candidates;
+}
+
+} // namespace slmc

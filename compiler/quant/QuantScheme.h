@@ -1,0 +1,29 @@
+//===- QuantScheme.h - weight format names as the CLI spells them -*- C++ -*-===//
+#pragma once
+
+#include "dialects/slm/IR/WeightFormat.h"
+#include "llvm/Support/Error.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+/// A weight tensor's storage: a #slm.weight_format, or nullopt for f32 (left
+/// unquantized).
+using TensorFormat = std::optional<slm::WeightFormat>;
+
+/// "int8" (per output channel), "int4-g32", "int5-g64-asym", ..., "f32".
+/// Bits 2..8; groups 32, 64, 128 (none: per output channel); "-asym" for
+/// asymmetric formats with a minimum per group.
+llvm::Expected<TensorFormat> parseTensorFormat(llvm::StringRef name);
+std::string tensorFormatName(const TensorFormat &format);
+
+/// Storage bits of a rows x columns tensor in `format`, scales included.
+int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t columns);
+
+/// What `--quant auto` chooses among, per tensor, cheapest first.
+std::vector<TensorFormat> allocatorCandidates();
+
+} // namespace slmc

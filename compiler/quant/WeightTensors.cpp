@@ -1,0 +1,105 @@
+//===- WeightTensors.cpp - the weights a quantizer may rewrite ------------===//
+
+#include "compiler/quant/WeightTensors.h"
+
+#include "compiler/weights/WeightBlob.h"
+#include "dialects/slm/IR/SlmOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+
+namespace slmc {
+namespace {
+
+template <typename T>
+DenseResourceElementsAttr blobOf(RankedTensorType type, const std::string &name,
+                                 const std::vector<T> &values) {
+  llvm::ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
+                             values.size() * sizeof(T));
+  return copyWeight(type, name, bytes);
+}
+
+} // namespace
+
+std::vector<WeightTensor> collectWeightTensors(ModuleOp module) {
+  std::vector<WeightTensor> weights;
+  module.walk([&](slm::ConstantOp constant) {
+    auto type = llvm::cast<RankedTensorType>(constant.getType());
+    auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(constant.getValue());
+    if (!resource || type.getRank() != 2 || !type.getElementType().isF32() ||
+        constant->use_empty())
+      return;
+    WeightTensor w;
+    for (OpOperand &use : constant->getUses()) {
+      Operation *user = use.getOwner();
+      if (auto linear = llvm::dyn_cast<slm::LinearOp>(user);
+          linear && use.getOperandNumber() == 1)
+        w.feedsLinear = true;
+      else if (auto embedding = llvm::dyn_cast<slm::EmbeddingOp>(user);
+               embedding && use.getOperandNumber() == 0)
+        w.feedsEmbedding = true;
+      else
+        return; // read some other way: quantizing it would change another op
+    }
+    llvm::ArrayRef<char> bytes = weightBytes(resource);
+    w.name = resource.getRawHandle().getKey().str();
+    w.constant = constant;
+    w.rows = type.getDimSize(0);
+    w.columns = type.getDimSize(1);
+    w.values = llvm::ArrayRef(reinterpret_cast<const float *>(bytes.data()), bytes.size() / 4);
+    weights.push_back(std::move(w));
+  });
+  return weights;
+}
+
+void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &q) {
+  Operation *constant = weight.constant;
+  OpBuilder b(constant);
+  Location loc = constant->getLoc();
+  MLIRContext *context = b.getContext();
+  const slm::WeightFormat &f = q.format;
+  auto codesType = RankedTensorType::get({q.rows, f.packedRowBytes(q.columns)}, b.getI8Type());
+  auto scalesType = RankedTensorType::get({q.rows, f.groupsPerRow(q.columns)}, b.getF16Type());
+  Value codes = b.create<slm::ConstantOp>(loc, blobOf(codesType, weight.name + ".codes", q.codes));
+  Value scales =
+      b.create<slm::ConstantOp>(loc, blobOf(scalesType, weight.name + ".scales", q.scales));
+  Value minimums;
+  if (!f.symmetric)
+    minimums = b.create<slm::ConstantOp>(
+        loc, blobOf(scalesType, weight.name + ".minimums", q.minimums));
+  auto format = slm::WeightFormatAttr::get(context, f.bits, f.group, f.symmetric);
+  Value dequantized = b.create<slm::DequantizeOp>(loc, constant->getResult(0).getType(), codes,
+                                                  scales, minimums, format);
+  constant->getResult(0).replaceAllUsesWith(dequantized);
+  constant->erase();
+}
+
+WeightBits countWeightBits(ModuleOp module) {
+  WeightBits total;
+  module.walk([&](Operation *op) {
+    if (auto dequantize = llvm::dyn_cast<slm::DequantizeOp>(op)) {
+      auto type = llvm::cast<RankedTensorType>(dequantize.getType());
+      total.parameters += type.getNumElements();
+      total.bits += dequantize.getFormat().layout().storageBits(type.getDimSize(0),
+                                                                type.getDimSize(1));
+      return;
+    }
+    auto constant = llvm::dyn_cast<slm::ConstantOp>(op);
+    if (!constant)
+      return;
+    auto type = llvm::cast<RankedTensorType>(constant.getType());
+    Type element = type.getElementType();
+    bool quantizedStorage = llvm::any_of(constant->getUsers(), [](Operation *user) {
+      return llvm::isa<slm::DequantizeOp>(user);
+    });
+    if (!llvm::isa<FloatType>(element) || quantizedStorage)
+      return;
+    total.parameters += type.getNumElements();
+    total.bits += type.getNumElements() * element.getIntOrFloatBitWidth();
+  });
+  return total;
+}
+
+} // namespace slmc

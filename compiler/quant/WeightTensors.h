@@ -1,0 +1,43 @@
+//===- WeightTensors.h - the weights a quantizer may rewrite ----*- C++ -*-===//
+#pragma once
+
+#include "compiler/quant/QuantizedWeight.h"
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace slm {
+class ConstantOp;
+} // namespace slm
+
+namespace slmc {
+
+/// A 2-D f32 constant read only as an slm.linear weight [out, in] or an
+/// slm.embedding table [vocab, hidden] (a tied embedding is both).
+struct WeightTensor {
+  std::string name; // the blob's name, e.g. "model.layers.0.mlp.up_proj.weight"
+  mlir::Operation *constant = nullptr;
+  int64_t rows = 0, columns = 0;
+  llvm::ArrayRef<float> values;
+  bool feedsLinear = false, feedsEmbedding = false;
+};
+
+/// The module's quantizable weights in program order.
+std::vector<WeightTensor> collectWeightTensors(mlir::ModuleOp module);
+
+/// Replaces each weight's constant by packed codes, f16 scales (and minimums)
+/// and an slm.dequantize; the codes are named NAME.codes, NAME.scales, ...
+void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &quantized);
+
+/// Weight storage as the model stands: float constants count their width,
+/// quantized weights their codes and scales; integer constants (shapes,
+/// indices) are not weights. Parameters count dequantized elements.
+struct WeightBits {
+  int64_t parameters = 0;
+  int64_t bits = 0;
+  double bitsPerWeight() const { return parameters ? double(bits) / double(parameters) : 0; }
+};
+WeightBits countWeightBits(mlir::ModuleOp module);
+
+} // namespace slmc
