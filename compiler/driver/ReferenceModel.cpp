@@ -25,11 +25,11 @@ exec::Tensor tokenTensor(llvm::ArrayRef<int32_t> tokens, llvm::ArrayRef<int64_t>
 }
 
 /// (tokens, position, caches...) -> (logits, caches...), caches updated in place.
-class CachedDecoder : public LanguageModel {
+class CachedDecoder : public ReferenceModel {
 public:
   CachedDecoder(std::unique_ptr<exec::Executor> executor, int64_t vocab, int64_t capacity,
                 std::vector<Tensor> caches)
-      : executor_(std::move(executor)), vocab_(vocab), capacity_(capacity),
+      : ReferenceModel(std::move(executor)), vocab_(vocab), capacity_(capacity),
         caches_(std::move(caches)) {}
 
   int64_t vocabSize() const override { return vocab_; }
@@ -52,17 +52,16 @@ public:
   }
 
 private:
-  std::unique_ptr<exec::Executor> executor_;
   int64_t vocab_, capacity_, position_ = 0;
   std::vector<Tensor> caches_;
 };
 
 /// input_ids [batch?, sequence] -> logits [batch?, sequence, vocab].
-class StatelessGraph : public LanguageModel {
+class StatelessGraph : public ReferenceModel {
 public:
   StatelessGraph(std::unique_ptr<exec::Executor> executor, int64_t vocab, int64_t capacity,
                  bool batched)
-      : executor_(std::move(executor)), vocab_(vocab), capacity_(capacity), batched_(batched) {}
+      : ReferenceModel(std::move(executor)), vocab_(vocab), capacity_(capacity), batched_(batched) {}
 
   int64_t vocabSize() const override { return vocab_; }
   int64_t capacity() const override { return capacity_; }
@@ -88,7 +87,6 @@ public:
   }
 
 private:
-  std::unique_ptr<exec::Executor> executor_;
   int64_t vocab_, capacity_;
   bool batched_;
   std::vector<int32_t> history_;
@@ -96,8 +94,12 @@ private:
 
 } // namespace
 
-llvm::Expected<std::unique_ptr<LanguageModel>> createReferenceModel(ModuleOp module,
-                                                                   int64_t capacity) {
+ReferenceModel::ReferenceModel(std::unique_ptr<exec::Executor> executor)
+    : executor_(std::move(executor)) {}
+ReferenceModel::~ReferenceModel() = default;
+
+llvm::Expected<std::unique_ptr<ReferenceModel>> createReferenceModel(ModuleOp module,
+                                                                    int64_t capacity) {
   auto forward = module.lookupSymbol<func::FuncOp>("forward");
   if (!forward)
     return makeError("the module has no @forward function");

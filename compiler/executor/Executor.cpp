@@ -21,4 +21,13 @@ llvm::Expected<std::vector<Tensor>> Executor::run(std::vector<Tensor> inputs) {
   return program_->run(std::move(inputs));
 }
 
+void Executor::setObserver(
+    std::function<void(mlir::Operation *, llvm::ArrayRef<Tensor>)> observer) {
+  program_->setObserver(std::move(observer));
+}
+
+llvm::Error Executor::replaceConstant(mlir::Operation *constant, Tensor value) {
+  return program_->replaceConstant(constant, std::move(value));
+}
+
 } // namespace slmc::exec

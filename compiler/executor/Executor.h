@@ -11,9 +11,13 @@
 #include "compiler/executor/Tensor.h"
 #include "llvm/Support/Error.h"
 
+#include <functional>
 #include <memory>
 #include <vector>
 
+namespace mlir {
+class Operation;
+} // namespace mlir
 namespace mlir::func {
 class FuncOp;
 } // namespace mlir::func
@@ -35,6 +39,10 @@ public:
   /// the argument types) and returns its results. Errors at run time (shape
   /// mismatches, indices out of range) name the op and its location.
   llvm::Expected<std::vector<Tensor>> run(std::vector<Tensor> inputs);
+
+  /// Calibration hooks: see Program::setObserver and Program::replaceConstant.
+  void setObserver(std::function<void(mlir::Operation *, llvm::ArrayRef<Tensor>)> observer);
+  llvm::Error replaceConstant(mlir::Operation *constant, Tensor value);
 
 private:
   explicit Executor(std::unique_ptr<Program> program);

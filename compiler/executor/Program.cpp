@@ -105,6 +105,7 @@ llvm::Expected<std::unique_ptr<Program>> Program::build(func::FuncOp function) {
       auto tensor = constantTensor(constant);
       if (!tensor)
         return tensor.takeError();
+      program->constantIndex_[constant] = program->constants_.size();
       program->constants_.emplace_back(slotOf(constant.getResult()), std::move(*tensor));
       continue;
     }
@@ -116,7 +117,7 @@ llvm::Expected<std::unique_ptr<Program>> Program::build(func::FuncOp function) {
     auto kernel = (*factory)(&op);
     if (!kernel)
       return makeError("{0}: {1}", describeOp(&op), llvm::toString(kernel.takeError()));
-    Step step{std::move(*kernel), {}, {}, {}, op.getName().getStringRef().str(), op.getLoc()};
+    Step step{std::move(*kernel), {}, {}, {}, op.getName().getStringRef().str(), op.getLoc(), &op};
     for (Value v : op.getOperands())
       step.inputs.push_back(slotOf(v));
     for (Value v : op.getResults())
@@ -143,6 +144,18 @@ llvm::Expected<std::unique_ptr<Program>> Program::build(func::FuncOp function) {
   return program;
 }
 
+llvm::Error Program::replaceConstant(Operation *constant, Tensor value) {
+  auto it = constantIndex_.find(constant);
+  if (it == constantIndex_.end())
+    return makeError("{0} is not a constant of this program", describeOp(constant));
+  Tensor &current = constants_[it->second].second;
+  if (value.dtype() != current.dtype() || value.shape() != current.shape())
+    return makeError("{0}: a replacement {1} does not fit {2}", describeOp(constant),
+                     value.describe(), current.describe());
+  current = std::move(value);
+  return llvm::Error::success();
+}
+
 llvm::Expected<std::vector<Tensor>> Program::run(std::vector<Tensor> inputs) const {
   if (inputs.size() != arguments_.size())
     return makeError("expected {0} inputs, got {1}", arguments_.size(), inputs.size());
@@ -166,6 +179,8 @@ llvm::Expected<std::vector<Tensor>> Program::run(std::vector<Tensor> inputs) con
     operands.clear();
     for (int slot : step.inputs)
       operands.push_back(frame[slot]);
+    if (observer_)
+      observer_(step.op, operands);
     results.assign(step.outputs.size(), Tensor());
     if (llvm::Error error = step.kernel(operands, results)) {
       std::string where;

@@ -3,6 +3,9 @@
 
 #include "compiler/executor/KernelTable.h"
 #include "mlir/IR/Location.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <functional>
 
 namespace mlir::func {
 class FuncOp;
@@ -16,6 +19,14 @@ public:
   static llvm::Expected<std::unique_ptr<Program>> build(mlir::func::FuncOp function);
   llvm::Expected<std::vector<Tensor>> run(std::vector<Tensor> inputs) const;
 
+  /// Hears every op's operands just before its kernel runs.
+  using Observer = std::function<void(mlir::Operation *op, llvm::ArrayRef<Tensor> operands)>;
+  void setObserver(Observer observer) { observer_ = std::move(observer); }
+
+  /// Makes the slm.constant `constant` evaluate to `value` (same dtype and
+  /// shape) from the next run on. Fails for ops that are not constants here.
+  llvm::Error replaceConstant(mlir::Operation *constant, Tensor value);
+
 private:
   struct Step {
     Kernel kernel;
@@ -25,6 +36,7 @@ private:
     llvm::SmallVector<int, 4> release;
     std::string name;
     mlir::Location location;
+    mlir::Operation *op;
   };
   struct Argument {
     DType dtype;
@@ -33,6 +45,8 @@ private:
 
   int numSlots_ = 0;
   std::vector<std::pair<int, Tensor>> constants_;
+  llvm::DenseMap<mlir::Operation *, size_t> constantIndex_; // into constants_
+  Observer observer_;
   std::vector<Argument> arguments_;
   std::vector<Step> steps_;
   std::vector<int> results_;

@@ -7,10 +7,7 @@
 #include <cstring>
 
 namespace slmc {
-namespace {
 
-/// Code i of a packed row, least significant bit first; sign-extended for
-/// symmetric formats.
 int32_t codeAt(const uint8_t *row, int64_t i, const slm::WeightFormat &format) {
   int64_t bit = i * format.bits;
   uint32_t window = row[bit / 8];
@@ -29,8 +26,6 @@ void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &for
     if (bits >> b & 1)
       row[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
 }
-
-} // namespace
 
 uint16_t toHalf(float value) {
   _Float16 half = static_cast<_Float16>(value);
@@ -60,8 +55,42 @@ void dequantizeRows(const slm::WeightFormat &format, int64_t rows, int64_t colum
   }
 }
 
-QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t rows,
-                                       int64_t columns, slm::WeightFormat format, float clip) {
+GroupScale GroupScale::choose(const float *w, int64_t n, const slm::WeightFormat &format,
+                              float clip) {
+  GroupScale g;
+  float scale, minimum = 0;
+  if (format.symmetric) {
+    // The value of largest magnitude maps to the most negative code, as
+    // llama.cpp's Q4_0 does: one more level than mapping |max| to maxCode.
+    float extreme = 0;
+    for (int64_t i = 0; i < n; ++i)
+      if (std::fabs(w[i]) > std::fabs(extreme))
+        extreme = w[i];
+    scale = extreme * clip / static_cast<float>(format.minCode());
+  } else {
+    auto [lo, hi] = std::minmax_element(w, w + n);
+    float mid = (*lo + *hi) / 2, half = (*hi - *lo) / 2 * clip;
+    minimum = mid - half;
+    scale = 2 * half / static_cast<float>(format.maxCode());
+    g.minimum = toHalf(minimum);
+    g.decodedMinimum = fromHalf(g.minimum);
+  }
+  g.scale = toHalf(scale);
+  // Codes are chosen against the stored (f16) scale so that decoding agrees.
+  g.decodedScale = fromHalf(g.scale);
+  g.inverse = g.decodedScale != 0 ? 1.0f / g.decodedScale : 0.0f;
+  return g;
+}
+
+int32_t GroupScale::encode(float w, const slm::WeightFormat &format) const {
+  int32_t code = static_cast<int32_t>(std::nearbyint((w - decodedMinimum) * inverse));
+  return std::clamp(code, format.minCode(), format.maxCode());
+}
+
+QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t rows,
+                                       int64_t columns, slm::WeightFormat format,
+                                       llvm::ArrayRef<float> clipGrid,
+                                       llvm::ArrayRef<double> importance) {
   QuantizedWeight q;
   q.format = format;
   q.rows = rows;
@@ -76,34 +105,32 @@ QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t ro
     for (int64_t g = 0; g < groups; ++g) {
       const float *w = weights.data() + r * columns + g * size;
       int64_t n = std::min(size, columns - g * size);
-      float scale, minimum = 0;
-      if (format.symmetric) {
-        // The value of largest magnitude maps to the most negative code, as
-        // llama.cpp's Q4_0 does: one more level than mapping |max| to maxCode.
-        float extreme = 0;
-        for (int64_t i = 0; i < n; ++i)
-          if (std::fabs(w[i]) > std::fabs(extreme))
-            extreme = w[i];
-        scale = extreme * clip / static_cast<float>(format.minCode());
-      } else {
-        auto [lo, hi] = std::minmax_element(w, w + n);
-        float mid = (*lo + *hi) / 2, half = (*hi - *lo) / 2 * clip;
-        minimum = mid - half;
-        scale = 2 * half / static_cast<float>(format.maxCode());
-        q.minimums[r * groups + g] = toHalf(minimum);
-        minimum = fromHalf(q.minimums[r * groups + g]);
+      GroupScale best;
+      double bestError = INFINITY;
+      for (float clip : clipGrid) {
+        GroupScale candidate = GroupScale::choose(w, n, format, clip);
+        double error = 0;
+        for (int64_t i = 0; i < n; ++i) {
+          double d = w[i] - candidate.decode(candidate.encode(w[i], format));
+          error += d * d * (importance.empty() ? 1.0 : importance[g * size + i]);
+        }
+        if (error < bestError) {
+          bestError = error;
+          best = candidate;
+        }
       }
-      q.scales[r * groups + g] = toHalf(scale);
-      // Round against the stored (f16) scale so that decoding is consistent.
-      float stored = fromHalf(q.scales[r * groups + g]);
-      float inverse = stored != 0 ? 1.0f / stored : 0.0f;
-      for (int64_t i = 0; i < n; ++i) {
-        int32_t code = static_cast<int32_t>(std::nearbyint((w[i] - minimum) * inverse));
-        putCode(q.codes.data() + r * rowBytes, g * size + i,
-                std::clamp(code, format.minCode(), format.maxCode()), format);
-      }
+      q.scales[r * groups + g] = best.scale;
+      if (!format.symmetric)
+        q.minimums[r * groups + g] = best.minimum;
+      for (int64_t i = 0; i < n; ++i)
+        putCode(q.codes.data() + r * rowBytes, g * size + i, best.encode(w[i], format), format);
     }
   return q;
+}
+
+QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t rows,
+                                       int64_t columns, slm::WeightFormat format, float clip) {
+  return quantizeWithClipSearch(weights, rows, columns, format, {clip});
 }
 
 std::vector<float> QuantizedWeight::dequantized() const {

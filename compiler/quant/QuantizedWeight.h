@@ -29,6 +29,31 @@ QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t ro
                                        int64_t columns, slm::WeightFormat format,
                                        float clip = 1.0f);
 
+/// Round-to-nearest with each group's clip ratio chosen from `clipGrid` to
+/// minimise sum_i importance[column i] * (w_i - decoded w_i)^2; `importance`
+/// (one per column, e.g. the diagonal of the layer's input Hessian) may be
+/// empty for plain squared error.
+QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t rows,
+                                       int64_t columns, slm::WeightFormat format,
+                                       llvm::ArrayRef<float> clipGrid,
+                                       llvm::ArrayRef<double> importance = {});
+
+/// Writes and reads single codes of a packed row (LSB first).
+void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &format);
+int32_t codeAt(const uint8_t *row, int64_t i, const slm::WeightFormat &format);
+
+/// One group's scale and minimum (as stored: rounded to f16) for `n` values at
+/// `w`, whose range is shrunk by `clip` in (0, 1].
+struct GroupScale {
+  uint16_t scale = 0, minimum = 0; // f16 bits; minimum only for asymmetric formats
+  float decodedScale = 0, decodedMinimum = 0, inverse = 0;
+
+  static GroupScale choose(const float *w, int64_t n, const slm::WeightFormat &format,
+                           float clip);
+  int32_t encode(float w, const slm::WeightFormat &format) const;
+  float decode(int32_t code) const { return code * decodedScale + decodedMinimum; }
+};
+
 /// Decodes rows of packed storage (the reference semantics of slm.dequantize).
 void dequantizeRows(const slm::WeightFormat &format, int64_t rows, int64_t columns,
                     const uint8_t *codes, const uint16_t *scales, const uint16_t *minimums,

@@ -1,0 +1,98 @@
+//===- BitAllocationTest.cpp - the exact budgeted allocation --------------===//
+
+#include "compiler/quant/BitAllocation.h"
+#include "compiler/quant/QuantScheme.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace slmc {
+namespace {
+
+double totalLoss(const std::vector<AllocationItem> &items, const std::vector<int> &picks) {
+  double loss = 0;
+  for (size_t t = 0; t < items.size(); ++t)
+    loss += items[t].losses[picks[t]];
+  return loss;
+}
+
+int64_t totalCost(const std::vector<AllocationItem> &items, const std::vector<int> &picks) {
+  int64_t cost = 0;
+  for (size_t t = 0; t < items.size(); ++t)
+    cost += items[t].costs[picks[t]];
+  return cost;
+}
+
+TEST(BitAllocation, PicksTheKnownOptimum) {
+  // A greedy "upgrade the most sensitive tensor first" rule takes B's big
+  // step and is then out of budget; the optimum upgrades A and C instead.
+  std::vector<AllocationItem> items = {
+      {{400, 800}, {0.30, 0.05}},   // A: 0.25 saved for 400 bits
+      {{400, 1200}, {0.50, 0.10}},  // B: 0.40 saved for 800 bits
+      {{400, 800}, {0.28, 0.06}},   // C: 0.22 saved for 400 bits
+  };
+  auto picks = allocateBits(items, 2000);
+  ASSERT_TRUE(static_cast<bool>(picks)) << llvm::toString(picks.takeError());
+  EXPECT_EQ(*picks, (std::vector<int>{1, 0, 1}));
+  EXPECT_NEAR(totalLoss(items, *picks), 0.05 + 0.50 + 0.06, 1e-12);
+  EXPECT_LE(totalCost(items, *picks), 2000);
+}
+
+TEST(BitAllocation, MatchesBruteForceOnRandomInstances) {
+  std::mt19937 rng(3);
+  for (int trial = 0; trial < 50; ++trial) {
+    std::vector<AllocationItem> items(5);
+    for (AllocationItem &item : items)
+      for (int k = 0; k < 4; ++k) {
+        item.costs.push_back(64 * (1 + rng() % 20));
+        item.losses.push_back((rng() % 1000) / 1000.0);
+      }
+    int64_t budget = 64 * (5 + rng() % 60);
+    double bestLoss = INFINITY;
+    bool feasible = false;
+    for (int code = 0; code < 4 * 4 * 4 * 4 * 4; ++code) {
+      std::vector<int> picks;
+      for (int t = 0, c = code; t < 5; ++t, c /= 4)
+        picks.push_back(c % 4);
+      if (totalCost(items, picks) <= budget) {
+        feasible = true;
+        bestLoss = std::min(bestLoss, totalLoss(items, picks));
+      }
+    }
+    auto picks = allocateBits(items, budget);
+    ASSERT_EQ(static_cast<bool>(picks), feasible);
+    if (!picks) {
+      llvm::consumeError(picks.takeError());
+      continue;
+    }
+    EXPECT_LE(totalCost(items, *picks), budget);
+    EXPECT_NEAR(totalLoss(items, *picks), bestLoss, 1e-9);
+  }
+}
+
+TEST(BitAllocation, BudgetBelowTheCheapestFormats) {
+  auto picks = allocateBits({{{100, 200}, {1.0, 0.0}}}, 99);
+  ASSERT_FALSE(static_cast<bool>(picks));
+  EXPECT_NE(llvm::toString(picks.takeError()).find("below"), std::string::npos);
+}
+
+TEST(QuantScheme, NamesRoundTrip) {
+  for (const char *name : {"int8", "int4-g32", "int4-g64-asym", "int3-g128", "int8-g32", "f32",
+                           "int2-g32-asym"}) {
+    auto format = parseTensorFormat(name);
+    ASSERT_TRUE(static_cast<bool>(format)) << llvm::toString(format.takeError());
+    EXPECT_EQ(tensorFormatName(*format), name);
+  }
+  for (const char *bad : {"int4-g33", "int9", "int1-g32", "int4-asym-g32", "fp8", "int4-g32-g64",
+                          "int4-"}) {
+    auto format = parseTensorFormat(bad);
+    ASSERT_FALSE(static_cast<bool>(format)) << bad;
+    EXPECT_NE(llvm::toString(format.takeError()).find(bad), std::string::npos);
+  }
+  EXPECT_EQ(tensorFormatBits(*parseTensorFormat("int4-g32"), 2, 64), 2 * (64 * 4 + 2 * 16));
+  EXPECT_EQ(tensorFormatBits(TensorFormat(), 2, 64), 2 * 64 * 32);
+}
+
+} // namespace
+} // namespace slmc
