@@ -18,6 +18,7 @@
 namespace slmc {
 
 struct QuantizeOptions {
+  std::string student;         // the model path as given, for the report
   std::string scheme;          // a format ("int8", "int4-g32", ...) or "auto"
   double bitsPerWeight = 0;    // auto: budget over every weight and scale
   double maxSizeMB = 0;        // auto: budget in MB (10^6 bytes) of weights
@@ -28,7 +29,7 @@ struct QuantizeOptions {
   std::string svgPath;         // per-layer chart
   uint64_t seed = 0;
   int64_t context = 128;            // calibration window length
-  int64_t calibrationWindows = 64;  // windows the sensitivity runs on
+  int64_t calibrationWindows = 32;  // windows the sensitivity runs on
   int threads = 0;
   bool progress = true;             // a progress bar on stderr
 };

@@ -69,6 +69,7 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   slm::artifact::CompileOptions *recorded = manifest.mutable_options();
   recorded->set_max_context(m.maxContext);
   recorded->set_weight_format(options.weightFormat);
+  recorded->set_w8a8(options.w8a8);
   recorded->set_source_model(options.sourceName);
   return manifest;
 }
@@ -83,7 +84,8 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
   if (options.maxTokensPerCall <= 0)
     return makeError("--max-tokens must be positive, got {0}", options.maxTokensPerCall);
   int64_t parameters = countWeightBits(module).parameters;
-  auto generated = generateCode(module, {*target, options.maxContext, options.maxTokensPerCall});
+  auto generated =
+      generateCode(module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8});
   if (!generated)
     return generated.takeError();
   compiled = std::move(*generated);
@@ -131,7 +133,9 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
     if (!tokenizer)
       return makeError("{0}: quantization needs the model's tokenizer; pass --tokenizer FILE",
                        modelPath);
-    auto outcome = quantizeStudent(*imported->module, *tokenizer, *options.quantize);
+    QuantizeOptions quantize = *options.quantize;
+    quantize.student = modelPath.str();
+    auto outcome = quantizeStudent(*imported->module, *tokenizer, quantize);
     if (!outcome)
       return makeError("{0}: {1}", modelPath, llvm::toString(outcome.takeError()));
     // A failed gate leaves no artifact behind: CI must not ship it.

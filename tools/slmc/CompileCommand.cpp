@@ -30,7 +30,7 @@ ABSL_FLAG(double, max_kl, -1,
           "student) on the held-out calibration tail exceeds this");
 ABSL_FLAG(std::string, report, "", "write the quantization report as JSON (QuantReport.proto)");
 ABSL_FLAG(std::string, report_svg, "", "draw per-layer bits and ΔKL as an SVG chart");
-ABSL_FLAG(int64_t, calib_windows, 64,
+ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
 
 namespace slmc::cli {
