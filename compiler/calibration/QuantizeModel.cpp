@@ -456,7 +456,7 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
   if (!outcome.gatePassed)
     outcome.gateMessage = llvm::formatv("KL(teacher || quantized student) {0:F6} on the held-out "
                                         "calibration tail exceeds --max-kl {1}",
-                                        finalKl, *o.maxKl);
+                                        finalKl, shortestDecimal(*o.maxKl));
   return outcome;
 }
 

@@ -10,6 +10,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <cmath>
+#include <sstream>
 
 namespace slmc {
 namespace {
@@ -66,6 +67,12 @@ const char *barColour(double bitsPerWeight) {
 
 } // namespace
 
+std::string shortestDecimal(double value) {
+  std::ostringstream os;
+  os << value;
+  return os.str();
+}
+
 llvm::Error writeReportJson(const slm::quant::QuantReport &report, llvm::StringRef path) {
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = true;
@@ -96,7 +103,7 @@ void printReportTable(const slm::quant::QuantReport &report, llvm::raw_ostream &
                         m.perplexity(), 100 * m.top1_agreement());
   if (report.gate().enabled())
     os << llvm::formatv("gate: held-out KL {0:F6} {1} --max-kl {2}: {3}\n", report.gate().kl(),
-                        report.gate().passed() ? "<=" : ">", report.gate().max_kl(),
+                        report.gate().passed() ? "<=" : ">", shortestDecimal(report.gate().max_kl()),
                         report.gate().passed() ? "passed" : "FAILED");
 }
 

@@ -7,6 +7,9 @@
 
 namespace slmc {
 
+/// A number as the user typed it: 0.001, not 0.00 (formatv's default).
+std::string shortestDecimal(double value);
+
 /// proto3 JSON with the .proto's field names (64-bit integers as strings, as
 /// the JSON mapping prescribes). Written to a temporary file and renamed.
 llvm::Error writeReportJson(const slm::quant::QuantReport &report, llvm::StringRef path);
