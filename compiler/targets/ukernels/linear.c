@@ -5,24 +5,15 @@
  * - Dot products (linear with m < UK_DOT_MAX_M, decode): y[i, j] is the dot
  *   product of row i of x with row j of w, both contiguous; four rows of w
  *   share each load of x. Each dot product is uk_dot's UK_LANES partial sums.
- * - Outer products (linear with larger m, every matmul): a tile of UK_MR rows
- *   by UK_NR columns of y is accumulated as y[i, j..j+16] += x[i, p] *
- *   B[p, j..j+16] over p, B being w^T packed into a stack panel of UK_KC rows
- *   (or, for matmul, b itself). Every y element is then summed over p in
- *   order 0..k-1, whatever tile or task computes it.
+ * - Outer products (linear with larger m, every matmul): uk_gemm.h, with w^T
+ *   packed into a stack panel (or, for matmul, b itself).
  *
  * Tasks are blocks of output columns (and of rows for large m): no task
  * writes what another reads, and the arithmetic of an element does not
  * depend on the blocking.
  *
  *===----------------------------------------------------------------------===*/
-#include "compiler/targets/ukernels/uk_internal.h"
-
-#define UK_NR 16          /* columns of a tile (one zmm, two ymm) */
-#define UK_MR 6           /* rows of a full tile */
-#define UK_KC 256         /* rows of a packed panel: UK_KC * UK_NR floats = 16 KiB */
-#define UK_MC (16 * UK_MR) /* rows of y per task item */
-#define UK_DOT_MAX_M 4    /* linear with fewer rows takes dot products */
+#include "compiler/targets/ukernels/uk_gemm.h"
 
 /*===--- dot products -------------------------------------------------------===*/
 
@@ -93,91 +84,19 @@ static void uk_linear_dot_range(void *arg, int64_t begin, int64_t end) {
 
 /*===--- outer products -----------------------------------------------------===*/
 
-/* acc = (accumulate ? y : 0) + x[0..MR, 0..kc] * B[0..kc, 0..16] for the MR
- * rows of x (row stride ldx) and a B of row stride ldb; stores all 16 columns
- * of MR rows of y (row stride ldy). */
-#define UK_DEFINE_TILE(MR)                                                                         \
-  static inline void uk_tile##MR(const float *restrict x, int64_t ldx, const float *restrict b,    \
-                                 int64_t ldb, int64_t kc, float *restrict y, int64_t ldy,          \
-                                 int accumulate) {                                                 \
-    float acc[MR][UK_NR];                                                                          \
-    for (int r = 0; r < MR; ++r)                                                                   \
-      for (int l = 0; l < UK_NR; ++l)                                                              \
-        acc[r][l] = accumulate ? y[r * ldy + l] : 0.0f;                                            \
-    for (int64_t p = 0; p < kc; ++p) {                                                             \
-      const float *restrict bp = b + p * ldb;                                                      \
-      for (int r = 0; r < MR; ++r) {                                                               \
-        float xv = x[r * ldx + p];                                                                 \
-        for (int l = 0; l < UK_NR; ++l)                                                            \
-          acc[r][l] += xv * bp[l];                                                                 \
-      }                                                                                            \
-    }                                                                                              \
-    for (int r = 0; r < MR; ++r)                                                                   \
-      for (int l = 0; l < UK_NR; ++l)                                                              \
-        y[r * ldy + l] = acc[r][l];                                                                \
-  }
-UK_DEFINE_TILE(6)
-UK_DEFINE_TILE(1)
-
-/* Rows [i0, i1) of y[:, j0..j0+nr) += x[:, kb..kb+kc) * B where B (row stride
- * ldb) holds 16 columns; nr < 16 goes through a stack tile. */
-static inline void uk_panel_rows(const float *x, int64_t ldx, const float *b, int64_t ldb,
-                                 int64_t kc, float *y, int64_t ldy, int64_t i0, int64_t i1,
-                                 int64_t nr, int accumulate) {
-  if (nr == UK_NR) {
-    int64_t i = i0;
-    for (; i + UK_MR <= i1; i += UK_MR)
-      uk_tile6(x + i * ldx, ldx, b, ldb, kc, y + i * ldy, ldy, accumulate);
-    for (; i < i1; ++i)
-      uk_tile1(x + i * ldx, ldx, b, ldb, kc, y + i * ldy, ldy, accumulate);
-    return;
-  }
-  float tmp[UK_MR * UK_NR];
-  for (int64_t i = i0; i < i1; i += UK_MR) {
-    int64_t rows = uk_min(UK_MR, i1 - i);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t l = 0; l < UK_NR; ++l)
-        tmp[r * UK_NR + l] = accumulate && l < nr ? y[(i + r) * ldy + l] : 0.0f;
-    if (rows == UK_MR)
-      uk_tile6(x + i * ldx, ldx, b, ldb, kc, tmp, UK_NR, 1);
-    else
-      for (int64_t r = 0; r < rows; ++r)
-        uk_tile1(x + (i + r) * ldx, ldx, b, ldb, kc, tmp + r * UK_NR, UK_NR, 1);
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t l = 0; l < nr; ++l)
-        y[(i + r) * ldy + l] = tmp[r * UK_NR + l];
-  }
-}
-
-/* Items are (row block, column block) pairs: item = ib * nb + jb. */
-static void uk_linear_gemm_range(void *arg, int64_t begin, int64_t end) {
-  const uk_linear_args *a = (const uk_linear_args *)arg;
-  int64_t m = a->m, n = a->n, k = a->k;
-  int64_t nb = (n + UK_NR - 1) / UK_NR;
-  float panel[UK_KC * UK_NR];
-  for (int64_t item = begin; item < end; ++item) {
-    int64_t i0 = (item / nb) * UK_MC, i1 = uk_min(i0 + UK_MC, m);
-    int64_t j0 = (item % nb) * UK_NR, nr = uk_min(UK_NR, n - j0);
-    float *y = a->y + j0;
-    for (int64_t kb = 0; kb < k; kb += UK_KC) {
-      int64_t kc = uk_min(UK_KC, k - kb);
-      /* panel[p][l] = w[j0 + l][kb + p], zero past column nr. */
-      for (int64_t l = 0; l < UK_NR; ++l) {
-        if (l < nr) {
-          const float *w = a->w + (j0 + l) * k + kb;
-          for (int64_t p = 0; p < kc; ++p)
-            panel[p * UK_NR + l] = w[p];
-        } else {
-          for (int64_t p = 0; p < kc; ++p)
-            panel[p * UK_NR + l] = 0.0f;
-        }
-      }
-      uk_panel_rows(a->x + kb, k, panel, UK_NR, kc, y, n, i0, i1, nr, kb > 0);
+/* panel[p][l] = w[j0 + l][kb + p], zero past column nr. */
+static void uk_fill_panel_f32(const void *weights, float *panel, int64_t j0, int64_t nr,
+                              int64_t kb, int64_t kc) {
+  const uk_linear_args *a = (const uk_linear_args *)weights;
+  for (int64_t l = 0; l < UK_NR; ++l) {
+    if (l < nr) {
+      const float *w = a->w + (j0 + l) * a->k + kb;
+      for (int64_t p = 0; p < kc; ++p)
+        panel[p * UK_NR + l] = w[p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        panel[p * UK_NR + l] = 0.0f;
     }
-    if (a->bias)
-      for (int64_t i = i0; i < i1; ++i)
-        for (int64_t l = 0; l < nr; ++l)
-          y[i * n + l] += a->bias[j0 + l];
   }
 }
 
@@ -196,8 +115,8 @@ void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const 
     int64_t blocks = (n + 3) / 4;
     uk_parallel(ctx, blocks, uk_grain(4 * m * k), uk_linear_dot_range, &a);
   } else {
-    int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
-    uk_parallel(ctx, items, uk_grain(uk_min(m, UK_MC) * UK_NR * k), uk_linear_gemm_range, &a);
+    uk_gemm_args g = {x, &a, uk_fill_panel_f32, bias, y, m, n, k};
+    uk_gemm(ctx, &g);
   }
 }
 

@@ -76,6 +76,67 @@ void slm_uk_embedding(const slm_uk_ctx *ctx, const float *table, const int64_t *
 void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,
                    float *y, int64_t m, int64_t n, int64_t k);
 
+/* Quantized weights (slm.dequantize fused into its reader): `codes` holds the rows of a
+ * [rows, k] matrix as #slm.weight_format lays them out (dialects/slm/IR/WeightFormat.h):
+ * `bits`-bit codes packed least significant bit first, each row starting on a byte
+ * boundary and padded with zero codes to whole groups of `group` columns (0: one group per
+ * row); `scales` holds the f16 scale of each group, [rows, groups]; `minimums` the f16
+ * minimum of each group for asymmetric formats (w = q * scale + minimum, q unsigned), and
+ * is NULL for symmetric ones (w = q * scale, q signed). */
+
+/* out[i, :] = the decoded row ids[i] for i < n, as slm_uk_embedding (width = k). */
+void slm_uk_embedding_q(const slm_uk_ctx *ctx, const uint8_t *codes, const uint16_t *scales,
+                        const uint16_t *minimums, const int64_t *ids, float *out, int64_t n,
+                        int64_t width, int32_t bits, int64_t group);
+
+/* y[m, n] = x[m, k] * w[n, k]^T (+ bias[n]) for w quantized, in any format (bits 2..8). For
+ * m >= 4 every kernel below computes slm_uk_linear's floats on the decoded w; for fewer rows
+ * (decode) slm_uk_linear_qany does too, while _q4 and _q8 decode blocks of codes in
+ * registers and sum with fused multiply-adds (within rounding of it). */
+void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                        const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                        float *y, int64_t m, int64_t n, int64_t k, int32_t bits, int64_t group);
+/* 4-bit codes in groups of 32, 64 or 128, symmetric or asymmetric. _avx512 (AVX-512
+ * F/BW/VL targets only) decodes by table lookups. */
+void slm_uk_linear_q4(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                      const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                      float *y, int64_t m, int64_t n, int64_t k, int64_t group);
+void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                             float *y, int64_t m, int64_t n, int64_t k, int64_t group);
+/* 8-bit symmetric codes per channel (group 0) or in groups of a multiple of 32. */
+void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                      const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
+                      int64_t k, int64_t group);
+
+/* W8A8: the weights of slm_uk_linear_q8, and x quantized per row to int8 on the fly into
+ * `scratch` (slm_uk_w8a8_scratch_bytes(m, k, group) bytes, 64-byte aligned): s_x = max|x|/127,
+ * x_q = round-half-even(x / s_x). Integer dot products over each unit of columns (a group,
+ * or SLM_UK_W8A8_UNIT columns per channel), then in floats, units in order:
+ *   y[i, j] = (sum_u float(dot_u) * s_w[j, u]) * s_x[i] (+ bias[j]).
+ * Both kernels give these floats exactly; _vnni (AVX-512 VNNI targets only) runs m >= 4 as
+ * a vpdpbusd GEMM. */
+void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                        const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
+                        int64_t k, int64_t group, uint8_t *scratch);
+void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch);
+
+/* Columns per unit of per-channel W8A8 (one GEMM panel). */
+#define SLM_UK_W8A8_UNIT 256
+
+/* The W8A8 scratch: m rows of int8 codes (row stride a multiple of 64), m f32 scales, then
+ * (64-byte aligned) m x units int32 sums of codes. */
+static inline int64_t slm_uk_w8a8_row_stride(int64_t k) { return (k + 63) / 64 * 64; }
+static inline int64_t slm_uk_w8a8_sums_offset(int64_t m, int64_t k) {
+  return (m * slm_uk_w8a8_row_stride(k) + m * 4 + 63) / 64 * 64;
+}
+static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t group) {
+  int64_t unit = group > 0 ? group : SLM_UK_W8A8_UNIT;
+  return slm_uk_w8a8_sums_offset(m, k) + m * ((k + unit - 1) / unit) * 4;
+}
+
 /* y[b] = a[b] * b[b] for b < batch with a[b] = a + b * a_batch_stride (0 broadcasts). */
 void slm_uk_matmul(const slm_uk_ctx *ctx, const float *a, const float *b, float *y, int64_t batch,
                    int64_t m, int64_t n, int64_t k, int64_t a_batch_stride,

@@ -12,6 +12,7 @@
 #include "compiler/executor/Executor.h"
 #include "compiler/targets/UkernelBitcode.h"
 #include "compiler/targets/ukernels/slm_ukernels.h"
+#include "test/unit/ukernels/ParallelRun.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -26,20 +27,19 @@
 
 #include <map>
 
-#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <random>
 #include <set>
 #include <sstream>
-#include <thread>
 
 namespace {
 
 using slmc::exec::DType;
 using slmc::exec::Shape;
 using slmc::exec::Tensor;
+using slmc::testing::runBoth;
 
 //===--- tensors ------------------------------------------------------------===//
 
@@ -189,50 +189,6 @@ void expectNear(const Tensor &want, const float *got, double rtol, double atol,
 }
 
 //===--- running the two sides ----------------------------------------------===//
-
-/// parallel_for over 3 std::threads that take task indices from a counter.
-struct ThreadPool {
-  std::atomic<int64_t> calls{0};
-  std::atomic<int64_t> most{0};
-
-  static void parallelFor(void *pool, int64_t n, slm_task_fn task, void *context) {
-    auto *self = static_cast<ThreadPool *>(pool);
-    ++self->calls;
-    int64_t seen = self->most.load();
-    while (n > seen && !self->most.compare_exchange_weak(seen, n)) {
-    }
-    std::atomic<int64_t> next{0};
-    auto worker = [&] {
-      for (int64_t i = next++; i < n; i = next++)
-        task(context, i);
-    };
-    std::thread a(worker), b(worker), c(worker);
-    a.join();
-    b.join();
-    c.join();
-  }
-};
-
-/// Runs kernel(ctx, out) inline and on the thread pool into `bytes`-byte
-/// buffers pre-filled with garbage; expects the same bytes; returns the
-/// inline result. With `expectSplit`, the threaded run must have used more
-/// than one task.
-std::vector<uint8_t> runBoth(size_t bytes,
-                             const std::function<void(const slm_uk_ctx *, void *)> &kernel,
-                             const std::string &what, bool expectSplit = false) {
-  std::vector<uint8_t> inlineOut(bytes + 1, 0xA5), threadedOut(bytes + 1, 0x5A);
-  kernel(nullptr, inlineOut.data());
-  ThreadPool pool;
-  slm_uk_ctx ctx{&ThreadPool::parallelFor, &pool};
-  kernel(&ctx, threadedOut.data());
-  EXPECT_EQ(0, std::memcmp(inlineOut.data(), threadedOut.data(), bytes))
-      << what << ": the threaded run differs from the inline run";
-  EXPECT_EQ(inlineOut[bytes], 0xA5) << what << ": wrote past the output";
-  if (expectSplit)
-    EXPECT_GT(pool.most.load(), 1) << what << ": expected the work to be split into tasks";
-  inlineOut.pop_back();
-  return inlineOut;
-}
 
 class UkernelTest : public ::testing::Test {
 public:
@@ -1322,7 +1278,10 @@ TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
                            "slm_uk_attention", "slm_uk_unary",   "slm_uk_binary_add_f32",
                            "slm_uk_where",     "slm_uk_cast",    "slm_uk_reduce",
                            "slm_uk_softmax",   "slm_uk_arg_reduce", "slm_uk_copy",
-                           "slm_uk_gather"};
+                           "slm_uk_gather",    "slm_uk_embedding_q", "slm_uk_linear_qany",
+                           "slm_uk_linear_q4", "slm_uk_linear_q4_avx512", "slm_uk_linear_q8",
+                           "slm_uk_linear_w8a8",
+                           "slm_uk_linear_w8a8_vnni"};
   for (const char *name : kernels) {
     llvm::Function *f = (*module)->getFunction(name);
     ASSERT_NE(f, nullptr) << name;

@@ -1,0 +1,266 @@
+/*===- linear_w8a8.c - int8 weights times int8 activations --------*- C -*-===*
+ *
+ * W8A8: a linear whose weights are symmetric 8-bit codes also quantizes its
+ * activations, per row of x (per token) and on the fly: s_x = max|x| / 127,
+ * x_q = round(x / s_x) (half to even) in [-127, 127]. The products of codes
+ * are exact integers; the floats come in per unit of columns: a group of the
+ * weight format, or SLM_UK_W8A8_UNIT columns for per-channel formats:
+ *
+ *     y[i, j] = (sum_u float(sum_{p in u} x_q[i, p] * q[j, p]) * s_w[j, u]) * s_x[i] + bias[j]
+ *
+ * with the units summed in order from 0, each step a rounded multiply and a
+ * rounded add. Both ways of computing it below give that float for float:
+ * dot products in generic C (every call of slm_uk_linear_w8a8, decode in
+ * slm_uk_linear_w8a8_vnni) and, for prefill on VNNI targets, a register-tiled
+ * GEMM of vpdpbusd. So results do not depend on the target, the tiling, the
+ * threads, or how a prompt is cut into calls.
+ *
+ * vpdpbusd multiplies unsigned by signed bytes: the GEMM packs the weights as
+ * q + 128 (unsigned) and takes x_q as the signed side, then subtracts
+ * 128 * sum_{p in u} x_q[i, p], which the quantization step records.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_qlinear.h"
+
+#include <immintrin.h>
+
+#if SLM_UK_W8A8_UNIT != UK_KC
+#error "a per-channel unit must be one GEMM panel"
+#endif
+
+/* The pieces of the scratch, as slm_uk_w8a8_scratch_bytes sizes them. */
+typedef struct {
+  int8_t *xq;    /* m x row_stride codes, zero past column k */
+  float *xscale; /* m */
+  int32_t *xsum; /* m x units: the sum of the codes of each unit */
+  int64_t row_stride, units, unit;
+} uk_w8a8_scratch;
+
+static uk_w8a8_scratch uk_w8a8_scratch_of(uint8_t *scratch, int64_t m, int64_t k, int64_t group) {
+  uk_w8a8_scratch s;
+  s.row_stride = slm_uk_w8a8_row_stride(k);
+  s.unit = group > 0 ? group : SLM_UK_W8A8_UNIT;
+  s.units = (k + s.unit - 1) / s.unit;
+  s.xq = (int8_t *)scratch;
+  s.xscale = (float *)(scratch + m * s.row_stride);
+  s.xsum = (int32_t *)(scratch + slm_uk_w8a8_sums_offset(m, k));
+  return s;
+}
+
+typedef struct {
+  const float *x;
+  const uint8_t *codes;     /* n x row_bytes */
+  const uint16_t *scales;   /* n x groups */
+  const float *bias;
+  float *y;
+  int64_t m, n, k, groups, row_bytes;
+  uk_w8a8_scratch s;
+} uk_w8a8_args;
+
+/* The weight scale of unit u of row j (per channel: the row's one scale). */
+static inline float uk_w8a8_weight_scale(const uk_w8a8_args *a, int64_t j, int64_t u) {
+  return uk_half_to_float(a->scales[j * a->groups + (a->groups > 1 ? u : 0)]);
+}
+
+/*===--- quantizing the activations -----------------------------------------===*/
+
+static void uk_w8a8_quantize_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  const uk_w8a8_scratch *s = &a->s;
+  int64_t k = a->k;
+  for (int64_t i = begin; i < end; ++i) {
+    const float *x = a->x + i * k;
+    int8_t *q = s->xq + i * s->row_stride;
+    float largest = 0.0f;
+    for (int64_t p = 0; p < k; ++p)
+      largest = fmaxf(largest, fabsf(x[p]));
+    float inverse = largest > 0.0f ? 127.0f / largest : 0.0f;
+    s->xscale[i] = largest / 127.0f;
+    /* NaN becomes -127 rather than undefined behaviour. */
+    for (int64_t p = 0; p < k; ++p)
+      q[p] = (int8_t)fminf(fmaxf(nearbyintf(x[p] * inverse), -127.0f), 127.0f);
+    for (int64_t p = k; p < s->row_stride; ++p)
+      q[p] = 0;
+    for (int64_t u = 0; u < s->units; ++u) {
+      int32_t sum = 0;
+      for (int64_t p = u * s->unit; p < uk_min(k, (u + 1) * s->unit); ++p)
+        sum += q[p];
+      s->xsum[i * s->units + u] = sum;
+    }
+  }
+}
+
+static void uk_w8a8_quantize(const slm_uk_ctx *ctx, uk_w8a8_args *a) {
+  uk_parallel(ctx, a->m, uk_grain(4 * a->k), uk_w8a8_quantize_range, a);
+}
+
+/* y = f * s_x + bias: the last step of every way of computing y. */
+static inline float uk_w8a8_output(const uk_w8a8_args *a, float f, int64_t i, int64_t j) {
+  float v = f * a->s.xscale[i];
+  return a->bias ? v + a->bias[j] : v;
+}
+
+/*===--- dot products (every target) ----------------------------------------===*/
+
+/* Items are rows of w (output columns), for every row of x. */
+static void uk_w8a8_dot_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  const uk_w8a8_scratch *s = &a->s;
+  for (int64_t j = begin; j < end; ++j) {
+    const int8_t *w = (const int8_t *)a->codes + j * a->row_bytes;
+    for (int64_t i = 0; i < a->m; ++i) {
+      const int8_t *x = s->xq + i * s->row_stride;
+      float f = 0.0f;
+      for (int64_t u = 0; u < s->units; ++u) {
+        int32_t sum = 0;
+        for (int64_t p = u * s->unit; p < uk_min(a->k, (u + 1) * s->unit); ++p)
+          sum += (int32_t)x[p] * (int32_t)w[p];
+        f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
+      }
+      a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
+    }
+  }
+}
+
+static void uk_w8a8_dots(const slm_uk_ctx *ctx, uk_w8a8_args *a) {
+  uk_parallel(ctx, a->n, uk_grain(a->m * a->k), uk_w8a8_dot_range, a);
+}
+
+/* Fills the arguments and quantizes x into the scratch. */
+static void uk_w8a8_begin(const slm_uk_ctx *ctx, uk_w8a8_args *a, const float *x,
+                          const uint8_t *codes, const uint16_t *scales, const float *bias,
+                          float *y, int64_t m, int64_t n, int64_t k, int64_t group,
+                          uint8_t *scratch) {
+  uk_qmatrix w = uk_qmatrix_of(codes, scales, NULL, k, 8, group);
+  a->x = x;
+  a->codes = codes;
+  a->scales = scales;
+  a->bias = bias;
+  a->y = y;
+  a->m = m;
+  a->n = n;
+  a->k = k;
+  a->groups = w.groups;
+  a->row_bytes = w.row_bytes;
+  a->s = uk_w8a8_scratch_of(scratch, m, k, group);
+  uk_w8a8_quantize(ctx, a);
+}
+
+void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                        const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
+                        int64_t k, int64_t group, uint8_t *scratch) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  uk_w8a8_args a;
+  uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
+  uk_w8a8_dots(ctx, &a);
+}
+
+/*===--- the VNNI GEMM (prefill on AVX-512 VNNI targets) ---------------------===*/
+
+#define UK_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512")))
+
+/* A panel: UK_KC columns of UK_NR rows of w in vpdpbusd's layout, step s
+ * (columns 4s..4s+3) of row l at bytes [64 s + 4 l, 64 s + 4 l + 4), as
+ * q + 128; and the weight scale of every unit it covers, per row. */
+typedef struct {
+  uint8_t codes[UK_KC * UK_NR];
+  float scales[UK_KC / 32][UK_NR]; /* units are at least 32 columns */
+} uk_vnni_panel;
+
+static void uk_vnni_pack(const uk_w8a8_args *a, uk_vnni_panel *panel, int64_t j0, int64_t nr,
+                         int64_t kb, int64_t kc) {
+  int64_t full = kc / 4, units = (kc + a->s.unit - 1) / a->s.unit;
+  for (int64_t l = 0; l < UK_NR; ++l) {
+    /* Rows past n repeat the last one: their columns are computed, not stored. */
+    int64_t j = j0 + uk_min(l, nr - 1);
+    const uint8_t *row = a->codes + j * a->row_bytes + kb;
+    for (int64_t step = 0; step < full; ++step) {
+      uint32_t four;
+      memcpy(&four, row + 4 * step, 4);
+      four ^= 0x80808080u;
+      memcpy(panel->codes + step * 64 + l * 4, &four, 4);
+    }
+    if (kc % 4) /* x is zero past column k: any codes do */
+      for (int64_t t = 0; t < 4; ++t)
+        panel->codes[full * 64 + l * 4 + t] = t < kc % 4 ? row[4 * full + t] ^ 0x80 : 0;
+    for (int64_t u = 0; u < units; ++u)
+      panel->scales[u][l] = uk_w8a8_weight_scale(a, j, kb / a->s.unit + u);
+  }
+}
+
+/* f[r][0..16) += sum over the panel's units of float(int dot) * scale, for
+ * ROWS rows of x from row i, columns kb..kb+kc. */
+UK_VNNI_TARGET static inline __attribute__((always_inline)) void
+uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64_t kb, int64_t kc,
+             float (*f)[UK_NR], const int ROWS) {
+  const uk_w8a8_scratch *s = &a->s;
+  __m512 acc[UK_MR];
+  for (int r = 0; r < ROWS; ++r)
+    acc[r] = _mm512_loadu_ps(f[r]);
+  int64_t unit_steps = s->unit / 4, units = (kc + s->unit - 1) / s->unit;
+  for (int64_t u = 0; u < units; ++u) {
+    int64_t step0 = u * unit_steps, step1 = uk_min(step0 + unit_steps, (kc + 3) / 4);
+    __m512i dot[UK_MR];
+    for (int r = 0; r < ROWS; ++r)
+      dot[r] = _mm512_setzero_si512();
+    for (int64_t step = step0; step < step1; ++step) {
+      __m512i w = _mm512_loadu_si512(panel->codes + step * 64);
+      for (int r = 0; r < ROWS; ++r) {
+        int32_t x4;
+        memcpy(&x4, s->xq + (i + r) * s->row_stride + kb + 4 * step, 4);
+        dot[r] = _mm512_dpbusd_epi32(dot[r], w, _mm512_set1_epi32(x4));
+      }
+    }
+    __m512 scale = _mm512_loadu_ps(panel->scales[u]);
+    int64_t unit = kb / s->unit + u;
+    for (int r = 0; r < ROWS; ++r) {
+      __m512i offset = _mm512_set1_epi32(128 * s->xsum[(i + r) * s->units + unit]);
+      __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot[r], offset));
+      acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(sum, scale));
+    }
+  }
+  for (int r = 0; r < ROWS; ++r)
+    _mm512_storeu_ps(f[r], acc[r]);
+}
+
+/* Items are (row block, column block) pairs, as in uk_gemm. */
+UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  int64_t m = a->m, n = a->n, k = a->k;
+  int64_t nb = (n + UK_NR - 1) / UK_NR;
+  uk_vnni_panel panel;
+  float f[UK_MC][UK_NR];
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t i0 = (item / nb) * UK_MC, i1 = uk_min(i0 + UK_MC, m);
+    int64_t j0 = (item % nb) * UK_NR, nr = uk_min(UK_NR, n - j0);
+    memset(f, 0, sizeof f);
+    for (int64_t kb = 0; kb < k; kb += UK_KC) {
+      int64_t kc = uk_min(UK_KC, k - kb);
+      uk_vnni_pack(a, &panel, j0, nr, kb, kc);
+      int64_t i = i0;
+      for (; i + UK_MR <= i1; i += UK_MR)
+        uk_vnni_tile(a, &panel, i, kb, kc, f + (i - i0), UK_MR);
+      for (; i < i1; ++i)
+        uk_vnni_tile(a, &panel, i, kb, kc, f + (i - i0), 1);
+    }
+    for (int64_t i = i0; i < i1; ++i)
+      for (int64_t l = 0; l < nr; ++l)
+        a->y[i * n + j0 + l] = uk_w8a8_output(a, f[i - i0][l], i, j0 + l);
+  }
+}
+
+void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  uk_w8a8_args a;
+  uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
+  if (m < UK_DOT_MAX_M) {
+    uk_w8a8_dots(ctx, &a);
+    return;
+  }
+  int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
+  uk_parallel(ctx, items, uk_grain(uk_min(m, UK_MC) * UK_NR * k / 4), uk_vnni_gemm_range, &a);
+}

@@ -1,0 +1,301 @@
+/*===- quantized.c - linear and embedding on packed weights -------*- C -*-===*
+ *
+ * slm.dequantize fused into its readers: the kernels read packed codes and
+ * f16 scales (uk_quant.h) and never hold a float copy of the matrix.
+ *
+ * - Embedding decodes only the rows its ids select, as the reference does.
+ * - Linear with many rows of x (prefill) is the f32 GEMM of uk_gemm.h with
+ *   each panel of w^T decoded onto the stack instead of copied: the same
+ *   floats, so the same result as slm_uk_linear on the decoded matrix.
+ * - Linear with few rows (decode) reads each weight once, and is bound by how
+ *   fast it turns codes into floats:
+ *   * 4- and 8-bit formats (slm_uk_linear_q4, _q8) decode a block of 32 codes
+ *     in registers, exactly as the reference does, and multiply-add it into
+ *     x with fused multiply-adds: close to the reference, not equal to it
+ *     (quantized_avx512.c decodes 4-bit codes faster on AVX-512 targets);
+ *   * any other format (slm_uk_linear_qany) decodes 4 rows of w a panel at a
+ *     time and takes the dot products of slm_uk_linear, lane for lane: its
+ *     result equals slm_uk_linear's on the decoded matrix.
+ *
+ * Tasks are blocks of output columns (and of rows for large m), as in
+ * linear.c, so threaded runs equal inline ones bit for bit.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_qlinear.h"
+
+#define UK_QSCALES 64 /* groups whose scales the fast decode converts at once */
+
+/* a * b + c, rounded once (a macro: vectors are not passed by value). */
+#define UK_FMA16(a, b, c) __builtin_elementwise_fma(a, b, c)
+/* v in every lane. */
+#define UK_SPLAT16(v) ((uk_f32x16){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v})
+
+/*===--- decode, any format: decoded rows, f32 dot products -----------------===*/
+
+/* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M). */
+static inline __attribute__((always_inline)) void
+uk_qany_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M) {
+  const uk_qmatrix *w = &a->w;
+  int64_t n = a->n, k = w->k;
+  float rows[UK_QCOLS][UK_KC];
+  for (int64_t blk = begin; blk < end; ++blk) {
+    int64_t j = blk * UK_QCOLS;
+    uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
+    for (int i = 0; i < M; ++i)
+      for (int c = 0; c < UK_QCOLS; ++c)
+        acc[i][c] = (uk_f32x16){0};
+    for (int64_t kb = 0; kb < k; kb += UK_KC) {
+      int64_t kc = uk_min(UK_KC, k - kb);
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        uk_dequantize_segment(w, uk_min(j + c, n - 1), kb, kc, rows[c]);
+        for (int64_t p = kc; p % UK_LANES; ++p)
+          rows[c][p] = 0.0f;
+      }
+      /* The order of uk_dot: lane l sums the products p = l (mod 16) in turn,
+       * the last block's x padded with zeros. */
+      for (int64_t p = 0; p < kc; p += UK_LANES) {
+        for (int i = 0; i < M; ++i) {
+          uk_f32x16 xv, wv;
+          const float *x = a->x + i * k + kb + p;
+          if (p + UK_LANES <= kc)
+            uk_load16(&xv, x);
+          else
+            uk_tail16(&xv, x, kc - p, 0.0f);
+          for (int c = 0; c < UK_QCOLS; ++c) {
+            uk_load16(&wv, rows[c] + p);
+            acc[i][c] += xv * wv;
+          }
+        }
+      }
+    }
+    for (int i = 0; i < M; ++i)
+      for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
+        float d = uk_fold_sum(&acc[i][c]);
+        a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
+      }
+  }
+}
+
+/*===--- decode, 4 and 8 bits: blocks decoded in registers -----------------===*/
+
+/* Weights 2t and 2t + 1 of a block of 32 4-bit codes (16 bytes), decoded as
+ * the reference does, in w0[t] and w1[t]: the even and the odd codes, which is
+ * the order the nibbles of a byte come in; the caller pairs them with x in
+ * the same order. Asymmetric: q * scale + shift with shift the minimum.
+ * Symmetric: q * scale as fma(q + 8, scale, shift) with shift = -8 * scale,
+ * which rounds the same real number once. */
+static inline void uk_decode_q4(const uint8_t *p, float scale, float shift, int symmetric,
+                                uk_f32x16 *w0, uk_f32x16 *w1) {
+  uk_u8x16 bytes;
+  memcpy(&bytes, p, sizeof bytes);
+  uk_i32x16 v = __builtin_convertvector(bytes, uk_i32x16);
+  if (symmetric)
+    v ^= 0x88; /* each nibble q becomes q + 8, unsigned */
+  uk_f32x16 lo = __builtin_convertvector(v & 15, uk_f32x16);
+  uk_f32x16 hi = __builtin_convertvector(v >> 4, uk_f32x16);
+  uk_f32x16 s = UK_SPLAT16(scale), b = UK_SPLAT16(shift);
+  if (symmetric) {
+    *w0 = UK_FMA16(lo, s, b);
+    *w1 = UK_FMA16(hi, s, b);
+  } else {
+    *w0 = lo * s + b;
+    *w1 = hi * s + b;
+  }
+}
+
+/* The 32 weights of a block of 8-bit symmetric codes, in order. */
+static inline void uk_decode_q8(const uint8_t *p, float scale, uk_f32x16 *w0, uk_f32x16 *w1) {
+  uk_i8x16 first, second;
+  memcpy(&first, p, sizeof first);
+  memcpy(&second, p + 16, sizeof second);
+  uk_f32x16 s = UK_SPLAT16(scale);
+  *w0 = __builtin_convertvector(first, uk_f32x16) * s;
+  *w1 = __builtin_convertvector(second, uk_f32x16) * s;
+}
+
+/* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
+ * BITS is 4 (groups of 32, 64 or 128) or 8 (symmetric; groups of a multiple
+ * of 32, or per channel). Groups are whole blocks of 32 codes, except a
+ * per-channel row whose length is not a multiple of 32: its last block is
+ * partial. Each block of x is loaded once for the UK_QCOLS rows of w. */
+static inline __attribute__((always_inline)) void
+uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M,
+                   const int BITS, const int SYMMETRIC) {
+  const uk_qmatrix *w = &a->w;
+  int64_t n = a->n, k = w->k;
+  int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
+  int64_t blocks_per_group = (w->group + UK_QBLOCK - 1) / UK_QBLOCK;
+  const int64_t block_bytes = UK_QBLOCK * BITS / 8;
+  float xtail[UK_DOT_MAX_M - 1][UK_QBLOCK];
+  uk_qlinear_x_tail(a, M, xtail);
+  /* Per group: the scale, and what decoding adds (see uk_decode_q4). */
+  float scale[UK_QCOLS][UK_QSCALES], shift[UK_QCOLS][UK_QSCALES];
+  uint8_t padded[UK_QCOLS][UK_QBLOCK];
+  for (int64_t blk = begin; blk < end; ++blk) {
+    int64_t j = blk * UK_QCOLS;
+    const uint8_t *codes[UK_QCOLS];
+    int64_t row[UK_QCOLS];
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      row[c] = uk_min(j + c, n - 1);
+      codes[c] = w->codes + row[c] * w->row_bytes;
+    }
+    uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
+    for (int i = 0; i < M; ++i)
+      for (int c = 0; c < UK_QCOLS; ++c)
+        acc[i][c] = (uk_f32x16){0};
+    for (int64_t g0 = 0; g0 < w->groups; g0 += UK_QSCALES) {
+      int64_t count = uk_min(UK_QSCALES, w->groups - g0);
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        const uint16_t *s = w->scales + row[c] * w->groups + g0;
+        for (int64_t t = 0; t < count; ++t)
+          scale[c][t] = uk_half_to_float(s[t]);
+        if (BITS == 4 && SYMMETRIC) {
+          for (int64_t t = 0; t < count; ++t)
+            shift[c][t] = -8.0f * scale[c][t];
+        } else if (!SYMMETRIC) {
+          const uint16_t *mn = w->minimums + row[c] * w->groups + g0;
+          for (int64_t t = 0; t < count; ++t)
+            shift[c][t] = uk_half_to_float(mn[t]);
+        }
+      }
+      for (int64_t t = 0; t < count; ++t) {
+        int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
+        for (int64_t b = b0; b < b1; ++b) {
+          uk_f32x16 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
+          for (int i = 0; i < M; ++i) {
+            const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
+            uk_f32x16 first, second;
+            uk_load16(&first, x);
+            uk_load16(&second, x + 16);
+            if (BITS == 4) {
+              x0[i] = __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                              20, 22, 24, 26, 28, 30);
+              x1[i] = __builtin_shufflevector(first, second, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19,
+                                              21, 23, 25, 27, 29, 31);
+            } else {
+              x0[i] = first;
+              x1[i] = second;
+            }
+          }
+          /* Only a per-channel 8-bit row ends inside a block; its codes are copied. */
+          int partial = (b + 1) * block_bytes > w->row_bytes;
+          if (partial) {
+            int64_t have = w->row_bytes - b * block_bytes;
+            for (int c = 0; c < UK_QCOLS; ++c)
+              for (int64_t l = 0; l < block_bytes; ++l)
+                padded[c][l] = l < have ? codes[c][b * block_bytes + l] : 0;
+          }
+          for (int c = 0; c < UK_QCOLS; ++c) {
+            const uint8_t *p = partial ? padded[c] : codes[c] + b * block_bytes;
+            uk_f32x16 w0, w1;
+            if (BITS == 4)
+              uk_decode_q4(p, scale[c][t], shift[c][t], SYMMETRIC, &w0, &w1);
+            else
+              uk_decode_q8(p, scale[c][t], &w0, &w1);
+            for (int i = 0; i < M; ++i) {
+              acc[i][c] = UK_FMA16(w0, x0[i], acc[i][c]);
+              acc[i][c] = UK_FMA16(w1, x1[i], acc[i][c]);
+            }
+          }
+        }
+      }
+    }
+    for (int i = 0; i < M; ++i)
+      for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
+        float d = uk_fold_sum(&acc[i][c]);
+        a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
+      }
+  }
+}
+
+/* One range function per specialization, for uk_parallel. */
+#define UK_DEFINE_QANY_RANGE(M)                                                                    \
+  static void uk_qany_dot_m##M(void *arg, int64_t begin, int64_t end) {                            \
+    uk_qany_dot_range((const uk_qlinear_args *)arg, begin, end, M);                                \
+  }
+#define UK_DEFINE_QFAST_RANGE(M, BITS, SYMMETRIC, NAME)                                            \
+  static void uk_q##BITS##_dot_m##M##_##NAME(void *arg, int64_t begin, int64_t end) {              \
+    uk_qfast_dot_range((const uk_qlinear_args *)arg, begin, end, M, BITS, SYMMETRIC);              \
+  }
+UK_DEFINE_QANY_RANGE(1)
+UK_DEFINE_QANY_RANGE(2)
+UK_DEFINE_QANY_RANGE(3)
+UK_DEFINE_QFAST_RANGE(1, 4, 1, symmetric)
+UK_DEFINE_QFAST_RANGE(2, 4, 1, symmetric)
+UK_DEFINE_QFAST_RANGE(3, 4, 1, symmetric)
+UK_DEFINE_QFAST_RANGE(1, 4, 0, asymmetric)
+UK_DEFINE_QFAST_RANGE(2, 4, 0, asymmetric)
+UK_DEFINE_QFAST_RANGE(3, 4, 0, asymmetric)
+UK_DEFINE_QFAST_RANGE(1, 8, 1, symmetric)
+UK_DEFINE_QFAST_RANGE(2, 8, 1, symmetric)
+UK_DEFINE_QFAST_RANGE(3, 8, 1, symmetric)
+#undef UK_DEFINE_QANY_RANGE
+#undef UK_DEFINE_QFAST_RANGE
+
+#if UK_DOT_MAX_M != 4
+#error "the decode kernels are specialized for 1, 2 and 3 rows of x"
+#endif
+
+void slm_uk_linear_q4(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                      const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                      float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  static const uk_range_fn symmetric[] = {uk_q4_dot_m1_symmetric, uk_q4_dot_m2_symmetric,
+                                          uk_q4_dot_m3_symmetric};
+  static const uk_range_fn asymmetric[] = {uk_q4_dot_m1_asymmetric, uk_q4_dot_m2_asymmetric,
+                                           uk_q4_dot_m3_asymmetric};
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
+  uk_quantized_linear(ctx, &a, minimums ? asymmetric : symmetric);
+}
+
+void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                      const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
+                      int64_t k, int64_t group) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  static const uk_range_fn ranges[] = {uk_q8_dot_m1_symmetric, uk_q8_dot_m2_symmetric,
+                                       uk_q8_dot_m3_symmetric};
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
+  uk_quantized_linear(ctx, &a, ranges);
+}
+
+void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                        const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                        float *y, int64_t m, int64_t n, int64_t k, int32_t bits, int64_t group) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  static const uk_range_fn ranges[] = {uk_qany_dot_m1, uk_qany_dot_m2, uk_qany_dot_m3};
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
+  uk_quantized_linear(ctx, &a, ranges);
+}
+
+/*===--- embedding ----------------------------------------------------------===*/
+
+typedef struct {
+  uk_qmatrix table;
+  const int64_t *ids;
+  float *out;
+} uk_qembedding_args;
+
+/* A negative id gives zeros, as slm_uk_embedding does. */
+static void uk_qembedding_range(void *arg, int64_t begin, int64_t end) {
+  const uk_qembedding_args *a = (const uk_qembedding_args *)arg;
+  int64_t width = a->table.k;
+  for (int64_t i = begin; i < end; ++i) {
+    float *dst = a->out + i * width;
+    if (a->ids[i] >= 0)
+      uk_dequantize_segment(&a->table, a->ids[i], 0, width, dst);
+    else
+      memset(dst, 0, sizeof(float) * (size_t)width);
+  }
+}
+
+void slm_uk_embedding_q(const slm_uk_ctx *ctx, const uint8_t *codes, const uint16_t *scales,
+                        const uint16_t *minimums, const int64_t *ids, float *out, int64_t n,
+                        int64_t width, int32_t bits, int64_t group) {
+  if (width <= 0)
+    return;
+  uk_qembedding_args a = {uk_qmatrix_of(codes, scales, minimums, width, bits, group), ids, out};
+  uk_parallel(ctx, n, uk_grain(width), uk_qembedding_range, &a);
+}

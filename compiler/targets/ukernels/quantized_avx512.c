@@ -1,0 +1,123 @@
+/*===- quantized_avx512.c - 4-bit decode by table lookup ----------*- C -*-===*
+ *
+ * slm_uk_linear_q4 for AVX-512 targets. Decode (m < 4) reads every weight
+ * once, so it is as fast as it turns codes into floats. A 4-bit code has 16
+ * values, and vpermps picks one of 16 floats per lane by the low 4 bits of
+ * an index: with the 16 decoded values of a group (q * scale, plus minimum)
+ * as the table, one vpermps decodes 16 codes exactly as the reference does.
+ * 16 bytes zero-extended to 16 lanes give the low nibbles as indices, and
+ * shifted by 4 the high ones: codes 2t and 2t + 1 of the block in lane t,
+ * which the x of the block is permuted to match. Prefill (m >= 4) is the
+ * generic GEMM on decoded panels (uk_qlinear.h).
+ *
+ * The lowering calls this kernel only for targets with AVX-512 F/BW/VL.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_qlinear.h"
+
+#include <immintrin.h>
+
+#define UK_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,evex512")))
+#define UK_LUT_SCALES 16 /* groups whose scales are converted at once: one vcvtph2ps */
+
+/* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
+ * groups of 32, 64 or 128 codes (whole blocks of UK_QBLOCK). */
+UK_AVX512_TARGET static inline __attribute__((always_inline)) void
+uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M,
+                const int SYMMETRIC) {
+  const uk_qmatrix *w = &a->w;
+  int64_t n = a->n, k = w->k;
+  int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
+  int64_t blocks_per_group = w->group / UK_QBLOCK;
+  float xtail[UK_DOT_MAX_M - 1][UK_QBLOCK];
+  uk_qlinear_x_tail(a, M, xtail);
+  /* Table entry u: the code whose nibble is u, as a float; symmetric codes
+   * are stored as u ^ 8 = q + 8, so q * scale = fma(u ^ 8, scale, -8 scale). */
+  const __m512 codes16 = SYMMETRIC ? _mm512_setr_ps(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4,
+                                                    5, 6, 7)
+                                   : _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                                                    14, 15);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  float scale[UK_QCOLS][UK_LUT_SCALES], shift[UK_QCOLS][UK_LUT_SCALES];
+  for (int64_t blk = begin; blk < end; ++blk) {
+    int64_t j = blk * UK_QCOLS;
+    int64_t row[UK_QCOLS];
+    for (int c = 0; c < UK_QCOLS; ++c)
+      row[c] = uk_min(j + c, n - 1);
+    __m512 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
+    for (int i = 0; i < M; ++i)
+      for (int c = 0; c < UK_QCOLS; ++c)
+        acc[i][c] = _mm512_setzero_ps();
+    for (int64_t g0 = 0; g0 < w->groups; g0 += UK_LUT_SCALES) {
+      __mmask16 live = (__mmask16)((1u << uk_min(UK_LUT_SCALES, w->groups - g0)) - 1);
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        int64_t at = row[c] * w->groups + g0;
+        __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, w->scales + at));
+        __m512 b = SYMMETRIC ? _mm512_mul_ps(s, _mm512_set1_ps(-8.0f))
+                             : _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, w->minimums + at));
+        _mm512_storeu_ps(scale[c], s);
+        _mm512_storeu_ps(shift[c], b);
+      }
+      for (int64_t t = 0; t < UK_LUT_SCALES && g0 + t < w->groups; ++t) {
+        __m512 table[UK_QCOLS];
+        for (int c = 0; c < UK_QCOLS; ++c) {
+          __m512 s = _mm512_set1_ps(scale[c][t]), b = _mm512_set1_ps(shift[c][t]);
+          /* The reference's float(q) * scale (+ minimum), each rounded once. */
+          table[c] = SYMMETRIC ? _mm512_fmadd_ps(codes16, s, b)
+                               : _mm512_add_ps(_mm512_mul_ps(codes16, s), b);
+        }
+        int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
+        for (int64_t b = b0; b < b1; ++b) {
+          __m512 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
+          for (int i = 0; i < M; ++i) {
+            const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
+            __m512 first = _mm512_loadu_ps(x), second = _mm512_loadu_ps(x + 16);
+            x0[i] = _mm512_permutex2var_ps(first, even, second);
+            x1[i] = _mm512_permutex2var_ps(first, odd, second);
+          }
+          for (int c = 0; c < UK_QCOLS; ++c) {
+            const uint8_t *p = w->codes + row[c] * w->row_bytes + b * (UK_QBLOCK / 2);
+            __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+            __m512 lo = _mm512_permutexvar_ps(bytes, table[c]);
+            __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table[c]);
+            for (int i = 0; i < M; ++i) {
+              acc[i][c] = _mm512_fmadd_ps(lo, x0[i], acc[i][c]);
+              acc[i][c] = _mm512_fmadd_ps(hi, x1[i], acc[i][c]);
+            }
+          }
+        }
+      }
+    }
+    for (int i = 0; i < M; ++i)
+      for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
+        float d = _mm512_reduce_add_ps(acc[i][c]);
+        a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
+      }
+  }
+}
+
+#define UK_DEFINE_LUT_RANGE(M, SYMMETRIC, NAME)                                                    \
+  UK_AVX512_TARGET static void uk_q4_lut_m##M##_##NAME(void *arg, int64_t begin, int64_t end) {    \
+    uk_q4_lut_range((const uk_qlinear_args *)arg, begin, end, M, SYMMETRIC);                       \
+  }
+UK_DEFINE_LUT_RANGE(1, 1, symmetric)
+UK_DEFINE_LUT_RANGE(2, 1, symmetric)
+UK_DEFINE_LUT_RANGE(3, 1, symmetric)
+UK_DEFINE_LUT_RANGE(1, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(2, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(3, 0, asymmetric)
+#undef UK_DEFINE_LUT_RANGE
+
+void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                             float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  static const uk_range_fn symmetric[] = {uk_q4_lut_m1_symmetric, uk_q4_lut_m2_symmetric,
+                                          uk_q4_lut_m3_symmetric};
+  static const uk_range_fn asymmetric[] = {uk_q4_lut_m1_asymmetric, uk_q4_lut_m2_asymmetric,
+                                           uk_q4_lut_m3_asymmetric};
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
+  uk_quantized_linear(ctx, &a, minimums ? asymmetric : symmetric);
+}

@@ -1,0 +1,127 @@
+/*===- uk_gemm.h - the register-tiled outer-product GEMM ----------*- C -*-===*
+ *
+ * Private to compiler/targets/ukernels, shared by the f32 and the quantized
+ * linear kernels and by matmul. A tile of UK_MR rows by UK_NR columns of y is
+ * accumulated as y[i, j..j+16] += x[i, p] * B[p, j..j+16] over p, B being a
+ * panel of UK_KC rows of the weights, transposed (w^T), that the caller's
+ * `fill` writes onto the stack: f32 weights are copied, quantized ones decoded.
+ * Every y element is summed over p in order 0..k-1, whatever tile or task
+ * computes it, and the panel holds the same floats whatever the weights'
+ * storage, so a quantized linear equals the f32 one on its decoded weights.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SLM_UK_GEMM_H
+#define SLM_UK_GEMM_H
+
+#include "compiler/targets/ukernels/uk_internal.h"
+
+#define UK_NR 16           /* columns of a tile (one zmm, two ymm) */
+#define UK_MR 6            /* rows of a full tile */
+#define UK_KC 256          /* rows of a packed panel: UK_KC * UK_NR floats = 16 KiB */
+#define UK_MC (16 * UK_MR) /* rows of y per task item */
+/* A linear with fewer rows of x (decode) takes dot products instead: the
+ * weights are then read once per call, and a panel would cost more to fill
+ * than the few rows that use it. */
+#define UK_DOT_MAX_M 4
+
+/* acc = (accumulate ? y : 0) + x[0..MR, 0..kc] * B[0..kc, 0..16] for the MR
+ * rows of x (row stride ldx) and a B of row stride ldb; stores all 16 columns
+ * of MR rows of y (row stride ldy). */
+#define UK_DEFINE_TILE(MR)                                                                         \
+  static inline void uk_tile##MR(const float *restrict x, int64_t ldx, const float *restrict b,    \
+                                 int64_t ldb, int64_t kc, float *restrict y, int64_t ldy,          \
+                                 int accumulate) {                                                 \
+    float acc[MR][UK_NR];                                                                          \
+    for (int r = 0; r < MR; ++r)                                                                   \
+      for (int l = 0; l < UK_NR; ++l)                                                              \
+        acc[r][l] = accumulate ? y[r * ldy + l] : 0.0f;                                            \
+    for (int64_t p = 0; p < kc; ++p) {                                                             \
+      const float *restrict bp = b + p * ldb;                                                      \
+      for (int r = 0; r < MR; ++r) {                                                               \
+        float xv = x[r * ldx + p];                                                                 \
+        for (int l = 0; l < UK_NR; ++l)                                                            \
+          acc[r][l] += xv * bp[l];                                                                 \
+      }                                                                                            \
+    }                                                                                              \
+    for (int r = 0; r < MR; ++r)                                                                   \
+      for (int l = 0; l < UK_NR; ++l)                                                              \
+        y[r * ldy + l] = acc[r][l];                                                                \
+  }
+UK_DEFINE_TILE(6)
+UK_DEFINE_TILE(1)
+#undef UK_DEFINE_TILE
+
+/* Rows [i0, i1) of y[:, j0..j0+nr) += x[:, kb..kb+kc) * B where B (row stride
+ * ldb) holds 16 columns; nr < 16 goes through a stack tile. */
+static inline void uk_panel_rows(const float *x, int64_t ldx, const float *b, int64_t ldb,
+                                 int64_t kc, float *y, int64_t ldy, int64_t i0, int64_t i1,
+                                 int64_t nr, int accumulate) {
+  if (nr == UK_NR) {
+    int64_t i = i0;
+    for (; i + UK_MR <= i1; i += UK_MR)
+      uk_tile6(x + i * ldx, ldx, b, ldb, kc, y + i * ldy, ldy, accumulate);
+    for (; i < i1; ++i)
+      uk_tile1(x + i * ldx, ldx, b, ldb, kc, y + i * ldy, ldy, accumulate);
+    return;
+  }
+  float tmp[UK_MR * UK_NR];
+  for (int64_t i = i0; i < i1; i += UK_MR) {
+    int64_t rows = uk_min(UK_MR, i1 - i);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t l = 0; l < UK_NR; ++l)
+        tmp[r * UK_NR + l] = accumulate && l < nr ? y[(i + r) * ldy + l] : 0.0f;
+    if (rows == UK_MR)
+      uk_tile6(x + i * ldx, ldx, b, ldb, kc, tmp, UK_NR, 1);
+    else
+      for (int64_t r = 0; r < rows; ++r)
+        uk_tile1(x + (i + r) * ldx, ldx, b, ldb, kc, tmp + r * UK_NR, UK_NR, 1);
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t l = 0; l < nr; ++l)
+        y[(i + r) * ldy + l] = tmp[r * UK_NR + l];
+  }
+}
+
+/* Writes panel[p * UK_NR + l] = w[j0 + l, kb + p] for p < kc and l < nr, and
+ * zeros for l >= nr; `weights` is the kernel's own description of w. */
+typedef void (*uk_panel_fill_fn)(const void *weights, float *panel, int64_t j0, int64_t nr,
+                                 int64_t kb, int64_t kc);
+
+/* y[m, n] = x[m, k] * w[n, k]^T (+ bias[n]). */
+typedef struct {
+  const float *x;
+  const void *weights;
+  uk_panel_fill_fn fill;
+  const float *bias;
+  float *y;
+  int64_t m, n, k;
+} uk_gemm_args;
+
+/* Items are (row block, column block) pairs: item = ib * nb + jb. */
+static inline void uk_gemm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_gemm_args *a = (const uk_gemm_args *)arg;
+  int64_t m = a->m, n = a->n, k = a->k;
+  int64_t nb = (n + UK_NR - 1) / UK_NR;
+  float panel[UK_KC * UK_NR];
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t i0 = (item / nb) * UK_MC, i1 = uk_min(i0 + UK_MC, m);
+    int64_t j0 = (item % nb) * UK_NR, nr = uk_min(UK_NR, n - j0);
+    float *y = a->y + j0;
+    for (int64_t kb = 0; kb < k; kb += UK_KC) {
+      int64_t kc = uk_min(UK_KC, k - kb);
+      a->fill(a->weights, panel, j0, nr, kb, kc);
+      uk_panel_rows(a->x + kb, k, panel, UK_NR, kc, y, n, i0, i1, nr, kb > 0);
+    }
+    if (a->bias)
+      for (int64_t i = i0; i < i1; ++i)
+        for (int64_t l = 0; l < nr; ++l)
+          y[i * n + l] += a->bias[j0 + l];
+  }
+}
+
+/* Runs the GEMM over tasks of whole tiles (m, n >= 1, k >= 1). */
+static inline void uk_gemm(const slm_uk_ctx *ctx, uk_gemm_args *a) {
+  int64_t items = ((a->m + UK_MC - 1) / UK_MC) * ((a->n + UK_NR - 1) / UK_NR);
+  uk_parallel(ctx, items, uk_grain(uk_min(a->m, UK_MC) * UK_NR * a->k), uk_gemm_range, a);
+}
+
+#endif /* SLM_UK_GEMM_H */

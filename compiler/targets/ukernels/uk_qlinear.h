@@ -1,0 +1,78 @@
+/*===- uk_qlinear.h - what the quantized linear kernels share ------*- C -*-===*
+ *
+ * Private to compiler/targets/ukernels: the arguments of a linear on packed
+ * weights (uk_quant.h), its prefill (the GEMM of uk_gemm.h on panels decoded
+ * onto the stack) and the split between decode kernels and the GEMM.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SLM_UK_QLINEAR_H
+#define SLM_UK_QLINEAR_H
+
+#include "compiler/targets/ukernels/uk_gemm.h"
+#include "compiler/targets/ukernels/uk_quant.h"
+
+#define UK_QCOLS 4   /* rows of w (output columns) a decode step reads together */
+#define UK_QBLOCK 32 /* codes the fast decode kernels decode at once: two vectors */
+
+typedef struct {
+  const float *x;
+  uk_qmatrix w;
+  const float *bias;
+  float *y;
+  int64_t m, n;
+} uk_qlinear_args;
+
+/* Handles the calls with nothing to multiply (y is the bias, as slm_uk_linear
+ * writes it, when k <= 0) and says whether it did. */
+static inline int uk_qlinear_trivial(const float *bias, float *y, int64_t m, int64_t n,
+                                     int64_t k) {
+  if (m <= 0 || n <= 0)
+    return 1;
+  if (k > 0)
+    return 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;
+  return 1;
+}
+
+/* A GEMM panel decoded from the packed rows (see uk_panel_fill_fn). */
+static inline void uk_fill_panel_quantized(const void *weights, float *panel, int64_t j0,
+                                           int64_t nr, int64_t kb, int64_t kc) {
+  const uk_qmatrix *w = (const uk_qmatrix *)weights;
+  float row[UK_KC];
+  for (int64_t l = 0; l < UK_NR; ++l) {
+    if (l < nr) {
+      uk_dequantize_segment(w, j0 + l, kb, kc, row);
+      for (int64_t p = 0; p < kc; ++p)
+        panel[p * UK_NR + l] = row[p];
+    } else {
+      for (int64_t p = 0; p < kc; ++p)
+        panel[p * UK_NR + l] = 0.0f;
+    }
+  }
+}
+
+/* x's last, partial block of UK_QBLOCK columns for rows [0, rows), zero-padded. */
+static inline void uk_qlinear_x_tail(const uk_qlinear_args *a, int rows,
+                                     float tail[][UK_QBLOCK]) {
+  int64_t k = a->w.k, start = k / UK_QBLOCK * UK_QBLOCK;
+  for (int i = 0; i < rows; ++i)
+    for (int64_t l = 0; l < UK_QBLOCK; ++l)
+      tail[i][l] = start + l < k ? a->x[i * k + start + l] : 0.0f;
+}
+
+/* Runs `ranges[m - 1]` over blocks of UK_QCOLS columns when m < UK_DOT_MAX_M
+ * (decode), or the GEMM on decoded panels. */
+static inline void uk_quantized_linear(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
+                                       const uk_range_fn ranges[UK_DOT_MAX_M - 1]) {
+  if (a->m < UK_DOT_MAX_M) {
+    int64_t blocks = (a->n + UK_QCOLS - 1) / UK_QCOLS;
+    uk_parallel(ctx, blocks, uk_grain(UK_QCOLS * a->m * a->w.k), ranges[a->m - 1], (void *)a);
+  } else {
+    uk_gemm_args g = {a->x, &a->w, uk_fill_panel_quantized, a->bias, a->y, a->m, a->n, a->w.k};
+    uk_gemm(ctx, &g);
+  }
+}
+
+#endif /* SLM_UK_QLINEAR_H */

@@ -1,0 +1,145 @@
+/*===- uk_quant.h - reading packed quantized weights --------------*- C -*-===*
+ *
+ * Private to compiler/targets/ukernels. A quantized [rows, k] weight matrix
+ * as slm.dequantize describes it (#slm.weight_format, WeightFormat.h): codes
+ * of `bits` bits packed least significant bit first, each row starting on a
+ * byte boundary and padded to whole groups with zero codes; an f16 scale per
+ * group, and an f16 minimum per group for asymmetric formats (w = q * scale +
+ * minimum, q unsigned) where symmetric formats have none (w = q * scale, q
+ * signed). Decoding here is the reference's (compiler/quant dequantizeRows)
+ * float for float.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SLM_UK_QUANT_H
+#define SLM_UK_QUANT_H
+
+#include "compiler/targets/ukernels/uk_internal.h"
+
+typedef struct {
+  const uint8_t *codes;     /* rows x row_bytes */
+  const uint16_t *scales;   /* rows x groups, f16 bits */
+  const uint16_t *minimums; /* rows x groups, f16 bits; NULL for symmetric formats */
+  int64_t k;                /* columns */
+  int64_t group;            /* columns per group: the format's group, or k per channel */
+  int64_t groups;           /* groups per row */
+  int64_t row_bytes;
+  int32_t bits;
+} uk_qmatrix;
+
+/* `group` as the ABI passes it: 0 means one group per row. */
+static inline uk_qmatrix uk_qmatrix_of(const uint8_t *codes, const uint16_t *scales,
+                                       const uint16_t *minimums, int64_t k, int32_t bits,
+                                       int64_t group) {
+  uk_qmatrix w;
+  w.codes = codes;
+  w.scales = scales;
+  w.minimums = minimums;
+  w.k = k;
+  w.group = group > 0 ? group : k;
+  w.groups = group > 0 ? (k + group - 1) / group : 1;
+  w.row_bytes = (w.groups * w.group * bits + 7) / 8;
+  w.bits = bits;
+  return w;
+}
+
+/* IEEE half to float, exactly (subnormals, infinities and NaNs included),
+ * with integer operations so that no target needs F16C and no libcall
+ * appears: the exponent and mantissa move into place and a multiplication by
+ * 2^112 rebiases the exponent (exact, and it normalizes half subnormals).
+ * Branch-free, so that loops over many scales vectorize. */
+static inline float uk_half_to_float(uint16_t h) {
+  uint32_t bits = (uint32_t)(h & 0x7fff) << 13, rebiased;
+  float magnitude;
+  memcpy(&magnitude, &bits, 4);
+  magnitude *= 0x1p112f;
+  memcpy(&rebiased, &magnitude, 4);
+  uint32_t special = bits | 0x7f800000u; /* infinity or NaN */
+  uint32_t out = ((h & 0x7c00) == 0x7c00 ? special : rebiased) | (uint32_t)(h & 0x8000) << 16;
+  float value;
+  memcpy(&value, &out, 4);
+  return value;
+}
+
+/* Code c of a packed row: sign-extended when symmetric. bits <= 8, so a code
+ * spans at most two bytes. */
+static inline int32_t uk_code_at(const uint8_t *row, int64_t c, int32_t bits, int symmetric) {
+  int64_t bit = c * bits;
+  uint32_t window = row[bit >> 3];
+  if ((bit & 7) + bits > 8)
+    window |= (uint32_t)row[(bit >> 3) + 1] << 8;
+  uint32_t code = (window >> (bit & 7)) & ((1u << bits) - 1);
+  if (symmetric && (code >> (bits - 1)))
+    return (int32_t)code - (1 << bits);
+  return (int32_t)code;
+}
+
+typedef uint8_t uk_u8x16 __attribute__((vector_size(16), aligned(1)));
+typedef int8_t uk_i8x16 __attribute__((vector_size(16), aligned(1)));
+typedef int32_t uk_i32x16 __attribute__((vector_size(64), aligned(4)));
+
+/* The 32 weights of 16 bytes of 4-bit codes, in order: code 2t is the low
+ * nibble of byte t, code 2t + 1 the high one. */
+static inline void uk_dequantize_q4_block(const uint8_t *p, float scale, float minimum,
+                                          int symmetric, float *out) {
+  uk_u8x16 bytes;
+  memcpy(&bytes, p, sizeof bytes);
+  uk_i32x16 v = __builtin_convertvector(bytes, uk_i32x16);
+  uk_i32x16 lo = v & 15, hi = v >> 4;
+  if (symmetric) { /* sign-extend */
+    lo = (lo ^ 8) - 8;
+    hi = (hi ^ 8) - 8;
+  }
+  uk_f32x16 even = __builtin_convertvector(lo, uk_f32x16) * scale;
+  uk_f32x16 odd = __builtin_convertvector(hi, uk_f32x16) * scale;
+  if (!symmetric) {
+    even += minimum;
+    odd += minimum;
+  }
+  uk_f32x16 first = __builtin_shufflevector(even, odd, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21,
+                                            6, 22, 7, 23);
+  uk_f32x16 second = __builtin_shufflevector(even, odd, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13,
+                                             29, 14, 30, 15, 31);
+  memcpy(out, &first, sizeof first);
+  memcpy(out + 16, &second, sizeof second);
+}
+
+/* out[c - c0] = w[r, c] for c in [c0, c0 + count), count <= k - c0, computed
+ * as the reference does: q * scale, plus minimum when asymmetric. 8-bit rows
+ * and whole blocks of 32 4-bit codes decode as vectors; the rest code by
+ * code. */
+static inline void uk_dequantize_segment(const uk_qmatrix *w, int64_t r, int64_t c0,
+                                         int64_t count, float *restrict out) {
+  const uint8_t *row = w->codes + r * w->row_bytes;
+  const uint16_t *scales = w->scales + r * w->groups;
+  const uint16_t *minimums = w->minimums ? w->minimums + r * w->groups : NULL;
+  int symmetric = minimums == NULL;
+  int64_t c = c0, end = c0 + count;
+  while (c < end) {
+    int64_t g = c / w->group, stop = uk_min(end, (g + 1) * w->group);
+    float scale = uk_half_to_float(scales[g]);
+    float minimum = symmetric ? 0.0f : uk_half_to_float(minimums[g]);
+    float *restrict o = out + (c - c0);
+    int64_t n = stop - c;
+    if (w->bits == 8) {
+      const uint8_t *p = row + c;
+      if (symmetric)
+        for (int64_t i = 0; i < n; ++i)
+          o[i] = (float)(int8_t)p[i] * scale;
+      else
+        for (int64_t i = 0; i < n; ++i)
+          o[i] = (float)p[i] * scale + minimum;
+    } else {
+      int64_t i = 0;
+      if (w->bits == 4 && c % 2 == 0)
+        for (; i + 32 <= n; i += 32)
+          uk_dequantize_q4_block(row + (c + i) / 2, scale, minimum, symmetric, o + i);
+      for (; i < n; ++i) {
+        float value = (float)uk_code_at(row, c + i, w->bits, symmetric) * scale;
+        o[i] = symmetric ? value : value + minimum;
+      }
+    }
+    c = stop;
+  }
+}
+
+#endif /* SLM_UK_QUANT_H */

@@ -1,0 +1,351 @@
+//===- QuantizedUkernelTest.cpp - kernels on packed weights vs the reference -===//
+//
+// The quantized micro-kernels against the reference decoding (dequantizeRows)
+// and the f32 kernels on what it decodes: prefill (m >= 4), the generic
+// decode and the embedding give slm_uk_linear's and slm_uk_embedding's floats
+// bit for bit; the 4- and 8-bit decode kernels stay within rounding of a
+// double-precision dot product; W8A8 gives its formula, computed here, float
+// for float. Every format the quantizer writes is covered, ragged rows
+// included, and the packed weights end right before a page the process may
+// not read, so a kernel that reads past them crashes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/quant/QuantScheme.h"
+#include "compiler/quant/QuantizedWeight.h"
+#include "compiler/targets/ukernels/slm_ukernels.h"
+#include "test/unit/ukernels/ParallelRun.h"
+
+#include <gtest/gtest.h>
+
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <set>
+
+namespace slmc {
+namespace {
+
+using testing::runBoth;
+
+/// `bytes` bytes that end where an unreadable page begins.
+class GuardedBytes {
+public:
+  explicit GuardedBytes(llvm::ArrayRef<uint8_t> contents) : size_(contents.size()) {
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    mapped_ = (size_ + page - 1) / page * page + page;
+    base_ = static_cast<uint8_t *>(
+        mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    EXPECT_NE(base_, MAP_FAILED);
+    EXPECT_EQ(mprotect(base_ + mapped_ - page, page, PROT_NONE), 0);
+    std::memcpy(data(), contents.data(), size_);
+  }
+  template <typename T>
+  explicit GuardedBytes(const std::vector<T> &values)
+      : GuardedBytes(llvm::ArrayRef(reinterpret_cast<const uint8_t *>(values.data()),
+                                    values.size() * sizeof(T))) {}
+  GuardedBytes(const GuardedBytes &) = delete;
+  GuardedBytes &operator=(const GuardedBytes &) = delete;
+  ~GuardedBytes() { munmap(base_, mapped_); }
+
+  uint8_t *data() { return base_ + mapped_ - sysconf(_SC_PAGESIZE) - size_; }
+  template <typename T> const T *as() { return size_ ? reinterpret_cast<const T *>(data()) : nullptr; }
+
+private:
+  size_t size_, mapped_;
+  uint8_t *base_;
+};
+
+std::vector<float> randomFloats(size_t n, uint32_t seed, float lo = -1, float hi = 1) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> d(lo, hi);
+  std::vector<float> v(n);
+  for (float &f : v)
+    f = d(gen);
+  return v;
+}
+
+/// A weight matrix quantized by the quantizer, stored as the kernels read it.
+struct PackedMatrix {
+  PackedMatrix(const std::string &formatName, int64_t rows, int64_t columns, uint32_t seed)
+      : format(**parseTensorFormat(formatName)), rows(rows), columns(columns),
+        quantized(quantizeRoundToNearest(randomFloats(rows * columns, seed), rows, columns,
+                                         format)),
+        codes(quantized.codes), scales(quantized.scales), minimums(quantized.minimums),
+        decoded(quantized.dequantized()) {}
+
+  const uint8_t *codePointer() { return codes.as<uint8_t>(); }
+  const uint16_t *scalePointer() { return scales.as<uint16_t>(); }
+  const uint16_t *minimumPointer() { return minimums.as<uint16_t>(); }
+
+  slm::WeightFormat format;
+  int64_t rows, columns;
+  QuantizedWeight quantized;
+  GuardedBytes codes, scales, minimums;
+  std::vector<float> decoded; // the reference decoding, row-major
+};
+
+/// Every format the quantizer may choose, and more widths, groups and ragged ends.
+std::vector<std::string> formatsUnderTest() {
+  std::set<std::string> names = {"int2",          "int2-g32",       "int3-g32",  "int4",
+                                 "int4-g32",      "int4-g64",       "int4-g128", "int4-g32-asym",
+                                 "int4-g64-asym", "int4-g128-asym", "int5-g32",  "int5-g32-asym",
+                                 "int5-g128",     "int6-g32",       "int7-g64-asym", "int8",
+                                 "int8-g32",      "int8-g64",       "int8-g128", "int8-asym"};
+  for (const TensorFormat &f : allocatorCandidates())
+    if (f)
+      names.insert(tensorFormatName(f));
+  return {names.begin(), names.end()};
+}
+
+struct MatrixShape {
+  int64_t n, k;
+  bool bias;
+};
+/// Ragged rows and columns (172: stories260K's FFN), a per-channel row that
+/// ends inside a block of 32, several panels of 256, and a tiny odd row.
+const MatrixShape kShapes[] = {{13, 172, true}, {40, 100, false}, {20, 520, true}, {5, 37, false}};
+const int64_t kRows[] = {1, 2, 3, 4, 7, 100};
+
+/// The dedicated kernel the lowering picks for a format, if any.
+enum class Dedicated { None, Q4, Q8 };
+Dedicated dedicatedKernel(const slm::WeightFormat &f) {
+  if (f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128))
+    return Dedicated::Q4;
+  if (f.bits == 8 && f.symmetric && f.group % 32 == 0)
+    return Dedicated::Q8;
+  return Dedicated::None;
+}
+
+std::string describe(const std::string &format, const MatrixShape &s, int64_t m,
+                     const char *kernel) {
+  return std::string(kernel) + " " + format + " m=" + std::to_string(m) +
+         " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k);
+}
+
+void expectSameFloats(const std::vector<float> &want, const float *got, const std::string &what) {
+  int bad = 0;
+  for (size_t i = 0; i < want.size() && bad < 5; ++i)
+    if (std::memcmp(&want[i], &got[i], 4) != 0 && !(std::isnan(want[i]) && std::isnan(got[i]))) {
+      ++bad;
+      ADD_FAILURE() << what << ": element " << i << " is " << got[i] << ", expected " << want[i];
+    }
+}
+
+bool hasAvx512() {
+  return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+         __builtin_cpu_supports("avx512vl");
+}
+
+//===--- weight-only linear ------------------------------------------------===//
+
+/// The signature of slm_uk_linear_q4 (q8 ignores the minimums).
+using Kernel = void (*)(const slm_uk_ctx *, const float *, const uint8_t *, const uint16_t *,
+                        const uint16_t *, const float *, float *, int64_t, int64_t, int64_t,
+                        int64_t);
+
+/// Decode: fused multiply-adds in another order than slm_uk_linear's, within
+/// rounding of the exact result on the decoded weights.
+void expectWithinRounding(const std::vector<float> &x, const PackedMatrix &w, const float *bias,
+                          int64_t m, const float *y, const std::string &what) {
+  int64_t n = w.rows, k = w.columns;
+  int bad = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double exact = bias ? bias[j] : 0.0, magnitude = std::fabs(exact);
+      for (int64_t p = 0; p < k; ++p) {
+        double product = double(x[i * k + p]) * double(w.decoded[j * k + p]);
+        exact += product;
+        magnitude += std::fabs(product);
+      }
+      double error = std::fabs(y[i * n + j] - exact);
+      if (error > 1e-5 * magnitude + 1e-30 && bad++ < 5)
+        ADD_FAILURE() << what << ": y[" << i << ", " << j << "] is " << y[i * n + j]
+                      << ", exactly " << exact << " (error " << error << ")";
+    }
+}
+
+TEST(QuantizedUkernels, LinearMatchesTheF32KernelOnTheDecodedWeights) {
+  for (const std::string &name : formatsUnderTest()) {
+    for (const MatrixShape &s : kShapes) {
+      PackedMatrix w(name, s.n, s.k, static_cast<uint32_t>(s.n * 1000 + s.k));
+      std::vector<float> bias = randomFloats(s.n, 3);
+      const float *b = s.bias ? bias.data() : nullptr;
+      Dedicated dedicated = dedicatedKernel(w.format);
+      for (int64_t m : kRows) {
+        std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m));
+        std::vector<float> f32(m * s.n);
+        slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
+        auto run = [&](const char *kernel,
+                       const std::function<void(const slm_uk_ctx *, float *)> &call) {
+          std::string what = describe(name, s, m, kernel);
+          return runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
+            call(ctx, static_cast<float *>(y));
+          }, what);
+        };
+        // The generic kernel, on every format: the f32 kernel's floats.
+        auto any = run("qany", [&](const slm_uk_ctx *ctx, float *y) {
+          slm_uk_linear_qany(ctx, x.data(), w.codePointer(), w.scalePointer(), w.minimumPointer(),
+                             b, y, m, s.n, s.k, static_cast<int32_t>(w.format.bits),
+                             w.format.group);
+        });
+        expectSameFloats(f32, reinterpret_cast<const float *>(any.data()),
+                         describe(name, s, m, "qany"));
+        if (dedicated == Dedicated::None)
+          continue;
+        std::vector<std::pair<const char *, Kernel>> kernels;
+        if (dedicated == Dedicated::Q4) {
+          kernels.push_back({"q4", slm_uk_linear_q4});
+          if (hasAvx512())
+            kernels.push_back({"q4_avx512", slm_uk_linear_q4_avx512});
+        } else {
+          kernels.push_back({"q8", [](const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                                      const uint16_t *scales, const uint16_t *, const float *bias,
+                                      float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
+                               slm_uk_linear_q8(ctx, x, codes, scales, bias, y, m, n, k, group);
+                             }});
+        }
+        for (auto [kernel, call] : kernels) {
+          auto got = run(kernel, [&](const slm_uk_ctx *ctx, float *y) {
+            call(ctx, x.data(), w.codePointer(), w.scalePointer(), w.minimumPointer(), b, y, m,
+                 s.n, s.k, w.format.group);
+          });
+          const float *y = reinterpret_cast<const float *>(got.data());
+          std::string what = describe(name, s, m, kernel);
+          if (m >= 4) { // the GEMM on decoded panels
+            expectSameFloats(f32, y, what);
+            continue;
+          }
+          expectWithinRounding(x, w, b, m, y, what);
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantizedUkernels, LinearWithNoInputsIsTheBias) {
+  PackedMatrix w("int4-g32", 3, 0, 1);
+  float bias[3] = {1, -2, 3}, y[6];
+  slm_uk_linear_q4(nullptr, nullptr, w.codePointer(), w.scalePointer(), nullptr, bias, y, 2, 3, 0,
+                   32);
+  EXPECT_EQ(std::vector<float>(y, y + 6), (std::vector<float>{1, -2, 3, 1, -2, 3}));
+}
+
+//===--- embedding ------------------------------------------------------------===//
+
+TEST(QuantizedUkernels, EmbeddingDecodesTheSelectedRowsAsTheReference) {
+  for (const std::string &name : formatsUnderTest()) {
+    for (const MatrixShape &s : kShapes) {
+      PackedMatrix table(name, s.n, s.k, 77);
+      std::vector<int64_t> ids = {s.n - 1, 0, 2, -1, 1, s.n - 1, 3};
+      auto got = runBoth(ids.size() * s.k * 4, [&](const slm_uk_ctx *ctx, void *out) {
+        slm_uk_embedding_q(ctx, table.codePointer(), table.scalePointer(),
+                           table.minimumPointer(), ids.data(), static_cast<float *>(out),
+                           static_cast<int64_t>(ids.size()), s.k,
+                           static_cast<int32_t>(table.format.bits), table.format.group);
+      }, name);
+      std::vector<float> want;
+      for (int64_t id : ids)
+        for (int64_t c = 0; c < s.k; ++c)
+          want.push_back(id >= 0 ? table.decoded[id * s.k + c] : 0.0f);
+      expectSameFloats(want, reinterpret_cast<const float *>(got.data()),
+                       "embedding " + name + " k=" + std::to_string(s.k));
+    }
+  }
+}
+
+//===--- W8A8 -------------------------------------------------------------------===//
+
+/// slm_ukernels.h's W8A8 formula, float for float.
+std::vector<float> w8a8Reference(const std::vector<float> &x, int64_t m, int64_t k,
+                                 const PackedMatrix &w, const float *bias) {
+  int64_t n = w.rows, groups = w.format.groupsPerRow(k);
+  int64_t rowBytes = w.format.packedRowBytes(k);
+  int64_t unit = w.format.group ? w.format.group : SLM_UK_W8A8_UNIT;
+  std::vector<float> y(m * n);
+  for (int64_t i = 0; i < m; ++i) {
+    const float *row = x.data() + i * k;
+    float largest = 0;
+    for (int64_t p = 0; p < k; ++p)
+      largest = std::max(largest, std::fabs(row[p]));
+    float inverse = largest > 0 ? 127.0f / largest : 0.0f, xScale = largest / 127.0f;
+    std::vector<int32_t> xq(k);
+    for (int64_t p = 0; p < k; ++p)
+      xq[p] = static_cast<int32_t>(std::nearbyint(row[p] * inverse));
+    for (int64_t j = 0; j < n; ++j) {
+      const int8_t *q = reinterpret_cast<const int8_t *>(w.quantized.codes.data()) + j * rowBytes;
+      float f = 0;
+      for (int64_t u = 0; u * unit < k; ++u) {
+        int32_t sum = 0;
+        for (int64_t p = u * unit; p < std::min(k, (u + 1) * unit); ++p)
+          sum += xq[p] * q[p];
+        float scale = fromHalf(w.quantized.scales[j * groups + (groups > 1 ? u : 0)]);
+        float term = static_cast<float>(sum) * scale;
+        f = f + term;
+      }
+      float v = f * xScale;
+      y[i * n + j] = bias ? v + bias[j] : v;
+    }
+  }
+  return y;
+}
+
+TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
+  using W8A8Kernel = void (*)(const slm_uk_ctx *, const float *, const uint8_t *,
+                              const uint16_t *, const float *, float *, int64_t, int64_t, int64_t,
+                              int64_t, uint8_t *);
+  std::vector<std::pair<const char *, W8A8Kernel>> kernels = {{"w8a8", slm_uk_linear_w8a8}};
+  if (__builtin_cpu_supports("avx512vnni"))
+    kernels.push_back({"w8a8_vnni", slm_uk_linear_w8a8_vnni});
+  else
+    std::cerr << "this CPU has no AVX-512 VNNI: slm_uk_linear_w8a8_vnni is not run\n";
+  for (const char *name : {"int8", "int8-g32", "int8-g64", "int8-g128"}) {
+    for (const MatrixShape &s : kShapes) {
+      PackedMatrix w(name, s.n, s.k, 5);
+      std::vector<float> bias = randomFloats(s.n, 4);
+      const float *b = s.bias ? bias.data() : nullptr;
+      for (int64_t m : kRows) {
+        std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m + 10), -3, 2);
+        std::fill_n(x.begin(), std::min<int64_t>(s.k, 5), 0.0f); // a row that starts with zeros
+        std::vector<float> want = w8a8Reference(x, m, s.k, w, b);
+        int64_t scratchBytes = slm_uk_w8a8_scratch_bytes(m, s.k, w.format.group);
+        for (auto [kernel, call] : kernels) {
+          std::string what = describe(name, s, m, kernel);
+          std::vector<uint8_t> scratch(scratchBytes + 64, 0xEE);
+          auto got = runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
+            call(ctx, x.data(), w.codePointer(), w.scalePointer(), b, static_cast<float *>(y), m,
+                 s.n, s.k, w.format.group, scratch.data());
+          }, what);
+          expectSameFloats(want, reinterpret_cast<const float *>(got.data()), what);
+          EXPECT_TRUE(std::all_of(scratch.end() - 64, scratch.end(),
+                                  [](uint8_t v) { return v == 0xEE; }))
+              << what << ": wrote past its scratch";
+        }
+        // And it is the weight-only result up to the activations' rounding:
+        // each x moves by at most max|x| / 254.
+        std::vector<float> f32(m * s.n);
+        slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
+        for (int64_t i = 0; i < m; ++i) {
+          float largest = 0;
+          for (int64_t p = 0; p < s.k; ++p)
+            largest = std::max(largest, std::fabs(x[i * s.k + p]));
+          for (int64_t j = 0; j < s.n; ++j) {
+            double weights = 0;
+            for (int64_t p = 0; p < s.k; ++p)
+              weights += std::fabs(w.decoded[j * s.k + p]);
+            EXPECT_LE(std::fabs(want[i * s.n + j] - f32[i * s.n + j]),
+                      largest / 254 * weights * 1.01 + 1e-5)
+                << describe(name, s, m, "w8a8") << " y[" << i << ", " << j << "]";
+          }
+        }
+      }
+    }
+  }
+}
+
+} // namespace
+} // namespace slmc
