@@ -40,11 +40,16 @@ def PlanMemory : Pass<"slm-plan-memory", "mlir::ModuleOp"> {
     Reshapes, squeezes and unsqueezes alias their input. KV-cache arguments get
     consecutive regions of the cache (`slm.cache_offset` argument attributes).
     The module records `slm.arena_size`, `slm.kv_cache_size` and
-    `slm.max_tokens`.
+    `slm.max_tokens`. `slm.dequantize` gets no space: the ops it feeds read
+    the packed weights. With `w8a8`, each `slm.linear` whose weight is a
+    symmetric 8-bit `slm.dequantize` gets scratch for its input quantized to
+    int8 (`slm.scratch_offset`), which tells the lowering to compute it W8A8.
   }];
   let options = [
     Option<"maxTokens", "max-tokens", "int64_t", /*default=*/"64",
-           "the most tokens one decoder step processes (prefill chunk)">
+           "the most tokens one decoder step processes (prefill chunk)">,
+    Option<"w8a8", "w8a8", "bool", /*default=*/"false",
+           "quantize the activations of linears with 8-bit weights to int8 (W8A8)">
   ];
 }
 
@@ -59,7 +64,18 @@ def ConvertSlmToLLVM : Pass<"convert-slm-to-llvm", "mlir::ModuleOp"> {
     the arena, the KV cache or the inputs; dimensions are constants or
     computed from the step's token count. Requires slm-layout-weights and
     slm-plan-memory. Ops without a micro-kernel are reported by name.
+
+    `slm.dequantize` becomes no call: the `slm.linear` and `slm.embedding`
+    ops it feeds call quantized kernels on its packed codes and scales
+    (a dedicated kernel for 4-bit and 8-bit formats, a generic one for the
+    rest; W8A8 kernels for linears with `slm.scratch_offset`). It may feed
+    nothing else. `target-features` (LLVM's feature string) selects kernel
+    variants that need an ISA extension: `+avx512vnni` the VNNI W8A8 GEMM.
   }];
+  let options = [
+    Option<"targetFeatures", "target-features", "std::string", /*default=*/"\"\"",
+           "the target's LLVM features (e.g. +avx2,+fma,+avx512vnni)">
+  ];
   let dependentDialects = ["mlir::LLVM::LLVMDialect"];
 }
 

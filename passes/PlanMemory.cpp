@@ -5,6 +5,7 @@
 #include "compiler/frontends/decoder/DecoderConfig.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "passes/FusedDequantize.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace slmc {
@@ -122,7 +123,9 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       }
     }
     for (Operation &op : body) {
-      if (llvm::isa<slm::ConstantOp, func::ReturnOp>(op))
+      // A dequantized weight is read in its packed form by the ops it feeds:
+      // no float copy of it exists.
+      if (llvm::isa<slm::ConstantOp, slm::DequantizeOp, func::ReturnOp>(op))
         continue;
       SmallVector<int64_t> offsets;
       for (OpResult result : op.getResults()) {
@@ -135,6 +138,19 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
                                   : kNotInArena);
       }
       op.setAttr("slm.arena_offset", b.getDenseI64ArrayAttr(offsets));
+      // W8A8 linears quantize their input into scratch that lives while they run.
+      if (auto linear = llvm::dyn_cast<slm::LinearOp>(op); linear && w8a8) {
+        slm::DequantizeOp weight = dequantizedWeight(linear.getWeight());
+        if (weight && hasInt8Kernel(weight.getFormat().layout())) {
+          auto input = llvm::cast<RankedTensorType>(linear.getInput().getType());
+          int64_t rows = 1;
+          for (int64_t d : input.getShape().drop_back())
+            rows *= ShapedType::isDynamic(d) ? maxTokens : d;
+          uint64_t bytes = llvm::alignTo(w8a8ScratchBytes(linear, rows), kAlignment);
+          op.setAttr("slm.scratch_offset",
+                     b.getI64IntegerAttr(arena.allocate(bytes, order[&op], order[&op])));
+        }
+      }
     }
     module->setAttr("slm.arena_size", b.getI64IntegerAttr(llvm::alignTo(arena.peak(), kAlignment)));
     module->setAttr("slm.kv_cache_size", b.getI64IntegerAttr(cacheBytes));

@@ -34,11 +34,12 @@ llvm::Error runPasses(PassManager &pm, ModuleOp module) {
   return llvm::Error::success();
 }
 
+/// The manifest's dtype of a tensor: "f32", "f16", "i64", "i32", "i8", "i1".
 std::string dtypeName(Type t) {
-  if (t.isF32())
-    return "f32";
-  if (t.isSignlessInteger(1))
-    return "i1";
+  if (t.isBF16())
+    return "bf16";
+  if (llvm::isa<FloatType>(t))
+    return "f" + std::to_string(t.getIntOrFloatBitWidth());
   return "i" + std::to_string(t.getIntOrFloatBitWidth());
 }
 
@@ -97,7 +98,7 @@ llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions
   PassManager plan(module.getContext());
   plan.addPass(createSpecializeShapes({options.maxContext}));
   plan.addPass(createLayoutWeights());
-  plan.addPass(createPlanMemory({options.maxTokensPerCall}));
+  plan.addPass(createPlanMemory({options.maxTokensPerCall, options.w8a8}));
   if (auto error = runPasses(plan, module))
     return std::move(error);
 
@@ -138,7 +139,7 @@ llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions
   }
 
   PassManager lower(module.getContext());
-  lower.addPass(createConvertSlmToLLVM());
+  lower.addPass(createConvertSlmToLLVM({options.target.features}));
   if (auto error = runPasses(lower, module))
     return std::move(error);
   // slm's bookkeeping attributes have no meaning in LLVM IR.

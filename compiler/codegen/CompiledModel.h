@@ -14,7 +14,7 @@ namespace slmc {
 struct PlacedWeight {
   std::string name;
   std::vector<int64_t> shape;
-  std::string dtype; // "f32", "i64", "i32", "i1"
+  std::string dtype; // "f32", "f16", "i64", "i32", "i8", "i1"
   uint64_t offset = 0;
   llvm::ArrayRef<char> bytes; // into a weight blob, or into `owned`
   std::shared_ptr<std::string> owned;
@@ -46,6 +46,7 @@ struct CodegenOptions {
   Target target;
   int64_t maxContext = 0;       // 0: the model's max_positions
   int64_t maxTokensPerCall = 64; // prefill chunk
+  bool w8a8 = false;             // int8 activations for linears with 8-bit weights
 };
 
 /// Runs slm-specialize-shapes, slm-layout-weights, slm-plan-memory and

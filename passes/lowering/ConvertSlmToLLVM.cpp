@@ -7,6 +7,7 @@
 #include "compiler/targets/ukernels/slm_ukernels.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "passes/FusedDequantize.h"
 
 #include <cstddef>
 
@@ -35,6 +36,8 @@ const lowering::OpLoweringTable &opLowerings() {
 }
 
 struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
+  using ConvertSlmToLLVMBase::ConvertSlmToLLVMBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto forward = module.lookupSymbol<func::FuncOp>("forward");
@@ -58,6 +61,7 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
     b.setInsertionPointToStart(entry.addEntryBlock(b));
     Value args = entry.getArgument(0);
     LoweringContext c(b, module, loc);
+    c.targetFeatures = targetFeatures;
 
     // Field offsets of slm_step_args / slm_graph_args (slm_kernel_abi.h).
     Value parallelFor, pool;
@@ -95,6 +99,15 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
         c.bind(constant.getResult(), {c.offset(c.weights, offset.getInt()),
                                       c.dimsOf(constant.getType()),
                                       llvm::cast<RankedTensorType>(constant.getType()).getElementType()});
+        continue;
+      }
+      // Its readers take the packed codes and scales (lowerQuantizedLinear).
+      if (auto dequantize = llvm::dyn_cast<slm::DequantizeOp>(op)) {
+        if (!isFusable(dequantize)) {
+          dequantize.emitOpError("feeds an op other than an slm.linear weight or an "
+                                 "slm.embedding table; code generation fuses it only into those");
+          return signalPassFailure();
+        }
         continue;
       }
       if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {

@@ -3,6 +3,7 @@
 #include "passes/lowering/LoweringContext.h"
 
 #include "dialects/slm/IR/SlmOps.h"
+#include "passes/FusedDequantize.h"
 
 using namespace mlir;
 
@@ -23,6 +24,8 @@ FailureOr<Value> scalarIndex(LoweringContext &c, Operation *op, Value v) {
 
 LogicalResult lowerEmbedding(LoweringContext &c, Operation *op) {
   auto embedding = llvm::cast<slm::EmbeddingOp>(op);
+  if (dequantizedWeight(embedding.getTable()))
+    return lowerQuantizedEmbedding(c, op);
   const Buffer &table = c.lookup(embedding.getTable());
   const Buffer &ids = c.lookup(embedding.getIndices());
   if (!ids.elementType.isSignlessInteger(64))
@@ -36,6 +39,8 @@ LogicalResult lowerEmbedding(LoweringContext &c, Operation *op) {
 
 LogicalResult lowerLinear(LoweringContext &c, Operation *op) {
   auto linear = llvm::cast<slm::LinearOp>(op);
+  if (dequantizedWeight(linear.getWeight()))
+    return lowerQuantizedLinear(c, op);
   const Buffer &x = c.lookup(linear.getInput());
   const Buffer &w = c.lookup(linear.getWeight());
   Value bias = linear.getBias() ? c.lookup(linear.getBias()).pointer : c.null();

@@ -22,6 +22,12 @@ std::optional<int32_t> ukernelDType(Type t) {
 
 int64_t elementBytes(Type t) { return std::max(1u, t.getIntOrFloatBitWidth() / 8); }
 
+bool LoweringContext::hasFeature(StringRef name) const {
+  SmallVector<StringRef> features;
+  targetFeatures.split(features, ',', -1, false);
+  return llvm::is_contained(features, ("+" + name).str());
+}
+
 Value LoweringContext::i64(int64_t v) {
   return b.create<LLVM::ConstantOp>(loc, b.getI64Type(), b.getI64IntegerAttr(v));
 }

@@ -42,6 +42,10 @@ public:
   mlir::Value position;        // i64: the step's first position (decoders)
   mlir::Value weights, arena;  // !llvm.ptr bases
   mlir::Value kernelContext;   // !llvm.ptr to slm_uk_ctx
+  llvm::StringRef targetFeatures; // LLVM's feature string: "+avx2,+fma,..."
+
+  /// Whether the target has LLVM feature `name` ("avx512vnni").
+  bool hasFeature(llvm::StringRef name) const;
 
   mlir::Value i64(int64_t v);
   mlir::Value i32(int32_t v);
@@ -80,5 +84,9 @@ using OpLoweringTable = llvm::StringMap<OpLowering>;
 void addTransformerLowerings(OpLoweringTable &table);
 void addElementwiseLowerings(OpLoweringTable &table);
 void addDataLowerings(OpLoweringTable &table);
+
+/// slm.linear and slm.embedding reading an slm.dequantize (LowerQuantizedOps).
+mlir::LogicalResult lowerQuantizedLinear(LoweringContext &c, mlir::Operation *linear);
+mlir::LogicalResult lowerQuantizedEmbedding(LoweringContext &c, mlir::Operation *embedding);
 
 } // namespace slmc::lowering
