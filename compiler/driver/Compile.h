@@ -16,6 +16,7 @@ struct CompileOptions {
   std::string tokenizer;          // tokenizer file contents ("" for graphs without one)
   std::string weightFormat = "f32"; // recorded in the manifest
   std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
+  bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
 };
 
 /// Generates code for `module` (consumed) and packs it with its weights and

@@ -1,0 +1,263 @@
+//===- QuantizedModelTest.cpp - compiled quantized models against the oracle -===//
+//
+// A model whose weights are quantized (slm.dequantize of packed codes) runs
+// on the reference executor as fake quantization. Compiled, the same module
+// must compute the same logits within rounding, whether a sequence is
+// prefilled at once, in chunks, or decoded token by token: stories260K (172
+// wide FFN rows, ragged for groups of 32) and the distilled student in every
+// kind of format, on the dedicated 4- and 8-bit kernels (both the AVX-512 and
+// the generic ones) and the generic kernel. W8A8 changes the numerics; it must
+// stay close to the weight-only reference and agree with itself across ways
+// of feeding the sequence. No float copy of a quantized matrix may exist in
+// the artifact or in the arena.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/artifact/ArtifactReader.h"
+#include "compiler/driver/Compile.h"
+#include "compiler/driver/ModelLoader.h"
+#include "compiler/driver/Perplexity.h"
+#include "compiler/driver/ReferenceModel.h"
+#include "compiler/driver/RuntimeModel.h"
+#include "compiler/quant/QuantScheme.h"
+#include "compiler/quant/WeightTensors.h"
+#include "compiler/targets/Target.h"
+#include "dialects/slm/IR/SlmOps.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace slmc {
+namespace {
+
+const std::string kData = SLMC_TEST_DATA_DIR;
+// Ids below 512: stories260K's vocabulary.
+const std::vector<int32_t> kTokens{1, 403, 407, 261, 378, 308, 268, 300, 110, 286};
+constexpr int64_t kContext = 32;
+
+struct QuantizedCase {
+  const char *name;
+  std::string model, tokenizer;
+  const char *format;
+  const char *target;
+  bool w8a8;
+  // To the fake-quantized reference: the largest logit difference, and the
+  // mean KL divergence of the next-token distributions.
+  float tolerance;
+  double maxKl;
+};
+
+void PrintTo(const QuantizedCase &c, std::ostream *os) { *os << c.name; }
+
+std::vector<float> collect(LanguageModel &model, llvm::ArrayRef<int32_t> tokens, size_t step) {
+  std::vector<float> logits;
+  model.reset();
+  for (size_t i = 0; i < tokens.size(); i += step) {
+    auto out = model.forward(tokens.slice(i, std::min(step, tokens.size() - i)));
+    EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
+    if (!out)
+      return logits;
+    logits.insert(logits.end(), out->data<float>(), out->data<float>() + out->size());
+  }
+  return logits;
+}
+
+/// The mean over positions of KL(softmax(p) || softmax(q)), rows of `vocab` logits.
+double meanKl(const std::vector<float> &p, const std::vector<float> &q, int64_t vocab) {
+  double total = 0;
+  int64_t rows = static_cast<int64_t>(p.size()) / vocab;
+  for (int64_t r = 0; r < rows; ++r) {
+    auto logSoftmax = [&](const float *x) {
+      double largest = *std::max_element(x, x + vocab), sum = 0;
+      for (int64_t i = 0; i < vocab; ++i)
+        sum += std::exp(x[i] - largest);
+      std::vector<double> out(vocab);
+      for (int64_t i = 0; i < vocab; ++i)
+        out[i] = x[i] - largest - std::log(sum);
+      return out;
+    };
+    std::vector<double> lp = logSoftmax(p.data() + r * vocab), lq = logSoftmax(q.data() + r * vocab);
+    for (int64_t i = 0; i < vocab; ++i)
+      total += std::exp(lp[i]) * (lp[i] - lq[i]);
+  }
+  return total / static_cast<double>(rows);
+}
+
+float largestDifference(const std::vector<float> &a, const std::vector<float> &b) {
+  EXPECT_EQ(a.size(), b.size());
+  float worst = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i)
+    worst = std::max(worst, std::fabs(a[i] - b[i]));
+  return worst;
+}
+
+/// Replaces every linear and embedding weight by its round-to-nearest
+/// quantization in `format`, as `slmc compile --quant FORMAT` does without
+/// calibration data.
+void quantizeAll(mlir::ModuleOp module, llvm::StringRef format) {
+  TensorFormat parsed = llvm::cantFail(parseTensorFormat(format));
+  for (const WeightTensor &w : collectWeightTensors(module))
+    replaceWithQuantized(w, quantizeRoundToNearest(w.values, w.rows, w.columns, *parsed));
+}
+
+/// The model imported and quantized, its fake-quantized reference, and its
+/// compiled artifact.
+struct QuantizedModel {
+  ImportedModel imported;
+  std::unique_ptr<ReferenceModel> reference;
+  llvm::SmallString<128> artifactPath;
+  CompiledModel compiled;
+  int64_t largestQuantizedBytes = 0; // of one quantized matrix as f32
+
+  ~QuantizedModel() {
+    if (!artifactPath.empty())
+      llvm::sys::fs::remove(artifactPath);
+  }
+};
+
+void build(const QuantizedCase &c, int64_t context, int64_t tokensPerCall, QuantizedModel &m) {
+  auto imported = importModel(c.model);
+  ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+  m.imported = std::move(*imported);
+  mlir::ModuleOp module = *m.imported.module;
+  quantizeAll(module, c.format);
+  for (const WeightTensor &w : collectWeightTensors(module)) // float weights left over
+    ADD_FAILURE() << w.name << " was not quantized";
+  module.walk([&](slm::DequantizeOp op) {
+    m.largestQuantizedBytes = std::max(
+        m.largestQuantizedBytes, llvm::cast<mlir::RankedTensorType>(op.getType()).getNumElements() * 4);
+  });
+  // The reference runs a copy: code generation consumes the module.
+  mlir::ModuleOp copy = module.clone();
+  auto reference = createReferenceModel(copy, context);
+  ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
+  m.reference = std::move(*reference);
+
+  CompileOptions options;
+  options.target = c.target;
+  options.maxContext = context;
+  options.maxTokensPerCall = tokensPerCall;
+  options.weightFormat = c.format;
+  options.w8a8 = c.w8a8;
+  auto tokenizer = llvm::MemoryBuffer::getFile(c.tokenizer, /*IsText=*/false);
+  ASSERT_TRUE(static_cast<bool>(tokenizer)) << c.tokenizer;
+  options.tokenizer = (*tokenizer)->getBuffer().str();
+  auto contents = buildArtifact(module, options, m.compiled);
+  ASSERT_TRUE(static_cast<bool>(contents)) << llvm::toString(contents.takeError());
+  ASSERT_FALSE(llvm::sys::fs::createTemporaryFile("quantized-model", "slmpack", m.artifactPath));
+  llvm::Error written = writeArtifact(*contents, m.artifactPath);
+  ASSERT_FALSE(static_cast<bool>(written)) << llvm::toString(std::move(written));
+}
+
+class QuantizedModelTest : public testing::TestWithParam<QuantizedCase> {};
+
+TEST_P(QuantizedModelTest, LogitsMatchTheFakeQuantizedReference) {
+  const QuantizedCase &c = GetParam();
+  if (auto target = resolveTarget(c.target);
+      !target || !missingHostFeatures(target->requiredFeatures).empty())
+    GTEST_SKIP() << "this CPU cannot run " << c.target;
+  QuantizedModel m;
+  // Four tokens per call: the 10-token prefill takes three calls, the last
+  // of two tokens (decode kernels), the first two of four (the GEMM).
+  ASSERT_NO_FATAL_FAILURE(build(c, kContext, 4, m));
+
+  // Packed codes and f16 scales only: no f32 tensor of a quantized size, and
+  // an arena too small to hold even one decoded matrix.
+  auto manifest = readArtifactManifest(m.artifactPath);
+  ASSERT_TRUE(static_cast<bool>(manifest)) << llvm::toString(manifest.takeError());
+  int64_t codes = 0, scales = 0;
+  for (const auto &tensor : manifest->manifest.tensors()) {
+    codes += tensor.dtype() == "i8";
+    scales += tensor.dtype() == "f16";
+    if (tensor.dtype() == "f32")
+      EXPECT_EQ(tensor.shape_size(), 1) << tensor.name() << " is a float matrix";
+  }
+  EXPECT_GT(codes, 0);
+  EXPECT_EQ(codes, scales - (llvm::StringRef(c.format).ends_with("asym") ? codes : 0));
+  EXPECT_LT(static_cast<int64_t>(m.compiled.arenaSize), m.largestQuantizedBytes);
+  EXPECT_EQ(manifest->manifest.options().w8a8(), c.w8a8);
+
+  std::vector<float> expected = collect(*m.reference, kTokens, kTokens.size());
+  auto artifact = openArtifact(m.artifactPath);
+  ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
+  std::vector<float> prefill;
+  for (int threads : {1, 2}) {
+    auto compiled = createRuntimeModel(artifact->artifact, threads);
+    ASSERT_TRUE(static_cast<bool>(compiled)) << llvm::toString(compiled.takeError());
+    for (size_t step : {kTokens.size(), size_t{3}, size_t{1}}) {
+      std::vector<float> actual = collect(**compiled, kTokens, step);
+      std::string what = std::string(c.name) + ", threads " + std::to_string(threads) + ", " +
+                         std::to_string(step) + " tokens per call";
+      EXPECT_LE(largestDifference(actual, expected), c.tolerance) << what;
+      EXPECT_LE(meanKl(expected, actual, m.imported.info.vocabSize), c.maxKl) << what;
+      if (prefill.empty())
+        prefill = actual;
+      // W8A8 quantizes each token's activations on its own: a token gets the
+      // same numbers whichever call it comes in, up to the f32 rounding of
+      // the other kernels.
+      EXPECT_LE(largestDifference(actual, prefill), 1e-3f) << what << " against the prefill";
+    }
+  }
+  // W8A8 is really on: its logits move away from the weight-only ones.
+  if (c.w8a8)
+    EXPECT_GT(largestDifference(prefill, expected), 1e-3f) << c.name;
+}
+
+const std::string kStudent = kData + "/tinystories-student";
+const std::string kStories = kData + "/stories260K/stories260K.bin";
+
+INSTANTIATE_TEST_SUITE_P(
+    Formats, QuantizedModelTest,
+    testing::Values(
+        // name, model, tokenizer, format, target, w8a8, tolerance, maxKl
+        QuantizedCase{"stories260K_int4_g32", kStories, kData + "/stories260K/tok512.bin",
+                      "int4-g32", "host", false, 1e-4f, 1e-9},
+        QuantizedCase{"student_int8", kStudent, kStudent + "/tokenizer.json", "int8", "host",
+                      false, 1e-4f, 1e-9},
+        QuantizedCase{"student_int4_g32_asym_avx2", kStudent, kStudent + "/tokenizer.json",
+                      "int4-g32-asym", "x86-64-avx2", false, 1e-4f, 1e-9},
+        QuantizedCase{"student_int3_g32", kStudent, kStudent + "/tokenizer.json", "int3-g32",
+                      "host", false, 1e-4f, 1e-9},
+        QuantizedCase{"student_int5_g128", kStudent, kStudent + "/tokenizer.json", "int5-g128",
+                      "host", false, 1e-4f, 1e-9},
+        QuantizedCase{"student_int8_w8a8", kStudent, kStudent + "/tokenizer.json", "int8", "host",
+                      true, 1.0f, 0.01},
+        QuantizedCase{"student_int8_g32_w8a8_avx2", kStudent, kStudent + "/tokenizer.json",
+                      "int8-g32", "x86-64-avx2", true, 1.0f, 0.01}),
+    [](const testing::TestParamInfo<QuantizedCase> &info) { return info.param.name; });
+
+/// What `slmc eval --teacher` reports for a quantized artifact (perplexity,
+/// KL to the float model) is what the fake-quantized reference gives.
+TEST(QuantizedModelEval, PerplexityAndKlMatchTheFakeQuantizedReference) {
+  const std::string model = kData + "/tinystories-656k";
+  QuantizedCase c{"tinystories_656k_int4_g32", model, model + "/tokenizer.json", "int4-g32",
+                  "host", false, 0, 0};
+  QuantizedModel m;
+  ASSERT_NO_FATAL_FAILURE(build(c, 128, 64, m));
+  auto teacher = openRunnable(model, "", 1, 128);
+  ASSERT_TRUE(static_cast<bool>(teacher)) << llvm::toString(teacher.takeError());
+  auto text = llvm::MemoryBuffer::getFile(kData + "/text/tinystories_train_head.txt");
+  ASSERT_TRUE(static_cast<bool>(text));
+  auto tokens = teacher->tokenizer->encode((*text)->getBuffer().take_front(6000), true);
+  ASSERT_TRUE(static_cast<bool>(tokens));
+  ScoredWindows windows = cutScoredWindows(*tokens, 128, m.imported.info.bosId);
+  ASSERT_GE(windows.windows.size(), 4u);
+
+  auto artifact = openArtifact(m.artifactPath);
+  ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
+  auto compiled = createRuntimeModel(artifact->artifact, 1);
+  ASSERT_TRUE(static_cast<bool>(compiled)) << llvm::toString(compiled.takeError());
+  auto got = evaluatePerplexity(**compiled, windows, teacher->model.get());
+  auto want = evaluatePerplexity(*m.reference, windows, teacher->model.get());
+  ASSERT_TRUE(static_cast<bool>(got)) << llvm::toString(got.takeError());
+  ASSERT_TRUE(static_cast<bool>(want)) << llvm::toString(want.takeError());
+  EXPECT_NEAR(got->perplexity, want->perplexity, 1e-4 * want->perplexity);
+  EXPECT_NEAR(*got->klToTeacher, *want->klToTeacher, 1e-4);
+  EXPECT_GT(*want->klToTeacher, 1e-3); // int4 is not the float model
+}
+
+} // namespace
+} // namespace slmc
