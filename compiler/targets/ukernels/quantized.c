@@ -8,14 +8,12 @@
  *   each panel of w^T decoded onto the stack instead of copied: the same
  *   floats, so the same result as slm_uk_linear on the decoded matrix.
  * - Linear with few rows (decode) reads each weight once, and is bound by how
- *   fast it turns codes into floats:
- *   * 4- and 8-bit formats (slm_uk_linear_q4, _q8) decode a block of 32 codes
- *     in registers, exactly as the reference does, and multiply-add it into
- *     x with fused multiply-adds: close to the reference, not equal to it
- *     (quantized_avx512.c decodes 4-bit codes faster on AVX-512 targets);
- *   * any other format (slm_uk_linear_qany) decodes 4 rows of w a panel at a
- *     time and takes the dot products of slm_uk_linear, lane for lane: its
- *     result equals slm_uk_linear's on the decoded matrix.
+ *   fast it turns codes into floats: blocks of 32 codes are decoded in
+ *   registers, exactly as the reference does, and multiplied into x with
+ *   fused multiply-adds (close to the reference, not equal to it). 4-bit and
+ *   symmetric 8-bit formats have their own decoders (slm_uk_linear_q4, _q8;
+ *   quantized_avx512.c decodes 4-bit codes faster on AVX-512 targets); other
+ *   widths (slm_uk_linear_qany) gather the bytes of 16 codes by shuffles.
  *
  * Tasks are blocks of output columns (and of rows for large m), as in
  * linear.c, so threaded runs equal inline ones bit for bit.
@@ -30,53 +28,7 @@
 /* v in every lane. */
 #define UK_SPLAT16(v) ((uk_f32x16){v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v})
 
-/*===--- decode, any format: decoded rows, f32 dot products -----------------===*/
-
-/* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M). */
-static inline __attribute__((always_inline)) void
-uk_qany_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M) {
-  const uk_qmatrix *w = &a->w;
-  int64_t n = a->n, k = w->k;
-  float rows[UK_QCOLS][UK_KC];
-  for (int64_t blk = begin; blk < end; ++blk) {
-    int64_t j = blk * UK_QCOLS;
-    uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
-    for (int i = 0; i < M; ++i)
-      for (int c = 0; c < UK_QCOLS; ++c)
-        acc[i][c] = (uk_f32x16){0};
-    for (int64_t kb = 0; kb < k; kb += UK_KC) {
-      int64_t kc = uk_min(UK_KC, k - kb);
-      for (int c = 0; c < UK_QCOLS; ++c) {
-        uk_dequantize_segment(w, uk_min(j + c, n - 1), kb, kc, rows[c]);
-        for (int64_t p = kc; p % UK_LANES; ++p)
-          rows[c][p] = 0.0f;
-      }
-      /* The order of uk_dot: lane l sums the products p = l (mod 16) in turn,
-       * the last block's x padded with zeros. */
-      for (int64_t p = 0; p < kc; p += UK_LANES) {
-        for (int i = 0; i < M; ++i) {
-          uk_f32x16 xv, wv;
-          const float *x = a->x + i * k + kb + p;
-          if (p + UK_LANES <= kc)
-            uk_load16(&xv, x);
-          else
-            uk_tail16(&xv, x, kc - p, 0.0f);
-          for (int c = 0; c < UK_QCOLS; ++c) {
-            uk_load16(&wv, rows[c] + p);
-            acc[i][c] += xv * wv;
-          }
-        }
-      }
-    }
-    for (int i = 0; i < M; ++i)
-      for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
-        float d = uk_fold_sum(&acc[i][c]);
-        a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
-      }
-  }
-}
-
-/*===--- decode, 4 and 8 bits: blocks decoded in registers -----------------===*/
+/*===--- decode: blocks decoded in registers -------------------------------===*/
 
 /* Weights 2t and 2t + 1 of a block of 32 4-bit codes (16 bytes), decoded as
  * the reference does, in w0[t] and w1[t]: the even and the odd codes, which is
@@ -113,14 +65,21 @@ static inline void uk_decode_q8(const uint8_t *p, float scale, uk_f32x16 *w0, uk
   *w1 = __builtin_convertvector(second, uk_f32x16) * s;
 }
 
+/* How a decode kernel turns a block of 32 codes into floats. */
+enum {
+  UK_NIBBLES, /* 4 bits, groups of 32, 64 or 128: uk_decode_q4 (x permuted to match) */
+  UK_BYTES,   /* 8 bits, symmetric: uk_decode_q8 */
+  UK_SHUFFLES /* any width: uk_decode16, twice */
+};
+
 /* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
- * BITS is 4 (groups of 32, 64 or 128) or 8 (symmetric; groups of a multiple
- * of 32, or per channel). Groups are whole blocks of 32 codes, except a
- * per-channel row whose length is not a multiple of 32: its last block is
- * partial. Each block of x is loaded once for the UK_QCOLS rows of w. */
+ * codes of BITS bits that DECODER decodes. Groups are whole blocks of 32
+ * codes, except a per-channel row whose length is not a multiple of 32: its
+ * last block is partial. Each block of x is loaded once for the UK_QCOLS rows
+ * of w. */
 static inline __attribute__((always_inline)) void
 uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M,
-                   const int BITS, const int SYMMETRIC) {
+                   const int BITS, const int DECODER, const int SYMMETRIC) {
   const uk_qmatrix *w = &a->w;
   int64_t n = a->n, k = w->k;
   int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
@@ -149,7 +108,7 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
         const uint16_t *s = w->scales + row[c] * w->groups + g0;
         for (int64_t t = 0; t < count; ++t)
           scale[c][t] = uk_half_to_float(s[t]);
-        if (BITS == 4 && SYMMETRIC) {
+        if (DECODER == UK_NIBBLES && SYMMETRIC) {
           for (int64_t t = 0; t < count; ++t)
             shift[c][t] = -8.0f * scale[c][t];
         } else if (!SYMMETRIC) {
@@ -167,7 +126,7 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
             uk_f32x16 first, second;
             uk_load16(&first, x);
             uk_load16(&second, x + 16);
-            if (BITS == 4) {
+            if (DECODER == UK_NIBBLES) {
               x0[i] = __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
                                               20, 22, 24, 26, 28, 30);
               x1[i] = __builtin_shufflevector(first, second, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19,
@@ -188,10 +147,14 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
           for (int c = 0; c < UK_QCOLS; ++c) {
             const uint8_t *p = partial ? padded[c] : codes[c] + b * block_bytes;
             uk_f32x16 w0, w1;
-            if (BITS == 4)
+            if (DECODER == UK_NIBBLES) {
               uk_decode_q4(p, scale[c][t], shift[c][t], SYMMETRIC, &w0, &w1);
-            else
+            } else if (DECODER == UK_BYTES) {
               uk_decode_q8(p, scale[c][t], &w0, &w1);
+            } else {
+              uk_decode16(p, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w0);
+              uk_decode16(p + 2 * BITS, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w1);
+            }
             for (int i = 0; i < M; ++i) {
               acc[i][c] = UK_FMA16(w0, x0[i], acc[i][c]);
               acc[i][c] = UK_FMA16(w1, x1[i], acc[i][c]);
@@ -209,27 +172,31 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
 }
 
 /* One range function per specialization, for uk_parallel. */
-#define UK_DEFINE_QANY_RANGE(M)                                                                    \
-  static void uk_qany_dot_m##M(void *arg, int64_t begin, int64_t end) {                            \
-    uk_qany_dot_range((const uk_qlinear_args *)arg, begin, end, M);                                \
+#define UK_DEFINE_QFAST_RANGE(NAME, M, BITS, DECODER, SYMMETRIC)                                   \
+  static void NAME(void *arg, int64_t begin, int64_t end) {                                        \
+    uk_qfast_dot_range((const uk_qlinear_args *)arg, begin, end, M, BITS, DECODER, SYMMETRIC);     \
   }
-#define UK_DEFINE_QFAST_RANGE(M, BITS, SYMMETRIC, NAME)                                            \
-  static void uk_q##BITS##_dot_m##M##_##NAME(void *arg, int64_t begin, int64_t end) {              \
-    uk_qfast_dot_range((const uk_qlinear_args *)arg, begin, end, M, BITS, SYMMETRIC);              \
-  }
-UK_DEFINE_QANY_RANGE(1)
-UK_DEFINE_QANY_RANGE(2)
-UK_DEFINE_QANY_RANGE(3)
-UK_DEFINE_QFAST_RANGE(1, 4, 1, symmetric)
-UK_DEFINE_QFAST_RANGE(2, 4, 1, symmetric)
-UK_DEFINE_QFAST_RANGE(3, 4, 1, symmetric)
-UK_DEFINE_QFAST_RANGE(1, 4, 0, asymmetric)
-UK_DEFINE_QFAST_RANGE(2, 4, 0, asymmetric)
-UK_DEFINE_QFAST_RANGE(3, 4, 0, asymmetric)
-UK_DEFINE_QFAST_RANGE(1, 8, 1, symmetric)
-UK_DEFINE_QFAST_RANGE(2, 8, 1, symmetric)
-UK_DEFINE_QFAST_RANGE(3, 8, 1, symmetric)
-#undef UK_DEFINE_QANY_RANGE
+UK_DEFINE_QFAST_RANGE(uk_q4_dot_m1_symmetric, 1, 4, UK_NIBBLES, 1)
+UK_DEFINE_QFAST_RANGE(uk_q4_dot_m2_symmetric, 2, 4, UK_NIBBLES, 1)
+UK_DEFINE_QFAST_RANGE(uk_q4_dot_m3_symmetric, 3, 4, UK_NIBBLES, 1)
+UK_DEFINE_QFAST_RANGE(uk_q4_dot_m1_asymmetric, 1, 4, UK_NIBBLES, 0)
+UK_DEFINE_QFAST_RANGE(uk_q4_dot_m2_asymmetric, 2, 4, UK_NIBBLES, 0)
+UK_DEFINE_QFAST_RANGE(uk_q4_dot_m3_asymmetric, 3, 4, UK_NIBBLES, 0)
+UK_DEFINE_QFAST_RANGE(uk_q8_dot_m1, 1, 8, UK_BYTES, 1)
+UK_DEFINE_QFAST_RANGE(uk_q8_dot_m2, 2, 8, UK_BYTES, 1)
+UK_DEFINE_QFAST_RANGE(uk_q8_dot_m3, 3, 8, UK_BYTES, 1)
+/* The generic kernel: one row of x at a time, every width. */
+#define UK_DEFINE_QANY_RANGES(BITS)                                                                \
+  UK_DEFINE_QFAST_RANGE(uk_qany##BITS##_dot_symmetric, 1, BITS, UK_SHUFFLES, 1)                    \
+  UK_DEFINE_QFAST_RANGE(uk_qany##BITS##_dot_asymmetric, 1, BITS, UK_SHUFFLES, 0)
+UK_DEFINE_QANY_RANGES(2)
+UK_DEFINE_QANY_RANGES(3)
+UK_DEFINE_QANY_RANGES(4)
+UK_DEFINE_QANY_RANGES(5)
+UK_DEFINE_QANY_RANGES(6)
+UK_DEFINE_QANY_RANGES(7)
+UK_DEFINE_QANY_RANGES(8)
+#undef UK_DEFINE_QANY_RANGES
 #undef UK_DEFINE_QFAST_RANGE
 
 #if UK_DOT_MAX_M != 4
@@ -254,8 +221,7 @@ void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *code
                       int64_t k, int64_t group) {
   if (uk_qlinear_trivial(bias, y, m, n, k))
     return;
-  static const uk_range_fn ranges[] = {uk_q8_dot_m1_symmetric, uk_q8_dot_m2_symmetric,
-                                       uk_q8_dot_m3_symmetric};
+  static const uk_range_fn ranges[] = {uk_q8_dot_m1, uk_q8_dot_m2, uk_q8_dot_m3};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
   uk_quantized_linear(ctx, &a, ranges);
 }
@@ -265,9 +231,28 @@ void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
                         float *y, int64_t m, int64_t n, int64_t k, int32_t bits, int64_t group) {
   if (uk_qlinear_trivial(bias, y, m, n, k))
     return;
-  static const uk_range_fn ranges[] = {uk_qany_dot_m1, uk_qany_dot_m2, uk_qany_dot_m3};
+  static const uk_range_fn ranges[7][2] = {
+      {uk_qany2_dot_symmetric, uk_qany2_dot_asymmetric},
+      {uk_qany3_dot_symmetric, uk_qany3_dot_asymmetric},
+      {uk_qany4_dot_symmetric, uk_qany4_dot_asymmetric},
+      {uk_qany5_dot_symmetric, uk_qany5_dot_asymmetric},
+      {uk_qany6_dot_symmetric, uk_qany6_dot_asymmetric},
+      {uk_qany7_dot_symmetric, uk_qany7_dot_asymmetric},
+      {uk_qany8_dot_symmetric, uk_qany8_dot_asymmetric}};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
-  uk_quantized_linear(ctx, &a, ranges);
+  if (m >= UK_DOT_MAX_M) {
+    uk_quantized_linear(ctx, &a, NULL);
+    return;
+  }
+  /* Decode: a row of x at a time (m > 1 is a prefill's last few tokens). */
+  uk_range_fn range = ranges[bits - 2][minimums != NULL];
+  for (int64_t i = 0; i < m; ++i) {
+    uk_qlinear_args row = a;
+    row.x = x + i * k;
+    row.y = y + i * n;
+    row.m = 1;
+    uk_parallel(ctx, (n + UK_QCOLS - 1) / UK_QCOLS, uk_grain(UK_QCOLS * k), range, &row);
+  }
 }
 
 /*===--- embedding ----------------------------------------------------------===*/

@@ -91,8 +91,8 @@ void slm_uk_embedding_q(const slm_uk_ctx *ctx, const uint8_t *codes, const uint1
 
 /* y[m, n] = x[m, k] * w[n, k]^T (+ bias[n]) for w quantized, in any format (bits 2..8). For
  * m >= 4 every kernel below computes slm_uk_linear's floats on the decoded w; for fewer rows
- * (decode) slm_uk_linear_qany does too, while _q4 and _q8 decode blocks of codes in
- * registers and sum with fused multiply-adds (within rounding of it). */
+ * (decode) they decode blocks of codes in registers and sum with fused multiply-adds
+ * (within rounding of it). */
 void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                         const uint16_t *scales, const uint16_t *minimums, const float *bias,
                         float *y, int64_t m, int64_t n, int64_t k, int32_t bits, int64_t group);

@@ -103,10 +103,66 @@ static inline void uk_dequantize_q4_block(const uint8_t *p, float scale, float m
   memcpy(out + 16, &second, sizeof second);
 }
 
+/* Code t of 16 codes of BITS bits that start on a byte boundary: it begins
+ * in byte UK_CODE_BYTE and bit UK_CODE_SHIFT, and may reach into the next
+ * byte (index 16 of a shuffle is the zero vector's first byte). */
+#define UK_CODE_BYTE(BITS, t) ((t) * (BITS) / 8)
+#define UK_CODE_NEXT(BITS, t) (UK_CODE_BYTE(BITS, t) + 1 < 2 * (BITS) ? UK_CODE_BYTE(BITS, t) + 1 : 16)
+#define UK_CODE_SHIFT(BITS, t) ((t) * (BITS) % 8)
+#define UK_EACH_CODE(F, BITS)                                                                      \
+  F(BITS, 0), F(BITS, 1), F(BITS, 2), F(BITS, 3), F(BITS, 4), F(BITS, 5), F(BITS, 6), F(BITS, 7),  \
+      F(BITS, 8), F(BITS, 9), F(BITS, 10), F(BITS, 11), F(BITS, 12), F(BITS, 13), F(BITS, 14),     \
+      F(BITS, 15)
+
+/* The 16 unsigned codes in the 2 * BITS bytes at p, as vectors: the two
+ * bytes of each code gathered by shuffles, then shifted into place. */
+#define UK_DEFINE_UNPACK16(BITS)                                                                   \
+  static inline void uk_unpack16_##BITS(const uint8_t *p, uk_i32x16 *codes) {                     \
+    uk_u8x16 bytes = {0}, zero = {0};                                                              \
+    memcpy(&bytes, p, 2 * (BITS));                                                                 \
+    uk_u8x16 first = __builtin_shufflevector(bytes, zero, UK_EACH_CODE(UK_CODE_BYTE, BITS));      \
+    uk_u8x16 next = __builtin_shufflevector(bytes, zero, UK_EACH_CODE(UK_CODE_NEXT, BITS));       \
+    uk_i32x16 window = __builtin_convertvector(first, uk_i32x16) |                                 \
+                       __builtin_convertvector(next, uk_i32x16) << 8;                              \
+    uk_i32x16 shift = {UK_EACH_CODE(UK_CODE_SHIFT, BITS)};                                         \
+    *codes = (window >> shift) & ((1 << (BITS)) - 1);                                              \
+  }
+UK_DEFINE_UNPACK16(2)
+UK_DEFINE_UNPACK16(3)
+UK_DEFINE_UNPACK16(4)
+UK_DEFINE_UNPACK16(5)
+UK_DEFINE_UNPACK16(6)
+UK_DEFINE_UNPACK16(7)
+UK_DEFINE_UNPACK16(8)
+#undef UK_DEFINE_UNPACK16
+
+/* The 16 weights whose codes (bits 2..8) are the 2 * bits bytes at p,
+ * decoded as the reference does. */
+static inline void uk_decode16(const uint8_t *p, int32_t bits, float scale, float minimum,
+                               int symmetric, uk_f32x16 *w) {
+  uk_i32x16 q;
+  switch (bits) {
+  case 2: uk_unpack16_2(p, &q); break;
+  case 3: uk_unpack16_3(p, &q); break;
+  case 4: uk_unpack16_4(p, &q); break;
+  case 5: uk_unpack16_5(p, &q); break;
+  case 6: uk_unpack16_6(p, &q); break;
+  case 7: uk_unpack16_7(p, &q); break;
+  default: uk_unpack16_8(p, &q); break;
+  }
+  if (symmetric) { /* sign-extend */
+    int32_t half = 1 << (bits - 1);
+    q = (q ^ half) - half;
+  }
+  *w = __builtin_convertvector(q, uk_f32x16) * scale;
+  if (!symmetric)
+    *w += minimum;
+}
+
 /* out[c - c0] = w[r, c] for c in [c0, c0 + count), count <= k - c0, computed
- * as the reference does: q * scale, plus minimum when asymmetric. 8-bit rows
- * and whole blocks of 32 4-bit codes decode as vectors; the rest code by
- * code. */
+ * as the reference does: q * scale, plus minimum when asymmetric. 8-bit rows,
+ * blocks of 32 4-bit codes and blocks of 16 codes of other widths decode as
+ * vectors; the rest code by code. */
 static inline void uk_dequantize_segment(const uk_qmatrix *w, int64_t r, int64_t c0,
                                          int64_t count, float *restrict out) {
   const uint8_t *row = w->codes + r * w->row_bytes;
@@ -133,6 +189,12 @@ static inline void uk_dequantize_segment(const uk_qmatrix *w, int64_t r, int64_t
       if (w->bits == 4 && c % 2 == 0)
         for (; i + 32 <= n; i += 32)
           uk_dequantize_q4_block(row + (c + i) / 2, scale, minimum, symmetric, o + i);
+      if ((c + i) % 8 == 0)
+        for (; i + 16 <= n; i += 16) {
+          uk_f32x16 v;
+          uk_decode16(row + (c + i) / 8 * w->bits, w->bits, scale, minimum, symmetric, &v);
+          memcpy(o + i, &v, sizeof v);
+        }
       for (; i < n; ++i) {
         float value = (float)uk_code_at(row, c + i, w->bits, symmetric) * scale;
         o[i] = symmetric ? value : value + minimum;

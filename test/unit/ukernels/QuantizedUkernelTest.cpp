@@ -1,11 +1,10 @@
 //===- QuantizedUkernelTest.cpp - kernels on packed weights vs the reference -===//
 //
 // The quantized micro-kernels against the reference decoding (dequantizeRows)
-// and the f32 kernels on what it decodes: prefill (m >= 4), the generic
-// decode and the embedding give slm_uk_linear's and slm_uk_embedding's floats
-// bit for bit; the 4- and 8-bit decode kernels stay within rounding of a
-// double-precision dot product; W8A8 gives its formula, computed here, float
-// for float. Every format the quantizer writes is covered, ragged rows
+// and the f32 kernels on what it decodes: prefill (m >= 4) and the embedding
+// give slm_uk_linear's and slm_uk_embedding's floats bit for bit; the decode
+// kernels stay within rounding of a double-precision dot product; W8A8 gives
+// its formula, computed here, float for float. Every format the quantizer writes is covered, ragged rows
 // included, and the packed weights end right before a page the process may
 // not read, so a kernel that reads past them crashes.
 //
@@ -143,10 +142,45 @@ bool hasAvx512() {
 
 //===--- weight-only linear ------------------------------------------------===//
 
-/// The signature of slm_uk_linear_q4 (q8 ignores the minimums).
-using Kernel = void (*)(const slm_uk_ctx *, const float *, const uint8_t *, const uint16_t *,
-                        const uint16_t *, const float *, float *, int64_t, int64_t, int64_t,
-                        int64_t);
+/// A weight-only linear kernel applied to x and a packed matrix.
+using Kernel = std::function<void(const slm_uk_ctx *, const float *x, PackedMatrix &w,
+                                  const float *bias, float *y, int64_t m)>;
+
+/// The generic kernel on every format, and the dedicated ones the lowering
+/// picks for it (for AVX-512 targets too when this CPU runs them).
+std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat &format) {
+  std::vector<std::pair<const char *, Kernel>> kernels = {
+      {"qany", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
+                  float *y, int64_t m) {
+         slm_uk_linear_qany(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(), bias,
+                            y, m, w.rows, w.columns, static_cast<int32_t>(w.format.bits),
+                            w.format.group);
+       }}};
+  auto q4 = [](auto kernel) {
+    return [kernel](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
+                    float *y, int64_t m) {
+      kernel(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(), bias, y, m, w.rows,
+             w.columns, w.format.group);
+    };
+  };
+  switch (dedicatedKernel(format)) {
+  case Dedicated::Q4:
+    kernels.push_back({"q4", q4(slm_uk_linear_q4)});
+    if (hasAvx512())
+      kernels.push_back({"q4_avx512", q4(slm_uk_linear_q4_avx512)});
+    break;
+  case Dedicated::Q8:
+    kernels.push_back({"q8", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
+                                const float *bias, float *y, int64_t m) {
+                         slm_uk_linear_q8(ctx, x, w.codePointer(), w.scalePointer(), bias, y, m,
+                                          w.rows, w.columns, w.format.group);
+                       }});
+    break;
+  case Dedicated::None:
+    break;
+  }
+  return kernels;
+}
 
 /// Decode: fused multiply-adds in another order than slm_uk_linear's, within
 /// rounding of the exact result on the decoded weights.
@@ -175,47 +209,16 @@ TEST(QuantizedUkernels, LinearMatchesTheF32KernelOnTheDecodedWeights) {
       PackedMatrix w(name, s.n, s.k, static_cast<uint32_t>(s.n * 1000 + s.k));
       std::vector<float> bias = randomFloats(s.n, 3);
       const float *b = s.bias ? bias.data() : nullptr;
-      Dedicated dedicated = dedicatedKernel(w.format);
       for (int64_t m : kRows) {
         std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m));
         std::vector<float> f32(m * s.n);
         slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
-        auto run = [&](const char *kernel,
-                       const std::function<void(const slm_uk_ctx *, float *)> &call) {
+        for (auto &[kernel, call] : kernelsFor(w.format)) {
           std::string what = describe(name, s, m, kernel);
-          return runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
-            call(ctx, static_cast<float *>(y));
+          auto got = runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
+            call(ctx, x.data(), w, b, static_cast<float *>(y), m);
           }, what);
-        };
-        // The generic kernel, on every format: the f32 kernel's floats.
-        auto any = run("qany", [&](const slm_uk_ctx *ctx, float *y) {
-          slm_uk_linear_qany(ctx, x.data(), w.codePointer(), w.scalePointer(), w.minimumPointer(),
-                             b, y, m, s.n, s.k, static_cast<int32_t>(w.format.bits),
-                             w.format.group);
-        });
-        expectSameFloats(f32, reinterpret_cast<const float *>(any.data()),
-                         describe(name, s, m, "qany"));
-        if (dedicated == Dedicated::None)
-          continue;
-        std::vector<std::pair<const char *, Kernel>> kernels;
-        if (dedicated == Dedicated::Q4) {
-          kernels.push_back({"q4", slm_uk_linear_q4});
-          if (hasAvx512())
-            kernels.push_back({"q4_avx512", slm_uk_linear_q4_avx512});
-        } else {
-          kernels.push_back({"q8", [](const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
-                                      const uint16_t *scales, const uint16_t *, const float *bias,
-                                      float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
-                               slm_uk_linear_q8(ctx, x, codes, scales, bias, y, m, n, k, group);
-                             }});
-        }
-        for (auto [kernel, call] : kernels) {
-          auto got = run(kernel, [&](const slm_uk_ctx *ctx, float *y) {
-            call(ctx, x.data(), w.codePointer(), w.scalePointer(), w.minimumPointer(), b, y, m,
-                 s.n, s.k, w.format.group);
-          });
           const float *y = reinterpret_cast<const float *>(got.data());
-          std::string what = describe(name, s, m, kernel);
           if (m >= 4) { // the GEMM on decoded panels
             expectSameFloats(f32, y, what);
             continue;
