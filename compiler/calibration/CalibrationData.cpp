@@ -48,12 +48,17 @@ llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
                      path, out.tokens, needed, kMinCalibrationWindows, context);
   int64_t calibrationTokens = out.tokens - heldOut;
   out.available = calibrationTokens / context;
-  for (int64_t index : sampleIndices(out.available, windowsWanted, seed)) {
+  auto windowAt = [&](int64_t index) {
     auto begin = tokens->begin() + index * context;
     std::vector<int32_t> window(begin, begin + context);
     window[0] = tokenizer.bosId();
-    out.windows.push_back(std::move(window));
-  }
+    return window;
+  };
+  for (int64_t index : sampleIndices(out.available, windowsWanted, seed))
+    out.windows.push_back(windowAt(index));
+  int64_t hessianWindows = std::min(out.available, kMaxHessianWindows);
+  for (int64_t i = 0; i < hessianWindows; ++i)
+    out.hessianWindows.push_back(windowAt(i * out.available / hessianWindows));
   llvm::ArrayRef<int32_t> tail(tokens->data() + calibrationTokens, heldOut);
   out.heldOut = cutScoredWindows(tail, context, tokenizer.bosId());
   out.heldOutTokens = heldOut;

@@ -11,18 +11,22 @@ namespace slmc {
 
 /// The calibration text cut for distillation-aware quantization: its last
 /// tenth (at least one window) is held out for the summary and the gate; the
-/// rest is cut into windows of `context` tokens, BOS first, of which a seeded
-/// sample is used.
+/// rest is cut into windows of `context` tokens, BOS first. Layer Hessians
+/// see them all (up to kMaxHessianWindows); KL is measured on a seeded sample.
 struct CalibrationText {
   int64_t tokens = 0;    // the whole text, BOS included
   int64_t available = 0; // calibration windows before sampling
-  std::vector<std::vector<int32_t>> windows;
+  std::vector<std::vector<int32_t>> windows;        // the sample
+  std::vector<std::vector<int32_t>> hessianWindows; // all, or an evenly spaced subset
   ScoredWindows heldOut;
   int64_t heldOutTokens = 0;
 };
 
 /// Fewest calibration windows the sensitivity analysis accepts.
 inline constexpr int64_t kMinCalibrationWindows = 4;
+/// A forward pass each: enough tokens for well-conditioned Hessians of
+/// layers a few thousand wide.
+inline constexpr int64_t kMaxHessianWindows = 512;
 
 llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
                                                     const Tokenizer &tokenizer, int64_t context,

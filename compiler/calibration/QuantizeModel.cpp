@@ -245,14 +245,21 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
     bar.advance();
   }
   {
-    ProgressBar bar("hessians", 1, o.progress);
+    ProgressBar bar("hessians", text->hessianWindows.size(), o.progress);
     hessians.attach((*studentModel)->executor());
-    auto agreement = targets->compare(**studentModel, text->windows);
+    for (const std::vector<int32_t> &window : text->hessianWindows) {
+      (*studentModel)->reset();
+      if (auto logits = (*studentModel)->forward(window); !logits) {
+        hessians.detach((*studentModel)->executor());
+        return logits.takeError();
+      }
+      bar.advance();
+    }
     hessians.detach((*studentModel)->executor());
+    auto agreement = targets->compare(**studentModel, text->windows);
     if (!agreement)
       return agreement.takeError();
     floatAgreement = *agreement;
-    bar.advance();
   }
 
   // b. Sensitivity: ΔKL of each tensor alone in each format, for every rounding.
@@ -267,11 +274,22 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
       return agreement.takeError();
     return agreement->kl - floatAgreement.kl;
   };
+  // Plain RTN (reported beside) and the error-minimising roundings: GPTQ where
+  // a linear op gives a Hessian, else the clip search; a tied embedding tries
+  // both, since GPTQ serves its output-head use at its lookups' expense.
+  auto roundingsFor = [&](size_t i) {
+    std::vector<Rounding> roundings = {Rounding::RoundToNearest};
+    if (!hessians.of(i).empty())
+      roundings.push_back(Rounding::GptqClipped);
+    if (hessians.of(i).empty() || weights[i].feedsEmbedding)
+      roundings.push_back(Rounding::ClipSearch);
+    return roundings;
+  };
   std::vector<std::vector<Measurement>> measured(weights.size());
   int64_t trials = 0;
   for (size_t i = 0; i < weights.size(); ++i)
     for (const TensorFormat &f : candidates)
-      trials += f ? 2 : 0;
+      trials += f ? roundingsFor(i).size() : 0;
   {
     ProgressBar bar("sensitivity", trials, o.progress);
     for (size_t i = 0; i < weights.size(); ++i) {
@@ -279,10 +297,7 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
       for (const TensorFormat &f : candidates) {
         Measurement m{f, tensorFormatBits(f, w.rows, w.columns)};
         if (f) {
-          // Plain RTN (reported beside), and the error-minimising rounding:
-          // GPTQ where a linear op gives a Hessian, else the clip search.
-          Rounding tuned = hessians.of(i).empty() ? Rounding::ClipSearch : Rounding::GptqClipped;
-          for (Rounding r : {Rounding::RoundToNearest, tuned}) {
+          for (Rounding r : roundingsFor(i)) {
             auto q = roundTensor(w, *f, r, hessians.of(i));
             if (!q)
               return makeError("{0}: {1}", w.name, llvm::toString(q.takeError()));

@@ -137,7 +137,7 @@ llvm::Error writeReportSvg(const slm::quant::QuantReport &report, llvm::StringRe
     double y = base1 - b / maxBits * panel;
     os << llvm::formatv("<line x1=\"{0}\" x2=\"{1}\" y1=\"{2}\" y2=\"{2}\" stroke=\"#ddd\"/>"
                         "<text x=\"{3}\" y=\"{4}\" text-anchor=\"end\">{5}</text>\n",
-                        left, width - right, y, left - 6, y + 4, b);
+                        left, width - right, y, left - 6, y + 4, static_cast<int>(b));
   }
   os << llvm::formatv("<text x=\"14\" y=\"{0}\" transform=\"rotate(-90 14 {0})\" "
                       "text-anchor=\"middle\">bits per weight</text>\n",
