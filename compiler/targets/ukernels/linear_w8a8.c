@@ -9,14 +9,14 @@
  *     y[i, j] = (sum_u float(sum_{p in u} x_q[i, p] * q[j, p]) * s_w[j, u]) * s_x[i] + bias[j]
  *
  * with the units summed in order from 0, each step a rounded multiply and a
- * rounded add. Both ways of computing it below give that float for float:
- * dot products in generic C (every call of slm_uk_linear_w8a8, decode in
- * slm_uk_linear_w8a8_vnni) and, for prefill on VNNI targets, a register-tiled
- * GEMM of vpdpbusd. So results do not depend on the target, the tiling, the
- * threads, or how a prompt is cut into calls.
+ * rounded add. Every way of computing it below gives that float for float:
+ * dot products in generic C (every call of slm_uk_linear_w8a8) and, on VNNI
+ * targets, dot products of vpdpbusd for decode and a register-tiled GEMM of
+ * vpdpbusd for prefill. So results do not depend on the target, the tiling,
+ * the threads, or how a prompt is cut into calls.
  *
- * vpdpbusd multiplies unsigned by signed bytes: the GEMM packs the weights as
- * q + 128 (unsigned) and takes x_q as the signed side, then subtracts
+ * vpdpbusd multiplies unsigned by signed bytes: the VNNI kernels take the
+ * weights as q + 128 (unsigned) and x_q as the signed side, then subtract
  * 128 * sum_{p in u} x_q[i, p], which the quantization step records.
  *
  *===----------------------------------------------------------------------===*/
@@ -224,6 +224,33 @@ uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64
     _mm512_storeu_ps(f[r], acc[r]);
 }
 
+/* The dot products of uk_w8a8_dot_range by vpdpbusd, 64 columns at a time
+ * (masked at the end of a unit): the same integers, so the same floats. */
+UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  const uk_w8a8_scratch *s = &a->s;
+  const __m512i flip = _mm512_set1_epi8((char)0x80);
+  for (int64_t j = begin; j < end; ++j) {
+    const uint8_t *w = a->codes + j * a->row_bytes;
+    for (int64_t i = 0; i < a->m; ++i) {
+      const int8_t *x = s->xq + i * s->row_stride;
+      float f = 0.0f;
+      for (int64_t u = 0; u < s->units; ++u) {
+        int64_t p1 = uk_min(a->k, (u + 1) * s->unit);
+        __m512i dot = _mm512_setzero_si512();
+        for (int64_t p = u * s->unit; p < p1; p += 64) {
+          __mmask64 live = p1 - p >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (p1 - p)) - 1;
+          __m512i codes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, w + p), flip);
+          dot = _mm512_dpbusd_epi32(dot, codes, _mm512_maskz_loadu_epi8(live, x + p));
+        }
+        int32_t sum = _mm512_reduce_add_epi32(dot) - 128 * s->xsum[i * s->units + u];
+        f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
+      }
+      a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
+    }
+  }
+}
+
 /* Items are (row block, column block) pairs, as in uk_gemm. */
 UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t end) {
   const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
@@ -258,7 +285,7 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
   uk_w8a8_args a;
   uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
   if (m < UK_DOT_MAX_M) {
-    uk_w8a8_dots(ctx, &a);
+    uk_parallel(ctx, n, uk_grain(m * k / 4), uk_vnni_dot_range, &a);
     return;
   }
   int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);

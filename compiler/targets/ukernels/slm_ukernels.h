@@ -114,8 +114,8 @@ void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *code
  * x_q = round-half-even(x / s_x). Integer dot products over each unit of columns (a group,
  * or SLM_UK_W8A8_UNIT columns per channel), then in floats, units in order:
  *   y[i, j] = (sum_u float(dot_u) * s_w[j, u]) * s_x[i] (+ bias[j]).
- * Both kernels give these floats exactly; _vnni (AVX-512 VNNI targets only) runs m >= 4 as
- * a vpdpbusd GEMM. */
+ * Both kernels give these floats exactly; _vnni (AVX-512 VNNI targets only) takes its dot
+ * products with vpdpbusd, and runs m >= 4 as a vpdpbusd GEMM. */
 void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                         const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
                         int64_t k, int64_t group, uint8_t *scratch);
