@@ -5,8 +5,6 @@
 #include "compiler/executor/Executor.h"
 #include "dialects/slm/IR/SlmOps.h"
 
-#include <oneapi/dnnl/dnnl.h>
-
 namespace slmc {
 
 LayerHessians::LayerHessians(const std::vector<WeightTensor> &weights)
@@ -35,12 +33,25 @@ void LayerHessians::accumulate(size_t weight, const float *x, int64_t tokens, in
   std::vector<double> &h = hessians_[weight];
   if (h.empty())
     h.assign(columns * columns, 0.0);
-  // One window's x^T x in f32 (oneDNN), summed into f64 across windows.
-  scratch_.resize(columns * columns);
-  dnnl_sgemm('T', 'N', columns, columns, tokens, 1.0f, x, columns, x, columns, 0.0f,
-             scratch_.data(), columns);
-  for (int64_t i = 0; i < columns * columns; ++i)
-    h[i] += scratch_[i];
+  // One call's x^T x in f32 (rank-1 updates of the upper triangle; the inner
+  // loop vectorizes), summed into f64 across calls. A plain loop rather than
+  // oneDNN: its OpenMP threads spin-wait badly on a shared machine.
+  scratch_.assign(columns * columns, 0.0f);
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float *row = x + t * columns;
+    for (int64_t i = 0; i < columns; ++i) {
+      float xi = row[i];
+      float *out = scratch_.data() + i * columns;
+      for (int64_t j = i; j < columns; ++j)
+        out[j] += xi * row[j];
+    }
+  }
+  for (int64_t i = 0; i < columns; ++i)
+    for (int64_t j = i; j < columns; ++j) {
+      h[i * columns + j] += scratch_[i * columns + j];
+      if (j != i)
+        h[j * columns + i] += scratch_[i * columns + j];
+    }
 }
 
 } // namespace slmc
