@@ -30,6 +30,9 @@ ABSL_FLAG(double, max_kl, -1,
           "student) on the held-out calibration tail exceeds this");
 ABSL_FLAG(std::string, report, "", "write the quantization report as JSON (QuantReport.proto)");
 ABSL_FLAG(std::string, report_svg, "", "draw per-layer bits and ΔKL as an SVG chart");
+ABSL_FLAG(bool, w8a8, false,
+          "linears with 8-bit weights also quantize their inputs to int8 per token (W8A8: "
+          "VNNI dot products where the target has them); changes numerics slightly");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
 
@@ -46,6 +49,7 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   options.target = absl::GetFlag(FLAGS_target);
   options.maxContext = absl::GetFlag(FLAGS_max_context);
   options.maxTokensPerCall = absl::GetFlag(FLAGS_max_tokens);
+  options.w8a8 = absl::GetFlag(FLAGS_w8a8);
   if (options.maxContext < 0)
     return makeError("--max-context must be positive, got {0}", options.maxContext);
   if (std::string scheme = absl::GetFlag(FLAGS_quant); !scheme.empty()) {
@@ -65,7 +69,7 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
     options.quantize = quantize;
   } else {
     for (const char *flag : {"calib", "bpw", "max_size", "max_kl", "report", "report_svg",
-                             "teacher"})
+                             "teacher", "w8a8"})
       if (isFlagSet(flag)) {
         std::string dashed = flag;
         std::replace(dashed.begin(), dashed.end(), '_', '-');
@@ -91,7 +95,7 @@ const Command &compileCommand() {
       "slmc compile MODEL --target T [--max-context N] [--max-tokens N] [--tokenizer FILE]\n"
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
       "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]]\n"
-      "             -o out.slmpack",
+      "             [--w8a8] -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
       "kernels, the memory plan and the tokenizer: the tiny runtime (libslmrt) runs it\n"
       "with no other file. Compiling the same inputs twice gives identical bytes.\n\n"
@@ -103,7 +107,8 @@ const Command &compileCommand() {
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
       "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail.",
       {"target", "max_context", "max_tokens", "tokenizer", "o", "quant", "calib", "teacher",
-       "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads"},
+       "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads",
+       "w8a8"},
       runCompile};
   return command;
 }
