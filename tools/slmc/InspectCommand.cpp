@@ -57,7 +57,8 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
                                    {"head_dim", model.head_dim()},
                                    {"max_context", model.max_context()},
                                    {"bos_token_id", model.bos_token_id()},
-                                   {"eos_token_id", model.eos_token_id()}}},
+                                   {"eos_token_id", model.eos_token_id()},
+                                   {"parameters", model.parameters()}}},
       {"entry_points", std::move(entries)},
       {"memory_plan", llvm::json::Object{{"arena_bytes", static_cast<int64_t>(memory.arena_size())},
                                          {"kv_cache_bytes", static_cast<int64_t>(memory.kv_cache_size())},
@@ -72,6 +73,7 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
       {"tensors", tensorsJson(m.tensors())},
       {"compile_options", llvm::json::Object{{"max_context", m.options().max_context()},
                                              {"weight_format", m.options().weight_format()},
+                                             {"w8a8", m.options().w8a8()},
                                              {"source_model", m.options().source_model()}}},
   };
 }
@@ -100,8 +102,10 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
                       a.layout.file_size, a.layout.manifest_size, a.layout.code_size,
                       a.layout.weights_size);
   os << llvm::formatv("tokenizer    {0}, {1} B\n", m.tokenizer().kind(), m.tokenizer().data().size());
-  os << llvm::formatv("source       {0}, {1} weights\n", m.options().source_model(),
-                      m.options().weight_format());
+  os << llvm::formatv("source       {0}, {1} weights{2}, {3} parameters\n",
+                      m.options().source_model(), m.options().weight_format(),
+                      m.options().w8a8() ? " with int8 activations (W8A8)" : "",
+                      model.parameters());
   os << llvm::formatv("tensors      {0}\n", m.tensors_size());
   for (const auto &t : m.tensors())
     os << llvm::formatv("  {0,-52} {1,-4} {2,-14} {3,-10} @{4,10} {5,10} B\n", t.name(), t.dtype(),
