@@ -98,46 +98,23 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
   if (!factored)
     return makeError("GPTQ: the calibration Hessian is not positive definite");
 
-  QuantizedWeight q;
-  q.format = format;
-  q.rows = rows;
-  q.columns = columns;
-  int64_t groups = format.groupsPerRow(n), size = format.groupSize(n);
-  int64_t rowBytes = format.packedRowBytes(n);
-  q.codes.assign(rows * rowBytes, 0);
-  q.scales.resize(rows * groups);
-  if (!format.symmetric)
-    q.minimums.resize(rows * groups);
+  QuantizedWeight q = QuantizedWeight::allocate(format, rows, columns);
+  int64_t size = format.groupSize(n);
   std::vector<GroupScale> current(rows);
   for (int64_t i = 0; i < n; ++i) {
-    int64_t g = i / size;
     if (i % size == 0) {
       int64_t length = std::min(size, n - i);
       for (int64_t r = 0; r < rows; ++r) {
-        const float *group = w.data() + r * n + i;
-        double bestError = INFINITY;
-        for (float clip : clipGrid) {
-          GroupScale candidate = GroupScale::choose(group, length, format, clip);
-          double error = 0;
-          for (int64_t k = 0; k < length; ++k) {
-            double d = group[k] - candidate.decode(candidate.encode(group[k], format));
-            error += d * d * importance[i + k];
-          }
-          if (error < bestError) {
-            bestError = error;
-            current[r] = candidate;
-          }
-        }
-        q.scales[r * groups + g] = current[r].scale;
-        if (!format.symmetric)
-          q.minimums[r * groups + g] = current[r].minimum;
+        current[r] = GroupScale::search(w.data() + r * n + i, length, format, clipGrid,
+                                        importance.data() + i);
+        q.setScale(r, i / size, current[r]);
       }
     }
     const double *uRow = u.data() + i * n;
     for (int64_t r = 0; r < rows; ++r) {
       float *row = w.data() + r * n;
       int32_t code = current[r].encode(row[i], format);
-      putCode(q.codes.data() + r * rowBytes, i, code, format);
+      putCode(q.row(r), i, code, format);
       double error = (row[i] - current[r].decode(code)) / uRow[i];
       for (int64_t j = i + 1; j < n; ++j)
         row[j] -= static_cast<float>(error * uRow[j]);

@@ -87,43 +87,61 @@ int32_t GroupScale::encode(float w, const slm::WeightFormat &format) const {
   return std::clamp(code, format.minCode(), format.maxCode());
 }
 
-QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t rows,
-                                       int64_t columns, slm::WeightFormat format,
-                                       llvm::ArrayRef<float> clipGrid,
-                                       llvm::ArrayRef<double> importance) {
+GroupScale GroupScale::search(const float *w, int64_t n, const slm::WeightFormat &format,
+                              llvm::ArrayRef<float> clipGrid, const double *importance) {
+  GroupScale best;
+  double bestError = INFINITY;
+  for (float clip : clipGrid) {
+    GroupScale candidate = choose(w, n, format, clip);
+    double error = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      double d = w[i] - candidate.decode(candidate.encode(w[i], format));
+      error += d * d * (importance ? importance[i] : 1.0);
+    }
+    if (error < bestError) {
+      bestError = error;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+QuantizedWeight QuantizedWeight::allocate(slm::WeightFormat format, int64_t rows,
+                                          int64_t columns) {
   QuantizedWeight q;
   q.format = format;
   q.rows = rows;
   q.columns = columns;
-  int64_t groups = format.groupsPerRow(columns), size = format.groupSize(columns);
-  int64_t rowBytes = format.packedRowBytes(columns);
-  q.codes.assign(rows * rowBytes, 0);
-  q.scales.resize(rows * groups);
+  int64_t groups = format.groupsPerRow(columns);
+  q.codes.assign(rows * format.packedRowBytes(columns), 0);
+  q.scales.assign(rows * groups, 0);
   if (!format.symmetric)
-    q.minimums.resize(rows * groups);
+    q.minimums.assign(rows * groups, 0);
+  return q;
+}
+
+void QuantizedWeight::setScale(int64_t row, int64_t group, const GroupScale &scale) {
+  int64_t at = row * format.groupsPerRow(columns) + group;
+  scales[at] = scale.scale;
+  if (!format.symmetric)
+    minimums[at] = scale.minimum;
+}
+
+QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t rows,
+                                       int64_t columns, slm::WeightFormat format,
+                                       llvm::ArrayRef<float> clipGrid,
+                                       llvm::ArrayRef<double> importance) {
+  QuantizedWeight q = QuantizedWeight::allocate(format, rows, columns);
+  int64_t groups = format.groupsPerRow(columns), size = format.groupSize(columns);
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < groups; ++g) {
       const float *w = weights.data() + r * columns + g * size;
       int64_t n = std::min(size, columns - g * size);
-      GroupScale best;
-      double bestError = INFINITY;
-      for (float clip : clipGrid) {
-        GroupScale candidate = GroupScale::choose(w, n, format, clip);
-        double error = 0;
-        for (int64_t i = 0; i < n; ++i) {
-          double d = w[i] - candidate.decode(candidate.encode(w[i], format));
-          error += d * d * (importance.empty() ? 1.0 : importance[g * size + i]);
-        }
-        if (error < bestError) {
-          bestError = error;
-          best = candidate;
-        }
-      }
-      q.scales[r * groups + g] = best.scale;
-      if (!format.symmetric)
-        q.minimums[r * groups + g] = best.minimum;
+      GroupScale best = GroupScale::search(w, n, format, clipGrid,
+                                           importance.empty() ? nullptr : &importance[g * size]);
+      q.setScale(r, g, best);
       for (int64_t i = 0; i < n; ++i)
-        putCode(q.codes.data() + r * rowBytes, g * size + i, best.encode(w[i], format), format);
+        putCode(q.row(r), g * size + i, best.encode(w[i], format), format);
     }
   return q;
 }

@@ -11,12 +11,20 @@ namespace slmc {
 
 /// A [rows, columns] matrix in a #slm.weight_format: packed codes and f16
 /// scales (and minimums), laid out as slm.dequantize reads them.
+struct GroupScale;
+
 struct QuantizedWeight {
   slm::WeightFormat format;
   int64_t rows = 0, columns = 0;
   std::vector<uint8_t> codes;     // rows x format.packedRowBytes(columns)
   std::vector<uint16_t> scales;   // f16 bits, rows x format.groupsPerRow(columns)
   std::vector<uint16_t> minimums; // asymmetric formats only
+
+  /// Zero codes and scales for a rows x columns matrix in `format`.
+  static QuantizedWeight allocate(slm::WeightFormat format, int64_t rows, int64_t columns);
+  /// Stores group `group` of row `row`'s scale (and minimum).
+  void setScale(int64_t row, int64_t group, const GroupScale &scale);
+  uint8_t *row(int64_t r) { return codes.data() + r * format.packedRowBytes(columns); }
 
   /// The weights it stands for, row-major.
   std::vector<float> dequantized() const;
@@ -50,6 +58,10 @@ struct GroupScale {
 
   static GroupScale choose(const float *w, int64_t n, const slm::WeightFormat &format,
                            float clip);
+  /// The clip ratio of `clipGrid` whose scale minimises sum_i importance[i] *
+  /// (w_i - decoded w_i)^2; a null `importance` weighs every value 1.
+  static GroupScale search(const float *w, int64_t n, const slm::WeightFormat &format,
+                           llvm::ArrayRef<float> clipGrid, const double *importance);
   int32_t encode(float w, const slm::WeightFormat &format) const;
   float decode(int32_t code) const { return code * decodedScale + decodedMinimum; }
 };
