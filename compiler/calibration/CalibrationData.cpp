@@ -70,6 +70,7 @@ SoftTargets::compute(LanguageModel &teacher, const std::vector<std::vector<int32
   SoftTargets targets;
   targets.vocab_ = teacher.vocabSize();
   const int64_t vocab = targets.vocab_;
+  std::vector<double> logP;
   for (const std::vector<int32_t> &window : windows) {
     teacher.reset();
     auto logits = teacher.forward(window);
@@ -78,17 +79,12 @@ SoftTargets::compute(LanguageModel &teacher, const std::vector<std::vector<int32
     const float *rows = logits->data<float>();
     for (size_t t = 0; t < window.size(); ++t) {
       const float *z = rows + t * vocab;
-      float top = *std::max_element(z, z + vocab);
-      double sum = 0;
-      for (int64_t v = 0; v < vocab; ++v)
-        sum += std::exp(double(z[v]) - top);
-      double logSum = top + std::log(sum);
+      logSoftmax(z, vocab, logP);
       double negativeEntropy = 0;
       for (int64_t v = 0; v < vocab; ++v) {
-        double logP = z[v] - logSum;
-        double p = std::exp(logP);
+        double p = std::exp(logP[v]);
         targets.probabilities_.push_back(static_cast<float>(p));
-        negativeEntropy += p * logP;
+        negativeEntropy += p * logP[v];
       }
       targets.negativeEntropy_.push_back(negativeEntropy);
       targets.argmax_.push_back(static_cast<int32_t>(std::max_element(z, z + vocab) - z));
@@ -114,15 +110,12 @@ SoftTargets::compare(LanguageModel &model, const std::vector<std::vector<int32_t
     for (size_t t = 0; t < window.size(); ++t, ++position) {
       const float *z = rows + t * vocab;
       const float *p = probabilities_.data() + position * vocab;
-      const float *top = std::max_element(z, z + vocab);
-      double sum = 0, expected = 0;
-      for (int64_t v = 0; v < vocab; ++v) {
-        sum += std::exp(double(z[v]) - *top);
+      double expected = 0;
+      for (int64_t v = 0; v < vocab; ++v)
         expected += double(p[v]) * z[v];
-      }
       // KL = sum p log p - sum p log q, log q = z - logsumexp(z), sum p = 1.
-      kl += negativeEntropy_[position] - expected + (*top + std::log(sum));
-      agree += (top - z) == argmax_[position];
+      kl += negativeEntropy_[position] - expected + logSumExp(z, vocab);
+      agree += std::max_element(z, z + vocab) - z == argmax_[position];
     }
   }
   return Agreement{kl / position, double(agree) / position};

@@ -20,20 +20,19 @@ ScoredWindows cutScoredWindows(llvm::ArrayRef<int32_t> tokens, int64_t context, 
   return result;
 }
 
-namespace {
-
-/// log softmax of one row of logits, in double.
-void logSoftmax(const float *row, int64_t vocab, std::vector<double> &out) {
-  out.resize(vocab);
+double logSumExp(const float *row, int64_t vocab) {
   double max = *std::max_element(row, row + vocab), sum = 0;
   for (int64_t i = 0; i < vocab; ++i)
     sum += std::exp(static_cast<double>(row[i]) - max);
-  double logSum = std::log(sum) + max;
+  return std::log(sum) + max;
+}
+
+void logSoftmax(const float *row, int64_t vocab, std::vector<double> &out) {
+  out.resize(vocab);
+  double logSum = logSumExp(row, vocab);
   for (int64_t i = 0; i < vocab; ++i)
     out[i] = row[i] - logSum;
 }
-
-} // namespace
 
 llvm::Expected<PerplexityResult>
 evaluatePerplexity(LanguageModel &model, const ScoredWindows &windows, LanguageModel *teacher,

@@ -20,6 +20,11 @@ struct ScoredWindows {
 };
 ScoredWindows cutScoredWindows(llvm::ArrayRef<int32_t> tokens, int64_t context, int32_t bos);
 
+/// log sum_i exp(row[i]) of one row of logits, in double, shifted by the max.
+double logSumExp(const float *row, int64_t vocab);
+/// log softmax of one row of logits, in double.
+void logSoftmax(const float *row, int64_t vocab, std::vector<double> &out);
+
 struct PerplexityResult {
   int64_t scoredTokens = 0;
   int64_t windows = 0;
