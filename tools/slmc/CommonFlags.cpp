@@ -5,6 +5,8 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
 
+#include <algorithm>
+
 ABSL_FLAG(std::string, tokenizer, "",
           "tokenizer file: a llama2.c tokenizer.bin or a Hugging Face tokenizer.json "
           "(Hugging Face folders bring their own; llama2.c and ONNX models need this)");
@@ -20,6 +22,12 @@ ABSL_FLAG(std::string, teacher, "",
 ABSL_FLAG(uint64_t, seed, 0,
           "random seed: run samples with it, compile --quant draws its calibration windows "
           "with it (same seed, same result)");
+
+std::string slmc::cli::dashed(std::string_view name) {
+  std::string text(name);
+  std::replace(text.begin(), text.end(), '_', '-');
+  return text;
+}
 
 bool slmc::cli::isFlagSet(std::string_view name) {
   // Debian's Abseil keeps IsSpecifiedOnCommandLine() private: a flag still at

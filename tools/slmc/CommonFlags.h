@@ -14,6 +14,8 @@ ABSL_DECLARE_FLAG(std::string, teacher);
 ABSL_DECLARE_FLAG(uint64_t, seed);
 
 namespace slmc::cli {
+/// Flags are shown as users type them: --max-context, not --max_context.
+std::string dashed(std::string_view name);
 /// True when the flag (underscore spelling) holds other than its default.
 bool isFlagSet(std::string_view name);
 } // namespace slmc::cli

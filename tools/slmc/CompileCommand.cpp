@@ -70,11 +70,8 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   } else {
     for (const char *flag : {"calib", "bpw", "max_size", "max_kl", "report", "report_svg",
                              "teacher", "w8a8"})
-      if (isFlagSet(flag)) {
-        std::string dashed = flag;
-        std::replace(dashed.begin(), dashed.end(), '_', '-');
-        return makeError("--{0} needs --quant", dashed);
-      }
+      if (isFlagSet(flag))
+        return makeError("--{0} needs --quant", dashed(flag));
   }
   auto start = std::chrono::steady_clock::now();
   if (llvm::Error error =

@@ -1,6 +1,7 @@
 //===- main.cpp - the slmc command-line tool ------------------------------===//
 
 #include "tools/slmc/Command.h"
+#include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/parse.h"
 #include "absl/flags/commandlineflag.h"
@@ -30,12 +31,6 @@ void printOverview(llvm::raw_ostream &os) {
   os << "\nRun 'slmc COMMAND --help' for a command's options.\n";
 }
 
-/// Flags are shown as users type them: --max-context, not --max_context.
-std::string dashed(absl::string_view name) {
-  std::string text(name);
-  std::replace(text.begin(), text.end(), '_', '-');
-  return text;
-}
 
 void printHelp(const Command &command) {
   llvm::outs() << "Usage: " << command.usage << "\n\n" << command.summary << ".\n";
@@ -74,7 +69,7 @@ bool normalizeFlags(const Command &command, llvm::MutableArrayRef<std::string> a
       continue; // Abseil reports unknown flags itself
     bool own = llvm::any_of(command.flags, [&](const char *f) { return flag->Name() == f; });
     if (!own) {
-      llvm::errs() << "slmc " << command.name << ": error: --" << dashed(flag->Name())
+      llvm::errs() << "slmc " << command.name << ": error: --" << dashed(std::string(flag->Name()))
                    << " is not an option of this command (see slmc " << command.name
                    << " --help)\n";
       ok = false;
