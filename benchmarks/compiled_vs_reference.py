@@ -11,17 +11,13 @@ Usage: benchmarks/compiled_vs_reference.py [--build build] [--runs 5] [--target 
 """
 import argparse
 import os
-import re
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "test", "data")
-TEXT = os.path.join(DATA, "text", "tinystories_train_head.txt")
+from bench_common import DATA, ROOT, cpu_name, decode_rate, prefill_rate, run, slmc_path
+
 MODELS = [
     ("stories260K", [os.path.join(DATA, "stories260K", "stories260K.bin"),
                      "--tokenizer", os.path.join(DATA, "stories260K", "tok512.bin")]),
@@ -29,22 +25,10 @@ MODELS = [
 ]
 
 
-def run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), result.stderr))
-    return result
 
 
-def decode_rate(slmc, model, threads):
-    err = run([slmc, "run", *model, "--prompt", "Once upon a time", "-n", "256",
-               "--threads", str(threads)]).stderr
-    return float(re.search(r"\(([0-9.]+) tokens/s\)", err).group(1))
 
 
-def prefill_rate(slmc, model, threads):
-    err = run([slmc, "eval", *model, "--text", TEXT, "--ctx", "128", "--threads", str(threads)]).stderr
-    return float(re.search(r"\(([0-9.]+) tokens/s\)", err).group(1))
 
 
 def median_of(runs, fn):
@@ -58,7 +42,7 @@ def main():
     parser.add_argument("--target", default="host")
     parser.add_argument("--threads", type=int, default=0)
     args = parser.parse_args()
-    slmc = os.path.join(args.build, "tools", "slmc", "slmc")
+    slmc = slmc_path(args.build)
 
     runtime = os.path.join(args.build, "runtime", "libslmrt.so")
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,15 +78,6 @@ def main():
           "`slmc eval --ctx 128` (128-token windows, all logits).")
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":

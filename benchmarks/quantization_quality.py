@@ -22,14 +22,11 @@ Usage: benchmarks/quantization_quality.py [--build build] [--calib-windows 32] [
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "test", "data")
-TEXT = os.path.join(DATA, "text", "tinystories_train_head.txt")
+from bench_common import DATA, ROOT, TEXT, cpu_name, run, slmc_path
+
 TEACHER = os.path.join(DATA, "tinystories-656k")
 STUDENT = os.path.join(DATA, "tinystories-student")
 STORIES260K = os.path.join(DATA, "stories260K", "stories260K.bin")
@@ -53,11 +50,6 @@ def split_text(text, fraction=0.8):
     return text[:cut + 1], text[cut + 2:]
 
 
-def run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), result.stderr))
-    return result
 
 
 class Bench:
@@ -102,7 +94,7 @@ def main():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", help="also write every figure to this file")
     args = parser.parse_args()
-    slmc = os.path.join(args.build, "tools", "slmc", "slmc")
+    slmc = slmc_path(args.build)
     results = {}
     with tempfile.TemporaryDirectory() as workdir:
         calib, heldout = split_text(open(TEXT, encoding="utf-8").read())
@@ -110,6 +102,7 @@ def main():
         open(calib_path, "w", encoding="utf-8").write(calib)
         open(heldout_path, "w", encoding="utf-8").write(heldout)
         bench = Bench(slmc, workdir, calib_path, heldout_path, args.calib_windows, args.seed)
+        print("machine: %s, %d CPUs" % (cpu_name(), os.cpu_count()))
         print("calibration %d characters, held out %d; ctx 128; %d calibration windows, seed %d"
               % (len(calib), len(heldout), args.calib_windows, args.seed))
 

@@ -13,16 +13,12 @@ Usage: benchmarks/quantized_kernels.py [--build build] [--runs 5] [--target host
 import argparse
 import json
 import os
-import re
 import statistics
-import subprocess
-import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.path.join(ROOT, "test", "data")
+from bench_common import DATA, ROOT, TEXT, cpu_name, decode_rate, prefill_rate, run, slmc_path
+
 MODEL = os.path.join(DATA, "tinystories-656k")
-TEXT = os.path.join(DATA, "text", "tinystories_train_head.txt")
 # (label, slmc compile flags); int3-g32 runs the generic kernel.
 FORMATS = [
     ("f32", []),
@@ -35,23 +31,10 @@ FORMATS = [
 W8A8 = ("int8 w8a8", ["--quant", "int8", "--w8a8"])
 
 
-def run(cmd):
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit("failed: %s\n%s" % (" ".join(cmd), result.stderr))
-    return result
 
 
-def decode_rate(slmc, artifact, threads):
-    err = run([slmc, "run", artifact, "--prompt", "Once upon a time", "-n", "256",
-               "--threads", str(threads)]).stderr
-    return float(re.search(r"\(([0-9.]+) tokens/s\)", err).group(1))
 
 
-def prefill_rate(slmc, artifact, threads):
-    err = run([slmc, "eval", artifact, "--text", TEXT, "--ctx", "128",
-               "--threads", str(threads)]).stderr
-    return float(re.search(r"\(([0-9.]+) tokens/s\)", err).group(1))
 
 
 def quality(slmc, artifact, threads):
@@ -67,7 +50,7 @@ def main():
     parser.add_argument("--target", default="host")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
-    slmc = os.path.join(args.build, "tools", "slmc", "slmc")
+    slmc = slmc_path(args.build)
 
     formats = list(FORMATS)
     usage = run([slmc, "compile", "--help"])
@@ -86,9 +69,9 @@ def main():
         for label, flags in formats:
             artifact = os.path.join(tmp, label.replace(" ", "-") + ".slmpack")
             run([slmc, "compile", MODEL, "--target", args.target, *flags, "-o", artifact])
-            decode = statistics.median(decode_rate(slmc, artifact, args.threads)
+            decode = statistics.median(decode_rate(slmc, [artifact], args.threads)
                                        for _ in range(args.runs))
-            prefill = statistics.median(prefill_rate(slmc, artifact, args.threads)
+            prefill = statistics.median(prefill_rate(slmc, [artifact], args.threads)
                                         for _ in range(args.runs))
             q = quality(slmc, artifact, args.threads)
             base = base or (decode, prefill)
@@ -101,15 +84,6 @@ def main():
           "from `slmc eval --teacher`.")
 
 
-def cpu_name():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown CPU"
 
 
 if __name__ == "__main__":
