@@ -12,6 +12,8 @@
 #include "compiler/driver/RuntimeModel.h"
 #include "llvm/Support/FileSystem.h"
 
+#include "test/unit/driver/CollectLogits.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,17 +23,6 @@ namespace {
 
 const std::string kModel = SLMC_TEST_DATA_DIR "/tinystories-656k";
 const std::vector<int32_t> kTokens{1, 403, 407, 261, 378, 1308, 268, 600, 1010, 286};
-
-std::vector<float> collect(LanguageModel &model, llvm::ArrayRef<int32_t> tokens, size_t step) {
-  std::vector<float> logits;
-  model.reset();
-  for (size_t i = 0; i < tokens.size(); i += step) {
-    auto out = model.forward(tokens.slice(i, std::min(step, tokens.size() - i)));
-    EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
-    logits.insert(logits.end(), out->data<float>(), out->data<float>() + out->size());
-  }
-  return logits;
-}
 
 /// Compiles the model once for every test of the suite.
 class CompiledModelTest : public testing::Test {
@@ -53,7 +44,7 @@ TEST_F(CompiledModelTest, LogitsMatchTheReferenceExecutor) {
   ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
   auto reference = createReferenceModel(*imported->module, 32);
   ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
-  std::vector<float> expected = collect(**reference, kTokens, kTokens.size());
+  std::vector<float> expected = collectLogits(**reference, kTokens, kTokens.size());
 
   auto artifact = openArtifact(path);
   ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
@@ -61,7 +52,7 @@ TEST_F(CompiledModelTest, LogitsMatchTheReferenceExecutor) {
     auto compiled = createRuntimeModel(artifact->artifact, threads);
     ASSERT_TRUE(static_cast<bool>(compiled)) << llvm::toString(compiled.takeError());
     for (size_t step : {kTokens.size(), size_t{3}, size_t{1}}) {
-      std::vector<float> actual = collect(**compiled, kTokens, step);
+      std::vector<float> actual = collectLogits(**compiled, kTokens, step);
       ASSERT_EQ(actual.size(), expected.size());
       float worst = 0;
       for (size_t i = 0; i < actual.size(); ++i)

@@ -26,6 +26,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include "test/unit/driver/CollectLogits.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -51,19 +53,6 @@ struct QuantizedCase {
 };
 
 void PrintTo(const QuantizedCase &c, std::ostream *os) { *os << c.name; }
-
-std::vector<float> collect(LanguageModel &model, llvm::ArrayRef<int32_t> tokens, size_t step) {
-  std::vector<float> logits;
-  model.reset();
-  for (size_t i = 0; i < tokens.size(); i += step) {
-    auto out = model.forward(tokens.slice(i, std::min(step, tokens.size() - i)));
-    EXPECT_TRUE(static_cast<bool>(out)) << llvm::toString(out.takeError());
-    if (!out)
-      return logits;
-    logits.insert(logits.end(), out->data<float>(), out->data<float>() + out->size());
-  }
-  return logits;
-}
 
 /// The mean over positions of KL(softmax(p) || softmax(q)), rows of `vocab` logits.
 double meanKl(const std::vector<float> &p, const std::vector<float> &q, int64_t vocab) {
@@ -180,7 +169,7 @@ TEST_P(QuantizedModelTest, LogitsMatchTheFakeQuantizedReference) {
   EXPECT_LT(static_cast<int64_t>(m.compiled.arenaSize), m.largestQuantizedBytes);
   EXPECT_EQ(manifest->manifest.options().w8a8(), c.w8a8);
 
-  std::vector<float> expected = collect(*m.reference, kTokens, kTokens.size());
+  std::vector<float> expected = collectLogits(*m.reference, kTokens, kTokens.size());
   auto artifact = openArtifact(m.artifactPath);
   ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
   std::vector<float> prefill;
@@ -188,7 +177,7 @@ TEST_P(QuantizedModelTest, LogitsMatchTheFakeQuantizedReference) {
     auto compiled = createRuntimeModel(artifact->artifact, threads);
     ASSERT_TRUE(static_cast<bool>(compiled)) << llvm::toString(compiled.takeError());
     for (size_t step : {kTokens.size(), size_t{3}, size_t{1}}) {
-      std::vector<float> actual = collect(**compiled, kTokens, step);
+      std::vector<float> actual = collectLogits(**compiled, kTokens, step);
       std::string what = std::string(c.name) + ", threads " + std::to_string(threads) + ", " +
                          std::to_string(step) + " tokens per call";
       EXPECT_LE(largestDifference(actual, expected), c.tolerance) << what;
