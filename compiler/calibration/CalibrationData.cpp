@@ -3,7 +3,6 @@
 #include "compiler/calibration/CalibrationData.h"
 
 #include "compiler/support/Error.h"
-#include "llvm/Support/MemoryBuffer.h"
 
 #include <cmath>
 #include <numeric>
@@ -32,12 +31,9 @@ std::vector<int64_t> sampleIndices(int64_t available, int64_t wanted, uint64_t s
 llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
                                                     const Tokenizer &tokenizer, int64_t context,
                                                     int64_t windowsWanted, uint64_t seed) {
-  auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!text)
-    return makeError("{0}: cannot read: {1}", path, text.getError().message());
-  auto tokens = tokenizer.encode((*text)->getBuffer(), /*addBos=*/true);
+  auto tokens = encodeTextFile(path, tokenizer);
   if (!tokens)
-    return makeError("{0}: {1}", path, llvm::toString(tokens.takeError()));
+    return tokens.takeError();
   CalibrationText out;
   out.tokens = static_cast<int64_t>(tokens->size());
   int64_t heldOut = std::max(context, out.tokens / 10);

@@ -43,4 +43,15 @@ llvm::Expected<std::unique_ptr<Tokenizer>> parseTokenizer(llvm::StringRef name,
   return parseLlama2cTokenizer(name, contents, vocabSize);
 }
 
+llvm::Expected<std::vector<int32_t>> encodeTextFile(llvm::StringRef path,
+                                                    const Tokenizer &tokenizer) {
+  auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!text)
+    return makeError("{0}: cannot read: {1}", path, text.getError().message());
+  auto tokens = tokenizer.encode((*text)->getBuffer(), /*addBos=*/true);
+  if (!tokens)
+    return makeError("{0}: {1}", path, llvm::toString(tokens.takeError()));
+  return tokens;
+}
+
 } // namespace slmc

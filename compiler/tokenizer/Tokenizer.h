@@ -56,6 +56,11 @@ llvm::Expected<std::unique_ptr<Tokenizer>> parseTokenizer(llvm::StringRef name,
                                                           llvm::StringRef contents,
                                                           int32_t vocabSize = 0);
 
+/// The tokens of a whole text file with BOS in front (as perplexity and
+/// calibration read text); errors name the file.
+llvm::Expected<std::vector<int32_t>> encodeTextFile(llvm::StringRef path,
+                                                    const Tokenizer &tokenizer);
+
 /// "huggingface" for tokenizer.json contents, else "llama2c".
 llvm::StringRef tokenizerKind(llvm::StringRef contents);
 

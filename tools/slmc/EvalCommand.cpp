@@ -8,7 +8,6 @@
 #include "compiler/driver/Perplexity.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/JSON.h"
-#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/raw_ostream.h"
 
 ABSL_FLAG(std::string, text, "", "the text file to evaluate on");
@@ -33,12 +32,9 @@ llvm::Error runEval(const std::vector<std::string> &args) {
     return makeError("--ctx {0} exceeds the model's context length {1}", context,
                      runnable->model->capacity());
   const Tokenizer &tokenizer = *runnable->tokenizer;
-  auto text = llvm::MemoryBuffer::getFile(textPath, /*IsText=*/true);
-  if (!text)
-    return makeError("{0}: cannot read: {1}", textPath, text.getError().message());
-  auto tokens = tokenizer.encode((*text)->getBuffer(), /*addBos=*/true);
+  auto tokens = encodeTextFile(textPath, tokenizer);
   if (!tokens)
-    return makeError("{0}: {1}", textPath, llvm::toString(tokens.takeError()));
+    return tokens.takeError();
   ScoredWindows windows = cutScoredWindows(*tokens, context, tokenizer.bosId());
   if (windows.windows.empty())
     return makeError("{0}: {1} tokens are fewer than one window of --ctx {2}", textPath,
