@@ -2,6 +2,7 @@
 
 #include "compiler/artifact/ArtifactWriter.h"
 
+#include "compiler/support/AtomicFile.h"
 #include "compiler/support/Error.h"
 #include "runtime/src/slm_checksum.h"
 
@@ -9,7 +10,6 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "llvm/Support/Endian.h"
 #include "llvm/Support/FileSystem.h"
-#include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -126,27 +126,6 @@ uint64_t checksum(const FilePieces &file) {
   return slm_hash64_end(&state);
 }
 
-llvm::Error writeAtomically(const FilePieces &file, llvm::StringRef path) {
-  llvm::SmallString<128> tempPath;
-  int fd;
-  if (std::error_code error =
-          llvm::sys::fs::createUniqueFile(path + ".tmp-%%%%%%%%", fd, tempPath))
-    return makeError("{0}: cannot create a temporary file beside it: {1}", path, error.message());
-  llvm::FileRemover removeOnFailure(tempPath);
-  llvm::raw_fd_ostream out(fd, /*shouldClose=*/true);
-  for (llvm::ArrayRef<char> piece : file.pieces())
-    out.write(piece.data(), piece.size());
-  out.close();
-  if (std::error_code error = out.error()) {
-    out.clear_error();
-    return makeError("{0}: cannot write: {1}", tempPath, error.message());
-  }
-  if (std::error_code error = llvm::sys::fs::rename(tempPath, path))
-    return makeError("{0}: cannot rename {1} to it: {2}", path, tempPath, error.message());
-  removeOnFailure.releaseFile();
-  return llvm::Error::success();
-}
-
 } // namespace
 
 uint64_t layoutWeights(llvm::MutableArrayRef<WeightBlob> weights) {
@@ -186,7 +165,7 @@ llvm::Error writeArtifact(const ArtifactContents &contents, llvm::StringRef path
   writeHeader(header, file.size(), manifestBytes->size(), codeOffset, contents.code.size(),
               weightsOffset, file.size() - weightsOffset);
   llvm::support::endian::write64le(&header[SLM_CHECKSUM_OFFSET], checksum(file));
-  return writeAtomically(file, path);
+  return writeFileAtomically(path, file.pieces());
 }
 
 } // namespace slmc

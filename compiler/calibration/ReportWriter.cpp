@@ -2,10 +2,9 @@
 
 #include "compiler/calibration/ReportWriter.h"
 
+#include "compiler/support/AtomicFile.h"
 #include "compiler/support/Error.h"
-#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
-#include "llvm/Support/Path.h"
 
 #include <google/protobuf/util/json_util.h>
 
@@ -14,28 +13,6 @@
 
 namespace slmc {
 namespace {
-
-llvm::Error writeAtomically(llvm::StringRef path, llvm::StringRef contents) {
-  llvm::SmallString<128> temporary(path);
-  temporary += ".partial";
-  {
-    std::error_code error;
-    llvm::raw_fd_ostream os(temporary, error);
-    if (error)
-      return makeError("{0}: cannot write: {1}", path, error.message());
-    os << contents;
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(temporary);
-      return makeError("{0}: cannot write: {1}", path, os.error().message());
-    }
-  }
-  if (std::error_code error = llvm::sys::fs::rename(temporary, path)) {
-    llvm::sys::fs::remove(temporary);
-    return makeError("{0}: cannot write: {1}", path, error.message());
-  }
-  return llvm::Error::success();
-}
 
 /// "layers.3.mlp.up_proj" -> "up_proj"; "model.embed_tokens.weight" -> "embed_tokens".
 std::string shortName(llvm::StringRef name) {
@@ -82,7 +59,7 @@ llvm::Error writeReportJson(const slm::quant::QuantReport &report, llvm::StringR
   auto status = google::protobuf::util::MessageToJsonString(report, &json, options);
   if (!status.ok())
     return makeError("{0}: cannot encode the report: {1}", path, status.ToString());
-  return writeAtomically(path, json);
+  return writeFileAtomically(path, {llvm::ArrayRef<char>(json.data(), json.size())});
 }
 
 void printReportTable(const slm::quant::QuantReport &report, llvm::raw_ostream &os) {
@@ -199,7 +176,7 @@ llvm::Error writeReportSvg(const slm::quant::QuantReport &report, llvm::StringRe
                         mid, base2 + 12, escapeXml(shortName(t.name())));
   }
   os << "</svg>\n";
-  return writeAtomically(path, svg);
+  return writeFileAtomically(path, {llvm::ArrayRef<char>(svg.data(), svg.size())});
 }
 
 } // namespace slmc

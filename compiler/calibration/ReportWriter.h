@@ -11,7 +11,7 @@ namespace slmc {
 std::string shortestDecimal(double value);
 
 /// proto3 JSON with the .proto's field names (64-bit integers as strings, as
-/// the JSON mapping prescribes). Written to a temporary file and renamed.
+/// the JSON mapping prescribes), written atomically.
 llvm::Error writeReportJson(const slm::quant::QuantReport &report, llvm::StringRef path);
 
 /// Per tensor: format, bits per weight, ΔKL, RTN ΔKL, rounding; then the
