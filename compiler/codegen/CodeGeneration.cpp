@@ -9,6 +9,8 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Pass/PassManager.h"
 #include "passes/Passes.h"
 
@@ -50,7 +52,7 @@ PlacedWeight placeConstant(slm::ConstantOp op) {
   PlacedWeight w;
   w.shape.assign(type.getShape().begin(), type.getShape().end());
   w.dtype = dtypeName(type.getElementType());
-  w.offset = op->getAttrOfType<IntegerAttr>("slm.weight_offset").getInt();
+  w.offset = slm::SlmDialect::get(op.getContext()).getWeightOffsetAttrHelper().getAttr(op).getInt();
   ElementsAttr value = op.getValue();
   if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(value)) {
     w.name = resource.getRawHandle().getKey().str();
@@ -78,8 +80,9 @@ std::vector<TensorSignature> signatures(func::FuncOp f, TypeRange types, bool re
   std::vector<TensorSignature> list;
   for (auto [i, type] : llvm::enumerate(types)) {
     auto tensor = llvm::cast<RankedTensorType>(type);
-    auto name = results ? f.getResultAttrOfType<StringAttr>(i, "slm.name")
-                        : f.getArgAttrOfType<StringAttr>(i, "slm.name");
+    StringRef key = slm::SlmDialect::NameAttrHelper::getNameStr();
+    auto name = results ? f.getResultAttrOfType<StringAttr>(i, key)
+                        : f.getArgAttrOfType<StringAttr>(i, key);
     list.push_back({name ? name.str() : "#" + std::to_string(i),
                     std::vector<int64_t>(tensor.getShape().begin(), tensor.getShape().end()),
                     dtypeName(tensor.getElementType())});
@@ -87,9 +90,18 @@ std::vector<TensorSignature> signatures(func::FuncOp f, TypeRange types, bool re
   return list;
 }
 
-int64_t moduleInt(ModuleOp module, StringRef name) {
-  auto attr = module->getAttrOfType<IntegerAttr>(name);
-  return attr ? attr.getInt() : 0;
+/// Kernel calls of the entry function by callee, in order of first call.
+std::vector<KernelCalls> countKernelCalls(ModuleOp module, StringRef entryPoint) {
+  std::vector<KernelCalls> calls;
+  llvm::StringMap<size_t> index;
+  module.lookupSymbol<LLVM::LLVMFuncOp>(entryPoint).walk([&](LLVM::CallOp call) {
+    StringRef callee = call.getCallee().value_or("");
+    auto [it, inserted] = index.try_emplace(callee, calls.size());
+    if (inserted)
+      calls.push_back({callee.str(), 0});
+    ++calls[it->second].count;
+  });
+  return calls;
 }
 
 } // namespace
@@ -97,22 +109,26 @@ int64_t moduleInt(ModuleOp module, StringRef name) {
 llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions &options) {
   PassManager plan(module.getContext());
   plan.addPass(createSpecializeShapes({options.maxContext}));
+  plan.addPass(createSelectKernels({options.target.features, options.w8a8}));
   plan.addPass(createLayoutWeights());
-  plan.addPass(createPlanMemory({options.maxTokensPerCall, options.w8a8}));
+  plan.addPass(createPlanMemory({options.maxTokensPerCall}));
   if (auto error = runPasses(plan, module))
     return std::move(error);
 
   CompiledModel m;
   m.target = options.target;
-  m.info = readModelInfo(module);
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
-  bool decoder = m.info.kvCache;
+  slm::SlmDialect &slm = slm::SlmDialect::get(module.getContext());
+  if (slm::ModelAttr model = slm::getModel(module))
+    m.model = *model;
+  func::FuncOp forward = slm::getForward(module);
+  bool decoder = m.model.hasKvCache();
   m.entryPoint = decoder ? "slm_forward" : "slm_graph";
   m.entryKind = decoder ? "decoder_step" : "graph";
-  m.weightsSize = moduleInt(module, "slm.weights_size");
-  m.arenaSize = moduleInt(module, "slm.arena_size");
-  m.kvCacheSize = moduleInt(module, "slm.kv_cache_size");
-  m.maxTokensPerCall = moduleInt(module, "slm.max_tokens");
+  m.weightsSize = slm.getWeightsSizeAttrHelper().getAttr(module).getInt();
+  slm::MemoryPlanAttr memory = slm.getMemoryPlanAttrHelper().getAttr(module);
+  m.arenaSize = memory.getArenaSize();
+  m.kvCacheSize = memory.getKvCacheSize();
+  m.maxTokensPerCall = memory.getMaxTokens();
   llvm::DenseSet<uint64_t> placed;
   forward.walk([&](slm::ConstantOp op) {
     PlacedWeight w = placeConstant(op);
@@ -120,28 +136,18 @@ llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions
       m.weights.push_back(std::move(w));
   });
   if (decoder) {
-    FunctionType type = forward.getFunctionType();
-    auto cache = llvm::cast<RankedTensorType>(type.getInput(2));
-    m.maxContext = cache.getDimSize(0);
-    m.kvHeads = cache.getDimSize(1);
-    m.headDim = cache.getDimSize(2);
-    m.layers = (type.getNumInputs() - 2) / 2;
-    m.logitsSize = m.maxTokensPerCall * m.info.vocabSize * sizeof(float);
-    forward.walk([&](slm::AttentionOp op) {
-      m.heads = llvm::cast<RankedTensorType>(op.getQuery().getType()).getDimSize(1);
-    });
-    forward.walk([&](slm::EmbeddingOp op) {
-      m.hidden = llvm::cast<RankedTensorType>(op.getTable().getType()).getDimSize(1);
-    });
+    m.logitsSize = m.maxTokensPerCall * m.model.vocabSize * sizeof(float);
   } else {
     m.inputs = signatures(forward, forward.getArgumentTypes(), false);
     m.outputs = signatures(forward, forward.getResultTypes(), true);
   }
 
   PassManager lower(module.getContext());
-  lower.addPass(createConvertSlmToLLVM({options.target.features}));
+  lower.addPass(createConvertSlmToLLVM());
+  lower.addPass(createReconcileUnrealizedCastsPass());
   if (auto error = runPasses(lower, module))
     return std::move(error);
+  m.kernelCalls = countKernelCalls(module, m.entryPoint);
   // slm's bookkeeping attributes have no meaning in LLVM IR.
   for (NamedAttribute attr : llvm::to_vector(module->getAttrs()))
     if (attr.getName().strref().starts_with("slm."))

@@ -1,8 +1,8 @@
 //===- CompiledModel.h - a model after code generation ----------*- C++ -*-===//
 #pragma once
 
-#include "compiler/frontends/decoder/DecoderConfig.h"
 #include "compiler/targets/Target.h"
+#include "dialects/slm/IR/ModelContract.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
@@ -27,32 +27,38 @@ struct TensorSignature {
   std::string dtype;
 };
 
+/// How often one call of the entry point calls a kernel.
+struct KernelCalls {
+  std::string kernel;
+  int64_t count = 0;
+};
+
 /// What code generation produced: everything the artifact writer packs.
 struct CompiledModel {
   Target target;
-  ModelInfo info;
-  std::string entryPoint; // "slm_forward" or "slm_graph"
-  std::string entryKind;  // "decoder_step" or "graph"
-  std::string code;       // ELF shared object
+  slm::ModelContract model; // with max_positions the KV-cache capacity of decoders
+  std::string entryPoint;   // "slm_forward" or "slm_graph"
+  std::string entryKind;    // "decoder_step" or "graph"
+  std::string code;         // ELF shared object
   std::vector<PlacedWeight> weights;
   uint64_t weightsSize = 0;
   uint64_t arenaSize = 0, kvCacheSize = 0, logitsSize = 0;
-  int64_t maxTokensPerCall = 0, maxContext = 0;
-  int64_t hidden = 0, layers = 0, heads = 0, kvHeads = 0, headDim = 0;
+  int64_t maxTokensPerCall = 0;
   std::vector<TensorSignature> inputs, outputs; // graph entry points only
+  /// Kernel calls per call of the entry point (for decoders: per token), by kernel.
+  std::vector<KernelCalls> kernelCalls;
 };
 
 struct CodegenOptions {
   Target target;
-  int64_t maxContext = 0;       // 0: the model's max_positions
+  int64_t maxContext = 0;        // 0: the model's max_positions
   int64_t maxTokensPerCall = 64; // prefill chunk
   bool w8a8 = false;             // int8 activations for linears with 8-bit weights
 };
 
-/// Runs slm-specialize-shapes, slm-layout-weights, slm-plan-memory and
-/// convert-slm-to-llvm on `module` (which it consumes), then emits the code.
-/// The module's context must stay alive while the result is used (weights
-/// point into its blobs).
+/// Runs the planning and lowering passes on `module` (which it consumes),
+/// then emits the code. The module's context must stay alive while the
+/// result is used (weights point into its blobs).
 llvm::Expected<CompiledModel> generateCode(mlir::ModuleOp module, const CodegenOptions &options);
 
 } // namespace slmc

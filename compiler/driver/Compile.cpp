@@ -38,16 +38,18 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
     target->add_required_features(f);
 
   slm::artifact::ModelConfig *model = manifest.mutable_model();
-  model->set_architecture(m.info.architecture.empty() ? "graph" : m.info.architecture);
-  model->set_vocab_size(m.info.vocabSize);
-  model->set_hidden_size(m.hidden);
-  model->set_layers(m.layers);
-  model->set_heads(m.heads);
-  model->set_kv_heads(m.kvHeads);
-  model->set_head_dim(m.headDim);
-  model->set_max_context(m.maxContext);
-  model->set_bos_token_id(m.info.bosId);
-  model->set_eos_token_id(m.info.eosId);
+  model->set_architecture(m.model.architecture.empty() ? "graph" : m.model.architecture);
+  model->set_vocab_size(m.model.vocabSize);
+  if (const auto &decoder = m.model.decoder) {
+    model->set_hidden_size(decoder->hiddenSize);
+    model->set_layers(decoder->layers);
+    model->set_heads(decoder->heads);
+    model->set_kv_heads(decoder->kvHeads);
+    model->set_head_dim(decoder->headDim);
+    model->set_max_context(m.model.maxPositions);
+  }
+  model->set_bos_token_id(m.model.bosTokenId);
+  model->set_eos_token_id(m.model.eosTokenId);
   model->set_parameters(parameters);
 
   slm::artifact::EntryPoint *entry = manifest.add_entry_points();
@@ -55,6 +57,11 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   entry->set_kind(m.entryKind);
   fillSignature(entry->mutable_inputs(), m.inputs);
   fillSignature(entry->mutable_outputs(), m.outputs);
+  for (const KernelCalls &calls : m.kernelCalls) {
+    slm::artifact::KernelCalls *recorded = entry->add_kernel_calls();
+    recorded->set_kernel(calls.kernel);
+    recorded->set_count(calls.count);
+  }
 
   slm::artifact::MemoryPlan *memory = manifest.mutable_memory();
   memory->set_arena_size(m.arenaSize);
@@ -67,7 +74,7 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
     manifest.mutable_tokenizer()->set_data(options.tokenizer);
   }
   slm::artifact::CompileOptions *recorded = manifest.mutable_options();
-  recorded->set_max_context(m.maxContext);
+  recorded->set_max_context(m.model.decoder ? m.model.maxPositions : 0);
   recorded->set_weight_format(options.weightFormat);
   recorded->set_w8a8(options.w8a8);
   recorded->set_source_model(options.sourceName);
@@ -113,7 +120,7 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
   std::string path = tokenizerPath.str();
   if (path.empty() && llvm::sys::fs::is_directory(modelPath))
     path = (modelPath.rtrim('/') + "/tokenizer.json").str();
-  if (path.empty() && imported->info.kvCache)
+  if (path.empty() && imported->contract.hasKvCache())
     return makeError("{0}: an artifact carries its tokenizer; pass --tokenizer FILE", modelPath);
   if (!path.empty()) {
     auto contents = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
@@ -123,11 +130,11 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
   }
   std::unique_ptr<Tokenizer> tokenizer;
   if (!path.empty()) {
-    auto parsed = parseTokenizer(path, options.tokenizer, imported->info.vocabSize);
+    auto parsed = parseTokenizer(path, options.tokenizer, imported->contract.vocabSize);
     if (!parsed)
       return parsed.takeError();
     tokenizer = std::move(*parsed);
-    tokenizer->setSpecialIds(imported->info.bosId, imported->info.eosId);
+    tokenizer->setSpecialIds(imported->contract.bosTokenId, imported->contract.eosTokenId);
   }
   if (options.quantize) {
     if (!tokenizer)

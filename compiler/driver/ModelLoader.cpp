@@ -11,6 +11,7 @@
 #include "compiler/frontends/llama2c/Llama2cImporter.h"
 #include "compiler/frontends/onnx/OnnxImporter.h"
 #include "compiler/support/Error.h"
+#include "dialects/slm/IR/SlmDialect.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
@@ -31,13 +32,14 @@ llvm::Expected<ImportedModel> importModel(llvm::StringRef path) {
   if (!module)
     return module.takeError();
   model.module = std::move(*module);
-  model.info = readModelInfo(*model.module);
+  if (slm::ModelAttr contract = slm::getModel(*model.module))
+    model.contract = *contract;
   return model;
 }
 
 llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef modelPath,
                                                               llvm::StringRef tokenizerPath,
-                                                              const ModelInfo &info) {
+                                                              const slm::ModelContract &model) {
   std::string path = tokenizerPath.str();
   if (path.empty()) {
     if (!llvm::sys::fs::is_directory(modelPath))
@@ -48,10 +50,10 @@ llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef mo
     llvm::sys::path::append(own, "tokenizer.json");
     path = own.str().str();
   }
-  auto tokenizer = loadTokenizer(path, info.vocabSize);
+  auto tokenizer = loadTokenizer(path, model.vocabSize);
   if (!tokenizer)
     return tokenizer.takeError();
-  (*tokenizer)->setSpecialIds(info.bosId, info.eosId);
+  (*tokenizer)->setSpecialIds(model.bosTokenId, model.eosTokenId);
   return tokenizer;
 }
 
@@ -90,13 +92,13 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
   if (!imported)
     return imported.takeError();
   if (needsTokenizer) {
-    auto tokenizer = loadModelTokenizer(path, tokenizerPath, imported->info);
+    auto tokenizer = loadModelTokenizer(path, tokenizerPath, imported->contract);
     if (!tokenizer)
       return tokenizer.takeError();
     runnable.tokenizer = std::move(*tokenizer);
   }
-  if (imported->info.maxPositions > 0)
-    positions = std::min(positions, imported->info.maxPositions);
+  if (imported->contract.maxPositions > 0)
+    positions = std::min(positions, imported->contract.maxPositions);
   auto model = createReferenceModel(*imported->module, positions);
   if (!model)
     return model.takeError();

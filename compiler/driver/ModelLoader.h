@@ -2,7 +2,7 @@
 #pragma once
 
 #include "compiler/driver/LanguageModel.h"
-#include "compiler/frontends/decoder/DecoderConfig.h"
+#include "dialects/slm/IR/ModelContract.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -17,7 +17,7 @@ namespace slmc {
 struct ImportedModel {
   std::unique_ptr<mlir::MLIRContext> context;
   mlir::OwningOpRef<mlir::ModuleOp> module;
-  ModelInfo info;
+  slm::ModelContract contract;
 };
 
 /// Imports MODEL as the CLI names it: a directory is a Hugging Face folder, a
@@ -28,7 +28,7 @@ llvm::Expected<ImportedModel> importModel(llvm::StringRef path);
 /// tokenizer.json for Hugging Face models. BOS/EOS ids come from the model.
 llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef modelPath,
                                                               llvm::StringRef tokenizerPath,
-                                                              const ModelInfo &info);
+                                                              const slm::ModelContract &model);
 
 /// What `slmc run` and `slmc eval` need, whatever MODEL is: an imported model
 /// on the reference executor, or a compiled artifact on the tiny runtime.

@@ -3,8 +3,8 @@
 #include "compiler/driver/ReferenceModel.h"
 
 #include "compiler/executor/Executor.h"
-#include "compiler/frontends/decoder/DecoderConfig.h"
 #include "compiler/support/Error.h"
+#include "dialects/slm/IR/SlmDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <cstring>
@@ -100,13 +100,13 @@ ReferenceModel::~ReferenceModel() = default;
 
 llvm::Expected<std::unique_ptr<ReferenceModel>> createReferenceModel(ModuleOp module,
                                                                     int64_t capacity) {
-  auto forward = module.lookupSymbol<func::FuncOp>("forward");
+  func::FuncOp forward = slm::getForward(module);
   if (!forward)
     return makeError("the module has no @forward function");
   auto executor = exec::Executor::create(forward);
   if (!executor)
     return executor.takeError();
-  ModelInfo info = readModelInfo(module);
+  slm::ModelAttr model = slm::getModel(module);
   FunctionType type = forward.getFunctionType();
   auto logitsType = type.getNumResults() ? llvm::dyn_cast<RankedTensorType>(type.getResult(0))
                                          : RankedTensorType();
@@ -114,7 +114,7 @@ llvm::Expected<std::unique_ptr<ReferenceModel>> createReferenceModel(ModuleOp mo
     return makeError("@forward's first result must be logits [..., vocab] with a static vocab");
   int64_t vocab = logitsType.getShape().back();
 
-  if (info.kvCache) {
+  if (model && model->hasKvCache()) {
     std::vector<Tensor> caches;
     for (Type arg : type.getInputs().drop_front(2)) {
       auto cache = llvm::cast<RankedTensorType>(arg);

@@ -1,13 +1,20 @@
 //===- ConvertSlmToLLVM.cpp - planned slm IR -> LLVM dialect --------------===//
+//
+// @forward becomes the ABI entry point (runtime/include/slm_kernel_abi.h): an
+// LLVM function of one pointer to its argument struct. Its body is moved into
+// the entry block, whose prologue loads the struct's fields; the arguments
+// become those pointers (cast back to their tensor types until their users are
+// converted) and every slm op is then rewritten by the conversion patterns of
+// LoweringPatterns.h into kernel calls on pointers.
+//
+//===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
-#include "passes/lowering/LoweringContext.h"
 
-#include "compiler/frontends/decoder/DecoderConfig.h"
 #include "compiler/targets/ukernels/slm_ukernels.h"
+#include "dialects/slm/IR/KernelVariants.h"
 #include "dialects/slm/IR/SlmOps.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "passes/FusedDequantize.h"
+#include "passes/lowering/LoweringPatterns.h"
 
 #include <cstddef>
 
@@ -19,186 +26,242 @@ namespace slmc {
 using namespace mlir;
 
 namespace slmc {
-namespace {
+namespace lowering {
 
-using lowering::Buffer;
-using lowering::LoweringContext;
-
-const lowering::OpLoweringTable &opLowerings() {
-  static const lowering::OpLoweringTable table = [] {
-    lowering::OpLoweringTable t;
-    lowering::addTransformerLowerings(t);
-    lowering::addElementwiseLowerings(t);
-    lowering::addDataLowerings(t);
-    return t;
-  }();
-  return table;
+TensorToPointerConverter::TensorToPointerConverter(MLIRContext *context) {
+  addConversion([](Type type) { return type; });
+  addConversion([context](RankedTensorType) -> Type { return LLVM::LLVMPointerType::get(context); });
+  auto cast = [](OpBuilder &b, Type type, ValueRange inputs, Location loc) -> std::optional<Value> {
+    return b.create<UnrealizedConversionCastOp>(loc, type, inputs).getResult(0);
+  };
+  addSourceMaterialization(cast);
+  addTargetMaterialization(cast);
 }
 
-struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
-  using ConvertSlmToLLVMBase::ConvertSlmToLLVMBase;
+} // namespace lowering
 
+namespace {
+
+using lowering::EntryState;
+using lowering::I64;
+using lowering::KernelBuilder;
+using lowering::Ptr;
+
+/// Decoders copy their logits out (the caches were updated in place); graphs
+/// copy every result to its output buffer.
+struct ReturnLowering : lowering::KernelLowering<func::ReturnOp> {
+  ReturnLowering(const TypeConverter &converter, MLIRContext *context, const EntryState &entry,
+                 Value args, bool decoder)
+      : KernelLowering(converter, context, entry), args(args), decoder(decoder) {}
+
+  LogicalResult matchAndRewrite(func::ReturnOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    auto ptr = LLVM::LLVMPointerType::get(getContext());
+    auto copyOut = [&](Value result, Value converted, Value destination) {
+      I64 bytes = k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(result.getType()), 1));
+      if (llvm::cast<RankedTensorType>(result.getType()).getNumDynamicDims())
+        bytes = k.mul(bytes, k.tokenCount());
+      rewriter.create<LLVM::MemcpyOp>(op.getLoc(), destination, converted, bytes.value, false);
+    };
+    if (decoder) {
+      for (Value cache : op.getOperands().drop_front()) {
+        auto attention = cache.getDefiningOp<slm::AttentionOp>();
+        if (!attention || !attention.getKeyCache())
+          return op.emitOpError("decoder results after the logits must be updated KV caches");
+      }
+      copyOut(op.getOperand(0), adaptor.getOperands()[0],
+              k.load(ptr, args, offsetof(slm_step_args, logits)));
+    } else {
+      Value outputs = k.load(ptr, args, offsetof(slm_graph_args, outputs));
+      for (auto [i, result] : llvm::enumerate(op.getOperands()))
+        copyOut(result, adaptor.getOperands()[i], k.load(ptr, outputs, 8 * i));
+    }
+    rewriter.replaceOpWithNewOp<LLVM::ReturnOp>(op, k.i32(0).value);
+    return success();
+  }
+
+  Value args;
+  bool decoder;
+};
+
+struct ConstantLowering : lowering::KernelLowering<slm::ConstantOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::ConstantOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto at = slm::SlmDialect::get(getContext()).getWeightOffsetAttrHelper().getAttr(op);
+    KernelBuilder k = builder(rewriter, op);
+    rewriter.replaceOp(op, k.offset(Ptr(entry.weights), at.getInt()).value);
+    return success();
+  }
+};
+
+struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
-    if (!forward || !module->hasAttr("slm.arena_size") || !module->hasAttr("slm.weights_size")) {
+    func::FuncOp forward = slm::getForward(module);
+    slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
+    if (!forward || !slm.getMemoryPlanAttrHelper().isAttrPresent(module) ||
+        !slm.getWeightsSizeAttrHelper().isAttrPresent(module)) {
       module.emitError("convert-slm-to-llvm needs @forward after slm-layout-weights and "
                        "slm-plan-memory");
       return signalPassFailure();
     }
-    bool decoder = readModelInfo(module).kvCache;
-    if (!decoder && !allStatic(forward))
+    slm::ModelAttr model = slm::getModel(module);
+    bool decoder = model && model->hasKvCache();
+    MLIRContext *ctx = &getContext();
+    // The patterns refer to the entry point's state, filled in below.
+    EntryState entry;
+    lowering::TensorToPointerConverter converter(ctx);
+    RewritePatternSet patterns(ctx);
+    lowering::populateLinearLowerings(patterns, converter, entry);
+    lowering::populateTransformerLowerings(patterns, converter, entry);
+    lowering::populateElementwiseLowerings(patterns, converter, entry);
+    lowering::populateDataLowerings(patterns, converter, entry);
+    patterns.add<ConstantLowering>(converter, ctx, entry);
+    llvm::DenseSet<OperationName> lowered;
+    for (const auto &pattern : patterns.getNativePatterns())
+      if (std::optional<OperationName> root = pattern->getRootKind())
+        lowered.insert(*root);
+    if (failed(checkPlanned(forward, decoder, lowered)))
       return signalPassFailure();
 
-    MLIRContext *ctx = &getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     OpBuilder b(ctx);
     b.setInsertionPointToEnd(module.getBody());
     Location loc = forward.getLoc();
-    auto entry = b.create<LLVM::LLVMFuncOp>(
-        loc, decoder ? "slm_forward" : "slm_graph",
-        LLVM::LLVMFunctionType::get(b.getI32Type(), {ptr}));
-    b.setInsertionPointToStart(entry.addEntryBlock(b));
-    Value args = entry.getArgument(0);
-    LoweringContext c(b, module, loc);
-    c.targetFeatures = targetFeatures;
+    auto entryFunction = b.create<LLVM::LLVMFuncOp>(
+        loc, decoder ? "slm_forward" : "slm_graph", LLVM::LLVMFunctionType::get(b.getI32Type(), {ptr}));
+    Block *entryBlock = entryFunction.addEntryBlock(b);
+    b.setInsertionPointToStart(entryBlock);
+    Value args = entryFunction.getArgument(0);
 
-    // Field offsets of slm_step_args / slm_graph_args (slm_kernel_abi.h).
+    // The prologue: fields of slm_step_args / slm_graph_args (slm_kernel_abi.h).
+    KernelBuilder k(b, loc, entry);
     Value parallelFor, pool;
     if (decoder) {
-      c.tokenCount = c.load(b.getI64Type(), args, offsetof(slm_step_args, n_tokens));
-      c.position = c.load(b.getI64Type(), args, offsetof(slm_step_args, position));
-      c.weights = c.load(ptr, args, offsetof(slm_step_args, weights));
-      c.arena = c.load(ptr, args, offsetof(slm_step_args, arena));
-      parallelFor = c.load(ptr, args, offsetof(slm_step_args, parallel_for));
-      pool = c.load(ptr, args, offsetof(slm_step_args, pool));
+      entry.tokenCount = k.load(b.getI64Type(), args, offsetof(slm_step_args, n_tokens));
+      entry.position = k.load(b.getI64Type(), args, offsetof(slm_step_args, position));
+      entry.weights = k.load(ptr, args, offsetof(slm_step_args, weights));
+      entry.arena = k.load(ptr, args, offsetof(slm_step_args, arena));
+      parallelFor = k.load(ptr, args, offsetof(slm_step_args, parallel_for));
+      pool = k.load(ptr, args, offsetof(slm_step_args, pool));
     } else {
-      c.weights = c.load(ptr, args, offsetof(slm_graph_args, weights));
-      c.arena = c.load(ptr, args, offsetof(slm_graph_args, arena));
-      parallelFor = c.load(ptr, args, offsetof(slm_graph_args, parallel_for));
-      pool = c.load(ptr, args, offsetof(slm_graph_args, pool));
+      entry.weights = k.load(ptr, args, offsetof(slm_graph_args, weights));
+      entry.arena = k.load(ptr, args, offsetof(slm_graph_args, arena));
+      parallelFor = k.load(ptr, args, offsetof(slm_graph_args, parallel_for));
+      pool = k.load(ptr, args, offsetof(slm_graph_args, pool));
     }
-    c.kernelContext = b.create<LLVM::AllocaOp>(loc, ptr, ptr, c.i64(2), 8);
-    b.create<LLVM::StoreOp>(loc, parallelFor, c.kernelContext);
-    b.create<LLVM::StoreOp>(loc, pool, c.offset(c.kernelContext, 8));
+    entry.kernelContext = b.create<LLVM::AllocaOp>(loc, ptr, ptr, k.i64(2).value, 8);
+    b.create<LLVM::StoreOp>(loc, parallelFor, entry.kernelContext);
+    b.create<LLVM::StoreOp>(loc, pool, k.offset(Ptr(entry.kernelContext), 8).value);
 
-    if (decoder)
-      bindDecoderArguments(c, forward, args);
-    else
-      bindGraphArguments(c, forward, args);
-
+    // The arguments as pointers, cast back to their tensor types.
+    SmallVector<Value> argumentPointers =
+        decoder ? decoderArguments(k, forward, args) : graphArguments(k, forward, args);
     Block &body = forward.getBody().front();
-    const auto &table = opLowerings();
-    for (Operation &op : body) {
-      if (auto constant = llvm::dyn_cast<slm::ConstantOp>(op)) {
-        auto offset = constant->getAttrOfType<IntegerAttr>("slm.weight_offset");
-        if (!offset) {
-          constant.emitOpError("has no slm.weight_offset; run slm-layout-weights first");
-          return signalPassFailure();
-        }
-        c.bind(constant.getResult(), {c.offset(c.weights, offset.getInt()),
-                                      c.dimsOf(constant.getType()),
-                                      llvm::cast<RankedTensorType>(constant.getType()).getElementType()});
-        continue;
-      }
-      // Its readers take the packed codes and scales (lowerQuantizedLinear).
-      if (auto dequantize = llvm::dyn_cast<slm::DequantizeOp>(op)) {
-        if (!isFusable(dequantize)) {
-          dequantize.emitOpError("feeds an op other than an slm.linear weight or an "
-                                 "slm.embedding table; code generation fuses it only into those");
-          return signalPassFailure();
-        }
-        continue;
-      }
-      if (auto ret = llvm::dyn_cast<func::ReturnOp>(op)) {
-        if (failed(storeResults(c, ret, args, decoder)))
-          return signalPassFailure();
-        continue;
-      }
-      auto lowering = table.find(op.getName().getStringRef());
-      if (lowering == table.end()) {
-        op.emitOpError("has no micro-kernel in the code generator yet");
-        return signalPassFailure();
-      }
-      if (!op.hasAttr("slm.arena_offset")) {
-        op.emitOpError("has no slm.arena_offset; run slm-plan-memory first");
-        return signalPassFailure();
-      }
-      if (failed(lowering->second(c, &op)))
-        return signalPassFailure();
+    for (auto [arg, pointer] : llvm::zip(body.getArguments(), argumentPointers)) {
+      Value tensor = b.create<UnrealizedConversionCastOp>(loc, arg.getType(), pointer).getResult(0);
+      if (decoder && arg.getArgNumber() == 1)
+        entry.positionTensor = tensor;
+      arg.replaceAllUsesWith(tensor);
     }
-    b.create<LLVM::ReturnOp>(loc, c.i32(0));
+    entryBlock->getOperations().splice(entryBlock->end(), body.getOperations());
     forward.erase();
+
+    patterns.add<ReturnLowering>(converter, ctx, entry, args, decoder);
+    ConversionTarget target(*ctx);
+    target.addLegalDialect<LLVM::LLVMDialect>();
+    target.addLegalOp<UnrealizedConversionCastOp>();
+    target.addIllegalDialect<slm::SlmDialect, func::FuncDialect>();
+    // The casts between pointers and tensors that remain cancel in pairs
+    // (reconcile-unrealized-casts, which runs next).
+    if (failed(applyPartialConversion(entryFunction, target, std::move(patterns))))
+      return signalPassFailure();
   }
 
-  static bool allStatic(func::FuncOp forward) {
-    WalkResult result = forward.walk([](Operation *op) {
-      for (Type t : op->getResultTypes())
-        if (auto tensor = llvm::dyn_cast<RankedTensorType>(t); tensor && !tensor.hasStaticShape()) {
-          op->emitOpError("has a dynamic shape; code generation needs static shapes (or a "
-                          "decoder with a KV cache)");
+  /// Every op has a lowering and carries what the planning passes decided for it.
+  LogicalResult checkPlanned(func::FuncOp forward, bool decoder,
+                             const llvm::DenseSet<OperationName> &lowered) {
+    slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
+    WalkResult result = forward.walk([&](Operation *op) {
+      if (op == forward.getOperation() || llvm::isa<func::ReturnOp>(op))
+        return WalkResult::advance();
+      if (!lowered.contains(op->getName())) {
+        op->emitOpError("has no micro-kernel in the code generator yet");
+        return WalkResult::interrupt();
+      }
+      if (auto dequantize = llvm::dyn_cast<slm::DequantizeOp>(op)) {
+        if (slm::isFusable(dequantize))
+          return WalkResult::advance();
+        op->emitOpError("feeds an op other than an slm.linear weight or an slm.embedding table; "
+                        "code generation fuses it only into those");
+        return WalkResult::interrupt();
+      }
+      if (llvm::isa<slm::ConstantOp>(op)) {
+        if (!slm.getWeightOffsetAttrHelper().isAttrPresent(op)) {
+          op->emitOpError("has no slm.weight_offset; run slm-layout-weights first");
           return WalkResult::interrupt();
         }
+        return WalkResult::advance();
+      }
+      if (!slm.getArenaOffsetAttrHelper().isAttrPresent(op)) {
+        op->emitOpError("has no slm.arena_offset; run slm-plan-memory first");
+        return WalkResult::interrupt();
+      }
+      if (llvm::isa<slm::LinearOp, slm::EmbeddingOp>(op) &&
+          !slm.getKernelAttrHelper().isAttrPresent(op)) {
+        op->emitOpError("has no slm.kernel; run slm-select-kernels first");
+        return WalkResult::interrupt();
+      }
+      if (!decoder)
+        for (Type t : op->getResultTypes())
+          if (auto tensor = llvm::dyn_cast<RankedTensorType>(t); tensor && !tensor.hasStaticShape()) {
+            op->emitOpError("has a dynamic shape; code generation needs static shapes (or a "
+                            "decoder with a KV cache)");
+            return WalkResult::interrupt();
+          }
       return WalkResult::advance();
     });
     if (result.wasInterrupted())
-      return false;
-    for (Type t : forward.getArgumentTypes())
-      if (!llvm::cast<RankedTensorType>(t).hasStaticShape()) {
-        forward.emitError("graph inputs need static shapes for code generation");
-        return false;
-      }
-    return true;
-  }
-
-  /// tokens (widened from the ABI's int32), position, then the KV caches.
-  static void bindDecoderArguments(LoweringContext &c, func::FuncOp forward, Value args) {
-    auto ptr = LLVM::LLVMPointerType::get(c.b.getContext());
-    Block &body = forward.getBody().front();
-    Value tokens32 = c.load(ptr, args, offsetof(slm_step_args, tokens));
-    auto tokensAt = forward.getArgAttrOfType<IntegerAttr>(0, "slm.arena_offset");
-    Buffer tokens{c.offset(c.arena, tokensAt.getInt()), {c.tokenCount}, c.b.getI64Type()};
-    c.call("slm_uk_cast", {c.kernelContext, c.i32(SLM_UK_I32), c.i32(SLM_UK_I64), tokens32,
-                           tokens.pointer, c.tokenCount});
-    c.bind(body.getArgument(0), tokens);
-    Value cache = c.load(ptr, args, offsetof(slm_step_args, kv_cache));
-    for (BlockArgument arg : body.getArguments().drop_front(2)) {
-      auto at = forward.getArgAttrOfType<IntegerAttr>(arg.getArgNumber(), "slm.cache_offset");
-      c.bind(arg, {c.offset(cache, at.getInt()), c.dimsOf(arg.getType()), c.b.getF32Type()});
-    }
-  }
-
-  static void bindGraphArguments(LoweringContext &c, func::FuncOp forward, Value args) {
-    auto ptr = LLVM::LLVMPointerType::get(c.b.getContext());
-    Value inputs = c.load(ptr, args, offsetof(slm_graph_args, inputs));
-    for (BlockArgument arg : forward.getArguments())
-      c.bind(arg, {c.load(ptr, inputs, 8 * arg.getArgNumber()), c.dimsOf(arg.getType()),
-                   llvm::cast<RankedTensorType>(arg.getType()).getElementType()});
-  }
-
-  /// Decoders copy their logits out (the caches were updated in place);
-  /// graphs copy every result to its output buffer.
-  static LogicalResult storeResults(LoweringContext &c, func::ReturnOp ret, Value args,
-                                    bool decoder) {
-    auto ptr = LLVM::LLVMPointerType::get(c.b.getContext());
-    auto copyOut = [&](Value result, Value destination) {
-      const Buffer &buffer = c.lookup(result);
-      Value bytes = c.mul(c.elementCount(buffer), c.i64(lowering::elementBytes(buffer.elementType)));
-      c.b.create<LLVM::MemcpyOp>(c.loc, destination, buffer.pointer, bytes, false);
-    };
-    if (decoder) {
-      for (Value cache : ret.getOperands().drop_front()) {
-        auto attention = cache.getDefiningOp<slm::AttentionOp>();
-        if (!attention || !attention.getKeyCache())
-          return ret.emitOpError("decoder results after the logits must be updated KV caches");
-      }
-      copyOut(ret.getOperand(0), c.load(ptr, args, offsetof(slm_step_args, logits)));
-      return success();
-    }
-    Value outputs = c.load(ptr, args, offsetof(slm_graph_args, outputs));
-    for (auto [i, result] : llvm::enumerate(ret.getOperands()))
-      copyOut(result, c.load(ptr, outputs, 8 * i));
+      return failure();
+    if (!decoder && llvm::any_of(forward.getArgumentTypes(), [](Type t) {
+          return !llvm::cast<RankedTensorType>(t).hasStaticShape();
+        }))
+      return forward.emitError("graph inputs need static shapes for code generation");
     return success();
+  }
+
+  /// tokens (widened from the ABI's int32 into the arena), position (a stack
+  /// slot, for ops that read it as a tensor), then the KV caches.
+  SmallVector<Value> decoderArguments(KernelBuilder &k, func::FuncOp forward, Value args) {
+    MLIRContext *ctx = &getContext();
+    auto ptr = LLVM::LLVMPointerType::get(ctx);
+    slm::SlmDialect &slm = slm::SlmDialect::get(ctx);
+    Value tokens32 = k.load(ptr, args, offsetof(slm_step_args, tokens));
+    auto tokensAt = forward.getArgAttrOfType<DenseI64ArrayAttr>(
+        0, slm.getArenaOffsetAttrHelper().getName());
+    Ptr tokens = k.offset(Ptr(k.entry.arena), tokensAt[0]);
+    k.call(SLM_KERNEL(slm_uk_cast), k.i32(SLM_UK_I32), k.i32(SLM_UK_I64), Ptr(tokens32), tokens,
+           k.tokenCount());
+    Value position = k.b.create<LLVM::AllocaOp>(k.loc, ptr, k.b.getI64Type(), k.i64(1).value, 8);
+    k.b.create<LLVM::StoreOp>(k.loc, k.entry.position, position);
+    SmallVector<Value> pointers{tokens.value, position};
+    Value cache = k.load(ptr, args, offsetof(slm_step_args, kv_cache));
+    for (unsigned i = 2; i < forward.getNumArguments(); ++i) {
+      auto at = forward.getArgAttrOfType<IntegerAttr>(i, slm.getCacheOffsetAttrHelper().getName());
+      pointers.push_back(k.offset(Ptr(cache), at.getInt()).value);
+    }
+    return pointers;
+  }
+
+  SmallVector<Value> graphArguments(KernelBuilder &k, func::FuncOp forward, Value args) {
+    auto ptr = LLVM::LLVMPointerType::get(&getContext());
+    Value inputs = k.load(ptr, args, offsetof(slm_graph_args, inputs));
+    SmallVector<Value> pointers;
+    for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+      pointers.push_back(k.load(ptr, inputs, 8 * i));
+    return pointers;
   }
 };
 

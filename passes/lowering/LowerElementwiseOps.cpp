@@ -1,215 +1,211 @@
-//===- LowerElementwiseOps.cpp - elementwise ops -> micro-kernel calls ----===//
+//===- LowerElementwiseOps.cpp - elementwise ops -> kernel calls ----------===//
 
-#include "passes/lowering/LoweringContext.h"
+#include "passes/lowering/LoweringPatterns.h"
 
 #include "compiler/targets/ukernels/slm_ukernels.h"
 #include "dialects/slm/IR/SlmOps.h"
+#include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
 
 namespace slmc::lowering {
 namespace {
 
+/// Element type codes of the micro-kernels (enum slm_uk_dtype).
+std::optional<int32_t> ukernelDType(Type t) {
+  if (t.isF32())
+    return SLM_UK_F32;
+  if (t.isSignlessInteger(64))
+    return SLM_UK_I64;
+  if (t.isSignlessInteger(32))
+    return SLM_UK_I32;
+  if (t.isSignlessInteger(1))
+    return SLM_UK_I1;
+  return std::nullopt;
+}
+
+Type elementTypeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()).getElementType(); }
+
 /// Element strides of `operand` over the dimensions of `result` (numpy
 /// broadcasting: 0 where the operand's size-1 dimension is stretched).
-SmallVector<Value> broadcastStrides(LoweringContext &c, Value operand, Type result) {
+SmallVector<I64> broadcastStrides(KernelBuilder &k, Value operand, Type result) {
   auto type = llvm::cast<RankedTensorType>(operand.getType());
   auto out = llvm::cast<RankedTensorType>(result);
-  const Buffer &buffer = c.lookup(operand);
-  SmallVector<Value> strides(out.getRank(), c.i64(0));
-  Value running = c.i64(1);
+  SmallVector<I64> dims = k.dimsOf(type);
+  SmallVector<I64> strides(out.getRank(), k.i64(0));
+  I64 running = k.i64(1);
   for (int64_t d = type.getRank() - 1, o = out.getRank() - 1; d >= 0; --d, --o) {
     bool stretched = type.getDimSize(d) == 1 && out.getDimSize(o) != 1;
     if (!stretched)
       strides[o] = running;
-    running = c.mul(running, buffer.dims[d]);
+    running = k.mul(running, dims[d]);
   }
   return strides;
 }
 
-/// Operands of the same shape as the result are walked as one flat run.
-bool sameShapes(ValueRange operands, Type result) {
+/// (rank, shape array, one stride array per operand) for a broadcasting
+/// kernel; operands of the result's shape are walked as one flat run.
+std::pair<I32, SmallVector<Ptr>> broadcastArguments(KernelBuilder &k, ValueRange operands,
+                                                   Type result) {
   auto shape = llvm::cast<RankedTensorType>(result).getShape();
-  return llvm::all_of(operands, [&](Value v) {
+  bool same = llvm::all_of(operands, [&](Value v) {
     return llvm::cast<RankedTensorType>(v.getType()).getShape() == shape;
   });
-}
-
-/// (rank, shape array, one stride array per operand) for a broadcasting kernel.
-std::pair<Value, SmallVector<Value>> broadcastArguments(LoweringContext &c, ValueRange operands,
-                                                        Type result, const Buffer &out) {
-  if (sameShapes(operands, result)) {
-    Value flat = c.array(ArrayRef<Value>{c.elementCount(out)});
-    SmallVector<Value> strides(operands.size(), c.array(ArrayRef<int64_t>{1}));
-    strides.insert(strides.begin(), flat);
-    return {c.i32(1), strides};
+  if (same) {
+    SmallVector<Ptr> arrays{k.array(ArrayRef<I64>{k.elementCount(result)})};
+    arrays.append(operands.size(), k.array(ArrayRef<int64_t>{1}));
+    return {k.i32(1), arrays};
   }
-  SmallVector<Value> arrays{c.array(out.dims)};
+  SmallVector<Ptr> arrays{k.array(k.dimsOf(result))};
   for (Value operand : operands)
-    arrays.push_back(c.array(broadcastStrides(c, operand, result)));
-  return {c.i32(static_cast<int32_t>(out.dims.size())), arrays};
+    arrays.push_back(k.array(broadcastStrides(k, operand, result)));
+  return {k.i32(static_cast<int32_t>(shape.size())), arrays};
 }
 
-struct UnaryKernel {
-  int32_t code;
-  std::function<std::pair<float, float>(Operation *)> params;
+/// The scalar parameters of a unary kernel (alpha, beta).
+std::pair<float, float> unaryParameters(Operation *op) {
+  auto alpha = [](auto op) { return std::pair{op.getAlpha().convertToFloat(), 0.0f}; };
+  return llvm::TypeSwitch<Operation *, std::pair<float, float>>(op)
+      .Case<slm::LeakyReluOp, slm::EluOp, slm::CeluOp, slm::ThresholdedReluOp>(alpha)
+      .Case([](slm::SeluOp op) {
+        return std::pair{op.getAlpha().convertToFloat(), op.getGamma().convertToFloat()};
+      })
+      .Case([](slm::HardSigmoidOp op) {
+        return std::pair{op.getAlpha().convertToFloat(), op.getBeta().convertToFloat()};
+      })
+      .Default([](Operation *) { return std::pair{0.0f, 0.0f}; });
+}
+
+/// An elementwise unary op: one slm_uk_unary call with the op's code.
+template <typename Op, int32_t code> struct UnaryLowering : KernelLowering<Op> {
+  using KernelLowering<Op>::KernelLowering;
+  using OpAdaptor = typename KernelLowering<Op>::OpAdaptor;
+  LogicalResult matchAndRewrite(Op op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    int32_t kernel = code;
+    if constexpr (std::is_same_v<Op, slm::GeluOp>)
+      if (op.getApproximation() == slm::GeluApproximation::tanh)
+        kernel = SLM_UK_GELU_TANH;
+    auto [alpha, beta] = unaryParameters(op);
+    KernelBuilder k = this->builder(rewriter, op);
+    Ptr y = k.resultBuffer(op);
+    k.call(SLM_KERNEL(slm_uk_unary), k.i32(kernel),
+           k.i32(*ukernelDType(elementTypeOf(op->getOperand(0)))),
+           pointer(adaptor.getOperands()[0]), y, k.elementCount(op.getType()), k.f32(alpha),
+           k.f32(beta));
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
 };
 
-template <typename OpT> std::pair<float, float> alphaOf(Operation *op) {
-  return {llvm::cast<OpT>(op).getAlpha().convertToFloat(), 0.0f};
-}
+/// One binary kernel per (op, element type), slm_uk_binary_OP_DTYPE with OP
+/// the op's mnemonic; all of them have the same prototype.
+using BinaryKernel = Kernel<decltype(slm_uk_binary_add_f32)>;
 
-const llvm::StringMap<UnaryKernel> &unaryKernels() {
-  static const llvm::StringMap<UnaryKernel> table = [] {
-    llvm::StringMap<UnaryKernel> t;
-    auto none = [](Operation *) { return std::pair<float, float>{0, 0}; };
-    auto add = [&](StringRef name, int32_t code) { t[name] = {code, none}; };
-    add(slm::NegOp::getOperationName(), SLM_UK_NEG);
-    add(slm::AbsOp::getOperationName(), SLM_UK_ABS);
-    add(slm::SignOp::getOperationName(), SLM_UK_SIGN);
-    add(slm::ExpOp::getOperationName(), SLM_UK_EXP);
-    add(slm::LogOp::getOperationName(), SLM_UK_LOG);
-    add(slm::SqrtOp::getOperationName(), SLM_UK_SQRT);
-    add(slm::RsqrtOp::getOperationName(), SLM_UK_RSQRT);
-    add(slm::ReciprocalOp::getOperationName(), SLM_UK_RECIPROCAL);
-    add(slm::TanhOp::getOperationName(), SLM_UK_TANH);
-    add(slm::ErfOp::getOperationName(), SLM_UK_ERF);
-    add(slm::SigmoidOp::getOperationName(), SLM_UK_SIGMOID);
-    add(slm::SiluOp::getOperationName(), SLM_UK_SILU);
-    add(slm::ReluOp::getOperationName(), SLM_UK_RELU);
-    add(slm::SinOp::getOperationName(), SLM_UK_SIN);
-    add(slm::CosOp::getOperationName(), SLM_UK_COS);
-    add(slm::TanOp::getOperationName(), SLM_UK_TAN);
-    add(slm::AsinOp::getOperationName(), SLM_UK_ASIN);
-    add(slm::AcosOp::getOperationName(), SLM_UK_ACOS);
-    add(slm::AtanOp::getOperationName(), SLM_UK_ATAN);
-    add(slm::SinhOp::getOperationName(), SLM_UK_SINH);
-    add(slm::CoshOp::getOperationName(), SLM_UK_COSH);
-    add(slm::AsinhOp::getOperationName(), SLM_UK_ASINH);
-    add(slm::AcoshOp::getOperationName(), SLM_UK_ACOSH);
-    add(slm::AtanhOp::getOperationName(), SLM_UK_ATANH);
-    add(slm::CeilOp::getOperationName(), SLM_UK_CEIL);
-    add(slm::FloorOp::getOperationName(), SLM_UK_FLOOR);
-    add(slm::RoundOp::getOperationName(), SLM_UK_ROUND);
-    add(slm::SoftplusOp::getOperationName(), SLM_UK_SOFTPLUS);
-    add(slm::SoftsignOp::getOperationName(), SLM_UK_SOFTSIGN);
-    add(slm::HardSwishOp::getOperationName(), SLM_UK_HARD_SWISH);
-    add(slm::NotOp::getOperationName(), SLM_UK_NOT);
-    t[slm::GeluOp::getOperationName()] = {SLM_UK_GELU, none};
-    t[slm::LeakyReluOp::getOperationName()] = {SLM_UK_LEAKY_RELU, alphaOf<slm::LeakyReluOp>};
-    t[slm::EluOp::getOperationName()] = {SLM_UK_ELU, alphaOf<slm::EluOp>};
-    t[slm::CeluOp::getOperationName()] = {SLM_UK_CELU, alphaOf<slm::CeluOp>};
-    t[slm::ThresholdedReluOp::getOperationName()] = {SLM_UK_THRESHOLDED_RELU,
-                                                     alphaOf<slm::ThresholdedReluOp>};
-    t[slm::SeluOp::getOperationName()] = {SLM_UK_SELU, [](Operation *op) {
-                                            auto selu = llvm::cast<slm::SeluOp>(op);
-                                            return std::pair{selu.getAlpha().convertToFloat(),
-                                                             selu.getGamma().convertToFloat()};
-                                          }};
-    t[slm::HardSigmoidOp::getOperationName()] = {
-        SLM_UK_HARD_SIGMOID, [](Operation *op) {
-          auto hs = llvm::cast<slm::HardSigmoidOp>(op);
-          return std::pair{hs.getAlpha().convertToFloat(), hs.getBeta().convertToFloat()};
-        }};
-    return t;
-  }();
-  return table;
-}
-
-LogicalResult lowerUnary(LoweringContext &c, Operation *op) {
-  const UnaryKernel &kernel = unaryKernels().find(op->getName().getStringRef())->second;
-  int32_t code = kernel.code;
-  if (auto gelu = llvm::dyn_cast<slm::GeluOp>(op);
-      gelu && gelu.getApproximation() == slm::GeluApproximation::tanh)
-    code = SLM_UK_GELU_TANH;
-  auto [alpha, beta] = kernel.params(op);
-  const Buffer &x = c.lookup(op->getOperand(0));
-  Buffer y = c.resultBuffer(op);
-  c.call("slm_uk_unary", {c.kernelContext, c.i32(code), c.i32(*ukernelDType(x.elementType)),
-                          x.pointer, y.pointer, c.elementCount(y), c.f32(alpha), c.f32(beta)});
-  c.bind(op->getResult(0), y);
-  return success();
-}
-
-/// The name part of each binary op's kernels, slm_uk_binary_NAME_DTYPE.
-const llvm::StringMap<StringRef> &binaryKernels() {
-  static const llvm::StringMap<StringRef> table = {
-      {slm::AddOp::getOperationName(), "add"},
-      {slm::SubOp::getOperationName(), "sub"},
-      {slm::MulOp::getOperationName(), "mul"},
-      {slm::DivOp::getOperationName(), "div"},
-      {slm::PowOp::getOperationName(), "pow"},
-      {slm::MaxOp::getOperationName(), "max"},
-      {slm::MinOp::getOperationName(), "min"},
-      {slm::ModOp::getOperationName(), "mod"},
-      {slm::EqualOp::getOperationName(), "equal"},
-      {slm::LessOp::getOperationName(), "less"},
-      {slm::LessEqualOp::getOperationName(), "less_equal"},
-      {slm::GreaterOp::getOperationName(), "greater"},
-      {slm::GreaterEqualOp::getOperationName(), "greater_equal"},
-      {slm::AndOp::getOperationName(), "and"},
-      {slm::OrOp::getOperationName(), "or"},
-      {slm::XorOp::getOperationName(), "xor"},
-  };
-  return table;
-}
-
-/// Element type suffixes of kernel names.
-StringRef dtypeSuffix(Type t) {
-  if (t.isF32())
-    return "f32";
-  if (t.isSignlessInteger(1))
-    return "i1";
-  return t.isSignlessInteger(64) ? "i64" : "i32";
-}
-
-LogicalResult lowerBinary(LoweringContext &c, Operation *op) {
-  StringRef name = binaryKernels().find(op->getName().getStringRef())->second;
+std::optional<BinaryKernel> binaryKernel(Operation *op) {
+  StringRef name = op->getName().stripDialect();
   if (auto mod = llvm::dyn_cast<slm::ModOp>(op); mod && mod.getFmod())
     name = "fmod";
-  Value lhs = op->getOperand(0), rhs = op->getOperand(1);
-  Buffer y = c.resultBuffer(op);
-  auto [rank, arrays] = broadcastArguments(c, op->getOperands(), op->getResult(0).getType(), y);
-  std::string kernel =
-      ("slm_uk_binary_" + name + "_" + dtypeSuffix(c.lookup(lhs).elementType)).str();
-  c.call(kernel, {c.kernelContext, c.lookup(lhs).pointer, c.lookup(rhs).pointer, y.pointer, rank,
-                  arrays[0], arrays[1], arrays[2]});
-  c.bind(op->getResult(0), y);
-  return success();
+  Type element = elementTypeOf(op->getOperand(0));
+  StringRef dtype = element.isF32()                 ? "f32"
+                    : element.isSignlessInteger(1)  ? "i1"
+                    : element.isSignlessInteger(64) ? "i64"
+                    : element.isSignlessInteger(32) ? "i32"
+                                                    : "";
+#define SLM_BINARY_ENTRY(OP, DTYPE)                                                                \
+  if (name == #OP && dtype == #DTYPE)                                                              \
+    return SLM_KERNEL(slm_uk_binary_##OP##_##DTYPE);
+  SLM_UK_FOR_EACH_BINARY(SLM_BINARY_ENTRY)
+#undef SLM_BINARY_ENTRY
+  return std::nullopt;
 }
 
-LogicalResult lowerWhere(LoweringContext &c, Operation *op) {
-  auto where = llvm::cast<slm::WhereOp>(op);
-  Buffer y = c.resultBuffer(op);
-  auto [rank, arrays] = broadcastArguments(c, op->getOperands(), where.getType(), y);
-  c.call("slm_uk_where",
-         {c.kernelContext, c.i32(static_cast<int32_t>(elementBytes(y.elementType))),
-          c.lookup(where.getCondition()).pointer, c.lookup(where.getOnTrue()).pointer,
-          c.lookup(where.getOnFalse()).pointer, y.pointer, rank, arrays[0], arrays[1], arrays[2],
-          arrays[3]});
-  c.bind(where.getResult(), y);
-  return success();
-}
+template <typename Op> struct BinaryLowering : KernelLowering<Op> {
+  using KernelLowering<Op>::KernelLowering;
+  using OpAdaptor = typename KernelLowering<Op>::OpAdaptor;
+  LogicalResult matchAndRewrite(Op op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    std::optional<BinaryKernel> kernel = binaryKernel(op);
+    if (!kernel)
+      return op.emitOpError("has no micro-kernel for ") << elementTypeOf(op.getLhs());
+    KernelBuilder k = this->builder(rewriter, op);
+    Ptr y = k.resultBuffer(op);
+    auto [rank, arrays] = broadcastArguments(k, op->getOperands(), op.getType());
+    k.call(*kernel, pointer(adaptor.getLhs()), pointer(adaptor.getRhs()), y, rank, arrays[0],
+           arrays[1], arrays[2]);
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+};
 
-LogicalResult lowerCast(LoweringContext &c, Operation *op) {
-  const Buffer &x = c.lookup(op->getOperand(0));
-  Buffer y = c.resultBuffer(op);
-  c.call("slm_uk_cast", {c.kernelContext, c.i32(*ukernelDType(x.elementType)),
-                         c.i32(*ukernelDType(y.elementType)), x.pointer, y.pointer,
-                         c.elementCount(y)});
-  c.bind(op->getResult(0), y);
-  return success();
-}
+struct WhereLowering : KernelLowering<slm::WhereOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::WhereOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    Ptr y = k.resultBuffer(op);
+    auto [rank, arrays] = broadcastArguments(k, op->getOperands(), op.getType());
+    k.call(SLM_KERNEL(slm_uk_where),
+           k.i32(static_cast<int32_t>(slm::storageBytes(elementTypeOf(op.getResult())))),
+           pointer(adaptor.getCondition()), pointer(adaptor.getOnTrue()),
+           pointer(adaptor.getOnFalse()), y, rank, arrays[0], arrays[1], arrays[2], arrays[3]);
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+};
+
+struct CastLowering : KernelLowering<slm::CastOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::CastOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto from = ukernelDType(elementTypeOf(op.getInput()));
+    auto to = ukernelDType(elementTypeOf(op.getResult()));
+    if (!from || !to)
+      return op.emitOpError("code generation casts between f32, i64, i32 and i1 only");
+    KernelBuilder k = builder(rewriter, op);
+    Ptr y = k.resultBuffer(op);
+    k.call(SLM_KERNEL(slm_uk_cast), k.i32(*from), k.i32(*to), pointer(adaptor.getInput()), y,
+           k.elementCount(op.getType()));
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+};
 
 } // namespace
 
-void addElementwiseLowerings(OpLoweringTable &t) {
-  for (const auto &entry : unaryKernels())
-    t[entry.getKey()] = lowerUnary;
-  for (const auto &entry : binaryKernels())
-    t[entry.getKey()] = lowerBinary;
-  t[slm::WhereOp::getOperationName()] = lowerWhere;
-  t[slm::CastOp::getOperationName()] = lowerCast;
+void populateElementwiseLowerings(RewritePatternSet &patterns, const TypeConverter &converter,
+                                  const EntryState &entry) {
+  patterns.add<
+      UnaryLowering<slm::NegOp, SLM_UK_NEG>, UnaryLowering<slm::AbsOp, SLM_UK_ABS>,
+      UnaryLowering<slm::SignOp, SLM_UK_SIGN>, UnaryLowering<slm::ExpOp, SLM_UK_EXP>,
+      UnaryLowering<slm::LogOp, SLM_UK_LOG>, UnaryLowering<slm::SqrtOp, SLM_UK_SQRT>,
+      UnaryLowering<slm::RsqrtOp, SLM_UK_RSQRT>, UnaryLowering<slm::ReciprocalOp, SLM_UK_RECIPROCAL>,
+      UnaryLowering<slm::TanhOp, SLM_UK_TANH>, UnaryLowering<slm::ErfOp, SLM_UK_ERF>,
+      UnaryLowering<slm::SigmoidOp, SLM_UK_SIGMOID>, UnaryLowering<slm::SiluOp, SLM_UK_SILU>,
+      UnaryLowering<slm::ReluOp, SLM_UK_RELU>, UnaryLowering<slm::SinOp, SLM_UK_SIN>,
+      UnaryLowering<slm::CosOp, SLM_UK_COS>, UnaryLowering<slm::TanOp, SLM_UK_TAN>,
+      UnaryLowering<slm::AsinOp, SLM_UK_ASIN>, UnaryLowering<slm::AcosOp, SLM_UK_ACOS>,
+      UnaryLowering<slm::AtanOp, SLM_UK_ATAN>, UnaryLowering<slm::SinhOp, SLM_UK_SINH>,
+      UnaryLowering<slm::CoshOp, SLM_UK_COSH>, UnaryLowering<slm::AsinhOp, SLM_UK_ASINH>,
+      UnaryLowering<slm::AcoshOp, SLM_UK_ACOSH>, UnaryLowering<slm::AtanhOp, SLM_UK_ATANH>,
+      UnaryLowering<slm::CeilOp, SLM_UK_CEIL>, UnaryLowering<slm::FloorOp, SLM_UK_FLOOR>,
+      UnaryLowering<slm::RoundOp, SLM_UK_ROUND>, UnaryLowering<slm::SoftplusOp, SLM_UK_SOFTPLUS>,
+      UnaryLowering<slm::SoftsignOp, SLM_UK_SOFTSIGN>,
+      UnaryLowering<slm::HardSwishOp, SLM_UK_HARD_SWISH>, UnaryLowering<slm::NotOp, SLM_UK_NOT>,
+      UnaryLowering<slm::GeluOp, SLM_UK_GELU>, UnaryLowering<slm::LeakyReluOp, SLM_UK_LEAKY_RELU>,
+      UnaryLowering<slm::EluOp, SLM_UK_ELU>, UnaryLowering<slm::CeluOp, SLM_UK_CELU>,
+      UnaryLowering<slm::SeluOp, SLM_UK_SELU>,
+      UnaryLowering<slm::HardSigmoidOp, SLM_UK_HARD_SIGMOID>,
+      UnaryLowering<slm::ThresholdedReluOp, SLM_UK_THRESHOLDED_RELU>>(
+      converter, patterns.getContext(), entry);
+  patterns.add<BinaryLowering<slm::AddOp>, BinaryLowering<slm::SubOp>, BinaryLowering<slm::MulOp>,
+               BinaryLowering<slm::DivOp>, BinaryLowering<slm::PowOp>, BinaryLowering<slm::MaxOp>,
+               BinaryLowering<slm::MinOp>, BinaryLowering<slm::ModOp>, BinaryLowering<slm::EqualOp>,
+               BinaryLowering<slm::LessOp>, BinaryLowering<slm::LessEqualOp>,
+               BinaryLowering<slm::GreaterOp>, BinaryLowering<slm::GreaterEqualOp>,
+               BinaryLowering<slm::AndOp>, BinaryLowering<slm::OrOp>, BinaryLowering<slm::XorOp>>(
+      converter, patterns.getContext(), entry);
+  patterns.add<WhereLowering, CastLowering>(converter, patterns.getContext(), entry);
 }
 
 } // namespace slmc::lowering

@@ -30,6 +30,18 @@ llvm::json::Array tensorsJson(const google::protobuf::RepeatedPtrField<slm::arti
   return out;
 }
 
+/// The kernels one call of the first entry point makes (a decoder step: one token).
+llvm::json::Object kernelCallsJson(const slm::artifact::Manifest &m) {
+  int64_t total = 0;
+  llvm::json::Array kernels;
+  if (m.entry_points_size())
+    for (const auto &calls : m.entry_points(0).kernel_calls()) {
+      total += calls.count();
+      kernels.push_back(llvm::json::Object{{"kernel", calls.kernel()}, {"count", calls.count()}});
+    }
+  return llvm::json::Object{{"total", total}, {"kernels", std::move(kernels)}};
+}
+
 llvm::json::Object toJson(const ArtifactManifest &a) {
   const slm::artifact::Manifest &m = a.manifest;
   llvm::json::Array entries;
@@ -60,6 +72,7 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
                                    {"eos_token_id", model.eos_token_id()},
                                    {"parameters", model.parameters()}}},
       {"entry_points", std::move(entries)},
+      {"kernel_calls_per_token", kernelCallsJson(m)},
       {"memory_plan", llvm::json::Object{{"arena_bytes", static_cast<int64_t>(memory.arena_size())},
                                          {"kv_cache_bytes", static_cast<int64_t>(memory.kv_cache_size())},
                                          {"logits_bytes", static_cast<int64_t>(memory.logits_size())},
@@ -91,8 +104,17 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
                       model.architecture(), model.vocab_size(), model.hidden_size(), model.layers(),
                       model.heads(), model.kv_heads(), model.head_dim(), model.max_context(),
                       model.bos_token_id(), model.eos_token_id());
-  for (const auto &e : m.entry_points())
+  for (const auto &e : m.entry_points()) {
     os << llvm::formatv("entry point  {0} ({1})\n", e.name(), e.kind());
+    int64_t total = 0;
+    std::vector<std::string> calls;
+    for (const auto &c : e.kernel_calls()) {
+      total += c.count();
+      calls.push_back(llvm::formatv("{0} {1}", c.kernel(), c.count()).str());
+    }
+    os << llvm::formatv("kernel calls {0} per {1}: {2}\n", total,
+                        e.kind() == "decoder_step" ? "token" : "call", llvm::join(calls, ", "));
+  }
   os << llvm::formatv("memory plan  arena {0} B, KV cache {1} B, logits {2} B, up to {3} tokens "
                       "per call\n",
                       memory.arena_size(), memory.kv_cache_size(), memory.logits_size(),

@@ -84,22 +84,23 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
                            Value valueCache, SmallVectorImpl<Value> &newCaches) {
   std::string p = "model.layers." + std::to_string(index);
   const DecoderConfig &c = config;
-  int64_t qWidth = c.heads * c.headDim, kvWidth = c.kvHeads * c.headDim;
+  const slm::DecoderShape &d = c.shape();
+  int64_t qWidth = d.heads * d.headDim, kvWidth = d.kvHeads * d.headDim;
 
-  auto h = rmsNorm(x, p + ".input_layernorm.weight", c.hidden);
+  auto h = rmsNorm(x, p + ".input_layernorm.weight", d.hiddenSize);
   if (!h)
     return h.takeError();
-  auto q = linear(*h, p + ".self_attn.q_proj", c.hidden, qWidth, c.attentionBias);
-  auto k = linear(*h, p + ".self_attn.k_proj", c.hidden, kvWidth, c.attentionBias);
-  auto v = linear(*h, p + ".self_attn.v_proj", c.hidden, kvWidth, c.attentionBias);
+  auto q = linear(*h, p + ".self_attn.q_proj", d.hiddenSize, qWidth, c.attentionBias);
+  auto k = linear(*h, p + ".self_attn.k_proj", d.hiddenSize, kvWidth, c.attentionBias);
+  auto v = linear(*h, p + ".self_attn.v_proj", d.hiddenSize, kvWidth, c.attentionBias);
   if (!q || !k || !v)
     return llvm::joinErrors(llvm::joinErrors(q.takeError(), k.takeError()), v.takeError());
-  Value qh = reshape(*q, {kDynamic, c.heads, c.headDim});
-  Value kh = reshape(*k, {kDynamic, c.kvHeads, c.headDim});
-  Value vh = reshape(*v, {kDynamic, c.kvHeads, c.headDim});
+  Value qh = reshape(*q, {kDynamic, d.heads, d.headDim});
+  Value kh = reshape(*k, {kDynamic, d.kvHeads, d.headDim});
+  Value vh = reshape(*v, {kDynamic, d.kvHeads, d.headDim});
   if (c.qkNorm) {
-    auto qn = rmsNorm(qh, p + ".self_attn.q_norm.weight", c.headDim);
-    auto kn = rmsNorm(kh, p + ".self_attn.k_norm.weight", c.headDim);
+    auto qn = rmsNorm(qh, p + ".self_attn.q_norm.weight", d.headDim);
+    auto kn = rmsNorm(kh, p + ".self_attn.k_norm.weight", d.headDim);
     if (!qn || !kn)
       return llvm::joinErrors(qn.takeError(), kn.takeError());
     qh = *qn;
@@ -111,23 +112,23 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
   kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, theta, layout, nullptr);
   auto attention = b.create<slm::AttentionOp>(
       loc, qh, kh, vh, keyCache, valueCache, position,
-      b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(c.headDim))), b.getUnitAttr());
+      b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(d.headDim))), b.getUnitAttr());
   newCaches.append(attention.getUpdatedCaches().begin(), attention.getUpdatedCaches().end());
   Value merged = reshape(attention.getOutput(), {kDynamic, qWidth});
-  auto o = linear(merged, p + ".self_attn.o_proj", qWidth, c.hidden, false);
+  auto o = linear(merged, p + ".self_attn.o_proj", qWidth, d.hiddenSize, false);
   if (!o)
     return o.takeError();
   x = b.create<slm::AddOp>(loc, x, *o);
 
-  auto h2 = rmsNorm(x, p + ".post_attention_layernorm.weight", c.hidden);
+  auto h2 = rmsNorm(x, p + ".post_attention_layernorm.weight", d.hiddenSize);
   if (!h2)
     return h2.takeError();
-  auto gate = linear(*h2, p + ".mlp.gate_proj", c.hidden, c.intermediate, false);
-  auto up = linear(*h2, p + ".mlp.up_proj", c.hidden, c.intermediate, false);
+  auto gate = linear(*h2, p + ".mlp.gate_proj", d.hiddenSize, c.intermediate, false);
+  auto up = linear(*h2, p + ".mlp.up_proj", d.hiddenSize, c.intermediate, false);
   if (!gate || !up)
     return llvm::joinErrors(gate.takeError(), up.takeError());
   Value act = b.create<slm::MulOp>(loc, b.create<slm::SiluOp>(loc, *gate), *up);
-  auto down = linear(act, p + ".mlp.down_proj", c.intermediate, c.hidden, false);
+  auto down = linear(act, p + ".mlp.down_proj", c.intermediate, d.hiddenSize, false);
   if (!down)
     return down.takeError();
   x = b.create<slm::AddOp>(loc, x, *down);
@@ -136,47 +137,51 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
 
 llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
   const DecoderConfig &c = config;
-  if (c.vocabSize <= 0 || c.hidden <= 0 || c.layers <= 0 || c.heads <= 0 || c.kvHeads <= 0 ||
-      c.headDim <= 0 || c.intermediate <= 0)
-    return makeError("model dimensions must be positive");
-  if (c.heads % c.kvHeads)
-    return makeError("{0} attention heads are not a multiple of {1} key/value heads", c.heads,
-                     c.kvHeads);
-  if (c.headDim % 2)
-    return makeError("head_dim {0} must be even for rotary embeddings", c.headDim);
+  if (!c.model.decoder)
+    return makeError("a decoder needs its shape");
+  const slm::DecoderShape &d = c.shape();
+  slm::ModelContract contract = c.model;
+  contract.source = source.str();
+  if (std::string why = contract.inconsistency(); !why.empty())
+    return makeError("{0}", why);
+  if (c.intermediate <= 0)
+    return makeError("the feed-forward width must be positive");
+  if (d.headDim % 2)
+    return makeError("head_dim {0} must be even for rotary embeddings", d.headDim);
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(module->getBody());
   auto f32 = b.getF32Type();
-  auto cacheType = RankedTensorType::get({kDynamic, c.kvHeads, c.headDim}, f32);
+  auto cacheType = RankedTensorType::get({kDynamic, d.kvHeads, d.headDim}, f32);
   SmallVector<Type> inputs{RankedTensorType::get({kDynamic}, b.getI64Type()),
                            RankedTensorType::get({}, b.getI64Type())};
-  SmallVector<Type> outputs{RankedTensorType::get({kDynamic, c.vocabSize}, f32)};
-  for (int64_t i = 0; i < 2 * c.layers; ++i) {
+  SmallVector<Type> outputs{RankedTensorType::get({kDynamic, c.model.vocabSize}, f32)};
+  for (int64_t i = 0; i < 2 * d.layers; ++i) {
     inputs.push_back(cacheType);
     outputs.push_back(cacheType);
   }
   auto function = b.create<func::FuncOp>(loc, "forward", b.getFunctionType(inputs, outputs));
-  function.setArgAttr(0, "slm.name", b.getStringAttr("tokens"));
-  function.setArgAttr(1, "slm.name", b.getStringAttr("position"));
+  StringRef name = slm::SlmDialect::NameAttrHelper::getNameStr();
+  function.setArgAttr(0, name, b.getStringAttr("tokens"));
+  function.setArgAttr(1, name, b.getStringAttr("position"));
   Block *body = function.addEntryBlock();
   b.setInsertionPointToStart(body);
 
-  auto embed = weight("model.embed_tokens.weight", {c.vocabSize, c.hidden});
+  auto embed = weight("model.embed_tokens.weight", {c.model.vocabSize, d.hiddenSize});
   if (!embed)
     return embed.takeError();
   Value x = b.create<slm::EmbeddingOp>(loc, *embed, body->getArgument(0));
   SmallVector<Value> caches;
-  for (int64_t i = 0; i < c.layers; ++i)
+  for (int64_t i = 0; i < d.layers; ++i)
     if (auto error = layer(i, x, body->getArgument(1), body->getArgument(2 + 2 * i),
                            body->getArgument(3 + 2 * i), caches))
       return std::move(error);
-  auto norm = rmsNorm(x, "model.norm.weight", c.hidden);
+  auto norm = rmsNorm(x, "model.norm.weight", d.hiddenSize);
   if (!norm)
     return norm.takeError();
   Value head = *embed;
   if (!c.tiedEmbeddings) {
-    auto untied = weight("lm_head.weight", {c.vocabSize, c.hidden});
+    auto untied = weight("lm_head.weight", {c.model.vocabSize, d.hiddenSize});
     if (!untied)
       return untied.takeError();
     head = *untied;
@@ -185,10 +190,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
   results.append(caches);
   b.create<func::ReturnOp>(loc, results);
 
-  writeModelInfo(*module, {c.architecture, source.str(), c.vocabSize, c.maxPositions, c.bosId,
-                           c.eosId, /*kvCache=*/true});
+  slm::setModel(*module, contract);
   if (failed(verify(*module)))
-    return makeError("the {0} decoder built from this model does not verify", c.architecture);
+    return makeError("the {0} decoder built from this model does not verify",
+                     contract.architecture);
   return module;
 }
 

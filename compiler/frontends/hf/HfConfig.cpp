@@ -63,7 +63,8 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
   }
 
   DecoderConfig c;
-  c.architecture = arch->name;
+  c.model.architecture = arch->name;
+  slm::DecoderShape &d = c.model.decoder.emplace();
   c.attentionBias = o->getBoolean("attention_bias").value_or(arch->attentionBias);
   c.qkNorm = arch->qkNorm;
   llvm::SmallVector<std::string> missing;
@@ -73,32 +74,32 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
     else
       missing.push_back(key.str());
   };
-  required("vocab_size", c.vocabSize);
-  required("hidden_size", c.hidden);
+  required("vocab_size", c.model.vocabSize);
+  required("hidden_size", d.hiddenSize);
   required("intermediate_size", c.intermediate);
-  required("num_hidden_layers", c.layers);
-  required("num_attention_heads", c.heads);
+  required("num_hidden_layers", d.layers);
+  required("num_attention_heads", d.heads);
   if (!missing.empty())
     return makeError("{0}: missing or non-positive required fields: {1}", path,
                      llvm::join(missing, ", "));
-  c.kvHeads = o->getInteger("num_key_value_heads").value_or(c.heads);
-  c.headDim = o->getInteger("head_dim").value_or(c.hidden / c.heads);
-  c.maxPositions = o->getInteger("max_position_embeddings").value_or(2048);
+  d.kvHeads = o->getInteger("num_key_value_heads").value_or(d.heads);
+  d.headDim = o->getInteger("head_dim").value_or(d.hiddenSize / d.heads);
+  c.model.maxPositions = o->getInteger("max_position_embeddings").value_or(2048);
   c.rmsEps = static_cast<float>(o->getNumber("rms_norm_eps").value_or(1e-6));
   c.ropeTheta = o->getNumber("rope_theta").value_or(10000.0);
   c.ropeLayout = slm::RotaryLayout::rotate_half;
   c.tiedEmbeddings = o->getBoolean("tie_word_embeddings").value_or(false);
-  c.bosId = static_cast<int32_t>(tokenId(*o, "bos_token_id").value_or(1));
-  c.eosId = static_cast<int32_t>(tokenId(*o, "eos_token_id").value_or(2));
+  c.model.bosTokenId = static_cast<int32_t>(tokenId(*o, "bos_token_id").value_or(1));
+  c.model.eosTokenId = static_cast<int32_t>(tokenId(*o, "eos_token_id").value_or(2));
 
   if (auto act = o->getString("hidden_act"); act && *act != "silu")
     return makeError("{0}: hidden_act \"{1}\" is not supported (only silu)", path, *act);
   if (const llvm::json::Value *scaling = o->get("rope_scaling");
       scaling && scaling->kind() != llvm::json::Value::Null)
     return makeError("{0}: rope_scaling is not supported yet", path);
-  if (c.kvHeads <= 0 || c.heads % c.kvHeads)
+  if (d.kvHeads <= 0 || d.heads % d.kvHeads)
     return makeError("{0}: num_attention_heads {1} is not a multiple of num_key_value_heads {2}",
-                     path, c.heads, c.kvHeads);
+                     path, d.heads, d.kvHeads);
   return c;
 }
 

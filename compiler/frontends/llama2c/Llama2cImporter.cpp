@@ -140,15 +140,11 @@ llvm::Expected<OwningOpRef<ModuleOp>> importLlama2c(MLIRContext &context, llvm::
                      h.seqLen, layout.end());
 
   DecoderConfig config;
-  config.architecture = "llama";
-  config.vocabSize = V;
-  config.hidden = D;
+  config.model.architecture = "llama";
+  config.model.vocabSize = V;
+  config.model.maxPositions = h.seqLen;
+  config.model.decoder = slm::DecoderShape{D, L, h.heads, h.kvHeads, headSize};
   config.intermediate = H;
-  config.layers = L;
-  config.heads = h.heads;
-  config.kvHeads = h.kvHeads;
-  config.headDim = headSize;
-  config.maxPositions = h.seqLen;
   config.rmsEps = 1e-5f;
   config.ropeTheta = 10000.0;
   config.ropeLayout = slm::RotaryLayout::interleaved; // llama2.c's own RoPE

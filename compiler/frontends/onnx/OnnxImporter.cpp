@@ -149,6 +149,10 @@ Expected<RankedTensorType> importType(MLIRContext *context, const onnx::ValueInf
   for (const auto &dim : tensor.shape().dim())
     shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0 ? dim.dim_value()
                                                                 : ShapedType::kDynamic);
+  // slmc runs one sequence at a time: the unknown leading (batch) dimension
+  // of an input of rank 2 or more is 1.
+  if (role == "input" && shape.size() >= 2 && ShapedType::isDynamic(shape[0]))
+    shape[0] = 1;
   return RankedTensorType::get(shape, elementType(context, *kind));
 }
 
@@ -158,6 +162,25 @@ void eraseDeadOps(func::FuncOp function) {
   for (Operation &op : llvm::make_early_inc_range(llvm::reverse(function.getBody().front())))
     if (isOpTriviallyDead(&op))
       op.erase();
+}
+
+/// A graph of one integer input (token ids [batch, sequence] or [sequence])
+/// whose first output ends in a static dimension is a language model over that
+/// vocabulary; any other graph promises nothing (vocab_size 0).
+slm::ModelContract contractOf(func::FuncOp function) {
+  slm::ModelContract contract;
+  contract.architecture = "graph";
+  contract.source = "onnx";
+  FunctionType type = function.getFunctionType();
+  if (type.getNumInputs() != 1 || type.getNumResults() == 0)
+    return contract;
+  auto ids = llvm::cast<RankedTensorType>(type.getInput(0));
+  auto logits = llvm::cast<RankedTensorType>(type.getResult(0));
+  if (ids.getElementType().isInteger() && ids.getRank() >= 1 && ids.getRank() <= 2 &&
+      logits.getRank() >= 2 && !logits.isDynamicDim(logits.getRank() - 1) &&
+      logits.getShape().back() > 2)
+    contract.vocabSize = logits.getShape().back();
+  return contract;
 }
 
 class GraphImporter {
@@ -200,7 +223,6 @@ Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
 
   Location loc = FileLineColLoc::get(&context_, path_, 0, 0);
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
-  (*module)->setAttr("slm.source", builder_.getStringAttr("onnx"));
   builder_.setInsertionPointToEnd(module->getBody());
   auto function = builder_.create<func::FuncOp>(loc, "forward", builder_.getFunctionType({}, {}));
   builder_.setInsertionPointToEnd(function.addEntryBlock());
@@ -213,6 +235,7 @@ Expected<OwningOpRef<ModuleOp>> GraphImporter::run() {
   if (auto error = importResults(function))
     return std::move(error);
   eraseDeadOps(function);
+  slm::setModel(*module, contractOf(function));
 
   state_.diagnostic.clear();
   if (failed(mlir::verify(*module)))
@@ -237,7 +260,8 @@ llvm::Error GraphImporter::importArguments(func::FuncOp function) {
   }
   function.setType(builder_.getFunctionType(types, {}));
   for (auto [i, name] : llvm::enumerate(names))
-    function.setArgAttr(i, "slm.name", builder_.getStringAttr(name));
+    function.setArgAttr(i, slm::SlmDialect::NameAttrHelper::getNameStr(),
+                        builder_.getStringAttr(name));
   return llvm::Error::success();
 }
 
@@ -284,7 +308,8 @@ llvm::Error GraphImporter::importResults(func::FuncOp function) {
   function.setType(
       builder_.getFunctionType(function.getArgumentTypes(), ValueRange(results).getTypes()));
   for (auto [i, output] : llvm::enumerate(model_->graph().output()))
-    function.setResultAttr(i, "slm.name", builder_.getStringAttr(output.name()));
+    function.setResultAttr(i, slm::SlmDialect::NameAttrHelper::getNameStr(),
+                           builder_.getStringAttr(output.name()));
   return llvm::Error::success();
 }
 

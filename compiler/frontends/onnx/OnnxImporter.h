@@ -43,8 +43,11 @@ private:
 ///   - `func.func @forward`: one argument per graph input that is not an
 ///     initializer (in order, named by the `slm.name` argument attribute) and
 ///     one result per graph output (`slm.name` result attribute); unknown
-///     dimensions are dynamic (`?`);
-///   - the module attribute `slm.source = "onnx"`.
+///     dimensions are dynamic (`?`), except that slmc runs one sequence at a
+///     time: the unknown leading (batch) dimension of an input of rank 2 or
+///     more is 1;
+///   - the model contract `slm.model` (architecture "graph", source "onnx"),
+///     with the vocabulary when the graph maps token ids to logits.
 /// Loads the slm and func dialects into `context`. Errors name the file;
 /// unsupported operators are all reported in one OnnxUnsupportedError.
 llvm::Expected<mlir::OwningOpRef<mlir::ModuleOp>> importOnnx(mlir::MLIRContext &context,

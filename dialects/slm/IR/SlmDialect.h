@@ -2,6 +2,8 @@
 #pragma once
 
 #include "mlir/Bytecode/BytecodeOpInterface.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/Dialect.h"
 #include "mlir/IR/OpDefinition.h"
@@ -9,12 +11,14 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mlir/IR/TypeUtilities.h"
 
-#include "dialects/slm/IR/SlmDialect.h.inc"
+#include "dialects/slm/IR/ModelContract.h"
 #include "dialects/slm/IR/WeightFormat.h"
 #include "dialects/slm/IR/SlmEnums.h.inc"
 
 #define GET_ATTRDEF_CLASSES
 #include "dialects/slm/IR/SlmAttrs.h.inc"
+
+#include "dialects/slm/IR/SlmDialect.h.inc"
 
 namespace slm {
 
@@ -31,13 +35,34 @@ mlir::LogicalResult inferBroadcastType(std::optional<mlir::Location> location,
 /// Resolves a possibly negative axis against a rank; nullopt when out of range.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 
-} // namespace slm
-
-namespace slm {
 /// The type of reducing `input` over `axes`; `elementType` overrides the
 /// input's element type (argmax/argmin produce i64).
 mlir::LogicalResult inferReduceType(std::optional<mlir::Location> location,
                                     mlir::Type input, llvm::ArrayRef<int64_t> axes,
                                     bool keepdims, mlir::Type elementType,
                                     llvm::SmallVectorImpl<mlir::Type> &inferred);
+
+//===----------------------------------------------------------------------===//
+// The model contract on a module
+//===----------------------------------------------------------------------===//
+
+/// The module's `slm.model` contract, or a null attribute when it has none.
+ModelAttr getModel(mlir::ModuleOp module);
+void setModel(mlir::ModuleOp module, const ModelContract &contract);
+/// The module's @forward, or null.
+mlir::func::FuncOp getForward(mlir::ModuleOp module);
+
+//===----------------------------------------------------------------------===//
+// How tensors are stored in the weights section, the arena and the caches
+//===----------------------------------------------------------------------===//
+
+/// Bytes per element as compiled code and the artifact store them: i1 takes a
+/// byte (the runtime and the kernels read masks as bytes), others their width.
+int64_t storageBytes(mlir::Type elementType);
+/// Bytes of `type` with every dynamic dimension taken as `dynamicExtent`.
+int64_t storageBytes(mlir::RankedTensorType type, int64_t dynamicExtent = 1);
+
+/// Alignment of every buffer compiled code addresses (weights, arena, caches).
+constexpr int64_t kBufferAlignment = 64;
+
 } // namespace slm

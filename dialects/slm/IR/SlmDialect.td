@@ -27,60 +27,53 @@ def Slm_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+
+  // Every fact that one stage of the pipeline tells a later one, declared
+  // once with its type. SlmDialect::verifyOperationAttribute and
+  // verifyRegion{Arg,Result}Attribute check where each may appear and what
+  // it may hold.
+  let discardableAttrs = (ins
+    // On the module: the model's contract (see ModelContract.h).
+    "::slm::ModelAttr":$model,
+    // On @forward's arguments and results: the tensor's name in the source
+    // model and in the artifact ("tokens", "input_ids", "logits").
+    "::mlir::StringAttr":$name,
+    // On the module (slm-layout-weights): bytes of the weights section.
+    "::mlir::IntegerAttr":$weights_size,
+    // On slm.constant (slm-layout-weights): where its bytes lie in the
+    // weights section, 64-byte aligned.
+    "::mlir::IntegerAttr":$weight_offset,
+    // On the module (slm-plan-memory): the arena, the KV cache, the tokens
+    // of one step.
+    "::slm::MemoryPlanAttr":$memory_plan,
+    // On ops (slm-plan-memory): each result's offset in the activation arena,
+    // -1 for results that alias an operand or need no space.
+    "::mlir::DenseI64ArrayAttr":$arena_offset,
+    // On ops whose kernel needs scratch (slm-plan-memory): its arena offset.
+    "::mlir::IntegerAttr":$scratch_offset,
+    // On @forward's KV-cache arguments (slm-plan-memory): the byte offset of
+    // the cache in the KV-cache buffer.
+    "::mlir::IntegerAttr":$cache_offset,
+    // On slm.linear and slm.embedding (slm-select-kernels): the micro-kernel
+    // variant the lowering calls.
+    "::slm::KernelAttr":$kernel
+  );
+  let hasOperationAttrVerify = 1;
+  let hasRegionArgAttrVerify = 1;
+  let hasRegionResultAttrVerify = 1;
+
+  let extraClassDeclaration = [{
+    /// The loaded slm dialect of `context`.
+    static SlmDialect &get(::mlir::MLIRContext *context);
+
+  private:
+    /// Adds the attributes (SlmAttrs.cpp, where their storage is defined).
+    void registerAttributes();
+  public:
+  }];
 }
 
 class Slm_Op<string mnemonic, list<Trait> traits = []>
     : Op<Slm_Dialect, mnemonic, traits>;
-
-def Slm_RotaryLayout : I32EnumAttr<"RotaryLayout",
-    "how the two halves of each rotated pair are laid out in a head", [
-      I32EnumAttrCase<"interleaved", 0>,
-      I32EnumAttrCase<"rotate_half", 1>
-    ]> {
-  let cppNamespace = "::slm";
-  let genSpecializedAttr = 0;
-}
-def Slm_RotaryLayoutAttr : EnumAttr<Slm_Dialect, Slm_RotaryLayout, "rotary_layout">;
-
-def Slm_GeluApproximation : I32EnumAttr<"GeluApproximation",
-    "which formula gelu uses", [
-      I32EnumAttrCase<"none", 0>,
-      I32EnumAttrCase<"tanh", 1>
-    ]> {
-  let cppNamespace = "::slm";
-  let genSpecializedAttr = 0;
-}
-def Slm_GeluApproximationAttr
-    : EnumAttr<Slm_Dialect, Slm_GeluApproximation, "gelu_approximation">;
-
-def Slm_WeightFormatAttr : AttrDef<Slm_Dialect, "WeightFormat"> {
-  let mnemonic = "weight_format";
-  let summary = "how a quantized weight matrix [out, in] is stored";
-  let description = [{
-    Each row (output channel) is cut into groups of `group` consecutive inputs
-    (`group = 0`: the whole row is one group, i.e. per output channel); the
-    last group of a row whose length is not a multiple of `group` is padded
-    with zeros. Every group has an f16 scale and, unless `symmetric`, an f16
-    minimum:
-
-    - symmetric: q is a signed `bits`-bit integer, w = q * scale;
-    - asymmetric: q is an unsigned `bits`-bit integer, w = q * scale + minimum.
-
-    Codes are packed least significant bit first, group after group, each row
-    starting on a byte boundary. Bits per weight, scales included:
-    `bits + 16 * (symmetric ? 1 : 2) / group`.
-
-    ```mlir
-    #slm.weight_format<bits = 4, group = 32, symmetric = true>
-    ```
-  }];
-  let parameters = (ins "unsigned":$bits, "int64_t":$group, "bool":$symmetric);
-  let assemblyFormat = "`<` struct(params) `>`";
-  let genVerifyDecl = 1;
-  let extraClassDeclaration = [{
-    /// The layout arithmetic (WeightFormat.h) of this format.
-    ::slm::WeightFormat layout() const;
-  }];
-}
 
 #endif // SLM_DIALECT_TD

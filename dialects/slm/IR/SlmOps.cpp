@@ -188,18 +188,6 @@ LogicalResult TriluOp::verify() {
 // Quantized weights
 //===----------------------------------------------------------------------===//
 
-LogicalResult WeightFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned bits,
-                                       int64_t group, bool symmetric) {
-  if (bits < 2 || bits > 8)
-    return emitError() << "weight formats have 2 to 8 bits per code, not " << bits;
-  if (group < 0 || (group > 0 && (group * bits) % 8))
-    return emitError() << "a group of " << group << " " << bits
-                       << "-bit codes does not fill whole bytes";
-  return success();
-}
-
-WeightFormat WeightFormatAttr::layout() const { return {getBits(), getGroup(), getSymmetric()}; }
-
 LogicalResult DequantizeOp::verify() {
   auto result = ranked(getType());
   if (result.getRank() != 2 || !result.hasStaticShape())

@@ -3,7 +3,7 @@
 #ifndef SLM_OPS_TD
 #define SLM_OPS_TD
 
-include "dialects/slm/IR/SlmDialect.td"
+include "dialects/slm/IR/SlmAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"

@@ -1,4 +1,4 @@
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm --reconcile-unrealized-casts -verify-diagnostics | FileCheck %s
 
 // A decoder step: the ABI fields are loaded from slm_step_args, int32 tokens
 // are widened, each op becomes one micro-kernel call on arena/weight/cache
@@ -16,7 +16,8 @@
 // CHECK: "llvm.intr.memcpy"
 // CHECK: llvm.return %{{.*}} : i32
 // CHECK-NOT: func.func
-module attributes {slm.model = {architecture = "llama", source = "test", vocab_size = 8 : i64, max_positions = 8 : i64, bos_token_id = 1 : i64, eos_token_id = 2 : i64, kv_cache = true}} {
+// CHECK-NOT: unrealized_conversion_cast
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 8, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 8, layers = 1, heads = 2, kv_heads = 2, head_dim = 4}>} {
   func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<8x2x4xf32>, %vc: tensor<8x2x4xf32>)
       -> (tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>) {
     %table = slm.constant dense<1.0> : tensor<8x8xf32>

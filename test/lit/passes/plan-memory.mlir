@@ -4,8 +4,8 @@
 // for max-tokens tokens; reshapes alias their input; KV caches get their own
 // regions; the decoder's int32 tokens get a widened i64 copy.
 
-// CHECK: module attributes {slm.arena_size = 448 : i64, slm.kv_cache_size = 512 : i64, slm.max_tokens = 4 : i64
-// CHECK: func.func @forward(%{{.*}}: tensor<?xi64> {slm.arena_offset = 0 : i64}, %{{.*}}: tensor<i64>, %{{.*}}: tensor<8x2x4xf32> {slm.cache_offset = 0 : i64}, %{{.*}}: tensor<8x2x4xf32> {slm.cache_offset = 256 : i64})
+// CHECK: module attributes {slm.memory_plan = #slm.memory_plan<arena_size = 448, kv_cache_size = 512, max_tokens = 4>
+// CHECK: func.func @forward(%{{.*}}: tensor<?xi64> {slm.arena_offset = array<i64: 0>}, %{{.*}}: tensor<i64>, %{{.*}}: tensor<8x2x4xf32> {slm.cache_offset = 0 : i64}, %{{.*}}: tensor<8x2x4xf32> {slm.cache_offset = 256 : i64})
 // The embedding's 4x8 f32 (128 B) output follows the 64 B token buffer.
 // CHECK: slm.embedding {{.*}} {slm.arena_offset = array<i64: 64>}
 // CHECK: slm.rms_norm {{.*}} {epsilon = {{.*}}, slm.arena_offset = array<i64: 192>}
@@ -15,7 +15,7 @@
 // their space, while the rms_norm output (read through the reshape) lives on.
 // CHECK: slm.silu {{.*}} {slm.arena_offset = array<i64: 0>}
 // CHECK: slm.attention {{.*}} {causal, scale = {{.*}}, slm.arena_offset = array<i64: 320, -1, -1>}
-module attributes {slm.model = {architecture = "llama", source = "test", vocab_size = 8 : i64, max_positions = 8 : i64, bos_token_id = 1 : i64, eos_token_id = 2 : i64, kv_cache = true}} {
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 8, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 8, layers = 1, heads = 2, kv_heads = 2, head_dim = 4}>} {
   func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<8x2x4xf32>, %vc: tensor<8x2x4xf32>)
       -> (tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>) {
     %table = slm.constant dense<1.0> : tensor<8x8xf32>

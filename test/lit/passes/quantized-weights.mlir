@@ -3,45 +3,46 @@
 // take the packed form), and the linear and embedding ops that read it call the
 // kernel for their format and target.
 
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory=max-tokens=4 | FileCheck %s --check-prefix=PLAN
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory="max-tokens=4 w8a8=true" | FileCheck %s --check-prefix=W8A8-PLAN
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=GENERIC
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm="target-features=+avx2,+avx512f,+avx512bw,+avx512vl" -verify-diagnostics | FileCheck %s --check-prefix=AVX512
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory="max-tokens=4 w8a8=true" --convert-slm-to-llvm="target-features=+avx2" -verify-diagnostics | FileCheck %s --check-prefix=W8A8
-// RUN: slmc-opt %s -split-input-file --slm-layout-weights --slm-plan-memory="max-tokens=4 w8a8=true" --convert-slm-to-llvm="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni" -verify-diagnostics | FileCheck %s --check-prefix=VNNI
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels --slm-layout-weights --slm-plan-memory=max-tokens=4 | FileCheck %s --check-prefix=PLAN
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 | FileCheck %s --check-prefix=W8A8-PLAN
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm --cse -verify-diagnostics | FileCheck %s --check-prefix=GENERIC
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AVX512
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=W8A8
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI
 
 // Tied int4-g32 embedding (embedding and logits), an asymmetric int4 linear,
 // an int8 per-channel linear and an int3 one. Weights: codes 8x32 i8 (256 B),
 // scales 8x2 f16 (32 B -> 64), ...; every constant 64-byte aligned.
 
-// PLAN: module attributes {slm.arena_size = 2112 : i64, slm.kv_cache_size = 0 : i64, slm.max_tokens = 4 : i64, slm.model = {{.*}}, slm.weights_size = 8896 : i64}
+// PLAN: module attributes {slm.memory_plan = #slm.memory_plan<arena_size = 2048, kv_cache_size = 0, max_tokens = 1>, slm.weights_size = 8896 : i64}
 // PLAN: slm.constant {slm.weight_offset = 0 : i64} dense<17> : tensor<8x32xi8>
 // PLAN: slm.constant {slm.weight_offset = 256 : i64} dense<1.000000e+00> : tensor<8x2xf16>
 // PLAN: slm.dequantize %{{.*}}, %{{.*}} {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>} : (tensor<8x32xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
-// PLAN: slm.embedding {{.*}} {slm.arena_offset = array<i64: 64>}
+// PLAN: slm.embedding {{.*}} {slm.arena_offset = array<i64: 0>, slm.kernel = #slm<kernel qany>}
 // PLAN: slm.constant {slm.weight_offset = 320 : i64} dense<3> : tensor<64x32xi8>
 // PLAN: slm.constant {slm.weight_offset = 2368 : i64}
 // PLAN: slm.constant {slm.weight_offset = 2624 : i64}
 // PLAN: slm.dequantize %{{.*}}, %{{.*}}, %{{.*}} {format = #slm.weight_format<bits = 4, group = 32, symmetric = false>} :
-// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>} :
-// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>} :
-// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>} :
+// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q4>} :
+// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q8>} :
+// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel qany>} :
 
 // With w8a8 the int8 linear, and only it, gets scratch for its int8 input:
 // 4 rows of 64 codes, 4 scales, 4 sums (one unit of 256 columns per channel).
-// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>} :
-// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.scratch_offset = {{[0-9]+}} : i64} :
-// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>} :
+// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q4>} :
+// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel w8a8>, slm.scratch_offset = {{[0-9]+}} : i64} :
+// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel qany>} :
 
 // The kernels: bits, group, minimums (null for symmetric formats).
-// GENERIC-LABEL: llvm.func @slm_forward
-// GENERIC: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
-// GENERIC: %[[BITS4:.*]] = llvm.mlir.constant(4 : i32) : i32
-// GENERIC: %[[G32:.*]] = llvm.mlir.constant(32 : i64) : i64
+// GENERIC-LABEL: llvm.func @slm_graph
+// GENERIC-DAG: %[[NULL:.*]] = llvm.mlir.zero : !llvm.ptr
+// GENERIC-DAG: %[[BITS4:.*]] = llvm.mlir.constant(4 : i32) : i32
+// GENERIC-DAG: %[[G32:.*]] = llvm.mlir.constant(32 : i64) : i64
 // GENERIC: llvm.call @slm_uk_embedding_q(%{{.*}}, %{{.*}}, %{{.*}}, %[[NULL]], %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[BITS4]], %[[G32]])
-// GENERIC: llvm.call @slm_uk_linear_q4(
+// The asymmetric linear passes its minimums (and a null bias).
+// GENERIC: llvm.call @slm_uk_linear_q4(%{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}}, %{{[0-9]+}},
 // GENERIC-NOT: %[[NULL]]
-// GENERIC-SAME: -> ()
+// GENERIC-SAME: , %[[NULL]], %{{[0-9]+}}, %{{[0-9]+}}
 // GENERIC: llvm.call @slm_uk_linear_q8(
 // GENERIC: llvm.call @slm_uk_linear_qany(
 // GENERIC: llvm.call @slm_uk_linear_q4(
@@ -60,31 +61,31 @@
 // VNNI: llvm.call @slm_uk_linear_q4_avx512(
 // VNNI: llvm.call @slm_uk_linear_w8a8_vnni(
 // VNNI: llvm.call @slm_uk_linear_qany(
-module attributes {slm.model = {architecture = "llama", source = "test", vocab_size = 8 : i64, max_positions = 8 : i64, bos_token_id = 1 : i64, eos_token_id = 2 : i64, kv_cache = true}} {
-  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>) -> tensor<?x8xf32> {
+module {
+  func.func @forward(%tokens: tensor<4xi64>) -> tensor<4x8xf32> {
     %table_codes = slm.constant dense<17> : tensor<8x32xi8>
     %table_scales = slm.constant dense<1.0> : tensor<8x2xf16>
     %table = slm.dequantize %table_codes, %table_scales {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>}
         : (tensor<8x32xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
-    %x = slm.embedding %table, %tokens : tensor<8x64xf32>, tensor<?xi64> -> tensor<?x64xf32>
+    %x = slm.embedding %table, %tokens : tensor<8x64xf32>, tensor<4xi64> -> tensor<4x64xf32>
     %a_codes = slm.constant dense<3> : tensor<64x32xi8>
     %a_scales = slm.constant dense<0.5> : tensor<64x2xf16>
     %a_mins = slm.constant dense<-1.0> : tensor<64x2xf16>
     %a = slm.dequantize %a_codes, %a_scales, %a_mins {format = #slm.weight_format<bits = 4, group = 32, symmetric = false>}
         : (tensor<64x32xi8>, tensor<64x2xf16>, tensor<64x2xf16>) -> tensor<64x64xf32>
-    %h1 = slm.linear %x, %a : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+    %h1 = slm.linear %x, %a : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
     %b_codes = slm.constant dense<-2> : tensor<64x64xi8>
     %b_scales = slm.constant dense<0.25> : tensor<64x1xf16>
     %b = slm.dequantize %b_codes, %b_scales {format = #slm.weight_format<bits = 8, group = 0, symmetric = true>}
         : (tensor<64x64xi8>, tensor<64x1xf16>) -> tensor<64x64xf32>
-    %h2 = slm.linear %h1, %b : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
+    %h2 = slm.linear %h1, %b : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
     %c_codes = slm.constant dense<5> : tensor<64x24xi8>
     %c_scales = slm.constant dense<0.125> : tensor<64x2xf16>
     %c = slm.dequantize %c_codes, %c_scales {format = #slm.weight_format<bits = 3, group = 32, symmetric = true>}
         : (tensor<64x24xi8>, tensor<64x2xf16>) -> tensor<64x64xf32>
-    %h3 = slm.linear %h2, %c : tensor<?x64xf32>, tensor<64x64xf32> -> tensor<?x64xf32>
-    %logits = slm.linear %h3, %table : tensor<?x64xf32>, tensor<8x64xf32> -> tensor<?x8xf32>
-    return %logits : tensor<?x8xf32>
+    %h3 = slm.linear %h2, %c : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
+    %logits = slm.linear %h3, %table : tensor<4x64xf32>, tensor<8x64xf32> -> tensor<4x8xf32>
+    return %logits : tensor<4x8xf32>
   }
 }
 

@@ -181,7 +181,7 @@ TEST_P(QuantizedModelTest, LogitsMatchTheFakeQuantizedReference) {
       std::string what = std::string(c.name) + ", threads " + std::to_string(threads) + ", " +
                          std::to_string(step) + " tokens per call";
       EXPECT_LE(largestDifference(actual, expected), c.tolerance) << what;
-      EXPECT_LE(meanKl(expected, actual, m.imported.info.vocabSize), c.maxKl) << what;
+      EXPECT_LE(meanKl(expected, actual, m.imported.contract.vocabSize), c.maxKl) << what;
       if (prefill.empty())
         prefill = actual;
       // W8A8 quantizes each token's activations on its own: a token gets the
@@ -232,7 +232,7 @@ TEST(QuantizedModelEval, PerplexityAndKlMatchTheFakeQuantizedReference) {
   ASSERT_TRUE(static_cast<bool>(text));
   auto tokens = teacher->tokenizer->encode((*text)->getBuffer().take_front(6000), true);
   ASSERT_TRUE(static_cast<bool>(tokens));
-  ScoredWindows windows = cutScoredWindows(*tokens, 128, m.imported.info.bosId);
+  ScoredWindows windows = cutScoredWindows(*tokens, 128, m.imported.contract.bosTokenId);
   ASSERT_GE(windows.windows.size(), 4u);
 
   auto artifact = openArtifact(m.artifactPath);

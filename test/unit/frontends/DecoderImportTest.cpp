@@ -117,7 +117,7 @@ TEST(DecoderImport, Qwen3KeepsItsHeadDimAndNorms) {
   model->module->print(os);
   EXPECT_NE(text.find("model.layers.0.self_attn.q_norm.weight"), std::string::npos);
   EXPECT_NE(text.find("tensor<?x4x16xf32>"), std::string::npos); // head_dim 16 != 48 / 4
-  EXPECT_EQ(model->info.architecture, "qwen3");
+  EXPECT_EQ(model->contract.architecture, "qwen3");
 }
 
 TEST(DecoderImport, ShardIndexPointingOutsideTheFolderIsRejected) {

@@ -267,3 +267,112 @@ func.func @dequantize_minimums(%c: tensor<4x8xi8>, %s: tensor<4x1xf16>) {
   %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 4, group = 16, symmetric = false>} : (tensor<4x8xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
   return
 }
+
+// -----
+
+// The model contract: facts that contradict each other.
+// expected-error @+1 {{invalid model contract: 8 heads are not a multiple of 3 kv_heads}}
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 1, heads = 8, kv_heads = 3, head_dim = 2}>} {}
+
+// -----
+
+// expected-error @+1 {{invalid model contract: bos_token_id 1 and eos_token_id 20 must be tokens of the vocabulary of 16}}
+module attributes {slm.model = #slm.model<architecture = "graph", source = "onnx", vocab_size = 16, max_positions = 0, bos_token_id = 1, eos_token_id = 20>} {}
+
+// -----
+
+// @forward against a decoder contract.
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 2, heads = 4, kv_heads = 2, head_dim = 4}>} {
+  // expected-error @+1 {{'func.func' op does not match the model contract: a decoder of 2 layers takes 6 arguments and returns 5 results}}
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<?x2x4xf32>, %vc: tensor<?x2x4xf32>)
+      -> (tensor<?x16xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>) {
+    %l = slm.constant dense<0.0> : tensor<1x16xf32>
+    %c = slm.constant dense<0.0> : tensor<1x2x4xf32>
+    %s = slm.constant dense<[-1, 16]> : tensor<2xi64>
+    %logits = slm.reshape %l, %s : tensor<1x16xf32>, tensor<2xi64> -> tensor<?x16xf32>
+    return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>
+  }
+}
+
+// -----
+
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 1, heads = 4, kv_heads = 2, head_dim = 4}>} {
+  // expected-error @+1 {{'func.func' op does not match the model contract: argument 2 must be a KV cache [capacity, 2, 4] f32}}
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<?x4x4xf32>, %vc: tensor<?x2x4xf32>)
+      -> (tensor<?x16xf32>, tensor<?x4x4xf32>, tensor<?x2x4xf32>) {
+    %l = slm.constant dense<0.0> : tensor<1x16xf32>
+    %s = slm.constant dense<[-1, 16]> : tensor<2xi64>
+    %logits = slm.reshape %l, %s : tensor<1x16xf32>, tensor<2xi64> -> tensor<?x16xf32>
+    return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x4x4xf32>, tensor<?x2x4xf32>
+  }
+}
+
+// -----
+
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 1, heads = 4, kv_heads = 2, head_dim = 4}>} {
+  // expected-error @+1 {{'func.func' op does not match the model contract: a KV cache of 9 positions exceeds the model's 8}}
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<9x2x4xf32>, %vc: tensor<9x2x4xf32>)
+      -> (tensor<?x16xf32>, tensor<9x2x4xf32>, tensor<9x2x4xf32>) {
+    %l = slm.constant dense<0.0> : tensor<1x16xf32>
+    %s = slm.constant dense<[-1, 16]> : tensor<2xi64>
+    %logits = slm.reshape %l, %s : tensor<1x16xf32>, tensor<2xi64> -> tensor<?x16xf32>
+    return %logits, %kc, %vc : tensor<?x16xf32>, tensor<9x2x4xf32>, tensor<9x2x4xf32>
+  }
+}
+
+// -----
+
+// What the planning passes record: typed, and only where it belongs.
+// expected-error @+1 {{'builtin.module' op may not carry slm.weight_offset: it belongs on slm.constant}}
+module attributes {slm.weight_offset = 0 : i64} {}
+
+// -----
+
+func.func @unaligned_weight() {
+  // expected-error @+1 {{'slm.constant' op slm.weight_offset must be a non-negative multiple of 64}}
+  %w = slm.constant {slm.weight_offset = 8 : i64} dense<1.0> : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @arena_offsets(%x: tensor<4xf32>) {
+  // expected-error @+1 {{'slm.split' op slm.arena_offset must list one offset per result}}
+  %a, %b = slm.split %x axis = 0 sizes = [2, 2] {slm.arena_offset = array<i64: 0>} : tensor<4xf32> -> tensor<2xf32>, tensor<2xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{arena_size 100 must be a non-negative multiple of 64}}
+module attributes {slm.memory_plan = #slm.memory_plan<arena_size = 100, kv_cache_size = 0, max_tokens = 1>} {}
+
+// -----
+
+func.func @kernel_for_float_weights(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slm.linear' op kernel q4 needs quantized weights (an slm.dequantize)}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel q4>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @kernel_for_the_wrong_format(%x: tensor<2x64xf32>, %c: tensor<8x24xi8>, %s: tensor<8x2xf16>) {
+  %w = slm.dequantize %c, %s {format = #slm.weight_format<bits = 3, group = 32, symmetric = true>} : (tensor<8x24xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel q8 needs a linear with symmetric 8-bit codes per channel or in groups of a multiple of 32}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel q8>} : tensor<2x64xf32>, tensor<8x64xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
+func.func @scratch_without_w8a8(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slm.linear' op slm.scratch_offset belongs on ops whose kernel needs scratch}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32>, slm.scratch_offset = 0 : i64} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+// expected-error @+1 {{'builtin.module' op unknown slm attribute slm.arena_size}}
+module attributes {slm.arena_size = 64 : i64} {}

@@ -223,6 +223,21 @@ func.func @quantized_weights(%codes4: tensor<384x64xi8>, %scales4: tensor<384x4x
   return
 }
 
+// The facts that passes record, round-tripped in their typed form.
+// CHECK-LABEL: func @planned
+// CHECK-SAME: {slm.arena_offset = array<i64: 0>, slm.name = "tokens"}
+// CHECK-SAME: {slm.cache_offset = 128 : i64}
+// CHECK: slm.constant {slm.weight_offset = 64 : i64}
+// CHECK: slm.linear {{.*}} {slm.arena_offset = array<i64: 192>, slm.kernel = #slm<kernel f32>}
+func.func @planned(%tokens: tensor<4xi64> {slm.name = "tokens", slm.arena_offset = array<i64: 0>},
+                   %cache: tensor<2x4xf32> {slm.cache_offset = 128 : i64}, %x: tensor<4x8xf32>)
+    -> (tensor<4x2xf32> {slm.name = "logits"}) {
+  %w = slm.constant {slm.weight_offset = 64 : i64} dense<1.0> : tensor<2x8xf32>
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32>, slm.arena_offset = array<i64: 192>}
+      : tensor<4x8xf32>, tensor<2x8xf32> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
 {-#
   dialect_resources: {
     builtin: {

@@ -2,9 +2,7 @@
 
 #include "passes/Passes.h"
 
-#include "compiler/frontends/decoder/DecoderConfig.h"
 #include "dialects/slm/IR/SlmOps.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace slmc {
 #define GEN_PASS_DEF_SPECIALIZESHAPES
@@ -21,22 +19,23 @@ struct SpecializeShapesPass : impl::SpecializeShapesBase<SpecializeShapesPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    ModelInfo info = readModelInfo(module);
-    if (!info.kvCache)
+    slm::ModelAttr model = slm::getModel(module);
+    if (!model || !model->hasKvCache())
       return; // a static graph has nothing to specialize
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    func::FuncOp forward = slm::getForward(module);
     if (!forward) {
       module.emitError("a decoder needs a @forward function");
       return signalPassFailure();
     }
-    int64_t capacity = maxContext > 0 ? maxContext : info.maxPositions;
-    if (capacity <= 0 || (info.maxPositions > 0 && capacity > info.maxPositions)) {
-      module.emitError() << "max-context " << capacity << " is outside the model's 1.."
-                         << info.maxPositions << " positions";
+    int64_t positions = model->maxPositions;
+    int64_t capacity = maxContext > 0 ? maxContext : positions;
+    if (capacity <= 0 || (positions > 0 && capacity > positions)) {
+      module.emitError() << "max-context " << capacity << " is outside the model's 1.." << positions
+                         << " positions";
       return signalPassFailure();
     }
-    // Cache arguments follow (tokens, position) and feed exactly one attention
-    // op, whose updated caches are returned.
+    // The contract: cache arguments follow (tokens, position), each feeds one
+    // attention op, whose updated caches are returned in the same order.
     Block &body = forward.getBody().front();
     for (BlockArgument arg : body.getArguments().drop_front(2)) {
       auto type = llvm::cast<RankedTensorType>(arg.getType());
@@ -53,11 +52,9 @@ struct SpecializeShapesPass : impl::SpecializeShapesBase<SpecializeShapesPass> {
     auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
     forward.setFunctionType(FunctionType::get(&getContext(), body.getArgumentTypes(),
                                               ret.getOperandTypes()));
-    writeModelInfo(module, [&] {
-      ModelInfo updated = info;
-      updated.maxPositions = capacity;
-      return updated;
-    }());
+    slm::ModelContract specialized = *model;
+    specialized.maxPositions = capacity;
+    slm::setModel(module, specialized);
   }
 };
 

@@ -2,10 +2,9 @@
 
 #include "passes/Passes.h"
 
-#include "compiler/frontends/decoder/DecoderConfig.h"
+#include "dialects/slm/IR/KernelVariants.h"
 #include "dialects/slm/IR/SlmOps.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "passes/FusedDequantize.h"
+#include "passes/plan/W8A8Scratch.h"
 #include "llvm/Support/MathExtras.h"
 
 namespace slmc {
@@ -18,33 +17,29 @@ using namespace mlir;
 namespace slmc {
 namespace {
 
-constexpr uint64_t kAlignment = 64;
 constexpr int64_t kNotInArena = -1;
 
-/// Bytes of a tensor whose dynamic dimensions hold `maxTokens`; i1 takes a byte.
-uint64_t bufferBytes(Type type, int64_t maxTokens) {
-  auto tensor = llvm::cast<RankedTensorType>(type);
-  uint64_t elements = 1;
-  for (int64_t d : tensor.getShape())
-    elements *= ShapedType::isDynamic(d) ? maxTokens : d;
-  return llvm::alignTo(elements * std::max(1u, tensor.getElementTypeBitWidth() / 8), kAlignment);
+/// Bytes of a buffer whose dynamic dimensions hold `maxTokens`, aligned.
+int64_t bufferBytes(Type type, int64_t maxTokens) {
+  return llvm::alignTo(slm::storageBytes(llvm::cast<RankedTensorType>(type), maxTokens),
+                       slm::kBufferAlignment);
 }
 
 /// Ops whose result is their first operand's bytes under another shape.
 bool isAlias(Operation *op) { return llvm::isa<slm::ReshapeOp, slm::SqueezeOp, slm::UnsqueezeOp>(op); }
 
 struct Interval {
-  uint64_t offset, size;
+  int64_t offset, size;
   int64_t lastUse;
 };
 
 /// First-fit placement of buffers whose lifetimes are intervals of program order.
 class ArenaAllocator {
 public:
-  uint64_t allocate(uint64_t size, int64_t now, int64_t lastUse) {
+  int64_t allocate(int64_t size, int64_t now, int64_t lastUse) {
     llvm::erase_if(live_, [&](const Interval &i) { return i.lastUse < now; });
     llvm::sort(live_, [](const Interval &a, const Interval &b) { return a.offset < b.offset; });
-    uint64_t offset = 0;
+    int64_t offset = 0;
     for (const Interval &i : live_) {
       if (offset + size <= i.offset)
         break;
@@ -54,11 +49,11 @@ public:
     peak_ = std::max(peak_, offset + size);
     return offset;
   }
-  uint64_t peak() const { return peak_; }
+  int64_t peak() const { return peak_; }
 
 private:
   std::vector<Interval> live_;
-  uint64_t peak_ = 0;
+  int64_t peak_ = 0;
 };
 
 struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
@@ -66,7 +61,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    auto forward = module.lookupSymbol<func::FuncOp>("forward");
+    func::FuncOp forward = slm::getForward(module);
     if (!forward || !forward.getBody().hasOneBlock()) {
       module.emitError("memory planning needs a single-block @forward function");
       return signalPassFailure();
@@ -76,7 +71,9 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       return signalPassFailure();
     }
     Block &body = forward.getBody().front();
-    bool decoder = readModelInfo(module).kvCache;
+    slm::ModelAttr model = slm::getModel(module);
+    bool decoder = model && model->hasKvCache();
+    slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
     Builder b(&getContext());
 
     // Program order, and the last reader of each buffer (aliases extend the
@@ -102,14 +99,13 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
     }
 
     ArenaAllocator arena;
-    uint64_t cacheBytes = 0;
+    int64_t cacheBytes = 0;
     if (decoder) {
       // The ABI passes int32 tokens; the IR reads i64, so they are widened
       // into an arena buffer before the first op.
       BlockArgument tokens = body.getArgument(0);
-      forward.setArgAttr(0, "slm.arena_offset",
-                         b.getI64IntegerAttr(arena.allocate(bufferBytes(tokens.getType(), maxTokens),
-                                                            -1, lastUse.lookup(tokens))));
+      int64_t at = arena.allocate(bufferBytes(tokens.getType(), maxTokens), -1, lastUse.lookup(tokens));
+      forward.setArgAttr(0, slm.getArenaOffsetAttrHelper().getName(), b.getDenseI64ArrayAttr({at}));
       for (BlockArgument cache : body.getArguments().drop_front(2)) {
         auto type = llvm::cast<RankedTensorType>(cache.getType());
         if (!type.hasStaticShape()) {
@@ -117,9 +113,9 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
               << " has a dynamic capacity; run slm-specialize-shapes first";
           return signalPassFailure();
         }
-        forward.setArgAttr(cache.getArgNumber(), "slm.cache_offset",
+        forward.setArgAttr(cache.getArgNumber(), slm.getCacheOffsetAttrHelper().getName(),
                            b.getI64IntegerAttr(cacheBytes));
-        cacheBytes += llvm::alignTo(type.getNumElements() * 4, kAlignment);
+        cacheBytes += bufferBytes(type, 0);
       }
     }
     for (Operation &op : body) {
@@ -133,28 +129,28 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
         // A result nobody reads still lives while its op writes it, so the
         // op's results never share space.
         int64_t last = std::max(lastUse.lookup(result), order[&op]);
-        offsets.push_back(inArena ? static_cast<int64_t>(arena.allocate(
-                                        bufferBytes(result.getType(), maxTokens), order[&op], last))
+        offsets.push_back(inArena ? arena.allocate(bufferBytes(result.getType(), maxTokens),
+                                                   order[&op], last)
                                   : kNotInArena);
       }
-      op.setAttr("slm.arena_offset", b.getDenseI64ArrayAttr(offsets));
+      slm.getArenaOffsetAttrHelper().setAttr(&op, b.getDenseI64ArrayAttr(offsets));
       // W8A8 linears quantize their input into scratch that lives while they run.
-      if (auto linear = llvm::dyn_cast<slm::LinearOp>(op); linear && w8a8) {
-        slm::DequantizeOp weight = dequantizedWeight(linear.getWeight());
-        if (weight && hasInt8Kernel(weight.getFormat().layout())) {
-          auto input = llvm::cast<RankedTensorType>(linear.getInput().getType());
-          int64_t rows = 1;
-          for (int64_t d : input.getShape().drop_back())
-            rows *= ShapedType::isDynamic(d) ? maxTokens : d;
-          uint64_t bytes = llvm::alignTo(w8a8ScratchBytes(linear, rows), kAlignment);
-          op.setAttr("slm.scratch_offset",
-                     b.getI64IntegerAttr(arena.allocate(bytes, order[&op], order[&op])));
-        }
+      auto kernel = slm.getKernelAttrHelper().getAttr(&op);
+      if (kernel && slm::kernelNeedsScratch(kernel.getValue())) {
+        auto linear = llvm::cast<slm::LinearOp>(op);
+        auto input = llvm::cast<RankedTensorType>(linear.getInput().getType());
+        int64_t rows = 1;
+        for (int64_t d : input.getShape().drop_back())
+          rows *= ShapedType::isDynamic(d) ? maxTokens : d;
+        int64_t bytes = llvm::alignTo(w8a8ScratchBytes(linear, rows), slm::kBufferAlignment);
+        slm.getScratchOffsetAttrHelper().setAttr(
+            &op, b.getI64IntegerAttr(arena.allocate(bytes, order[&op], order[&op])));
       }
     }
-    module->setAttr("slm.arena_size", b.getI64IntegerAttr(llvm::alignTo(arena.peak(), kAlignment)));
-    module->setAttr("slm.kv_cache_size", b.getI64IntegerAttr(cacheBytes));
-    module->setAttr("slm.max_tokens", b.getI64IntegerAttr(decoder ? maxTokens : 1));
+    slm.getMemoryPlanAttrHelper().setAttr(
+        module, slm::MemoryPlanAttr::get(&getContext(),
+                                         llvm::alignTo(arena.peak(), slm::kBufferAlignment),
+                                         cacheBytes, decoder ? maxTokens : 1));
   }
 };
 

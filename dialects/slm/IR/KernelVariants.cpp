@@ -1,0 +1,72 @@
+//===- KernelVariants.cpp - what each #slm.kernel accepts -----------------===//
+
+#include "dialects/slm/IR/KernelVariants.h"
+
+#include "dialects/slm/IR/SlmOps.h"
+
+using namespace mlir;
+
+namespace slm {
+
+DequantizeOp dequantizedWeight(Value weight) { return weight.getDefiningOp<DequantizeOp>(); }
+
+bool isFusable(DequantizeOp dequantize) {
+  return llvm::all_of(dequantize->getUses(), [](OpOperand &use) {
+    Operation *user = use.getOwner();
+    return (llvm::isa<LinearOp>(user) && use.getOperandNumber() == 1) ||
+           (llvm::isa<EmbeddingOp>(user) && use.getOperandNumber() == 0);
+  });
+}
+
+bool hasInt4Kernel(const WeightFormat &f) {
+  return f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128);
+}
+
+bool hasInt8Kernel(const WeightFormat &f) {
+  return f.bits == 8 && f.symmetric && f.group % 32 == 0;
+}
+
+bool kernelNeedsScratch(Kernel kernel) {
+  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni;
+}
+
+LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
+  Value weight;
+  if (auto linear = llvm::dyn_cast<LinearOp>(op))
+    weight = linear.getWeight();
+  else if (auto embedding = llvm::dyn_cast<EmbeddingOp>(op))
+    weight = embedding.getTable();
+  else
+    return op->emitOpError("carries an #slm.kernel, which only slm.linear and slm.embedding take");
+  DequantizeOp dequantize = dequantizedWeight(weight);
+  auto mismatch = [&](StringRef needs) {
+    return op->emitOpError() << "kernel " << stringifyKernel(kernel) << " needs " << needs;
+  };
+  if (kernel == Kernel::f32)
+    return dequantize ? mismatch("float weights") : success();
+  if (!dequantize)
+    return mismatch("quantized weights (an slm.dequantize)");
+  WeightFormat format = dequantize.getFormat().layout();
+  bool embedding = llvm::isa<EmbeddingOp>(op);
+  switch (kernel) {
+  case Kernel::qany:
+    return success();
+  case Kernel::q4:
+  case Kernel::q4_avx512:
+    return !embedding && hasInt4Kernel(format) ? success()
+                                               : mismatch("a linear with 4-bit codes in groups of "
+                                                          "32, 64 or 128");
+  case Kernel::q8:
+  case Kernel::w8a8:
+  case Kernel::w8a8_vnni:
+    return !embedding && hasInt8Kernel(format)
+               ? success()
+               : mismatch("a linear with symmetric 8-bit codes per channel or in groups of a "
+                          "multiple of 32");
+  case Kernel::f32:
+    break;
+  }
+  return success();
+}
+
+} // namespace slm

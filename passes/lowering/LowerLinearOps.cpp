@@ -1,0 +1,131 @@
+//===- LowerLinearOps.cpp - linear and embedding -> kernel calls ----------===//
+//
+// slm.linear and slm.embedding call the variant slm-select-kernels recorded
+// in `slm.kernel`. Quantized variants read the packed codes and f16 scales of
+// the slm.dequantize that feeds them: the float matrix never exists.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/lowering/LoweringPatterns.h"
+
+#include "compiler/targets/ukernels/slm_ukernels.h"
+#include "dialects/slm/IR/KernelVariants.h"
+#include "dialects/slm/IR/SlmOps.h"
+
+using namespace mlir;
+
+namespace slmc::lowering {
+namespace {
+
+slm::Kernel kernelOf(Operation *op) {
+  return slm::SlmDialect::get(op->getContext()).getKernelAttrHelper().getAttr(op).getValue();
+}
+
+/// The storage of a dequantized weight as the kernels take it.
+struct PackedWeight {
+  Ptr codes, scales, minimums; // minimums: null for symmetric formats
+  slm::WeightFormat format;
+  int64_t rows, columns;
+};
+
+PackedWeight packedWeight(KernelBuilder &k, ConversionPatternRewriter &rewriter,
+                          slm::DequantizeOp dequantize) {
+  auto type = llvm::cast<RankedTensorType>(dequantize.getType());
+  Value minimums = dequantize.getMinimums();
+  return {pointer(rewriter.getRemappedValue(dequantize.getPacked())),
+          pointer(rewriter.getRemappedValue(dequantize.getScales())),
+          minimums ? pointer(rewriter.getRemappedValue(minimums)) : k.null(),
+          dequantize.getFormat().layout(), type.getDimSize(0), type.getDimSize(1)};
+}
+
+struct LinearLowering : KernelLowering<slm::LinearOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::LinearOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    Ptr x = pointer(adaptor.getInput()), y = k.resultBuffer(op);
+    Ptr bias = adaptor.getBias() ? pointer(adaptor.getBias()) : k.null();
+    I64 rows = k.rowsOf(op.getInput().getType());
+    slm::Kernel kernel = kernelOf(op);
+    if (kernel == slm::Kernel::f32) {
+      auto w = llvm::cast<RankedTensorType>(op.getWeight().getType());
+      k.call(SLM_KERNEL(slm_uk_linear), x, pointer(adaptor.getWeight()), bias, y, rows,
+             k.i64(w.getDimSize(0)), k.i64(w.getDimSize(1)));
+      rewriter.replaceOp(op, y.value);
+      return success();
+    }
+    PackedWeight w = packedWeight(k, rewriter, slm::dequantizedWeight(op.getWeight()));
+    I64 n = k.i64(w.rows), columns = k.i64(w.columns), group = k.i64(w.format.group);
+    switch (kernel) {
+    case slm::Kernel::w8a8:
+    case slm::Kernel::w8a8_vnni:
+      k.call(kernel == slm::Kernel::w8a8_vnni ? SLM_KERNEL(slm_uk_linear_w8a8_vnni)
+                                              : SLM_KERNEL(slm_uk_linear_w8a8),
+             x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
+      break;
+    case slm::Kernel::q4:
+    case slm::Kernel::q4_avx512:
+      k.call(kernel == slm::Kernel::q4_avx512 ? SLM_KERNEL(slm_uk_linear_q4_avx512)
+                                              : SLM_KERNEL(slm_uk_linear_q4),
+             x, w.codes, w.scales, w.minimums, bias, y, rows, n, columns, group);
+      break;
+    case slm::Kernel::q8:
+      k.call(SLM_KERNEL(slm_uk_linear_q8), x, w.codes, w.scales, bias, y, rows, n, columns, group);
+      break;
+    case slm::Kernel::qany:
+      k.call(SLM_KERNEL(slm_uk_linear_qany), x, w.codes, w.scales, w.minimums, bias, y, rows, n,
+             columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
+      break;
+    case slm::Kernel::f32:
+      llvm_unreachable("handled above");
+    }
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+};
+
+struct EmbeddingLowering : KernelLowering<slm::EmbeddingOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::EmbeddingOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    auto ids = llvm::cast<RankedTensorType>(op.getIndices().getType());
+    if (!ids.getElementType().isSignlessInteger(64))
+      return op.emitOpError("code generation needs i64 token ids");
+    KernelBuilder k = builder(rewriter, op);
+    Ptr out = k.resultBuffer(op);
+    I64 count = k.elementCount(ids);
+    if (kernelOf(op) == slm::Kernel::f32) {
+      auto table = llvm::cast<RankedTensorType>(op.getTable().getType());
+      k.call(SLM_KERNEL(slm_uk_embedding), pointer(adaptor.getTable()),
+             pointer(adaptor.getIndices()), out, count, k.i64(table.getDimSize(1)));
+    } else {
+      PackedWeight table = packedWeight(k, rewriter, slm::dequantizedWeight(op.getTable()));
+      k.call(SLM_KERNEL(slm_uk_embedding_q), table.codes, table.scales, table.minimums,
+             pointer(adaptor.getIndices()), out, count, k.i64(table.columns),
+             k.i32(static_cast<int32_t>(table.format.bits)), k.i64(table.format.group));
+    }
+    rewriter.replaceOp(op, out.value);
+    return success();
+  }
+};
+
+/// No code: the linears and embeddings it feeds read its packed operands.
+struct DequantizeLowering : KernelLowering<slm::DequantizeOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::DequantizeOp op, OpAdaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    rewriter.replaceOp(op, k.null().value);
+    return success();
+  }
+};
+
+} // namespace
+
+void populateLinearLowerings(RewritePatternSet &patterns, const TypeConverter &converter,
+                                const EntryState &entry) {
+  patterns.add<LinearLowering, EmbeddingLowering, DequantizeLowering>(
+      converter, patterns.getContext(), entry);
+}
+
+} // namespace slmc::lowering

@@ -1,0 +1,59 @@
+//===- SelectKernels.cpp - pick a micro-kernel variant per op -------------===//
+
+#include "passes/Passes.h"
+
+#include "dialects/slm/IR/KernelVariants.h"
+#include "dialects/slm/IR/SlmOps.h"
+#include "llvm/ADT/StringSet.h"
+
+namespace slmc {
+#define GEN_PASS_DEF_SELECTKERNELS
+#include "passes/Passes.h.inc"
+} // namespace slmc
+
+using namespace mlir;
+
+namespace slmc {
+namespace {
+
+struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
+  using SelectKernelsBase::SelectKernelsBase;
+
+  void runOnOperation() override {
+    llvm::StringSet<> features;
+    llvm::SmallVector<StringRef> list;
+    StringRef(targetFeatures).split(list, ',', -1, false);
+    for (StringRef f : list)
+      if (f.consume_front("+"))
+        features.insert(f);
+    bool avx512 = features.contains("avx512f") && features.contains("avx512bw") &&
+                  features.contains("avx512vl");
+    bool vnni = features.contains("avx512vnni");
+    slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
+    auto select = [&](Operation *op, slm::Kernel kernel) {
+      slm.getKernelAttrHelper().setAttr(op, slm::KernelAttr::get(&getContext(), kernel));
+    };
+    getOperation().walk([&](Operation *op) {
+      if (auto embedding = llvm::dyn_cast<slm::EmbeddingOp>(op))
+        return select(op, slm::dequantizedWeight(embedding.getTable()) ? slm::Kernel::qany
+                                                                       : slm::Kernel::f32);
+      auto linear = llvm::dyn_cast<slm::LinearOp>(op);
+      if (!linear)
+        return;
+      slm::DequantizeOp weight = slm::dequantizedWeight(linear.getWeight());
+      if (!weight)
+        return select(op, slm::Kernel::f32);
+      slm::WeightFormat format = weight.getFormat().layout();
+      if (w8a8 && slm::hasInt8Kernel(format))
+        return select(op, vnni ? slm::Kernel::w8a8_vnni : slm::Kernel::w8a8);
+      if (slm::hasInt4Kernel(format))
+        return select(op, avx512 ? slm::Kernel::q4_avx512 : slm::Kernel::q4);
+      if (slm::hasInt8Kernel(format))
+        return select(op, slm::Kernel::q8);
+      select(op, slm::Kernel::qany);
+    });
+  }
+};
+
+} // namespace
+} // namespace slmc
