@@ -9,6 +9,7 @@
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Transforms/Passes.h"
+#include "compiler/pipeline/Pipeline.h"
 #include "passes/Passes.h"
 
 namespace slmc {
@@ -23,6 +24,7 @@ void registerAllPasses() {
   mlir::registerSymbolDCEPass();
   mlir::registerReconcileUnrealizedCastsPass();
   registerSlmcPasses();
+  registerPipelines();
 }
 
 void loadAllDialects(mlir::MLIRContext &context) {

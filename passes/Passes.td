@@ -5,6 +5,100 @@
 
 include "mlir/Pass/PassBase.td"
 
+//===----------------------------------------------------------------------===//
+// Optimize: what every importer's graph is made of, as the blocks of slm
+//===----------------------------------------------------------------------===//
+
+def FuseLinear : Pass<"slm-fuse-linear", "mlir::ModuleOp"> {
+  let summary = "Turns matmuls with constant weights into slm.linear and table gathers into slm.embedding";
+  let description = [{
+    `matmul(x, W)` with a constant W [in, out] becomes `linear(x, Wᵀ)`: the
+    weight is transposed once, at compile time, into the [out, in] layout that
+    checkpoints store and the linear kernels read. `transpose(matmul(W,
+    transpose(x)))`, how exporters write an output head that shares the
+    embedding matrix, becomes `linear(x, W)`; a constant bias added to a
+    linear joins it. `gather(table, ids)` along axis 0 of a constant table
+    becomes `embedding(table, ids)`.
+  }];
+}
+
+def FuseActivations : Pass<"slm-fuse-activations", "mlir::ModuleOp"> {
+  let summary = "Recognizes decomposed SiLU and GELU";
+  let description = [{
+    `x * sigmoid(x)` becomes `silu(x)`; `0.5 x (1 + erf(x / sqrt 2))` becomes
+    `gelu(x)` and `0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x³)))` becomes
+    `gelu(x) {approximation = tanh}`, whatever the order of the factors and
+    whether constants multiply or divide.
+  }];
+}
+
+def FuseNorms : Pass<"slm-fuse-norms", "mlir::ModuleOp"> {
+  let summary = "Recognizes decomposed RMSNorm and LayerNorm";
+  let description = [{
+    `x / sqrt(mean(x²) + eps)` (with pow or x*x, sqrt and a division, a
+    reciprocal or rsqrt, over the last dimension) times a constant weight
+    becomes `rms_norm(x, weight)`; `(x - mean(x)) / sqrt(var + eps)` times a
+    scale plus a bias becomes `layer_norm(x, scale, bias)`. Without a weight
+    the norm takes a constant of ones.
+  }];
+}
+
+def FuseRotary : Pass<"slm-fuse-rotary", "mlir::ModuleOp"> {
+  let summary = "Recognizes rotary position embeddings";
+  let description = [{
+    `x * cos + rotate_half(x) * sin` becomes `slm.rotary` in the rotate-half
+    layout on [tokens, heads, head_dim], with transposes and reshapes around
+    it that later cancel with their neighbours. cos and sin may be tables the
+    graph slices or values it computes from positions: the pass evaluates them
+    for concrete sequences (SequenceEvaluator) and fuses only when they are
+    the angles of consecutive positions from 0 for frequencies
+    theta^(-2i/head_dim), whose theta the op records. A table's length is the
+    model's number of positions.
+  }];
+}
+
+def FuseAttention : Pass<"slm-fuse-attention", "mlir::ModuleOp"> {
+  let summary = "Recognizes scaled dot-product attention";
+  let description = [{
+    `softmax(scale * q·kᵀ + mask)·v` on [1, heads, tokens, head_dim] tensors
+    becomes `slm.attention` on [tokens, heads, head_dim]: the scale may divide
+    or multiply the scores, the mask be applied with `where` and a large
+    negative fill or be added, and grouped-query keys and values be repeated
+    with unsqueeze/expand/reshape (the fused op reads them unrepeated). The
+    mask is evaluated for concrete sequences and must hide exactly each
+    query's future keys (`causal`), or be absent.
+  }];
+}
+
+def IntroduceKvCache : Pass<"slm-introduce-kv-cache", "mlir::ModuleOp"> {
+  let summary = "Turns a graph-level decoder into a decoder step with a KV cache";
+  let description = [{
+    A graph that maps token ids [1, tokens] to logits through fused rotary
+    embeddings from position 0 and causal attention becomes a decoder step
+    with the contract of checkpoint imports: @forward(tokens, position, key
+    and value cache per layer) -> (logits, updated caches), rotary embeddings
+    at the step's position, attention reading and extending its layer's
+    cache, and `#slm.model` recording the decoder's shape. A graph that
+    still computes anything from the whole sequence (an unfused mask or
+    position range) stays as it is, with a remark that says why.
+  }];
+}
+
+def SinkConstants : Pass<"slm-sink-constants", "mlir::ModuleOp"> {
+  let summary = "Moves every constant to just before its first reader";
+  let description = [{
+    Canonicalization gathers constants at the top of the function, in an order
+    that depends on the input's history. After the stages that canonicalize,
+    this puts each constant where it is first read, so that the IR of two
+    inputs with the same computation is the same (and so are the weight
+    layout and the code generated from it).
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// Plan: static shapes, kernels, weights and memory for code generation
+//===----------------------------------------------------------------------===//
+
 def SpecializeShapes : Pass<"slm-specialize-shapes", "mlir::ModuleOp"> {
   let summary = "Fixes the KV-cache capacity of a decoder";
   let description = [{
@@ -24,9 +118,11 @@ def LayoutWeights : Pass<"slm-layout-weights", "mlir::ModuleOp"> {
   let summary = "Assigns every constant its place in the artifact's weights section";
   let description = [{
     Gives each distinct constant attribute a 64-byte aligned offset
-    (`slm.weight_offset`), in the order the function first uses them, and
+    (`slm.weight_offset`), in the order ops first read them, and
     records the section size as `slm.weights_size` on the module. The artifact
     writer copies the bytes there; the lowering addresses them from the base.
+    Constants that the code generator reads at compile time only (the shapes
+    of reshapes and expands, slice bounds, constant positions) get no place.
   }];
 }
 

@@ -169,9 +169,8 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
 
   std::vector<WeightTensor> weights = collectWeightTensors(student);
   if (weights.empty())
-    return makeError("the model has no linear or embedding weights to quantize (graphs imported "
-                     "from ONNX compute with MatMul and Gather, which --quant does not rewrite "
-                     "yet: quantize the Hugging Face or llama2.c form of the model)");
+    return makeError("the model has no linear or embedding weights to quantize (matrix "
+                     "products with constant weights and gathers from constant tables)");
   const WeightBits total = countWeightBits(student);
   int64_t floatBits = 0, cheapest = 0;
   for (const WeightTensor &w : weights) {

@@ -3,16 +3,14 @@
 #include "compiler/codegen/CompiledModel.h"
 
 #include "compiler/codegen/SharedObjectEmitter.h"
+#include "compiler/pipeline/Pipeline.h"
 #include "compiler/support/Error.h"
 #include "compiler/weights/WeightBlob.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
-#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
-#include "mlir/Pass/PassManager.h"
-#include "passes/Passes.h"
 
 #include <cstring>
 
@@ -20,21 +18,6 @@ using namespace mlir;
 
 namespace slmc {
 namespace {
-
-/// Runs passes, turning their diagnostics into one error message.
-llvm::Error runPasses(PassManager &pm, ModuleOp module) {
-  std::string messages;
-  ScopedDiagnosticHandler handler(module.getContext(), [&](Diagnostic &d) {
-    llvm::raw_string_ostream os(messages);
-    if (!messages.empty())
-      os << "\n";
-    os << d.getLocation() << ": " << d;
-    return success();
-  });
-  if (failed(pm.run(module)))
-    return makeError("code generation failed: {0}", messages);
-  return llvm::Error::success();
-}
 
 /// The manifest's dtype of a tensor: "f32", "f16", "i64", "i32", "i8", "i1".
 std::string dtypeName(Type t) {
@@ -107,12 +90,12 @@ std::vector<KernelCalls> countKernelCalls(ModuleOp module, StringRef entryPoint)
 } // namespace
 
 llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions &options) {
-  PassManager plan(module.getContext());
-  plan.addPass(createSpecializeShapes({options.maxContext}));
-  plan.addPass(createSelectKernels({options.target.features, options.w8a8}));
-  plan.addPass(createLayoutWeights());
-  plan.addPass(createPlanMemory({options.maxTokensPerCall}));
-  if (auto error = runPasses(plan, module))
+  PlanOptions plan{options.maxContext, options.maxTokensPerCall, options.target.features,
+                   options.w8a8};
+  if (auto error = runStage("fuse", module, addFusePasses, options.dump))
+    return std::move(error);
+  if (auto error = runStage(
+          "plan", module, [&](OpPassManager &pm) { addPlanPasses(pm, plan); }, options.dump))
     return std::move(error);
 
   CompiledModel m;
@@ -131,6 +114,8 @@ llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions
   m.maxTokensPerCall = memory.getMaxTokens();
   llvm::DenseSet<uint64_t> placed;
   forward.walk([&](slm::ConstantOp op) {
+    if (!slm.getWeightOffsetAttrHelper().isAttrPresent(op))
+      return; // read when the code was generated
     PlacedWeight w = placeConstant(op);
     if (placed.insert(w.offset).second)
       m.weights.push_back(std::move(w));
@@ -142,10 +127,7 @@ llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions
     m.outputs = signatures(forward, forward.getResultTypes(), true);
   }
 
-  PassManager lower(module.getContext());
-  lower.addPass(createConvertSlmToLLVM());
-  lower.addPass(createReconcileUnrealizedCastsPass());
-  if (auto error = runPasses(lower, module))
+  if (auto error = runStage("lower", module, addLowerPasses, options.dump))
     return std::move(error);
   m.kernelCalls = countKernelCalls(module, m.entryPoint);
   // slm's bookkeeping attributes have no meaning in LLVM IR.

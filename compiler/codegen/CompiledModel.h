@@ -1,6 +1,7 @@
 //===- CompiledModel.h - a model after code generation ----------*- C++ -*-===//
 #pragma once
 
+#include "compiler/pipeline/Pipeline.h"
 #include "compiler/targets/Target.h"
 #include "dialects/slm/IR/ModelContract.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -54,10 +55,11 @@ struct CodegenOptions {
   int64_t maxContext = 0;        // 0: the model's max_positions
   int64_t maxTokensPerCall = 64; // prefill chunk
   bool w8a8 = false;             // int8 activations for linears with 8-bit weights
+  IrDump dump;                   // the IR after every pass, when asked for
 };
 
-/// Runs the planning and lowering passes on `module` (which it consumes),
-/// then emits the code. The module's context must stay alive while the
+/// Runs the fuse, plan and lower stages on `module` (which it consumes), then
+/// emits the code. The module's context must stay alive while the
 /// result is used (weights point into its blobs).
 llvm::Expected<CompiledModel> generateCode(mlir::ModuleOp module, const CodegenOptions &options);
 

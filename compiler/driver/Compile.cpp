@@ -91,8 +91,8 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
   if (options.maxTokensPerCall <= 0)
     return makeError("--max-tokens must be positive, got {0}", options.maxTokensPerCall);
   int64_t parameters = countWeightBits(module).parameters;
-  auto generated =
-      generateCode(module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8});
+  auto generated = generateCode(
+      module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8, options.dump});
   if (!generated)
     return generated.takeError();
   compiled = std::move(*generated);
@@ -109,7 +109,7 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
   // A wrong --target fails before the (possibly long) import.
   if (auto target = resolveTarget(requested.target); !target)
     return target.takeError();
-  auto imported = importModel(modelPath);
+  auto imported = importModel(modelPath, requested.dump);
   if (!imported)
     return imported.takeError();
   CompileOptions options = requested;

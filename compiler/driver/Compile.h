@@ -17,6 +17,7 @@ struct CompileOptions {
   std::string weightFormat = "f32"; // recorded in the manifest
   std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
   bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
+  IrDump dump;       // the IR after the import and every pass, when asked for
 };
 
 /// Generates code for `module` (consumed) and packs it with its weights and

@@ -17,7 +17,8 @@
 
 namespace slmc {
 
-llvm::Expected<ImportedModel> importModel(llvm::StringRef path) {
+llvm::Expected<ImportedModel> importModel(llvm::StringRef path, const IrDump &dump,
+                                          bool optimize) {
   ImportedModel model;
   // Imported weights are referenced by name from resource blobs; threading
   // in the context buys nothing for import and costs a thread pool.
@@ -32,6 +33,10 @@ llvm::Expected<ImportedModel> importModel(llvm::StringRef path) {
   if (!module)
     return module.takeError();
   model.module = std::move(*module);
+  dumpIr("import", *model.module, dump);
+  if (optimize)
+    if (auto error = runStage("optimize", *model.module, addOptimizePasses, dump))
+      return makeError("{0}: {1}", path, llvm::toString(std::move(error)));
   if (slm::ModelAttr contract = slm::getModel(*model.module))
     model.contract = *contract;
   return model;

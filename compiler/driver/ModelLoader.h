@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/driver/LanguageModel.h"
+#include "compiler/pipeline/Pipeline.h"
 #include "dialects/slm/IR/ModelContract.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/tokenizer/Tokenizer.h"
@@ -20,9 +21,13 @@ struct ImportedModel {
   slm::ModelContract contract;
 };
 
-/// Imports MODEL as the CLI names it: a directory is a Hugging Face folder, a
-/// `.onnx` file an ONNX model, anything else a llama2.c checkpoint.
-llvm::Expected<ImportedModel> importModel(llvm::StringRef path);
+/// Imports MODEL as the CLI names it (a directory is a Hugging Face folder, a
+/// `.onnx` file an ONNX model, anything else a llama2.c checkpoint) and runs
+/// the optimize stage on it, so that every format continues as slm's blocks
+/// (exported decoders with a KV cache); `optimize` false stops after the
+/// importer. `dump` shows the IR after each step.
+llvm::Expected<ImportedModel> importModel(llvm::StringRef path, const IrDump &dump = {},
+                                          bool optimize = true);
 
 /// The model's tokenizer: `tokenizerPath` when given, else the folder's own
 /// tokenizer.json for Hugging Face models. BOS/EOS ids come from the model.

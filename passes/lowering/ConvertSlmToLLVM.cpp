@@ -91,7 +91,8 @@ struct ConstantLowering : lowering::KernelLowering<slm::ConstantOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     auto at = slm::SlmDialect::get(getContext()).getWeightOffsetAttrHelper().getAttr(op);
     KernelBuilder k = builder(rewriter, op);
-    rewriter.replaceOp(op, k.offset(Ptr(entry.weights), at.getInt()).value);
+    // Without a place, only compile time reads it (slm-layout-weights).
+    rewriter.replaceOp(op, at ? k.offset(Ptr(entry.weights), at.getInt()).value : k.null().value);
     return success();
   }
 };
@@ -198,13 +199,8 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
                         "code generation fuses it only into those");
         return WalkResult::interrupt();
       }
-      if (llvm::isa<slm::ConstantOp>(op)) {
-        if (!slm.getWeightOffsetAttrHelper().isAttrPresent(op)) {
-          op->emitOpError("has no slm.weight_offset; run slm-layout-weights first");
-          return WalkResult::interrupt();
-        }
+      if (llvm::isa<slm::ConstantOp>(op))
         return WalkResult::advance();
-      }
       if (!slm.getArenaOffsetAttrHelper().isAttrPresent(op)) {
         op->emitOpError("has no slm.arena_offset; run slm-plan-memory first");
         return WalkResult::interrupt();

@@ -53,10 +53,25 @@ Ptr KernelBuilder::null() {
 I64 KernelBuilder::mul(I64 a, I64 c) { return I64(b.create<LLVM::MulOp>(loc, a.value, c.value)); }
 
 I64 KernelBuilder::product(ArrayRef<I64> values) {
-  I64 result = i64(1);
-  for (I64 v : values)
+  // Constant factors fold here, so that [1, tokens, n] and [tokens, n] give
+  // the same IR.
+  int64_t known = 1;
+  SmallVector<I64> unknown;
+  for (I64 v : values) {
+    IntegerAttr constant;
+    if (auto op = v.value.getDefiningOp<LLVM::ConstantOp>())
+      constant = llvm::dyn_cast<IntegerAttr>(op.getValue());
+    if (constant)
+      known *= constant.getInt();
+    else
+      unknown.push_back(v);
+  }
+  if (unknown.empty())
+    return i64(known);
+  I64 result = unknown.front();
+  for (I64 v : ArrayRef(unknown).drop_front())
     result = mul(result, v);
-  return result;
+  return known == 1 ? result : mul(result, i64(known));
 }
 
 Ptr KernelBuilder::offset(Ptr base, I64 bytes) {

@@ -35,6 +35,10 @@ ABSL_FLAG(bool, w8a8, false,
           "VNNI dot products where the target has them); changes numerics slightly");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
+ABSL_FLAG(bool, print_ir_after_all, false,
+          "print the IR after the import and after every pass of every stage to stderr");
+ABSL_FLAG(std::string, dump_ir, "",
+          "write the IR after the import and after every pass to DIR, one numbered file each");
 
 namespace slmc::cli {
 namespace {
@@ -50,6 +54,8 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   options.maxContext = absl::GetFlag(FLAGS_max_context);
   options.maxTokensPerCall = absl::GetFlag(FLAGS_max_tokens);
   options.w8a8 = absl::GetFlag(FLAGS_w8a8);
+  options.dump.printAfterAll = absl::GetFlag(FLAGS_print_ir_after_all);
+  options.dump.directory = absl::GetFlag(FLAGS_dump_ir);
   if (options.maxContext < 0)
     return makeError("--max-context must be positive, got {0}", options.maxContext);
   if (std::string scheme = absl::GetFlag(FLAGS_quant); !scheme.empty()) {
@@ -92,7 +98,7 @@ const Command &compileCommand() {
       "slmc compile MODEL --target T [--max-context N] [--max-tokens N] [--tokenizer FILE]\n"
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
       "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]]\n"
-      "             [--w8a8] -o out.slmpack",
+      "             [--w8a8] [--print-ir-after-all] [--dump-ir DIR] -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
       "kernels, the memory plan and the tokenizer: the tiny runtime (libslmrt) runs it\n"
       "with no other file. Compiling the same inputs twice gives identical bytes.\n\n"
@@ -102,10 +108,12 @@ const Command &compileCommand() {
       "GPTQ rounds each weight. Without --teacher the float student is its own teacher.\n"
       "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
-      "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail.",
+      "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail.\n\n"
+      "--print-ir-after-all and --dump-ir show the pipeline: the imported IR, then the IR\n"
+      "after every pass of optimize, fuse, plan and lower (docs/ARCHITECTURE.md).",
       {"target", "max_context", "max_tokens", "tokenizer", "o", "quant", "calib", "teacher",
        "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads",
-       "w8a8"},
+       "w8a8", "print_ir_after_all", "dump_ir"},
       runCompile};
   return command;
 }

@@ -406,6 +406,7 @@ def Slm_ReshapeOp : Slm_Op<"reshape", [Pure]> {
     $input `,` $shape attr-dict `:` type($input) `,` type($shape) `->` type($result)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
 }
 
 def Slm_TransposeOp : Slm_InferredOp<"transpose", [AllElementTypesMatch<["input", "result"]>]> {
@@ -415,6 +416,7 @@ def Slm_TransposeOp : Slm_InferredOp<"transpose", [AllElementTypesMatch<["input"
   let assemblyFormat = [{
     $input `permutation` `=` $permutation attr-dict `:` type($input) `->` type($result)
   }];
+  let hasCanonicalizer = 1;
 }
 
 def Slm_ConcatOp : Slm_InferredOp<"concat"> {
@@ -476,6 +478,7 @@ def Slm_UnsqueezeOp : Slm_InferredOp<"unsqueeze", [AllElementTypesMatch<["input"
   let assemblyFormat = [{
     $input `axes` `=` $axes attr-dict `:` type($input) `->` type($result)
   }];
+  let hasCanonicalizer = 1;
 }
 
 def Slm_SqueezeOp : Slm_InferredOp<"squeeze", [AllElementTypesMatch<["input", "result"]>]> {
@@ -485,6 +488,7 @@ def Slm_SqueezeOp : Slm_InferredOp<"squeeze", [AllElementTypesMatch<["input", "r
   let assemblyFormat = [{
     $input `axes` `=` $axes attr-dict `:` type($input) `->` type($result)
   }];
+  let hasCanonicalizer = 1;
 }
 
 def Slm_ExpandOp : Slm_Op<"expand", [Pure, AllElementTypesMatch<["input", "result"]>]> {
@@ -494,6 +498,7 @@ def Slm_ExpandOp : Slm_Op<"expand", [Pure, AllElementTypesMatch<["input", "resul
   let assemblyFormat = [{
     $input `,` $shape attr-dict `:` type($input) `,` type($shape) `->` type($result)
   }];
+  let hasCanonicalizer = 1;
 }
 
 def Slm_CastOp : Slm_Op<"cast", [Pure, SameOperandsAndResultShape]> {
