@@ -96,6 +96,45 @@ def SinkConstants : Pass<"slm-sink-constants", "mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Fuse: slm blocks into fewer kernels (after quantization)
+//===----------------------------------------------------------------------===//
+
+def FuseProjections : Pass<"slm-fuse-projections", "mlir::ModuleOp"> {
+  let summary = "Stacks the linears that read one input into one linear and a split";
+  let description = [{
+    Linears that read the same input (attention's q/k/v projections, an
+    MLP's gate and up) become one linear whose weight stacks theirs row by
+    row, followed by an `slm.split` of its output along the last dimension:
+    the input is read once and one kernel runs instead of several. Float
+    weights stack as floats, quantized ones (`slm.dequantize` of one format)
+    stack their codes, scales and minimums; biases stack when all have one.
+    Linears whose weights do not stack (different formats) stay apart.
+  }];
+}
+
+def FuseGatedMlp : Pass<"slm-fuse-gated-mlp", "mlir::ModuleOp"> {
+  let summary = "Fuses act(gate) * up into slm.gated_activation";
+  let description = [{
+    `mul(silu(gate), up)` (or gelu) becomes `slm.gated_activation(gate, up)`,
+    one kernel instead of two; when gate and up are the two halves of one
+    split (slm-fuse-projections stacked their linears), it reads the stacked
+    output directly and the split goes away. A gated MLP is then three
+    kernels: the stacked gate/up linear, the gated activation, the down
+    projection.
+  }];
+}
+
+def FuseResidualNorm : Pass<"slm-fuse-residual-norm", "mlir::ModuleOp"> {
+  let summary = "Fuses a residual add and the RMSNorm that reads it";
+  let description = [{
+    `rms_norm(add(a, b))` becomes `slm.add_rms_norm(a, b)`, whose second
+    result is the norm and whose first, the sum, replaces the add for its
+    other readers (the residual stream): one pass over the rows instead of
+    two kernels.
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Plan: static shapes, kernels, weights and memory for code generation
 //===----------------------------------------------------------------------===//
 

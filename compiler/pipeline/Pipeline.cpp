@@ -32,7 +32,13 @@ void addOptimizePasses(OpPassManager &pm) {
   pm.addPass(createSinkConstants());
 }
 
-void addFusePasses(OpPassManager &pm) { pm.addPass(createSinkConstants()); }
+void addFusePasses(OpPassManager &pm) {
+  pm.addPass(createFuseProjections());
+  pm.addPass(createFuseGatedMlp());
+  pm.addPass(createFuseResidualNorm());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createSinkConstants());
+}
 
 void addPlanPasses(OpPassManager &pm, const PlanOptions &o) {
   pm.addPass(createSpecializeShapes({o.maxContext}));

@@ -88,6 +88,15 @@ Ptr KernelBuilder::array(ArrayRef<I64> values) {
   return memory;
 }
 
+Ptr KernelBuilder::array(ArrayRef<Ptr> pointers) {
+  auto ptr = LLVM::LLVMPointerType::get(b.getContext());
+  Ptr memory(b.create<LLVM::AllocaOp>(loc, ptr, ptr,
+                                      i64(std::max<int64_t>(1, pointers.size())).value, 8));
+  for (auto [i, p] : llvm::enumerate(pointers))
+    b.create<LLVM::StoreOp>(loc, p.value, offset(memory, static_cast<int64_t>(8 * i)).value);
+  return memory;
+}
+
 Ptr KernelBuilder::array(ArrayRef<int64_t> values) {
   SmallVector<I64> constants;
   for (int64_t v : values)

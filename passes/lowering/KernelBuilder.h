@@ -50,6 +50,8 @@ public:
   /// A stack array holding `values`, for shapes and strides.
   Ptr array(llvm::ArrayRef<I64> values);
   Ptr array(llvm::ArrayRef<int64_t> values);
+  /// A stack array of pointers.
+  Ptr array(llvm::ArrayRef<Ptr> pointers);
   /// Loads a field of the entry point's argument struct at `byteOffset`.
   mlir::Value load(mlir::Type type, mlir::Value base, int64_t byteOffset);
 

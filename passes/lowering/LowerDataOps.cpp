@@ -136,16 +136,16 @@ struct SplitLowering : KernelLowering<slm::SplitOp> {
     KernelBuilder k = builder(rewriter, op);
     SmallVector<I64> dims = k.dimsOf(op.getInput().getType());
     int64_t axis = resolveAxis(op.getAxis(), dims.size());
-    SmallVector<I64> strides = rowMajorStrides(k, dims);
+    SmallVector<Ptr> pieces;
     SmallVector<Value> results;
-    int64_t start = 0;
-    for (auto [i, size] : llvm::enumerate(op.getSizes())) {
-      Ptr y = k.resultBuffer(op, i);
-      emitCopy(k, op.getInput(), pointer(adaptor.getInput()), op.getResult(i), y, strides,
-               k.mul(k.i64(start), strides[axis]));
-      results.push_back(y.value);
-      start += size;
+    for (unsigned i = 0; i < op.getNumResults(); ++i) {
+      pieces.push_back(k.resultBuffer(op, i));
+      results.push_back(pieces.back().value);
     }
+    k.call(SLM_KERNEL(slm_uk_split), elementBytesOf(k, op.getInput()), pointer(adaptor.getInput()),
+           k.product(ArrayRef(dims).take_front(axis)), dims[axis],
+           k.product(ArrayRef(dims).drop_front(axis + 1)),
+           k.i32(static_cast<int32_t>(pieces.size())), k.array(op.getSizes()), k.array(pieces));
     rewriter.replaceOp(op, results);
     return success();
   }

@@ -63,6 +63,42 @@ struct RmsNormLowering : KernelLowering<slm::RmsNormOp> {
   }
 };
 
+struct AddRmsNormLowering : KernelLowering<slm::AddRmsNormOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::AddRmsNormOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    Ptr sum = k.resultBuffer(op, 0), y = k.resultBuffer(op, 1);
+    Type type = op.getInput().getType();
+    k.call(SLM_KERNEL(slm_uk_add_rms_norm), pointer(adaptor.getInput()),
+           pointer(adaptor.getResidual()), pointer(adaptor.getWeight()), sum, y, k.rowsOf(type),
+           k.dimsOf(type).back(), k.f32(op.getEpsilon().convertToFloat()));
+    rewriter.replaceOp(op, {sum.value, y.value});
+    return success();
+  }
+};
+
+struct GatedActivationLowering : KernelLowering<slm::GatedActivationOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::GatedActivationOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    Ptr y = k.resultBuffer(op);
+    I64 n = k.dimsOf(op.getType()).back();
+    Ptr gate = pointer(adaptor.getGate());
+    // One operand: its halves, gate first, rows of 2n.
+    Ptr up = adaptor.getUp() ? pointer(adaptor.getUp()) : k.offset(gate, k.mul(n, k.i64(4)));
+    I64 stride = adaptor.getUp() ? n : k.mul(n, k.i64(2));
+    int32_t activation = op.getActivation() == slm::Activation::silu ? SLM_UK_ACT_SILU
+                         : op.getActivation() == slm::Activation::gelu ? SLM_UK_ACT_GELU
+                                                                       : SLM_UK_ACT_GELU_TANH;
+    k.call(SLM_KERNEL(slm_uk_gated_activation), k.i32(activation), gate, up, y,
+           k.rowsOf(op.getType()), n, stride);
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+};
+
 struct LayerNormLowering : KernelLowering<slm::LayerNormOp> {
   using KernelLowering::KernelLowering;
   LogicalResult matchAndRewrite(slm::LayerNormOp op, OpAdaptor adaptor,
@@ -144,8 +180,9 @@ struct AttentionLowering : KernelLowering<slm::AttentionOp> {
 
 void populateTransformerLowerings(RewritePatternSet &patterns, const TypeConverter &converter,
                                   const EntryState &entry) {
-  patterns.add<MatmulLowering, RmsNormLowering, LayerNormLowering, RotaryLowering,
-               AttentionLowering>(converter, patterns.getContext(), entry);
+  patterns.add<MatmulLowering, RmsNormLowering, AddRmsNormLowering, LayerNormLowering,
+               RotaryLowering, AttentionLowering, GatedActivationLowering>(
+      converter, patterns.getContext(), entry);
 }
 
 } // namespace slmc::lowering

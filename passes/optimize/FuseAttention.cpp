@@ -101,7 +101,7 @@ struct ScaledDotProductAttention : OpRewritePattern<slm::MatmulOp> {
     auto outType = tensorType(op.getResult());
     if (!softmax || outType.getRank() != 4 || outType.getDimSize(0) != 1 ||
         !softmax->hasOneUse() ||
-        (softmax.getAxis() != -1 && softmax.getAxis() != tensorType(softmax).getRank() - 1))
+        !isLastAxis(static_cast<int64_t>(softmax.getAxis()), tensorType(softmax).getRank()))
       return failure();
 
     // Peel the mask and the scale off the scores.

@@ -52,7 +52,7 @@ Value lastDimSlice(Value v, int64_t begin, int64_t end) {
   auto starts = constantInts(slice.getStarts()), ends = constantInts(slice.getEnds());
   auto axes = constantInts(slice.getAxes()), steps = constantInts(slice.getSteps());
   if (!starts || !ends || !axes || !steps || starts->size() != 1 || (*steps)[0] != 1 ||
-      ((*axes)[0] != -1 && (*axes)[0] != rank - 1))
+      !isLastAxis((*axes)[0], rank))
     return {};
   int64_t s = (*starts)[0] < 0 ? (*starts)[0] + dim : (*starts)[0];
   int64_t e = (*ends)[0] < 0 ? (*ends)[0] + dim : std::min((*ends)[0], dim);
@@ -65,7 +65,7 @@ Value rotatedHalfOf(Value v) {
   if (!concat || concat.getInputs().size() != 2)
     return {};
   int64_t rank = tensorType(v).getRank(), dim = tensorType(v).getShape().back();
-  if ((concat.getAxis() != -1 && concat.getAxis() != rank - 1) || dim % 2)
+  if (!isLastAxis(static_cast<int64_t>(concat.getAxis()), rank) || dim % 2)
     return {};
   auto neg = producer<slm::NegOp>(concat.getInputs()[0]);
   if (!neg)

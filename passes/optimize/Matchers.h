@@ -59,3 +59,8 @@ struct Product {
 bool reducesLastDim(mlir::Operation *reduce);
 
 } // namespace slmc
+
+namespace slmc {
+/// Whether `axis` (an op's axis attribute, possibly negative) is the last of `rank`.
+inline bool isLastAxis(int64_t axis, int64_t rank) { return axis == -1 || axis == rank - 1; }
+} // namespace slmc

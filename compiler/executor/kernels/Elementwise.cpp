@@ -140,6 +140,48 @@ llvm::Expected<Kernel> castKernel(Operation *op) {
 
 float sigmoid(float x) { return 1.0f / (1.0f + std::exp(-x)); }
 
+/// act(gate) * up, over two operands or over the halves of one.
+llvm::Expected<Kernel> gatedActivationKernel(Operation *op) {
+  auto gated = llvm::cast<slm::GatedActivationOp>(op);
+  float (*activation)(float) = nullptr;
+  switch (gated.getActivation()) {
+  case slm::Activation::silu:
+    activation = [](float x) { return x * sigmoid(x); };
+    break;
+  case slm::Activation::gelu:
+    activation = gelu;
+    break;
+  case slm::Activation::gelu_tanh:
+    activation = geluTanh;
+    break;
+  }
+  bool halves = !gated.getUp();
+  return Kernel([activation, halves](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    const Tensor &gate = in[0];
+    Shape shape(gate.shape());
+    int64_t n = shape.back(), stride = n;
+    const float *g = gate.data<float>(), *u;
+    if (halves) {
+      if (n % 2)
+        return makeError("the gate and up halves of {0} differ in size", gate.describe());
+      n /= 2;
+      shape.back() = n;
+      u = g + n;
+    } else {
+      if (in[1].shape() != gate.shape())
+        return makeError("gate {0} and up {1} differ", gate.describe(), in[1].describe());
+      u = in[1].data<float>();
+    }
+    Tensor y = Tensor::zeros(DType::F32, shape);
+    float *dst = y.data<float>();
+    for (int64_t row = 0, rows = y.size() / std::max<int64_t>(n, 1); row < rows; ++row)
+      for (int64_t i = 0; i < n; ++i)
+        dst[row * n + i] = activation(g[row * stride + i]) * u[row * stride + i];
+    out[0] = std::move(y);
+    return ok();
+  });
+}
+
 } // namespace
 
 void addElementwiseKernels(KernelTable &t) {
@@ -181,6 +223,7 @@ void addElementwiseKernels(KernelTable &t) {
     out[0] = std::move(y);
     return ok();
   });
+  t.add<slm::GatedActivationOp>(gatedActivationKernel);
   t.add<slm::GeluOp>([](Operation *op) -> llvm::Expected<Kernel> {
     bool exact = llvm::cast<slm::GeluOp>(op).getApproximation() == slm::GeluApproximation::none;
     return exact ? unaryFloat(gelu) : unaryFloat(geluTanh);

@@ -148,6 +148,20 @@ template <bool logarithm> llvm::Expected<Kernel> softmaxKernel(Operation *op) {
   });
 }
 
+/// y = w * x / sqrt(mean(x²) + eps) over each row of n.
+void rmsNormRows(const float *x, const float *w, float *y, int64_t rows, int64_t n, float eps) {
+  for (int64_t row = 0; row < rows; ++row) {
+    const float *src = x + row * n;
+    float *dst = y + row * n;
+    float ss = 0;
+    for (int64_t j = 0; j < n; ++j)
+      ss += src[j] * src[j];
+    float scale = 1.0f / std::sqrt(ss / n + eps);
+    for (int64_t j = 0; j < n; ++j)
+      dst[j] = w[j] * (scale * src[j]);
+  }
+}
+
 llvm::Expected<Kernel> rmsNormKernel(Operation *op) {
   float eps = llvm::cast<slm::RmsNormOp>(op).getEpsilon().convertToFloat();
   return Kernel([eps](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
@@ -156,18 +170,30 @@ llvm::Expected<Kernel> rmsNormKernel(Operation *op) {
     if (in[1].size() != n)
       return makeError("weight has {0} entries for rows of {1}", in[1].size(), n);
     Tensor y = Tensor::zeros(DType::F32, x.shape());
-    const float *w = in[1].data<float>();
-    for (int64_t row = 0, rows = x.size() / std::max<int64_t>(n, 1); row < rows; ++row) {
-      const float *src = x.data<float>() + row * n;
-      float *dst = y.data<float>() + row * n;
-      float ss = 0;
-      for (int64_t j = 0; j < n; ++j)
-        ss += src[j] * src[j];
-      float scale = 1.0f / std::sqrt(ss / n + eps);
-      for (int64_t j = 0; j < n; ++j)
-        dst[j] = w[j] * (scale * src[j]);
-    }
+    rmsNormRows(x.data<float>(), in[1].data<float>(), y.data<float>(),
+                x.size() / std::max<int64_t>(n, 1), n, eps);
     out[0] = std::move(y);
+    return ok();
+  });
+}
+
+/// sum = input + residual, then rms_norm(sum): the two ops' arithmetic.
+llvm::Expected<Kernel> addRmsNormKernel(Operation *op) {
+  float eps = llvm::cast<slm::AddRmsNormOp>(op).getEpsilon().convertToFloat();
+  return Kernel([eps](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    const Tensor &x = in[0], &r = in[1];
+    int64_t n = x.dim(-1);
+    if (x.shape() != r.shape())
+      return makeError("input {0} and residual {1} differ", x.describe(), r.describe());
+    if (in[2].size() != n)
+      return makeError("weight has {0} entries for rows of {1}", in[2].size(), n);
+    Tensor sum = Tensor::zeros(DType::F32, x.shape()), y = Tensor::zeros(DType::F32, x.shape());
+    for (int64_t i = 0; i < x.size(); ++i)
+      sum.data<float>()[i] = x.data<float>()[i] + r.data<float>()[i];
+    rmsNormRows(sum.data<float>(), in[2].data<float>(), y.data<float>(),
+                x.size() / std::max<int64_t>(n, 1), n, eps);
+    out[0] = std::move(sum);
+    out[1] = std::move(y);
     return ok();
   });
 }
@@ -239,6 +265,7 @@ void addReductionKernels(KernelTable &t) {
   t.add<slm::SoftmaxOp>(softmaxKernel<false>);
   t.add<slm::LogSoftmaxOp>(softmaxKernel<true>);
   t.add<slm::RmsNormOp>(rmsNormKernel);
+  t.add<slm::AddRmsNormOp>(addRmsNormKernel);
   t.add<slm::LayerNormOp>(layerNormKernel);
 }
 

@@ -76,6 +76,56 @@ static void uk_unary_f32(int32_t op, const float *restrict x, float *restrict y,
   }
 }
 
+/*===--- gated activation ----------------------------------------------------===*/
+
+typedef struct {
+  int32_t activation;
+  const float *gate, *up;
+  float *y;
+  int64_t n, stride;
+} uk_gated_args;
+
+static void uk_gated_range(void *arg, int64_t begin, int64_t end) {
+  const uk_gated_args *a = (const uk_gated_args *)arg;
+  const float gelu_k = sqrtf(2.0f / UK_PI);
+  int64_t n = a->n;
+  for (int64_t row = begin; row < end; ++row) {
+    const float *restrict g = a->gate + row * a->stride;
+    const float *restrict u = a->up + row * a->stride;
+    float *restrict y = a->y + row * n;
+    switch (a->activation) {
+    case SLM_UK_ACT_SILU:
+      for (int64_t i = 0; i < n; ++i) {
+        float v = g[i];
+        y[i] = (v * uk_sigmoid(v)) * u[i];
+      }
+      break;
+    case SLM_UK_ACT_GELU:
+      for (int64_t i = 0; i < n; ++i) {
+        float v = g[i];
+        y[i] = (0.5f * v * (1.0f + erff(v * UK_SQRT1_2))) * u[i];
+      }
+      break;
+    case SLM_UK_ACT_GELU_TANH:
+      for (int64_t i = 0; i < n; ++i) {
+        float v = g[i];
+        y[i] = (0.5f * v * (1.0f + tanhf(gelu_k * (v + 0.044715f * v * v * v)))) * u[i];
+      }
+      break;
+    default:
+      break;
+    }
+  }
+}
+
+void slm_uk_gated_activation(const slm_uk_ctx *ctx, int32_t activation, const float *gate,
+                             const float *up, float *y, int64_t rows, int64_t n, int64_t stride) {
+  if (n <= 0)
+    return;
+  uk_gated_args a = {activation, gate, up, y, n, stride};
+  uk_parallel(ctx, rows, uk_grain(20 * n), uk_gated_range, &a);
+}
+
 /* neg, abs and sign of integers, wrapping like two's complement. */
 #define UK_DEFINE_UNARY_INT(NAME, T, U)                                                            \
   static void NAME(int32_t op, const T *restrict x, T *restrict y, int64_t n) {                    \

@@ -146,6 +146,20 @@ void slm_uk_matmul(const slm_uk_ctx *ctx, const float *a, const float *b, float 
 void slm_uk_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *w, float *y, int64_t rows,
                      int64_t n, float eps);
 
+/* sum = x + residual, then per row of n: y = w * (sum / sqrt(mean(sum^2) + eps)), exactly as
+ * slm_uk_binary_add_f32 followed by slm_uk_rms_norm. */
+void slm_uk_add_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *residual,
+                         const float *w, float *sum, float *y, int64_t rows, int64_t n, float eps);
+
+/* Activations of gated units (slm.gated_activation). */
+enum slm_uk_activation { SLM_UK_ACT_SILU, SLM_UK_ACT_GELU, SLM_UK_ACT_GELU_TANH };
+
+/* y[r, i] = act(gate[r * stride + i]) * up[r * stride + i] for rows r and i < n, y dense
+ * [rows, n]: two operands have stride n; the halves of one [rows, 2n] tensor are gate = x,
+ * up = x + n, stride 2n. act as slm_uk_unary computes SILU, GELU and GELU_TANH. */
+void slm_uk_gated_activation(const slm_uk_ctx *ctx, int32_t activation, const float *gate,
+                             const float *up, float *y, int64_t rows, int64_t n, int64_t stride);
+
 /* Per row of n: y = (x - mean) / sqrt(var + eps) * scale + bias (bias may be NULL). */
 void slm_uk_layer_norm(const slm_uk_ctx *ctx, const float *x, const float *scale,
                        const float *bias, float *y, int64_t rows, int64_t n, float eps);
@@ -211,6 +225,12 @@ void slm_uk_arg_reduce(const slm_uk_ctx *ctx, int32_t dtype, const void *x, int6
  * in row-major order: transpose, slice, expand and the pieces of concat/split. */
 void slm_uk_copy(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, void *y, int32_t rank,
                  const int64_t *shape, const int64_t *in_strides, int64_t in_offset);
+
+/* Cuts x [outer, extent, inner] along the middle axis into pieces[i] [outer, sizes[i], inner]
+ * (the sizes add up to extent), in one call. */
+void slm_uk_split(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, int64_t outer,
+                  int64_t extent, int64_t inner, int32_t n_pieces, const int64_t *sizes,
+                  void *const *pieces);
 
 /* x: [outer, extent, inner]; y: [outer, n_idx, inner]; negative indices count from the end;
  * idx_dtype is SLM_UK_I64 or SLM_UK_I32; an index outside [-extent, extent) gives zeros. */

@@ -64,6 +64,40 @@ void slm_uk_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *w, floa
   uk_parallel(ctx, rows, uk_grain(4 * n), uk_rms_norm_range, &a);
 }
 
+typedef struct {
+  const float *x, *residual, *w;
+  float *sum, *y;
+  int64_t n;
+  float eps;
+} uk_add_norm_args;
+
+static void uk_add_rms_norm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_add_norm_args *a = (const uk_add_norm_args *)arg;
+  int64_t n = a->n;
+  const float *restrict w = a->w;
+  for (int64_t row = begin; row < end; ++row) {
+    const float *restrict x = a->x + row * n;
+    const float *restrict r = a->residual + row * n;
+    float *restrict s = a->sum + row * n;
+    float *restrict y = a->y + row * n;
+    for (int64_t j = 0; j < n; ++j)
+      s[j] = x[j] + r[j];
+    float ss = uk_sum_squares(s, n);
+    float scale = 1.0f / sqrtf(ss / (float)n + a->eps);
+    for (int64_t j = 0; j < n; ++j)
+      y[j] = w[j] * (scale * s[j]);
+  }
+}
+
+void slm_uk_add_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *residual,
+                         const float *w, float *sum, float *y, int64_t rows, int64_t n,
+                         float eps) {
+  if (n <= 0)
+    return;
+  uk_add_norm_args a = {x, residual, w, sum, y, n, eps};
+  uk_parallel(ctx, rows, uk_grain(5 * n), uk_add_rms_norm_range, &a);
+}
+
 static void uk_layer_norm_range(void *arg, int64_t begin, int64_t end) {
   const uk_norm_args *a = (const uk_norm_args *)arg;
   int64_t n = a->n;

@@ -161,6 +161,31 @@ LogicalResult EmbeddingOp::inferReturnTypes(MLIRContext *, std::optional<Locatio
   return success();
 }
 
+LogicalResult GatedActivationOp::inferReturnTypes(MLIRContext *,
+                                                  std::optional<Location> location,
+                                                  Adaptor adaptor,
+                                                  SmallVectorImpl<Type> &inferred) {
+  auto gate = ranked(adaptor.getGate().getType());
+  if (gate.getRank() < 1)
+    return emitOptionalError(location, "gated_activation needs a gate of rank >= 1");
+  if (Value up = adaptor.getUp()) {
+    if (!areCompatibleTensorTypes(gate, up.getType()))
+      return emitOptionalError(location, "gated_activation gate ", gate, " and up ",
+                               up.getType(), " differ");
+    inferred.push_back(gate);
+    return success();
+  }
+  SmallVector<int64_t> shape(gate.getShape());
+  if (!ShapedType::isDynamic(shape.back())) {
+    if (shape.back() % 2)
+      return emitOptionalError(location, "gated_activation of one operand needs an even last "
+                               "dimension (gate and up halves), got ", shape.back());
+    shape.back() /= 2;
+  }
+  inferred.push_back(RankedTensorType::get(shape, gate.getElementType()));
+  return success();
+}
+
 LogicalResult AttentionOp::inferReturnTypes(MLIRContext *, std::optional<Location> location,
                                             Adaptor adaptor, SmallVectorImpl<Type> &inferred) {
   auto query = ranked(adaptor.getQuery().getType());

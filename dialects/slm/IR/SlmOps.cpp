@@ -66,6 +66,18 @@ LogicalResult RmsNormOp::verify() {
   return success();
 }
 
+LogicalResult AddRmsNormOp::verify() {
+  auto input = ranked(getInput().getType());
+  auto weight = ranked(getWeight().getType());
+  if (input.getRank() < 1 || weight.getRank() != 1 ||
+      dimsDiffer(weight.getDimSize(0), input.getShape().back()))
+    return emitOpError("weight must be 1-d with one entry per feature of the last dimension (")
+           << input.getShape().back() << "), got " << weight;
+  if (getEpsilon().convertToFloat() < 0)
+    return emitOpError("epsilon must be non-negative");
+  return success();
+}
+
 LogicalResult LayerNormOp::verify() {
   auto input = ranked(getInput().getType());
   auto axis = normalizeAxis(getAxis(), input.getRank());

@@ -361,6 +361,46 @@ def Slm_RotaryOp : Slm_Op<"rotary", [Pure, AllTypesMatch<["input", "result"]>]> 
   let hasVerifier = 1;
 }
 
+def Slm_GatedActivationOp : Slm_InferredOp<"gated_activation"> {
+  let summary = "act(gate) * up: the gate of a gated MLP (SwiGLU, GeGLU) in one pass";
+  let description = [{
+    With `up`, gate and up have the result's shape and the result is
+    `act(gate) * up`. Without, `gate` is [..., 2n], the gate in its first half
+    and up in its second (one linear computed both), and the result
+    [..., n] is `act(gate[..., :n]) * gate[..., n:]`. `act` is silu, gelu
+    (exact) or gelu_tanh, computed as slm.silu and slm.gelu compute them.
+
+    ```mlir
+    %h = slm.gated_activation %gate_up {activation = #slm<activation silu>}
+        : tensor<?x768xf32> -> tensor<?x384xf32>
+    ```
+  }];
+  let arguments = (ins Slm_FloatTensor:$gate, Optional<Slm_FloatTensor>:$up,
+                   Slm_ActivationAttr:$activation);
+  let results = (outs Slm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $gate (`,` $up^)? attr-dict `:` type($gate) (`,` type($up)^)? `->` type($result)
+  }];
+}
+
+def Slm_AddRmsNormOp : Slm_Op<"add_rms_norm",
+    [Pure, AllTypesMatch<["input", "residual", "sum", "result"]>]> {
+  let summary = "sum = input + residual and rms_norm(sum, weight), in one pass";
+  let description = [{
+    A transformer's residual connection and the norm that follows it: `sum`
+    is the new residual stream, `result` the normalized input of the next
+    block, computed exactly as slm.add then slm.rms_norm compute them.
+  }];
+  let arguments = (ins Slm_FloatTensor:$input, Slm_FloatTensor:$residual,
+                   Slm_FloatTensor:$weight, F32Attr:$epsilon);
+  let results = (outs Slm_FloatTensor:$sum, Slm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $residual `,` $weight attr-dict `:` type($input) `,` type($weight)
+    `->` type($sum) `,` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Slm_AttentionOp : Slm_InferredOp<"attention", [AttrSizedOperandSegments]> {
   let summary = "scaled dot-product attention with grouped-query heads and an optional KV cache";
   let description = [{
