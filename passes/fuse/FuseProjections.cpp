@@ -76,17 +76,22 @@ std::string stackedName(ArrayRef<std::string> names) {
       .str();
 }
 
-/// A constant of `type` holding `pieces`' bytes one after the other.
+/// A constant of `type` holding `pieces`' bytes one after the other: a blob
+/// named after them, or a dense attribute when they all are dense.
 Value stackedConstant(PatternRewriter &rewriter, Location loc, RankedTensorType type,
                       ArrayRef<slm::ConstantOp> pieces) {
   std::string bytes;
   std::vector<std::string> names;
+  bool dense = true;
   for (slm::ConstantOp piece : pieces) {
     bytes += *constantBytes(piece);
     names.push_back(nameOf(piece));
+    dense &= llvm::isa<DenseElementsAttr>(piece.getValue());
   }
-  return rewriter.create<slm::ConstantOp>(
-      loc, copyWeight(type, stackedName(names), ArrayRef<char>(bytes.data(), bytes.size())));
+  ArrayRef<char> raw(bytes.data(), bytes.size());
+  ElementsAttr value = dense ? ElementsAttr(DenseElementsAttr::getFromRawBuffer(type, raw))
+                             : ElementsAttr(copyWeight(type, stackedName(names), raw));
+  return rewriter.create<slm::ConstantOp>(loc, value);
 }
 
 /// `values`' constants, all present with their bytes at hand, or nothing.

@@ -21,15 +21,15 @@ namespace {
 
 /// A weight constant [in, out] as slm.linear wants it, [out, in]: the values
 /// transposed once, at compile time, into a blob of their own that keeps the
-/// source's name. Null when the constant's bytes are not at hand (IR printed
-/// with its resources elided).
+/// source's name (small dense constants stay dense). Null when the constant's
+/// bytes are not at hand (IR printed with its resources elided).
 Value transposedWeight(PatternRewriter &rewriter, slm::ConstantOp weight) {
   auto type = tensorType(weight.getResult());
   int64_t rows = type.getDimSize(0), columns = type.getDimSize(1);
+  auto transposedType = RankedTensorType::get({columns, rows}, type.getElementType());
   std::vector<float> source(rows * columns), values(rows * columns);
-  std::string name = "weight";
-  if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(weight.getValue())) {
-    name = resource.getRawHandle().getKey().str();
+  auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(weight.getValue());
+  if (resource) {
     llvm::ArrayRef<char> bytes = weightBytes(resource);
     if (bytes.size() != source.size() * sizeof(float))
       return {};
@@ -40,9 +40,11 @@ Value transposedWeight(PatternRewriter &rewriter, slm::ConstantOp weight) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t c = 0; c < columns; ++c)
       values[c * rows + r] = source[r * columns + c];
-  auto transposed = RankedTensorType::get({columns, rows}, type.getElementType());
-  return rewriter.create<slm::ConstantOp>(weight.getLoc(),
-                                          ownWeight(transposed, name, std::move(values)));
+  ElementsAttr transposed =
+      resource ? ElementsAttr(ownWeight(transposedType, resource.getRawHandle().getKey(),
+                                        std::move(values)))
+               : ElementsAttr(DenseElementsAttr::get(transposedType, llvm::ArrayRef(values)));
+  return rewriter.create<slm::ConstantOp>(weight.getLoc(), transposed);
 }
 
 bool isFloatMatrix(slm::ConstantOp constant) {

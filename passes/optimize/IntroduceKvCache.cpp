@@ -57,6 +57,7 @@ std::string whyNotCacheable(func::FuncOp forward, const GraphInputs &inputs,
                matmul && !constantOf(matmul.getRhs())) {
       why = "an attention was not recognized";
     }
+    return why.empty() ? WalkResult::advance() : WalkResult::interrupt();
   });
   return why;
 }

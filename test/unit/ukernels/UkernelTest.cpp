@@ -1044,6 +1044,105 @@ TEST_F(UkernelTest, RmsNorm) {
   }
 }
 
+TEST_F(UkernelTest, AddRmsNormIsAddThenRmsNorm) {
+  for (auto [rows, n] : {std::pair{int64_t(15), int64_t(100)}, std::pair{int64_t(64), int64_t(2048)}}) {
+    Tensor x = random(DType::F32, {rows, n}, 10200 + n, -3, 3),
+           r = random(DType::F32, {rows, n}, 10300 + n, -3, 3),
+           w = random(DType::F32, {n}, 10400 + n, 0.5, 1.5);
+    std::string tx = type(DType::F32, {rows, n}), tw = type(DType::F32, {n});
+    auto want = reference(
+        function({tx, tx, tw}, {tx, tx},
+                 "%s, %r = slm.add_rms_norm %a0, %a1, %a2 {epsilon = 1.0e-6 : f32} : " + tx +
+                     ", " + tw + " -> " + tx + ", " + tx,
+                 {"%s", "%r"}),
+        {x, r, w});
+    ASSERT_EQ(want.size(), 2u);
+    size_t bytes = rows * n * 4;
+    auto got = runBoth(
+        2 * bytes,
+        [&](const slm_uk_ctx *ctx, void *out) {
+          float *sum = static_cast<float *>(out);
+          slm_uk_add_rms_norm(ctx, x.data<float>(), r.data<float>(), w.data<float>(), sum,
+                              sum + rows * n, rows, n, 1.0e-6f);
+        },
+        "add_rms_norm", rows == 64);
+    const float *sum = reinterpret_cast<const float *>(got.data());
+    expectSame(want[0], sum, "add_rms_norm sum");
+    expectNear(want[1], sum + rows * n, 1e-5, 1e-6, "add_rms_norm norm");
+  }
+}
+
+TEST_F(UkernelTest, GatedActivationOfTwoOperandsAndOfHalves) {
+  int64_t rows = 37, n = 300;
+  for (auto [name, code] : {std::pair{"silu", SLM_UK_ACT_SILU}, std::pair{"gelu", SLM_UK_ACT_GELU},
+                            std::pair{"gelu_tanh", SLM_UK_ACT_GELU_TANH}}) {
+    Tensor gu = random(DType::F32, {rows, 2 * n}, 10500 + code, -4, 4);
+    std::string tgu = type(DType::F32, {rows, 2 * n}), ty = type(DType::F32, {rows, n});
+    std::string attr = std::string("{activation = #slm<activation ") + name + ">}";
+    auto halves = reference(function({tgu}, {ty}, "%r = slm.gated_activation %a0 " + attr + " : " +
+                                                     tgu + " -> " + ty),
+                            {gu});
+    // The same values as two operands: gate is the first half of each row.
+    Tensor gate = Tensor::zeros(DType::F32, {rows, n}), up = Tensor::zeros(DType::F32, {rows, n});
+    for (int64_t row = 0; row < rows; ++row)
+      for (int64_t i = 0; i < n; ++i) {
+        gate.data<float>()[row * n + i] = gu.data<float>()[row * 2 * n + i];
+        up.data<float>()[row * n + i] = gu.data<float>()[row * 2 * n + n + i];
+      }
+    auto two = reference(function({ty, ty}, {ty}, "%r = slm.gated_activation %a0, %a1 " + attr +
+                                                      " : " + ty + ", " + ty + " -> " + ty),
+                         {gate, up});
+    ASSERT_EQ(halves.size(), 1u);
+    ASSERT_EQ(two.size(), 1u);
+    expectSame(two[0], halves[0].data<float>(), std::string(name) + ": halves vs two operands");
+    auto gotHalves = runBoth(
+        rows * n * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_gated_activation(ctx, code, gu.data<float>(), gu.data<float>() + n,
+                                  static_cast<float *>(y), rows, n, 2 * n);
+        },
+        std::string(name) + " halves");
+    auto gotTwo = runBoth(
+        rows * n * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_gated_activation(ctx, code, gate.data<float>(), up.data<float>(),
+                                  static_cast<float *>(y), rows, n, n);
+        },
+        std::string(name) + " two operands");
+    // The activation's libm calls may differ in the last bit from std::'s.
+    expectNear(halves[0], reinterpret_cast<const float *>(gotHalves.data()), 1e-6, 1e-7, name);
+    EXPECT_EQ(0, std::memcmp(gotHalves.data(), gotTwo.data(), gotTwo.size()))
+        << name << ": the kernel gives other floats for halves than for two operands";
+  }
+}
+
+TEST_F(UkernelTest, SplitIntoPiecesInOneCall) {
+  // [2, 7, 3] cut along the middle axis into 4, 1 and 2.
+  Tensor x = random(DType::F32, {2, 7, 3}, 10600);
+  std::string tx = type(DType::F32, {2, 7, 3});
+  std::vector<std::string> results = {type(DType::F32, {2, 4, 3}), type(DType::F32, {2, 1, 3}),
+                                      type(DType::F32, {2, 2, 3})};
+  auto want = reference(function({tx}, results,
+                                 "%p:3 = slm.split %a0 axis = 1 sizes = [4, 1, 2] : " + tx +
+                                     " -> " + results[0] + ", " + results[1] + ", " + results[2],
+                                 {"%p#0", "%p#1", "%p#2"}),
+                        {x});
+  ASSERT_EQ(want.size(), 3u);
+  int64_t sizes[] = {4, 1, 2};
+  auto got = runBoth(
+      2 * 7 * 3 * 4,
+      [&](const slm_uk_ctx *ctx, void *out) {
+        float *base = static_cast<float *>(out);
+        void *pieces[] = {base, base + 2 * 4 * 3, base + 2 * 5 * 3};
+        slm_uk_split(ctx, 4, x.data<float>(), 2, 7, 3, 3, sizes, pieces);
+      },
+      "split");
+  const float *base = reinterpret_cast<const float *>(got.data());
+  expectSame(want[0], base, "split piece 0");
+  expectSame(want[1], base + 2 * 4 * 3, "split piece 1");
+  expectSame(want[2], base + 2 * 5 * 3, "split piece 2");
+}
+
 /// Multiples of 1/4 in [-2, 2]: their squares and sums are exact in float in
 /// any order, so the lane-split sums equal the reference's serial ones and the
 /// rest of the formula must match bit for bit.

@@ -376,3 +376,29 @@ func.func @scratch_without_w8a8(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
 
 // expected-error @+1 {{'builtin.module' op unknown slm attribute slm.arena_size}}
 module attributes {slm.arena_size = 64 : i64} {}
+
+// -----
+
+func.func @gated_odd_width(%x: tensor<2x7xf32>) {
+  // expected-error @+2 {{gated_activation of one operand needs an even last dimension (gate and up halves), got 7}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %h = slm.gated_activation %x {activation = #slm<activation silu>} : tensor<2x7xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @gated_shapes_differ(%g: tensor<2x6xf32>, %u: tensor<2x4xf32>) {
+  // expected-error @+2 {{gated_activation gate 'tensor<2x6xf32>' and up 'tensor<2x4xf32>' differ}}
+  // expected-error @+1 {{failed to infer returned types}}
+  %h = slm.gated_activation %g, %u {activation = #slm<activation gelu>} : tensor<2x6xf32>, tensor<2x4xf32> -> tensor<2x6xf32>
+  return
+}
+
+// -----
+
+func.func @add_rms_norm_weight(%x: tensor<2x8xf32>, %w: tensor<4xf32>) {
+  // expected-error @+1 {{weight must be 1-d with one entry per feature of the last dimension (8), got 'tensor<4xf32>'}}
+  %s, %n = slm.add_rms_norm %x, %x, %w {epsilon = 1.0e-6 : f32} : tensor<2x8xf32>, tensor<4xf32> -> tensor<2x8xf32>, tensor<2x8xf32>
+  return
+}

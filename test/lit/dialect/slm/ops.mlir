@@ -223,6 +223,18 @@ func.func @quantized_weights(%codes4: tensor<384x64xi8>, %scales4: tensor<384x4x
   return
 }
 
+// CHECK-LABEL: func @fused_blocks
+func.func @fused_blocks(%x: tensor<?x8xf32>, %r: tensor<?x8xf32>, %w: tensor<8xf32>,
+                        %gu: tensor<?x12xf32>, %g: tensor<?x6xf32>, %u: tensor<?x6xf32>) {
+  // CHECK: slm.add_rms_norm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>, tensor<?x8xf32>
+  %sum, %n = slm.add_rms_norm %x, %r, %w {epsilon = 1.0e-6 : f32} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>, tensor<?x8xf32>
+  // CHECK: slm.gated_activation %{{.*}} {activation = #slm<activation silu>} : tensor<?x12xf32> -> tensor<?x6xf32>
+  %h = slm.gated_activation %gu {activation = #slm<activation silu>} : tensor<?x12xf32> -> tensor<?x6xf32>
+  // CHECK: slm.gated_activation %{{.*}}, %{{.*}} {activation = #slm<activation gelu_tanh>} : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  %h2 = slm.gated_activation %g, %u {activation = #slm<activation gelu_tanh>} : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
+  return
+}
+
 // The facts that passes record, round-tripped in their typed form.
 // CHECK-LABEL: func @planned
 // CHECK-SAME: {slm.arena_offset = array<i64: 0>, slm.name = "tokens"}
