@@ -15,7 +15,8 @@
 namespace slmc {
 
 void registerAllDialects(mlir::DialectRegistry &registry) {
-  registry.insert<slm::SlmDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect>();
+  registry.insert<slm::SlmDialect, mlir::func::FuncDialect, mlir::LLVM::LLVMDialect,
+                  mlir::arith::ArithDialect, mlir::math::MathDialect>();
 }
 
 void registerAllPasses() {

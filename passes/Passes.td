@@ -134,6 +134,20 @@ def FuseResidualNorm : Pass<"slm-fuse-residual-norm", "mlir::ModuleOp"> {
   }];
 }
 
+def FuseElementwise : Pass<"slm-fuse-elementwise", "mlir::ModuleOp"> {
+  let summary = "Fuses chains of elementwise float ops into slm.elementwise";
+  let description = [{
+    An elementwise float op (add, sub, mul, div, max, min, neg, abs, exp,
+    log, sqrt, rsqrt, reciprocal, sigmoid, silu, relu, sin, cos) whose operand
+    another such op computes for it alone absorbs that op: the two become one
+    `slm.elementwise` whose scalar body (arith, math) spells out both the way
+    the kernels compute them. Repeated, a chain becomes one loop over the
+    elements instead of a kernel call and an intermediate buffer per op.
+    Operands must have the result's shape or be single elements.
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect", "mlir::math::MathDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Plan: static shapes, kernels, weights and memory for code generation
 //===----------------------------------------------------------------------===//

@@ -13,6 +13,7 @@ const KernelTable &KernelTable::get() {
     addTransformerKernels(t);
     addShapeKernels(t);
     addQuantizationKernels(t);
+    addFusedElementwiseKernels(t);
     return t;
   }();
   return table;

@@ -47,5 +47,6 @@ void addLinearAlgebraKernels(KernelTable &table);
 void addTransformerKernels(KernelTable &table);
 void addShapeKernels(KernelTable &table);
 void addQuantizationKernels(KernelTable &table);
+void addFusedElementwiseKernels(KernelTable &table);
 
 } // namespace slmc::exec

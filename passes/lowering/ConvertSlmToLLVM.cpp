@@ -14,6 +14,9 @@
 #include "compiler/targets/ukernels/slm_ukernels.h"
 #include "dialects/slm/IR/KernelVariants.h"
 #include "dialects/slm/IR/SlmOps.h"
+#include "mlir/Conversion/ArithToLLVM/ArithToLLVM.h"
+#include "mlir/Conversion/LLVMCommon/TypeConverter.h"
+#include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "passes/lowering/LoweringPatterns.h"
 
 #include <cstddef>
@@ -171,10 +174,15 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
     forward.erase();
 
     patterns.add<ReturnLowering>(converter, ctx, entry, args, decoder);
+    // The scalar bodies of slm.elementwise, inlined into loops.
+    LLVMTypeConverter scalars(ctx);
+    arith::populateArithToLLVMConversionPatterns(scalars, patterns);
+    populateMathToLLVMConversionPatterns(scalars, patterns);
     ConversionTarget target(*ctx);
     target.addLegalDialect<LLVM::LLVMDialect>();
     target.addLegalOp<UnrealizedConversionCastOp>();
-    target.addIllegalDialect<slm::SlmDialect, func::FuncDialect>();
+    target.addIllegalDialect<slm::SlmDialect, func::FuncDialect, arith::ArithDialect,
+                             math::MathDialect>();
     // The casts between pointers and tensors that remain cancel in pairs
     // (reconcile-unrealized-casts, which runs next).
     if (failed(applyPartialConversion(entryFunction, target, std::move(patterns))))
@@ -185,9 +193,11 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
   LogicalResult checkPlanned(func::FuncOp forward, bool decoder,
                              const llvm::DenseSet<OperationName> &lowered) {
     slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
-    WalkResult result = forward.walk([&](Operation *op) {
+    WalkResult result = forward.walk<WalkOrder::PreOrder>([&](Operation *op) {
       if (op == forward.getOperation() || llvm::isa<func::ReturnOp>(op))
         return WalkResult::advance();
+      if (op->getParentOp() != forward.getOperation())
+        return WalkResult::skip(); // the scalar body of an slm.elementwise
       if (!lowered.contains(op->getName())) {
         op->emitOpError("has no micro-kernel in the code generator yet");
         return WalkResult::interrupt();

@@ -4,6 +4,7 @@
 
 #include "compiler/targets/ukernels/slm_ukernels.h"
 #include "dialects/slm/IR/SlmOps.h"
+#include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/TypeSwitch.h"
 
 using namespace mlir;
@@ -138,6 +139,63 @@ template <typename Op> struct BinaryLowering : KernelLowering<Op> {
   }
 };
 
+/// A fused chain: one loop over the elements, its scalar body inlined (the
+/// arith and math ops in it are converted by the upstream patterns). Inputs of
+/// one element are loaded once, before the loop.
+struct FusedElementwiseLowering : KernelLowering<slm::ElementwiseOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::ElementwiseOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    Location loc = op.getLoc();
+    KernelBuilder k = builder(rewriter, op);
+    Type f32 = rewriter.getF32Type(), i64 = rewriter.getI64Type();
+    auto ptr = LLVM::LLVMPointerType::get(getContext());
+    Ptr y = k.resultBuffer(op);
+    I64 n = k.elementCount(op.getType());
+    Block &body = op.getBody().front();
+    SmallVector<Value> hoisted(op.getInputs().size());
+    for (auto [i, input] : llvm::enumerate(op.getInputs()))
+      if (tensorTypeOf(input).getNumElements() == 1 && tensorTypeOf(input).hasStaticShape())
+        hoisted[i] = rewriter.create<LLVM::LoadOp>(loc, f32, adaptor.getInputs()[i]);
+
+    // before -> header(i) -> loop(i) -> header(i + 1) ... -> after
+    Block *before = rewriter.getInsertionBlock();
+    Block *after = rewriter.splitBlock(before, rewriter.getInsertionPoint());
+    Block *header = rewriter.createBlock(after, {i64}, {loc});
+    Block *loop = rewriter.createBlock(after, {i64}, {loc});
+    rewriter.setInsertionPointToEnd(before);
+    rewriter.create<LLVM::BrOp>(loc, ValueRange{k.i64(0).value}, header);
+    rewriter.setInsertionPointToEnd(header);
+    Value i = header->getArgument(0);
+    Value more = rewriter.create<LLVM::ICmpOp>(loc, LLVM::ICmpPredicate::slt, i, n.value);
+    rewriter.create<LLVM::CondBrOp>(loc, more, loop, ValueRange{i}, after, ValueRange{});
+
+    rewriter.setInsertionPointToEnd(loop);
+    Value index = loop->getArgument(0);
+    auto element = [&](Value base) {
+      return rewriter.create<LLVM::GEPOp>(loc, ptr, f32, base, ValueRange{index});
+    };
+    IRMapping mapping;
+    for (auto [i, arg] : llvm::enumerate(body.getArguments()))
+      mapping.map(arg, hoisted[i] ? hoisted[i]
+                                  : rewriter.create<LLVM::LoadOp>(loc, f32,
+                                                                  element(adaptor.getInputs()[i]))
+                                        .getResult());
+    for (Operation &inner : body.without_terminator())
+      rewriter.clone(inner, mapping);
+    Value value = mapping.lookup(llvm::cast<slm::YieldOp>(body.getTerminator()).getValue());
+    rewriter.create<LLVM::StoreOp>(loc, value, element(y.value));
+    Value next = rewriter.create<LLVM::AddOp>(loc, index, k.i64(1).value);
+    rewriter.create<LLVM::BrOp>(loc, ValueRange{next}, header);
+
+    rewriter.setInsertionPointToStart(after);
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+
+  static RankedTensorType tensorTypeOf(Value v) { return llvm::cast<RankedTensorType>(v.getType()); }
+};
+
 struct WhereLowering : KernelLowering<slm::WhereOp> {
   using KernelLowering::KernelLowering;
   LogicalResult matchAndRewrite(slm::WhereOp op, OpAdaptor adaptor,
@@ -205,7 +263,8 @@ void populateElementwiseLowerings(RewritePatternSet &patterns, const TypeConvert
                BinaryLowering<slm::GreaterOp>, BinaryLowering<slm::GreaterEqualOp>,
                BinaryLowering<slm::AndOp>, BinaryLowering<slm::OrOp>, BinaryLowering<slm::XorOp>>(
       converter, patterns.getContext(), entry);
-  patterns.add<WhereLowering, CastLowering>(converter, patterns.getContext(), entry);
+  patterns.add<WhereLowering, CastLowering, FusedElementwiseLowering>(converter,
+                                                                      patterns.getContext(), entry);
 }
 
 } // namespace slmc::lowering

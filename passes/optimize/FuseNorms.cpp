@@ -133,7 +133,7 @@ bool isOnes(Value v) { return tensorType(v).getRank() == 1 && isSplat(v, 1.0); }
 /// A constant [n] weight for the last dimension of `result`.
 bool isLastDimWeight(Value w, Value result) {
   auto type = tensorType(w);
-  return constantOf(w) && type.getRank() == 1 &&
+  return constantOf(w) && type.getRank() == 1 && tensorType(result).getRank() >= 1 &&
          type.getDimSize(0) == tensorType(result).getShape().back() &&
          type.getElementType() == tensorType(result).getElementType();
 }

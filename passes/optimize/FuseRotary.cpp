@@ -152,9 +152,10 @@ struct RotateHalf : OpRewritePattern<slm::AddOp> {
 
   LogicalResult matchAndRewrite(slm::AddOp op, PatternRewriter &rewriter) const override {
     auto type = tensorType(op.getResult());
+    if (type.getRank() < 3 || !type.getElementType().isF32())
+      return failure();
     int64_t headDim = type.getShape().back();
-    if (type.getRank() < 3 || ShapedType::isDynamic(headDim) || headDim % 2 ||
-        !type.getElementType().isF32())
+    if (ShapedType::isDynamic(headDim) || headDim % 2)
       return failure();
     Value x, cos, sin;
     bool matched = eitherOrder(op.getLhs(), op.getRhs(), [&](Value direct, Value rotated) {
@@ -175,6 +176,8 @@ struct RotateHalf : OpRewritePattern<slm::AddOp> {
       return failure();
     // The token axis of x: where the angle tables, right-aligned, are not 1.
     auto angles = tensorType(cos);
+    if (angles.getRank() < 2)
+      return failure();
     int64_t offset = type.getRank() - angles.getRank();
     std::optional<int64_t> tokenAxis;
     for (int64_t i = 0; i + 1 < angles.getRank(); ++i)

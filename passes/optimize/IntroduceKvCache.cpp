@@ -72,6 +72,10 @@ struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
     std::optional<GraphInputs> inputs = GraphInputs::classify(forward);
     SmallVector<slm::AttentionOp> attentions;
     forward.walk([&](slm::AttentionOp op) { attentions.push_back(op); });
+    bool softmax = false;
+    forward.walk([&](slm::SoftmaxOp) { softmax = true; });
+    if (attentions.empty() && !softmax)
+      return; // no attention, recognized or not: not a decoder
     std::string why = inputs ? whyNotCacheable(forward, *inputs, attentions)
                              : "its inputs are not token ids, masks, positions and past caches";
     if (!why.empty()) {

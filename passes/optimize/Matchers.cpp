@@ -108,7 +108,7 @@ bool reducesLastDim(Operation *reduce) {
   auto axes = reduce->getAttrOfType<DenseI64ArrayAttr>("axes");
   auto keepdims = reduce->getAttrOfType<BoolAttr>("keepdims");
   int64_t rank = tensorType(reduce->getOperand(0)).getRank();
-  return axes && axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) &&
+  return rank >= 1 && axes && axes.size() == 1 && (axes[0] == -1 || axes[0] == rank - 1) &&
          (!keepdims || keepdims.getValue());
 }
 

@@ -1,15 +1,17 @@
 //===- slmc-conformance.cpp - the ONNX node tests on the reference executor ===//
 //
 // Runs ONNX's backend node tests (one folder per case: model.onnx and
-// test_data_set_*/{input,output}_N.pb) through the importer and the
-// reference executor and compares with the expected outputs as the ONNX
-// backend tests do (numpy assert_allclose, rtol 1e-3, atol 1e-7).
+// test_data_set_*/{input,output}_N.pb) through the importer, the optimize
+// stage and the reference executor (or code generation and the runtime) and
+// compares with the expected outputs as the ONNX backend tests do (numpy
+// assert_allclose, rtol 1e-3, atol 1e-7).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/executor/Executor.h"
 #include "compiler/frontends/onnx/OnnxImporter.h"
 #include "compiler/frontends/onnx/OnnxTensorFile.h"
+#include "compiler/pipeline/Pipeline.h"
 #include "tools/slmc-conformance/CompiledBackend.h"
 
 #include "absl/flags/flag.h"
@@ -149,6 +151,9 @@ Outcome runCase(llvm::StringRef caseDir, bool compiled, llvm::StringRef target) 
       return unsupported(module.takeError());
     return {Status::Failed, "import: " + llvm::toString(module.takeError()), {}};
   }
+  // As slmc runs every model: the fusions must compute what they replace.
+  if (auto error = slmc::runStage("optimize", **module, slmc::addOptimizePasses, {}))
+    return {Status::Failed, llvm::toString(std::move(error)), {}};
   // The compiled backend consumes its own copy of the module.
   mlir::OwningOpRef<mlir::ModuleOp> copy = (*module)->clone();
   auto function = (*module)->lookupSymbol<mlir::func::FuncOp>("forward");

@@ -27,6 +27,8 @@ def Slm_Dialect : Dialect {
   }];
   let useDefaultAttributePrinterParser = 1;
   let hasConstantMaterializer = 1;
+  // The scalar bodies of slm.elementwise.
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect"];
 
   // Every fact that one stage of the pipeline tells a later one, declared
   // once with its type. SlmDialect::verifyOperationAttribute and

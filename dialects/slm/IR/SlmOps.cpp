@@ -78,6 +78,29 @@ LogicalResult AddRmsNormOp::verify() {
   return success();
 }
 
+LogicalResult ElementwiseOp::verify() {
+  auto result = ranked(getType());
+  Block &body = getBody().front();
+  if (body.getNumArguments() != getInputs().size())
+    return emitOpError("body takes ") << body.getNumArguments() << " elements for "
+                                      << getInputs().size() << " inputs";
+  for (auto [input, arg] : llvm::zip(getInputs(), body.getArguments())) {
+    auto type = ranked(input.getType());
+    if (arg.getType() != type.getElementType())
+      return emitOpError("body argument ") << arg.getArgNumber() << " is " << arg.getType()
+                                           << ", the element of " << type;
+    bool single = type.hasStaticShape() && type.getNumElements() == 1;
+    if (!single && !areCompatibleTensorTypes(TypeRange{type}, TypeRange{result}))
+      return emitOpError("input ") << arg.getArgNumber() << " " << type
+                                   << " neither has the result's shape " << result
+                                   << " nor is a single element";
+  }
+  for (Operation &op : body.without_terminator())
+    if (!llvm::isa<arith::ArithDialect, math::MathDialect>(op.getDialect()))
+      return op.emitOpError("may not be in an slm.elementwise body (arith and math ops only)");
+  return success();
+}
+
 LogicalResult LayerNormOp::verify() {
   auto input = ranked(getInput().getType());
   auto axis = normalizeAxis(getAxis(), input.getRank());

@@ -7,6 +7,7 @@ include "dialects/slm/IR/SlmAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
 
 //===----------------------------------------------------------------------===//
 // Operand kinds
@@ -224,6 +225,46 @@ def Slm_WhereOp : Slm_InferredOp<"where", [AllElementTypesMatch<["on_true", "on_
     $condition `,` $on_true `,` $on_false attr-dict `:` type($condition) `,`
     type($on_true) `,` type($on_false) `->` type($result)
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Fused elementwise computations
+//===----------------------------------------------------------------------===//
+
+def Slm_ElementwiseOp : Slm_Op<"elementwise", [Pure, SingleBlock,
+                                                 IsolatedFromAbove]> {
+  let summary = "a chain of elementwise float ops as one loop over the elements";
+  let description = [{
+    Each input has the result's shape or a single element (broadcast); the
+    body computes one result element from one element of each input, in
+    scalar `arith` and `math` ops, and yields it. slm-fuse-elementwise builds
+    it from chains of elementwise slm ops, whose arithmetic the body spells
+    out exactly (sigmoid as 1 / (1 + exp(-x)), as the kernels compute it);
+    code generation turns it into one loop instead of a kernel call and an
+    intermediate buffer per op.
+
+    ```mlir
+    %y = slm.elementwise %x, %b : tensor<?x8xf32>, tensor<f32> -> tensor<?x8xf32> {
+    ^bb0(%a: f32, %c: f32):
+      %s = arith.addf %a, %c : f32
+      %e = math.exp %s : f32
+      slm.yield %e : f32
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<RankedTensorOf<[F32]>>:$inputs);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    $inputs attr-dict `:` type($inputs) `->` type($result) $body
+  }];
+  let hasVerifier = 1;
+}
+
+def Slm_YieldOp : Slm_Op<"yield", [Pure, Terminator, ReturnLike, HasParent<"ElementwiseOp">]> {
+  let summary = "the element an slm.elementwise body computes";
+  let arguments = (ins F32:$value);
+  let assemblyFormat = "$value attr-dict `:` type($value)";
 }
 
 //===----------------------------------------------------------------------===//

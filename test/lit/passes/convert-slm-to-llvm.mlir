@@ -71,3 +71,28 @@ func.func @forward(%a: tensor<?x3xf32>) -> tensor<?x3xf32> {
   %t = slm.relu %a : tensor<?x3xf32>
   return %t : tensor<?x3xf32>
 }
+
+// -----
+
+// A fused chain is one loop: a single-element input is loaded before it, the
+// body's arith and math ops become LLVM's, one store per element.
+// CHECK-LABEL: llvm.func @slm_graph
+// CHECK: %[[C:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: llvm.br ^[[HEADER:.*]](%{{.*}} : i64)
+// CHECK: ^[[HEADER]](%[[I:.*]]: i64):
+// CHECK: llvm.icmp "slt" %[[I]]
+// CHECK: llvm.cond_br
+// CHECK: llvm.fmul %{{.*}}, %[[C]]
+// CHECK: llvm.intr.exp
+// CHECK: llvm.store
+// CHECK-NOT: llvm.call @slm_uk_unary
+func.func @forward(%x: tensor<2x8xf32>) -> tensor<2x8xf32> {
+  %c = slm.constant dense<1.702> : tensor<f32>
+  %y = slm.elementwise %x, %c : tensor<2x8xf32>, tensor<f32> -> tensor<2x8xf32> {
+  ^bb0(%a: f32, %b: f32):
+    %m = arith.mulf %a, %b : f32
+    %e = math.exp %m : f32
+    slm.yield %e : f32
+  }
+  return %y : tensor<2x8xf32>
+}

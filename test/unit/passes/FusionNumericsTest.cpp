@@ -131,6 +131,7 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"fuse-gated-mlp.mlir",
                            "builtin.module(slm-fuse-projections,slm-fuse-gated-mlp,canonicalize)"},
                       Case{"fuse-residual-norm.mlir", "builtin.module(slm-fuse-residual-norm)"},
+                      Case{"fuse-elementwise.mlir", "builtin.module(slm-fuse-elementwise)"},
                       Case{"sink-constants.mlir", "builtin.module(canonicalize,slm-sink-constants)"}),
     [](const ::testing::TestParamInfo<Case> &info) {
       std::string name = info.param.file;
