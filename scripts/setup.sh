@@ -34,3 +34,19 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir -DLLVM_DIR=/usr/lib/llvm-19/lib/cmake/llvm
 cmake --build "$build"
+
+# Test oracles from the npm registry, under the build tree (never committed):
+# ONNX Runtime's CPU build ships inside onnxruntime-node; its install script
+# only fetches optional GPU files, hence --ignore-scripts.
+oracles="$build/oracles"
+if [ ! -d "$oracles/node_modules/onnxruntime-node" ]; then
+  if command -v npm >/dev/null 2>&1; then
+    echo "slmc setup: installing onnxruntime-node@1.30.0 into $oracles" >&2
+    mkdir -p "$oracles"
+    npm install --ignore-scripts --no-audit --no-fund --silent --prefix "$oracles" \
+      onnxruntime-node@1.30.0 >&2 ||
+      echo "slmc setup: warning: npm could not install onnxruntime-node; its oracle tests will be skipped" >&2
+  else
+    echo "slmc setup: warning: no npm (node 20); the ONNX Runtime oracle tests will be skipped" >&2
+  fi
+fi

@@ -15,6 +15,7 @@ for tool_dir in reversed(config.slmc_tool_dirs + [config.llvm_tools_dir]):
     config.environment["PATH"] = os.pathsep.join([tool_dir, config.environment.get("PATH", os.environ["PATH"])])
 
 config.substitutions.append(("%data", config.slmc_test_data_dir))
+config.substitutions.append(("%oracles", os.path.join(config.slmc_source_dir, "test", "oracles")))
 config.substitutions.append(("%python", config.python_executable))
 # One thread per process: lit already runs tests in parallel.
 config.environment["OMP_NUM_THREADS"] = "1"
@@ -40,3 +41,13 @@ if {"avx2", "fma", "f16c", "bmi2"} <= _flags:
 # A feature the runtime knows that this CPU lacks, to test the refusal.
 if "avx_vnni" not in _flags:
     config.available_features.add("cpu-lacks-avxvnni")
+
+# ONNX Runtime (onnxruntime-node, installed by scripts/setup.sh under the build
+# tree) as an independent oracle, run by node.
+import shutil
+_node = shutil.which("node")
+_ort_modules = os.path.join(config.slmc_oracles_dir, "node_modules")
+if _node and os.path.isdir(os.path.join(_ort_modules, "onnxruntime-node")):
+    config.available_features.add("onnxruntime")
+    config.environment["NODE_PATH"] = _ort_modules
+    config.substitutions.append(("%node", _node))

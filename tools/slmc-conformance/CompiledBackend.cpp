@@ -5,7 +5,6 @@
 #include "compiler/driver/Compile.h"
 #include "compiler/support/Error.h"
 #include "runtime/include/slm_runtime.h"
-#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/FileSystem.h"
 
@@ -31,40 +30,48 @@ bool isNotYetSupported(llvm::StringRef message) {
 
 } // namespace
 
-llvm::Expected<CompiledRun> runCompiled(mlir::ModuleOp module, llvm::StringRef target,
-                                        const std::vector<exec::Tensor> &inputs) {
+llvm::Expected<std::unique_ptr<CompiledGraph>> CompiledGraph::compile(mlir::ModuleOp module,
+                                                                      llvm::StringRef target) {
+  std::unique_ptr<CompiledGraph> graph(new CompiledGraph);
   CompileOptions options;
   options.target = target.str();
   options.sourceName = "conformance";
-  CompiledModel compiled;
-  auto contents = buildArtifact(module, options, compiled);
+  auto contents = buildArtifact(module, options, graph->compiled_);
   if (!contents) {
     std::string message = llvm::toString(contents.takeError());
-    if (isNotYetSupported(message))
-      return CompiledRun{message, {}};
-    return makeError("compile: {0}", message);
+    if (!isNotYetSupported(message))
+      return makeError("compile: {0}", message);
+    graph->notSupported_ = message;
+    return graph;
   }
   llvm::SmallString<128> path;
   if (std::error_code ec = llvm::sys::fs::createTemporaryFile("conformance", "slmpack", path))
     return makeError("cannot create a temporary file: {0}", ec.message());
-  auto removeFile = llvm::make_scope_exit([&] { llvm::sys::fs::remove(path); });
+  graph->path_ = path.str().str();
   if (auto error = writeArtifact(*contents, path))
     return std::move(error);
-
-  slm_artifact *artifact = nullptr;
-  if (slm_artifact_open(path.c_str(), &artifact) != SLM_OK)
+  if (slm_artifact_open(path.c_str(), &graph->artifact_) != SLM_OK)
     return makeError("runtime: {0}", slm_last_error());
-  auto closeArtifact = llvm::make_scope_exit([&] { slm_artifact_close(artifact); });
-  slm_session *session = nullptr;
-  if (slm_session_create(artifact, 1, &session) != SLM_OK)
+  if (slm_session_create(graph->artifact_, 1, &graph->session_) != SLM_OK)
     return makeError("runtime: {0}", slm_last_error());
-  auto closeSession = llvm::make_scope_exit([&] { slm_session_destroy(session); });
+  return graph;
+}
 
-  CompiledRun run;
-  if (inputs.size() != compiled.inputs.size())
-    return makeError("{0} inputs for a graph of {1}", inputs.size(), compiled.inputs.size());
+CompiledGraph::~CompiledGraph() {
+  if (session_)
+    slm_session_destroy(session_);
+  if (artifact_)
+    slm_artifact_close(artifact_);
+  if (!path_.empty())
+    llvm::sys::fs::remove(path_);
+}
+
+llvm::Expected<std::vector<exec::Tensor>>
+CompiledGraph::run(const std::vector<exec::Tensor> &inputs) {
+  if (inputs.size() != compiled_.inputs.size())
+    return makeError("{0} inputs for a graph of {1}", inputs.size(), compiled_.inputs.size());
   std::vector<const void *> in;
-  for (auto [tensor, signature] : llvm::zip(inputs, compiled.inputs)) {
+  for (auto [tensor, signature] : llvm::zip(inputs, compiled_.inputs)) {
     // The compiled code trusts its buffers: check them against the signature.
     if (tensor.shape() != llvm::ArrayRef<int64_t>(signature.shape) ||
         dtypeNamed(signature.dtype) != tensor.dtype())
@@ -72,17 +79,18 @@ llvm::Expected<CompiledRun> runCompiled(mlir::ModuleOp module, llvm::StringRef t
                        signature.dtype);
     in.push_back(tensor.raw());
   }
+  std::vector<exec::Tensor> outputs;
   std::vector<void *> out;
-  for (const TensorSignature &signature : compiled.outputs) {
+  for (const TensorSignature &signature : compiled_.outputs) {
     auto dtype = dtypeNamed(signature.dtype);
     if (!dtype)
       return makeError("output dtype {0} has no tensor type", signature.dtype);
-    run.outputs.push_back(exec::Tensor::zeros(*dtype, signature.shape));
-    out.push_back(run.outputs.back().data<char>());
+    outputs.push_back(exec::Tensor::zeros(*dtype, signature.shape));
+    out.push_back(outputs.back().data<char>());
   }
-  if (slm_session_run_graph(session, in.data(), out.data()) != SLM_OK)
+  if (slm_session_run_graph(session_, in.data(), out.data()) != SLM_OK)
     return makeError("runtime: {0}", slm_last_error());
-  return run;
+  return outputs;
 }
 
 } // namespace slmc::conformance

@@ -13,6 +13,7 @@
 #include "compiler/frontends/onnx/OnnxTensorFile.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "tools/slmc-conformance/CompiledBackend.h"
+#include "tools/slmc-conformance/OracleCase.h"
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -38,6 +39,9 @@ ABSL_FLAG(std::string, backend, "reference",
           "reference: the reference executor; compiled: slmc compile + the tiny runtime (cases "
           "must also pass on the reference executor)");
 ABSL_FLAG(std::string, target, "host", "the target of the compiled backend");
+ABSL_FLAG(std::string, oracle_dir, "",
+          "write every passing case with perturbed inputs and slmc's outputs for them to this "
+          "folder, for test/oracles/onnxruntime/compare_conformance.js");
 ABSL_FLAG(bool, verbose, false,
           "print every case's status and a tally of what the unsupported cases need");
 
@@ -142,6 +146,37 @@ std::string compareAll(llvm::StringRef set, const std::vector<Tensor> &outputs,
   return "";
 }
 
+/// Writes the case with perturbed inputs and slmc's outputs for them (see
+/// OracleCase.h); a case whose perturbed run fails is left out.
+void writeForOracle(llvm::StringRef caseDir, mlir::func::FuncOp function,
+                    slmc::exec::Executor &executor, slmc::conformance::CompiledGraph *compiled,
+                    const std::vector<Tensor> &testInputs) {
+  std::string name = llvm::sys::path::filename(caseDir).str();
+  std::vector<Tensor> inputs = slmc::conformance::perturbedInputs(testInputs, name);
+  std::map<std::string, std::vector<Tensor>> outputs;
+  auto reference = executor.run(inputs);
+  if (!reference) {
+    llvm::consumeError(reference.takeError());
+    return;
+  }
+  outputs["reference"] = std::move(*reference);
+  if (compiled) {
+    auto run = compiled->run(inputs);
+    if (!run) {
+      llvm::consumeError(run.takeError());
+      return;
+    }
+    outputs["compiled"] = std::move(*run);
+  }
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < function.getNumArguments(); ++i)
+    names.push_back(function.getArgAttrOfType<mlir::StringAttr>(i, "slm.name").str());
+  if (auto error = slmc::conformance::writeOracleCase(absl::GetFlag(FLAGS_oracle_dir), name,
+                                                      (caseDir + "/model.onnx").str(), names,
+                                                      inputs, outputs))
+    llvm::errs() << "slmc-conformance: warning: " << llvm::toString(std::move(error)) << "\n";
+}
+
 Outcome runCase(llvm::StringRef caseDir, bool compiled, llvm::StringRef target) {
   mlir::MLIRContext context;
   std::string modelPath = (caseDir + "/model.onnx").str();
@@ -168,6 +203,14 @@ Outcome runCase(llvm::StringRef caseDir, bool compiled, llvm::StringRef target) 
   auto dataSets = sortedChildren(caseDir, "test_data_set_", /*directories=*/true);
   if (dataSets.empty())
     return {Status::Failed, "no test_data_set_* folder", {}};
+  // Compiled once, run on every data set.
+  std::unique_ptr<slmc::conformance::CompiledGraph> graph;
+  if (compiled) {
+    auto built = slmc::conformance::CompiledGraph::compile(copy->clone(), target);
+    if (!built)
+      return {Status::Failed, "compiled: " + llvm::toString(built.takeError()), {}};
+    graph = std::move(*built);
+  }
   for (const std::string &set : dataSets) {
     std::string setDir = (caseDir + "/" + set).str();
     auto inputs = readTensors(setDir, "input");
@@ -183,13 +226,20 @@ Outcome runCase(llvm::StringRef caseDir, bool compiled, llvm::StringRef target) 
       return {Status::Failed, difference, {}};
     if (!compiled)
       continue;
-    auto run = slmc::conformance::runCompiled(copy->clone(), target, *inputs);
+    if (!graph->notSupported().empty())
+      return {Status::NotCompiled, graph->notSupported(), {"codegen: " + graph->notSupported()}};
+    auto run = graph->run(*inputs);
     if (!run)
       return {Status::Failed, set + ": compiled: " + llvm::toString(run.takeError()), {}};
-    if (!run->notSupported.empty())
-      return {Status::NotCompiled, run->notSupported, {"codegen: " + run->notSupported}};
-    if (std::string difference = compareAll(set, run->outputs, *expected); !difference.empty())
+    if (std::string difference = compareAll(set, *run, *expected); !difference.empty())
       return {Status::Failed, "compiled: " + difference, {}};
+  }
+  if (!absl::GetFlag(FLAGS_oracle_dir).empty()) {
+    auto inputs = readTensors((caseDir + "/" + dataSets.front()).str(), "input");
+    if (inputs)
+      writeForOracle(caseDir, function, **executor, graph.get(), *inputs);
+    else
+      llvm::consumeError(inputs.takeError());
   }
   return {Status::Passed, "", {}};
 }

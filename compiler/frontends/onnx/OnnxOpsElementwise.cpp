@@ -191,7 +191,20 @@ llvm::Error convertPow(Node &node) {
   if (auto error = checkAccepts(node, base, Accepts::Numeric))
     return error;
   // ONNX lets the exponent's type differ from the base's; slm.pow does not.
-  SLMC_TRY(Value exponent, node.castTo(node.input(1), tensorType(base).getElementType()));
+  // An integer base with a float exponent is raised in floats, then
+  // truncated to the base's type (as ONNX's reference, numpy's power and
+  // astype, computes it): casting the exponent to an integer first would
+  // give 2^4 for 2^4.9.
+  Type baseType = tensorType(base).getElementType();
+  Type exponentType = tensorType(node.input(1)).getElementType();
+  if (baseType.isInteger() && llvm::isa<FloatType>(exponentType)) {
+    SLMC_TRY(Value floatBase, node.castTo(base, exponentType));
+    SLMC_TRY(Value power, node.make<slm::PowOp>(floatBase, node.input(1)));
+    SLMC_TRY(Value result, node.castTo(power, baseType));
+    node.setOutput(0, result);
+    return llvm::Error::success();
+  }
+  SLMC_TRY(Value exponent, node.castTo(node.input(1), baseType));
   SLMC_TRY(Value result, node.make<slm::PowOp>(base, exponent));
   node.setOutput(0, result);
   return llvm::Error::success();
