@@ -1,8 +1,8 @@
 //===- CalibrationData.h - windows and teacher soft targets -----*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
-#include "compiler/driver/Perplexity.h"
+#include "compiler/runner/LanguageModel.h"
+#include "compiler/runner/Perplexity.h"
 #include "compiler/tokenizer/Tokenizer.h"
 
 #include <vector>

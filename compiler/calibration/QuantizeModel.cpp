@@ -7,8 +7,8 @@
 #include "compiler/calibration/LayerHessians.h"
 #include "compiler/calibration/ProgressBar.h"
 #include "compiler/calibration/ReportWriter.h"
-#include "compiler/driver/ModelLoader.h"
-#include "compiler/driver/ReferenceModel.h"
+#include "compiler/runner/ModelLoader.h"
+#include "compiler/runner/ReferenceModel.h"
 #include "compiler/executor/Executor.h"
 #include "compiler/quant/BitAllocation.h"
 #include "compiler/quant/Gptq.h"
@@ -18,6 +18,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <chrono>
+#include <cmath>
 
 namespace slmc {
 namespace {
@@ -107,12 +108,11 @@ llvm::Expected<std::optional<Budget>> resolveBudget(const QuantizeOptions &o, bo
   bool byBits = o.bitsPerWeight != 0, bySize = o.maxSizeMB != 0;
   if (!automatic) {
     if (byBits || bySize)
-      return makeError("--bpw and --max-size budget --quant auto; --quant {0} fixes the format",
-                       o.scheme);
+      return makeError("a budget chooses formats; the format {0} is fixed", o.scheme);
     return std::nullopt;
   }
   if (byBits == bySize)
-    return makeError("--quant auto needs one budget: --bpw X or --max-size MB");
+    return makeError("an automatic choice of formats needs one budget: bits per weight or a size");
   if (o.bitsPerWeight < 0 || o.maxSizeMB < 0)
     return makeError("the budget must be positive, got {0}",
                      byBits ? o.bitsPerWeight : o.maxSizeMB);
@@ -136,238 +136,283 @@ void fillSummary(slm::quant::ModelSummary *s, llvm::StringRef name, int64_t bits
     s->set_calibration_kl(*calibrationKl);
 }
 
-} // namespace
+/// The candidate formats: one fixed format, or every format the allocator
+/// may choose from.
+llvm::Expected<std::vector<TensorFormat>> candidateFormats(const QuantizeOptions &o) {
+  if (o.scheme == "auto")
+    return allocatorCandidates();
+  auto format = parseTensorFormat(o.scheme);
+  if (!format)
+    return makeError("{0}, or auto", llvm::toString(format.takeError()));
+  return std::vector<TensorFormat>{*format};
+}
 
-llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const Tokenizer &tokenizer,
-                                                const QuantizeOptions &o) {
-  auto start = std::chrono::steady_clock::now();
-  const bool automatic = o.scheme == "auto";
-  std::vector<TensorFormat> candidates;
-  if (automatic) {
-    candidates = allocatorCandidates();
-  } else {
-    auto format = parseTensorFormat(o.scheme);
-    if (!format)
-      return makeError("--quant: {0}, or auto", llvm::toString(format.takeError()));
-    candidates = {*format};
-  }
+/// The options a caller may get wrong, in the options' own terms (a command
+/// line checks its flags first and words them its way).
+llvm::Error checkOptions(const QuantizeOptions &o) {
   if (o.calibPath.empty()) {
-    if (automatic)
-      return makeError("--quant auto needs --calib TEXT: the allocation is measured on it");
-    for (auto [set, flag] : {std::pair{!o.teacherPath.empty(), "--teacher"},
-                             {o.maxKl.has_value(), "--max-kl"},
-                             {!o.reportPath.empty(), "--report"},
-                             {!o.svgPath.empty(), "--report-svg"}})
-      if (set)
-        return makeError("{0} needs --calib TEXT", flag);
+    if (o.scheme == "auto")
+      return makeError("an automatic choice of formats is measured on calibration text; "
+                       "there is none");
+    if (!o.teacherPath.empty() || o.maxKl || !o.reportPath.empty() || !o.svgPath.empty())
+      return makeError("a teacher, a gate and reports are measured on calibration text; "
+                       "there is none");
   }
   if (o.context < 8)
     return makeError("the calibration context must be at least 8 tokens, got {0}", o.context);
   if (o.calibrationWindows < kMinCalibrationWindows)
-    return makeError("--calib-windows must be at least {0}, got {1}", kMinCalibrationWindows,
+    return makeError("calibration needs at least {0} windows, got {1}", kMinCalibrationWindows,
                      o.calibrationWindows);
+  if (o.maxKl && (!std::isfinite(*o.maxKl) || *o.maxKl < 0))
+    return makeError("the gate's KL limit must be a non-negative number, got {0}", *o.maxKl);
+  return llvm::Error::success();
+}
 
-  std::vector<WeightTensor> weights = collectWeightTensors(student);
-  if (weights.empty())
+/// The quantizable weights, their budget and what the smallest formats cost.
+struct WeightPlan {
+  std::vector<WeightTensor> weights;
+  WeightBits total;
+  int64_t otherBits = 0; // norms and whatever is not quantizable
+  std::optional<Budget> budget;
+};
+
+llvm::Expected<WeightPlan> planWeights(mlir::ModuleOp student, const QuantizeOptions &o,
+                                       const std::vector<TensorFormat> &candidates) {
+  WeightPlan plan;
+  plan.weights = collectWeightTensors(student);
+  if (plan.weights.empty())
     return makeError("the model has no linear or embedding weights to quantize (matrix "
                      "products with constant weights and gathers from constant tables)");
-  const WeightBits total = countWeightBits(student);
+  plan.total = countWeightBits(student);
   int64_t floatBits = 0, cheapest = 0;
-  for (const WeightTensor &w : weights) {
+  for (const WeightTensor &w : plan.weights) {
     floatBits += w.rows * w.columns * 32;
     int64_t least = INT64_MAX;
     for (const TensorFormat &f : candidates)
       least = std::min(least, tensorFormatBits(f, w.rows, w.columns));
     cheapest += least;
   }
-  const int64_t otherBits = total.bits - floatBits; // norms and whatever is not quantizable
-  auto budget = resolveBudget(o, automatic, total);
+  plan.otherBits = plan.total.bits - floatBits;
+  auto budget = resolveBudget(o, o.scheme == "auto", plan.total);
   if (!budget)
     return budget.takeError();
-  if (*budget && (*budget)->bits < otherBits + cheapest)
+  plan.budget = *budget;
+  if (plan.budget && plan.budget->bits < plan.otherBits + cheapest)
     return makeError("the budget of {0:F3} bits per weight is below the smallest this model "
                      "allows, {1:F3} (every tensor in its cheapest format, {2})",
-                     (*budget)->bitsPerWeight, double(otherBits + cheapest) / total.parameters,
+                     plan.budget->bitsPerWeight,
+                     double(plan.otherBits + cheapest) / plan.total.parameters,
                      tensorFormatName(candidates.front()));
+  return plan;
+}
 
-  QuantizeOutcome outcome;
-  outcome.weightFormat = o.scheme;
-  if (o.calibPath.empty()) { // a fixed format with nothing to measure: plain RTN
-    for (const WeightTensor &w : weights)
-      if (candidates.front())
-        replaceWithQuantized(w, quantizeRoundToNearest(w.values, w.rows, w.columns,
-                                                       *candidates.front()));
-    return outcome;
-  }
+/// Calibration windows, the student and its teacher on them: the teacher's
+/// soft targets, the float student's agreement with them and its layer
+/// Hessians.
+struct Calibration {
+  CalibrationText text;
+  std::unique_ptr<ReferenceModel> student;
+  std::optional<RunnableModel> teacherRunnable;
+  std::unique_ptr<LanguageModel> selfTeacher;
+  LanguageModel *teacher = nullptr;
+  WeightBits teacherBits;
+  std::optional<SoftTargets> targets;
+  SoftTargets::Agreement floatAgreement;
+  std::unique_ptr<LayerHessians> hessians;
+};
 
-  // Calibration data and the two models.
+llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer &tokenizer,
+                                      const QuantizeOptions &o, const WeightPlan &plan) {
+  Calibration c;
   auto text = loadCalibrationText(o.calibPath, tokenizer, o.context, o.calibrationWindows, o.seed);
   if (!text)
     return text.takeError();
-  auto studentModel = createReferenceModel(student, o.context);
-  if (!studentModel)
-    return studentModel.takeError();
-  std::optional<RunnableModel> teacherRunnable;
-  std::unique_ptr<LanguageModel> selfTeacher;
-  LanguageModel *teacher;
-  WeightBits teacherBits = total;
+  c.text = std::move(*text);
+  auto student = createReferenceModel(studentIR, o.context);
+  if (!student)
+    return student.takeError();
+  c.student = std::move(*student);
+  c.teacherBits = plan.total;
   if (!o.teacherPath.empty()) {
     auto opened = openRunnable(o.teacherPath, "", o.threads, o.context, /*needsTokenizer=*/false);
     if (!opened)
-      return makeError("--teacher: {0}", llvm::toString(opened.takeError()));
-    teacherRunnable = std::move(*opened);
-    teacher = teacherRunnable->model.get();
-    teacherBits = teacherRunnable->weights;
-    if (teacher->vocabSize() != (*studentModel)->vocabSize())
-      return makeError("--teacher {0} has a vocabulary of {1} tokens, the student {2}: "
+      return makeError("teacher: {0}", llvm::toString(opened.takeError()));
+    c.teacherRunnable = std::move(*opened);
+    c.teacher = c.teacherRunnable->model.get();
+    c.teacherBits = c.teacherRunnable->weights;
+    if (c.teacher->vocabSize() != c.student->vocabSize())
+      return makeError("the teacher {0} has a vocabulary of {1} tokens, the student {2}: "
                        "distillation compares distributions over the same tokens",
-                       o.teacherPath, teacher->vocabSize(), (*studentModel)->vocabSize());
-    if (teacher->capacity() < o.context)
-      return makeError("--teacher {0} holds {1} positions, calibration windows need {2}",
-                       o.teacherPath, teacher->capacity(), o.context);
+                       o.teacherPath, c.teacher->vocabSize(), c.student->vocabSize());
+    if (c.teacher->capacity() < o.context)
+      return makeError("the teacher {0} holds {1} positions, calibration windows need {2}",
+                       o.teacherPath, c.teacher->capacity(), o.context);
   } else {
-    auto self = createReferenceModel(student, o.context);
+    auto self = createReferenceModel(studentIR, o.context);
     if (!self)
       return self.takeError();
-    selfTeacher = std::move(*self);
-    teacher = selfTeacher.get();
+    c.selfTeacher = std::move(*self);
+    c.teacher = c.selfTeacher.get();
   }
-
-  // a. Teacher soft targets; the float student's own KL and its layer Hessians.
-  std::optional<SoftTargets> targets;
-  SoftTargets::Agreement floatAgreement;
-  LayerHessians hessians(weights);
   {
     ProgressBar bar("teacher", 1, o.progress);
-    auto computed = SoftTargets::compute(*teacher, text->windows);
+    auto computed = SoftTargets::compute(*c.teacher, c.text.windows);
     if (!computed)
       return makeError("teacher: {0}", llvm::toString(computed.takeError()));
-    targets = std::move(*computed);
+    c.targets = std::move(*computed);
     bar.advance();
   }
-  {
-    ProgressBar bar("hessians", text->hessianWindows.size(), o.progress);
-    hessians.attach((*studentModel)->executor());
-    for (const std::vector<int32_t> &window : text->hessianWindows) {
-      (*studentModel)->reset();
-      if (auto logits = (*studentModel)->forward(window); !logits) {
-        hessians.detach((*studentModel)->executor());
-        return logits.takeError();
-      }
-      bar.advance();
+  c.hessians = std::make_unique<LayerHessians>(plan.weights);
+  ProgressBar bar("hessians", c.text.hessianWindows.size(), o.progress);
+  c.hessians->attach(c.student->executor());
+  for (const std::vector<int32_t> &window : c.text.hessianWindows) {
+    c.student->reset();
+    if (auto logits = c.student->forward(window); !logits) {
+      c.hessians->detach(c.student->executor());
+      return logits.takeError();
     }
-    hessians.detach((*studentModel)->executor());
-    auto agreement = targets->compare(**studentModel, text->windows);
-    if (!agreement)
-      return agreement.takeError();
-    floatAgreement = *agreement;
+    bar.advance();
   }
+  c.hessians->detach(c.student->executor());
+  auto agreement = c.targets->compare(*c.student, c.text.windows);
+  if (!agreement)
+    return agreement.takeError();
+  c.floatAgreement = *agreement;
+  return c;
+}
 
-  // b. Sensitivity: ΔKL of each tensor alone in each format, for every rounding.
-  TrialStudent trial(**studentModel, weights);
+/// Plain RTN (reported beside) and the error-minimising roundings: GPTQ where
+/// a linear op gives a Hessian, else the clip search; a tied embedding tries
+/// both, since GPTQ serves its output-head use at its lookups' expense.
+std::vector<Rounding> roundingsFor(const WeightTensor &w, llvm::ArrayRef<double> hessian) {
+  std::vector<Rounding> roundings = {Rounding::RoundToNearest};
+  if (!hessian.empty())
+    roundings.push_back(Rounding::GptqClipped);
+  if (hessian.empty() || w.feedsEmbedding)
+    roundings.push_back(Rounding::ClipSearch);
+  return roundings;
+}
+
+/// ΔKL of every tensor alone in every candidate format, for every rounding.
+llvm::Expected<std::vector<std::vector<Measurement>>>
+measureSensitivity(Calibration &c, const WeightPlan &plan,
+                   const std::vector<TensorFormat> &candidates, bool progress) {
+  const std::vector<WeightTensor> &weights = plan.weights;
+  TrialStudent trial(*c.student, weights);
   auto klWith = [&](size_t i, const QuantizedWeight &q) -> llvm::Expected<double> {
     if (llvm::Error error = trial.set(i, q.dequantized()))
       return std::move(error);
-    auto agreement = targets->compare(**studentModel, text->windows);
+    auto agreement = c.targets->compare(*c.student, c.text.windows);
     if (llvm::Error error = trial.restore(i))
       return std::move(error);
     if (!agreement)
       return agreement.takeError();
-    return agreement->kl - floatAgreement.kl;
+    return agreement->kl - c.floatAgreement.kl;
   };
-  // Plain RTN (reported beside) and the error-minimising roundings: GPTQ where
-  // a linear op gives a Hessian, else the clip search; a tied embedding tries
-  // both, since GPTQ serves its output-head use at its lookups' expense.
-  auto roundingsFor = [&](size_t i) {
-    std::vector<Rounding> roundings = {Rounding::RoundToNearest};
-    if (!hessians.of(i).empty())
-      roundings.push_back(Rounding::GptqClipped);
-    if (hessians.of(i).empty() || weights[i].feedsEmbedding)
-      roundings.push_back(Rounding::ClipSearch);
-    return roundings;
-  };
-  std::vector<std::vector<Measurement>> measured(weights.size());
   int64_t trials = 0;
   for (size_t i = 0; i < weights.size(); ++i)
     for (const TensorFormat &f : candidates)
-      trials += f ? roundingsFor(i).size() : 0;
-  {
-    ProgressBar bar("sensitivity", trials, o.progress);
-    for (size_t i = 0; i < weights.size(); ++i) {
-      const WeightTensor &w = weights[i];
-      for (const TensorFormat &f : candidates) {
-        Measurement m{f, tensorFormatBits(f, w.rows, w.columns)};
-        if (f) {
-          for (Rounding r : roundingsFor(i)) {
-            auto q = roundTensor(w, *f, r, hessians.of(i));
-            if (!q)
-              return makeError("{0}: {1}", w.name, llvm::toString(q.takeError()));
-            auto delta = klWith(i, *q);
-            if (!delta)
-              return delta.takeError();
-            if (r == Rounding::RoundToNearest)
-              m.rtnDeltaKl = m.deltaKl = *delta;
-            else if (*delta < m.deltaKl) {
-              m.deltaKl = *delta;
-              m.rounding = r;
-            }
-            bar.advance();
-          }
-        }
-        measured[i].push_back(m);
-      }
-    }
-  }
-
-  // c. Allocation: exact under the budget, or the one fixed format.
-  std::vector<int> picks(weights.size(), 0);
-  if (*budget) {
-    std::vector<AllocationItem> items;
-    for (const auto &options : measured) {
-      AllocationItem item;
-      for (const Measurement &m : options) {
-        item.costs.push_back(m.bits);
-        item.losses.push_back(m.deltaKl);
-      }
-      items.push_back(std::move(item));
-    }
-    auto allocated = allocateBits(items, (*budget)->bits - otherBits);
-    if (!allocated)
-      return allocated.takeError();
-    picks = std::move(*allocated);
-  }
-
-  // d. The final and the RTN student, measured on held-out text before the IR
-  // is rewritten (the rewritten IR decodes the same codes the same way).
-  std::vector<std::optional<QuantizedWeight>> finals(weights.size()), rtns(weights.size());
-  int64_t quantizedBits = otherBits;
+      trials += f ? roundingsFor(weights[i], c.hessians->of(i)).size() : 0;
+  std::vector<std::vector<Measurement>> measured(weights.size());
+  ProgressBar bar("sensitivity", trials, progress);
   for (size_t i = 0; i < weights.size(); ++i) {
+    const WeightTensor &w = weights[i];
+    for (const TensorFormat &f : candidates) {
+      Measurement m{f, tensorFormatBits(f, w.rows, w.columns)};
+      if (f) {
+        for (Rounding r : roundingsFor(w, c.hessians->of(i))) {
+          auto q = roundTensor(w, *f, r, c.hessians->of(i));
+          if (!q)
+            return makeError("{0}: {1}", w.name, llvm::toString(q.takeError()));
+          auto delta = klWith(i, *q);
+          if (!delta)
+            return delta.takeError();
+          if (r == Rounding::RoundToNearest)
+            m.rtnDeltaKl = m.deltaKl = *delta;
+          else if (*delta < m.deltaKl) {
+            m.deltaKl = *delta;
+            m.rounding = r;
+          }
+          bar.advance();
+        }
+      }
+      measured[i].push_back(m);
+    }
+  }
+  return measured;
+}
+
+/// One format per tensor: exact under the budget, or the one fixed format.
+llvm::Expected<std::vector<int>> allocate(const std::vector<std::vector<Measurement>> &measured,
+                                          const WeightPlan &plan) {
+  if (!plan.budget)
+    return std::vector<int>(measured.size(), 0);
+  std::vector<AllocationItem> items;
+  for (const auto &options : measured) {
+    AllocationItem item;
+    for (const Measurement &m : options) {
+      item.costs.push_back(m.bits);
+      item.losses.push_back(m.deltaKl);
+    }
+    items.push_back(std::move(item));
+  }
+  return allocateBits(items, plan.budget->bits - plan.otherBits);
+}
+
+/// The chosen roundings of the chosen formats, and round-to-nearest of the
+/// same formats for comparison.
+struct Quantized {
+  std::vector<std::optional<QuantizedWeight>> finals, rtns;
+  int64_t bits = 0;
+};
+
+llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration &c,
+                                      const std::vector<std::vector<Measurement>> &measured,
+                                      const std::vector<int> &picks) {
+  Quantized q;
+  q.finals.resize(plan.weights.size());
+  q.rtns.resize(plan.weights.size());
+  q.bits = plan.otherBits;
+  for (size_t i = 0; i < plan.weights.size(); ++i) {
+    const WeightTensor &w = plan.weights[i];
     const Measurement &m = measured[i][picks[i]];
-    quantizedBits += m.bits;
+    q.bits += m.bits;
     if (!m.format)
       continue;
-    auto q = roundTensor(weights[i], *m.format, m.rounding, hessians.of(i));
-    if (!q)
-      return q.takeError();
-    finals[i] = std::move(*q);
-    rtns[i] = quantizeRoundToNearest(weights[i].values, weights[i].rows, weights[i].columns,
-                                     *m.format);
+    auto rounded = roundTensor(w, *m.format, m.rounding, c.hessians->of(i));
+    if (!rounded)
+      return rounded.takeError();
+    q.finals[i] = std::move(*rounded);
+    q.rtns[i] = quantizeRoundToNearest(w.values, w.rows, w.columns, *m.format);
   }
-  struct Evaluated {
+  return q;
+}
+
+/// The teacher, float, RTN and final student on the held-out text, measured
+/// before the IR is rewritten (the rewritten IR decodes the same codes the
+/// same way).
+struct HeldOut {
+  PerplexityResult teacher;
+  struct Student {
     PerplexityResult heldOut;
     double calibrationKl = 0;
-  };
-  ProgressBar bar("held-out", 4, o.progress);
+  } floatStudent, rtnStudent, finalStudent;
+};
+
+llvm::Expected<HeldOut> evaluateHeldOut(Calibration &c, const WeightPlan &plan,
+                                        const Quantized &q, bool progress) {
+  TrialStudent trial(*c.student, plan.weights);
+  ProgressBar bar("held-out", 4, progress);
   auto evaluate = [&](const std::vector<std::optional<QuantizedWeight>> *set)
-      -> llvm::Expected<Evaluated> {
+      -> llvm::Expected<HeldOut::Student> {
     if (set)
-      for (size_t i = 0; i < weights.size(); ++i)
+      for (size_t i = 0; i < plan.weights.size(); ++i)
         if ((*set)[i])
           if (llvm::Error error = trial.set(i, (*set)[i]->dequantized()))
             return std::move(error);
-    Evaluated e;
-    auto calibration = targets->compare(**studentModel, text->windows);
-    auto heldOut = evaluatePerplexity(**studentModel, text->heldOut, teacher);
+    HeldOut::Student e;
+    auto calibration = c.targets->compare(*c.student, c.text.windows);
+    auto heldOut = evaluatePerplexity(*c.student, c.text.heldOut, c.teacher);
     if (llvm::Error error = trial.restoreAll())
       return std::move(error);
     if (!calibration)
@@ -379,42 +424,51 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
     bar.advance();
     return e;
   };
-  auto teacherAlone = evaluatePerplexity(*teacher, text->heldOut);
-  if (!teacherAlone)
-    return makeError("teacher: {0}", llvm::toString(teacherAlone.takeError()));
+  HeldOut h;
+  auto teacher = evaluatePerplexity(*c.teacher, c.text.heldOut);
+  if (!teacher)
+    return makeError("teacher: {0}", llvm::toString(teacher.takeError()));
+  h.teacher = *teacher;
   bar.advance();
-  auto floatStudent = evaluate(nullptr);
-  if (!floatStudent)
-    return floatStudent.takeError();
-  auto rtnStudent = evaluate(&rtns);
-  if (!rtnStudent)
-    return rtnStudent.takeError();
-  auto finalStudent = evaluate(&finals);
-  if (!finalStudent)
-    return finalStudent.takeError();
+  for (auto [set, out] : {std::pair{(const std::vector<std::optional<QuantizedWeight>> *)nullptr,
+                                    &h.floatStudent},
+                          {&q.rtns, &h.rtnStudent},
+                          {&q.finals, &h.finalStudent}}) {
+    auto student = evaluate(set);
+    if (!student)
+      return student.takeError();
+    *out = *student;
+  }
+  return h;
+}
 
-  // e. The report.
+slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &plan,
+                                    const Calibration &c,
+                                    const std::vector<TensorFormat> &candidates,
+                                    const std::vector<std::vector<Measurement>> &measured,
+                                    const std::vector<int> &picks, const Quantized &q,
+                                    const HeldOut &h) {
   slm::quant::QuantReport report;
   report.set_producer(std::string("slmc ") + SLMC_VERSION_STRING);
   report.set_student(o.student);
   report.set_teacher(o.teacherPath);
   report.set_scheme(o.scheme);
-  if (*budget) {
-    report.mutable_budget()->set_bits_per_weight((*budget)->bitsPerWeight);
-    report.mutable_budget()->set_max_bytes(static_cast<uint64_t>((*budget)->bits / 8));
+  if (plan.budget) {
+    report.mutable_budget()->set_bits_per_weight(plan.budget->bitsPerWeight);
+    report.mutable_budget()->set_max_bytes(static_cast<uint64_t>(plan.budget->bits / 8));
   }
   slm::quant::Calibration *calibration = report.mutable_calibration();
   calibration->set_text(o.calibPath);
   calibration->set_seed(o.seed);
   calibration->set_context(o.context);
-  calibration->set_tokens(text->tokens);
-  calibration->set_windows(text->available);
-  calibration->set_windows_used(text->windows.size());
-  calibration->set_held_out_tokens(text->heldOutTokens);
+  calibration->set_tokens(c.text.tokens);
+  calibration->set_windows(c.text.available);
+  calibration->set_windows_used(c.text.windows.size());
+  calibration->set_held_out_tokens(c.text.heldOutTokens);
   for (const TensorFormat &f : candidates)
     calibration->add_candidates(tensorFormatName(f));
-  for (size_t i = 0; i < weights.size(); ++i) {
-    const WeightTensor &w = weights[i];
+  for (size_t i = 0; i < plan.weights.size(); ++i) {
+    const WeightTensor &w = plan.weights[i];
     const Measurement &m = measured[i][picks[i]];
     slm::quant::TensorReport *t = report.add_tensors();
     t->set_name(w.name);
@@ -427,52 +481,97 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
     t->set_delta_kl(m.deltaKl);
     t->set_rtn_delta_kl(m.rtnDeltaKl);
     t->set_rounding(m.format ? roundingName(m.rounding) : "none");
-    if (automatic)
-      for (const Measurement &c : measured[i]) {
-        slm::quant::Candidate *candidate = t->add_candidates();
-        candidate->set_format(tensorFormatName(c.format));
-        candidate->set_bits(c.bits);
-        candidate->set_delta_kl(c.deltaKl);
-        candidate->set_rtn_delta_kl(c.rtnDeltaKl);
-        candidate->set_rounding(c.format ? roundingName(c.rounding) : "none");
+    if (o.scheme == "auto")
+      for (const Measurement &candidate : measured[i]) {
+        slm::quant::Candidate *out = t->add_candidates();
+        out->set_format(tensorFormatName(candidate.format));
+        out->set_bits(candidate.bits);
+        out->set_delta_kl(candidate.deltaKl);
+        out->set_rtn_delta_kl(candidate.rtnDeltaKl);
+        out->set_rounding(candidate.format ? roundingName(candidate.rounding) : "none");
       }
   }
-  fillSummary(report.add_models(), "teacher", teacherBits.bits, teacherBits.parameters,
-              *teacherAlone, std::nullopt);
+  const WeightBits &total = plan.total;
+  fillSummary(report.add_models(), "teacher", c.teacherBits.bits, c.teacherBits.parameters,
+              h.teacher, std::nullopt);
   fillSummary(report.add_models(), "float student", total.bits, total.parameters,
-              floatStudent->heldOut, floatStudent->calibrationKl);
-  fillSummary(report.add_models(), "RTN student", quantizedBits, total.parameters,
-              rtnStudent->heldOut, rtnStudent->calibrationKl);
-  fillSummary(report.add_models(), "final student", quantizedBits, total.parameters,
-              finalStudent->heldOut, finalStudent->calibrationKl);
-  double finalKl = finalStudent->heldOut.klToTeacher.value_or(0);
+              h.floatStudent.heldOut, h.floatStudent.calibrationKl);
+  fillSummary(report.add_models(), "RTN student", q.bits, total.parameters, h.rtnStudent.heldOut,
+              h.rtnStudent.calibrationKl);
+  fillSummary(report.add_models(), "final student", q.bits, total.parameters,
+              h.finalStudent.heldOut, h.finalStudent.calibrationKl);
+  double finalKl = h.finalStudent.heldOut.klToTeacher.value_or(0);
   slm::quant::Gate *gate = report.mutable_gate();
   gate->set_enabled(o.maxKl.has_value());
   gate->set_max_kl(o.maxKl.value_or(0));
   gate->set_kl(finalKl);
   gate->set_passed(!o.maxKl || finalKl <= *o.maxKl);
+  return report;
+}
+
+} // namespace
+
+llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const Tokenizer &tokenizer,
+                                                const QuantizeOptions &o) {
+  auto start = std::chrono::steady_clock::now();
+  auto candidates = candidateFormats(o);
+  if (!candidates)
+    return candidates.takeError();
+  if (auto error = checkOptions(o))
+    return std::move(error);
+  auto plan = planWeights(student, o, *candidates);
+  if (!plan)
+    return plan.takeError();
+
+  QuantizeOutcome outcome;
+  outcome.weightFormat = o.scheme;
+  if (o.calibPath.empty()) { // a fixed format with nothing to measure: plain RTN
+    for (const WeightTensor &w : plan->weights)
+      if (candidates->front())
+        replaceWithQuantized(w, quantizeRoundToNearest(w.values, w.rows, w.columns,
+                                                       *candidates->front()));
+    return outcome;
+  }
+
+  auto calibration = calibrate(student, tokenizer, o, *plan);
+  if (!calibration)
+    return calibration.takeError();
+  auto measured = measureSensitivity(*calibration, *plan, *candidates, o.progress);
+  if (!measured)
+    return measured.takeError();
+  auto picks = allocate(*measured, *plan);
+  if (!picks)
+    return picks.takeError();
+  auto quantized = roundChosen(*plan, *calibration, *measured, *picks);
+  if (!quantized)
+    return quantized.takeError();
+  auto heldOut = evaluateHeldOut(*calibration, *plan, *quantized, o.progress);
+  if (!heldOut)
+    return heldOut.takeError();
+  slm::quant::QuantReport report = buildReport(o, *plan, *calibration, *candidates, *measured,
+                                               *picks, *quantized, *heldOut);
   report.set_seconds(
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 
-  // f. The IR as it will run, the reports, the gate.
-  for (size_t i = 0; i < weights.size(); ++i)
-    if (finals[i])
-      replaceWithQuantized(weights[i], *finals[i]);
-  printReportTable(report, llvm::outs());
+  // The IR as it will run, the reports, the gate.
+  for (size_t i = 0; i < plan->weights.size(); ++i)
+    if (quantized->finals[i])
+      replaceWithQuantized(plan->weights[i], *quantized->finals[i]);
   if (!o.reportPath.empty())
     if (llvm::Error error = writeReportJson(report, o.reportPath))
       return error;
   if (!o.svgPath.empty())
     if (llvm::Error error = writeReportSvg(report, o.svgPath))
       return error;
-  if (automatic)
+  if (o.scheme == "auto")
     outcome.weightFormat = llvm::formatv("auto ({0:F3} bpw)",
-                                         double(quantizedBits) / total.parameters);
-  outcome.gatePassed = gate->passed();
+                                         double(quantized->bits) / plan->total.parameters);
+  outcome.gatePassed = report.gate().passed();
   if (!outcome.gatePassed)
     outcome.gateMessage = llvm::formatv("KL(teacher || quantized student) {0:F6} on the held-out "
-                                        "calibration tail exceeds --max-kl {1}",
-                                        finalKl, shortestDecimal(*o.maxKl));
+                                        "calibration tail exceeds the gate's limit of {1}",
+                                        report.gate().kl(), shortestDecimal(*o.maxKl));
+  outcome.report = std::move(report);
   return outcome;
 }
 

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "compiler/calibration/QuantReport.pb.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -35,15 +36,19 @@ struct QuantizeOptions {
 };
 
 struct QuantizeOutcome {
-  std::string weightFormat; // recorded in the manifest: the scheme, or "auto:<bpw>"
-  /// False when --max-kl was given and the held-out KL exceeds it.
+  std::string weightFormat; // recorded in the manifest: the scheme, or "auto (<bpw> bpw)"
+  /// False when a gate (maxKl) was set and the held-out KL exceeds it.
   bool gatePassed = true;
   std::string gateMessage;
+  /// What was measured and chosen; empty without calibration text (plain
+  /// round-to-nearest measures nothing).
+  std::optional<slm::quant::QuantReport> report;
 };
 
 /// Quantizes `student`'s linear and embedding weights in place (they become
-/// slm.dequantize of packed codes), writes the reports that were asked for,
-/// and prints the summary table to stdout.
+/// slm.dequantize of packed codes) and writes the reports that were asked for
+/// (JSON, SVG). The caller prints the summary (printReportTable). Options the
+/// command line validated are checked again, in the options' own terms.
 llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student,
                                                 const Tokenizer &tokenizer,
                                                 const QuantizeOptions &options);

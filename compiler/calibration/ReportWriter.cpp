@@ -79,7 +79,7 @@ void printReportTable(const slm::quant::QuantReport &report, llvm::raw_ostream &
                         m.size_bytes() / 1e6, m.bits_per_weight(), m.kl_to_teacher(),
                         m.perplexity(), 100 * m.top1_agreement());
   if (report.gate().enabled())
-    os << llvm::formatv("gate: held-out KL {0:F6} {1} --max-kl {2}: {3}\n", report.gate().kl(),
+    os << llvm::formatv("gate: held-out KL {0:F6} {1} the limit {2}: {3}\n", report.gate().kl(),
                         report.gate().passed() ? "<=" : ">", shortestDecimal(report.gate().max_kl()),
                         report.gate().passed() ? "passed" : "FAILED");
 }
@@ -97,7 +97,7 @@ llvm::Error writeReportSvg(const slm::quant::QuantReport &report, llvm::StringRe
                       "font-family=\"sans-serif\" font-size=\"11\">\n",
                       width, height);
   os << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
-  std::string title = llvm::formatv("{0} — --quant {1}", report.student(), report.scheme()).str();
+  std::string title = llvm::formatv("{0} — {1}", report.student(), report.scheme()).str();
   for (const slm::quant::ModelSummary &m : report.models())
     if (m.name() == "final student")
       title += llvm::formatv(": {0:F3} bpw, held-out KL {1:F4}, same top token {2:F1}%",

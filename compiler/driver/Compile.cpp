@@ -3,7 +3,7 @@
 #include "compiler/driver/Compile.h"
 
 #include "compiler/Version.h"
-#include "compiler/driver/ModelLoader.h"
+#include "compiler/runner/ModelLoader.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/FileSystem.h"
@@ -89,7 +89,8 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
   if (!target)
     return target.takeError();
   if (options.maxTokensPerCall <= 0)
-    return makeError("--max-tokens must be positive, got {0}", options.maxTokensPerCall);
+    return makeError("the most tokens per call must be positive, got {0}",
+                     options.maxTokensPerCall);
   int64_t parameters = countWeightBits(module).parameters;
   auto generated = generateCode(
       module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8, options.dump});
@@ -121,7 +122,8 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
   if (path.empty() && llvm::sys::fs::is_directory(modelPath))
     path = (modelPath.rtrim('/') + "/tokenizer.json").str();
   if (path.empty() && imported->contract.hasKvCache())
-    return makeError("{0}: an artifact carries its tokenizer; pass --tokenizer FILE", modelPath);
+    return makeError("{0}: an artifact carries its tokenizer, and this model comes without one",
+                     modelPath);
   if (!path.empty()) {
     auto contents = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
     if (!contents)
@@ -138,13 +140,16 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
   }
   if (options.quantize) {
     if (!tokenizer)
-      return makeError("{0}: quantization needs the model's tokenizer; pass --tokenizer FILE",
+      return makeError("{0}: quantization needs the model's tokenizer, and this model comes "
+                       "without one",
                        modelPath);
     QuantizeOptions quantize = *options.quantize;
     quantize.student = modelPath.str();
     auto outcome = quantizeStudent(*imported->module, *tokenizer, quantize);
     if (!outcome)
       return makeError("{0}: {1}", modelPath, llvm::toString(outcome.takeError()));
+    if (outcome->report && options.onQuantReport)
+      options.onQuantReport(*outcome->report);
     // A failed gate leaves no artifact behind: CI must not ship it.
     if (!outcome->gatePassed)
       return makeError("{0}: {1}", modelPath, outcome->gateMessage);

@@ -6,6 +6,8 @@
 #include "compiler/codegen/CompiledModel.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
+
 namespace slmc {
 
 struct CompileOptions {
@@ -18,6 +20,9 @@ struct CompileOptions {
   std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
   bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
   IrDump dump;       // the IR after the import and every pass, when asked for
+  /// Hears the quantization report when there is one, before the gate decides
+  /// (the command line prints its table).
+  std::function<void(const slm::quant::QuantReport &)> onQuantReport;
 };
 
 /// Generates code for `module` (consumed) and packs it with its weights and

@@ -8,7 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/driver/ModelLoader.h"
+#include "compiler/runner/ModelLoader.h"
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"

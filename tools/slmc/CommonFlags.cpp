@@ -4,6 +4,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/reflection.h"
+#include "compiler/runner/RuntimeModel.h"
+#include "compiler/support/Error.h"
+#include "llvm/Support/FileSystem.h"
 
 #include <algorithm>
 
@@ -34,4 +37,13 @@ bool slmc::cli::isFlagSet(std::string_view name) {
   // its default counts as not given.
   absl::CommandLineFlag *flag = absl::FindCommandLineFlag(std::string(name));
   return flag && flag->CurrentValue() != flag->DefaultValue();
+}
+
+llvm::Error slmc::cli::checkTokenizerFlag(llvm::StringRef model, bool required) {
+  if (!required || !absl::GetFlag(FLAGS_tokenizer).empty() || !llvm::sys::fs::exists(model) ||
+      llvm::sys::fs::is_directory(model) || isArtifact(model))
+    return llvm::Error::success();
+  return makeError("{0}: llama2.c checkpoints and ONNX files carry no tokenizer; pass "
+                   "--tokenizer FILE (a llama2.c tokenizer.bin or a tokenizer.json)",
+                   model);
 }

@@ -4,10 +4,18 @@
 #include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/flag.h"
+#include "compiler/calibration/CalibrationData.h"
+#include "compiler/calibration/ReportWriter.h"
 #include "compiler/driver/Compile.h"
+#include "compiler/quant/QuantScheme.h"
+#include "compiler/targets/Target.h"
 #include "compiler/support/Error.h"
 
+#include "llvm/Support/Path.h"
+
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 ABSL_FLAG(std::string, target, "host",
           "the device to compile for (see slmc targets); host picks the best for this CPU");
@@ -25,7 +33,7 @@ ABSL_FLAG(std::string, calib, "",
           "GPTQ Hessians; its last tenth is held out for the report and --max-kl");
 ABSL_FLAG(double, bpw, 0, "--quant auto: bits per weight over all weights and scales");
 ABSL_FLAG(double, max_size, 0, "--quant auto: weights in MB (10^6 bytes), scales included");
-ABSL_FLAG(double, max_kl, -1,
+ABSL_FLAG(double, max_kl, std::numeric_limits<double>::quiet_NaN(),
           "fail (non-zero exit, no artifact, report still written) if KL(teacher || quantized "
           "student) on the held-out calibration tail exceeds this");
 ABSL_FLAG(std::string, report, "", "write the quantization report as JSON (QuantReport.proto)");
@@ -43,6 +51,52 @@ ABSL_FLAG(std::string, dump_ir, "",
 namespace slmc::cli {
 namespace {
 
+/// The --quant flags as QuantizeOptions, checked in the flags' own terms (the
+/// library checks the options again in its own).
+llvm::Expected<QuantizeOptions> quantizeOptions(llvm::StringRef model) {
+  QuantizeOptions q;
+  q.scheme = absl::GetFlag(FLAGS_quant);
+  q.bitsPerWeight = absl::GetFlag(FLAGS_bpw);
+  q.maxSizeMB = absl::GetFlag(FLAGS_max_size);
+  q.teacherPath = absl::GetFlag(FLAGS_teacher);
+  q.calibPath = absl::GetFlag(FLAGS_calib);
+  q.reportPath = absl::GetFlag(FLAGS_report);
+  q.svgPath = absl::GetFlag(FLAGS_report_svg);
+  q.seed = absl::GetFlag(FLAGS_seed);
+  q.calibrationWindows = absl::GetFlag(FLAGS_calib_windows);
+  q.threads = absl::GetFlag(FLAGS_threads);
+  bool automatic = q.scheme == "auto";
+  if (!automatic)
+    if (auto format = parseTensorFormat(q.scheme); !format)
+      return makeError("{0}: --quant: {1}, or auto", model, llvm::toString(format.takeError()));
+  bool byBits = isFlagSet("bpw"), bySize = isFlagSet("max_size");
+  if (!automatic && (byBits || bySize))
+    return makeError("{0}: --bpw and --max-size budget --quant auto; --quant {1} fixes the format",
+                     model, q.scheme);
+  if (automatic && byBits == bySize)
+    return makeError("{0}: --quant auto needs one budget: --bpw X or --max-size MB", model);
+  if (q.bitsPerWeight < 0 || q.maxSizeMB < 0)
+    return makeError("{0}: --{1} must be positive", model, byBits ? "bpw" : "max-size");
+  if (isFlagSet("max_kl")) {
+    double maxKl = absl::GetFlag(FLAGS_max_kl);
+    if (!std::isfinite(maxKl) || maxKl < 0)
+      return makeError("{0}: --max-kl must be a non-negative number, got {1}", model, maxKl);
+    q.maxKl = maxKl;
+  }
+  if (q.calibPath.empty()) {
+    if (automatic)
+      return makeError("{0}: --quant auto needs --calib TEXT: the allocation is measured on it",
+                       model);
+    for (const char *flag : {"teacher", "max_kl", "report", "report_svg"})
+      if (isFlagSet(flag))
+        return makeError("{0}: --{1} needs --calib TEXT", model, dashed(flag));
+  }
+  if (q.calibrationWindows < kMinCalibrationWindows)
+    return makeError("{0}: --calib-windows must be at least {1}, got {2}", model,
+                     kMinCalibrationWindows, q.calibrationWindows);
+  return q;
+}
+
 llvm::Error runCompile(const std::vector<std::string> &args) {
   if (args.size() != 1)
     return makeError("expected exactly one MODEL, got {0} arguments", args.size());
@@ -58,21 +112,24 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   options.dump.directory = absl::GetFlag(FLAGS_dump_ir);
   if (options.maxContext < 0)
     return makeError("--max-context must be positive, got {0}", options.maxContext);
-  if (std::string scheme = absl::GetFlag(FLAGS_quant); !scheme.empty()) {
-    QuantizeOptions quantize;
-    quantize.scheme = scheme;
-    quantize.bitsPerWeight = absl::GetFlag(FLAGS_bpw);
-    quantize.maxSizeMB = absl::GetFlag(FLAGS_max_size);
-    quantize.teacherPath = absl::GetFlag(FLAGS_teacher);
-    quantize.calibPath = absl::GetFlag(FLAGS_calib);
-    if (double maxKl = absl::GetFlag(FLAGS_max_kl); maxKl >= 0)
-      quantize.maxKl = maxKl;
-    quantize.reportPath = absl::GetFlag(FLAGS_report);
-    quantize.svgPath = absl::GetFlag(FLAGS_report_svg);
-    quantize.seed = absl::GetFlag(FLAGS_seed);
-    quantize.calibrationWindows = absl::GetFlag(FLAGS_calib_windows);
-    quantize.threads = absl::GetFlag(FLAGS_threads);
-    options.quantize = quantize;
+  if (options.maxTokensPerCall <= 0)
+    return makeError("--max-tokens must be positive, got {0}", options.maxTokensPerCall);
+  // A wrong --target fails first, then a missing tokenizer (an ONNX file may
+  // be a plain graph, which needs none).
+  if (auto target = resolveTarget(options.target); !target)
+    return target.takeError();
+  if (llvm::Error error = checkTokenizerFlag(
+          args[0], !absl::GetFlag(FLAGS_quant).empty() ||
+                       llvm::sys::path::extension(args[0]) != ".onnx"))
+    return error;
+  if (!absl::GetFlag(FLAGS_quant).empty()) {
+    auto quantize = quantizeOptions(args[0]);
+    if (!quantize)
+      return quantize.takeError();
+    options.quantize = *quantize;
+    options.onQuantReport = [](const slm::quant::QuantReport &report) {
+      printReportTable(report, llvm::outs());
+    };
   } else {
     for (const char *flag : {"calib", "bpw", "max_size", "max_kl", "report", "report_svg",
                              "teacher", "w8a8"})

@@ -4,8 +4,8 @@
 #include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/flag.h"
-#include "compiler/driver/ModelLoader.h"
-#include "compiler/driver/Perplexity.h"
+#include "compiler/runner/ModelLoader.h"
+#include "compiler/runner/Perplexity.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
@@ -25,6 +25,8 @@ llvm::Error runEval(const std::vector<std::string> &args) {
   int64_t context = absl::GetFlag(FLAGS_ctx);
   if (context < 4)
     return makeError("--ctx must be at least 4, got {0}", context);
+  if (llvm::Error error = checkTokenizerFlag(args[0]))
+    return error;
   auto runnable = openRunnable(args[0], absl::GetFlag(FLAGS_tokenizer), absl::GetFlag(FLAGS_threads), context);
   if (!runnable)
     return runnable.takeError();

@@ -4,7 +4,7 @@
 #include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/flag.h"
-#include "compiler/driver/ModelLoader.h"
+#include "compiler/runner/ModelLoader.h"
 #include "compiler/support/Error.h"
 #include "mlir/IR/OperationSupport.h"
 

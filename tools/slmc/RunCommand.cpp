@@ -4,8 +4,8 @@
 #include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/flag.h"
-#include "compiler/driver/Generate.h"
-#include "compiler/driver/ModelLoader.h"
+#include "compiler/runner/Generate.h"
+#include "compiler/runner/ModelLoader.h"
 #include "compiler/support/Error.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -29,6 +29,8 @@ llvm::Error runRun(const std::vector<std::string> &args) {
     return makeError("-n must be positive, got {0}", steps);
   if (absl::GetFlag(FLAGS_temperature) < 0)
     return makeError("--temperature must be >= 0");
+  if (llvm::Error error = checkTokenizerFlag(args[0]))
+    return error;
   auto runnable = openRunnable(args[0], absl::GetFlag(FLAGS_tokenizer), absl::GetFlag(FLAGS_threads), steps);
   if (!runnable)
     return runnable.takeError();

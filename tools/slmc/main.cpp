@@ -41,7 +41,8 @@ void printHelp(const Command &command) {
     absl::CommandLineFlag *flag = absl::FindCommandLineFlag(name);
     std::string def = flag->DefaultValue();
     llvm::outs() << "  --" << dashed(name)
-                 << (def.empty() || def == "false" ? "" : " (default " + def + ")") << "\n      "
+                 << (def.empty() || def == "false" || def == "nan" ? "" : " (default " + def + ")")
+                 << "\n      "
                  << flag->Help() << "\n";
   }
 }

@@ -1,7 +1,7 @@
 //===- CollectLogits.h - a model's logits, fed in chunks --------*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
+#include "compiler/runner/LanguageModel.h"
 
 #include <gtest/gtest.h>
 

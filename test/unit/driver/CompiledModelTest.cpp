@@ -7,9 +7,9 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/driver/Compile.h"
-#include "compiler/driver/ModelLoader.h"
-#include "compiler/driver/ReferenceModel.h"
-#include "compiler/driver/RuntimeModel.h"
+#include "compiler/runner/ModelLoader.h"
+#include "compiler/runner/ReferenceModel.h"
+#include "compiler/runner/RuntimeModel.h"
 #include "llvm/Support/FileSystem.h"
 
 #include "test/unit/driver/CollectLogits.h"

@@ -6,8 +6,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/driver/ModelLoader.h"
-#include "compiler/driver/ReferenceModel.h"
+#include "compiler/runner/ModelLoader.h"
+#include "compiler/runner/ReferenceModel.h"
 #include "compiler/frontends/hf/Safetensors.h"
 
 #include "llvm/ADT/SmallString.h"

@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <random>
+#include <ostream>
 
 namespace {
 
@@ -32,6 +33,9 @@ struct Case {
   const char *file;     // under test/lit/passes
   const char *pipeline; // what runs between the two executions
 };
+
+// gtest prints a parameter's bytes unless told how to show it.
+void PrintTo(const Case &c, std::ostream *os) { *os << c.file << " with " << c.pipeline; }
 
 class FusionNumerics : public ::testing::TestWithParam<Case> {
 protected:

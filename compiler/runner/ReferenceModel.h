@@ -1,7 +1,7 @@
 //===- ReferenceModel.h - a LanguageModel on the reference executor -*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
+#include "compiler/runner/LanguageModel.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <memory>

@@ -1,6 +1,6 @@
 //===- Perplexity.cpp - perplexity as llama.cpp computes it ---------------===//
 
-#include "compiler/driver/Perplexity.h"
+#include "compiler/runner/Perplexity.h"
 
 #include "compiler/support/Error.h"
 

@@ -1,7 +1,7 @@
 //===- ModelLoader.h - any supported model file -> slm IR -------*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
+#include "compiler/runner/LanguageModel.h"
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/slm/IR/ModelContract.h"
 #include "compiler/quant/WeightTensors.h"

@@ -1,6 +1,6 @@
 //===- Generate.cpp - text generation -------------------------------------===//
 
-#include "compiler/driver/Generate.h"
+#include "compiler/runner/Generate.h"
 
 #include "compiler/support/Error.h"
 #include "runtime/include/slm_runtime.h"

@@ -1,6 +1,6 @@
 //===- RuntimeModel.cpp - a LanguageModel on a compiled artifact ----------===//
 
-#include "compiler/driver/RuntimeModel.h"
+#include "compiler/runner/RuntimeModel.h"
 
 #include "compiler/support/Error.h"
 #include "runtime/include/slm_runtime.h"

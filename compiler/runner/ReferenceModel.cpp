@@ -1,6 +1,6 @@
 //===- ReferenceModel.cpp - a LanguageModel on the reference executor -----===//
 
-#include "compiler/driver/ReferenceModel.h"
+#include "compiler/runner/ReferenceModel.h"
 
 #include "compiler/executor/Executor.h"
 #include "compiler/support/Error.h"

@@ -1,7 +1,7 @@
 //===- Generate.h - text generation -----------------------------*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
+#include "compiler/runner/LanguageModel.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "llvm/ADT/FunctionExtras.h"
 

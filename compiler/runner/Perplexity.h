@@ -1,7 +1,7 @@
 //===- Perplexity.h - perplexity as llama.cpp computes it -------*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
+#include "compiler/runner/LanguageModel.h"
 #include "llvm/ADT/FunctionExtras.h"
 
 #include <vector>

@@ -1,7 +1,7 @@
 //===- RuntimeModel.h - a LanguageModel on a compiled artifact --*- C++ -*-===//
 #pragma once
 
-#include "compiler/driver/LanguageModel.h"
+#include "compiler/runner/LanguageModel.h"
 #include "compiler/tokenizer/Tokenizer.h"
 
 #include <memory>

@@ -1,11 +1,11 @@
 //===- ModelLoader.cpp - any supported model file -> slm IR ---------------===//
 
-#include "compiler/driver/ModelLoader.h"
+#include "compiler/runner/ModelLoader.h"
 
 #include "compiler/InitAll.h"
 #include "compiler/artifact/ArtifactReader.h"
-#include "compiler/driver/ReferenceModel.h"
-#include "compiler/driver/RuntimeModel.h"
+#include "compiler/runner/ReferenceModel.h"
+#include "compiler/runner/RuntimeModel.h"
 #include "runtime/include/slm_runtime.h"
 #include "compiler/frontends/hf/HfImporter.h"
 #include "compiler/frontends/llama2c/Llama2cImporter.h"
@@ -48,8 +48,8 @@ llvm::Expected<std::unique_ptr<Tokenizer>> loadModelTokenizer(llvm::StringRef mo
   std::string path = tokenizerPath.str();
   if (path.empty()) {
     if (!llvm::sys::fs::is_directory(modelPath))
-      return makeError("{0}: llama2.c checkpoints and ONNX files carry no tokenizer; pass "
-                       "--tokenizer FILE (a llama2.c tokenizer.bin or a tokenizer.json)",
+      return makeError("{0}: llama2.c checkpoints and ONNX files carry no tokenizer; name one "
+                       "(a llama2.c tokenizer.bin or a tokenizer.json)",
                        modelPath);
     llvm::SmallString<256> own(modelPath);
     llvm::sys::path::append(own, "tokenizer.json");
