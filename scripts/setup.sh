@@ -12,6 +12,7 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools clang-19 lld-19 llvm-19-tools
   libdnnl-dev ocl-icd-opencl-dev
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
+  nanopb libnanopb-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-user g++-aarch64-linux-gnu
 )

@@ -7,7 +7,7 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
-#include "compiler/artifact/slmpack.pb.h"
+#include "runtime/format/slmpack.pb.h"
 #include "slm_runtime.h"
 
 #include "llvm/ADT/StringRef.h"

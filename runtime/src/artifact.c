@@ -93,8 +93,10 @@ slm_status slm_artifact_open(const char *path, slm_artifact **out) {
   if (status != SLM_OK)
     return status;
   const slm_manifest *manifest = &artifact->manifest;
-  status = slm_check_cpu_features(path, manifest->target_name, manifest->required_features,
-                                  manifest->required_feature_count);
+  const slm_artifact_Target *target = &manifest->wire.target;
+  status = slm_check_cpu_features(path, slm_text(target->name),
+                                  target->required_features,
+                                  target->required_features_count);
   if (status == SLM_OK)
     status = load_code(artifact);
   if (status != SLM_OK) {
@@ -128,20 +130,21 @@ void slm_artifact_get_layout(const slm_artifact *artifact, slm_artifact_layout *
 
 void slm_artifact_info(const slm_artifact *artifact, slm_model_info *info) {
   const slm_manifest *manifest = &artifact->manifest;
-  info->architecture = manifest->architecture;
-  info->target = manifest->target_name;
-  info->producer = manifest->producer;
-  info->vocab_size = manifest->vocab_size;
-  info->max_context = manifest->max_context;
-  info->max_tokens_per_call = manifest->max_tokens_per_call;
-  info->bos_token_id = manifest->bos_token_id;
-  info->eos_token_id = manifest->eos_token_id;
+  const slm_artifact_ModelConfig *model = &manifest->wire.model;
+  info->architecture = slm_text(model->architecture);
+  info->target = slm_text(manifest->wire.target.name);
+  info->producer = slm_text(manifest->wire.producer);
+  info->vocab_size = model->vocab_size;
+  info->max_context = model->max_context;
+  info->max_tokens_per_call = manifest->wire.memory.max_tokens_per_call;
+  info->bos_token_id = model->bos_token_id;
+  info->eos_token_id = model->eos_token_id;
 }
 
 const void *slm_artifact_tokenizer(const slm_artifact *artifact, size_t *size, const char **kind) {
   *size = artifact->manifest.tokenizer_size;
   if (kind)
-    *kind = artifact->manifest.tokenizer_kind;
+    *kind = slm_text(artifact->manifest.wire.tokenizer.kind);
   return artifact->manifest.tokenizer_data;
 }
 

@@ -75,12 +75,13 @@ slm_status slm_check_cpu_features(const char *path, const char *target, char *co
                                   size_t count) {
   char missing[256] = "";
   for (size_t i = 0; i < count; ++i) {
-    const cpu_feature *feature = find_feature(names[i]);
+    const char *name = names[i] ? names[i] : "";
+    const cpu_feature *feature = find_feature(name);
     if (!feature)
       return slm_fail(SLM_ERROR_UNSUPPORTED,
                       "%s: compiled for %s, which requires CPU feature '%s' that this runtime "
                       "does not know",
-                      path, target, names[i]);
+                      path, target, name);
     if (!has_feature(feature)) {
       size_t used = strlen(missing);
       snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", feature->name);

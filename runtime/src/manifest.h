@@ -1,21 +1,25 @@
-/*===- manifest.h - the part of the manifest the runtime uses ------*- C -*-===*
+/*===- manifest.h - the manifest as the runtime reads it ------------*- C -*-===*
  *
- * Decoded from the protobuf wire format of compiler/artifact/slmpack.proto
- * without a protobuf library. Strings are copies; the tokenizer data points
- * into the decoded bytes.
+ * The manifest's schema is runtime/format/slmpack.proto, declared once: the
+ * compiler writes it with libprotobuf, the runtime decodes it with nanopb
+ * into the structs nanopb generates from the same file (slmpack.nanopb.h), so
+ * the model's and the memory plan's fields exist in one place. On top of the
+ * decoded message the runtime keeps a view of each entry point: its kind and
+ * its graph tensors in the public slm_tensor_desc form.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef SLM_MANIFEST_H
 #define SLM_MANIFEST_H
 
 #include "slm_runtime.h"
+#include "slmpack.nanopb.h"
 
 typedef enum slm_entry_kind { SLM_ENTRY_DECODER_STEP, SLM_ENTRY_GRAPH } slm_entry_kind;
 
 typedef struct slm_entry_point {
-  char *name;
-  char *kind_name;
-  slm_entry_kind kind;
+  const char *name;      /* never NULL */
+  const char *kind_name; /* never NULL */
+  slm_entry_kind kind;   /* set by slm_manifest_check */
   slm_tensor_desc *inputs;
   int64_t input_count;
   slm_tensor_desc *outputs;
@@ -23,29 +27,15 @@ typedef struct slm_entry_point {
 } slm_entry_point;
 
 typedef struct slm_manifest {
-  char *producer;
-  char *target_name;
-  char *target_triple;
-  char **required_features;
-  size_t required_feature_count;
-  char *architecture;
-  int64_t vocab_size;
-  int64_t max_context;
-  int32_t bos_token_id;
-  int32_t eos_token_id;
+  slm_artifact_Manifest wire; /* as decoded; absent strings are NULL (see slm_text) */
   slm_entry_point *entry_points;
   size_t entry_point_count;
-  uint64_t arena_size;
-  uint64_t kv_cache_size;
-  int64_t max_tokens_per_call;
-  uint64_t logits_size;
-  char *tokenizer_kind;
-  const uint8_t *tokenizer_data;
+  const uint8_t *tokenizer_data; /* into the decoded bytes, not a copy */
   size_t tokenizer_size;
 } slm_manifest;
 
-/* Decodes the manifest of the artifact at `path`, every length and varint
- * bounds-checked. On failure `manifest` holds nothing to free. */
+/* Decodes the manifest of the artifact at `path`. On failure `manifest` holds
+ * nothing to free. */
 slm_status slm_manifest_decode(const char *path, const uint8_t *data, size_t size,
                                slm_manifest *manifest);
 void slm_manifest_free(slm_manifest *manifest);
@@ -57,5 +47,8 @@ slm_status slm_manifest_check(const char *path, slm_manifest *manifest);
 
 /* The manifest's entry point of `kind`, or NULL. */
 const slm_entry_point *slm_manifest_entry(const slm_manifest *manifest, slm_entry_kind kind);
+
+/* A decoded string, "" where the field was absent (proto3 writes no empty strings). */
+static inline const char *slm_text(const char *decoded) { return decoded ? decoded : ""; }
 
 #endif

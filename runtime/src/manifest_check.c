@@ -49,23 +49,23 @@ static slm_status check_graph_tensors(const char *path, const slm_entry_point *e
   return SLM_OK;
 }
 
-static slm_status check_decoder_plan(const char *path, const slm_manifest *m) {
-  if (m->vocab_size <= 0 || m->vocab_size > INT32_MAX)
+static slm_status check_decoder_plan(const char *path, const slm_artifact_Manifest *m) {
+  if (m->model.vocab_size <= 0 || m->model.vocab_size > INT32_MAX)
     return slm_fail(SLM_ERROR_FORMAT, "%s: manifest: vocab_size %lld is out of range", path,
-                    (long long)m->vocab_size);
-  if (m->max_context <= 0)
+                    (long long)m->model.vocab_size);
+  if (m->model.max_context <= 0)
     return slm_fail(SLM_ERROR_FORMAT, "%s: manifest: max_context %lld is not positive", path,
-                    (long long)m->max_context);
-  if (m->max_tokens_per_call <= 0)
+                    (long long)m->model.max_context);
+  if (m->memory.max_tokens_per_call <= 0)
     return slm_fail(SLM_ERROR_FORMAT, "%s: manifest: max_tokens_per_call %lld is not positive",
-                    path, (long long)m->max_tokens_per_call);
-  uint64_t row_bytes = (uint64_t)m->vocab_size * sizeof(float);
-  if ((uint64_t)m->max_tokens_per_call > m->logits_size / row_bytes)
+                    path, (long long)m->memory.max_tokens_per_call);
+  uint64_t row_bytes = (uint64_t)m->model.vocab_size * sizeof(float);
+  if ((uint64_t)m->memory.max_tokens_per_call > m->memory.logits_size / row_bytes)
     return slm_fail(SLM_ERROR_FORMAT,
                     "%s: manifest: logits_size %llu is smaller than max_tokens_per_call %lld x "
                     "vocab_size %lld x 4",
-                    path, (unsigned long long)m->logits_size, (long long)m->max_tokens_per_call,
-                    (long long)m->vocab_size);
+                    path, (unsigned long long)m->memory.logits_size, (long long)m->memory.max_tokens_per_call,
+                    (long long)m->model.vocab_size);
   return SLM_OK;
 }
 
@@ -89,7 +89,7 @@ slm_status slm_manifest_check(const char *path, slm_manifest *m) {
       return slm_fail(SLM_ERROR_FORMAT, "%s: more than one '%s' entry point", path,
                       entry->kind_name);
     if (entry->kind == SLM_ENTRY_DECODER_STEP)
-      status = check_decoder_plan(path, m);
+      status = check_decoder_plan(path, &m->wire);
     if (status == SLM_OK)
       status = check_graph_tensors(path, entry, entry->inputs, entry->input_count);
     if (status == SLM_OK)

@@ -74,11 +74,11 @@ slm_status slm_session_create(slm_artifact *artifact, int threads, slm_session *
     return slm_fail(SLM_ERROR_MEMORY, "%s: out of memory", artifact->path);
   session->artifact = artifact;
   const slm_manifest *manifest = &artifact->manifest;
-  slm_status status = map_buffer(session, &session->arena, manifest->arena_size, "arena");
+  slm_status status = map_buffer(session, &session->arena, manifest->wire.memory.arena_size, "arena");
   if (status == SLM_OK)
-    status = map_buffer(session, &session->kv_cache, manifest->kv_cache_size, "KV cache");
+    status = map_buffer(session, &session->kv_cache, manifest->wire.memory.kv_cache_size, "KV cache");
   if (status == SLM_OK)
-    status = map_buffer(session, &session->logits, manifest->logits_size, "logits");
+    status = map_buffer(session, &session->logits, manifest->wire.memory.logits_size, "logits");
   if (status == SLM_OK && !(session->pool = slm_thread_pool_create(threads)))
     status = slm_fail(SLM_ERROR_MEMORY, "%s: cannot start %d threads", artifact->path, threads);
   if (status != SLM_OK) {
@@ -117,21 +117,21 @@ static slm_status check_tokens(const slm_session *session, const int32_t *tokens
   if (count <= 0 || !tokens)
     return slm_fail(SLM_ERROR_ARGUMENT, "%s: no tokens to append", artifact->path);
   for (int64_t i = 0; i < count; ++i)
-    if (tokens[i] < 0 || tokens[i] >= manifest->vocab_size)
+    if (tokens[i] < 0 || tokens[i] >= manifest->wire.model.vocab_size)
       return slm_fail(SLM_ERROR_ARGUMENT,
                       "%s: token %d (at index %lld) is outside the vocabulary of %lld tokens",
-                      artifact->path, tokens[i], (long long)i, (long long)manifest->vocab_size);
-  if (count > manifest->max_context - session->position)
+                      artifact->path, tokens[i], (long long)i, (long long)manifest->wire.model.vocab_size);
+  if (count > manifest->wire.model.max_context - session->position)
     return slm_fail(SLM_ERROR_ARGUMENT,
                     "%s: %lld tokens at position %lld do not fit the context of %lld positions",
                     artifact->path, (long long)count, (long long)session->position,
-                    (long long)manifest->max_context);
+                    (long long)manifest->wire.model.max_context);
   return SLM_OK;
 }
 
 /* Makes room for `count` rows of logits when they span several calls. */
 static slm_status reserve_all_logits(slm_session *session, int64_t count) {
-  uint64_t row_size = (uint64_t)session->artifact->manifest.vocab_size * sizeof(float);
+  uint64_t row_size = (uint64_t)session->artifact->manifest.wire.model.vocab_size * sizeof(float);
   uint64_t size = (uint64_t)count > UINT64_MAX / row_size ? UINT64_MAX : (uint64_t)count * row_size;
   if (size <= session->all_logits.size)
     return SLM_OK;
@@ -144,7 +144,7 @@ slm_status slm_session_prefill(slm_session *session, const int32_t *tokens, int6
   slm_status status = check_tokens(session, tokens, count);
   const slm_artifact *artifact = session->artifact;
   const slm_manifest *manifest = &artifact->manifest;
-  bool gather_rows = all_logits && count > manifest->max_tokens_per_call;
+  bool gather_rows = all_logits && count > manifest->wire.memory.max_tokens_per_call;
   if (status == SLM_OK && gather_rows)
     status = reserve_all_logits(session, count);
   if (status != SLM_OK)
@@ -152,12 +152,12 @@ slm_status slm_session_prefill(slm_session *session, const int32_t *tokens, int6
   session->result = NULL;
   session->result_rows = 0;
 
-  const int64_t vocab = manifest->vocab_size;
+  const int64_t vocab = manifest->wire.model.vocab_size;
   float *logits = session->logits.data;
   int64_t chunk = 0;
   for (int64_t done = 0; done < count; done += chunk) {
-    chunk = count - done < manifest->max_tokens_per_call ? count - done
-                                                         : manifest->max_tokens_per_call;
+    chunk = count - done < manifest->wire.memory.max_tokens_per_call ? count - done
+                                                         : manifest->wire.memory.max_tokens_per_call;
     slm_step_args args = {
         .abi_version = SLM_KERNEL_ABI_VERSION,
         .tokens = tokens + done,
