@@ -9,6 +9,21 @@ include "mlir/Pass/PassBase.td"
 // Optimize: what every importer's graph is made of, as the blocks of slm
 //===----------------------------------------------------------------------===//
 
+def RefineShapes : Pass<"slm-refine-shapes", "mlir::ModuleOp"> {
+  let summary = "Makes dynamic dimensions static where they provably are";
+  let description = [{
+    Exported graphs compute shapes at run time (Shape -> Gather -> Concat ->
+    Reshape), so an importer leaves dimensions dynamic that are not: reshaping
+    [1, s, 8, 8] to `x.shape[:-1] + (-1, 2)` gives [1, ?, 8, ?, 2]. The pass
+    names each dynamic dimension after the @forward argument dimension it
+    provably equals (through elementwise broadcasting, transposes, matmuls,
+    linears, concats, slices, gathers and reshapes) and follows integer shape
+    vectors element by element; a reshape's -1 is what the element count
+    leaves once equal symbols cancel, here 4. Every value gets the most static
+    type proved; the canonicalizer then turns computed shapes into constants.
+  }];
+}
+
 def FuseLinear : Pass<"slm-fuse-linear", "mlir::ModuleOp"> {
   let summary = "Turns matmuls with constant weights into slm.linear and table gathers into slm.embedding";
   let description = [{
@@ -81,6 +96,17 @@ def IntroduceKvCache : Pass<"slm-introduce-kv-cache", "mlir::ModuleOp"> {
     cache, and `#slm.model` recording the decoder's shape. A graph that
     still computes anything from the whole sequence (an unfused mask or
     position range) stays as it is, with a remark that says why.
+  }];
+}
+
+def ShareWeights : Pass<"slm-share-weights", "mlir::ModuleOp"> {
+  let summary = "Keeps one constant per distinct weight (tied weights stored once)";
+  let description = [{
+    Exporters write a tied weight twice, the embedding table for the Gather
+    and its transpose for the output MatMul, which slm-fuse-linear turns back
+    into the table's layout. Two dense_resource constants of the same type
+    and the same bytes become one, so that a tied model's ONNX export is
+    stored, quantized and read per token once, as its checkpoint is.
   }];
 }
 

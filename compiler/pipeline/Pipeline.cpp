@@ -20,6 +20,7 @@ using namespace mlir;
 namespace slmc {
 
 void addOptimizePasses(OpPassManager &pm) {
+  pm.addPass(createRefineShapes());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseLinear());
   pm.addPass(createFuseActivations());
@@ -29,6 +30,7 @@ void addOptimizePasses(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createIntroduceKvCache());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createShareWeights());
   pm.addPass(createSinkConstants());
 }
 

@@ -3,7 +3,8 @@
 // softmax(scale * q·kᵀ + mask)·v over [1, heads, tokens, head_dim] tensors,
 // with the mask applied by `where` with a large negative fill or added, the
 // scale by a division or multiplication, and grouped-query keys and values
-// repeated by unsqueeze/expand/reshape, is slm.attention on [tokens, heads,
+// repeated by unsqueeze/expand/reshape (before or after the heads are moved
+// in front of the tokens), is slm.attention on [tokens, heads,
 // head_dim] with the unrepeated keys and values. The mask is checked by
 // evaluating it for concrete sequences: it must hide exactly the keys after
 // each query (causal), or be absent (not causal).
@@ -41,31 +42,92 @@ bool isMaskingFill(Value v) {
   return fill && (*fill <= -1e30 || std::isinf(*fill));
 }
 
+/// One of q, k or v as the attention sees it: `value`, reshaped to `shape`
+/// when its type differs, is [1, tokens, heads, dim] (tokens first, as a
+/// projection's output is split into heads) or [1, heads, tokens, dim].
+struct Operand {
+  Value value;
+  RankedTensorType shape;
+  bool tokensFirst = false;
+
+  int64_t headAxis() const { return tokensFirst ? 2 : 1; }
+  int64_t heads() const { return shape.getDimSize(headAxis()); }
+  int64_t dim() const { return shape.getDimSize(3); }
+
+  /// [tokens, heads, dim], the layout of slm.attention.
+  Value blocks(PatternRewriter &rewriter, Location loc) const {
+    Value x = tensorType(value) == shape ? value : reshapeTo(rewriter, loc, value, shape);
+    if (!tokensFirst)
+      x = transposeBy(rewriter, loc, x, {0, 2, 1, 3});
+    auto t = tensorType(x);
+    return reshapeTo(rewriter, loc, x,
+                     RankedTensorType::get({t.getDimSize(1), t.getDimSize(2), t.getDimSize(3)},
+                                           t.getElementType()));
+  }
+};
+
+Operand asIs(Value v, bool tokensFirst) { return {v, tensorType(v), tokensFirst}; }
+
+/// Heads first is tokens first transposed by {0, 2, 1, 3}: sees through it.
+Operand tokensFirstIfTransposed(Operand x) {
+  auto transpose = producer<slm::TransposeOp>(x.value);
+  if (x.tokensFirst || tensorType(x.value) != x.shape || !transpose ||
+      transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1, 3})
+    return x;
+  return asIs(transpose.getInput(), true);
+}
+
 /// The unrepeated keys or values of grouped-query attention: `v` =
-/// reshape(expand(reshape(kv [1, K, T, D] -> [1, K, 1, T, D]) -> [1, K, G, T, D])
-/// -> [1, K*G, T, D]) gives kv; anything else is its own.
-Value unrepeated(Value v) {
-  auto outer = producer<slm::ReshapeOp>(v);
+/// reshape(expand(reshape(kv -> unit) -> repeated) -> [.., K*G, ..]), where
+/// unit is the rank-4 layout with a one inserted after the head axis and the
+/// expansion repeats it G times, gives kv (as unit without the one). Anything
+/// else is its own.
+Operand unrepeated(Operand x) {
+  auto outer = producer<slm::ReshapeOp>(x.value);
   auto expand = outer ? producer<slm::ExpandOp>(outer.getInput()) : slm::ExpandOp();
   auto inner = expand ? producer<slm::ReshapeOp>(expand.getInput()) : slm::ReshapeOp();
-  if (!inner)
-    return v;
-  auto kv = tensorType(inner.getInput()), unit = tensorType(inner.getResult());
-  auto repeated = tensorType(expand.getResult()), result = tensorType(v);
-  if (kv.getRank() != 4 || unit.getRank() != 5 || unit.getDimSize(2) != 1)
-    return v;
-  ArrayRef<int64_t> kvDims = kv.getShape(), unitDims = unit.getShape();
-  if (unitDims[0] != kvDims[0] || unitDims[1] != kvDims[1] || unitDims[3] != kvDims[2] ||
-      unitDims[4] != kvDims[3])
-    return v;
-  ArrayRef<int64_t> r = repeated.getShape();
-  if (r[0] != unitDims[0] || r[1] != unitDims[1] || ShapedType::isDynamic(r[2]) ||
-      r[3] != unitDims[3] || r[4] != unitDims[4])
-    return v;
-  if (result.getDimSize(1) != r[1] * r[2] || result.getDimSize(2) != r[3] ||
-      result.getDimSize(3) != r[4])
-    return v;
-  return inner.getInput();
+  if (!inner || x.shape.getRank() != 4)
+    return x;
+  int64_t axis = x.headAxis();
+  ArrayRef<int64_t> unit = tensorType(inner.getResult()).getShape();
+  ArrayRef<int64_t> repeated = tensorType(expand.getResult()).getShape();
+  ArrayRef<int64_t> result = x.shape.getShape();
+  if (unit.size() != 5 || repeated.size() != 5 || unit[axis + 1] != 1 ||
+      ShapedType::isDynamic(repeated[axis + 1]) || ShapedType::isDynamic(unit[axis]))
+    return x;
+  SmallVector<int64_t> kv;
+  for (int64_t d = 0; d < 5; ++d) {
+    if (d != axis + 1 && repeated[d] != unit[d])
+      return x;
+    if (d != axis + 1)
+      kv.push_back(unit[d]);
+  }
+  for (int64_t d = 0; d < 4; ++d)
+    if (result[d] != (d == axis ? kv[d] * repeated[axis + 1] : kv[d]))
+      return x;
+  return {inner.getInput(), RankedTensorType::get(kv, x.shape.getElementType()), x.tokensFirst};
+}
+
+/// q, or v ([1, heads, tokens, dim] as the product sees it).
+Operand headsFirstOperand(Value v) {
+  Operand x = asIs(v, false);
+  if (auto transpose = producer<slm::TransposeOp>(v);
+      transpose && transpose.getPermutation() == ArrayRef<int64_t>{0, 2, 1, 3})
+    x = asIs(transpose.getInput(), true);
+  return tokensFirstIfTransposed(unrepeated(x));
+}
+
+/// k from kᵀ ([1, heads, dim, tokens]): a transpose of heads-first or of
+/// tokens-first keys.
+std::optional<Operand> keysOperand(Value keysT) {
+  auto transpose = producer<slm::TransposeOp>(keysT);
+  if (!transpose)
+    return std::nullopt;
+  if (transpose.getPermutation() == ArrayRef<int64_t>{0, 1, 3, 2})
+    return headsFirstOperand(transpose.getInput());
+  if (transpose.getPermutation() == ArrayRef<int64_t>{0, 2, 3, 1})
+    return unrepeated(asIs(transpose.getInput(), true));
+  return std::nullopt;
 }
 
 /// Whether `t` ([.., tokens, keys] after dropping leading ones) hides exactly
@@ -149,19 +211,15 @@ struct ScaledDotProductAttention : OpRewritePattern<slm::MatmulOp> {
         return failure();
       }
     }
-    auto keysT = producer<slm::TransposeOp>(product.getRhs());
-    if (!keysT || keysT.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2})
+    std::optional<Operand> k = keysOperand(product.getRhs());
+    Operand q = headsFirstOperand(product.getLhs()), v = headsFirstOperand(op.getRhs());
+    if (!k || q.shape.getRank() != 4 || k->shape.getRank() != 4 || v.shape.getRank() != 4 ||
+        q.shape.getDimSize(0) != 1 || k->shape.getDimSize(0) != 1 || v.shape.getDimSize(0) != 1)
       return failure();
-    Value q = product.getLhs();
-    Value k = unrepeated(keysT.getInput()), v = unrepeated(op.getRhs());
-    auto qType = tensorType(q), kType = tensorType(k), vType = tensorType(v);
-    if (qType.getRank() != 4 || kType.getRank() != 4 || vType.getRank() != 4 ||
-        qType.getDimSize(0) != 1 || kType.getDimSize(0) != 1 || vType.getDimSize(0) != 1)
-      return failure();
-    int64_t heads = qType.getDimSize(1), kvHeads = kType.getDimSize(1);
-    int64_t headDim = qType.getDimSize(3), valueDim = vType.getDimSize(3);
+    int64_t heads = q.heads(), kvHeads = k->heads();
+    int64_t headDim = q.dim(), valueDim = v.dim();
     if (ShapedType::isDynamic(heads) || ShapedType::isDynamic(kvHeads) || kvHeads == 0 ||
-        heads % kvHeads || vType.getDimSize(1) != kvHeads || kType.getDimSize(3) != headDim ||
+        heads % kvHeads || v.heads() != kvHeads || k->dim() != headDim ||
         ShapedType::isDynamic(headDim) || ShapedType::isDynamic(valueDim))
       return failure();
     if (mask.kind != Mask::None && !causalMask(mask))
@@ -169,14 +227,9 @@ struct ScaledDotProductAttention : OpRewritePattern<slm::MatmulOp> {
 
     // [1, heads, tokens, dim] <-> [tokens, heads, dim] around the fused op.
     Location loc = op.getLoc();
-    auto blocks = [&](Value x) {
-      auto t = tensorType(x);
-      auto type = RankedTensorType::get({t.getDimSize(2), t.getDimSize(1), t.getDimSize(3)},
-                                        t.getElementType());
-      return reshapeTo(rewriter, loc, transposeBy(rewriter, loc, x, {0, 2, 1, 3}), type);
-    };
     auto attention = rewriter.create<slm::AttentionOp>(
-        loc, blocks(q), blocks(k), blocks(v), Value(), Value(), Value(),
+        loc, q.blocks(rewriter, loc), k->blocks(rewriter, loc), v.blocks(rewriter, loc), Value(),
+        Value(), Value(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)),
         mask.kind != Mask::None ? rewriter.getUnitAttr() : nullptr);
     auto perTokens = RankedTensorType::get(

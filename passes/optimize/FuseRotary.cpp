@@ -1,13 +1,16 @@
 //===- FuseRotary.cpp - rotary sub-graphs -> slm.rotary -------------------===//
 //
 // x * cos + rotate_half(x) * sin, with rotate_half(x) = concat(-x2, x1) of the
-// two halves of the last dimension, is slm.rotary in the rotate-half layout
-// when cos and sin hold cos(p f_i) and sin(p f_i) of every token's position p,
-// for frequencies f_i = theta^(-2i / d): whether the graph stores them as
-// tables or computes them, the pattern checks the values by evaluating them
-// for concrete sequences (SequenceEvaluator), and derives theta. The fused op
-// works on [tokens, heads, head_dim]; transposes and reshapes around it put x
-// in that layout and back, and cancel with their neighbours later.
+// two halves of the last dimension, is slm.rotary in the rotate-half layout;
+// the complex-number form on channel pairs (re * cos - im * sin, re * sin +
+// im * cos, stacked back) is slm.rotary in the interleaved layout. Either
+// holds when cos and sin are cos(p f_i) and sin(p f_i) of every token's
+// position p, for frequencies f_i = theta^(-2i / d): whether the graph stores
+// them as tables or computes them, the patterns check the values by
+// evaluating them for concrete sequences (SequenceEvaluator), and derive
+// theta. The fused op works on [tokens, heads, head_dim]; transposes and
+// reshapes around it put x in that layout and back, and cancel with their
+// neighbours later.
 //
 //===----------------------------------------------------------------------===//
 
@@ -75,39 +78,47 @@ Value rotatedHalfOf(Value v) {
   return high && high == low ? high : Value();
 }
 
-/// The rows of an evaluated [.., tokens, .., head_dim] table as [tokens][head_dim].
+/// The rows of an evaluated [.., tokens, .., width] table as [tokens][width].
 std::optional<std::vector<std::vector<float>>> tableRows(const exec::Tensor &t, int64_t tokens,
-                                                        int64_t headDim) {
-  if (t.size() != tokens * headDim || t.dim(-1) != headDim || t.dtype() != exec::DType::F32)
+                                                        int64_t width) {
+  if (t.size() != tokens * width || t.dim(-1) != width || t.dtype() != exec::DType::F32)
     return std::nullopt;
-  std::vector<std::vector<float>> rows(tokens, std::vector<float>(headDim));
+  std::vector<std::vector<float>> rows(tokens, std::vector<float>(width));
   for (int64_t p = 0; p < tokens; ++p)
-    for (int64_t i = 0; i < headDim; ++i)
-      rows[p][i] = t.data<float>()[p * headDim + i];
+    for (int64_t i = 0; i < width; ++i)
+      rows[p][i] = t.data<float>()[p * width + i];
   return rows;
 }
 
-/// The theta for which cos/sin are the rotate-half angles of positions
-/// 0 .. tokens-1, checked entry by entry; nullopt when there is none.
-std::optional<double> rotateHalfTheta(SequenceEvaluator &evaluator, Value cos, Value sin,
-                                      int64_t headDim) {
+/// How the columns of a cos/sin table map to the rotated pairs: the
+/// rotate-half layout repeats the head_dim/2 angles ([f0 .. f_{n-1}, f0 ..
+/// f_{n-1}]); an interleaved graph that works on pairs has one column per
+/// pair.
+enum class TableColumns { RepeatedHalves, OnePerPair };
+
+/// The theta for which cos/sin are the rotary angles of positions 0 ..
+/// tokens-1 for a head of `headDim` channels, checked entry by entry;
+/// nullopt when there is none.
+std::optional<double> rotaryTheta(SequenceEvaluator &evaluator, Value cos, Value sin,
+                                  int64_t headDim, TableColumns columns) {
   constexpr int64_t kTokens = 6;
+  int64_t half = headDim / 2;
+  int64_t width = columns == TableColumns::RepeatedHalves ? headDim : half;
   auto c = evaluator.evaluate(cos, kTokens, 0), s = evaluator.evaluate(sin, kTokens, 0);
-  if (!c || !s)
+  if (!c || !s || half < 2)
     return std::nullopt;
-  auto cosRows = tableRows(*c, kTokens, headDim), sinRows = tableRows(*s, kTokens, headDim);
+  auto cosRows = tableRows(*c, kTokens, width), sinRows = tableRows(*s, kTokens, width);
   if (!cosRows || !sinRows)
     return std::nullopt;
-  int64_t half = headDim / 2;
   // Position 1 holds the frequencies themselves (all at most 1 radian).
   std::vector<double> frequency(half);
   for (int64_t i = 0; i < half; ++i)
     frequency[i] = std::atan2((*sinRows)[1][i], (*cosRows)[1][i]);
-  if (std::abs(frequency[0] - 1.0) > 1e-5 || half < 2 || frequency[1] <= 0)
+  if (std::abs(frequency[0] - 1.0) > 1e-5 || frequency[1] <= 0)
     return std::nullopt;
   auto matches = [&](double theta) {
     for (int64_t p = 0; p < kTokens; ++p)
-      for (int64_t i = 0; i < headDim; ++i) {
+      for (int64_t i = 0; i < width; ++i) {
         double angle = p * std::pow(theta, -2.0 * (i % half) / headDim);
         if (std::abs((*cosRows)[p][i] - std::cos(angle)) > 1e-4 ||
             std::abs((*sinRows)[p][i] - std::sin(angle)) > 1e-4)
@@ -146,6 +157,91 @@ std::optional<int64_t> tableLength(Value v) {
   return std::nullopt;
 }
 
+/// The table of angles ends at `positions`: so does the model. (The
+/// contract is the module's; no pattern here reads it.)
+void recordPositions(Operation *op, int64_t positions) {
+  auto module = op->getParentOfType<ModuleOp>();
+  slm::ModelAttr model = slm::getModel(module);
+  if (!model || (model->maxPositions > 0 && model->maxPositions <= positions))
+    return;
+  slm::ModelContract contract = *model;
+  contract.maxPositions = positions;
+  slm::setModel(module, contract);
+}
+
+/// How a rotary embedding replaces a sub-graph: x's token axis first and its
+/// heads flattened, the op's theta and layout.
+struct RotaryPlan {
+  SmallVector<int64_t> permutation; // x -> [tokens, heads.., head_dim]
+  int64_t heads = 1;
+  double theta = 0;
+  slm::RotaryLayout layout;
+};
+
+/// The plan for x of type `type` ([.., head_dim], one axis the tokens', the
+/// others heads) whose angles `cos` and `sin` hold, right-aligned against
+/// `anglesOf` (x, or its pairs for an interleaved graph); nullopt when the
+/// angles are not those of consecutive positions.
+std::optional<RotaryPlan> planRotary(RankedTensorType type, Value cos, Value sin,
+                                     RankedTensorType anglesOf, slm::RotaryLayout layout,
+                                     TableColumns columns, SequenceEvaluator &evaluator) {
+  int64_t headDim = type.getShape().back();
+  if (ShapedType::isDynamic(headDim) || headDim % 2 || tensorType(cos) != tensorType(sin))
+    return std::nullopt;
+  // The token axis of x: where the angle tables, right-aligned, are not 1.
+  auto angles = tensorType(cos);
+  int64_t offset = anglesOf.getRank() - angles.getRank();
+  if (angles.getRank() < 2 || offset < 0)
+    return std::nullopt;
+  std::optional<int64_t> tokenAxis;
+  for (int64_t i = 0; i + 1 < angles.getRank(); ++i)
+    if (angles.getDimSize(i) != 1) {
+      if (tokenAxis)
+        return std::nullopt;
+      tokenAxis = i + offset;
+    }
+  if (!tokenAxis || *tokenAxis >= type.getRank() - 1)
+    return std::nullopt;
+  // Every other dimension of x but the last is a head: all static.
+  RotaryPlan plan;
+  plan.layout = layout;
+  plan.permutation.push_back(*tokenAxis);
+  for (int64_t i = 0; i + 1 < type.getRank(); ++i)
+    if (i != *tokenAxis) {
+      if (type.isDynamicDim(i))
+        return std::nullopt;
+      plan.permutation.push_back(i);
+      plan.heads *= type.getDimSize(i);
+    }
+  plan.permutation.push_back(type.getRank() - 1);
+  std::optional<double> theta = rotaryTheta(evaluator, cos, sin, headDim, columns);
+  if (!theta)
+    return std::nullopt;
+  plan.theta = *theta;
+  return plan;
+}
+
+/// Replaces `op`'s single result by the rotary embedding of x by `plan`,
+/// reshaped to the result's type.
+void replaceByRotary(PatternRewriter &rewriter, Operation *op, Value x, const RotaryPlan &plan) {
+  Location loc = op->getLoc();
+  Value xt = transposeBy(rewriter, loc, x, plan.permutation);
+  auto tokensFirst = tensorType(xt);
+  auto blocks = RankedTensorType::get(
+      {tokensFirst.getDimSize(0), plan.heads, tokensFirst.getShape().back()},
+      tokensFirst.getElementType());
+  Value rotated = rewriter.create<slm::RotaryOp>(
+      loc, blocks, reshapeTo(rewriter, loc, xt, blocks), indexConstant(rewriter, loc, 0),
+      rewriter.getF64FloatAttr(plan.theta),
+      slm::RotaryLayoutAttr::get(op->getContext(), plan.layout), nullptr);
+  SmallVector<int64_t> inverse(plan.permutation.size());
+  for (auto [i, p] : llvm::enumerate(plan.permutation))
+    inverse[p] = i;
+  Value back = transposeBy(rewriter, loc, reshapeTo(rewriter, loc, rotated, tokensFirst), inverse);
+  rewriter.replaceOp(op, reshapeTo(rewriter, loc, back, tensorType(op->getResult(0))));
+}
+
+/// x * cos + rotate_half(x) * sin, in either order of every product and sum.
 struct RotateHalf : OpRewritePattern<slm::AddOp> {
   RotateHalf(MLIRContext *context, SequenceEvaluator &evaluator)
       : OpRewritePattern(context), evaluator(evaluator) {}
@@ -153,9 +249,6 @@ struct RotateHalf : OpRewritePattern<slm::AddOp> {
   LogicalResult matchAndRewrite(slm::AddOp op, PatternRewriter &rewriter) const override {
     auto type = tensorType(op.getResult());
     if (type.getRank() < 3 || !type.getElementType().isF32())
-      return failure();
-    int64_t headDim = type.getShape().back();
-    if (ShapedType::isDynamic(headDim) || headDim % 2)
       return failure();
     Value x, cos, sin;
     bool matched = eitherOrder(op.getLhs(), op.getRhs(), [&](Value direct, Value rotated) {
@@ -172,66 +265,115 @@ struct RotateHalf : OpRewritePattern<slm::AddOp> {
         });
       });
     });
-    if (!matched || tensorType(cos) != tensorType(sin))
+    if (!matched)
       return failure();
-    // The token axis of x: where the angle tables, right-aligned, are not 1.
-    auto angles = tensorType(cos);
-    if (angles.getRank() < 2)
-      return failure();
-    int64_t offset = type.getRank() - angles.getRank();
-    std::optional<int64_t> tokenAxis;
-    for (int64_t i = 0; i + 1 < angles.getRank(); ++i)
-      if (angles.getDimSize(i) != 1) {
-        if (tokenAxis)
-          return failure();
-        tokenAxis = i + offset;
-      }
-    if (offset < 0 || !tokenAxis || angles.getShape().back() != headDim)
-      return failure();
-    // Every other dimension of x but the last is a head: all static.
-    SmallVector<int64_t> permutation{*tokenAxis};
-    int64_t heads = 1;
-    for (int64_t i = 0; i + 1 < type.getRank(); ++i)
-      if (i != *tokenAxis) {
-        if (type.isDynamicDim(i))
-          return failure();
-        permutation.push_back(i);
-        heads *= type.getDimSize(i);
-      }
-    permutation.push_back(type.getRank() - 1);
-    std::optional<double> theta = rotateHalfTheta(evaluator, cos, sin, headDim);
-    if (!theta)
+    auto plan = planRotary(type, cos, sin, type, slm::RotaryLayout::rotate_half,
+                           TableColumns::RepeatedHalves, evaluator);
+    if (!plan)
       return failure();
     if (std::optional<int64_t> positions = tableLength(cos))
       recordPositions(op, *positions);
-
-    Location loc = op.getLoc();
-    Value xt = transposeBy(rewriter, loc, x, permutation);
-    auto tokensFirst = tensorType(xt);
-    auto blocks = RankedTensorType::get({tokensFirst.getDimSize(0), heads, headDim},
-                                        type.getElementType());
-    Value rotated = rewriter.create<slm::RotaryOp>(
-        loc, blocks, reshapeTo(rewriter, loc, xt, blocks), indexConstant(rewriter, loc, 0),
-        rewriter.getF64FloatAttr(*theta),
-        slm::RotaryLayoutAttr::get(getContext(), slm::RotaryLayout::rotate_half), nullptr);
-    SmallVector<int64_t> inverse(permutation.size());
-    for (auto [i, p] : llvm::enumerate(permutation))
-      inverse[p] = i;
-    rewriter.replaceOp(op, transposeBy(rewriter, loc, reshapeTo(rewriter, loc, rotated, tokensFirst),
-                                       inverse));
+    replaceByRotary(rewriter, op, x, *plan);
     return success();
   }
 
-  /// The table of angles ends at `positions`: so does the model. (The
-  /// contract is the module's; no pattern here reads it.)
-  static void recordPositions(Operation *op, int64_t positions) {
-    auto module = op->getParentOfType<ModuleOp>();
-    slm::ModelAttr model = slm::getModel(module);
-    if (!model || (model->maxPositions > 0 && model->maxPositions <= positions))
-      return;
-    slm::ModelContract contract = *model;
-    contract.maxPositions = positions;
-    slm::setModel(module, contract);
+  SequenceEvaluator &evaluator;
+};
+
+/// `v` is component `k` (0 real, 1 imaginary) of pairs [.., n, 2]: split
+/// along the last axis into ones and reshaped (squeezed) to [.., n], or
+/// gathered at k along the last axis. Returns the pairs.
+Value pairComponent(Value v, unsigned k) {
+  if (auto gather = producer<slm::GatherOp>(v)) {
+    auto pairs = tensorType(gather.getInput());
+    std::optional<double> index = splatValue(gather.getIndices());
+    if (pairs.getShape().back() == 2 && isLastAxis(gather.getAxis(), pairs.getRank()) && index &&
+        (*index == k || *index == static_cast<double>(k) - 2) &&
+        tensorType(gather.getIndices()).getRank() == 0)
+      return gather.getInput();
+    return {};
+  }
+  auto reshape = producer<slm::ReshapeOp>(v);
+  auto split = reshape ? producer<slm::SplitOp>(reshape.getInput()) : slm::SplitOp();
+  if (!split || split.getResults().size() != 2 || reshape.getInput() != split.getResult(k))
+    return {};
+  auto pairs = tensorType(split.getInput());
+  auto component = tensorType(v);
+  if (pairs.getShape().back() != 2 || !isLastAxis(split.getAxis(), pairs.getRank()) ||
+      component.getRank() != pairs.getRank() - 1 ||
+      component.getShape() != pairs.getShape().drop_back())
+    return {};
+  return split.getInput();
+}
+
+/// `v` is `u` with a unit dimension appended ([.., n] -> [.., n, 1]).
+Value withoutUnitDim(Value v) {
+  Operation *def = v.getDefiningOp();
+  if (!def || !llvm::isa<slm::ReshapeOp, slm::UnsqueezeOp>(def))
+    return {};
+  Value u = def->getOperand(0);
+  auto from = tensorType(u), to = tensorType(v);
+  if (to.getRank() != from.getRank() + 1 || to.getShape().back() != 1 ||
+      to.getShape().drop_back() != from.getShape())
+    return {};
+  return u;
+}
+
+/// The pairs of an interleaved rotary embedding as torch writes it on
+/// complex numbers' real and imaginary parts (llama2.c's model.py):
+///   re, im = x.reshape(.., n, 2).unbind(-1)
+///   stack([re * cos - im * sin, re * sin + im * cos], -1)
+/// The concat of the two unit-dimension results is the rotated pairs.
+struct InterleavedPairs : OpRewritePattern<slm::ConcatOp> {
+  InterleavedPairs(MLIRContext *context, SequenceEvaluator &evaluator)
+      : OpRewritePattern(context), evaluator(evaluator) {}
+
+  LogicalResult matchAndRewrite(slm::ConcatOp op, PatternRewriter &rewriter) const override {
+    auto type = tensorType(op.getResult());
+    if (op.getInputs().size() != 2 || type.getRank() < 4 || type.getShape().back() != 2 ||
+        !isLastAxis(op.getAxis(), type.getRank()) || !type.getElementType().isF32())
+      return failure();
+    Value real = withoutUnitDim(op.getInputs()[0]), imag = withoutUnitDim(op.getInputs()[1]);
+    auto sub = producer<slm::SubOp>(real);
+    auto add = producer<slm::AddOp>(imag);
+    if (!sub || !add)
+      return failure();
+    // re * cos - im * sin
+    Value pairs, cos, sin;
+    auto product = [](Value v, auto &&f) {
+      auto mul = producer<slm::MulOp>(v);
+      return mul && eitherOrder(mul.getLhs(), mul.getRhs(), f);
+    };
+    bool matched = product(sub.getLhs(), [&](Value re, Value c) {
+      return product(sub.getRhs(), [&](Value im, Value s) {
+        Value p = pairComponent(re, 0);
+        if (!p || pairComponent(im, 1) != p)
+          return false;
+        pairs = p, cos = c, sin = s;
+        Value re0 = re, im0 = im;
+        // re * sin + im * cos
+        return eitherOrder(add.getLhs(), add.getRhs(), [&](Value a, Value b) {
+          return product(a, [&](Value r, Value s2) { return r == re0 && s2 == sin; }) &&
+                 product(b, [&](Value i, Value c2) { return i == im0 && c2 == cos; });
+        });
+      });
+    });
+    if (!matched || tensorType(pairs) != type)
+      return failure();
+    SmallVector<int64_t> headShape(type.getShape().drop_back());
+    headShape.back() *= 2;
+    auto xType = RankedTensorType::get(headShape, type.getElementType());
+    if (xType.getNumDynamicDims() > 1)
+      return failure();
+    auto anglesOf = RankedTensorType::get(type.getShape().drop_back(), type.getElementType());
+    auto plan = planRotary(xType, cos, sin, anglesOf, slm::RotaryLayout::interleaved,
+                           TableColumns::OnePerPair, evaluator);
+    if (!plan)
+      return failure();
+    if (std::optional<int64_t> positions = tableLength(cos))
+      recordPositions(op, *positions);
+    replaceByRotary(rewriter, op, reshapeTo(rewriter, op.getLoc(), pairs, xType), *plan);
+    return success();
   }
 
   SequenceEvaluator &evaluator;
@@ -245,7 +387,7 @@ struct FuseRotaryPass : impl::FuseRotaryBase<FuseRotaryPass> {
       return; // angles cannot be evaluated without knowing the inputs
     SequenceEvaluator evaluator(forward, *inputs);
     RewritePatternSet patterns(&getContext());
-    patterns.add<RotateHalf>(&getContext(), evaluator);
+    patterns.add<RotateHalf, InterleavedPairs>(&getContext(), evaluator);
     GreedyRewriteConfig config;
     config.listener = &evaluator;
     if (failed(applyPatternsAndFoldGreedily(forward, std::move(patterns), config)))

@@ -121,3 +121,51 @@ module attributes {slm.model = #slm.model<architecture = "graph", source = "onnx
     return %r : tensor<1x?x2x4xf32>
   }
 }
+
+// -----
+
+// Interleaved RoPE as llama2.c's model.py writes it: x viewed as [.., pairs, 2],
+// split into real and imaginary parts, (re*cos - im*sin, re*sin + im*cos) stacked
+// back, cos and sin one column per pair, stored for 8 positions.
+// CHECK-LABEL: func @forward
+// CHECK: %[[X:.*]] = slm.reshape %{{.*}} -> tensor<?x2x4xf32>
+// CHECK: slm.rotary %[[X]], %{{.*}} {layout = #slm<rotary_layout interleaved>, theta = 1.000000e+04 : f64}
+// CHECK-NOT: slm.concat
+// CHECK-NOT: slm.split
+module attributes {slm.model = #slm.model<architecture = "graph", source = "onnx", vocab_size = 16, max_positions = 0, bos_token_id = 1, eos_token_id = 2>} {
+  func.func @forward(%ids: tensor<1x?xi64> {slm.name = "input_ids"}) -> (tensor<1x?x2x4xf32> {slm.name = "logits"}) {
+    %table = slm.constant dense<0.5> : tensor<16x8xf32>
+    %emb = slm.embedding %table, %ids : tensor<16x8xf32>, tensor<1x?xi64> -> tensor<1x?x8xf32>
+    %shape = slm.shape %ids : tensor<1x?xi64> -> tensor<2xi64>
+    %c0 = slm.constant dense<0> : tensor<1xi64>
+    %c1 = slm.constant dense<1> : tensor<1xi64>
+    %c2 = slm.constant dense<2> : tensor<1xi64>
+    %seq = slm.slice %shape[%c1, %c2, %c0, %c1] : (tensor<2xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+    %cos_table = slm.constant dense<[[1.0, 1.0], [0.540302306, 0.99995], [-0.416146837, 0.999800007], [-0.989992497, 0.999550034], [-0.653643621, 0.999200107], [0.283662185, 0.99875026], [0.960170287, 0.99820054], [0.753902254, 0.997551]]> : tensor<8x2xf32>
+    %sin_table = slm.constant dense<[[0.0, 0.0], [0.841470985, 0.00999983333], [0.909297427, 0.0199986667], [0.141120008, 0.0299955002], [-0.756802495, 0.0399893342], [-0.958924275, 0.0499791693], [-0.279415498, 0.0599640065], [0.656986599, 0.0699428473]]> : tensor<8x2xf32>
+    %cos0 = slm.slice %cos_table[%c0, %seq, %c0, %c1] : (tensor<8x2xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x2xf32>
+    %sin0 = slm.slice %sin_table[%c0, %seq, %c0, %c1] : (tensor<8x2xf32>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<1xi64>) -> tensor<?x2xf32>
+    %s4 = slm.constant dense<[1, -1, 1, 2]> : tensor<4xi64>
+    %cos = slm.reshape %cos0, %s4 : tensor<?x2xf32>, tensor<4xi64> -> tensor<1x?x1x2xf32>
+    %sin = slm.reshape %sin0, %s4 : tensor<?x2xf32>, tensor<4xi64> -> tensor<1x?x1x2xf32>
+    %pairs_shape = slm.constant dense<[1, -1, 2, 2, 2]> : tensor<5xi64>
+    %pairs = slm.reshape %emb, %pairs_shape : tensor<1x?x8xf32>, tensor<5xi64> -> tensor<1x?x2x2x2xf32>
+    %parts:2 = slm.split %pairs axis = 4 sizes = [1, 1] : tensor<1x?x2x2x2xf32> -> tensor<1x?x2x2x1xf32>, tensor<1x?x2x2x1xf32>
+    %part_shape = slm.constant dense<[1, -1, 2, 2]> : tensor<4xi64>
+    %re = slm.reshape %parts#0, %part_shape : tensor<1x?x2x2x1xf32>, tensor<4xi64> -> tensor<1x?x2x2xf32>
+    %im = slm.reshape %parts#1, %part_shape : tensor<1x?x2x2x1xf32>, tensor<4xi64> -> tensor<1x?x2x2xf32>
+    %a = slm.mul %re, %cos : tensor<1x?x2x2xf32>, tensor<1x?x1x2xf32> -> tensor<1x?x2x2xf32>
+    %b = slm.mul %im, %sin : tensor<1x?x2x2xf32>, tensor<1x?x1x2xf32> -> tensor<1x?x2x2xf32>
+    %out_re = slm.sub %a, %b : tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+    %c = slm.mul %re, %sin : tensor<1x?x2x2xf32>, tensor<1x?x1x2xf32> -> tensor<1x?x2x2xf32>
+    %d = slm.mul %im, %cos : tensor<1x?x2x2xf32>, tensor<1x?x1x2xf32> -> tensor<1x?x2x2xf32>
+    %out_im = slm.add %c, %d : tensor<1x?x2x2xf32>, tensor<1x?x2x2xf32> -> tensor<1x?x2x2xf32>
+    %unit = slm.constant dense<[1, -1, 2, 2, 1]> : tensor<5xi64>
+    %re1 = slm.reshape %out_re, %unit : tensor<1x?x2x2xf32>, tensor<5xi64> -> tensor<1x?x2x2x1xf32>
+    %im1 = slm.reshape %out_im, %unit : tensor<1x?x2x2xf32>, tensor<5xi64> -> tensor<1x?x2x2x1xf32>
+    %stacked = slm.concat %re1, %im1 axis = -1 : (tensor<1x?x2x2x1xf32>, tensor<1x?x2x2x1xf32>) -> tensor<1x?x2x2x2xf32>
+    %heads_shape = slm.constant dense<[1, -1, 2, 4]> : tensor<4xi64>
+    %r = slm.reshape %stacked, %heads_shape : tensor<1x?x2x2x2xf32>, tensor<4xi64> -> tensor<1x?x2x4xf32>
+    return %r : tensor<1x?x2x4xf32>
+  }
+}

@@ -126,6 +126,7 @@ TEST_P(FusionNumerics, SameResultsAfterThePass) {
 INSTANTIATE_TEST_SUITE_P(
     Passes, FusionNumerics,
     ::testing::Values(Case{"canonicalize-shapes.mlir", "builtin.module(canonicalize)"},
+                      Case{"refine-shapes.mlir", "builtin.module(slm-refine-shapes,canonicalize)"},
                       Case{"fuse-linear.mlir", "builtin.module(slm-fuse-linear)"},
                       Case{"fuse-activations.mlir", "builtin.module(slm-fuse-activations)"},
                       Case{"fuse-norms.mlir", "builtin.module(slm-fuse-norms)"},
@@ -136,6 +137,7 @@ INSTANTIATE_TEST_SUITE_P(
                            "builtin.module(slm-fuse-projections,slm-fuse-gated-mlp,canonicalize)"},
                       Case{"fuse-residual-norm.mlir", "builtin.module(slm-fuse-residual-norm)"},
                       Case{"fuse-elementwise.mlir", "builtin.module(slm-fuse-elementwise)"},
+                      Case{"share-weights.mlir", "builtin.module(slm-share-weights)"},
                       Case{"sink-constants.mlir", "builtin.module(canonicalize,slm-sink-constants)"}),
     [](const ::testing::TestParamInfo<Case> &info) {
       std::string name = info.param.file;
