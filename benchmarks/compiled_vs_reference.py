@@ -21,14 +21,14 @@ from bench_common import DATA, ROOT, cpu_name, decode_rate, prefill_rate, run, s
 MODELS = [
     ("stories260K", [os.path.join(DATA, "stories260K", "stories260K.bin"),
                      "--tokenizer", os.path.join(DATA, "stories260K", "tok512.bin")]),
+    ("stories260K ONNX", [os.path.join(DATA, "stories260K", "model.onnx"),
+                          "--tokenizer", os.path.join(DATA, "stories260K", "tok512.bin")]),
     ("TinyStories-656K", [os.path.join(DATA, "tinystories-656k")]),
+    ("TS-656K ONNX", [os.path.join(DATA, "tinystories-656k", "model.onnx"),
+                      "--tokenizer", os.path.join(DATA, "tinystories-656k", "tokenizer.json")]),
+    ("TS-656K ONNX past", [os.path.join(DATA, "onnx-with-past", "model.onnx"),
+                           "--tokenizer", os.path.join(DATA, "tinystories-656k", "tokenizer.json")]),
 ]
-
-
-
-
-
-
 
 
 def median_of(runs, fn):
@@ -76,8 +76,6 @@ def main():
     print()
     print("decode: tokens/s of `slmc run -n 256` after the prompt; prefill: tokens/s of "
           "`slmc eval --ctx 128` (128-token windows, all logits).")
-
-
 
 
 if __name__ == "__main__":

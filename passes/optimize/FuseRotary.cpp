@@ -8,7 +8,9 @@
 // position p, for frequencies f_i = theta^(-2i / d): whether the graph stores
 // them as tables or computes them, the patterns check the values by
 // evaluating them for concrete sequences (SequenceEvaluator), and derive
-// theta. The fused op works on [tokens, heads, head_dim]; transposes and
+// theta. Graphs with a past (past_key_values, position_ids) rotate from the
+// first new token's position, which the op reads from the graph's inputs.
+// The fused op works on [tokens, heads, head_dim]; transposes and
 // reshapes around it put x in that layout and back, and cancel with their
 // neighbours later.
 //
@@ -131,9 +133,60 @@ std::optional<double> rotaryTheta(SequenceEvaluator &evaluator, Value cos, Value
   double fitted = std::pow(frequency[1], -static_cast<double>(headDim) / 2);
   double magnitude = std::pow(10.0, std::floor(std::log10(fitted)) - 3);
   double rounded = std::round(fitted / magnitude) * magnitude;
-  if (matches(rounded))
-    return rounded;
-  return matches(fitted) ? std::optional<double>(fitted) : std::nullopt;
+  std::optional<double> theta = matches(rounded)  ? std::optional<double>(rounded)
+                                : matches(fitted) ? std::optional<double>(fitted)
+                                                  : std::nullopt;
+  if (!theta || !evaluator.inputs().hasPast())
+    return theta;
+  // After a past, the angles are those of the positions that follow it.
+  constexpr int64_t kPast = 3, kNew = 2;
+  auto cp = evaluator.evaluate(cos, kNew, kPast), sp = evaluator.evaluate(sin, kNew, kPast);
+  if (!cp || !sp)
+    return std::nullopt;
+  auto cosAfter = tableRows(*cp, kNew, width), sinAfter = tableRows(*sp, kNew, width);
+  if (!cosAfter || !sinAfter)
+    return std::nullopt;
+  for (int64_t p = 0; p < kNew; ++p)
+    for (int64_t i = 0; i < width; ++i) {
+      double angle = (kPast + p) * std::pow(*theta, -2.0 * (i % half) / headDim);
+      if (std::abs((*cosAfter)[p][i] - std::cos(angle)) > 1e-4 ||
+          std::abs((*sinAfter)[p][i] - std::sin(angle)) > 1e-4)
+        return std::nullopt;
+    }
+  return theta;
+}
+
+/// The position of the first new token, as the graph knows it: its first
+/// position id, or else the length of the past, or else 0. (rotaryTheta has
+/// checked that the angles are those of consecutive positions from there.)
+Value startPosition(PatternRewriter &rewriter, Location loc, Operation *op,
+                    const GraphInputs &inputs) {
+  auto forward = op->getParentOfType<func::FuncOp>();
+  auto i64 = rewriter.getI64Type();
+  auto first = [&](Value vector) { // vector[0] of a [n] vector
+    return rewriter.create<slm::GatherOp>(loc, RankedTensorType::get({}, i64), vector,
+                                          indexConstant(rewriter, loc, 0),
+                                          rewriter.getI64IntegerAttr(0));
+  };
+  if (inputs.positionIds) {
+    Value ids = forward.getArgument(*inputs.positionIds);
+    auto type = tensorType(ids);
+    if (type.getRank() == 1)
+      return first(ids);
+    // [1, tokens]: the first column, then its one element.
+    Value column = rewriter.create<slm::GatherOp>(loc, RankedTensorType::get({1}, i64), ids,
+                                                  indexConstant(rewriter, loc, 0),
+                                                  rewriter.getI64IntegerAttr(type.getRank() - 1));
+    return first(column);
+  }
+  if (inputs.hasPast()) {
+    Value key = forward.getArgument(inputs.pastKeyValues.front().first);
+    Value length = rewriter.create<slm::ShapeOp>(loc, RankedTensorType::get({1}, i64), key,
+                                                 rewriter.getI64IntegerAttr(2),
+                                                 rewriter.getI64IntegerAttr(3));
+    return first(length);
+  }
+  return indexConstant(rewriter, loc, 0);
 }
 
 /// The largest position a table of angles in `v`'s computation holds: the
@@ -150,6 +203,8 @@ std::optional<int64_t> tableLength(Value v) {
       table = s.getInput();
     else if (auto g = llvm::dyn_cast<slm::GatherOp>(op); g && g.getAxis() == 0)
       table = g.getInput();
+    else if (auto e = llvm::dyn_cast<slm::EmbeddingOp>(op)) // rows at the position ids
+      table = e.getTable();
     if (constantOf(table) && tensorType(table).getRank() == 2 &&
         tensorType(table).getElementType().isF32())
       return tensorType(table).getDimSize(0);
@@ -223,7 +278,8 @@ std::optional<RotaryPlan> planRotary(RankedTensorType type, Value cos, Value sin
 
 /// Replaces `op`'s single result by the rotary embedding of x by `plan`,
 /// reshaped to the result's type.
-void replaceByRotary(PatternRewriter &rewriter, Operation *op, Value x, const RotaryPlan &plan) {
+void replaceByRotary(PatternRewriter &rewriter, Operation *op, Value x, const RotaryPlan &plan,
+                     const GraphInputs &inputs) {
   Location loc = op->getLoc();
   Value xt = transposeBy(rewriter, loc, x, plan.permutation);
   auto tokensFirst = tensorType(xt);
@@ -231,7 +287,7 @@ void replaceByRotary(PatternRewriter &rewriter, Operation *op, Value x, const Ro
       {tokensFirst.getDimSize(0), plan.heads, tokensFirst.getShape().back()},
       tokensFirst.getElementType());
   Value rotated = rewriter.create<slm::RotaryOp>(
-      loc, blocks, reshapeTo(rewriter, loc, xt, blocks), indexConstant(rewriter, loc, 0),
+      loc, blocks, reshapeTo(rewriter, loc, xt, blocks), startPosition(rewriter, loc, op, inputs),
       rewriter.getF64FloatAttr(plan.theta),
       slm::RotaryLayoutAttr::get(op->getContext(), plan.layout), nullptr);
   SmallVector<int64_t> inverse(plan.permutation.size());
@@ -273,7 +329,7 @@ struct RotateHalf : OpRewritePattern<slm::AddOp> {
       return failure();
     if (std::optional<int64_t> positions = tableLength(cos))
       recordPositions(op, *positions);
-    replaceByRotary(rewriter, op, x, *plan);
+    replaceByRotary(rewriter, op, x, *plan, evaluator.inputs());
     return success();
   }
 
@@ -372,7 +428,8 @@ struct InterleavedPairs : OpRewritePattern<slm::ConcatOp> {
       return failure();
     if (std::optional<int64_t> positions = tableLength(cos))
       recordPositions(op, *positions);
-    replaceByRotary(rewriter, op, reshapeTo(rewriter, op.getLoc(), pairs, xType), *plan);
+    replaceByRotary(rewriter, op, reshapeTo(rewriter, op.getLoc(), pairs, xType), *plan,
+                    evaluator.inputs());
     return success();
   }
 

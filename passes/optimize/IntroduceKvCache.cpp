@@ -7,12 +7,22 @@
 // graph becomes a decoder step with the contract of checkpoint imports:
 // (tokens, position, caches...) -> (logits, updated caches...).
 //
+// Graphs exported "with past" (input_ids, attention_mask, position_ids,
+// past_key_values.N.key/value -> logits, present.N.key/value) are the same
+// step written with the caller holding the cache: each attention reads
+// concat(past, new) and the graph returns it. They become the same decoder:
+// the attention takes the new entries and slmc's cache, the rotary
+// embeddings the step's position, and the mask, position and past inputs go.
+//
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
 
 #include "passes/optimize/GraphInputs.h"
 #include "passes/optimize/Matchers.h"
+
+#include "mlir/IR/IRMapping.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
 
 namespace slmc {
 #define GEN_PASS_DEF_INTRODUCEKVCACHE
@@ -24,13 +34,82 @@ using namespace mlir;
 namespace slmc {
 namespace {
 
-/// Why the graph cannot become a cached decoder, or "" when it can.
+/// The view ops (reshapes, transposes) between concat(past, new) and `v`, in
+/// order, when `v` is such a view of a concat whose first input is `past`.
+std::optional<SmallVector<Operation *>> viewOfConcat(Value v, Value past, slm::ConcatOp &concat) {
+  SmallVector<Operation *> chain;
+  while (true) {
+    Operation *def = v.getDefiningOp();
+    if (auto c = llvm::dyn_cast_or_null<slm::ConcatOp>(def)) {
+      if (c.getInputs().size() != 2 || c.getInputs()[0] != past ||
+          c.getInputs()[1].getType() != c.getResult().getType())
+        return std::nullopt;
+      concat = c;
+      std::reverse(chain.begin(), chain.end());
+      return chain;
+    }
+    if (!llvm::isa_and_nonnull<slm::ReshapeOp, slm::TransposeOp>(def) || !v.hasOneUse())
+      return std::nullopt;
+    chain.push_back(def);
+    v = def->getOperand(0);
+  }
+}
+
+/// How one layer's attention reads a graph's past: key and value are views
+/// of concat(past, new) along the tokens.
+struct PastRead {
+  slm::ConcatOp keys, values;
+  SmallVector<Operation *> keyView, valueView;
+};
+
+/// The ops that compute, from `arguments` only, nothing but the positions of
+/// rotary embeddings (the first position id, the past's length).
+llvm::DenseSet<Operation *> positionOnlyOps(func::FuncOp forward, ArrayRef<Value> arguments) {
+  llvm::DenseSet<Operation *> ops;
+  // In program order every producer comes first; an op qualifies when all its
+  // operands are those arguments, constants or qualifying ops, and is kept
+  // when all its users are qualifying ops or rotary positions.
+  llvm::DenseSet<Value> fromArguments(arguments.begin(), arguments.end());
+  forward.walk([&](Operation *op) {
+    if (op->getNumResults() == 0 || llvm::isa<slm::ConstantOp>(op) || op->getNumRegions())
+      return;
+    bool reads = false, only = true;
+    for (Value operand : op->getOperands()) {
+      bool argument = fromArguments.contains(operand);
+      reads |= argument;
+      only &= argument || constantOf(operand);
+    }
+    if (reads && only && isMemoryEffectFree(op) && !llvm::isa<slm::ConcatOp>(op))
+      for (Value result : op->getResults())
+        fromArguments.insert(result), ops.insert(op);
+  });
+  // Drop ops whose results reach anything but rotary positions.
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    for (Operation *op : llvm::to_vector(ops))
+      for (OpOperand &use : op->getUses()) {
+        auto rotary = llvm::dyn_cast<slm::RotaryOp>(use.getOwner());
+        bool position = rotary && use.getOperandNumber() == 1;
+        if (!position && !ops.contains(use.getOwner())) {
+          ops.erase(op);
+          changed = true;
+          break;
+        }
+      }
+  }
+  return ops;
+}
+
+/// Why the graph cannot become a cached decoder, or "" when it can; fills
+/// `pastReads` (one per attention) for graphs with a past.
 std::string whyNotCacheable(func::FuncOp forward, const GraphInputs &inputs,
-                            ArrayRef<slm::AttentionOp> attentions) {
-  if (inputs.hasPast() || inputs.attentionMask || inputs.positionIds ||
-      forward.getNumArguments() != 1)
-    return "it takes more inputs than token ids";
-  auto ids = tensorType(forward.getArgument(0));
+                            ArrayRef<slm::AttentionOp> attentions,
+                            const llvm::DenseSet<Operation *> &positionOps,
+                            SmallVector<PastRead> &pastReads) {
+  if (!inputs.tokens)
+    return "it takes no token ids";
+  auto ids = tensorType(forward.getArgument(*inputs.tokens));
   if (!ids.getElementType().isSignlessInteger(64) || ids.getRank() > 2 ||
       (ids.getRank() == 2 && ids.getDimSize(0) != 1) || !ids.isDynamicDim(ids.getRank() - 1))
     return "its token ids are not [1, tokens] or [tokens] of i64";
@@ -43,11 +122,61 @@ std::string whyNotCacheable(func::FuncOp forward, const GraphInputs &inputs,
   for (slm::AttentionOp attention : attentions)
     if (!attention.getCausal() || attention.getKeyCache())
       return "an attention is not causal over the sequence";
+  if (inputs.attentionMask && !forward.getArgument(*inputs.attentionMask).use_empty())
+    return "its attention mask is used for more than hiding future keys";
+
+  // With a past: each layer's attention reads its own past keys and values,
+  // appended to the new ones, and the graph returns the concatenations.
+  if (inputs.hasPast()) {
+    if (inputs.pastKeyValues.size() != attentions.size())
+      return "it has past keys and values for another number of layers than attentions";
+    llvm::DenseSet<Operation *> presents;
+    for (auto [layer, past] : llvm::enumerate(inputs.pastKeyValues)) {
+      slm::AttentionOp attention = attentions[layer];
+      PastRead read;
+      auto keyView = viewOfConcat(attention.getKey(), forward.getArgument(past.first), read.keys);
+      auto valueView =
+          viewOfConcat(attention.getValue(), forward.getArgument(past.second), read.values);
+      if (!keyView || !valueView)
+        return "an attention does not read its layer's past keys and values followed by the "
+               "new ones";
+      read.keyView = *keyView, read.valueView = *valueView;
+      for (slm::ConcatOp concat : {read.keys, read.values}) {
+        presents.insert(concat);
+        for (Operation *user : concat->getUsers())
+          if (!llvm::isa<func::ReturnOp>(user) && user != read.keyView.front() &&
+              user != read.valueView.front() &&
+              !(read.keyView.empty() && user == attention) &&
+              !(read.valueView.empty() && user == attention))
+            return "a layer's keys or values with the past are used outside its attention";
+      }
+      pastReads.push_back(std::move(read));
+    }
+    for (Value result : forward.getBody().front().getTerminator()->getOperands().drop_front())
+      if (!presents.contains(result.getDefiningOp()))
+        return "it returns more than the logits and the keys and values with the past";
+    for (auto [key, value] : inputs.pastKeyValues)
+      for (unsigned argument : {key, value})
+        for (Operation *user : forward.getArgument(argument).getUsers())
+          if (!presents.contains(user) && !positionOps.contains(user))
+            return "a past key or value is read outside its layer's attention";
+  } else if (forward.getNumResults() != 1) {
+    return "it returns more than the logits";
+  }
+  if (inputs.positionIds)
+    for (Operation *user : forward.getArgument(*inputs.positionIds).getUsers())
+      if (!positionOps.contains(user))
+        return "its position ids are used for more than rotary embeddings";
+
   std::string why;
   forward.walk([&](Operation *op) {
+    if (positionOps.contains(op))
+      return WalkResult::advance();
     if (auto rotary = llvm::dyn_cast<slm::RotaryOp>(op)) {
-      if (!isSplat(rotary.getPosition(), 0))
-        why = "a rotary embedding does not start at position 0";
+      Operation *position = rotary.getPosition().getDefiningOp();
+      if (!(position && positionOps.contains(position)) &&
+          (inputs.hasPast() || !isSplat(rotary.getPosition(), 0)))
+        why = "a rotary embedding does not start at the first new token's position";
     } else if (llvm::isa<slm::ShapeOp, slm::RangeOp, slm::TriluOp, slm::SoftmaxOp>(op)) {
       // What is left of masks and positions that no fused op took in.
       why = ("the graph still computes " + op->getName().getStringRef() +
@@ -60,6 +189,17 @@ std::string whyNotCacheable(func::FuncOp forward, const GraphInputs &inputs,
     return why.empty() ? WalkResult::advance() : WalkResult::interrupt();
   });
   return why;
+}
+
+/// The new entries of a view of concat(past, new): the same view ops applied
+/// to `new` (the types match: the tokens are dynamic in both).
+Value viewOfNew(OpBuilder &b, slm::ConcatOp concat, ArrayRef<Operation *> view) {
+  IRMapping mapping;
+  mapping.map(concat.getResult(), concat.getInputs()[1]);
+  Value v = concat.getInputs()[1];
+  for (Operation *op : view)
+    v = b.clone(*op, mapping)->getResult(0);
+  return v;
 }
 
 struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
@@ -76,8 +216,18 @@ struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
     forward.walk([&](slm::SoftmaxOp) { softmax = true; });
     if (attentions.empty() && !softmax)
       return; // no attention, recognized or not: not a decoder
-    std::string why = inputs ? whyNotCacheable(forward, *inputs, attentions)
-                             : "its inputs are not token ids, masks, positions and past caches";
+    llvm::DenseSet<Operation *> positionOps;
+    SmallVector<PastRead> pastReads;
+    std::string why = "its inputs are not token ids, masks, positions and past caches";
+    if (inputs) {
+      SmallVector<Value> positionSources;
+      if (inputs->positionIds)
+        positionSources.push_back(forward.getArgument(*inputs->positionIds));
+      for (auto [key, value] : inputs->pastKeyValues)
+        positionSources.append({forward.getArgument(key), forward.getArgument(value)});
+      positionOps = positionOnlyOps(forward, positionSources);
+      why = whyNotCacheable(forward, *inputs, attentions, positionOps, pastReads);
+    }
     if (!why.empty()) {
       // Not an error: the graph still runs, over the whole sequence per call.
       forward.emitRemark("stays a graph without KV cache: ") << why;
@@ -110,13 +260,14 @@ struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
     auto cacheType = RankedTensorType::get({ShapedType::kDynamic, shape.kvHeads, shape.headDim},
                                            b.getF32Type());
 
-    // (ids) -> (tokens, position, caches...): the ids become a view of the tokens.
-    BlockArgument ids = body.getArgument(0);
+    // (ids, mask?, positions?, past...) -> (tokens, position, caches...): the
+    // ids become a view of the tokens; the other inputs lose their readers.
+    SmallVector<BlockArgument> graphArguments(body.getArguments());
+    BlockArgument ids = body.getArgument(*inputs->tokens);
     BlockArgument tokens = body.insertArgument(0u, RankedTensorType::get({ShapedType::kDynamic}, i64), loc);
     BlockArgument position = body.insertArgument(1u, RankedTensorType::get({}, i64), loc);
     b.setInsertionPointToStart(&body);
     ids.replaceAllUsesWith(reshapeTo(b, loc, tokens, tensorType(ids)));
-    body.eraseArgument(ids.getArgNumber());
     SmallVector<Value> caches;
     for (size_t i = 0; i < 2 * attentions.size(); ++i)
       caches.push_back(body.addArgument(cacheType, loc));
@@ -127,8 +278,13 @@ struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
     SmallVector<Value> updated;
     for (auto [layer, attention] : llvm::enumerate(attentions)) {
       b.setInsertionPoint(attention);
+      Value key = attention.getKey(), value = attention.getValue();
+      if (!pastReads.empty()) { // the cache holds the past: attend with the new entries
+        key = viewOfNew(b, pastReads[layer].keys, pastReads[layer].keyView);
+        value = viewOfNew(b, pastReads[layer].values, pastReads[layer].valueView);
+      }
       auto cached = b.create<slm::AttentionOp>(
-          attention.getLoc(), attention.getQuery(), attention.getKey(), attention.getValue(),
+          attention.getLoc(), attention.getQuery(), key, value,
           caches[2 * layer], caches[2 * layer + 1], position, attention.getScaleAttr(),
           attention.getCausalAttr());
       attention.getOutput().replaceAllUsesWith(cached.getOutput());
@@ -145,6 +301,17 @@ struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
     results.append(updated);
     b.create<func::ReturnOp>(ret.getLoc(), results);
     ret.erase();
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (isOpTriviallyDead(&op))
+        op.erase();
+    for (BlockArgument argument : llvm::reverse(graphArguments)) {
+      if (!argument.use_empty()) {
+        forward.emitError("the graph's input ") << argument.getArgNumber() - 2
+                                                << " is still read after the KV cache rewrite";
+        return signalPassFailure();
+      }
+      body.eraseArgument(argument.getArgNumber());
+    }
 
     // The signature and its names, as the decoder builder writes them.
     StringRef name = slm::SlmDialect::NameAttrHelper::getNameStr();

@@ -164,15 +164,17 @@ void eraseDeadOps(func::FuncOp function) {
       op.erase();
 }
 
-/// A graph of one integer input (token ids [batch, sequence] or [sequence])
-/// whose first output ends in a static dimension is a language model over that
-/// vocabulary; any other graph promises nothing (vocab_size 0).
+/// A graph whose first input is integers (token ids [batch, sequence] or
+/// [sequence]; exported decoders may take an attention mask, position ids and
+/// past keys and values after them) and whose first output ends in a static
+/// dimension is a language model over that vocabulary; any other graph
+/// promises nothing (vocab_size 0).
 slm::ModelContract contractOf(func::FuncOp function) {
   slm::ModelContract contract;
   contract.architecture = "graph";
   contract.source = "onnx";
   FunctionType type = function.getFunctionType();
-  if (type.getNumInputs() != 1 || type.getNumResults() == 0)
+  if (type.getNumInputs() == 0 || type.getNumResults() == 0)
     return contract;
   auto ids = llvm::cast<RankedTensorType>(type.getInput(0));
   auto logits = llvm::cast<RankedTensorType>(type.getResult(0));
