@@ -25,6 +25,8 @@ const Command &runCommand();
 const Command &evalCommand();
 const Command &inspectCommand();
 const Command &targetsCommand();
+const Command &synthCommand();
+const Command &benchCommand();
 
 /// Writes `text` to `path` so that a failure leaves no partial file, or to
 /// stdout when path is empty or "-".

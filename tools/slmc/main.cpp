@@ -19,8 +19,9 @@ using namespace slmc::cli;
 
 namespace {
 
-const Command *const kCommands[] = {&importCommand(), &compileCommand(), &runCommand(),
-                                    &evalCommand(),   &inspectCommand(), &targetsCommand()};
+const Command *const kCommands[] = {&importCommand(),  &compileCommand(), &runCommand(),
+                                    &evalCommand(),    &inspectCommand(), &targetsCommand(),
+                                    &synthCommand(),   &benchCommand()};
 
 void printOverview(llvm::raw_ostream &os) {
   os << "slmc " << SLMC_VERSION_STRING

@@ -1,0 +1,69 @@
+//===- SynthShapes.cpp - the shape table ----------------------------------===//
+//
+// Figures from the models' published config.json files (Hugging Face hub,
+// read for this table): Qwen/Qwen3-0.6B, Qwen/Qwen2.5-1.5B,
+// meta-llama/Llama-3.2-1B, microsoft/Phi-3.5-mini-instruct, google/gemma-2-2b.
+// llama-0.5b is Qwen3-0.6B's widths on the Llama architecture (head_dim
+// 64 = hidden / heads, no q/k norms): 506M parameters. llama-15m is
+// llama2.c's stories15M: small enough for tests.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/synth/SynthShapes.h"
+
+namespace slmc::synth {
+
+namespace {
+constexpr const char *kRopeScaling =
+    "Llama 3.2 scales its rotary frequencies (rope_scaling type llama3), which the Hugging Face "
+    "importer does not take yet";
+constexpr const char *kPhi3 =
+    "Phi3ForCausalLM (fused qkv_proj and gate_up_proj, LongRoPE scaling) is not an architecture "
+    "the Hugging Face importer takes yet";
+constexpr const char *kGemma2 =
+    "Gemma2ForCausalLM (GeGLU, sandwich norms, logit soft-capping, sliding-window layers) is not "
+    "an architecture the Hugging Face importer takes yet";
+
+const SynthShape kShapes[] = {
+    // name, architecture, model_type, hidden, ffn, layers, heads, kv, head_dim, vocab, positions,
+    // rope theta, rms eps, tied, qkv bias, qk norm, refusal
+    {"llama-15m", "LlamaForCausalLM", "llama", 288, 768, 6, 6, 6, 48, 32000, 256, 10000.0, 1e-5,
+     true, false, false, nullptr},
+    {"llama-0.5b", "LlamaForCausalLM", "llama", 1024, 3072, 28, 16, 8, 64, 151936, 40960,
+     1000000.0, 1e-6, true, false, false, nullptr},
+    {"qwen3-0.6b", "Qwen3ForCausalLM", "qwen3", 1024, 3072, 28, 16, 8, 128, 151936, 40960,
+     1000000.0, 1e-6, true, false, true, nullptr},
+    {"qwen2.5-1.5b", "Qwen2ForCausalLM", "qwen2", 1536, 8960, 28, 12, 2, 128, 151936, 32768,
+     1000000.0, 1e-6, true, true, false, nullptr},
+    {"llama-3.2-1b", "LlamaForCausalLM", "llama", 2048, 8192, 16, 32, 8, 64, 128256, 131072,
+     500000.0, 1e-5, true, false, false, kRopeScaling},
+    {"phi-3.5-mini", "Phi3ForCausalLM", "phi3", 3072, 8192, 32, 32, 32, 96, 32064, 131072, 10000.0,
+     1e-5, false, false, false, kPhi3},
+    {"gemma-2-2b", "Gemma2ForCausalLM", "gemma2", 2304, 9216, 26, 8, 4, 256, 256000, 8192,
+     10000.0, 1e-6, true, false, false, kGemma2},
+};
+} // namespace
+
+int64_t SynthShape::parameters() const {
+  int64_t q = heads * headDim, kv = kvHeads * headDim;
+  int64_t attention = hiddenSize * q + 2 * hiddenSize * kv + q * hiddenSize;
+  if (qkvBias)
+    attention += q + 2 * kv;
+  if (qkNorm)
+    attention += 2 * headDim;
+  int64_t mlp = 3 * hiddenSize * intermediateSize;
+  int64_t layer = attention + mlp + 2 * hiddenSize;
+  int64_t embedding = vocabSize * hiddenSize;
+  return layers * layer + embedding * (tied ? 1 : 2) + hiddenSize;
+}
+
+llvm::ArrayRef<SynthShape> synthShapes() { return kShapes; }
+
+const SynthShape *findSynthShape(llvm::StringRef name) {
+  for (const SynthShape &shape : kShapes)
+    if (name == shape.name)
+      return &shape;
+  return nullptr;
+}
+
+} // namespace slmc::synth
