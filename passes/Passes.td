@@ -213,14 +213,15 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     target's features: float weights `f32`; 4-bit codes in groups of 32, 64
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL); symmetric 8-bit codes
     `q8`, or with `w8a8` the W8A8 kernels that also quantize the input to
-    int8 (`w8a8_vnni` with `+avx512vnni`); any other format `qany`. The
+    int8 (`w8a8_vnni` with `+avx512vnni`); symmetric 4-bit codes with `w8a8`
+    the W4A8 kernels (`w4a8`, `w4a8_vnni`); any other format `qany`. The
     verifier checks every choice against its weight (KernelVariants.h).
   }];
   let options = [
     Option<"targetFeatures", "target-features", "std::string", /*default=*/"\"\"",
            "the target's LLVM features (e.g. +avx2,+fma,+avx512vnni)">,
     Option<"w8a8", "w8a8", "bool", /*default=*/"false",
-           "quantize the activations of linears with 8-bit weights to int8 (W8A8)">
+           "quantize the activations of linears with 8-bit or symmetric 4-bit weights to int8 (W8A8, W4A8)">
   ];
 }
 

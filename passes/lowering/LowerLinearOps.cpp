@@ -63,6 +63,12 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
                                               : SLM_KERNEL(slm_uk_linear_w8a8),
              x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
       break;
+    case slm::Kernel::w4a8:
+    case slm::Kernel::w4a8_vnni:
+      k.call(kernel == slm::Kernel::w4a8_vnni ? SLM_KERNEL(slm_uk_linear_w4a8_vnni)
+                                              : SLM_KERNEL(slm_uk_linear_w4a8),
+             x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
+      break;
     case slm::Kernel::q4:
     case slm::Kernel::q4_avx512:
       k.call(kernel == slm::Kernel::q4_avx512 ? SLM_KERNEL(slm_uk_linear_q4_avx512)

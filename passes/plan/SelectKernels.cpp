@@ -46,6 +46,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       slm::WeightFormat format = weight.getFormat().layout();
       if (w8a8 && slm::hasInt8Kernel(format))
         return select(op, vnni ? slm::Kernel::w8a8_vnni : slm::Kernel::w8a8);
+      if (w8a8 && slm::hasInt4ActivationKernel(format))
+        return select(op, vnni ? slm::Kernel::w4a8_vnni : slm::Kernel::w4a8);
       if (slm::hasInt4Kernel(format))
         return select(op, avx512 ? slm::Kernel::q4_avx512 : slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))

@@ -10,8 +10,8 @@
 
 namespace slmc {
 
-/// The W8A8 scratch bytes of `linear` (whose weight is symmetric 8-bit codes)
-/// for `rows` rows of input.
+/// The scratch bytes of `linear` (a W8A8 or W4A8 linear: symmetric 8-bit or
+/// 4-bit codes) for `rows` rows of input.
 int64_t w8a8ScratchBytes(slm::LinearOp linear, int64_t rows);
 
 } // namespace slmc

@@ -39,8 +39,9 @@ ABSL_FLAG(double, max_kl, std::numeric_limits<double>::quiet_NaN(),
 ABSL_FLAG(std::string, report, "", "write the quantization report as JSON (QuantReport.proto)");
 ABSL_FLAG(std::string, report_svg, "", "draw per-layer bits and ΔKL as an SVG chart");
 ABSL_FLAG(bool, w8a8, false,
-          "linears with 8-bit weights also quantize their inputs to int8 per token (W8A8: "
-          "VNNI dot products where the target has them); changes numerics slightly");
+          "linears with 8-bit or symmetric 4-bit weights also quantize their inputs to int8 "
+          "per token (W8A8, W4A8: integer dot products, VNNI where the target has them); "
+          "changes numerics slightly");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
 ABSL_FLAG(bool, print_ir_after_all, false,

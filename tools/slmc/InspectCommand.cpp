@@ -126,7 +126,7 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
   os << llvm::formatv("tokenizer    {0}, {1} B\n", m.tokenizer().kind(), m.tokenizer().data().size());
   os << llvm::formatv("source       {0}, {1} weights{2}, {3} parameters\n",
                       m.options().source_model(), m.options().weight_format(),
-                      m.options().w8a8() ? " with int8 activations (W8A8)" : "",
+                      m.options().w8a8() ? " with int8 activations (W8A8, W4A8)" : "",
                       model.parameters());
   os << llvm::formatv("tensors      {0}\n", m.tensors_size());
   for (const auto &t : m.tensors())

@@ -123,6 +123,19 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
 
+/* W4A8: symmetric 4-bit codes in groups of 32, 64 or 128 (as slm_uk_linear_q4 reads them), and
+ * x quantized per row to int8 as W8A8 quantizes it, into `scratch`
+ * (slm_uk_w4a8_scratch_bytes(m, k) bytes, 64-byte aligned). Exact integer dot products over
+ * lanes of 4 columns, each lane's float sum scaled per group, the 16 lanes folded in a fixed
+ * order (linear_w4a8.c defines it). Both kernels give these floats exactly; _vnni (AVX-512
+ * VNNI targets only) takes the dot products with vpdpbusd. */
+void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                        const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
+                        int64_t k, int64_t group, uint8_t *scratch);
+void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch);
+
 /* Columns per unit of per-channel W8A8 (one GEMM panel). */
 #define SLM_UK_W8A8_UNIT 256
 
@@ -135,6 +148,12 @@ static inline int64_t slm_uk_w8a8_sums_offset(int64_t m, int64_t k) {
 static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t group) {
   int64_t unit = group > 0 ? group : SLM_UK_W8A8_UNIT;
   return slm_uk_w8a8_sums_offset(m, k) + m * ((k + unit - 1) / unit) * 4;
+}
+
+/* The W4A8 scratch: the W8A8 scratch's codes and scales, then (64-byte aligned) per row and
+ * chunk of 64 columns 16 int32 lane corrections. */
+static inline int64_t slm_uk_w4a8_scratch_bytes(int64_t m, int64_t k) {
+  return slm_uk_w8a8_sums_offset(m, k) + m * (slm_uk_w8a8_row_stride(k) / 64) * 64;
 }
 
 /* y[b] = a[b] * b[b] for b < batch with a[b] = a + b * a_batch_stride (0 broadcasts). */

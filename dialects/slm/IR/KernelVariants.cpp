@@ -26,8 +26,11 @@ bool hasInt8Kernel(const WeightFormat &f) {
   return f.bits == 8 && f.symmetric && f.group % 32 == 0;
 }
 
+bool hasInt4ActivationKernel(const WeightFormat &f) { return hasInt4Kernel(f) && f.symmetric; }
+
 bool kernelNeedsScratch(Kernel kernel) {
-  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni;
+  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w4a8 ||
+         kernel == Kernel::w4a8_vnni;
 }
 
 LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
@@ -63,6 +66,11 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                ? success()
                : mismatch("a linear with symmetric 8-bit codes per channel or in groups of a "
                           "multiple of 32");
+  case Kernel::w4a8:
+  case Kernel::w4a8_vnni:
+    return !embedding && hasInt4ActivationKernel(format)
+               ? success()
+               : mismatch("a linear with symmetric 4-bit codes in groups of 32, 64 or 128");
   case Kernel::f32:
     break;
   }

@@ -26,6 +26,9 @@ bool hasInt4Kernel(const WeightFormat &format);
 /// (slm_uk_linear_q8 and the W8A8 kernels).
 bool hasInt8Kernel(const WeightFormat &format);
 
+/// Symmetric 4-bit codes in groups of 32, 64 or 128 (the W4A8 kernels).
+bool hasInt4ActivationKernel(const WeightFormat &format);
+
 /// Whether the variant quantizes activations into arena scratch.
 bool kernelNeedsScratch(Kernel kernel);
 

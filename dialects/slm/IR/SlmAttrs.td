@@ -56,7 +56,12 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // 8-bit weights and activations (needs scratch): slm_uk_linear_w8a8.
       I32EnumAttrCase<"w8a8", 5>,
       // The same with vpdpbusd on AVX-512 VNNI targets: slm_uk_linear_w8a8_vnni.
-      I32EnumAttrCase<"w8a8_vnni", 6>
+      I32EnumAttrCase<"w8a8_vnni", 6>,
+      // Symmetric 4-bit weights in groups of 32, 64 or 128 and int8 activations (needs
+      // scratch): slm_uk_linear_w4a8.
+      I32EnumAttrCase<"w4a8", 7>,
+      // The same with vpdpbusd on AVX-512 VNNI targets: slm_uk_linear_w4a8_vnni.
+      I32EnumAttrCase<"w4a8_vnni", 8>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -27,11 +27,14 @@
 // PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q8>} :
 // PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel qany>} :
 
-// With w8a8 the int8 linear, and only it, gets scratch for its int8 input:
-// 4 rows of 64 codes, 4 scales, 4 sums (one unit of 256 columns per channel).
+// With w8a8 the int8 linear and the symmetric int4 one (the tied logits), and
+// only they, get scratch for their int8 input: W8A8 4 rows of 64 codes, 4
+// scales, 4 sums (one unit of 256 columns per channel); the asymmetric int4
+// linear keeps its weight-only kernel.
 // W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q4>} :
 // W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel w8a8>, slm.scratch_offset = {{[0-9]+}} : i64} :
 // W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel qany>} :
+// W8A8-PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel w4a8>, slm.scratch_offset = {{[0-9]+}} : i64} :
 
 // The kernels: bits, group, minimums (null for symmetric formats).
 // GENERIC-LABEL: llvm.func @slm_graph
@@ -57,10 +60,12 @@
 // W8A8: llvm.call @slm_uk_linear_q4(
 // W8A8: llvm.call @slm_uk_linear_w8a8(
 // W8A8: llvm.call @slm_uk_linear_qany(
+// W8A8: llvm.call @slm_uk_linear_w4a8(
 
 // VNNI: llvm.call @slm_uk_linear_q4_avx512(
 // VNNI: llvm.call @slm_uk_linear_w8a8_vnni(
 // VNNI: llvm.call @slm_uk_linear_qany(
+// VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
 module {
   func.func @forward(%tokens: tensor<4xi64>) -> tensor<4x8xf32> {
     %table_codes = slm.constant dense<17> : tensor<8x32xi8>

@@ -3,8 +3,8 @@
 // The quantized micro-kernels against the reference decoding (dequantizeRows)
 // and the f32 kernels on what it decodes: prefill (m >= 4) and the embedding
 // give slm_uk_linear's and slm_uk_embedding's floats bit for bit; the decode
-// kernels stay within rounding of a double-precision dot product; W8A8 gives
-// its formula, computed here, float for float. Every format the quantizer writes is covered, ragged rows
+// kernels stay within rounding of a double-precision dot product; W8A8 and
+// W4A8 give their formulas, computed here, float for float. Every format the quantizer writes is covered, ragged rows
 // included, and the packed weights end right before a page the process may
 // not read, so a kernel that reads past them crashes.
 //
@@ -343,6 +343,109 @@ TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
             EXPECT_LE(std::fabs(want[i * s.n + j] - f32[i * s.n + j]),
                       largest / 254 * weights * 1.01 + 1e-5)
                 << describe(name, s, m, "w8a8") << " y[" << i << ", " << j << "]";
+          }
+        }
+      }
+    }
+  }
+}
+
+//===--- W4A8 -------------------------------------------------------------------===//
+
+/// slm_ukernels.h's W4A8 formula (linear_w4a8.c), float for float, written from
+/// its definition: signed codes times signed activations, column by column.
+std::vector<float> w4a8Reference(const std::vector<float> &x, int64_t m, int64_t k,
+                                 const PackedMatrix &w, const float *bias) {
+  int64_t n = w.rows, groups = w.format.groupsPerRow(k), group = w.format.group;
+  int64_t rowBytes = w.format.packedRowBytes(k);
+  std::vector<float> y(m * n);
+  for (int64_t i = 0; i < m; ++i) {
+    const float *row = x.data() + i * k;
+    float largest = 0;
+    for (int64_t p = 0; p < k; ++p)
+      largest = std::max(largest, std::fabs(row[p]));
+    float inverse = largest > 0 ? 127.0f / largest : 0.0f, xScale = largest / 127.0f;
+    std::vector<int32_t> xq(k);
+    for (int64_t p = 0; p < k; ++p)
+      xq[p] = static_cast<int32_t>(std::nearbyint(row[p] * inverse));
+    for (int64_t j = 0; j < n; ++j) {
+      const uint8_t *codes = w.quantized.codes.data() + j * rowBytes;
+      auto q = [&](int64_t p) { // the signed code of column p: a two's complement nibble
+        int32_t nibble = (codes[p / 2] >> (4 * (p % 2))) & 15;
+        return nibble >= 8 ? nibble - 16 : nibble;
+      };
+      float acc[16] = {0};
+      for (int64_t c = 0; c * 64 < k; ++c)
+        for (int l = 0; l < 16; ++l) {
+          int64_t first = c * 64 + 8 * (l % 8) + (l < 8 ? 0 : 1);
+          int32_t sum = 0;
+          for (int b = 0; b < 4; ++b)
+            if (first + 2 * b < k)
+              sum += q(first + 2 * b) * xq[first + 2 * b];
+          int64_t unit = std::min((c * 64 + 8 * (l % 8)) / group, groups - 1);
+          acc[l] = std::fma(static_cast<float>(sum), fromHalf(w.quantized.scales[j * groups + unit]),
+                            acc[l]);
+        }
+      for (int width = 8; width >= 1; width /= 2)
+        for (int l = 0; l < width; ++l)
+          acc[l] = acc[l] + acc[l + width];
+      float v = acc[0] * xScale;
+      y[i * n + j] = bias ? v + bias[j] : v;
+    }
+  }
+  return y;
+}
+
+TEST(QuantizedUkernels, W4A8ComputesItsFormulaExactlyOnEveryPath) {
+  using W4A8Kernel = void (*)(const slm_uk_ctx *, const float *, const uint8_t *,
+                              const uint16_t *, const float *, float *, int64_t, int64_t, int64_t,
+                              int64_t, uint8_t *);
+  std::vector<std::pair<const char *, W4A8Kernel>> kernels = {{"w4a8", slm_uk_linear_w4a8}};
+  if (__builtin_cpu_supports("avx512vnni"))
+    kernels.push_back({"w4a8_vnni", slm_uk_linear_w4a8_vnni});
+  else
+    std::cerr << "this CPU has no AVX-512 VNNI: slm_uk_linear_w4a8_vnni is not run\n";
+  // Columns that end inside a chunk of 64 and inside a group; several chunks.
+  const MatrixShape shapes[] = {{13, 172, true}, {40, 96, false}, {20, 520, true},
+                                {17, 1024, false}, {3, 32, true}};
+  for (const char *name : {"int4-g32", "int4-g64", "int4-g128"}) {
+    for (const MatrixShape &s : shapes) {
+      PackedMatrix w(name, s.n, s.k, 6);
+      std::vector<float> bias = randomFloats(s.n, 4);
+      const float *b = s.bias ? bias.data() : nullptr;
+      for (int64_t m : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{8}, int64_t{11}, int64_t{64}}) {
+        std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m + 20), -3, 2);
+        std::fill_n(x.begin(), std::min<int64_t>(s.k, 5), 0.0f);
+        std::vector<float> want = w4a8Reference(x, m, s.k, w, b);
+        int64_t scratchBytes = slm_uk_w4a8_scratch_bytes(m, s.k);
+        for (auto [kernel, call] : kernels) {
+          std::string what = describe(name, s, m, kernel);
+          std::vector<uint8_t> storage(scratchBytes + 128, 0xEE);
+          // 64-byte aligned, as the memory plan gives it
+          uint8_t *scratch = storage.data() + (64 - reinterpret_cast<uintptr_t>(storage.data()) % 64) % 64;
+          auto got = runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
+            call(ctx, x.data(), w.codePointer(), w.scalePointer(), b, static_cast<float *>(y), m,
+                 s.n, s.k, w.format.group, scratch);
+          }, what);
+          expectSameFloats(want, reinterpret_cast<const float *>(got.data()), what);
+          EXPECT_TRUE(std::all_of(scratch + scratchBytes, scratch + scratchBytes + 64,
+                                  [](uint8_t v) { return v == 0xEE; }))
+              << what << ": wrote past its scratch";
+        }
+        // The weight-only result up to the activations' rounding.
+        std::vector<float> f32(m * s.n);
+        slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
+        for (int64_t i = 0; i < m; ++i) {
+          float largest = 0;
+          for (int64_t p = 0; p < s.k; ++p)
+            largest = std::max(largest, std::fabs(x[i * s.k + p]));
+          for (int64_t j = 0; j < s.n; ++j) {
+            double weights = 0;
+            for (int64_t p = 0; p < s.k; ++p)
+              weights += std::fabs(w.decoded[j * s.k + p]);
+            EXPECT_LE(std::fabs(want[i * s.n + j] - f32[i * s.n + j]),
+                      largest / 254 * weights * 1.01 + 1e-5)
+                << describe(name, s, m, "w4a8") << " y[" << i << ", " << j << "]";
           }
         }
       }

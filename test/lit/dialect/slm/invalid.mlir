@@ -357,6 +357,19 @@ func.func @kernel_for_float_weights(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
 
 // -----
 
+func.func @w4a8_on_asymmetric_codes(%x: tensor<2x64xf32>) {
+  %codes = slm.constant dense<3> : tensor<4x32xi8>
+  %scales = slm.constant dense<0.5> : tensor<4x2xf16>
+  %mins = slm.constant dense<-1.0> : tensor<4x2xf16>
+  %w = slm.dequantize %codes, %scales, %mins {format = #slm.weight_format<bits = 4, group = 32, symmetric = false>}
+      : (tensor<4x32xi8>, tensor<4x2xf16>, tensor<4x2xf16>) -> tensor<4x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel w4a8_vnni needs a linear with symmetric 4-bit codes in groups of 32, 64 or 128}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel w4a8_vnni>} : tensor<2x64xf32>, tensor<4x64xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
 func.func @kernel_for_the_wrong_format(%x: tensor<2x64xf32>, %c: tensor<8x24xi8>, %s: tensor<8x2xf16>) {
   %w = slm.dequantize %c, %s {format = #slm.weight_format<bits = 3, group = 32, symmetric = true>} : (tensor<8x24xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
   // expected-error @+1 {{'slm.linear' op kernel q8 needs a linear with symmetric 8-bit codes per channel or in groups of a multiple of 32}}

@@ -1,0 +1,168 @@
+//===- KernelBench.cpp - slmc's linear kernels against oneDNN -------------===//
+//
+// Shape by shape, the linears of the real-size synth models (slmc synth:
+// llama-0.5b, qwen3-0.6b; q/k/v and gate/up stacked as the fuse stage stacks
+// them, and the tied output head), at M = 1 (decode: reads every weight once)
+// and M = 128 (a prefill chunk):
+//   Dnnl/Sgemm      oneDNN f32 GEMM, y = x w^T
+//   Dnnl/U8s8       oneDNN u8 x s8 -> s32 GEMM (what W8A8 prefill is measured against)
+//   Slm/F32         slm_uk_linear
+//   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts)
+//   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
+//   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
+// Counters: GFLOP/s (2 M N K per call) and weight GB/s (the weight bytes a call
+// reads). oneDNN uses OMP_NUM_THREADS threads (unset: all); slmc's kernels run
+// on the calling thread here, so compare them at OMP_NUM_THREADS=1.
+//
+//   build/benchmarks/kernels/slm-kernel-bench [--benchmark_filter=...]
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/targets/ukernels/slm_ukernels.h"
+
+#include <benchmark/benchmark.h>
+#include <oneapi/dnnl/dnnl.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+namespace {
+
+struct Shape {
+  const char *name;
+  int64_t n, k;
+};
+
+// [out, in] of each distinct linear of a layer, and the head.
+const Shape kShapes[] = {
+    {"llama-0.5b/qkv", 2048, 1024},     {"llama-0.5b/o", 1024, 1024},
+    {"llama-0.5b/gate_up", 6144, 1024}, {"llama-0.5b/down", 1024, 3072},
+    {"llama-0.5b/head", 151936, 1024},  {"qwen3-0.6b/qkv", 4096, 1024},
+    {"qwen3-0.6b/o", 1024, 2048},       {"qwen3-0.6b/gate_up", 6144, 1024},
+    {"qwen3-0.6b/down", 1024, 3072},    {"qwen3-0.6b/head", 151936, 1024},
+};
+
+std::vector<float> randomFloats(size_t n, unsigned seed) {
+  std::mt19937 g(seed);
+  std::normal_distribution<float> d(0, 1);
+  std::vector<float> v(n);
+  for (float &x : v)
+    x = d(g);
+  return v;
+}
+
+void counters(benchmark::State &state, int64_t m, int64_t n, int64_t k, double weightBytes) {
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * m * n * k, benchmark::Counter::kIsIterationInvariantRate,
+                         benchmark::Counter::kIs1000);
+  state.counters["weight_GB/s"] = benchmark::Counter(
+      weightBytes, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["M"] = m, state.counters["N"] = n, state.counters["K"] = k;
+}
+
+void dnnlSgemm(benchmark::State &state, Shape s, int64_t m) {
+  auto x = randomFloats(m * s.k, 1), w = randomFloats(s.n * s.k, 2);
+  std::vector<float> y(m * s.n);
+  for (auto _ : state) // y[m, n] = x[m, k] w[n, k]^T
+    dnnl_sgemm('N', 'T', m, s.n, s.k, 1.0f, x.data(), s.k, w.data(), s.k, 0.0f, y.data(), s.n);
+  counters(state, m, s.n, s.k, 4.0 * s.n * s.k);
+}
+
+void dnnlU8s8(benchmark::State &state, Shape s, int64_t m) {
+  std::vector<uint8_t> x(m * s.k, 3);
+  std::vector<int8_t> w(s.n * s.k, -2);
+  std::vector<int32_t> y(m * s.n);
+  int32_t co = 0;
+  for (auto _ : state)
+    dnnl_gemm_u8s8s32('N', 'T', 'F', m, s.n, s.k, 1.0f, x.data(), s.k, 0, w.data(), s.k, 0, 0.0f,
+                      y.data(), s.n, &co);
+  counters(state, m, s.n, s.k, 1.0 * s.n * s.k);
+}
+
+void slmF32(benchmark::State &state, Shape s, int64_t m) {
+  auto x = randomFloats(m * s.k, 1), w = randomFloats(s.n * s.k, 2);
+  std::vector<float> y(m * s.n);
+  for (auto _ : state)
+    slm_uk_linear(nullptr, x.data(), w.data(), nullptr, y.data(), m, s.n, s.k);
+  counters(state, m, s.n, s.k, 4.0 * s.n * s.k);
+}
+
+void slmQ4(benchmark::State &state, Shape s, int64_t m) {
+  if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl")) {
+    state.SkipWithError("needs AVX-512 F/BW/VL");
+    return;
+  }
+  const int64_t group = 32, groups = s.k / group;
+  auto x = randomFloats(m * s.k, 1);
+  std::vector<uint8_t> codes(s.n * s.k / 2, 0x5A);
+  std::vector<uint16_t> scales(s.n * groups, 0x2000); // f16 0.0078
+  std::vector<float> y(m * s.n);
+  for (auto _ : state)
+    slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                            y.data(), m, s.n, s.k, group);
+  counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
+}
+
+void slmW4a8(benchmark::State &state, Shape s, int64_t m) {
+  if (!__builtin_cpu_supports("avx512vnni")) {
+    state.SkipWithError("needs AVX-512 VNNI");
+    return;
+  }
+  const int64_t group = 32, groups = s.k / group;
+  auto x = randomFloats(m * s.k, 1);
+  std::vector<uint8_t> codes(s.n * s.k / 2, 0x5A);
+  std::vector<uint16_t> scales(s.n * groups, 0x2000);
+  std::vector<float> y(m * s.n);
+  size_t bytes = slm_uk_w4a8_scratch_bytes(m, s.k);
+  auto *scratch = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  for (auto _ : state)
+    slm_uk_linear_w4a8_vnni(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m,
+                            s.n, s.k, group, scratch);
+  std::free(scratch);
+  counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
+}
+
+void slmW8a8(benchmark::State &state, Shape s, int64_t m) {
+  if (!__builtin_cpu_supports("avx512vnni")) {
+    state.SkipWithError("needs AVX-512 VNNI");
+    return;
+  }
+  auto x = randomFloats(m * s.k, 1);
+  std::vector<uint8_t> codes(s.n * s.k, 0x85);
+  std::vector<uint16_t> scales(s.n, 0x2000);
+  std::vector<float> y(m * s.n);
+  size_t bytes = slm_uk_w8a8_scratch_bytes(m, s.k, 0);
+  auto *scratch = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  for (auto _ : state)
+    slm_uk_linear_w8a8_vnni(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m,
+                            s.n, s.k, 0, scratch);
+  std::free(scratch);
+  counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);
+}
+
+struct Registrar {
+  Registrar() {
+    for (const Shape &s : kShapes)
+      for (int64_t m : {int64_t{1}, int64_t{128}}) {
+        std::string suffix = std::string(s.name) + "/M" + std::to_string(m);
+        auto add = [&](const char *kind, void (*fn)(benchmark::State &, Shape, int64_t)) {
+          benchmark::RegisterBenchmark((std::string(kind) + "/" + suffix).c_str(),
+                                       [fn, s, m](benchmark::State &st) { fn(st, s, m); })
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.2);
+        };
+        add("Dnnl/Sgemm", dnnlSgemm);
+        add("Dnnl/U8s8", dnnlU8s8);
+        add("Slm/F32", slmF32);
+        add("Slm/Q4", slmQ4);
+        add("Slm/W8A8", slmW8a8);
+        add("Slm/W4A8", slmW4a8);
+      }
+  }
+} registrar;
+
+} // namespace
+
+BENCHMARK_MAIN();
