@@ -3,13 +3,13 @@
 
 For the `llama-0.5b` and `qwen3-0.6b` synth shapes (`slmc synth`, random weights at the real
 shapes: 508M and 596M parameters, weights far larger than the cache), compiles f32, int8,
-int4-g32 and int8 with --w8a8 for the host and runs `slmc bench` at 1 and 2 threads. Prints per
-format:
+int4-g32, and int8 and int4-g32 with --w8a8 (W8A8, W4A8) for the host and runs `slmc bench` at
+1 and 2 threads. Prints per format:
   decode   tokens/s, weight GB/s read per second, this machine's read GB/s measured in the same
            `slmc bench` run, and their ratio bandwidth_share (target >= 0.80);
   prefill  tokens/s of a 128-token prompt, and the "linear-only bound": tokens/s if prefill were
            nothing but oneDNN GEMMs on the model's own linear shapes at M = 128 (sgemm for float
-           and weight-only formats, u8s8 for W8A8), timed by slm-kernel-bench in the same run at
+           and weight-only formats, u8s8 for W8A8 and W4A8), timed by slm-kernel-bench in the same run at
            the same thread count (target >= 0.70 of it).
 bf16 weights are not a compiled format yet (the importer widens them to f32): the synth folders
 are written in bf16 only to save disk.
@@ -27,7 +27,8 @@ import time
 from bench_common import ROOT, cpu_name, run, slmc_path
 
 FORMATS = [("f32", []), ("int8", ["--quant", "int8"]), ("int4-g32", ["--quant", "int4-g32"]),
-           ("int8+w8a8", ["--quant", "int8", "--w8a8"])]
+           ("int8+w8a8", ["--quant", "int8", "--w8a8"]),
+           ("int4+w4a8", ["--quant", "int4-g32", "--w8a8"])]
 # Linear shapes [out, in] per layer (q/k/v and gate/up stacked, as compiled), and the head;
 # slm-kernel-bench registers the same names.
 LAYERS = {"llama-0.5b": 28, "qwen3-0.6b": 28}
@@ -94,7 +95,7 @@ def main():
                                     "--gen-tokens", str(args.gen_tokens), "--repetitions",
                                     str(args.repetitions), "--threads", str(t),
                                     "--json"]).stdout)
-                kind = "U8s8" if "w8a8" in name else "Sgemm"
+                kind = "U8s8" if "a8" in name else "Sgemm"
                 bound = linear_bound(bounds[t], kind, model)
                 print("%-11s %-10s %3d %9.1f %8.2f %8.2f %6.2f %9.1f %9.1f %6.2f %9s" % (
                     model, name, t, r["decode_tokens_per_second"], r["decode_weight_gb_per_second"],

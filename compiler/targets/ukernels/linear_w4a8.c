@@ -2,30 +2,32 @@
  *
  * W4A8: a linear whose weights are symmetric 4-bit codes in groups of 32, 64
  * or 128 (nibbles holding q in two's complement, as slm_uk_linear_q4 reads
- * them: u = nibble ^ 8 = q + 8 is unsigned) also
- * quantizes its activations per row, as W8A8 does (s_x = max|x| / 127,
- * x_q = round-half-even(x / s_x) in [-127, 127]). Decode then streams 4-bit
- * weights with integer dot products instead of decoding every weight to a
- * float, which is what bounds the f32-activation kernels below the memory's
- * speed.
+ * them: u = nibble ^ 8 = q + 8 is unsigned) also quantizes its activations
+ * per row, as W8A8 does (s_x = max|x| / 127, x_q = round-half-even(x / s_x)
+ * in [-127, 127]). Decode then streams 4-bit weights with integer dot
+ * products instead of decoding every weight to a float, which is what bounds
+ * the f32-activation kernels below the memory's speed.
  *
- * The numerics are defined by 16 lanes, the way vpdpbusd takes 64 bytes: the
- * columns are cut into chunks of 64; in chunk c, lane L < 8 holds the products
- * of columns 64c + 8L + {0, 2, 4, 6}, lane L >= 8 those of 64c + 8(L-8) +
- * {1, 3, 5, 7} (the low and the high nibbles of 4 code bytes). Per row i of x
- * and row j of w:
+ * The numerics are defined by lanes, the way vpdpbusd takes 64 bytes. The
+ * columns are cut into blocks of 128; the 64 code bytes of block b hold its
+ * even columns in their low nibbles and its odd columns in their high ones,
+ * so one 64-byte load gives two dot products of 16 lanes: lane L of the "even"
+ * product sums the 4 products of columns 128b + 8L + {0, 2, 4, 6}, of the
+ * "odd" one those of 128b + 8L + {1, 3, 5, 7}. Per row i of x and row j of w:
  *
- *   P[c][L]  = sum of the lane's 4 products q * x_q (an exact integer)
- *   acc[L]   = fma(float(P[c][L]), s_w[j, unit of the lane], acc[L])   (c = 0, 1, ...)
- *   y[i, j]  = (((acc folded: L + 8, then + 4, + 2, + 1)) * s_x[i]) + bias[j]
+ *   E[b][L], O[b][L]  the lanes' sums of q * x_q (exact integers)
+ *   e[L] = fma(float(E[b][L]), s_w[j, group of 128b + 8L], e[L])   (b = 0, 1, ...)
+ *   o[L] = fma(float(O[b][L]), s_w[j, group of 128b + 8L], o[L])
+ *   v[L] = e[L] + o[L], folded: v[L] += v[L + 8], then + 4, + 2, + 1
+ *   y[i, j] = v[0] * s_x[i] + bias[j]
  *
  * each step rounded once (fma: one rounding, as fmaf and vfmadd give it). The
  * generic C below and the VNNI kernel give these floats exactly, whatever the
  * target or the threads.
  *
- * The scratch holds x_q with each chunk's columns reordered to the lanes'
- * bytes (even columns, then odd), s_x, and per chunk and lane -8 * the sum of
- * its 4 codes: vpdpbusd multiplies the unsigned u = q + 8 by x_q and adds to
+ * The scratch holds x_q block by block as its even columns then its odd ones,
+ * s_x, and per block and lane -8 * the sum of the lane's 4 codes (even lanes,
+ * then odd): vpdpbusd multiplies the unsigned u = q + 8 by x_q and adds to
  * what it starts from, and sum q x = -8 sum x + sum u x.
  *
  *===----------------------------------------------------------------------===*/
@@ -33,15 +35,17 @@
 
 #include <immintrin.h>
 
-#define UK_W4_CHUNK 64 /* columns per chunk: 32 bytes of codes */
+#define UK_W4_BLOCK 128 /* columns per block: 64 bytes of codes */
 #define UK_W4_LANES 16
-#define UK_W4_TOKENS 8 /* rows of x the VNNI kernel keeps accumulators of */
+#define UK_W4_TOKENS 4 /* rows of x the VNNI kernel keeps accumulators of */
+#define UK_W4_ROWS 4   /* rows of w it reads at once, each from its own part of the range */
+#define UK_W4_PREFETCH 4096 /* bytes ahead of the codes being read (4 rows of 1024 columns) */
 
 typedef struct {
-  int8_t *xq;     /* m x row_stride, chunk by chunk in lane order */
+  int8_t *xq;     /* m x row_stride, block by block: even columns, then odd */
   float *xscale;  /* m */
-  int32_t *xcorr; /* m x chunks x 16: -8 x the sum of each lane's 4 codes */
-  int64_t row_stride, chunks;
+  int32_t *xcorr; /* m x blocks x 32: even lanes, then odd */
+  int64_t row_stride, blocks;
 } uk_w4a8_scratch;
 
 typedef struct {
@@ -67,17 +71,17 @@ static void uk_w4a8_quantize_range(void *arg, int64_t begin, int64_t end) {
       largest = fmaxf(largest, fabsf(x[p]));
     float inverse = largest > 0.0f ? 127.0f / largest : 0.0f;
     s->xscale[i] = largest / 127.0f;
-    for (int64_t c = 0; c < s->chunks; ++c) {
-      int8_t *chunk = q + c * UK_W4_CHUNK;
-      for (int64_t t = 0; t < UK_W4_CHUNK; ++t) {
-        /* byte t: column 2t (t < 32) or 2(t - 32) + 1 of the chunk */
-        int64_t p = c * UK_W4_CHUNK + (t < 32 ? 2 * t : 2 * (t - 32) + 1);
+    for (int64_t b = 0; b < s->blocks; ++b) {
+      int8_t *block = q + b * UK_W4_BLOCK;
+      for (int64_t t = 0; t < UK_W4_BLOCK; ++t) {
+        /* byte t: column 2t (t < 64) or 2(t - 64) + 1 of the block */
+        int64_t p = b * UK_W4_BLOCK + (t < 64 ? 2 * t : 2 * (t - 64) + 1);
         /* NaN becomes -127 rather than undefined behaviour. */
-        chunk[t] = p < k ? (int8_t)fminf(fmaxf(nearbyintf(x[p] * inverse), -127.0f), 127.0f) : 0;
+        block[t] = p < k ? (int8_t)fminf(fmaxf(nearbyintf(x[p] * inverse), -127.0f), 127.0f) : 0;
       }
-      int32_t *corr = s->xcorr + (i * s->chunks + c) * UK_W4_LANES;
-      for (int l = 0; l < UK_W4_LANES; ++l)
-        corr[l] = -8 * (chunk[4 * l] + chunk[4 * l + 1] + chunk[4 * l + 2] + chunk[4 * l + 3]);
+      int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
+      for (int l = 0; l < 2 * UK_W4_LANES; ++l)
+        corr[l] = -8 * (block[4 * l] + block[4 * l + 1] + block[4 * l + 2] + block[4 * l + 3]);
     }
   }
 }
@@ -92,29 +96,31 @@ static void uk_w4a8_begin(const slm_uk_ctx *ctx, uk_w4a8_args *a, const float *x
   a->y = y;
   a->m = m;
   a->n = n;
-  a->s.row_stride = slm_uk_w8a8_row_stride(k);
-  a->s.chunks = a->s.row_stride / UK_W4_CHUNK;
+  a->s.row_stride = slm_uk_w4a8_row_stride(k);
+  a->s.blocks = a->s.row_stride / UK_W4_BLOCK;
   a->s.xq = (int8_t *)scratch;
   a->s.xscale = (float *)(scratch + m * a->s.row_stride);
-  a->s.xcorr = (int32_t *)(scratch + slm_uk_w8a8_sums_offset(m, k));
+  a->s.xcorr = (int32_t *)(scratch + slm_uk_w4a8_corrections_offset(m, k));
   uk_parallel(ctx, m, uk_grain(4 * k), uk_w4a8_quantize_range, a);
 }
 
-/* The lanes folded in the order the definition gives, times s_x, plus bias. */
-static inline float uk_w4a8_output(const uk_w4a8_args *a, float acc[UK_W4_LANES], int64_t i,
-                                   int64_t j) {
+/* e + o folded in the order the definition gives, times s_x, plus bias. */
+static inline float uk_w4a8_output(const uk_w4a8_args *a, const float e[UK_W4_LANES],
+                                   const float o[UK_W4_LANES], int64_t i, int64_t j) {
+  float v[UK_W4_LANES];
+  for (int l = 0; l < UK_W4_LANES; ++l)
+    v[l] = e[l] + o[l];
   for (int w = 8; w >= 1; w /= 2)
     for (int l = 0; l < w; ++l)
-      acc[l] = acc[l] + acc[l + w];
-  float v = acc[0] * a->s.xscale[i];
-  return a->bias ? v + a->bias[j] : v;
+      v[l] = v[l] + v[l + w];
+  float r = v[0] * a->s.xscale[i];
+  return a->bias ? r + a->bias[j] : r;
 }
 
-/* The weight scale of lane l of chunk c in row j (columns past the last
- * group, whose products are zero, take the last group's). */
-static inline float uk_w4a8_scale(const uk_qmatrix *w, int64_t j, int64_t c, int l) {
-  int64_t unit = uk_min((c * UK_W4_CHUNK + 8 * (l % 8)) / w->group, w->groups - 1);
-  return uk_half_to_float(w->scales[j * w->groups + unit]);
+/* The group of lane l of block b (columns past the last group, whose
+ * products are zero, take the last group). */
+static inline int64_t uk_w4a8_group(const uk_qmatrix *w, int64_t b, int l) {
+  return uk_min((b * UK_W4_BLOCK + 8 * l) / w->group, w->groups - 1);
 }
 
 /*===--- every target ---------------------------------------------------------===*/
@@ -127,22 +133,24 @@ static void uk_w4a8_dot_range(void *arg, int64_t begin, int64_t end) {
   for (int64_t j = begin; j < end; ++j) {
     const uint8_t *row = w->codes + j * w->row_bytes;
     for (int64_t i = 0; i < a->m; ++i) {
-      float acc[UK_W4_LANES] = {0};
-      for (int64_t c = 0; c < s->chunks; ++c) {
-        const int8_t *xq = s->xq + i * s->row_stride + c * UK_W4_CHUNK;
-        const int32_t *corr = s->xcorr + (i * s->chunks + c) * UK_W4_LANES;
+      float e[UK_W4_LANES] = {0}, o[UK_W4_LANES] = {0};
+      for (int64_t b = 0; b < s->blocks; ++b) {
+        const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
+        const int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
         for (int l = 0; l < UK_W4_LANES; ++l) {
-          int32_t sum = corr[l];
-          for (int b = 0; b < 4; ++b) {
-            int64_t t = 4 * l + b, byte = c * 32 + t % 32;
+          int32_t even = corr[l], odd = corr[UK_W4_LANES + l];
+          for (int t = 4 * l; t < 4 * l + 4; ++t) {
+            int64_t byte = b * 64 + t;
             uint8_t code = byte < w->row_bytes ? row[byte] : 0;
-            int32_t u = (t < 32 ? code & 15 : code >> 4) ^ 8; /* q + 8 */
-            sum += u * xq[t];
+            even += (int32_t)((code & 15) ^ 8) * xq[t];    /* u = q + 8 */
+            odd += (int32_t)((code >> 4) ^ 8) * xq[64 + t];
           }
-          acc[l] = fmaf((float)sum, uk_w4a8_scale(w, j, c, l), acc[l]);
+          float scale = uk_half_to_float(w->scales[j * w->groups + uk_w4a8_group(w, b, l)]);
+          e[l] = fmaf((float)even, scale, e[l]);
+          o[l] = fmaf((float)odd, scale, o[l]);
         }
       }
-      a->y[i * a->n + j] = uk_w4a8_output(a, acc, i, j);
+      a->y[i * a->n + j] = uk_w4a8_output(a, e, o, i, j);
     }
   }
 }
@@ -161,25 +169,6 @@ void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
 
 #define UK_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512")))
 
-/* The lanes' weight scales for the 8 chunks from chunk c0 (512 columns): the
- * row's scales of those columns converted at once, each chunk's spread over
- * its lanes by one permute (lane_unit[r] holds, per lane of chunk c0 + r, its
- * group's index among the loaded scales). */
-typedef struct {
-  __m512i lane_unit[8];
-} uk_w4a8_spread;
-
-UK_VNNI_TARGET static inline uk_w4a8_spread uk_w4a8_spread_of(int64_t group) {
-  uk_w4a8_spread s;
-  for (int r = 0; r < 8; ++r) {
-    int32_t idx[UK_W4_LANES];
-    for (int l = 0; l < UK_W4_LANES; ++l)
-      idx[l] = (int32_t)((r * UK_W4_CHUNK + 8 * (l % 8)) / group);
-    s.lane_unit[r] = _mm512_loadu_si512(idx);
-  }
-  return s;
-}
-
 /* The 16 (or fewer) scales of row j's groups from group g0, as floats;
  * groups past the row repeat its last (their products are zero). */
 UK_VNNI_TARGET static inline __m512 uk_w4a8_scales(const uk_qmatrix *w, int64_t j, int64_t g0) {
@@ -193,76 +182,103 @@ UK_VNNI_TARGET static inline __m512 uk_w4a8_scales(const uk_qmatrix *w, int64_t 
   return s;
 }
 
-/* Rows of x [i0, i0 + TOKENS) against rows [j, j + ROWS) of w: each chunk's
- * codes are unpacked and its scales spread over the lanes once, for all the
- * rows of x; the rows of w give independent chains to overlap. */
+/* Rows of x [i0, i0 + TOKENS) against rows [j, j + ROWS) of w: a block's codes
+ * are split into nibbles and its scales spread over the lanes once, for all
+ * the rows of x; two rows of w give independent chains to overlap. Every 4
+ * blocks (512 columns) take 16, 8 or 4 consecutive scales of a row; lane_group[r]
+ * says which of them each lane of block r of the 4 takes. */
 UK_VNNI_TARGET static inline __attribute__((always_inline)) void
-uk_w4a8_vnni_rows(const uk_w4a8_args *a, const uk_w4a8_spread *spread, int64_t j, int64_t i0,
-                  const int ROWS, const int TOKENS) {
+uk_w4a8_vnni_rows(const uk_w4a8_args *a, const __m512i lane_group[4], const int64_t *rows,
+                  int64_t i0, const int ROWS, const int TOKENS) {
   const uk_w4a8_scratch *s = &a->s;
   const uk_qmatrix *w = &a->w;
   const __m512i nibble = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
-  int64_t groups_per_block = 8 * UK_W4_CHUNK / w->group; /* 16, 8 or 4 */
-  __m512 acc[UK_W4_TOKENS][2];
+  int64_t groups_per_4 = 4 * UK_W4_BLOCK / w->group; /* 16, 8 or 4 */
+  __m512 e[UK_W4_TOKENS][UK_W4_ROWS], o[UK_W4_TOKENS][UK_W4_ROWS];
   for (int t = 0; t < TOKENS; ++t)
     for (int r = 0; r < ROWS; ++r)
-      acc[t][r] = _mm512_setzero_ps();
-  __m512 scales[2] = {_mm512_setzero_ps(), _mm512_setzero_ps()};
-  for (int64_t c = 0; c < s->chunks; ++c) {
-    int step = (int)(c % 8);
-    int64_t left = uk_max(w->row_bytes - c * 32, 0);
-    __mmask32 tail = (__mmask32)((1ull << uk_min(left, 32)) - 1);
-    __m512i codes[2];
-    __m512 scale[2];
+      e[t][r] = o[t][r] = _mm512_setzero_ps();
+  __m512 scales[UK_W4_ROWS];
+  for (int r = 0; r < ROWS; ++r)
+    scales[r] = _mm512_setzero_ps();
+  for (int64_t b = 0; b < s->blocks; ++b) {
+    int step = (int)(b % 4);
+    int64_t left = uk_max(w->row_bytes - b * 64, 0);
+    __mmask64 tail = left >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1;
+    __m512i lo[UK_W4_ROWS], hi[UK_W4_ROWS];
+    __m512 scale[UK_W4_ROWS];
     for (int r = 0; r < ROWS; ++r) {
       if (step == 0)
-        scales[r] = uk_w4a8_scales(w, j + r, c / 8 * groups_per_block);
-      const uint8_t *p = w->codes + (j + r) * w->row_bytes + c * 32;
-      __m256i bytes = left >= 32 ? _mm256_loadu_si256((const __m256i *)p)
-                                 : _mm256_maskz_loadu_epi8(tail, p);
-      __m512i both = _mm512_broadcast_i64x4(bytes);
-      codes[r] = _mm512_xor_si512(
-          _mm512_and_si512(_mm512_mask_blend_epi64(0xF0, both, _mm512_srli_epi16(both, 4)),
-                           nibble),
-          eight); /* u = q + 8 */
-      scale[r] = _mm512_permutexvar_ps(spread->lane_unit[step], scales[r]);
+        scales[r] = uk_w4a8_scales(w, rows[r], b / 4 * groups_per_4);
+      const uint8_t *p = w->codes + rows[r] * w->row_bytes + b * 64;
+      /* the rows after these stream from memory: ask for them early */
+      _mm_prefetch((const char *)(p + UK_W4_PREFETCH), _MM_HINT_T0);
+      __m512i bytes = left >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(tail, p);
+      /* u = (nibble & 15) ^ 8: one ternary-logic op per half */
+      lo[r] = _mm512_ternarylogic_epi32(bytes, nibble, eight, 0x6A);
+      hi[r] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(bytes, 4), nibble, eight, 0x6A);
+      scale[r] = _mm512_permutexvar_ps(lane_group[step], scales[r]);
     }
     for (int t = 0; t < TOKENS; ++t) {
       int64_t i = i0 + t;
-      __m512i x = _mm512_loadu_si512(s->xq + i * s->row_stride + c * UK_W4_CHUNK);
-      __m512i corr = _mm512_loadu_si512(s->xcorr + (i * s->chunks + c) * UK_W4_LANES);
+      const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
+      const int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
+      __m512i xe = _mm512_loadu_si512(xq), xo = _mm512_loadu_si512(xq + 64);
+      __m512i ce = _mm512_loadu_si512(corr), co = _mm512_loadu_si512(corr + UK_W4_LANES);
       for (int r = 0; r < ROWS; ++r) {
-        __m512i dot = _mm512_dpbusd_epi32(corr, codes[r], x); /* sum of q x_q per lane */
-        acc[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(dot), scale[r], acc[t][r]);
+        __m512i even = _mm512_dpbusd_epi32(ce, lo[r], xe); /* sums of q x_q per lane */
+        __m512i odd = _mm512_dpbusd_epi32(co, hi[r], xo);
+        e[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(even), scale[r], e[t][r]);
+        o[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(odd), scale[r], o[t][r]);
       }
     }
   }
   for (int t = 0; t < TOKENS; ++t)
     for (int r = 0; r < ROWS; ++r) {
-      float lanes[UK_W4_LANES];
-      _mm512_storeu_ps(lanes, acc[t][r]);
-      a->y[(i0 + t) * a->n + j + r] = uk_w4a8_output(a, lanes, i0 + t, j + r);
+      float el[UK_W4_LANES], ol[UK_W4_LANES];
+      _mm512_storeu_ps(el, e[t][r]);
+      _mm512_storeu_ps(ol, o[t][r]);
+      a->y[(i0 + t) * a->n + rows[r]] = uk_w4a8_output(a, el, ol, i0 + t, rows[r]);
     }
 }
 
 /* Items are rows of w, for every row of x. */
 UK_VNNI_TARGET static void uk_w4a8_vnni_range(void *arg, int64_t begin, int64_t end) {
   const uk_w4a8_args *a = (const uk_w4a8_args *)arg;
-  uk_w4a8_spread spread = uk_w4a8_spread_of(a->w.group);
-  int64_t j = begin;
-  for (; j + 2 <= end; j += 2) {
-    int64_t i = 0;
-    for (; i + UK_W4_TOKENS <= a->m; i += UK_W4_TOKENS)
-      uk_w4a8_vnni_rows(a, &spread, j, i, 2, UK_W4_TOKENS);
-    for (; i < a->m; ++i)
-      uk_w4a8_vnni_rows(a, &spread, j, i, 2, 1);
+  __m512i lane_group[4];
+  for (int r = 0; r < 4; ++r) {
+    int32_t idx[UK_W4_LANES];
+    for (int l = 0; l < UK_W4_LANES; ++l)
+      idx[l] = (int32_t)((r * UK_W4_BLOCK + 8 * l) / a->w.group);
+    lane_group[r] = _mm512_loadu_si512(idx);
   }
-  for (; j < end; ++j) {
+  /* Rows of w read together come from separate parts of the range: that many
+   * sequential streams far apart, which the prefetchers follow at once (one
+   * stream leaves the core waiting on memory). Four for decode; two when
+   * every row of w meets UK_W4_TOKENS rows of x (registers). */
+  int64_t count = end - begin;
+  int parts = a->m < UK_W4_TOKENS ? UK_W4_ROWS : 2;
+  int64_t part = count / parts;
+  for (int64_t j = begin; j < begin + part; ++j) {
+    int64_t rows[UK_W4_ROWS];
+    for (int r = 0; r < parts; ++r)
+      rows[r] = j + r * part;
     int64_t i = 0;
     for (; i + UK_W4_TOKENS <= a->m; i += UK_W4_TOKENS)
-      uk_w4a8_vnni_rows(a, &spread, j, i, 1, UK_W4_TOKENS);
+      uk_w4a8_vnni_rows(a, lane_group, rows, i, 2, UK_W4_TOKENS);
+    for (; i < a->m; ++i) {
+      if (parts == 4)
+        uk_w4a8_vnni_rows(a, lane_group, rows, i, 4, 1);
+      else
+        uk_w4a8_vnni_rows(a, lane_group, rows, i, 2, 1);
+    }
+  }
+  for (int64_t j = begin + parts * part; j < end; ++j) { /* what is left over */
+    int64_t i = 0;
+    for (; i + UK_W4_TOKENS <= a->m; i += UK_W4_TOKENS)
+      uk_w4a8_vnni_rows(a, lane_group, &j, i, 1, UK_W4_TOKENS);
     for (; i < a->m; ++i)
-      uk_w4a8_vnni_rows(a, &spread, j, i, 1, 1);
+      uk_w4a8_vnni_rows(a, lane_group, &j, i, 1, 1);
   }
 }
 

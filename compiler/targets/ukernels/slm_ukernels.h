@@ -150,10 +150,14 @@ static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t gr
   return slm_uk_w8a8_sums_offset(m, k) + m * ((k + unit - 1) / unit) * 4;
 }
 
-/* The W4A8 scratch: the W8A8 scratch's codes and scales, then (64-byte aligned) per row and
- * chunk of 64 columns 16 int32 lane corrections. */
+/* The W4A8 scratch: m rows of int8 codes (row stride a multiple of 128), m f32 scales, then
+ * (64-byte aligned) per row and block of 128 columns 32 int32 lane corrections. */
+static inline int64_t slm_uk_w4a8_row_stride(int64_t k) { return (k + 127) / 128 * 128; }
+static inline int64_t slm_uk_w4a8_corrections_offset(int64_t m, int64_t k) {
+  return (m * slm_uk_w4a8_row_stride(k) + m * 4 + 63) / 64 * 64;
+}
 static inline int64_t slm_uk_w4a8_scratch_bytes(int64_t m, int64_t k) {
-  return slm_uk_w8a8_sums_offset(m, k) + m * (slm_uk_w8a8_row_stride(k) / 64) * 64;
+  return slm_uk_w4a8_corrections_offset(m, k) + m * (slm_uk_w4a8_row_stride(k) / 128) * 128;
 }
 
 /* y[b] = a[b] * b[b] for b < batch with a[b] = a + b * a_batch_stride (0 broadcasts). */
