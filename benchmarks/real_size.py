@@ -59,7 +59,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=os.path.join(ROOT, "build"))
     parser.add_argument("--work", default=None, help="where synth folders and artifacts go "
-                        "(default BUILD/real-size; reused when present)")
+                        "(default BUILD/real-size; the synth folders are reused when present, "
+                        "the artifacts compiled afresh)")
     parser.add_argument("--models", default="llama-0.5b,qwen3-0.6b")
     parser.add_argument("--threads", default="1,2")
     parser.add_argument("--repetitions", type=int, default=3)
@@ -85,11 +86,9 @@ def main():
         bounds = {t: kernel_times(kernel_bench, model, t) for t in threads}
         for name, flags in FORMATS:
             artifact = os.path.join(work, "%s-%s.slmpack" % (model, name))
-            compile_s = float("nan")
-            if not os.path.exists(artifact):
-                start = time.perf_counter()
-                run([slmc, "compile", folder, "--max-context", "512", "-o", artifact] + flags)
-                compile_s = time.perf_counter() - start
+            start = time.perf_counter()
+            run([slmc, "compile", folder, "--max-context", "512", "-o", artifact] + flags)
+            compile_s = time.perf_counter() - start
             for t in threads:
                 r = json.loads(run([slmc, "bench", artifact, "--prompt-tokens", "128",
                                     "--gen-tokens", str(args.gen_tokens), "--repetitions",
@@ -100,8 +99,8 @@ def main():
                 print("%-11s %-10s %3d %9.1f %8.2f %8.2f %6.2f %9.1f %9.1f %6.2f %9s" % (
                     model, name, t, r["decode_tokens_per_second"], r["decode_weight_gb_per_second"],
                     r["read_gb_per_second"], r["bandwidth_share"], r["prefill_tokens_per_second"],
-                    bound, r["prefill_tokens_per_second"] / bound,
-                    "%.1f" % compile_s if compile_s == compile_s else "-"), flush=True)
+                    bound, r["prefill_tokens_per_second"] / bound, "%.1f" % compile_s), flush=True)
+            os.remove(artifact)
     print()
     print("share: decode weight bytes per token x tokens/s over the read bandwidth (target "
           ">= 0.80); ratio: prefill over the oneDNN linear-only bound (target >= 0.70).")
