@@ -24,4 +24,8 @@ struct ArtifactManifest {
 /// slm_artifact_open except the CPU's (the artifact may be for another machine).
 llvm::Expected<ArtifactManifest> readArtifactManifest(llvm::StringRef path);
 
+/// The manifest and layout of an artifact the runtime has opened (`path`
+/// names it in errors).
+llvm::Expected<ArtifactManifest> manifestOf(const slm_artifact *artifact, llvm::StringRef path);
+
 } // namespace slmc

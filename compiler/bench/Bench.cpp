@@ -100,12 +100,12 @@ llvm::json::Object BenchResult::toJson() const {
 llvm::Expected<BenchResult> benchArtifact(llvm::StringRef path, const BenchOptions &options) {
   if (options.promptTokens < 1 || options.genTokens < 1 || options.repetitions < 1)
     return makeError("prompt tokens, generated tokens and repetitions must be at least 1");
-  llvm::Expected<ArtifactManifest> manifest = readArtifactManifest(path);
-  if (!manifest)
-    return manifest.takeError();
   llvm::Expected<OpenedArtifact> opened = openArtifact(path);
   if (!opened)
     return opened.takeError();
+  llvm::Expected<ArtifactManifest> manifest = manifestOf(opened->artifact.get(), path);
+  if (!manifest)
+    return manifest.takeError();
   slm_model_info info;
   slm_artifact_info(opened->artifact.get(), &info);
   if (opened->maxContext < options.promptTokens + options.genTokens)
