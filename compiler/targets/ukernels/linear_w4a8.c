@@ -66,18 +66,13 @@ static void uk_w4a8_quantize_range(void *arg, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
     const float *x = a->x + i * k;
     int8_t *q = s->xq + i * s->row_stride;
-    float largest = 0.0f;
-    for (int64_t p = 0; p < k; ++p)
-      largest = fmaxf(largest, fabsf(x[p]));
-    float inverse = largest > 0.0f ? 127.0f / largest : 0.0f;
-    s->xscale[i] = largest / 127.0f;
+    float inverse = uk_int8_row_scale(x, k, &s->xscale[i]);
     for (int64_t b = 0; b < s->blocks; ++b) {
       int8_t *block = q + b * UK_W4_BLOCK;
       for (int64_t t = 0; t < UK_W4_BLOCK; ++t) {
         /* byte t: column 2t (t < 64) or 2(t - 64) + 1 of the block */
         int64_t p = b * UK_W4_BLOCK + (t < 64 ? 2 * t : 2 * (t - 64) + 1);
-        /* NaN becomes -127 rather than undefined behaviour. */
-        block[t] = p < k ? (int8_t)fminf(fmaxf(nearbyintf(x[p] * inverse), -127.0f), 127.0f) : 0;
+        block[t] = p < k ? uk_int8_code(x[p], inverse) : 0;
       }
       int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
       for (int l = 0; l < 2 * UK_W4_LANES; ++l)

@@ -71,14 +71,9 @@ static void uk_w8a8_quantize_range(void *arg, int64_t begin, int64_t end) {
   for (int64_t i = begin; i < end; ++i) {
     const float *x = a->x + i * k;
     int8_t *q = s->xq + i * s->row_stride;
-    float largest = 0.0f;
+    float inverse = uk_int8_row_scale(x, k, &s->xscale[i]);
     for (int64_t p = 0; p < k; ++p)
-      largest = fmaxf(largest, fabsf(x[p]));
-    float inverse = largest > 0.0f ? 127.0f / largest : 0.0f;
-    s->xscale[i] = largest / 127.0f;
-    /* NaN becomes -127 rather than undefined behaviour. */
-    for (int64_t p = 0; p < k; ++p)
-      q[p] = (int8_t)fminf(fmaxf(nearbyintf(x[p] * inverse), -127.0f), 127.0f);
+      q[p] = uk_int8_code(x[p], inverse);
     for (int64_t p = k; p < s->row_stride; ++p)
       q[p] = 0;
     for (int64_t u = 0; u < s->units; ++u) {

@@ -263,6 +263,40 @@ TEST(QuantizedUkernels, EmbeddingDecodesTheSelectedRowsAsTheReference) {
 
 //===--- W8A8 -------------------------------------------------------------------===//
 
+/// Per-row int8 activations as W8A8 and W4A8 define them: the codes and s_x.
+std::pair<std::vector<int32_t>, float> quantizeActivations(const float *row, int64_t k) {
+  float largest = 0;
+  for (int64_t p = 0; p < k; ++p)
+    largest = std::max(largest, std::fabs(row[p]));
+  float inverse = largest > 0 ? 127.0f / largest : 0.0f;
+  std::vector<int32_t> xq(k);
+  for (int64_t p = 0; p < k; ++p)
+    xq[p] = static_cast<int32_t>(std::nearbyint(row[p] * inverse));
+  return {std::move(xq), largest / 127.0f};
+}
+
+/// `want` (an integer-activation linear) is the weight-only f32 result up to
+/// the activations' rounding: each x moves by at most max|x| / 254.
+void expectWithinActivationRounding(const std::vector<float> &x, int64_t m, const PackedMatrix &w,
+                                    const float *bias, const std::vector<float> &want,
+                                    const std::string &what) {
+  int64_t n = w.rows, k = w.columns;
+  std::vector<float> f32(m * n);
+  slm_uk_linear(nullptr, x.data(), w.decoded.data(), bias, f32.data(), m, n, k);
+  for (int64_t i = 0; i < m; ++i) {
+    float largest = 0;
+    for (int64_t p = 0; p < k; ++p)
+      largest = std::max(largest, std::fabs(x[i * k + p]));
+    for (int64_t j = 0; j < n; ++j) {
+      double weights = 0;
+      for (int64_t p = 0; p < k; ++p)
+        weights += std::fabs(w.decoded[j * k + p]);
+      EXPECT_LE(std::fabs(want[i * n + j] - f32[i * n + j]), largest / 254 * weights * 1.01 + 1e-5)
+          << what << " y[" << i << ", " << j << "]";
+    }
+  }
+}
+
 /// slm_ukernels.h's W8A8 formula, float for float.
 std::vector<float> w8a8Reference(const std::vector<float> &x, int64_t m, int64_t k,
                                  const PackedMatrix &w, const float *bias) {
@@ -272,13 +306,7 @@ std::vector<float> w8a8Reference(const std::vector<float> &x, int64_t m, int64_t
   std::vector<float> y(m * n);
   for (int64_t i = 0; i < m; ++i) {
     const float *row = x.data() + i * k;
-    float largest = 0;
-    for (int64_t p = 0; p < k; ++p)
-      largest = std::max(largest, std::fabs(row[p]));
-    float inverse = largest > 0 ? 127.0f / largest : 0.0f, xScale = largest / 127.0f;
-    std::vector<int32_t> xq(k);
-    for (int64_t p = 0; p < k; ++p)
-      xq[p] = static_cast<int32_t>(std::nearbyint(row[p] * inverse));
+    auto [xq, xScale] = quantizeActivations(row, k);
     for (int64_t j = 0; j < n; ++j) {
       const int8_t *q = reinterpret_cast<const int8_t *>(w.quantized.codes.data()) + j * rowBytes;
       float f = 0;
@@ -328,23 +356,8 @@ TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
                                   [](uint8_t v) { return v == 0xEE; }))
               << what << ": wrote past its scratch";
         }
-        // And it is the weight-only result up to the activations' rounding:
-        // each x moves by at most max|x| / 254.
-        std::vector<float> f32(m * s.n);
-        slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
-        for (int64_t i = 0; i < m; ++i) {
-          float largest = 0;
-          for (int64_t p = 0; p < s.k; ++p)
-            largest = std::max(largest, std::fabs(x[i * s.k + p]));
-          for (int64_t j = 0; j < s.n; ++j) {
-            double weights = 0;
-            for (int64_t p = 0; p < s.k; ++p)
-              weights += std::fabs(w.decoded[j * s.k + p]);
-            EXPECT_LE(std::fabs(want[i * s.n + j] - f32[i * s.n + j]),
-                      largest / 254 * weights * 1.01 + 1e-5)
-                << describe(name, s, m, "w8a8") << " y[" << i << ", " << j << "]";
-          }
-        }
+        // And it is the weight-only result up to the activations' rounding.
+        expectWithinActivationRounding(x, m, w, b, want, describe(name, s, m, "w8a8"));
       }
     }
   }
@@ -361,13 +374,7 @@ std::vector<float> w4a8Reference(const std::vector<float> &x, int64_t m, int64_t
   std::vector<float> y(m * n);
   for (int64_t i = 0; i < m; ++i) {
     const float *row = x.data() + i * k;
-    float largest = 0;
-    for (int64_t p = 0; p < k; ++p)
-      largest = std::max(largest, std::fabs(row[p]));
-    float inverse = largest > 0 ? 127.0f / largest : 0.0f, xScale = largest / 127.0f;
-    std::vector<int32_t> xq(k);
-    for (int64_t p = 0; p < k; ++p)
-      xq[p] = static_cast<int32_t>(std::nearbyint(row[p] * inverse));
+    auto [xq, xScale] = quantizeActivations(row, k);
     for (int64_t j = 0; j < n; ++j) {
       const uint8_t *codes = w.quantized.codes.data() + j * rowBytes;
       auto q = [&](int64_t p) { // the signed code of column p: a two's complement nibble
@@ -442,21 +449,7 @@ TEST(QuantizedUkernels, W4A8ComputesItsFormulaExactlyOnEveryPath) {
               << what << ": wrote past its scratch";
         }
         // The weight-only result up to the activations' rounding.
-        std::vector<float> f32(m * s.n);
-        slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
-        for (int64_t i = 0; i < m; ++i) {
-          float largest = 0;
-          for (int64_t p = 0; p < s.k; ++p)
-            largest = std::max(largest, std::fabs(x[i * s.k + p]));
-          for (int64_t j = 0; j < s.n; ++j) {
-            double weights = 0;
-            for (int64_t p = 0; p < s.k; ++p)
-              weights += std::fabs(w.decoded[j * s.k + p]);
-            EXPECT_LE(std::fabs(want[i * s.n + j] - f32[i * s.n + j]),
-                      largest / 254 * weights * 1.01 + 1e-5)
-                << describe(name, s, m, "w4a8") << " y[" << i << ", " << j << "]";
-          }
-        }
+        expectWithinActivationRounding(x, m, w, b, want, describe(name, s, m, "w4a8"));
       }
     }
   }
