@@ -94,10 +94,25 @@ static void uk_gated_range(void *arg, int64_t begin, int64_t end) {
     const float *restrict u = a->up + row * a->stride;
     float *restrict y = a->y + row * n;
     switch (a->activation) {
-    case SLM_UK_ACT_SILU:
-      for (int64_t i = 0; i < n; ++i) {
-        float v = g[i];
-        y[i] = (v * uk_sigmoid(v)) * u[i];
+    case SLM_UK_ACT_SILU: /* v / (1 + e^-v) * u, e^-v 16 lanes at a time */
+      for (int64_t i = 0; i < n; i += UK_LANES) {
+        int64_t count = uk_min(UK_LANES, n - i);
+        uk_f32x16 v, e, up;
+        if (count == UK_LANES) {
+          uk_load16(&v, g + i);
+          uk_load16(&up, u + i);
+        } else {
+          uk_tail16(&v, g + i, count, 0.0f);
+          uk_tail16(&up, u + i, count, 0.0f);
+        }
+        e = -v;
+        uk_exp16(&e);
+        e = v / (1.0f + e) * up;
+        if (count == UK_LANES)
+          memcpy(y + i, &e, sizeof e);
+        else
+          for (int64_t l = 0; l < count; ++l)
+            y[i + l] = e[l];
       }
       break;
     case SLM_UK_ACT_GELU:

@@ -263,7 +263,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         float new_max = max[h] < tile_max ? tile_max : max[h];
         if (new_max != max[h]) {
           if (j0 > 0) { /* rescale what the earlier tiles added */
-            float c = expf(max[h] - new_max);
+            float c = expf(max[h] - new_max); /* once per tile: libm's */
             sum[h] *= c;
             float *restrict dst = out + h * value_dim;
             for (int64_t d = 0; d < value_dim; ++d)
@@ -272,11 +272,9 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
           max[h] = new_max;
         }
         for (int64_t j = 0; j < count; ++j)
-          s[j] = expf(s[j] - max[h]);
-        float total = sum[h];
-        for (int64_t j = 0; j < count; ++j)
-          total += s[j];
-        sum[h] = total;
+          s[j] -= max[h];
+        uk_exp_n(s, count);
+        sum[h] += uk_sum(s, count);
       }
       for (int64_t j = 0; j < count; ++j) {
         const float *value = values + (j0 + j) * value_row;
