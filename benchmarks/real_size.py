@@ -2,8 +2,9 @@
 """Decode and prefill at real size, against the physical limit and oneDNN, measured in one run.
 
 For the `llama-0.5b` and `qwen3-0.6b` synth shapes (`slmc synth`, random weights at the real
-shapes: 508M and 596M parameters, weights far larger than the cache), compiles f32, int8,
-int4-g32, and int8 and int4-g32 with --w8a8 (W8A8, W4A8) for the host and runs `slmc bench` at
+shapes: 508M and 596M parameters, weights far larger than the cache), compiles f32, bf16
+(--weights bf16), int8, int4-g32, and int8 and int4-g32 with --w8a8 (W8A8, W4A8) for the host
+and runs `slmc bench` at
 1 and 2 threads. Prints per format:
   decode   tokens/s, weight GB/s read per second, this machine's read GB/s measured in the same
            `slmc bench` run, and their ratio bandwidth_share (target >= 0.80);
@@ -11,8 +12,8 @@ int4-g32, and int8 and int4-g32 with --w8a8 (W8A8, W4A8) for the host and runs `
            nothing but oneDNN GEMMs on the model's own linear shapes at M = 128 (sgemm for float
            and weight-only formats, u8s8 for W8A8 and W4A8), timed by slm-kernel-bench in the same run at
            the same thread count (target >= 0.70 of it).
-bf16 weights are not a compiled format yet (the importer widens them to f32): the synth folders
-are written in bf16 only to save disk.
+The synth folders are written in bf16 to save disk; the importer widens them to f32, and
+--weights bf16 stores them at half width again (the same values: no rounding).
 
 Usage: benchmarks/real_size.py [--build build] [--work DIR] [--models llama-0.5b,qwen3-0.6b]
                                [--threads 1,2] [--repetitions 3] [--gen-tokens 32]
@@ -26,7 +27,7 @@ import time
 
 from bench_common import ROOT, cpu_name, run, slmc_path
 
-FORMATS = [("f32", []), ("int8", ["--quant", "int8"]), ("int4-g32", ["--quant", "int4-g32"]),
+FORMATS = [("f32", []), ("bf16", ["--weights", "bf16"]), ("int8", ["--quant", "int8"]), ("int4-g32", ["--quant", "int4-g32"]),
            ("int8+w8a8", ["--quant", "int8", "--w8a8"]),
            ("int4+w4a8", ["--quant", "int4-g32", "--w8a8"])]
 # Linear shapes [out, in] per layer (q/k/v and gate/up stacked, as compiled), and the head;

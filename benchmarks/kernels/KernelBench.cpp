@@ -7,6 +7,7 @@
 //   Dnnl/Sgemm      oneDNN f32 GEMM, y = x w^T
 //   Dnnl/U8s8       oneDNN u8 x s8 -> s32 GEMM (what W8A8 prefill is measured against)
 //   Slm/F32         slm_uk_linear
+//   Slm/BF16        slm_uk_linear_bf16 (weights stored as bf16, widened as read)
 //   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts)
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
@@ -89,6 +90,17 @@ void slmF32(benchmark::State &state, Shape s, int64_t m) {
   counters(state, m, s.n, s.k, 4.0 * s.n * s.k);
 }
 
+void slmBf16(benchmark::State &state, Shape s, int64_t m) {
+  auto x = randomFloats(m * s.k, 1), w = randomFloats(s.n * s.k, 2);
+  std::vector<uint16_t> stored(w.size());
+  for (size_t i = 0; i < w.size(); ++i) // truncated: any bf16 values do
+    stored[i] = static_cast<uint16_t>(__builtin_bit_cast(uint32_t, w[i]) >> 16);
+  std::vector<float> y(m * s.n);
+  for (auto _ : state)
+    slm_uk_linear_bf16(nullptr, x.data(), stored.data(), nullptr, y.data(), m, s.n, s.k);
+  counters(state, m, s.n, s.k, 2.0 * s.n * s.k);
+}
+
 void slmQ4(benchmark::State &state, Shape s, int64_t m) {
   if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl")) {
     state.SkipWithError("needs AVX-512 F/BW/VL");
@@ -156,6 +168,7 @@ struct Registrar {
         add("Dnnl/Sgemm", dnnlSgemm);
         add("Dnnl/U8s8", dnnlU8s8);
         add("Slm/F32", slmF32);
+        add("Slm/BF16", slmBf16);
         add("Slm/Q4", slmQ4);
         add("Slm/W8A8", slmW8a8);
         add("Slm/W4A8", slmW4a8);

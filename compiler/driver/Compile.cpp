@@ -155,6 +155,16 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
       return makeError("{0}: {1}", modelPath, outcome->gateMessage);
     options.weightFormat = outcome->weightFormat;
   }
+  if (options.floatWeights != FloatStorage::f32) {
+    const char *storage = options.floatWeights == FloatStorage::bf16 ? "bf16" : "f16";
+    std::vector<WeightTensor> floats = collectWeightTensors(*imported->module);
+    for (const WeightTensor &w : floats)
+      replaceWithNarrowed(w, options.floatWeights);
+    options.weightFormat = options.quantize
+                               ? llvm::formatv("{0}, the rest {1}", options.weightFormat, storage)
+                                     .str()
+                               : std::string(storage);
+  }
   CompiledModel compiled;
   auto contents = buildArtifact(*imported->module, options, compiled);
   if (!contents)

@@ -4,6 +4,7 @@
 #include "compiler/artifact/ArtifactWriter.h"
 #include "compiler/calibration/QuantizeModel.h"
 #include "compiler/codegen/CompiledModel.h"
+#include "compiler/quant/WeightTensors.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
@@ -18,6 +19,8 @@ struct CompileOptions {
   std::string tokenizer;          // tokenizer file contents ("" for graphs without one)
   std::string weightFormat = "f32"; // recorded in the manifest
   std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
+  /// --weights: how the linear and embedding weights left in float are stored.
+  FloatStorage floatWeights = FloatStorage::f32;
   bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
   IrDump dump;       // the IR after the import and every pass, when asked for
   /// Hears the quantization report when there is one, before the gate decides

@@ -27,6 +27,9 @@ template <typename T> Tensor copyElements(DType dtype, ArrayRef<int64_t> shape, 
   if constexpr (std::is_same_v<T, uint8_t>) {
     for (auto [i, v] : llvm::enumerate(dense.getValues<bool>()))
       out[i] = v;
+  } else if constexpr (std::is_same_v<T, uint16_t>) { // f16 or bf16: the bits
+    for (auto [i, v] : llvm::enumerate(dense.getValues<APFloat>()))
+      out[i] = static_cast<uint16_t>(v.bitcastToAPInt().getZExtValue());
   } else {
     for (auto [i, v] : llvm::enumerate(dense.getValues<T>()))
       out[i] = v;
@@ -53,7 +56,8 @@ llvm::Expected<Tensor> constantTensor(slm::ConstantOp op) {
     case DType::I8:
       return copyElements<int8_t>(*dtype, type.getShape(), dense);
     case DType::F16:
-      break; // dense f16 constants are not expanded here: quantized scales are blobs
+    case DType::BF16:
+      return copyElements<uint16_t>(*dtype, type.getShape(), dense);
     }
   }
   ArrayRef<char> bytes = weightBytes(value);
@@ -100,6 +104,10 @@ llvm::Expected<std::unique_ptr<Program>> Program::build(func::FuncOp function) {
       auto tensor = llvm::dyn_cast<RankedTensorType>(type);
       if (!tensor || !dtypeOf(tensor.getElementType()))
         return makeError("{0}: result type {1} has no reference kernel", describeOp(&op), type);
+      // bf16 is a weight storage (slm.widen's input), not a type kernels compute in.
+      if (tensor.getElementType().isBF16() && !llvm::isa<slm::ConstantOp>(op))
+        return makeError("{0}: result type {1} has no reference kernel (bf16 is only stored)",
+                         describeOp(&op), type);
     }
     if (auto constant = llvm::dyn_cast<slm::ConstantOp>(op)) {
       auto tensor = constantTensor(constant);

@@ -22,6 +22,7 @@ size_t byteWidth(DType type) {
   case DType::I8:
     return 1;
   case DType::F16:
+  case DType::BF16:
     return 2;
   }
   llvm_unreachable("unknown dtype");
@@ -41,6 +42,8 @@ const char *dtypeName(DType type) {
     return "i8";
   case DType::F16:
     return "f16";
+  case DType::BF16:
+    return "bf16";
   }
   llvm_unreachable("unknown dtype");
 }
@@ -58,6 +61,8 @@ std::optional<DType> dtypeOf(mlir::Type elementType) {
     return DType::I8;
   if (elementType.isF16())
     return DType::F16;
+  if (elementType.isBF16())
+    return DType::BF16;
   return std::nullopt;
 }
 
@@ -110,6 +115,8 @@ int64_t Tensor::intAt(int64_t i) const {
     return data<int8_t>()[i];
   case DType::F16:
     return static_cast<int64_t>(data<_Float16>()[i]);
+  case DType::BF16:
+    return static_cast<int64_t>(data<__bf16>()[i]);
   }
   llvm_unreachable("unknown dtype");
 }
@@ -117,6 +124,8 @@ int64_t Tensor::intAt(int64_t i) const {
 float Tensor::floatAt(int64_t i) const {
   if (dtype_ == DType::F16)
     return static_cast<float>(data<_Float16>()[i]);
+  if (dtype_ == DType::BF16)
+    return static_cast<float>(data<__bf16>()[i]);
   return dtype_ == DType::F32 ? data<float>()[i] : static_cast<float>(intAt(i));
 }
 

@@ -17,7 +17,7 @@ namespace slmc::exec {
 /// Element types the reference executor computes with: f32 for activations
 /// and weights, i64 and i32 for ids and shapes, i1 (one byte each) for masks;
 /// i8 and f16 only store quantized weights (codes, scales) for slm.dequantize.
-enum class DType : uint8_t { F32, I64, I32, I1, I8, F16 };
+enum class DType : uint8_t { F32, I64, I32, I1, I8, F16, BF16 };
 
 size_t byteWidth(DType type);
 const char *dtypeName(DType type);

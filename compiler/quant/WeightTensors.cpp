@@ -8,6 +8,8 @@
 #include "mlir/IR/BuiltinDialect.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cstring>
+
 using namespace mlir;
 
 namespace slmc {
@@ -52,6 +54,38 @@ std::vector<WeightTensor> collectWeightTensors(ModuleOp module) {
     weights.push_back(std::move(w));
   });
   return weights;
+}
+
+uint16_t roundToBfloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it a (quiet) NaN
+    return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  bits += 0x7fffu + ((bits >> 16) & 1u); // to nearest, ties to even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
+void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage) {
+  Operation *constant = weight.constant;
+  OpBuilder b(constant);
+  bool bfloat = storage == FloatStorage::bf16;
+  std::vector<uint16_t> stored(weight.values.size());
+  for (size_t i = 0; i < stored.size(); ++i) {
+    if (bfloat) {
+      stored[i] = roundToBfloat16(weight.values[i]);
+    } else {
+      _Float16 half = static_cast<_Float16>(weight.values[i]); // to nearest even
+      std::memcpy(&stored[i], &half, sizeof half);
+    }
+  }
+  Type element = bfloat ? Type(b.getBF16Type()) : Type(b.getF16Type());
+  auto type = RankedTensorType::get({weight.rows, weight.columns}, element);
+  Value narrow = b.create<slm::ConstantOp>(
+      constant->getLoc(), blobOf(type, weight.name + (bfloat ? ".bf16" : ".f16"), stored));
+  Value widened =
+      b.create<slm::WidenOp>(constant->getLoc(), constant->getResult(0).getType(), narrow);
+  constant->getResult(0).replaceAllUsesWith(widened);
+  constant->erase();
 }
 
 void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &q) {

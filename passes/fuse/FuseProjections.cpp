@@ -134,6 +134,18 @@ Value stackedWeight(PatternRewriter &rewriter, Location loc, ArrayRef<slm::Linea
     return {};
   if (auto floats = constantsOf(weights))
     return stackedConstant(rewriter, loc, stackedType(weights), *floats);
+  // Stored at half width: the stored constants stacked, then widened.
+  SmallVector<Value> stored;
+  for (Value w : weights)
+    if (slm::WidenOp widen = slm::widenedWeight(w))
+      stored.push_back(widen.getInput());
+  if (stored.size() == weights.size()) {
+    auto constants = constantsOf(stored);
+    if (!constants || !sameTrailingShape(stored))
+      return {};
+    return rewriter.create<slm::WidenOp>(
+        loc, stackedType(weights), stackedConstant(rewriter, loc, stackedType(stored), *constants));
+  }
   // Quantized: one format, stacked codes, scales and minimums.
   SmallVector<Value> codes, scales, minimums;
   slm::WeightFormatAttr format;

@@ -202,8 +202,8 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
         op->emitOpError("has no micro-kernel in the code generator yet");
         return WalkResult::interrupt();
       }
-      if (auto dequantize = llvm::dyn_cast<slm::DequantizeOp>(op)) {
-        if (slm::isFusable(dequantize))
+      if (llvm::isa<slm::DequantizeOp, slm::WidenOp>(op)) {
+        if (slm::isFusable(op))
           return WalkResult::advance();
         op->emitOpError("feeds an op other than an slm.linear weight or an slm.embedding table; "
                         "code generation fuses it only into those");

@@ -2,7 +2,8 @@
 //
 // slm.linear and slm.embedding call the variant slm-select-kernels recorded
 // in `slm.kernel`. Quantized variants read the packed codes and f16 scales of
-// the slm.dequantize that feeds them: the float matrix never exists.
+// the slm.dequantize that feeds them, bf16/f16 variants the narrow constant
+// of the slm.widen: the f32 matrix never exists.
 //
 //===----------------------------------------------------------------------===//
 
@@ -38,6 +39,18 @@ PackedWeight packedWeight(KernelBuilder &k, ConversionPatternRewriter &rewriter,
           dequantize.getFormat().layout(), type.getDimSize(0), type.getDimSize(1)};
 }
 
+bool isFloatKernel(slm::Kernel kernel) {
+  return kernel == slm::Kernel::f32 || kernel == slm::Kernel::bf16 || kernel == slm::Kernel::f16;
+}
+
+/// A float weight as it is stored: f32 itself, or the narrow constant an
+/// slm.widen reads (the f32 tensor never exists).
+Ptr storedFloatWeight(ConversionPatternRewriter &rewriter, Value weight, Value converted) {
+  if (slm::WidenOp widen = slm::widenedWeight(weight))
+    return pointer(rewriter.getRemappedValue(widen.getInput()));
+  return pointer(converted);
+}
+
 struct LinearLowering : KernelLowering<slm::LinearOp> {
   using KernelLowering::KernelLowering;
   LogicalResult matchAndRewrite(slm::LinearOp op, OpAdaptor adaptor,
@@ -47,10 +60,16 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     Ptr bias = adaptor.getBias() ? pointer(adaptor.getBias()) : k.null();
     I64 rows = k.rowsOf(op.getInput().getType());
     slm::Kernel kernel = kernelOf(op);
-    if (kernel == slm::Kernel::f32) {
-      auto w = llvm::cast<RankedTensorType>(op.getWeight().getType());
-      k.call(SLM_KERNEL(slm_uk_linear), x, pointer(adaptor.getWeight()), bias, y, rows,
-             k.i64(w.getDimSize(0)), k.i64(w.getDimSize(1)));
+    if (isFloatKernel(kernel)) {
+      auto type = llvm::cast<RankedTensorType>(op.getWeight().getType());
+      Ptr w = storedFloatWeight(rewriter, op.getWeight(), adaptor.getWeight());
+      I64 n = k.i64(type.getDimSize(0)), columns = k.i64(type.getDimSize(1));
+      if (kernel == slm::Kernel::f32)
+        k.call(SLM_KERNEL(slm_uk_linear), x, w, bias, y, rows, n, columns);
+      else
+        k.call(kernel == slm::Kernel::bf16 ? SLM_KERNEL(slm_uk_linear_bf16)
+                                           : SLM_KERNEL(slm_uk_linear_f16),
+               x, w, bias, y, rows, n, columns);
       rewriter.replaceOp(op, y.value);
       return success();
     }
@@ -83,6 +102,8 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::f32:
+    case slm::Kernel::bf16:
+    case slm::Kernel::f16:
       llvm_unreachable("handled above");
     }
     rewriter.replaceOp(op, y.value);
@@ -100,10 +121,18 @@ struct EmbeddingLowering : KernelLowering<slm::EmbeddingOp> {
     KernelBuilder k = builder(rewriter, op);
     Ptr out = k.resultBuffer(op);
     I64 count = k.elementCount(ids);
-    if (kernelOf(op) == slm::Kernel::f32) {
-      auto table = llvm::cast<RankedTensorType>(op.getTable().getType());
-      k.call(SLM_KERNEL(slm_uk_embedding), pointer(adaptor.getTable()),
-             pointer(adaptor.getIndices()), out, count, k.i64(table.getDimSize(1)));
+    slm::Kernel kernel = kernelOf(op);
+    if (isFloatKernel(kernel)) {
+      auto type = llvm::cast<RankedTensorType>(op.getTable().getType());
+      Ptr table = storedFloatWeight(rewriter, op.getTable(), adaptor.getTable());
+      Ptr ids = pointer(adaptor.getIndices());
+      I64 hidden = k.i64(type.getDimSize(1));
+      if (kernel == slm::Kernel::f32)
+        k.call(SLM_KERNEL(slm_uk_embedding), table, ids, out, count, hidden);
+      else
+        k.call(kernel == slm::Kernel::bf16 ? SLM_KERNEL(slm_uk_embedding_bf16)
+                                           : SLM_KERNEL(slm_uk_embedding_f16),
+               table, ids, out, count, hidden);
     } else {
       PackedWeight table = packedWeight(k, rewriter, slm::dequantizedWeight(op.getTable()));
       k.call(SLM_KERNEL(slm_uk_embedding_q), table.codes, table.scales, table.minimums,
@@ -115,12 +144,14 @@ struct EmbeddingLowering : KernelLowering<slm::EmbeddingOp> {
   }
 };
 
-/// No code: the linears and embeddings it feeds read its packed operands.
-struct DequantizeLowering : KernelLowering<slm::DequantizeOp> {
-  using KernelLowering::KernelLowering;
-  LogicalResult matchAndRewrite(slm::DequantizeOp op, OpAdaptor,
+/// No code: the linears and embeddings a dequantize or widen feeds read its
+/// stored operands.
+template <typename StorageOp>
+struct WeightStorageLowering : KernelLowering<StorageOp> {
+  using KernelLowering<StorageOp>::KernelLowering;
+  LogicalResult matchAndRewrite(StorageOp op, typename StorageOp::Adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
-    KernelBuilder k = builder(rewriter, op);
+    KernelBuilder k = this->builder(rewriter, op);
     rewriter.replaceOp(op, k.null().value);
     return success();
   }
@@ -130,7 +161,8 @@ struct DequantizeLowering : KernelLowering<slm::DequantizeOp> {
 
 void populateLinearLowerings(RewritePatternSet &patterns, const TypeConverter &converter,
                                 const EntryState &entry) {
-  patterns.add<LinearLowering, EmbeddingLowering, DequantizeLowering>(
+  patterns.add<LinearLowering, EmbeddingLowering, WeightStorageLowering<slm::DequantizeOp>,
+               WeightStorageLowering<slm::WidenOp>>(
       converter, patterns.getContext(), entry);
 }
 

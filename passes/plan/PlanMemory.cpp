@@ -119,9 +119,9 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       }
     }
     for (Operation &op : body) {
-      // A dequantized weight is read in its packed form by the ops it feeds:
-      // no float copy of it exists.
-      if (llvm::isa<slm::ConstantOp, slm::DequantizeOp, func::ReturnOp>(op))
+      // A dequantized or widened weight is read in its stored form by the ops
+      // it feeds: no f32 copy of it exists.
+      if (llvm::isa<slm::ConstantOp, slm::DequantizeOp, slm::WidenOp, func::ReturnOp>(op))
         continue;
       SmallVector<int64_t> offsets;
       for (OpResult result : op.getResults()) {

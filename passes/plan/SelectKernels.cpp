@@ -35,14 +35,15 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
     };
     getOperation().walk([&](Operation *op) {
       if (auto embedding = llvm::dyn_cast<slm::EmbeddingOp>(op))
-        return select(op, slm::dequantizedWeight(embedding.getTable()) ? slm::Kernel::qany
-                                                                       : slm::Kernel::f32);
+        return select(op, slm::dequantizedWeight(embedding.getTable())
+                              ? slm::Kernel::qany
+                              : slm::floatWeightKernel(embedding.getTable()));
       auto linear = llvm::dyn_cast<slm::LinearOp>(op);
       if (!linear)
         return;
       slm::DequantizeOp weight = slm::dequantizedWeight(linear.getWeight());
       if (!weight)
-        return select(op, slm::Kernel::f32);
+        return select(op, slm::floatWeightKernel(linear.getWeight()));
       slm::WeightFormat format = weight.getFormat().layout();
       if (w8a8 && slm::hasInt8Kernel(format))
         return select(op, vnni ? slm::Kernel::w8a8_vnni : slm::Kernel::w8a8);

@@ -51,3 +51,15 @@ if _node and os.path.isdir(os.path.join(_ort_modules, "onnxruntime-node")):
     config.available_features.add("onnxruntime")
     config.environment["NODE_PATH"] = _ort_modules
     config.substitutions.append(("%node", _node))
+
+# PyTorch (Debian's python3-torch) as an independent oracle: the first python that imports it.
+import subprocess
+for _python in [config.python_executable, "/usr/bin/python3"]:
+    try:
+        subprocess.run([_python, "-c", "import torch, numpy"], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    except (OSError, subprocess.SubprocessError):
+        continue
+    config.available_features.add("torch")
+    config.substitutions.append(("%torch_python", _python))
+    break

@@ -24,6 +24,7 @@ const char *ortType(exec::DType t) {
   case exec::DType::I1: return "bool";
   case exec::DType::I8: return "int8";
   case exec::DType::F16: return "float16";
+  case exec::DType::BF16: return "bfloat16";
   }
   return "";
 }

@@ -38,6 +38,9 @@ ABSL_FLAG(double, max_kl, std::numeric_limits<double>::quiet_NaN(),
           "student) on the held-out calibration tail exceeds this");
 ABSL_FLAG(std::string, report, "", "write the quantization report as JSON (QuantReport.proto)");
 ABSL_FLAG(std::string, report_svg, "", "draw per-layer bits and ΔKL as an SVG chart");
+ABSL_FLAG(std::string, weights, "f32",
+          "how linear and embedding weights left in float (all of them without --quant) are "
+          "stored: f32, bf16 or f16 (rounded to nearest even; kernels widen them as they read)");
 ABSL_FLAG(bool, w8a8, false,
           "linears with 8-bit or symmetric 4-bit weights also quantize their inputs to int8 "
           "per token (W8A8, W4A8: integer dot products, VNNI where the target has them); "
@@ -57,6 +60,10 @@ namespace {
 llvm::Expected<QuantizeOptions> quantizeOptions(llvm::StringRef model) {
   QuantizeOptions q;
   q.scheme = absl::GetFlag(FLAGS_quant);
+  if (q.scheme == "bf16" || q.scheme == "f16")
+    return makeError("{0}: --quant {1}: {1} is a float storage, not a quantization; use "
+                     "--weights {1}",
+                     model, q.scheme);
   q.bitsPerWeight = absl::GetFlag(FLAGS_bpw);
   q.maxSizeMB = absl::GetFlag(FLAGS_max_size);
   q.teacherPath = absl::GetFlag(FLAGS_teacher);
@@ -109,6 +116,13 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   options.maxContext = absl::GetFlag(FLAGS_max_context);
   options.maxTokensPerCall = absl::GetFlag(FLAGS_max_tokens);
   options.w8a8 = absl::GetFlag(FLAGS_w8a8);
+  std::string weights = absl::GetFlag(FLAGS_weights);
+  if (weights == "bf16")
+    options.floatWeights = FloatStorage::bf16;
+  else if (weights == "f16")
+    options.floatWeights = FloatStorage::f16;
+  else if (weights != "f32")
+    return makeError("--weights '{0}' is not f32, bf16 or f16", weights);
   options.dump.printAfterAll = absl::GetFlag(FLAGS_print_ir_after_all);
   options.dump.directory = absl::GetFlag(FLAGS_dump_ir);
   if (options.maxContext < 0)
@@ -154,6 +168,7 @@ const Command &compileCommand() {
       "compile",
       "Compile a model into a device-ready .slmpack artifact",
       "slmc compile MODEL --target T [--max-context N] [--max-tokens N] [--tokenizer FILE]\n"
+      "             [--weights f32|bf16|f16]\n"
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
       "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]]\n"
       "             [--w8a8] [--print-ir-after-all] [--dump-ir DIR] -o out.slmpack",
@@ -167,10 +182,12 @@ const Command &compileCommand() {
       "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
       "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail.\n\n"
+      "--weights bf16|f16 stores the float weights at half width (after --quant, those it\n"
+      "left in float): half the bytes to stream per token, kernels that widen as they read.\n\n"
       "--print-ir-after-all and --dump-ir show the pipeline: the imported IR, then the IR\n"
       "after every pass of optimize, fuse, plan and lower (docs/ARCHITECTURE.md).",
-      {"target", "max_context", "max_tokens", "tokenizer", "o", "quant", "calib", "teacher",
-       "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads",
+      {"target", "max_context", "max_tokens", "tokenizer", "o", "weights", "quant", "calib",
+       "teacher", "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads",
        "w8a8", "print_ir_after_all", "dump_ir"},
       runCompile};
   return command;

@@ -1,4 +1,4 @@
-//===- Quantization.cpp - the slm.dequantize kernel -----------------------===//
+//===- Quantization.cpp - the slm.dequantize and slm.widen kernels --------===//
 
 #include "compiler/executor/kernels/KernelSupport.h"
 #include "compiler/quant/QuantizedWeight.h"
@@ -26,8 +26,22 @@ llvm::Expected<Kernel> dequantizeKernel(Operation *op) {
   });
 }
 
+/// A bf16 or f16 weight as the f32 tensor it stands for (exact).
+llvm::Error widen(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) {
+  const Tensor &stored = in[0];
+  Tensor y = Tensor::zeros(DType::F32, stored.shape());
+  float *values = y.data<float>();
+  for (int64_t i = 0, n = y.size(); i < n; ++i)
+    values[i] = stored.floatAt(i);
+  out[0] = std::move(y);
+  return ok();
+}
+
 } // namespace
 
-void addQuantizationKernels(KernelTable &t) { t.add<slm::DequantizeOp>(dequantizeKernel); }
+void addQuantizationKernels(KernelTable &t) {
+  t.add<slm::DequantizeOp>(dequantizeKernel);
+  t.addSimple<slm::WidenOp>(widen);
+}
 
 } // namespace slmc::exec

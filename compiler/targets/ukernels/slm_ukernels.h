@@ -76,6 +76,18 @@ void slm_uk_embedding(const slm_uk_ctx *ctx, const float *table, const int64_t *
 void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,
                    float *y, int64_t m, int64_t n, int64_t k);
 
+/* Float weights stored at half width (slm.widen fused into its reader): w holds bf16 or
+ * IEEE f16 bits, widened to f32 exactly as they are read; the results equal slm_uk_linear's
+ * and slm_uk_embedding's on the widened weights bit for bit. */
+void slm_uk_linear_bf16(const slm_uk_ctx *ctx, const float *x, const uint16_t *w,
+                        const float *bias, float *y, int64_t m, int64_t n, int64_t k);
+void slm_uk_linear_f16(const slm_uk_ctx *ctx, const float *x, const uint16_t *w, const float *bias,
+                       float *y, int64_t m, int64_t n, int64_t k);
+void slm_uk_embedding_bf16(const slm_uk_ctx *ctx, const uint16_t *table, const int64_t *ids,
+                           float *out, int64_t n, int64_t width);
+void slm_uk_embedding_f16(const slm_uk_ctx *ctx, const uint16_t *table, const int64_t *ids,
+                          float *out, int64_t n, int64_t width);
+
 /* Quantized weights (slm.dequantize fused into its reader): `codes` holds the rows of a
  * [rows, k] matrix as #slm.weight_format lays them out (dialects/slm/IR/WeightFormat.h):
  * `bits`-bit codes packed least significant bit first, each row starting on a byte

@@ -10,8 +10,19 @@ namespace slm {
 
 DequantizeOp dequantizedWeight(Value weight) { return weight.getDefiningOp<DequantizeOp>(); }
 
-bool isFusable(DequantizeOp dequantize) {
-  return llvm::all_of(dequantize->getUses(), [](OpOperand &use) {
+WidenOp widenedWeight(Value weight) { return weight.getDefiningOp<WidenOp>(); }
+
+Kernel floatWeightKernel(Value weight) {
+  WidenOp widen = widenedWeight(weight);
+  if (!widen)
+    return Kernel::f32;
+  return llvm::cast<ShapedType>(widen.getInput().getType()).getElementType().isBF16()
+             ? Kernel::bf16
+             : Kernel::f16;
+}
+
+bool isFusable(Operation *storage) {
+  return llvm::all_of(storage->getUses(), [](OpOperand &use) {
     Operation *user = use.getOwner();
     return (llvm::isa<LinearOp>(user) && use.getOperandNumber() == 1) ||
            (llvm::isa<EmbeddingOp>(user) && use.getOperandNumber() == 0);
@@ -45,8 +56,13 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   auto mismatch = [&](StringRef needs) {
     return op->emitOpError() << "kernel " << stringifyKernel(kernel) << " needs " << needs;
   };
-  if (kernel == Kernel::f32)
-    return dequantize ? mismatch("float weights") : success();
+  if (kernel == Kernel::f32 || kernel == Kernel::bf16 || kernel == Kernel::f16) {
+    if (dequantize || floatWeightKernel(weight) != kernel)
+      return mismatch(kernel == Kernel::f32 ? "f32 weights"
+                                            : "weights stored as " + stringifyKernel(kernel).str() +
+                                                  " (an slm.widen)");
+    return success();
+  }
   if (!dequantize)
     return mismatch("quantized weights (an slm.dequantize)");
   WeightFormat format = dequantize.getFormat().layout();
@@ -72,6 +88,8 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                ? success()
                : mismatch("a linear with symmetric 4-bit codes in groups of 32, 64 or 128");
   case Kernel::f32:
+  case Kernel::bf16:
+  case Kernel::f16:
     break;
   }
   return success();

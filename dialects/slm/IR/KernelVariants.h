@@ -12,13 +12,22 @@
 namespace slm {
 
 class DequantizeOp;
+class WidenOp;
 
 /// The slm.dequantize `weight` comes from, or null for float weights.
 DequantizeOp dequantizedWeight(mlir::Value weight);
 
-/// Whether every reader of `dequantize` takes it as an slm.linear weight or an
-/// slm.embedding table, the two ops code generation fuses it into.
-bool isFusable(DequantizeOp dequantize);
+/// The slm.widen `weight` comes from (bf16 or f16 storage), or null.
+WidenOp widenedWeight(mlir::Value weight);
+
+/// The kernel that reads a float weight as it is stored: f32, bf16 or f16
+/// (the storage of an slm.widen).
+Kernel floatWeightKernel(mlir::Value weight);
+
+/// Whether every reader of `storage` (an slm.dequantize or slm.widen) takes it
+/// as an slm.linear weight or an slm.embedding table, the two ops code
+/// generation fuses it into.
+bool isFusable(mlir::Operation *storage);
 
 /// 4-bit codes in groups of 32, 64 or 128 (slm_uk_linear_q4*).
 bool hasInt4Kernel(const WeightFormat &format);

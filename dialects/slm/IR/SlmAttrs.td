@@ -61,7 +61,13 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // scratch): slm_uk_linear_w4a8.
       I32EnumAttrCase<"w4a8", 7>,
       // The same with vpdpbusd on AVX-512 VNNI targets: slm_uk_linear_w4a8_vnni.
-      I32EnumAttrCase<"w4a8_vnni", 8>
+      I32EnumAttrCase<"w4a8_vnni", 8>,
+      // Float weights stored as IEEE half (an slm.widen of f16): slm_uk_linear_f16,
+      // slm_uk_embedding_f16.
+      I32EnumAttrCase<"f16", 9>,
+      // Float weights stored as bfloat16 (an slm.widen of bf16): slm_uk_linear_bf16,
+      // slm_uk_embedding_bf16.
+      I32EnumAttrCase<"bf16", 10>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -93,6 +93,24 @@ def Slm_DequantizeOp : Slm_Op<"dequantize", [Pure]> {
   let hasVerifier = 1;
 }
 
+def Slm_WidenOp : Slm_Op<"widen", [Pure, SameOperandsAndResultShape]> {
+  let summary = "an f32 weight from its bf16 or f16 storage";
+  let description = [{
+    A float weight stored at half width (`slmc compile --weights bf16|f16`):
+    the constant holds the narrow values, this op the f32 tensor they stand
+    for, exactly (every bf16 and f16 value is an f32). The reference executor
+    widens once; code generation fuses it into the linears and embeddings that
+    read it (kernels `bf16` and `f16`), which widen as they stream the weight.
+
+    ```mlir
+    %w = slm.widen %stored : tensor<384x128xbf16> -> tensor<384x128xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[BF16, F16]>:$input);
+  let results = (outs RankedTensorOf<[F32]>:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($result)";
+}
+
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops
 //===----------------------------------------------------------------------===//

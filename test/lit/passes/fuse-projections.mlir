@@ -41,6 +41,40 @@ func.func @quantized(%x: tensor<?x8xf32>) -> (tensor<?x2xf32>, tensor<?x1xf32>) 
 
 // -----
 
+// Weights stored at half width stack their stored constants, widened once.
+// CHECK-LABEL: func @half_width
+// CHECK: %[[B:.*]] = slm.constant dense<{{\[}}[1.000000e+00, 1.000000e+00], [2.000000e+00, 2.000000e+00], [3.000000e+00, 3.000000e+00]]> : tensor<3x2xbf16>
+// CHECK: %[[W:.*]] = slm.widen %[[B]] : tensor<3x2xbf16> -> tensor<3x2xf32>
+// CHECK: slm.linear %arg0, %[[W]]
+// CHECK: slm.split {{.*}} sizes = [2, 1]
+func.func @half_width(%x: tensor<?x2xf32>) -> (tensor<?x2xf32>, tensor<?x1xf32>) {
+  %ba = slm.constant dense<[[1.0, 1.0], [2.0, 2.0]]> : tensor<2x2xbf16>
+  %wa = slm.widen %ba : tensor<2x2xbf16> -> tensor<2x2xf32>
+  %a = slm.linear %x, %wa : tensor<?x2xf32>, tensor<2x2xf32> -> tensor<?x2xf32>
+  %bb = slm.constant dense<[[3.0, 3.0]]> : tensor<1x2xbf16>
+  %wb = slm.widen %bb : tensor<1x2xbf16> -> tensor<1x2xf32>
+  %b = slm.linear %x, %wb : tensor<?x2xf32>, tensor<1x2xf32> -> tensor<?x1xf32>
+  return %a, %b : tensor<?x2xf32>, tensor<?x1xf32>
+}
+
+// -----
+
+// bf16 and f16 storage do not stack: each linear stays.
+// CHECK-LABEL: func @bf16_and_f16
+// CHECK-COUNT-2: slm.linear
+// CHECK-NOT: slm.split
+func.func @bf16_and_f16(%x: tensor<?x2xf32>) -> (tensor<?x1xf32>, tensor<?x1xf32>) {
+  %ba = slm.constant dense<1.0> : tensor<1x2xbf16>
+  %wa = slm.widen %ba : tensor<1x2xbf16> -> tensor<1x2xf32>
+  %a = slm.linear %x, %wa : tensor<?x2xf32>, tensor<1x2xf32> -> tensor<?x1xf32>
+  %bb = slm.constant dense<1.0> : tensor<1x2xf16>
+  %wb = slm.widen %bb : tensor<1x2xf16> -> tensor<1x2xf32>
+  %b = slm.linear %x, %wb : tensor<?x2xf32>, tensor<1x2xf32> -> tensor<?x1xf32>
+  return %a, %b : tensor<?x1xf32>, tensor<?x1xf32>
+}
+
+// -----
+
 // Weights of different formats do not stack: each linear stays.
 // CHECK-LABEL: func @mixed_formats
 // CHECK-COUNT-2: slm.linear

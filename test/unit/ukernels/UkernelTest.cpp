@@ -56,6 +56,7 @@ int32_t ukDType(DType t) {
     return SLM_UK_I1;
   case DType::I8: // quantized weights' storage: no elementwise kernels
   case DType::F16:
+  case DType::BF16:
     break;
   }
   return -1;
@@ -116,6 +117,7 @@ Tensor random(DType t, llvm::ArrayRef<int64_t> shape, uint32_t seed, double lo =
   }
   case DType::I8:
   case DType::F16:
+  case DType::BF16:
     ADD_FAILURE() << "no kernel test draws " << slmc::exec::dtypeName(t) << " values";
     break;
   }
@@ -174,6 +176,7 @@ void expectSame(const Tensor &want, const void *got, const std::string &what) {
     }
     case DType::I8:
     case DType::F16:
+    case DType::BF16:
       ADD_FAILURE() << what << ": no kernel test compares " << slmc::exec::dtypeName(want.dtype());
       return;
     }
@@ -980,6 +983,80 @@ TEST_F(UkernelTest, LinearDecodeAndPrefillWithRaggedSizes) {
           },
           what, c.split);
       expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-4, 1e-4, what);
+    }
+}
+
+// bf16 and f16 weights (slm.widen fused into the reader): the kernels equal
+// slm_uk_linear and slm_uk_embedding on the widened weights bit for bit, in
+// decode (dot products) and prefill (panels), split into tasks or not. The
+// weights are narrowed here independently of slmc (f16: the compiler's
+// _Float16 cast; bf16: the nearer neighbour, measured in double).
+TEST_F(UkernelTest, HalfWidthWeightsEqualTheirWidenedF32) {
+  struct Case {
+    int64_t m, n, k;
+    bool split;
+  };
+  const Case cases[] = {{1, 45, 172, false}, {2, 61, 8, false},  {1, 1000, 256, true},
+                        {3, 61, 33, false},  {37, 200, 300, true}, {130, 70, 24, true}};
+  uint32_t seed = 9500;
+  for (bool bfloat : {true, false})
+    for (const Case &c : cases) {
+      Tensor x = random(DType::F32, {c.m, c.k}, ++seed), w = random(DType::F32, {c.n, c.k}, ++seed),
+             bias = random(DType::F32, {c.n}, ++seed);
+      std::vector<uint16_t> stored(c.n * c.k);
+      std::vector<float> widened(c.n * c.k);
+      for (int64_t i = 0; i < c.n * c.k; ++i) {
+        float v = w.data<float>()[i];
+        if (bfloat) {
+          // The nearer of the two bf16 neighbours (truncated, one up in
+          // magnitude) in double arithmetic; ties to the even one.
+          uint32_t bits;
+          std::memcpy(&bits, &v, 4);
+          uint32_t lo = bits & 0xffff0000u, hi = lo + 0x10000u;
+          float flo, fhi;
+          std::memcpy(&flo, &lo, 4);
+          std::memcpy(&fhi, &hi, 4);
+          double dlo = std::abs(double(v) - flo), dhi = std::abs(double(fhi) - v);
+          uint32_t pick = dlo < dhi || (dlo == dhi && !(lo & 0x10000u)) ? lo : hi;
+          stored[i] = static_cast<uint16_t>(pick >> 16);
+          std::memcpy(&widened[i], &pick, 4);
+        } else {
+          _Float16 h = static_cast<_Float16>(v);
+          std::memcpy(&stored[i], &h, 2);
+          widened[i] = static_cast<float>(h);
+        }
+      }
+      std::string what = std::string(bfloat ? "bf16" : "f16") + " linear m=" +
+                         std::to_string(c.m) + " n=" + std::to_string(c.n) +
+                         " k=" + std::to_string(c.k);
+      std::vector<float> want(c.m * c.n);
+      slm_uk_linear(nullptr, x.data<float>(), widened.data(), bias.data<float>(), want.data(), c.m,
+                    c.n, c.k);
+      auto got = runBoth(
+          c.m * c.n * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            (bfloat ? slm_uk_linear_bf16 : slm_uk_linear_f16)(
+                ctx, x.data<float>(), stored.data(), bias.data<float>(), static_cast<float *>(y),
+                c.m, c.n, c.k);
+          },
+          what, c.split);
+      EXPECT_EQ(0, std::memcmp(got.data(), want.data(), got.size())) << what;
+
+      // Rows of the same matrix as an embedding table; a negative id gives zeros.
+      std::vector<int64_t> ids = {3 % c.n, -1, c.n - 1, 0};
+      std::vector<float> rows(ids.size() * c.k, 0.0f);
+      for (size_t r = 0; r < ids.size(); ++r)
+        if (ids[r] >= 0)
+          std::memcpy(&rows[r * c.k], &widened[ids[r] * c.k], c.k * 4);
+      auto table = runBoth(
+          rows.size() * 4,
+          [&](const slm_uk_ctx *ctx, void *out) {
+            (bfloat ? slm_uk_embedding_bf16 : slm_uk_embedding_f16)(
+                ctx, stored.data(), ids.data(), static_cast<float *>(out),
+                static_cast<int64_t>(ids.size()), c.k);
+          },
+          what + " embedding", false);
+      EXPECT_EQ(0, std::memcmp(table.data(), rows.data(), table.size())) << what << " embedding";
     }
 }
 

@@ -415,3 +415,45 @@ func.func @add_rms_norm_weight(%x: tensor<2x8xf32>, %w: tensor<4xf32>) {
   %s, %n = slm.add_rms_norm %x, %x, %w {epsilon = 1.0e-6 : f32} : tensor<2x8xf32>, tensor<4xf32> -> tensor<2x8xf32>, tensor<2x8xf32>
   return
 }
+
+// -----
+
+func.func @widen_of_f32(%w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slm.widen' op operand #0 must be ranked tensor of bfloat16 type or 16-bit float values}}
+  %y = slm.widen %w : tensor<3x4xf32> -> tensor<3x4xf32>
+  return
+}
+
+// -----
+
+func.func @widen_changes_shape(%w: tensor<3x4xbf16>) {
+  // expected-error @+1 {{'slm.widen' op requires the same shape for all operands and results}}
+  %y = slm.widen %w : tensor<3x4xbf16> -> tensor<4x3xf32>
+  return
+}
+
+// -----
+
+func.func @bf16_kernel_for_f32_weights(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slm.linear' op kernel bf16 needs weights stored as bf16 (an slm.widen)}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel bf16>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @f32_kernel_for_bf16_table(%i: tensor<2xi64>, %s: tensor<3x4xbf16>) {
+  %w = slm.widen %s : tensor<3x4xbf16> -> tensor<3x4xf32>
+  // expected-error @+1 {{'slm.embedding' op kernel f32 needs f32 weights}}
+  %e = slm.embedding %w, %i {slm.kernel = #slm<kernel f32>} : tensor<3x4xf32>, tensor<2xi64> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
+func.func @f16_kernel_for_bf16_weights(%x: tensor<2x4xf32>, %s: tensor<3x4xbf16>) {
+  %w = slm.widen %s : tensor<3x4xbf16> -> tensor<3x4xf32>
+  // expected-error @+1 {{'slm.linear' op kernel f16 needs weights stored as f16 (an slm.widen)}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f16>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}

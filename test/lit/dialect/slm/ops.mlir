@@ -223,6 +223,15 @@ func.func @quantized_weights(%codes4: tensor<384x64xi8>, %scales4: tensor<384x4x
   return
 }
 
+// CHECK-LABEL: func @half_width_weights
+func.func @half_width_weights(%b: tensor<384x128xbf16>, %h: tensor<64x172xf16>) {
+  // CHECK: slm.widen %{{.*}} : tensor<384x128xbf16> -> tensor<384x128xf32>
+  %wb = slm.widen %b : tensor<384x128xbf16> -> tensor<384x128xf32>
+  // CHECK: slm.widen %{{.*}} : tensor<64x172xf16> -> tensor<64x172xf32>
+  %wh = slm.widen %h : tensor<64x172xf16> -> tensor<64x172xf32>
+  return
+}
+
 // CHECK-LABEL: func @fused_blocks
 func.func @fused_blocks(%x: tensor<?x8xf32>, %r: tensor<?x8xf32>, %w: tensor<8xf32>,
                         %gu: tensor<?x12xf32>, %g: tensor<?x6xf32>, %u: tensor<?x6xf32>) {
