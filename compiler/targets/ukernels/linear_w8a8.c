@@ -219,30 +219,52 @@ uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64
     _mm512_storeu_ps(f[r], acc[r]);
 }
 
-/* The dot products of uk_w8a8_dot_range by vpdpbusd, 64 columns at a time
- * (masked at the end of a unit): the same integers, so the same floats. */
-UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t end) {
-  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+/* y[i, rows[c]] for the ROWS rows of w in `rows` and one row i of x: the dot
+ * products of uk_w8a8_dot_range by vpdpbusd, 64 columns at a time (masked at
+ * the end of a unit), each load of x shared by the rows: the same integers,
+ * so the same floats. */
+UK_VNNI_TARGET static inline __attribute__((always_inline)) void
+uk_vnni_rows(const uk_w8a8_args *a, const int64_t *rows, int64_t i, const int ROWS) {
   const uk_w8a8_scratch *s = &a->s;
   const __m512i flip = _mm512_set1_epi8((char)0x80);
-  for (int64_t j = begin; j < end; ++j) {
-    const uint8_t *w = a->codes + j * a->row_bytes;
-    for (int64_t i = 0; i < a->m; ++i) {
-      const int8_t *x = s->xq + i * s->row_stride;
-      float f = 0.0f;
-      for (int64_t u = 0; u < s->units; ++u) {
-        int64_t p1 = uk_min(a->k, (u + 1) * s->unit);
-        __m512i dot = _mm512_setzero_si512();
-        for (int64_t p = u * s->unit; p < p1; p += 64) {
-          __mmask64 live = p1 - p >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (p1 - p)) - 1;
-          __m512i codes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, w + p), flip);
-          dot = _mm512_dpbusd_epi32(dot, codes, _mm512_maskz_loadu_epi8(live, x + p));
-        }
-        int32_t sum = _mm512_reduce_add_epi32(dot) - 128 * s->xsum[i * s->units + u];
-        f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
+  const int8_t *x = s->xq + i * s->row_stride;
+  float f[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+  for (int64_t u = 0; u < s->units; ++u) {
+    int64_t p1 = uk_min(a->k, (u + 1) * s->unit);
+    __m512i dot[4];
+    for (int c = 0; c < ROWS; ++c)
+      dot[c] = _mm512_setzero_si512();
+    for (int64_t p = u * s->unit; p < p1; p += 64) {
+      __mmask64 live = p1 - p >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << (p1 - p)) - 1;
+      __m512i xv = _mm512_maskz_loadu_epi8(live, x + p);
+      for (int c = 0; c < ROWS; ++c) {
+        const uint8_t *w = a->codes + rows[c] * a->row_bytes;
+        __m512i codes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, w + p), flip);
+        dot[c] = _mm512_dpbusd_epi32(dot[c], codes, xv);
       }
-      a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
     }
+    for (int c = 0; c < ROWS; ++c) {
+      int32_t sum = _mm512_reduce_add_epi32(dot[c]) - 128 * s->xsum[i * s->units + u];
+      f[c] = f[c] + (float)sum * uk_w8a8_weight_scale(a, rows[c], u);
+    }
+  }
+  for (int c = 0; c < ROWS; ++c)
+    a->y[i * a->n + rows[c]] = uk_w8a8_output(a, f[c], i, rows[c]);
+}
+
+/* Items are rows of w. Four read together come from four parts of the range:
+ * four sequential streams far apart, which the prefetchers follow at once
+ * (uk_linear_dot_range in linear.c does the same for f32). */
+UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  int64_t part = (end - begin) / 4;
+  for (int64_t i = 0; i < a->m; ++i) {
+    for (int64_t j = begin; j < begin + part; ++j) {
+      int64_t rows[4] = {j, j + part, j + 2 * part, j + 3 * part};
+      uk_vnni_rows(a, rows, i, 4);
+    }
+    for (int64_t j = begin + 4 * part; j < end; ++j) /* what is left over */
+      uk_vnni_rows(a, &j, i, 1);
   }
 }
 
