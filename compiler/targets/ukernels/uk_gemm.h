@@ -5,8 +5,11 @@
  * accumulated as y[i, j..j+16] += x[i, p] * B[p, j..j+16] over p, B being a
  * panel of UK_KC rows of the weights, transposed (w^T), that the caller's
  * `fill` writes onto the stack: f32 weights are copied, quantized ones decoded.
- * Every y element is summed over p in order 0..k-1, whatever tile or task
- * computes it, and the panel holds the same floats whatever the weights'
+ * Every y element is summed over p in order 0..k-1, one fused multiply-add
+ * per term (the micro-kernels are built without contraction, so the fma is
+ * written out: FMA-bound, twice the mul + add throughput; 50 -> 60-72 GFLOP/s
+ * on a 0.5B model's linears at M = 128 on one Zen 4 core), whatever tile or
+ * task computes it, and the panel holds the same floats whatever the weights'
  * storage, so a quantized linear equals the f32 one on its decoded weights.
  *
  *===----------------------------------------------------------------------===*/
@@ -40,7 +43,7 @@
       for (int r = 0; r < MR; ++r) {                                                               \
         float xv = x[r * ldx + p];                                                                 \
         for (int l = 0; l < UK_NR; ++l)                                                            \
-          acc[r][l] += xv * bp[l];                                                                 \
+          acc[r][l] = __builtin_fmaf(xv, bp[l], acc[r][l]);                                        \
       }                                                                                            \
     }                                                                                              \
     for (int r = 0; r < MR; ++r)                                                                   \
