@@ -23,6 +23,16 @@ DenseResourceElementsAttr blobOf(RankedTensorType type, const std::string &name,
   return copyWeight(type, name, bytes);
 }
 
+/// `value` rounded to the nearest bfloat16 (ties to even; NaN stays NaN).
+uint16_t roundToBfloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it a (quiet) NaN
+    return static_cast<uint16_t>((bits >> 16) | 0x40u);
+  bits += 0x7fffu + ((bits >> 16) & 1u); // to nearest, ties to even
+  return static_cast<uint16_t>(bits >> 16);
+}
+
 } // namespace
 
 std::vector<WeightTensor> collectWeightTensors(ModuleOp module) {
@@ -54,15 +64,6 @@ std::vector<WeightTensor> collectWeightTensors(ModuleOp module) {
     weights.push_back(std::move(w));
   });
   return weights;
-}
-
-uint16_t roundToBfloat16(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, sizeof bits);
-  if ((bits & 0x7fffffffu) > 0x7f800000u) // NaN: keep it a (quiet) NaN
-    return static_cast<uint16_t>((bits >> 16) | 0x40u);
-  bits += 0x7fffu + ((bits >> 16) & 1u); // to nearest, ties to even
-  return static_cast<uint16_t>(bits >> 16);
 }
 
 void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage) {

@@ -33,9 +33,6 @@ void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &qua
 /// How float weights are stored: as they are (f32), or at half width.
 enum class FloatStorage { f32, bf16, f16 };
 
-/// `value` rounded to the nearest bfloat16 (ties to even; NaN stays NaN).
-uint16_t roundToBfloat16(float value);
-
 /// Replaces the weight's f32 constant by a bf16 or f16 constant (rounded to
 /// nearest even) named NAME.bf16 / NAME.f16 and an slm.widen.
 void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage);

@@ -124,27 +124,26 @@ typedef struct {
     out[3] = uk_fold_sum(&a3);                                                                     \
   }                                                                                                \
                                                                                                    \
-  /* Items are rows of w, four read together from four parts of the range,  \
-   * as uk_linear_dot_range reads f32 rows (linear.c says why). */            \
-  static void uk_linear_dot_range_##S(void *arg, int64_t begin, int64_t end) {                     \
+  /* y[:, r] for the rows r of w in `rows` (four, or one), every row of x. */                      \
+  static void uk_linear_rows_##S(void *arg, const int64_t *rows, int count) {                      \
     const uk_half_linear_args *a = (const uk_half_linear_args *)arg;                               \
-    int64_t n = a->n, k = a->k, part = (end - begin) / 4;                                          \
+    int64_t n = a->n, k = a->k;                                                                    \
     for (int64_t i = 0; i < a->m; ++i) {                                                           \
       const float *x = a->x + i * k;                                                               \
-      float *y = a->y + i * n;                                                                     \
-      for (int64_t j = begin; j < begin + part; ++j) {                                             \
-        int64_t rows[4] = {j, j + part, j + 2 * part, j + 3 * part};                               \
-        float d[4];                                                                                \
+      float d[4];                                                                                  \
+      if (count == 4)                                                                              \
         uk_dot4_##S(x, a->w + rows[0] * k, a->w + rows[1] * k, a->w + rows[2] * k,                 \
                     a->w + rows[3] * k, k, d);                                                     \
-        for (int c = 0; c < 4; ++c)                                                                \
-          y[rows[c]] = a->bias ? d[c] + a->bias[rows[c]] : d[c];                                   \
-      }                                                                                            \
-      for (int64_t j = begin + 4 * part; j < end; ++j) { /* what is left over */                   \
-        float d = uk_dot_##S(x, a->w + j * k, k);                                                  \
-        y[j] = a->bias ? d + a->bias[j] : d;                                                       \
-      }                                                                                            \
+      else                                                                                         \
+        d[0] = uk_dot_##S(x, a->w + rows[0] * k, k);                                               \
+      for (int c = 0; c < count; ++c)                                                              \
+        a->y[i * n + rows[c]] = a->bias ? d[c] + a->bias[rows[c]] : d[c];                          \
     }                                                                                              \
+  }                                                                                                \
+                                                                                                   \
+  /* Items are rows of w, read four at a time from four parts of the range. */                     \
+  static void uk_linear_dot_range_##S(void *arg, int64_t begin, int64_t end) {                     \
+    uk_rows_in_four_parts(begin, end, uk_linear_rows_##S, arg);                                    \
   }                                                                                                \
                                                                                                    \
   /* panel[p][l] = widen(w[j0 + l][kb + p]), zero past column nr. */                              \

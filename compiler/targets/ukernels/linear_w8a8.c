@@ -252,20 +252,21 @@ uk_vnni_rows(const uk_w8a8_args *a, const int64_t *rows, int64_t i, const int RO
     a->y[i * a->n + rows[c]] = uk_w8a8_output(a, f[c], i, rows[c]);
 }
 
-/* Items are rows of w. Four read together come from four parts of the range:
- * four sequential streams far apart, which the prefetchers follow at once
- * (uk_linear_dot_range in linear.c does the same for f32). */
-UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t end) {
+/* The rows of w in `rows` (four, or one) for every row of x. */
+UK_VNNI_TARGET static void uk_vnni_rows_all(void *arg, const int64_t *rows, int count) {
   const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
-  int64_t part = (end - begin) / 4;
   for (int64_t i = 0; i < a->m; ++i) {
-    for (int64_t j = begin; j < begin + part; ++j) {
-      int64_t rows[4] = {j, j + part, j + 2 * part, j + 3 * part};
+    if (count == 4)
       uk_vnni_rows(a, rows, i, 4);
-    }
-    for (int64_t j = begin + 4 * part; j < end; ++j) /* what is left over */
-      uk_vnni_rows(a, &j, i, 1);
+    else
+      uk_vnni_rows(a, rows, i, 1);
   }
+}
+
+/* Items are rows of w, read four at a time from four parts of the range
+ * (uk_rows_in_four_parts). */
+UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t end) {
+  uk_rows_in_four_parts(begin, end, uk_vnni_rows_all, arg);
 }
 
 /* Items are (row block, column block) pairs, as in uk_gemm. */

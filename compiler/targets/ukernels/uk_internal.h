@@ -85,6 +85,25 @@ static inline void uk_parallel(const slm_uk_ctx *ctx, int64_t total, int64_t gra
   ctx->parallel_for(ctx->pool, tasks, uk_split_task, &s);
 }
 
+/* Rows [begin, end) of a weight matrix for a decode GEMV, four at a time,
+ * one from each of four parts of the range: four sequential streams far
+ * apart, which the hardware prefetchers follow at once. Neighbouring rows make
+ * one stream, and one stream leaves the core waiting on memory (the 300 MB
+ * head of a 0.5B model: 16 GB/s in f32 on one EPYC core, 20-28 from four
+ * parts). `rows(arg, r, count)` gets four row indices, then each leftover row
+ * alone (count 1); every row is computed the same way either way. */
+typedef void (*uk_rows_fn)(void *arg, const int64_t *rows, int count);
+static inline __attribute__((always_inline)) void
+uk_rows_in_four_parts(int64_t begin, int64_t end, uk_rows_fn rows, void *arg) {
+  int64_t part = (end - begin) / 4;
+  for (int64_t j = begin; j < begin + part; ++j) {
+    int64_t four[4] = {j, j + part, j + 2 * part, j + 3 * part};
+    rows(arg, four, 4);
+  }
+  for (int64_t j = begin + 4 * part; j < end; ++j)
+    rows(arg, &j, 1);
+}
+
 /*===--- float reductions in a fixed order ---------------------------------===*/
 
 /* UK_LANES floats as one value: a float sum must be split into partial sums in
