@@ -11,14 +11,14 @@
  * The numerics are defined by lanes, the way vpdpbusd takes 64 bytes. The
  * columns are cut into blocks of 128; the 64 code bytes of block b hold its
  * even columns in their low nibbles and its odd columns in their high ones,
- * so one 64-byte load gives two dot products of 16 lanes: lane L of the "even"
- * product sums the 4 products of columns 128b + 8L + {0, 2, 4, 6}, of the
- * "odd" one those of 128b + 8L + {1, 3, 5, 7}. Per row i of x and row j of w:
+ * so one 64-byte load gives the 16 lanes' dot products in two vpdpbusd
+ * (even columns, then odd, into the same sums): lane L sums the 8 products of
+ * columns 128b + 8L + {0, ..., 7}, which lie in one group. Per row i of x and
+ * row j of w:
  *
- *   E[b][L], O[b][L]  the lanes' sums of q * x_q (exact integers)
- *   e[L] = fma(float(E[b][L]), s_w[j, group of 128b + 8L], e[L])   (b = 0, 1, ...)
- *   o[L] = fma(float(O[b][L]), s_w[j, group of 128b + 8L], o[L])
- *   v[L] = e[L] + o[L], folded: v[L] += v[L + 8], then + 4, + 2, + 1
+ *   D[b][L]  the lane's sum of q * x_q (an exact integer)
+ *   v[L] = fma(float(D[b][L]), s_w[j, group of 128b + 8L], v[L])   (b = 0, 1, ...)
+ *   v folded: v[L] += v[L + 8], then + 4, + 2, + 1
  *   y[i, j] = v[0] * s_x[i] + bias[j]
  *
  * each step rounded once (fma: one rounding, as fmaf and vfmadd give it). The
@@ -26,8 +26,7 @@
  * target or the threads.
  *
  * The scratch holds x_q block by block as its even columns then its odd ones,
- * s_x, and per block and lane -8 * the sum of the lane's 4 codes (even lanes,
- * then odd): vpdpbusd multiplies the unsigned u = q + 8 by x_q and adds to
+ * s_x, and per block and lane -8 * the sum of the lane's 8 codes: vpdpbusd multiplies the unsigned u = q + 8 by x_q and adds to
  * what it starts from, and sum q x = -8 sum x + sum u x.
  *
  *===----------------------------------------------------------------------===*/
@@ -39,12 +38,11 @@
 #define UK_W4_LANES 16
 #define UK_W4_TOKENS 4 /* rows of x the VNNI kernel keeps accumulators of */
 #define UK_W4_ROWS 4   /* rows of w it reads at once, each from its own part of the range */
-#define UK_W4_PREFETCH 4096 /* bytes ahead of the codes being read (4 rows of 1024 columns) */
 
 typedef struct {
   int8_t *xq;     /* m x row_stride, block by block: even columns, then odd */
   float *xscale;  /* m */
-  int32_t *xcorr; /* m x blocks x 32: even lanes, then odd */
+  int32_t *xcorr; /* m x blocks x 16 */
   int64_t row_stride, blocks;
 } uk_w4a8_scratch;
 
@@ -74,9 +72,13 @@ static void uk_w4a8_quantize_range(void *arg, int64_t begin, int64_t end) {
         int64_t p = b * UK_W4_BLOCK + (t < 64 ? 2 * t : 2 * (t - 64) + 1);
         block[t] = p < k ? uk_int8_code(x[p], inverse) : 0;
       }
-      int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
-      for (int l = 0; l < 2 * UK_W4_LANES; ++l)
-        corr[l] = -8 * (block[4 * l] + block[4 * l + 1] + block[4 * l + 2] + block[4 * l + 3]);
+      int32_t *corr = s->xcorr + (i * s->blocks + b) * UK_W4_LANES;
+      for (int l = 0; l < UK_W4_LANES; ++l) {
+        int32_t sum = 0;
+        for (int t = 4 * l; t < 4 * l + 4; ++t)
+          sum += block[t] + block[64 + t];
+        corr[l] = -8 * sum;
+      }
     }
   }
 }
@@ -99,12 +101,9 @@ static void uk_w4a8_begin(const slm_uk_ctx *ctx, uk_w4a8_args *a, const float *x
   uk_parallel(ctx, m, uk_grain(4 * k), uk_w4a8_quantize_range, a);
 }
 
-/* e + o folded in the order the definition gives, times s_x, plus bias. */
-static inline float uk_w4a8_output(const uk_w4a8_args *a, const float e[UK_W4_LANES],
-                                   const float o[UK_W4_LANES], int64_t i, int64_t j) {
-  float v[UK_W4_LANES];
-  for (int l = 0; l < UK_W4_LANES; ++l)
-    v[l] = e[l] + o[l];
+/* v folded in the order the definition gives, times s_x, plus bias. */
+static inline float uk_w4a8_output(const uk_w4a8_args *a, float v[UK_W4_LANES], int64_t i,
+                                   int64_t j) {
   for (int w = 8; w >= 1; w /= 2)
     for (int l = 0; l < w; ++l)
       v[l] = v[l] + v[l + w];
@@ -128,24 +127,23 @@ static void uk_w4a8_dot_range(void *arg, int64_t begin, int64_t end) {
   for (int64_t j = begin; j < end; ++j) {
     const uint8_t *row = w->codes + j * w->row_bytes;
     for (int64_t i = 0; i < a->m; ++i) {
-      float e[UK_W4_LANES] = {0}, o[UK_W4_LANES] = {0};
+      float v[UK_W4_LANES] = {0};
       for (int64_t b = 0; b < s->blocks; ++b) {
         const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
-        const int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
+        const int32_t *corr = s->xcorr + (i * s->blocks + b) * UK_W4_LANES;
         for (int l = 0; l < UK_W4_LANES; ++l) {
-          int32_t even = corr[l], odd = corr[UK_W4_LANES + l];
+          int32_t sum = corr[l];
           for (int t = 4 * l; t < 4 * l + 4; ++t) {
             int64_t byte = b * 64 + t;
             uint8_t code = byte < w->row_bytes ? row[byte] : 0;
-            even += (int32_t)((code & 15) ^ 8) * xq[t];    /* u = q + 8 */
-            odd += (int32_t)((code >> 4) ^ 8) * xq[64 + t];
+            sum += (int32_t)((code & 15) ^ 8) * xq[t]; /* u = q + 8 */
+            sum += (int32_t)((code >> 4) ^ 8) * xq[64 + t];
           }
           float scale = uk_half_to_float(w->scales[j * w->groups + uk_w4a8_group(w, b, l)]);
-          e[l] = fmaf((float)even, scale, e[l]);
-          o[l] = fmaf((float)odd, scale, o[l]);
+          v[l] = fmaf((float)sum, scale, v[l]);
         }
       }
-      a->y[i * a->n + j] = uk_w4a8_output(a, e, o, i, j);
+      a->y[i * a->n + j] = uk_w4a8_output(a, v, i, j);
     }
   }
 }
@@ -162,7 +160,8 @@ void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
 
 /*===--- AVX-512 VNNI ------------------------------------------------------------===*/
 
-#define UK_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512")))
+#define UK_VNNI_TARGET \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx512vnni,evex512")))
 
 /* The 16 (or fewer) scales of row j's groups from group g0, as floats;
  * groups past the row repeat its last (their products are zero). */
@@ -177,63 +176,94 @@ UK_VNNI_TARGET static inline __m512 uk_w4a8_scales(const uk_qmatrix *w, int64_t 
   return s;
 }
 
-/* Rows of x [i0, i0 + TOKENS) against rows [j, j + ROWS) of w: a block's codes
- * are split into nibbles and its scales spread over the lanes once, for all
- * the rows of x; two rows of w give independent chains to overlap. Every 4
- * blocks (512 columns) take 16, 8 or 4 consecutive scales of a row; lane_group[r]
- * says which of them each lane of block r of the 4 takes. */
+/* Block b (64 bytes of codes, 128 columns) of rows [rows[0], rows[ROWS]) of w
+ * against rows [i0, i0 + TOKENS) of x: the codes are split into nibbles and
+ * the lanes' scales spread from `scales` (16 consecutive groups of each row)
+ * once, for all the rows of x; the rows of w give independent chains to
+ * overlap. `tail` masks the codes of a last, partial block (all ones
+ * otherwise: the compiler drops the mask where the caller passes a constant). */
+UK_VNNI_TARGET static inline __attribute__((always_inline)) void
+uk_w4a8_vnni_block(const uk_w4a8_args *a, const uint8_t *const *row_codes, const __m512 *scales,
+                   __m512i lane_group, int64_t i0, int64_t b, __mmask64 tail,
+                   __m512 v[UK_W4_TOKENS][UK_W4_ROWS], const int ROWS, const int TOKENS) {
+  const uk_w4a8_scratch *s = &a->s;
+  const __m512i nibble = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
+  __m512i lo[UK_W4_ROWS], hi[UK_W4_ROWS];
+  __m512 scale[UK_W4_ROWS];
+  for (int r = 0; r < ROWS; ++r) {
+    const uint8_t *p = row_codes[r] + b * 64;
+    __m512i bytes = _mm512_maskz_loadu_epi8(tail, p);
+    /* u = (nibble & 15) ^ 8: one ternary-logic op per half */
+    lo[r] = _mm512_ternarylogic_epi32(bytes, nibble, eight, 0x6A);
+    hi[r] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(bytes, 4), nibble, eight, 0x6A);
+    scale[r] = _mm512_permutexvar_ps(lane_group, scales[r]);
+  }
+  for (int t = 0; t < TOKENS; ++t) {
+    int64_t i = i0 + t;
+    const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
+    const int32_t *corr = s->xcorr + (i * s->blocks + b) * UK_W4_LANES;
+    __m512i xe = _mm512_loadu_si512(xq), xo = _mm512_loadu_si512(xq + 64);
+    __m512i c = _mm512_loadu_si512(corr);
+    for (int r = 0; r < ROWS; ++r) { /* the lanes' sums of q x_q: even columns, then odd */
+      __m512i sum = _mm512_dpbusd_epi32(_mm512_dpbusd_epi32(c, lo[r], xe), hi[r], xo);
+      v[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sum), scale[r], v[t][r]);
+    }
+  }
+}
+
+/* Rows of x [i0, i0 + TOKENS) against rows rows[0..ROWS) of w. Every 4 blocks
+ * (512 columns) take 16, 8 or 4 consecutive scales of a row; lane_group[r]
+ * says which of them each lane of block r of the 4 takes. The 4 blocks of
+ * a whole 512 columns run unrolled with no masks; what is left of the row
+ * (fewer than 512 columns) runs masked. */
 UK_VNNI_TARGET static inline __attribute__((always_inline)) void
 uk_w4a8_vnni_rows(const uk_w4a8_args *a, const __m512i lane_group[4], const int64_t *rows,
                   int64_t i0, const int ROWS, const int TOKENS) {
   const uk_w4a8_scratch *s = &a->s;
   const uk_qmatrix *w = &a->w;
-  const __m512i nibble = _mm512_set1_epi8(15), eight = _mm512_set1_epi8(8);
   int64_t groups_per_4 = 4 * UK_W4_BLOCK / w->group; /* 16, 8 or 4 */
-  __m512 e[UK_W4_TOKENS][UK_W4_ROWS], o[UK_W4_TOKENS][UK_W4_ROWS];
+  __m512 v[UK_W4_TOKENS][UK_W4_ROWS];
   for (int t = 0; t < TOKENS; ++t)
     for (int r = 0; r < ROWS; ++r)
-      e[t][r] = o[t][r] = _mm512_setzero_ps();
+      v[t][r] = _mm512_setzero_ps();
+  const uint8_t *row_codes[UK_W4_ROWS];
+  const uint16_t *row_scales[UK_W4_ROWS];
+  for (int r = 0; r < ROWS; ++r) {
+    row_codes[r] = w->codes + rows[r] * w->row_bytes;
+    row_scales[r] = w->scales + rows[r] * w->groups;
+  }
   __m512 scales[UK_W4_ROWS];
-  for (int r = 0; r < ROWS; ++r)
-    scales[r] = _mm512_setzero_ps();
-  for (int64_t b = 0; b < s->blocks; ++b) {
+  const __mmask64 all = ~(__mmask64)0;
+  int64_t whole = w->row_bytes / 256 * 4; /* blocks in whole runs of 4 */
+  for (int64_t b = 0; b < whole; b += 4) {
+    for (int r = 0; r < ROWS; ++r) { /* exactly this run's groups */
+      const uint16_t *g = row_scales[r] + b / 4 * groups_per_4;
+      scales[r] = _mm512_cvtph_ps(
+          _mm256_maskz_loadu_epi16((__mmask16)((1u << groups_per_4) - 1), g));
+    }
+    for (int step = 0; step < 4; ++step)
+      uk_w4a8_vnni_block(a, row_codes, scales, lane_group[step], i0, b + step, all, v, ROWS,
+                         TOKENS);
+  }
+  for (int64_t b = whole; b < s->blocks; ++b) {
     int step = (int)(b % 4);
-    int64_t left = uk_max(w->row_bytes - b * 64, 0);
-    __mmask64 tail = left >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1;
-    __m512i lo[UK_W4_ROWS], hi[UK_W4_ROWS];
-    __m512 scale[UK_W4_ROWS];
-    for (int r = 0; r < ROWS; ++r) {
-      if (step == 0)
+    if (step == 0)
+      for (int r = 0; r < ROWS; ++r)
         scales[r] = uk_w4a8_scales(w, rows[r], b / 4 * groups_per_4);
-      const uint8_t *p = w->codes + rows[r] * w->row_bytes + b * 64;
-      /* the rows after these stream from memory: ask for them early */
-      _mm_prefetch((const char *)(p + UK_W4_PREFETCH), _MM_HINT_T0);
-      __m512i bytes = left >= 64 ? _mm512_loadu_si512(p) : _mm512_maskz_loadu_epi8(tail, p);
-      /* u = (nibble & 15) ^ 8: one ternary-logic op per half */
-      lo[r] = _mm512_ternarylogic_epi32(bytes, nibble, eight, 0x6A);
-      hi[r] = _mm512_ternarylogic_epi32(_mm512_srli_epi16(bytes, 4), nibble, eight, 0x6A);
-      scale[r] = _mm512_permutexvar_ps(lane_group[step], scales[r]);
-    }
-    for (int t = 0; t < TOKENS; ++t) {
-      int64_t i = i0 + t;
-      const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
-      const int32_t *corr = s->xcorr + (i * s->blocks + b) * 2 * UK_W4_LANES;
-      __m512i xe = _mm512_loadu_si512(xq), xo = _mm512_loadu_si512(xq + 64);
-      __m512i ce = _mm512_loadu_si512(corr), co = _mm512_loadu_si512(corr + UK_W4_LANES);
-      for (int r = 0; r < ROWS; ++r) {
-        __m512i even = _mm512_dpbusd_epi32(ce, lo[r], xe); /* sums of q x_q per lane */
-        __m512i odd = _mm512_dpbusd_epi32(co, hi[r], xo);
-        e[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(even), scale[r], e[t][r]);
-        o[t][r] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(odd), scale[r], o[t][r]);
-      }
-    }
+    int64_t left = uk_max(w->row_bytes - b * 64, 0);
+    __mmask64 tail = left >= 64 ? all : ((__mmask64)1 << left) - 1;
+    uk_w4a8_vnni_block(a, row_codes, scales, lane_group[step], i0, b, tail, v, ROWS, TOKENS);
   }
   for (int t = 0; t < TOKENS; ++t)
     for (int r = 0; r < ROWS; ++r) {
-      float el[UK_W4_LANES], ol[UK_W4_LANES];
-      _mm512_storeu_ps(el, e[t][r]);
-      _mm512_storeu_ps(ol, o[t][r]);
-      a->y[(i0 + t) * a->n + rows[r]] = uk_w4a8_output(a, el, ol, i0 + t, rows[r]);
+      /* uk_w4a8_output's fold, in its order: + 8, + 4, + 2, + 1 */
+      __m256 v8 = _mm256_add_ps(_mm512_castps512_ps256(v[t][r]),
+                                _mm512_extractf32x8_ps(v[t][r], 1));
+      __m128 v4 = _mm_add_ps(_mm256_castps256_ps128(v8), _mm256_extractf128_ps(v8, 1));
+      __m128 v2 = _mm_add_ps(v4, _mm_movehl_ps(v4, v4));
+      __m128 v1 = _mm_add_ss(v2, _mm_movehdup_ps(v2));
+      float out = _mm_cvtss_f32(v1) * a->s.xscale[i0 + t];
+      a->y[(i0 + t) * a->n + rows[r]] = a->bias ? out + a->bias[rows[r]] : out;
     }
 }
 

@@ -138,7 +138,7 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
 /* W4A8: symmetric 4-bit codes in groups of 32, 64 or 128 (as slm_uk_linear_q4 reads them), and
  * x quantized per row to int8 as W8A8 quantizes it, into `scratch`
  * (slm_uk_w4a8_scratch_bytes(m, k) bytes, 64-byte aligned). Exact integer dot products over
- * lanes of 4 columns, each lane's float sum scaled per group, the 16 lanes folded in a fixed
+ * lanes of 8 columns, each lane's float sum scaled per group, the 16 lanes folded in a fixed
  * order (linear_w4a8.c defines it). Both kernels give these floats exactly; _vnni (AVX-512
  * VNNI targets only) takes the dot products with vpdpbusd. */
 void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
@@ -163,13 +163,13 @@ static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t gr
 }
 
 /* The W4A8 scratch: m rows of int8 codes (row stride a multiple of 128), m f32 scales, then
- * (64-byte aligned) per row and block of 128 columns 32 int32 lane corrections. */
+ * (64-byte aligned) per row and block of 128 columns 16 int32 lane corrections. */
 static inline int64_t slm_uk_w4a8_row_stride(int64_t k) { return (k + 127) / 128 * 128; }
 static inline int64_t slm_uk_w4a8_corrections_offset(int64_t m, int64_t k) {
   return (m * slm_uk_w4a8_row_stride(k) + m * 4 + 63) / 64 * 64;
 }
 static inline int64_t slm_uk_w4a8_scratch_bytes(int64_t m, int64_t k) {
-  return slm_uk_w4a8_corrections_offset(m, k) + m * (slm_uk_w4a8_row_stride(k) / 128) * 128;
+  return slm_uk_w4a8_corrections_offset(m, k) + m * (slm_uk_w4a8_row_stride(k) / 128) * 64;
 }
 
 /* y[b] = a[b] * b[b] for b < batch with a[b] = a + b * a_batch_stride (0 broadcasts). */

@@ -381,27 +381,19 @@ std::vector<float> w4a8Reference(const std::vector<float> &x, int64_t m, int64_t
         int32_t nibble = (codes[p / 2] >> (4 * (p % 2))) & 15;
         return nibble >= 8 ? nibble - 16 : nibble;
       };
-      // Blocks of 128 columns; lane l of the even (odd) product: columns 128b + 8l + {0, 2, 4, 6}
-      // ({1, 3, 5, 7}); fma into e (o) block by block; then e + o, folded.
-      float e[16] = {0}, o[16] = {0};
+      // Blocks of 128 columns; lane l: columns 128b + 8l + {0, ..., 7}; fma into acc block by
+      // block; then acc folded.
+      float acc[16] = {0};
       for (int64_t b = 0; b * 128 < k; ++b)
         for (int l = 0; l < 16; ++l) {
           int64_t first = b * 128 + 8 * l;
-          int32_t even = 0, odd = 0;
-          for (int t = 0; t < 4; ++t) {
-            if (first + 2 * t < k)
-              even += q(first + 2 * t) * xq[first + 2 * t];
-            if (first + 2 * t + 1 < k)
-              odd += q(first + 2 * t + 1) * xq[first + 2 * t + 1];
-          }
+          int32_t sum = 0;
+          for (int t = 0; t < 8 && first + t < k; ++t)
+            sum += q(first + t) * xq[first + t];
           int64_t unit = std::min(first / group, groups - 1);
           float scale = fromHalf(w.quantized.scales[j * groups + unit]);
-          e[l] = std::fma(static_cast<float>(even), scale, e[l]);
-          o[l] = std::fma(static_cast<float>(odd), scale, o[l]);
+          acc[l] = std::fma(static_cast<float>(sum), scale, acc[l]);
         }
-      float acc[16];
-      for (int l = 0; l < 16; ++l)
-        acc[l] = e[l] + o[l];
       for (int width = 8; width >= 1; width /= 2)
         for (int l = 0; l < width; ++l)
           acc[l] = acc[l] + acc[l + width];
