@@ -12,7 +12,7 @@ packages=(
   llvm-19-dev libmlir-19-dev mlir-19-tools clang-19 lld-19 llvm-19-tools
   libdnnl-dev ocl-icd-opencl-dev
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
-  nanopb libnanopb-dev
+  nanopb libnanopb-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-user g++-aarch64-linux-gnu
 )
@@ -38,16 +38,21 @@ cmake --build "$build"
 
 # Test oracles from the npm registry, under the build tree (never committed):
 # ONNX Runtime's CPU build ships inside onnxruntime-node; its install script
-# only fetches optional GPU files, hence --ignore-scripts.
+# only fetches optional GPU files, hence --ignore-scripts. @huggingface/tokenizers
+# is the JavaScript engine of @huggingface/transformers (pure JS), the tokenizer
+# oracle.
 oracles="$build/oracles"
-if [ ! -d "$oracles/node_modules/onnxruntime-node" ]; then
-  if command -v npm >/dev/null 2>&1; then
-    echo "slmc setup: installing onnxruntime-node@1.30.0 into $oracles" >&2
-    mkdir -p "$oracles"
-    npm install --ignore-scripts --no-audit --no-fund --silent --prefix "$oracles" \
-      onnxruntime-node@1.30.0 >&2 ||
-      echo "slmc setup: warning: npm could not install onnxruntime-node; its oracle tests will be skipped" >&2
-  else
-    echo "slmc setup: warning: no npm (node 20); the ONNX Runtime oracle tests will be skipped" >&2
+install_oracle() { # package@version, directory under node_modules
+  if [ ! -d "$oracles/node_modules/$2" ]; then
+    if command -v npm >/dev/null 2>&1; then
+      echo "slmc setup: installing $1 into $oracles" >&2
+      mkdir -p "$oracles"
+      npm install --ignore-scripts --no-audit --no-fund --silent --prefix "$oracles" "$1" >&2 ||
+        echo "slmc setup: warning: npm could not install $1; its oracle tests will be skipped" >&2
+    else
+      echo "slmc setup: warning: no npm (node 20); the tests that use $1 will be skipped" >&2
+    fi
   fi
-fi
+}
+install_oracle onnxruntime-node@1.30.0 onnxruntime-node
+install_oracle @huggingface/tokenizers@0.2.0 @huggingface/tokenizers

@@ -49,6 +49,10 @@ _node = shutil.which("node")
 _ort_modules = os.path.join(config.slmc_oracles_dir, "node_modules")
 if _node and os.path.isdir(os.path.join(_ort_modules, "onnxruntime-node")):
     config.available_features.add("onnxruntime")
+# Hugging Face's JavaScript tokenizers (@huggingface/tokenizers), the same way.
+if _node and os.path.isdir(os.path.join(_ort_modules, "@huggingface", "tokenizers")):
+    config.available_features.add("hf-tokenizers-js")
+if _node:
     config.environment["NODE_PATH"] = _ort_modules
     config.substitutions.append(("%node", _node))
 
