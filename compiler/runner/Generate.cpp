@@ -13,7 +13,7 @@ llvm::Expected<GenerationResult> generate(LanguageModel &model, const Tokenizer 
                                           llvm::StringRef prompt, const GenerationOptions &options,
                                           llvm::function_ref<void(llvm::StringRef)> emit) {
   using Clock = std::chrono::steady_clock;
-  auto encoded = tokenizer.encode(prompt, /*addBos=*/true);
+  auto encoded = tokenizer.encode(prompt, /*addSpecial=*/true);
   if (!encoded)
     return encoded.takeError();
   GenerationResult result;

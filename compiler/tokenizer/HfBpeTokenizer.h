@@ -1,9 +1,9 @@
 //===- HfBpeTokenizer.h - Hugging Face tokenizer.json (BPE) -----*- C++ -*-===//
 //
-// A Hugging Face tokenizer.json whose model is BPE, encoded the way the
-// `tokenizers` library does it: added tokens are split out, the rest is
-// normalized, pre-tokenized and merged by merge rank. Characters the
-// vocabulary lacks (and that no byte token covers) are an error, never <unk>.
+// A Hugging Face tokenizer.json whose model is BPE, encoded and decoded by
+// libslmtok (runtime/tokenizer) exactly as the `tokenizers` library does it.
+// Characters the vocabulary lacks (and that no byte token covers) are an
+// error, never <unk>.
 //
 //===----------------------------------------------------------------------===//
 #pragma once

@@ -27,9 +27,11 @@ public:
       hasByteTokens_ = pieces_[3 + byte] == byteTokenPiece(byte);
   }
 
-  llvm::Expected<std::vector<int32_t>> encode(llvm::StringRef text, bool addBos) const override {
+  llvm::Expected<std::vector<int32_t>> encode(llvm::StringRef text, bool addSpecial,
+                                              bool allowUnknown) const override {
+    (void)allowUnknown; // llama2.c has no unknown token: a character it cannot spell is an error
     std::vector<int32_t> ids;
-    if (addBos) {
+    if (addSpecial) {
       // The BOS takes part in merging below, which looks up its piece.
       if (bosId() < 0 || bosId() >= vocabSize())
         return makeError("{0}: BOS id {1} is outside its {2} tokens", path_, bosId(), vocabSize());
@@ -71,6 +73,10 @@ public:
       return std::make_pair(-static_cast<double>(scores_[it->second]), it->second);
     });
     return ids;
+  }
+
+  std::string tokenString(int32_t id) const override {
+    return id >= 0 && id < vocabSize() ? pieces_[id] : std::string();
   }
 
   std::string decodePiece(int32_t previous, int32_t token) const override {

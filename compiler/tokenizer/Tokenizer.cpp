@@ -21,6 +21,11 @@ std::string Tokenizer::decode(llvm::ArrayRef<int32_t> tokens) const {
   return text;
 }
 
+std::string Tokenizer::decodeText(llvm::ArrayRef<int32_t> ids, bool skipSpecial) const {
+  (void)skipSpecial; // pieces never print special tokens
+  return decode(ids);
+}
+
 llvm::Expected<std::unique_ptr<Tokenizer>> loadTokenizer(llvm::StringRef path, int32_t vocabSize) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);
@@ -48,7 +53,7 @@ llvm::Expected<std::vector<int32_t>> encodeTextFile(llvm::StringRef path,
   auto text = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
   if (!text)
     return makeError("{0}: cannot read: {1}", path, text.getError().message());
-  auto tokens = tokenizer.encode((*text)->getBuffer(), /*addBos=*/true);
+  auto tokens = tokenizer.encode((*text)->getBuffer(), /*addSpecial=*/true);
   if (!tokens)
     return makeError("{0}: {1}", path, llvm::toString(tokens.takeError()));
   return tokens;

@@ -17,10 +17,21 @@ class Tokenizer {
 public:
   virtual ~Tokenizer() = default;
 
-  /// The ids of `text`, with the BOS id first when `addBos`. Characters the
-  /// vocabulary cannot encode are an error that lists each one (as U+XXXX and
-  /// its byte offset in `text`).
-  virtual llvm::Expected<std::vector<int32_t>> encode(llvm::StringRef text, bool addBos) const = 0;
+  /// The ids of `text`, with the special tokens the tokenizer frames a text
+  /// with (its post-processor's, e.g. BOS; llama2.c's BOS) when `addSpecial`.
+  /// Characters the vocabulary cannot encode are an error that lists each one
+  /// (as U+XXXX and its byte offset in `text`), unless `allowUnknown`: then
+  /// they become what the tokenizer's own library makes of them (<unk>).
+  virtual llvm::Expected<std::vector<int32_t>> encode(llvm::StringRef text, bool addSpecial,
+                                                      bool allowUnknown = false) const = 0;
+
+  /// A token's string as the vocabulary holds it ("Ġthe", "▁the", "<0x0A>").
+  virtual std::string tokenString(int32_t id) const = 0;
+
+  /// The text of `ids` as the tokenizer's own library decodes a whole
+  /// sequence (Hugging Face: its decoder chain; special tokens kept unless
+  /// `skipSpecial`). The default joins decodePiece's pieces.
+  virtual std::string decodeText(llvm::ArrayRef<int32_t> ids, bool skipSpecial) const;
 
   /// The bytes that `token` stands for when it follows `previous` in a
   /// generated sequence: byte tokens (<0xNN>) become that byte and the

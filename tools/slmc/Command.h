@@ -27,6 +27,8 @@ const Command &inspectCommand();
 const Command &targetsCommand();
 const Command &synthCommand();
 const Command &benchCommand();
+const Command &tokenizeCommand();
+const Command &detokenizeCommand();
 
 /// Writes `text` to `path` so that a failure leaves no partial file, or to
 /// stdout when path is empty or "-".

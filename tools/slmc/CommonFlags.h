@@ -8,6 +8,7 @@
 #include <string_view>
 
 ABSL_DECLARE_FLAG(std::string, tokenizer);
+ABSL_DECLARE_FLAG(std::string, text);
 ABSL_DECLARE_FLAG(std::string, o);
 ABSL_DECLARE_FLAG(bool, json);
 ABSL_DECLARE_FLAG(int32_t, threads);

@@ -10,7 +10,6 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
-ABSL_FLAG(std::string, text, "", "the text file to evaluate on");
 ABSL_FLAG(int64_t, ctx, 128, "window length in tokens");
 
 namespace slmc::cli {

@@ -21,7 +21,8 @@ namespace {
 
 const Command *const kCommands[] = {&importCommand(),  &compileCommand(), &runCommand(),
                                     &evalCommand(),    &inspectCommand(), &targetsCommand(),
-                                    &synthCommand(),   &benchCommand()};
+                                    &synthCommand(),   &benchCommand(),   &tokenizeCommand(),
+                                    &detokenizeCommand()};
 
 void printOverview(llvm::raw_ostream &os) {
   os << "slmc " << SLMC_VERSION_STRING
@@ -65,8 +66,13 @@ bool normalizeFlags(const Command &command, llvm::MutableArrayRef<std::string> a
     std::replace(arg.begin() + dashes, arg.begin() + end, '-', '_');
     std::string name = arg.substr(dashes, end - dashes);
     absl::CommandLineFlag *flag = absl::FindCommandLineFlag(name);
-    if (!flag && llvm::StringRef(name).starts_with("no"))
-      flag = absl::FindCommandLineFlag(name.substr(2));
+    if (!flag && llvm::StringRef(name).starts_with("no")) {
+      // --no-special (dashed, as the help spells flags) is Abseil's --nospecial
+      size_t skip = llvm::StringRef(name).starts_with("no_") ? 3 : 2;
+      flag = absl::FindCommandLineFlag(name.substr(skip));
+      if (flag && flag->IsOfType<bool>() && skip == 3)
+        arg = arg.substr(0, dashes) + "no" + arg.substr(dashes + 3);
+    }
     if (!flag)
       continue; // Abseil reports unknown flags itself
     bool own = llvm::any_of(command.flags, [&](const char *f) { return flag->Name() == f; });
