@@ -81,6 +81,18 @@ const char *torchDType(SynthDType d) {
   return d == SynthDType::F32 ? "float32" : d == SynthDType::BF16 ? "bfloat16" : "float16";
 }
 
+/// The shape's rope_scaling object (a literal of the shape table), or null.
+llvm::json::Value ropeScaling(const SynthShape &s) {
+  if (!s.ropeScaling)
+    return nullptr;
+  llvm::Expected<llvm::json::Value> parsed = llvm::json::parse(s.ropeScaling);
+  if (!parsed) { // the table is ours: a broken literal is a bug, caught by the synth tests
+    llvm::consumeError(parsed.takeError());
+    return "invalid rope_scaling literal in the shape table";
+  }
+  return std::move(*parsed);
+}
+
 std::string configJson(const SynthShape &s, SynthDType dtype) {
   llvm::json::Object config{
       {"architectures", llvm::json::Array{s.architecture}},
@@ -94,7 +106,7 @@ std::string configJson(const SynthShape &s, SynthDType dtype) {
       {"vocab_size", s.vocabSize},
       {"max_position_embeddings", s.maxPositions},
       {"rope_theta", s.ropeTheta},
-      {"rope_scaling", nullptr},
+      {"rope_scaling", ropeScaling(s)},
       {"rms_norm_eps", s.rmsNormEps},
       {"hidden_act", "silu"},
       {"attention_bias", s.qkvBias},

@@ -14,9 +14,10 @@
 namespace slmc::synth {
 
 namespace {
-constexpr const char *kRopeScaling =
-    "Llama 3.2 scales its rotary frequencies (rope_scaling type llama3), which the Hugging Face "
-    "importer does not take yet";
+// meta-llama/Llama-3.2-1B's config.json.
+constexpr const char *kLlama3Scaling =
+    R"({"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
+        "original_max_position_embeddings": 8192, "rope_type": "llama3"})";
 constexpr const char *kPhi3 =
     "Phi3ForCausalLM (fused qkv_proj and gate_up_proj, LongRoPE scaling) is not an architecture "
     "the Hugging Face importer takes yet";
@@ -36,7 +37,7 @@ const SynthShape kShapes[] = {
     {"qwen2.5-1.5b", "Qwen2ForCausalLM", "qwen2", 1536, 8960, 28, 12, 2, 128, 151936, 32768,
      1000000.0, 1e-6, true, true, false, nullptr},
     {"llama-3.2-1b", "LlamaForCausalLM", "llama", 2048, 8192, 16, 32, 8, 64, 128256, 131072,
-     500000.0, 1e-5, true, false, false, kRopeScaling},
+     500000.0, 1e-5, true, false, false, nullptr, kLlama3Scaling},
     {"phi-3.5-mini", "Phi3ForCausalLM", "phi3", 3072, 8192, 32, 32, 32, 96, 32064, 131072, 10000.0,
      1e-5, false, false, false, kPhi3},
     {"gemma-2-2b", "Gemma2ForCausalLM", "gemma2", 2304, 9216, 26, 8, 4, 256, 256000, 8192,

@@ -27,6 +27,7 @@ struct SynthShape {
   bool qkvBias;     // Qwen2: biases on q/k/v projections
   bool qkNorm;      // Qwen3: per-head RMSNorm of q and k
   const char *refusal; // why slmc cannot take this shape yet; null when it can
+  const char *ropeScaling = nullptr; // config.json's rope_scaling object as JSON; null: none
 
   /// Parameters, biases and norms included; the head counted once if tied.
   int64_t parameters() const;

@@ -137,9 +137,10 @@ struct RotaryLowering : KernelLowering<slm::RotaryOp> {
     int64_t headDim = dimOf(op.getResult(), 2);
     int64_t rotaryDim = op.getRotaryDim() ? static_cast<int64_t>(*op.getRotaryDim()) : headDim;
     Ptr y = k.resultBuffer(op);
+    Ptr frequencies = adaptor.getFrequencies() ? pointer(adaptor.getFrequencies()) : k.null();
     k.call(SLM_KERNEL(slm_uk_rotary), pointer(adaptor.getInput()), y, dims[0], dims[1], dims[2],
            k.i64(rotaryDim), *position, k.f32(static_cast<float>(op.getTheta().convertToDouble())),
-           k.i32(op.getLayout() == slm::RotaryLayout::interleaved));
+           frequencies, k.i32(op.getLayout() == slm::RotaryLayout::interleaved));
     rewriter.replaceOp(op, y.value);
     return success();
   }

@@ -28,13 +28,17 @@ llvm::Expected<Kernel> rotaryKernel(Operation *op) {
       return makeError("rotary_dim {0} does not fit head_dim {1}", rotaryDim, headDim);
     int64_t start = in[1].intAt(0);
     int64_t half = rotaryDim / 2;
+    const float *frequencies = in.size() > 2 ? in[2].data<float>() : nullptr;
+    if (frequencies && in[2].size() != half)
+      return makeError("{0} frequencies for {1} rotary pairs", in[2].size(), half);
     std::vector<float> cosines(half), sines(half);
     Tensor y = Tensor::zeros(DType::F32, x.shape());
     std::memcpy(y.data<float>(), x.data<float>(), sizeof(float) * x.size());
     for (int64_t t = 0; t < tokens; ++t) {
       float pos = static_cast<float>(start + t);
       for (int64_t i = 0; i < half; ++i) {
-        float freq = 1.0f / std::pow(theta, static_cast<float>(2 * i) / rotaryDim);
+        float freq = frequencies ? frequencies[i]
+                                 : 1.0f / std::pow(theta, static_cast<float>(2 * i) / rotaryDim);
         cosines[i] = std::cos(pos * freq);
         sines[i] = std::sin(pos * freq);
       }

@@ -34,6 +34,7 @@ private:
                     SmallVectorImpl<Value> &newCaches);
 
   OpBuilder b;
+  Value frequencies; // the rope scaling's table, shared by every rotary op (or null)
   const DecoderConfig &config;
   const WeightSource &weights;
   Location loc;
@@ -108,8 +109,10 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
   }
   auto theta = b.getF64FloatAttr(c.ropeTheta);
   auto layout = slm::RotaryLayoutAttr::get(b.getContext(), c.ropeLayout);
-  qh = b.create<slm::RotaryOp>(loc, qh.getType(), qh, position, theta, layout, nullptr);
-  kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, theta, layout, nullptr);
+  qh = b.create<slm::RotaryOp>(loc, qh.getType(), qh, position, frequencies, theta, layout,
+                               nullptr);
+  kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, frequencies, theta, layout,
+                               nullptr);
   auto attention = b.create<slm::AttentionOp>(
       loc, qh, kh, vh, keyCache, valueCache, position,
       b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(d.headDim))), b.getUnitAttr());
@@ -167,6 +170,15 @@ llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
   Block *body = function.addEntryBlock();
   b.setInsertionPointToStart(body);
 
+  if (!c.ropeFrequencies.empty()) {
+    if (static_cast<int64_t>(c.ropeFrequencies.size()) != d.headDim / 2)
+      return makeError("{0} rotary frequencies for head_dim {1}", c.ropeFrequencies.size(),
+                       d.headDim);
+    auto type = RankedTensorType::get({d.headDim / 2}, f32);
+    frequencies = b.create<slm::ConstantOp>(
+        NameLoc::get(b.getStringAttr("rope.frequencies")),
+        DenseElementsAttr::get(type, ArrayRef<float>(c.ropeFrequencies)));
+  }
   auto embed = weight("model.embed_tokens.weight", {c.model.vocabSize, d.hiddenSize});
   if (!embed)
     return embed.takeError();

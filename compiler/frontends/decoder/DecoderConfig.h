@@ -3,6 +3,8 @@
 
 #include "dialects/slm/IR/SlmDialect.h"
 
+#include <vector>
+
 namespace slmc {
 
 /// What the decoder builder needs to know about a Llama-family model; each
@@ -14,6 +16,9 @@ struct DecoderConfig {
   int64_t intermediate = 0;
   float rmsEps = 1e-5f;
   double ropeTheta = 10000.0;
+  /// One rotary frequency per pair of head_dim when a rope scaling sets them
+  /// (slm.rotary's `frequencies`); empty: theta's.
+  std::vector<float> ropeFrequencies;
   slm::RotaryLayout ropeLayout = slm::RotaryLayout::rotate_half;
   bool attentionBias = false; // q/k/v projections have biases (Qwen2)
   bool qkNorm = false;        // per-head RMSNorm of q and k before RoPE (Qwen3)

@@ -2,6 +2,7 @@
 
 #include "compiler/frontends/hf/HfConfig.h"
 
+#include "compiler/frontends/hf/RopeScaling.h"
 #include "compiler/support/Error.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
@@ -94,9 +95,12 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
 
   if (auto act = o->getString("hidden_act"); act && *act != "silu")
     return makeError("{0}: hidden_act \"{1}\" is not supported (only silu)", path, *act);
-  if (const llvm::json::Value *scaling = o->get("rope_scaling");
-      scaling && scaling->kind() != llvm::json::Value::Null)
-    return makeError("{0}: rope_scaling is not supported yet", path);
+  if (const llvm::json::Value *scaling = o->get("rope_scaling")) {
+    auto frequencies = scaledRopeFrequencies(*scaling, c.ropeTheta, d.headDim, path);
+    if (!frequencies)
+      return frequencies.takeError();
+    c.ropeFrequencies = std::move(*frequencies);
+  }
   if (d.kvHeads <= 0 || d.heads % d.kvHeads)
     return makeError("{0}: num_attention_heads {1} is not a multiple of num_key_value_heads {2}",
                      path, d.heads, d.kvHeads);

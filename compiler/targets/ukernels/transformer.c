@@ -137,6 +137,7 @@ typedef struct {
   float *y;
   int64_t heads, head_dim, rotary_dim, position;
   float theta;
+  const float *frequencies; /* NULL: from theta */
   int32_t interleaved;
 } uk_rotary_args;
 
@@ -173,7 +174,9 @@ static void uk_rotary_range(void *arg, int64_t begin, int64_t end) {
       int64_t count = uk_min(UK_ROTARY_CHUNK, half - i0);
       float c[UK_ROTARY_CHUNK], s[UK_ROTARY_CHUNK];
       for (int64_t i = 0; i < count; ++i) {
-        float freq = 1.0f / powf(a->theta, (float)(2 * (i0 + i)) / (float)a->rotary_dim);
+        float freq = a->frequencies
+                         ? a->frequencies[i0 + i]
+                         : 1.0f / powf(a->theta, (float)(2 * (i0 + i)) / (float)a->rotary_dim);
         c[i] = cosf(pos * freq);
         s[i] = sinf(pos * freq);
       }
@@ -190,10 +193,11 @@ static void uk_rotary_range(void *arg, int64_t begin, int64_t end) {
 
 void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t tokens, int64_t heads,
                    int64_t head_dim, int64_t rotary_dim, int64_t position, float theta,
-                   int32_t interleaved) {
+                   const float *frequencies, int32_t interleaved) {
   if (rotary_dim > head_dim)
     rotary_dim = head_dim;
-  uk_rotary_args a = {x, y, heads, head_dim, rotary_dim, position, theta, interleaved};
+  uk_rotary_args a = {x, y, heads, head_dim, rotary_dim, position, theta, frequencies,
+                      interleaved};
   uk_parallel(ctx, tokens, uk_grain(heads * head_dim + 8 * rotary_dim), uk_rotary_range, &a);
 }
 

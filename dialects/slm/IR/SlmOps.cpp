@@ -137,6 +137,15 @@ LogicalResult RotaryOp::verify() {
   }
   if (getTheta().convertToDouble() <= 0)
     return emitOpError("theta must be positive");
+  if (Value frequencies = getFrequencies()) {
+    auto type = ranked(frequencies.getType());
+    int64_t pairs = getRotaryDim() ? static_cast<int64_t>(*getRotaryDim()) / 2
+                    : ShapedType::isDynamic(headDim) ? ShapedType::kDynamic
+                                                     : headDim / 2;
+    if (type.getRank() != 1 || !type.getElementType().isF32() ||
+        (!ShapedType::isDynamic(pairs) && type.getDimSize(0) != pairs))
+      return emitOpError("frequencies must be a tensor<") << pairs << "xf32> (one per pair)";
+  }
   return success();
 }
 

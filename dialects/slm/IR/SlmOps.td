@@ -405,17 +405,27 @@ def Slm_RotaryOp : Slm_Op<"rotary", [Pure, AllTypesMatch<["input", "result"]>]> 
   let summary = "rotary position embedding of [tokens, heads, head_dim]";
   let description = [{
     Token `t` sits at position `position + t`. The first `rotary_dim` channels
-    of each head (all by default) are rotated by the angle
-    `pos * theta^(-2i / rotary_dim)` for pair `i`. `interleaved` pairs channels
-    (2i, 2i+1) as llama2.c does; `rotate_half` pairs (i, i + rotary_dim/2) as
-    Hugging Face does.
+    of each head (all by default) are rotated by the angle `pos * f_i` for
+    pair `i`, where `f_i = theta^(-2i / rotary_dim)` (computed in f32), or
+    `frequencies[i]` when given: a [rotary_dim / 2] f32 tensor, for the rope
+    scalings (Llama 3's, linear, ...) that the importer computes once.
+    `interleaved` pairs channels (2i, 2i+1) as llama2.c does; `rotate_half`
+    pairs (i, i + rotary_dim/2) as Hugging Face does.
+
+    ```mlir
+    %r = slm.rotary %q, %pos frequencies %f : tensor<8xf32>
+        {layout = #slm<rotary_layout rotate_half>, theta = 5.0e+05 : f64}
+        : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+    ```
   }];
   let arguments = (ins Slm_FloatTensor:$input, Slm_ScalarIndex:$position,
+                   Optional<Slm_FloatTensor>:$frequencies,
                    F64Attr:$theta, Slm_RotaryLayoutAttr:$layout,
                    OptionalAttr<I64Attr>:$rotary_dim);
   let results = (outs Slm_FloatTensor:$result);
   let assemblyFormat = [{
-    $input `,` $position attr-dict `:` type($input) `,` type($position) `->` type($result)
+    $input `,` $position (`frequencies` $frequencies^ `:` type($frequencies))? attr-dict
+    `:` type($input) `,` type($position) `->` type($result)
   }];
   let hasVerifier = 1;
 }

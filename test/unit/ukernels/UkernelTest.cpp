@@ -1343,36 +1343,52 @@ TEST_F(UkernelTest, RotaryLayoutsAndPartialDims) {
                         {200, 8, 64, 32, 1000, 1e6}};
   uint32_t seed = 12000;
   for (const Case &c : cases)
-    for (bool interleaved : {false, true}) {
-      Shape shape = {c.tokens, c.heads, c.headDim};
-      Tensor x = random(DType::F32, shape, ++seed, -2, 2);
-      std::string tx = type(DType::F32, shape), tp = type(DType::I64, {});
-      std::ostringstream attrs;
-      attrs << "{theta = " << std::scientific << c.theta << " : f64, layout = #slm<rotary_layout "
-            << (interleaved ? "interleaved" : "rotate_half") << ">";
-      if (c.rotaryDim != c.headDim)
-        attrs << ", rotary_dim = " << c.rotaryDim << " : i64";
-      attrs << "}";
-      std::string what = "rotary " + tx + " " + attrs.str();
-      auto want = reference(function({tx, tp}, {tx}, "%r = slm.rotary %a0, %a1 " + attrs.str() +
-                                                         " : " + tx + ", " + tp + " -> " + tx),
-                            {x, scalarI64(c.position)});
-      ASSERT_EQ(want.size(), 1u) << what;
-      auto got = runBoth(
-          x.size() * 4,
-          [&](const slm_uk_ctx *ctx, void *y) {
-            slm_uk_rotary(ctx, x.data<float>(), static_cast<float *>(y), c.tokens, c.heads,
-                          c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta),
-                          interleaved);
-          },
-          what, c.tokens == 200);
-      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
-      // In place (y == x), as the ABI allows.
-      Tensor inPlace = deepCopy(x);
-      slm_uk_rotary(nullptr, inPlace.data<float>(), inPlace.data<float>(), c.tokens, c.heads,
-                    c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta), interleaved);
-      EXPECT_EQ(0, std::memcmp(inPlace.raw(), got.data(), got.size())) << what << " in place";
-    }
+    for (bool interleaved : {false, true})
+      for (bool withFrequencies : {false, true}) { // theta's, or a scaled table (rope scaling)
+        Shape shape = {c.tokens, c.heads, c.headDim};
+        Tensor x = random(DType::F32, shape, ++seed, -2, 2);
+        Tensor frequencies = random(DType::F32, {c.rotaryDim / 2}, ++seed, 0.001f, 1.0f);
+        std::string tx = type(DType::F32, shape), tp = type(DType::I64, {}),
+                    tf = type(DType::F32, {c.rotaryDim / 2});
+        std::ostringstream attrs;
+        attrs << "{theta = " << std::scientific << c.theta
+              << " : f64, layout = #slm<rotary_layout "
+              << (interleaved ? "interleaved" : "rotate_half") << ">";
+        if (c.rotaryDim != c.headDim)
+          attrs << ", rotary_dim = " << c.rotaryDim << " : i64";
+        attrs << "}";
+        std::string what = "rotary " + tx + " " + attrs.str() +
+                           (withFrequencies ? " with frequencies" : "");
+        std::vector<std::string> types = {tx, tp};
+        std::vector<Tensor> inputs = {x, scalarI64(c.position)};
+        std::string operands = "%a0, %a1";
+        if (withFrequencies) {
+          types.push_back(tf);
+          inputs.push_back(frequencies);
+          operands += " frequencies %a2 : " + tf;
+        }
+        auto want = reference(function(types, {tx}, "%r = slm.rotary " + operands + " " +
+                                                        attrs.str() + " : " + tx + ", " + tp +
+                                                        " -> " + tx),
+                              inputs);
+        ASSERT_EQ(want.size(), 1u) << what;
+        const float *table = withFrequencies ? frequencies.data<float>() : nullptr;
+        auto got = runBoth(
+            x.size() * 4,
+            [&](const slm_uk_ctx *ctx, void *y) {
+              slm_uk_rotary(ctx, x.data<float>(), static_cast<float *>(y), c.tokens, c.heads,
+                            c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta),
+                            table, interleaved);
+            },
+            what, c.tokens == 200);
+        expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
+        // In place (y == x), as the ABI allows.
+        Tensor inPlace = deepCopy(x);
+        slm_uk_rotary(nullptr, inPlace.data<float>(), inPlace.data<float>(), c.tokens, c.heads,
+                      c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta), table,
+                      interleaved);
+        EXPECT_EQ(0, std::memcmp(inPlace.raw(), got.data(), got.size())) << what << " in place";
+      }
 }
 
 struct AttentionCase {

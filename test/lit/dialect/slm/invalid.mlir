@@ -76,6 +76,14 @@ func.func @rotary_odd_dim(%x: tensor<?x4x16xf32>, %p: tensor<i64>) {
 
 // -----
 
+func.func @rotary_frequencies_per_pair(%x: tensor<?x4x16xf32>, %p: tensor<i64>, %f: tensor<16xf32>) {
+  // expected-error @+1 {{frequencies must be a tensor<8xf32> (one per pair)}}
+  %0 = slm.rotary %x, %p frequencies %f : tensor<16xf32> {theta = 10000.0 : f64, layout = #slm<rotary_layout rotate_half>} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @attention_heads(%q: tensor<?x6x16xf32>, %k: tensor<?x4x16xf32>) {
   // expected-error @+1 {{query heads (6) must be a multiple of key/value heads (4)}}
   %0 = slm.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<?x6x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x6x16xf32>

@@ -266,3 +266,12 @@ func.func @planned(%tokens: tensor<4xi64> {slm.name = "tokens", slm.arena_offset
     }
   }
 #-}
+
+// CHECK-LABEL: func @scaled_rotary
+func.func @scaled_rotary(%q: tensor<?x4x16xf32>, %p: tensor<i64>, %f: tensor<8xf32>, %g: tensor<4xf32>) {
+  // CHECK: slm.rotary %{{.*}}, %{{.*}} frequencies %{{.*}} : tensor<8xf32> {layout = #slm<rotary_layout rotate_half>, theta = 5.000000e+05 : f64}
+  %0 = slm.rotary %q, %p frequencies %f : tensor<8xf32> {theta = 500000.0 : f64, layout = #slm<rotary_layout rotate_half>} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+  // CHECK: slm.rotary %{{.*}}, %{{.*}} frequencies %{{.*}} : tensor<4xf32> {{.*}}rotary_dim = 8 : i64
+  %1 = slm.rotary %q, %p frequencies %g : tensor<4xf32> {theta = 10000.0 : f64, layout = #slm<rotary_layout interleaved>, rotary_dim = 8 : i64} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+  return
+}
