@@ -301,7 +301,11 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
   if (!symbols || !heap)
     goto done;
   int32_t n = 0;
-  int last_unknown = 0;
+  /* An unknown character waits (as the tokenizers library's merge_word holds
+   * it) until a character of the vocabulary or the end comes: byte tokens
+   * found in between go before it, and with fuse_unk a run of unknown
+   * characters is one unknown token. */
+  int pending_unknown = 0;
   for (size_t at = 0; at < len;) {
     int32_t cp;
     size_t char_len = (size_t)tok_utf8_next(word + at, len - at, &cp);
@@ -318,9 +322,13 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
     id = tok_vocab_get(&bpe->vocab, piece.data, piece.len);
     at += char_len;
     if (id >= 0) {
+      if (pending_unknown) {
+        symbols[n] = (symbol){bpe->unk, n - 1, n + 1, 1};
+        ++n;
+        pending_unknown = 0;
+      }
       symbols[n] = (symbol){id, n - 1, n + 1, 1};
       ++n;
-      last_unknown = 0;
       continue;
     }
     if (bpe->byte_fallback) {
@@ -332,7 +340,6 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
           symbols[n] = (symbol){bpe->byte_ids[(uint8_t)c[b]], n - 1, n + 1, 1};
           ++n;
         }
-        last_unknown = 0;
         continue;
       }
     }
@@ -340,11 +347,15 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
       options->on_unknown(options->context, c, char_len);
     if (bpe->unk < 0)
       continue; /* no unknown token: the character is dropped, as the tokenizers library does */
-    if (bpe->fuse_unk && last_unknown)
-      continue;
+    if (pending_unknown && !bpe->fuse_unk) {
+      symbols[n] = (symbol){bpe->unk, n - 1, n + 1, 1};
+      ++n;
+    }
+    pending_unknown = 1;
+  }
+  if (pending_unknown) {
     symbols[n] = (symbol){bpe->unk, n - 1, n + 1, 1};
     ++n;
-    last_unknown = 1;
   }
   if (n == 0) {
     result = 0;

@@ -389,6 +389,40 @@ TEST(HfBpeTokenizer, SupportsMetaspaceByteFallbackAndArrayMerges) {
   EXPECT_EQ(tokenizer->decode(encode(*tokenizer, "ab ab é")), "ab ab é");
 }
 
+TEST(HfBpeTokenizer, PlacesUnknownTokensAsTheTokenizersLibraryDoes) {
+  // tokenizers/src/models/bpe/model.rs, merge_word: an unknown character is
+  // held until the next character of the vocabulary (or the end), so byte
+  // tokens found in between come first; fuse_unk makes a run of unknown
+  // characters one <unk>; without an unk_token the character is dropped and
+  // its neighbours may merge.
+  auto tokenizerWith = [](const char *model) {
+    std::string json = std::string(R"({"model": {"type": "BPE", "byte_fallback": true, )") +
+                       model + "}}";
+    TempFile file("tokenizer.json", json);
+    return load(file.path());
+  };
+  const char *vocab = R"("vocab": {"<unk>": 0, "a": 1, "<0xC3>": 2, "<0xA9>": 3, "aa": 4},
+                         "merges": ["a a"])";
+  auto separate = tokenizerWith((std::string(R"("unk_token": "<unk>", "fuse_unk": false, )") +
+                                 vocab).c_str());
+  auto fused = tokenizerWith((std::string(R"("unk_token": "<unk>", "fuse_unk": true, )") +
+                              vocab).c_str());
+  auto none = tokenizerWith(vocab);
+  ASSERT_TRUE(separate && fused && none);
+  auto lenient = [](const Tokenizer &t, llvm::StringRef text) {
+    auto ids = t.encode(text, false, /*allowUnknown=*/true);
+    EXPECT_TRUE(static_cast<bool>(ids)) << llvm::toString(ids.takeError());
+    return ids ? *ids : std::vector<int32_t>();
+  };
+  EXPECT_EQ(lenient(*separate, "\u2603\u00e9a"), (std::vector<int32_t>{2, 3, 0, 1}));
+  EXPECT_EQ(lenient(*separate, "\u2603\u2603a"), (std::vector<int32_t>{0, 0, 1}));
+  EXPECT_EQ(lenient(*fused, "\u2603\u2603a\u2603"), (std::vector<int32_t>{0, 1, 0}));
+  EXPECT_EQ(lenient(*none, "a\u2603a"), (std::vector<int32_t>{4}));
+  // The compiler itself refuses such text, naming the characters.
+  EXPECT_NE(encodeError(*separate, "a\u2603").find("cannot encode U+2603"), std::string::npos)
+      << encodeError(*separate, "a\u2603");
+}
+
 TEST(HfBpeTokenizer, RejectsBrokenAndUnsupportedFiles) {
   TempFile malformed("tokenizer.json", R"({"model": {"type": "BPE", )");
   EXPECT_EQ(loadError(malformed.path()),
