@@ -235,8 +235,12 @@ llvm::Expected<SynthSummary> writeSynthModel(const SynthShape &shape, llvm::Stri
                      shape.name, shape.refusal);
   if (llvm::sys::fs::exists(dir))
     return makeError("{0}: already exists; slmc synth writes a new folder", dir);
-  // Everything goes to a temporary folder beside `dir`, renamed at the end.
+  // Everything goes to a temporary folder beside `dir`, renamed at the end
+  // (absolute: createUniqueDirectory puts relative names under the system's
+  // temporary folder, which is not beside it).
   llvm::SmallString<256> partial(dir);
+  if (std::error_code ec = llvm::sys::fs::make_absolute(partial))
+    return makeError("{0}: {1}", dir, ec.message());
   partial += ".partial"; // createUniqueDirectory adds a unique suffix
   llvm::SmallString<256> temporary;
   if (std::error_code ec = llvm::sys::fs::createUniqueDirectory(partial, temporary))

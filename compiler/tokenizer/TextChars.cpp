@@ -38,16 +38,6 @@ size_t charLength(llvm::StringRef text, size_t offset) {
   return length;
 }
 
-std::string byteTokenPiece(uint8_t byte) { return llvm::formatv("<0x{0:X-2}>", byte).str(); }
-
-std::optional<uint8_t> byteOfPiece(llvm::StringRef piece) {
-  uint8_t byte;
-  if (piece.size() == 6 && piece.starts_with("<0x") && piece.ends_with(">") &&
-      !piece.substr(3, 2).getAsInteger(16, byte))
-    return byte;
-  return std::nullopt;
-}
-
 void UnencodableChars::add(llvm::StringRef character, size_t offset) {
   found_.push_back(llvm::formatv("{0} at byte offset {1}", describe(character), offset).str());
 }

@@ -1,9 +1,8 @@
 //===- TextChars.h - characters of the text being encoded -------*- C++ -*-===//
 //
-// Tokenizers start from the UTF-8 characters of their input, spell a
-// character their vocabulary lacks as byte tokens (<0xNN>) where it has them,
-// and otherwise must name every such character, rather than stopping at the
-// first or quietly mapping it to <unk>.
+// The compiler's policy on text a vocabulary cannot spell (no token, no byte
+// token): name every such character, rather than stopping at the first or
+// quietly mapping it to <unk>.
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -21,12 +20,6 @@ namespace slmc {
 /// The byte length of the UTF-8 character at `offset` of `text`; 1 for a byte
 /// that does not start a valid sequence, so that any bytes can be walked.
 size_t charLength(llvm::StringRef text, size_t offset);
-
-/// The piece of the byte token for `byte`: "<0xE9>".
-std::string byteTokenPiece(uint8_t byte);
-
-/// The byte that `piece` stands for if it is a byte token.
-std::optional<uint8_t> byteOfPiece(llvm::StringRef piece);
 
 /// Gathers the characters a vocabulary cannot encode so that one error names
 /// them all.

@@ -45,7 +45,7 @@ public:
   int32_t bosId() const { return bos_; }
   int32_t eosId() const { return eos_; }
   /// Models name their own BOS/EOS ids (config.json, llama2.c's fixed 1/2).
-  void setSpecialIds(int32_t bos, int32_t eos) {
+  virtual void setSpecialIds(int32_t bos, int32_t eos) {
     bos_ = bos;
     eos_ = eos;
   }
@@ -56,8 +56,9 @@ private:
 };
 
 /// Loads a llama2.c tokenizer.bin or a Hugging Face tokenizer.json (chosen by
-/// content, not by name). `vocabSize` is the model's vocabulary size, checked
-/// against the file's (0 skips the check).
+/// content, not by name), both read and run by libslmtok (runtime/tokenizer),
+/// the implementation devices run too. `vocabSize` is the model's vocabulary
+/// size, checked against the file's (0 skips the check).
 llvm::Expected<std::unique_ptr<Tokenizer>> loadTokenizer(llvm::StringRef path,
                                                          int32_t vocabSize = 0);
 

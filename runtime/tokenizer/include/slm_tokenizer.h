@@ -5,7 +5,8 @@
  * files (BPE models: byte-level as GPT-2, Qwen, Llama 3 and SmolLM ship them,
  * and SentencePiece-style as Llama 2, Phi-3, Mistral and Gemma do) and runs
  * their pipeline: added tokens, normalizer, pre-tokenizer, model,
- * post-processor; and the decoder back.
+ * post-processor; and the decoder back. It also reads llama2.c's
+ * tokenizer.bin and encodes and decodes as run.c does.
  *
  * Errors: functions that can fail return NULL or -1 and write a message into
  * the caller's `error` buffer (the caller adds the file's name).
@@ -27,7 +28,17 @@ typedef struct slm_tokenizer slm_tokenizer;
  * implement is refused by name (e.g. "pre_tokenizer type 'BertPreTokenizer'
  * is not supported"), never approximated. */
 slm_tokenizer *slm_tok_load_json(const char *json, size_t size, char *error, size_t error_size);
+/* Loads the contents of a llama2.c tokenizer.bin. */
+slm_tokenizer *slm_tok_load_llama2c(const char *data, size_t size, char *error,
+                                    size_t error_size);
+/* Either, by content: JSON opens with '{' (after white space). */
+slm_tokenizer *slm_tok_load(const char *data, size_t size, char *error, size_t error_size);
 void slm_tok_free(slm_tokenizer *tok);
+
+/* llama2.c tokenizers: the BOS id that encoding adds (and after which a
+ * piece's leading space is dropped) and the EOS id; run.c's 1 and 2 unless
+ * set. A tokenizer.json ignores them: its post-processor and added tokens say. */
+void slm_tok_set_special_ids(slm_tokenizer *tok, int32_t bos, int32_t eos);
 
 typedef struct {
   /* Add the post-processor's special tokens (e.g. BOS). Special tokens written

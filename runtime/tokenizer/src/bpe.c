@@ -2,8 +2,7 @@
  *
  * A word starts as its characters (or their bytes' <0xXX> tokens, or the
  * unknown token) and the adjacent pair whose merge ranks first is merged
- * until none is left, leftmost first among equals: a heap of candidate pairs,
- * O(n log n) in the word's length.
+ * until none is left, leftmost first among equals (merge.c).
  *
  *===----------------------------------------------------------------------===*/
 #include "tokenizer_impl.h"
@@ -84,6 +83,14 @@ int tok_vocab_put(tok_vocab *v, const char *s, size_t len, int32_t id) {
     at = (at + 1) & v->mask;
   }
   v->slots[at] = id;
+  return 0;
+}
+
+int tok_vocab_set_token(tok_vocab *v, const char *s, size_t len, int32_t id) {
+  if (id < 0 || id >= (1 << 26) || vocab_reserve(v, id) < 0)
+    return -1;
+  v->tokens[id].s = s;
+  v->tokens[id].len = len;
   return 0;
 }
 
@@ -227,49 +234,6 @@ void tok_bpe_free(tok_bpe *bpe) {
 
 /*===--- encoding one word --------------------------------------------------===*/
 
-typedef struct {
-  int32_t id, prev, next;
-  int alive;
-} symbol;
-
-typedef struct {
-  int32_t rank, pos, merged;
-} candidate;
-
-static int before(const candidate *a, const candidate *b) {
-  return a->rank != b->rank ? a->rank < b->rank : a->pos < b->pos;
-}
-
-static void heap_push(candidate *heap, size_t *n, candidate c) {
-  size_t i = (*n)++;
-  heap[i] = c;
-  while (i > 0 && before(&heap[i], &heap[(i - 1) / 2])) {
-    candidate t = heap[i];
-    heap[i] = heap[(i - 1) / 2];
-    heap[(i - 1) / 2] = t;
-    i = (i - 1) / 2;
-  }
-}
-
-static candidate heap_pop(candidate *heap, size_t *n) {
-  candidate top = heap[0];
-  heap[0] = heap[--*n];
-  for (size_t i = 0;;) {
-    size_t l = 2 * i + 1, r = l + 1, best = i;
-    if (l < *n && before(&heap[l], &heap[best]))
-      best = l;
-    if (r < *n && before(&heap[r], &heap[best]))
-      best = r;
-    if (best == i)
-      break;
-    candidate t = heap[i];
-    heap[i] = heap[best];
-    heap[best] = t;
-    i = best;
-  }
-  return top;
-}
-
 int tok_ids_push(int32_t **ids, size_t *count, size_t *capacity, int32_t id) {
   if (*count == *capacity) {
     size_t grown = *capacity ? *capacity * 2 : 64;
@@ -283,6 +247,16 @@ int tok_ids_push(int32_t **ids, size_t *count, size_t *capacity, int32_t id) {
   return 0;
 }
 
+/* Merge ranks: the earlier a merge is listed, the sooner it applies. */
+static int merge_rule(const void *context, int32_t left, int32_t right, double *priority,
+                      int32_t *merged) {
+  int32_t rank;
+  if (!merges_get((const tok_merges *)context, left, right, &rank, merged))
+    return 0;
+  *priority = rank;
+  return 1;
+}
+
 int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
                    const slm_tok_encode_options *options, int32_t **ids, size_t *count,
                    size_t *capacity) {
@@ -294,11 +268,10 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
       return tok_ids_push(ids, count, capacity, whole);
   }
   /* at most one symbol per byte */
-  symbol *symbols = (symbol *)malloc(len * sizeof(symbol));
-  candidate *heap = (candidate *)malloc((2 * len + 1) * sizeof(candidate));
+  tok_symbol *symbols = (tok_symbol *)malloc(len * sizeof(tok_symbol));
   tok_buf piece = {0};
   int result = -1;
-  if (!symbols || !heap)
+  if (!symbols)
     goto done;
   int32_t n = 0;
   /* An unknown character waits (as the tokenizers library's merge_word holds
@@ -310,7 +283,6 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
     int32_t cp;
     size_t char_len = (size_t)tok_utf8_next(word + at, len - at, &cp);
     const char *c = word + at;
-    int32_t id;
     piece.len = 0;
     if (at > 0 && bpe->prefix.len)
       tok_buf_add(&piece, bpe->prefix.s, bpe->prefix.len);
@@ -319,16 +291,14 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
       tok_buf_add(&piece, bpe->suffix.s, bpe->suffix.len);
     if (piece.failed)
       goto done;
-    id = tok_vocab_get(&bpe->vocab, piece.data, piece.len);
+    int32_t id = tok_vocab_get(&bpe->vocab, piece.data, piece.len);
     at += char_len;
     if (id >= 0) {
       if (pending_unknown) {
-        symbols[n] = (symbol){bpe->unk, n - 1, n + 1, 1};
-        ++n;
+        symbols[n++].id = bpe->unk;
         pending_unknown = 0;
       }
-      symbols[n] = (symbol){id, n - 1, n + 1, 1};
-      ++n;
+      symbols[n++].id = id;
       continue;
     }
     if (bpe->byte_fallback) {
@@ -336,10 +306,8 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
       for (size_t b = 0; b < char_len; ++b)
         all &= bpe->byte_ids[(uint8_t)c[b]] >= 0;
       if (all) {
-        for (size_t b = 0; b < char_len; ++b) {
-          symbols[n] = (symbol){bpe->byte_ids[(uint8_t)c[b]], n - 1, n + 1, 1};
-          ++n;
-        }
+        for (size_t b = 0; b < char_len; ++b)
+          symbols[n++].id = bpe->byte_ids[(uint8_t)c[b]];
         continue;
       }
     }
@@ -347,54 +315,18 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
       options->on_unknown(options->context, c, char_len);
     if (bpe->unk < 0)
       continue; /* no unknown token: the character is dropped, as the tokenizers library does */
-    if (pending_unknown && !bpe->fuse_unk) {
-      symbols[n] = (symbol){bpe->unk, n - 1, n + 1, 1};
-      ++n;
-    }
+    if (pending_unknown && !bpe->fuse_unk)
+      symbols[n++].id = bpe->unk;
     pending_unknown = 1;
   }
-  if (pending_unknown) {
-    symbols[n] = (symbol){bpe->unk, n - 1, n + 1, 1};
-    ++n;
-  }
-  if (n == 0) {
-    result = 0;
-    goto done;
-  }
-  symbols[n - 1].next = -1;
-  size_t heap_n = 0;
-  for (int32_t i = 0; i + 1 < n; ++i) {
-    int32_t rank, merged;
-    if (merges_get(&bpe->merges, symbols[i].id, symbols[i + 1].id, &rank, &merged))
-      heap_push(heap, &heap_n, (candidate){rank, i, merged});
-  }
-  while (heap_n > 0) {
-    candidate top = heap_pop(heap, &heap_n);
-    symbol *left = &symbols[top.pos];
-    if (!left->alive || left->next < 0)
-      continue;
-    symbol *right = &symbols[left->next];
-    int32_t rank, merged;
-    if (!merges_get(&bpe->merges, left->id, right->id, &rank, &merged) || merged != top.merged)
-      continue; /* a pair that no longer stands */
-    left->id = merged;
-    right->alive = 0;
-    left->next = right->next;
-    if (right->next >= 0)
-      symbols[right->next].prev = top.pos;
-    if (left->prev >= 0 &&
-        merges_get(&bpe->merges, symbols[left->prev].id, left->id, &rank, &merged))
-      heap_push(heap, &heap_n, (candidate){rank, left->prev, merged});
-    if (left->next >= 0 &&
-        merges_get(&bpe->merges, left->id, symbols[left->next].id, &rank, &merged))
-      heap_push(heap, &heap_n, (candidate){rank, top.pos, merged});
-  }
+  if (pending_unknown)
+    symbols[n++].id = bpe->unk;
   result = 0;
-  for (int32_t i = 0; i >= 0 && result == 0; i = symbols[i].next)
-    result = tok_ids_push(ids, count, capacity, symbols[i].id);
+  if (n > 0 && (result = tok_merge_symbols(symbols, n, merge_rule, &bpe->merges)) == 0)
+    for (int32_t i = 0; i >= 0 && result == 0; i = symbols[i].next)
+      result = tok_ids_push(ids, count, capacity, symbols[i].id);
 done:
   free(symbols);
-  free(heap);
   tok_buf_free(&piece);
   return result;
 }

@@ -78,7 +78,7 @@ static void add_byte_level(const slm_tokenizer *tok, tok_buf *out, const char *s
   }
 }
 
-static int byte_token(const char *s, size_t n) {
+int tok_byte_token(const char *s, size_t n) {
   if (n != 6 || memcmp(s, "<0x", 3) != 0 || s[5] != '>')
     return -1;
   int v = 0;
@@ -140,6 +140,19 @@ int slm_tok_decode(const slm_tokenizer *tok, const int32_t *ids, size_t n, int s
   tok_buf scratch = {0};
   *text = NULL;
   *len = 0;
+  if (tok->llama2c.data) { /* run.c's pieces, one after another; a leading BOS is not printed */
+    for (size_t i = 0; i < n; ++i)
+      if (!((i == 0 && ids[i] == tok->llama2c.bos) ||
+            (skip_special && slm_tok_is_special(tok, ids[i]))) &&
+          tok_llama2c_decode_piece(tok, i == 0 ? -1 : ids[i - 1], ids[i], &scratch) < 0)
+        goto oom;
+    tok_buf_add(&scratch, "", 0);
+    if (scratch.failed)
+      goto oom;
+    *text = scratch.data;
+    *len = scratch.len;
+    return 0;
+  }
   for (size_t i = 0; i < n; ++i) {
     size_t token_len;
     const char *t = token_text(tok, ids[i], &token_len);
@@ -176,7 +189,7 @@ int slm_tok_decode(const slm_tokenizer *tok, const int32_t *ids, size_t n, int s
         int byte = -1;
         const char *t = i < a.count ? a.text.data + a.pieces[i].start : NULL;
         if (t)
-          byte = byte_token(t, a.pieces[i].len);
+          byte = tok_byte_token(t, a.pieces[i].len);
         if (byte >= 0) {
           tok_buf_addc(&scratch, (char)byte);
           continue;
@@ -245,6 +258,23 @@ failed:
 
 int slm_tok_decode_piece(const slm_tokenizer *tok, int32_t previous, int32_t id, char **out,
                          size_t *len) {
+  if (tok->llama2c.data) {
+    tok_buf piece = {0};
+    int result = tok_llama2c_decode_piece(tok, previous, id, &piece);
+    if (result == 0 && piece.len) {
+      char *grown = (char *)realloc(*out, *len + piece.len + 1);
+      if (!grown) {
+        result = -1;
+      } else {
+        memcpy(grown + *len, piece.data, piece.len);
+        *len += piece.len;
+        grown[*len] = '\0';
+        *out = grown;
+      }
+    }
+    tok_buf_free(&piece);
+    return result;
+  }
   size_t token_len;
   const char *t = token_text(tok, id, &token_len);
   if (!t || slm_tok_is_special(tok, id))
@@ -261,7 +291,7 @@ int slm_tok_decode_piece(const slm_tokenizer *tok, int32_t previous, int32_t id,
     switch (step->kind) {
     case STEP_BYTE_LEVEL: add_byte_level(tok, &b, p, a.len); break;
     case STEP_BYTE_FALLBACK: {
-      int byte = byte_token(p, a.len);
+      int byte = tok_byte_token(p, a.len);
       if (byte >= 0)
         tok_buf_addc(&b, (char)byte);
       else

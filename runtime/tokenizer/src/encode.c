@@ -513,6 +513,8 @@ int slm_tok_encode(const slm_tokenizer *tok, const char *text, size_t len,
                    const slm_tok_encode_options *options, int32_t **ids_out, size_t *count_out,
                    char *error, size_t error_size) {
   int add_special = options && options->add_special;
+  if (tok->llama2c.data) /* run.c takes any bytes */
+    return tok_llama2c_encode(tok, text, len, options, ids_out, count_out, error, error_size);
   tok_pieces raw = {0}, normalized = {0}, pre = {0};
   tok_buf norm = {0};
   int32_t *ids = NULL;

@@ -72,9 +72,40 @@ slm_tokenizer *slm_tok_load_json(const char *json, size_t size, char *error, siz
   return tok;
 }
 
+slm_tokenizer *slm_tok_load_llama2c(const char *data, size_t size, char *error,
+                                    size_t error_size) {
+  slm_tokenizer *tok = (slm_tokenizer *)calloc(1, sizeof *tok);
+  if (!tok) {
+    snprintf(error, error_size, "out of memory");
+    return NULL;
+  }
+  if (tok_llama2c_load(tok, data, size, error, error_size) < 0) {
+    slm_tok_free(tok);
+    return NULL;
+  }
+  tok->vocab_size = tok->llama2c.count;
+  return tok;
+}
+
+slm_tokenizer *slm_tok_load(const char *data, size_t size, char *error, size_t error_size) {
+  size_t first = 0;
+  while (first < size && (data[first] == ' ' || data[first] == '\t' || data[first] == '\r' ||
+                          data[first] == '\n'))
+    ++first;
+  return first < size && data[first] == '{' ? slm_tok_load_json(data, size, error, error_size)
+                                            : slm_tok_load_llama2c(data, size, error, error_size);
+}
+
+void slm_tok_set_special_ids(slm_tokenizer *tok, int32_t bos, int32_t eos) {
+  tok->llama2c.bos = bos;
+  tok->llama2c.eos = eos;
+}
+
 void slm_tok_free(slm_tokenizer *tok) {
   if (!tok)
     return;
+  free(tok->llama2c.data);
+  free(tok->llama2c.scores);
   tok_bpe_free(&tok->bpe);
   free(tok->added_vocab.slots);
   free(tok->added_vocab.tokens);
@@ -112,6 +143,8 @@ int32_t slm_tok_id(const slm_tokenizer *tok, const char *token, size_t len) {
 }
 
 int slm_tok_is_special(const slm_tokenizer *tok, int32_t id) {
+  if (tok->llama2c.data)
+    return id == tok->llama2c.bos || id == tok->llama2c.eos;
   return tok->special && id >= 0 && id < tok->vocab_size && tok->special[id];
 }
 

@@ -13,6 +13,21 @@ typedef struct {
   size_t len;
 } tok_str;
 
+/*===--- merging pairs (merge.c) -------------------------------------------===*/
+
+typedef struct {
+  int32_t id, prev, next; /* a merged-away symbol has id -1 */
+} tok_symbol;
+
+/* Whether adjacent symbols `left`, `right` merge; if so, the merge's priority
+ * (lower merges first) and the merged symbol's id. */
+typedef int (*tok_merge_rule)(const void *context, int32_t left, int32_t right,
+                              double *priority, int32_t *merged);
+
+/* Merges symbols[0, n) (their ids; prev/next are set here) until no pair
+ * merges; the result is the list from symbols[0] by next. -1: out of memory. */
+int tok_merge_symbols(tok_symbol *symbols, int32_t n, tok_merge_rule rule, const void *context);
+
 /*===--- the BPE model (bpe.c) ---------------------------------------------===*/
 
 typedef struct {
@@ -40,6 +55,8 @@ typedef struct {
 
 int tok_vocab_put(tok_vocab *v, const char *s, size_t len, int32_t id);
 int32_t tok_vocab_get(const tok_vocab *v, const char *s, size_t len);
+/* Names id's string without making it the string's id (a later duplicate). */
+int tok_vocab_set_token(tok_vocab *v, const char *s, size_t len, int32_t id);
 /* Reads model.vocab and model.merges. */
 int tok_bpe_load(tok_bpe *bpe, const tok_json_doc *d, const tok_json *model, char *error,
                  size_t error_size);
@@ -96,7 +113,27 @@ typedef struct {
   int owns_match;
 } tok_added;
 
+/* llama2.c's tokenizer.bin (llama2c.c); its pieces are in slm_tokenizer's bpe.vocab. */
+typedef struct {
+  char *data;    /* the file; NULL for a tokenizer.json */
+  float *scores; /* per id */
+  int32_t count, bos, eos;
+  int has_byte_tokens; /* ids 3..258 are <0x00>..<0xFF> */
+} tok_llama2c;
+
+int tok_llama2c_load(slm_tokenizer *tok, const char *data, size_t size, char *error,
+                     size_t error_size);
+int tok_llama2c_encode(const slm_tokenizer *tok, const char *text, size_t len,
+                       const slm_tok_encode_options *options, int32_t **ids, size_t *count,
+                       char *error, size_t error_size);
+int tok_llama2c_decode_piece(const slm_tokenizer *tok, int32_t previous, int32_t id,
+                             tok_buf *out);
+
+/* The byte a "<0xNN>" token stands for, or -1. */
+int tok_byte_token(const char *s, size_t n);
+
 struct slm_tokenizer {
+  tok_llama2c llama2c;
   tok_json_doc doc; /* every string below points into its arena */
   tok_bpe bpe;
   tok_vocab added_vocab; /* added token contents -> ids */
