@@ -60,7 +60,7 @@ static int vocab_rehash(tok_vocab *v, uint32_t slots) {
 }
 
 int tok_vocab_put(tok_vocab *v, const char *s, size_t len, int32_t id) {
-  if (id < 0 || id >= (1 << 26))
+  if (id < 0 || id >= TOK_MAX_ID)
     return -1;
   if (vocab_reserve(v, id) < 0)
     return -1;
@@ -77,7 +77,14 @@ int tok_vocab_put(tok_vocab *v, const char *s, size_t len, int32_t id) {
   while (v->slots[at] >= 0) {
     tok_str *t = &v->tokens[v->slots[at]];
     if (t->len == len && memcmp(t->s, s, len) == 0) {
-      v->slots[at] = id; /* a string named twice: the later id wins */
+      /* a string named twice: the later id wins (as serde's maps keep the
+       * last key) and the earlier keeps no string, so a rehash agrees */
+      int32_t old = v->slots[at];
+      if (old != id) {
+        v->tokens[old].s = NULL;
+        v->tokens[old].len = 0;
+      }
+      v->slots[at] = id;
       return 0;
     }
     at = (at + 1) & v->mask;
@@ -87,7 +94,7 @@ int tok_vocab_put(tok_vocab *v, const char *s, size_t len, int32_t id) {
 }
 
 int tok_vocab_set_token(tok_vocab *v, const char *s, size_t len, int32_t id) {
-  if (id < 0 || id >= (1 << 26) || vocab_reserve(v, id) < 0)
+  if (id < 0 || id >= TOK_MAX_ID || vocab_reserve(v, id) < 0)
     return -1;
   v->tokens[id].s = s;
   v->tokens[id].len = len;
@@ -112,8 +119,8 @@ static int merges_put(tok_merges *m, int32_t left, int32_t right, int32_t rank, 
   uint32_t at = (uint32_t)hash_pair(key) & m->mask;
   while (m->keys[at] && m->keys[at] != key)
     at = (at + 1) & m->mask;
-  if (m->keys[at]) /* a pair listed twice keeps its first (best) rank */
-    return 0;
+  /* a pair listed twice keeps its last rank: the tokenizers library collects
+   * the merges into a HashMap, later entries replacing earlier ones */
   m->keys[at] = key;
   m->ranks[at] = rank;
   m->merged[at] = merged;
@@ -148,7 +155,7 @@ int tok_bpe_load(tok_bpe *bpe, const tok_json_doc *d, const tok_json *model, cha
   if (!vocab || vocab->kind != TOK_JSON_OBJECT)
     return fail(error, error_size, "model.vocab is missing or not an object");
   for (const tok_json *e = tok_json_first(d, vocab); e; e = tok_json_next(d, e)) {
-    if (e->kind != TOK_JSON_NUMBER || e->number < 0 || e->number >= (1 << 26) ||
+    if (e->kind != TOK_JSON_NUMBER || !(e->number >= 0) || e->number >= TOK_MAX_ID ||
         e->number != (double)(int32_t)e->number) {
       snprintf(error, error_size, "model.vocab: the id of \"%.64s\" is not an id", e->key);
       return -1;
@@ -178,6 +185,8 @@ int tok_bpe_load(tok_bpe *bpe, const tok_json_doc *d, const tok_json *model, cha
     return fail(error, error_size, "out of memory");
   tok_buf joined = {0};
   int32_t rank = 0;
+  tok_str prefix = {NULL, 0};
+  prefix.s = tok_json_string(d, model, "continuing_subword_prefix", &prefix.len);
   for (const tok_json *e = tok_json_first(d, merges); e; e = tok_json_next(d, e), ++rank) {
     const char *a, *b;
     size_t a_len, b_len;
@@ -206,7 +215,12 @@ int tok_bpe_load(tok_bpe *bpe, const tok_json_doc *d, const tok_json *model, cha
     }
     joined.len = 0;
     tok_buf_add(&joined, a, a_len);
-    tok_buf_add(&joined, b, b_len);
+    /* BpeBuilder::build: the merged token is a + b without b's
+     * continuing_subword_prefix */
+    if (prefix.len && b_len >= prefix.len && memcmp(b, prefix.s, prefix.len) == 0)
+      tok_buf_add(&joined, b + prefix.len, b_len - prefix.len);
+    else
+      tok_buf_add(&joined, b, b_len);
     int32_t left = tok_vocab_get(&bpe->vocab, a, a_len);
     int32_t right = tok_vocab_get(&bpe->vocab, b, b_len);
     int32_t merged = joined.failed ? -1 : tok_vocab_get(&bpe->vocab, joined.data, joined.len);
@@ -262,6 +276,8 @@ int tok_bpe_encode(const tok_bpe *bpe, const char *word, size_t len,
                    size_t *capacity) {
   if (len == 0)
     return 0;
+  if (len > (size_t)INT32_MAX / 2) /* symbol indices are int32 */
+    return -1;
   if (bpe->ignore_merges) {
     int32_t whole = tok_vocab_get(&bpe->vocab, word, len);
     if (whole >= 0)

@@ -196,6 +196,10 @@ int tok_normalize(const slm_tokenizer *tok, const tok_steps *steps, const char *
       for (size_t at = 0; at < a.len;) {
         int32_t cp;
         at += (size_t)tok_utf8_next(t + at, a.len - at, &cp);
+        if (cp == 0x130) { /* char::to_lowercase: the one character that lowercases to two */
+          tok_buf_add(&b, "i\xCC\x87", 3);
+          continue;
+        }
         char unit[4];
         tok_buf_add(&b, unit, (size_t)tok_utf8_put(unit, tok_lower(cp)));
       }

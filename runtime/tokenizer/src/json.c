@@ -1,5 +1,7 @@
 /*===- json.c - a read-only JSON document for tokenizer.json -------*- C -*-===*/
-#include "json.h"
+#include "tok_json.h"
+
+#include "tok_text.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +147,8 @@ static int parse_string(parser *ps, const char **out, size_t *len) {
   }
   ++ps->p; /* the closing quote */
   *o = '\0';
+  if (!tok_utf8_valid(start, (size_t)(o - start))) /* as serde_json: strings are UTF-8 */
+    return fail(ps, "a string that is not valid UTF-8");
   *out = start;
   *len = (size_t)(o - start);
   ps->arena_used += *len + 1;

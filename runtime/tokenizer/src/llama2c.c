@@ -143,6 +143,10 @@ int tok_llama2c_encode(const slm_tokenizer *tok, const char *text, size_t len,
                        size_t *count_out, char *error, size_t error_size) {
   const tok_llama2c *l = &tok->llama2c;
   int add_special = options && options->add_special;
+  if (len > (size_t)INT32_MAX / 2) { /* symbol indices are int32 */
+    snprintf(error, error_size, "a text of %zu bytes is more than one encoding takes", len);
+    return -1;
+  }
   /* BOS + " " + at most one symbol per byte */
   tok_symbol *symbols = (tok_symbol *)malloc((len + 2) * sizeof(tok_symbol));
   if (!symbols) {

@@ -336,7 +336,7 @@ static int template_special(loader *l, const tok_json *c, const char *name, int 
     return refuse(l, "post_processor", "a template names a special token it does not define:",
                   name);
   for (const tok_json *e = tok_json_first(d, ids); e; e = tok_json_next(d, e)) {
-    if (e->kind != TOK_JSON_NUMBER || e->number < 0 || e->number >= (1 << 26))
+    if (e->kind != TOK_JSON_NUMBER || !(e->number >= 0) || e->number >= TOK_MAX_ID)
       return refuse(l, "post_processor", "a special token's id is not an id:", name);
     if (push_frame(l, front ? &tok->front : &tok->back, front ? &tok->front_count
                                                                : &tok->back_count,
@@ -394,7 +394,8 @@ static int read_post_processor(loader *l, const tok_json *c) {
     const tok_json *cls_id = cls_token ? tok_json_next(d, cls_token) : NULL;
     const tok_json *sep_id = sep_token ? tok_json_next(d, sep_token) : NULL;
     if (!cls_id || cls->count != 2 || cls_id->kind != TOK_JSON_NUMBER || !sep_id ||
-        sep->count != 2 || sep_id->kind != TOK_JSON_NUMBER)
+        sep->count != 2 || sep_id->kind != TOK_JSON_NUMBER || !(cls_id->number >= 0) ||
+        !(sep_id->number >= 0) || cls_id->number >= TOK_MAX_ID || sep_id->number >= TOK_MAX_ID)
       return refuse(l, where, "cls and sep must be [token, id]:", type);
     if (push_frame(l, &tok->front, &tok->front_count, (int32_t)cls_id->number) < 0 ||
         push_frame(l, &tok->back, &tok->back_count, (int32_t)sep_id->number) < 0)
@@ -420,8 +421,8 @@ static int read_added_tokens(loader *l, const tok_json *list) {
     memset(&a, 0, sizeof a);
     a.content = string_of(d, e, "content");
     const tok_json *id = tok_json_get(d, e, "id");
-    if (!a.content.s || !id || id->kind != TOK_JSON_NUMBER || id->number < 0 ||
-        id->number >= (1 << 26))
+    if (!a.content.s || !id || id->kind != TOK_JSON_NUMBER || !(id->number >= 0) ||
+        id->number >= TOK_MAX_ID)
       return refuse(l, "added_tokens", "an entry without a \"content\" string and an id", NULL);
     a.id = (int32_t)id->number;
     if (read_bool(l, "added_tokens", e, "special", 0, &a.special) < 0 ||

@@ -1,7 +1,7 @@
 /*===- regex.c - the pre-tokenizers' regular expressions -----------*- C -*-===*/
-#include "regex.h"
+#include "tok_regex.h"
 
-#include "text.h"
+#include "tok_text.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -43,12 +43,16 @@ struct tok_regex {
 
 /*===--- compiling ----------------------------------------------------------===*/
 
+#define TOK_REGEX_MAX_NODES 2000
+#define TOK_REGEX_MAX_NESTING 64 /* groups within groups: the parser recurses per level */
+
 typedef struct {
   tok_regex *re;
   const char *p, *end, *begin;
   char *error;
   size_t error_size;
   int failed;
+  int nesting;
 } compiler;
 
 static int32_t refuse(compiler *c, const char *what) {
@@ -73,6 +77,8 @@ static int32_t refuse(compiler *c, const char *what) {
 
 static int32_t add_node(compiler *c, node_kind kind, int icase) {
   tok_regex *re = c->re;
+  if (re->count >= TOK_REGEX_MAX_NODES) /* a repeat's continuation packs its node in 11 bits */
+    return refuse(c, "a pattern of more than 2000 nodes");
   GROW(re->nodes, re->count, re->capacity, node);
   node *n = &re->nodes[re->count];
   memset(n, 0, sizeof *n);
@@ -169,7 +175,10 @@ static int parse_escape(compiler *c, class_item *item, int *is_char) {
             : h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
       if (d < 0)
         break;
-      v = v * 16 + d;
+      if (v > 0x10FFFF) /* stays past the limit without overflowing */
+        v = 0x110000;
+      else
+        v = v * 16 + d;
       ++digits;
       ++c->p;
     }
@@ -216,6 +225,8 @@ static int32_t parse_class(compiler *c, int icase) {
       break;
     if (*c->p == '[')
       return refuse(c, "nested character classes ([...[...]...]) are not supported");
+    if (*c->p == '&' && c->p + 1 < c->end && c->p[1] == '&')
+      return refuse(c, "class intersections (&&) are not supported");
     class_item item = {0};
     int is_char = 1;
     if (*c->p == '\\') {
@@ -275,7 +286,7 @@ static int32_t parse_group(compiler *c, int *icase) {
     } else if (k == '<' && c->p + 1 < c->end && (c->p[1] == '=' || c->p[1] == '!')) {
       return refuse(c, "lookbehind ((?<=...) and (?<!...)) is not supported");
     } else if (k == '<' || k == 'P' || k == '\'') { /* a named group: only its contents matter */
-      const char *close = memchr(c->p, k == '\'' ? '\'' : '>', (size_t)(c->end - c->p));
+      const char *close = memchr(c->p + 1, k == '\'' ? '\'' : '>', (size_t)(c->end - c->p - 1));
       if (!close || (k == 'P' && (c->p + 1 >= c->end || c->p[1] != '<')))
         return refuse(c, "a bad named group");
       c->p = close + 1;
@@ -308,7 +319,10 @@ static int32_t parse_group(compiler *c, int *icase) {
       ++c->p; /* ':' */
     }
   }
+  if (++c->nesting > TOK_REGEX_MAX_NESTING)
+    return refuse(c, "groups nested more than 64 deep");
   int32_t inside = parse_alternation(c, &inner_icase);
+  --c->nesting;
   if (inside == -1)
     return -1;
   if (c->p >= c->end || *c->p != ')')
@@ -325,7 +339,12 @@ static int32_t parse_group(compiler *c, int *icase) {
 /* '{' followed by a digit opens {m,n}; any other '{' is a literal, as
  * Oniguruma reads it. */
 static int starts_count(const compiler *c) {
-  return *c->p == '{' && c->p + 1 < c->end && c->p[1] >= '0' && c->p[1] <= '9';
+  const char *q = c->p + 1;
+  if (*c->p != '{' || q >= c->end)
+    return 0;
+  if (*q == ',') /* {,n} is {0,n} */
+    ++q;
+  return q < c->end && *q >= '0' && *q <= '9';
 }
 
 /* One atom, or -2 for a construct that matches nothing by itself ((?i)). */
@@ -341,7 +360,10 @@ static int32_t parse_atom(compiler *c, int *icase) {
   }
   if (ch == '^' || ch == '$') {
     ++c->p;
-    return add_node(c, ch == '^' ? N_BOL : N_EOL, *icase);
+    int32_t anchor = add_node(c, ch == '^' ? N_BOL : N_EOL, *icase);
+    if (anchor >= 0)
+      c->re->nodes[anchor].cp = ch; /* a line anchor */
+    return anchor;
   }
   if (ch == '*' || ch == '+' || ch == '?' || starts_count(c))
     return refuse(c, "a quantifier with nothing to repeat");
@@ -349,7 +371,10 @@ static int32_t parse_atom(compiler *c, int *icase) {
     ++c->p;
     if (c->p < c->end && (*c->p == 'A' || *c->p == 'z' || *c->p == 'Z')) {
       char a = *c->p++;
-      return add_node(c, a == 'A' ? N_BOL : N_EOL, *icase);
+      int32_t anchor = add_node(c, a == 'A' ? N_BOL : N_EOL, *icase);
+      if (anchor >= 0)
+        c->re->nodes[anchor].cp = a; /* \A, \z or \Z */
+      return anchor;
     }
     if (c->p < c->end && (*c->p == 'b' || *c->p == 'B'))
       return refuse(c, "word boundaries (\\b, \\B) are not supported");
@@ -398,8 +423,20 @@ static int32_t parse_sequence(compiler *c, int *icase) {
     int32_t atom = parse_atom(c, icase);
     if (atom == -1)
       return -1;
-    if (atom == -2)
-      continue;
+    if (atom == -2) {
+      /* (?i) alone: as Oniguruma reads ab(?i)c|d as ab(?i:c|d), the rest of
+       * the enclosing group, its later branches included, is one group */
+      if (++c->nesting > TOK_REGEX_MAX_NESTING)
+        return refuse(c, "groups nested more than 64 deep");
+      int32_t rest = parse_alternation(c, icase);
+      --c->nesting;
+      if (rest == -1)
+        return -1;
+      atom = add_node(c, N_GROUP, *icase);
+      if (atom < 0)
+        return -1;
+      c->re->nodes[atom].child = rest;
+    }
     /* quantifiers */
     if (c->p < c->end && (*c->p == '*' || *c->p == '+' || *c->p == '?' || starts_count(c))) {
       int min = 0, max = -1;
@@ -459,10 +496,9 @@ static int32_t parse_alternation(compiler *c, int *icase) {
   /* This level's branches are gathered here and appended together at the end:
    * nested groups append theirs while a branch is parsed. */
   int32_t local[64], *branches = local, count = 0, capacity = 64;
-  int branch_icase = *icase;
   int32_t result = -1;
   for (;;) {
-    int flags = branch_icase;
+    int flags = *icase; /* each branch starts with the group's flags */
     int32_t seq = parse_sequence(c, &flags);
     if (seq == -1)
       goto done;
@@ -481,7 +517,6 @@ static int32_t parse_alternation(compiler *c, int *icase) {
     branches[count++] = seq; /* -3: an empty branch */
     if (c->p < c->end && *c->p == '|') {
       ++c->p;
-      branch_icase = flags; /* (?i) reaches the later branches of its group */
       continue;
     }
     break;
@@ -525,7 +560,7 @@ tok_regex *tok_regex_compile(const char *pattern, size_t len, char *error, size_
     snprintf(error, error_size, "regex: out of memory");
     return NULL;
   }
-  compiler c = {re, pattern, pattern + len, pattern, error, error_size, 0};
+  compiler c = {re, pattern, pattern + len, pattern, error, error_size, 0, 0};
   if (!tok_utf8_valid(pattern, len)) {
     refuse(&c, "the pattern is not valid UTF-8");
     tok_regex_free(re);
@@ -536,12 +571,6 @@ tok_regex *tok_regex_compile(const char *pattern, size_t len, char *error, size_
   if (start != -1 && c.p < c.end)
     start = refuse(&c, "an unmatched ')'");
   if (start == -1 || c.failed) {
-    tok_regex_free(re);
-    return NULL;
-  }
-  if (re->count >= 2000) { /* a repeat's continuation packs its node in 11 bits */
-    snprintf(error, error_size, "regex: a pattern of %d nodes is more than this engine takes",
-             (int)re->count);
     tok_regex_free(re);
     return NULL;
   }
@@ -561,10 +590,17 @@ void tok_regex_free(tok_regex *re) {
 /*===--- matching -----------------------------------------------------------===*/
 
 #define TOK_REGEX_STEPS 20000000L /* per find: far beyond any tokenizer pattern's need */
-#define TOK_REGEX_DEPTH 20000     /* nested calls (general repeats recurse per repetition) */
+/* Nested calls (general repeats recurse per repetition): at a few hundred
+ * bytes a frame, well inside a 2 MB thread stack. */
+#define TOK_REGEX_DEPTH 3000
+
+#define KONT_LOOK_END -4   /* the end of a lookahead's body */
+#define KONT_REPEAT_END -5 /* the end of one repetition of a general repeat */
 
 typedef struct kont {
   int32_t node;
+  int32_t rep, done; /* KONT_REPEAT_END: the repeat and its repetitions so far */
+  size_t start;      /* KONT_REPEAT_END: where this repetition began */
   const struct kont *next;
 } kont;
 
@@ -646,16 +682,22 @@ static int match(matcher *m, int32_t ni, size_t pos, const kont *k, size_t *end)
         *end = pos;
         return 1;
       }
+      const kont *popped = k;
       ni = k->node;
       k = k->next;
-      if (ni == -4) { /* the end of a lookahead's body */
+      if (ni == KONT_LOOK_END) {
         *end = pos;
         return 1;
       }
-      if (ni <= -1000) { /* the end of one repetition of a general repeat */
-        int32_t rep = -(ni + 1000) >> 20, done = -(ni + 1000) & 0xFFFFF;
+      if (ni == KONT_REPEAT_END) {
+        /* A repetition that matched nothing ends the loop, as in Oniguruma
+         * (else (a*)* would repeat forever) */
+        if (pos == popped->start) {
+          ni = m->re->nodes[popped->rep].next;
+          continue;
+        }
         ++m->depth;
-        int r = repeat_general(m, rep, done, pos, k, end);
+        int r = repeat_general(m, popped->rep, popped->done, pos, k, end);
         --m->depth;
         return r;
       }
@@ -676,25 +718,26 @@ static int match(matcher *m, int32_t ni, size_t pos, const kont *k, size_t *end)
       ni = n->next;
       continue;
     }
-    case N_BOL:
-      if (pos != 0)
+    case N_BOL: /* ^ begins a line (Ruby syntax); \A the subject */
+      if (!(pos == 0 || (n->cp == '^' && m->s[pos - 1] == '\n')))
         return 0;
       ni = n->next;
       continue;
-    case N_EOL:
-      if (pos != m->n)
+    case N_EOL: /* $ ends a line; \Z the subject or before its last \n; \z the subject */
+      if (!(pos == m->n || (n->cp == '$' && m->s[pos] == '\n') ||
+            (n->cp == 'Z' && pos + 1 == m->n && m->s[pos] == '\n')))
         return 0;
       ni = n->next;
       continue;
     case N_GROUP: {
-      kont after = {n->next, k};
+      kont after = {n->next, 0, 0, 0, k};
       ++m->depth;
       int r = match(m, n->child, pos, &after, end);
       --m->depth;
       return r;
     }
     case N_ALT: {
-      kont after = {n->next, k};
+      kont after = {n->next, 0, 0, 0, k};
       for (int32_t a = 0; a < n->count; ++a) {
         int32_t branch = m->re->alts[n->first + a];
         ++m->depth;
@@ -706,7 +749,7 @@ static int match(matcher *m, int32_t ni, size_t pos, const kont *k, size_t *end)
       return 0;
     }
     case N_LOOK: {
-      kont stop = {-4, NULL};
+      kont stop = {KONT_LOOK_END, 0, 0, 0, NULL};
       size_t ignored;
       ++m->depth;
       int found = match(m, n->child, pos, &stop, &ignored);
@@ -720,8 +763,7 @@ static int match(matcher *m, int32_t ni, size_t pos, const kont *k, size_t *end)
       const node *child = &m->re->nodes[n->child];
       if (!is_one_char(child)) {
         ++m->depth;
-        kont after = {n->next, k};
-        int r = repeat_general(m, ni, 0, pos, &after, end);
+        int r = repeat_general(m, ni, 0, pos, k, end);
         --m->depth;
         return r;
       }
@@ -746,7 +788,7 @@ static int match(matcher *m, int32_t ni, size_t pos, const kont *k, size_t *end)
           --m->depth;
           if (r || m->exhausted)
             return r;
-          if (taken == n->min)
+          if (taken == n->min || at <= pos)
             return 0;
           at = back_one(m->s, at);
           --taken;
@@ -775,16 +817,12 @@ static int match(matcher *m, int32_t ni, size_t pos, const kont *k, size_t *end)
   }
 }
 
-/* `k` holds what follows the whole repeat. */
+/* After `done` repetitions of repeat node `rep` at pos: another one, or what
+ * follows the repeat (its next node, then `k`), greedy or lazy. */
 static int repeat_general(matcher *m, int32_t rep, int done, size_t pos, const kont *k,
                           size_t *end) {
   const node *n = &m->re->nodes[rep];
-  if (done > 0xFFFFF) {
-    m->exhausted = 1;
-    return 0;
-  }
-  /* one more repetition, then come back here with done + 1 */
-  kont again = {-1000 - ((rep << 20) | (done + 1)), k};
+  kont again = {KONT_REPEAT_END, rep, done + 1, pos, k};
   int may_more = n->max < 0 || done < n->max;
   int may_stop = done >= n->min;
   if (n->greedy) {
@@ -793,10 +831,10 @@ static int repeat_general(matcher *m, int32_t rep, int done, size_t pos, const k
       if (r || m->exhausted)
         return r;
     }
-    return may_stop ? match(m, -1, pos, k, end) : 0;
+    return may_stop ? match(m, n->next, pos, k, end) : 0;
   }
   if (may_stop) {
-    int r = match(m, -1, pos, k, end);
+    int r = match(m, n->next, pos, k, end);
     if (r || m->exhausted)
       return r;
   }

@@ -1,5 +1,5 @@
 /*===- text.c - UTF-8, Unicode properties and growable buffers -----*- C -*-===*/
-#include "text.h"
+#include "tok_text.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -62,7 +62,7 @@ slm_tokenizer *slm_tok_load_json(const char *json, size_t size, char *error, siz
   }
   for (size_t i = 0; i < tok->front_count + tok->back_count; ++i) {
     int32_t id = i < tok->front_count ? tok->front[i] : tok->back[i - tok->front_count];
-    if (id >= size_ids) {
+    if (id < 0 || id >= size_ids) {
       snprintf(error, error_size, "post_processor: the special id %d is outside the vocabulary",
                (int)id);
       slm_tok_free(tok);

@@ -4,14 +4,18 @@
 
 #include "slm_tokenizer.h"
 
-#include "json.h"
-#include "regex.h"
-#include "text.h"
+#include "tok_json.h"
+#include "tok_regex.h"
+#include "tok_text.h"
 
 typedef struct {
   const char *s;
   size_t len;
 } tok_str;
+
+/* Ids size tables: one beyond any real vocabulary (Gemma's is 256,000) is a
+ * broken or hostile file, not a vocabulary. */
+#define TOK_MAX_ID (1 << 22)
 
 /*===--- merging pairs (merge.c) -------------------------------------------===*/
 

@@ -423,6 +423,29 @@ TEST(HfBpeTokenizer, PlacesUnknownTokensAsTheTokenizersLibraryDoes) {
       << encodeError(*separate, "a\u2603");
 }
 
+TEST(HfBpeTokenizer, MergesAsTheTokenizersLibraryBuildsThem) {
+  // BpeBuilder::build: with a continuing_subword_prefix the merged token is
+  // a + b without b's prefix; a pair listed twice keeps its last rank.
+  TempFile prefixed("tokenizer.json", R"({"model": {"type": "BPE",
+      "continuing_subword_prefix": "##",
+      "vocab": {"a": 0, "##b": 1, "ab": 2}, "merges": ["a ##b"]}})");
+  auto wordPiecey = load(prefixed.path());
+  ASSERT_TRUE(wordPiecey);
+  EXPECT_EQ(encode(*wordPiecey, "ab", false), (std::vector<int32_t>{2}));
+  TempFile twice("tokenizer.json", R"({"model": {"type": "BPE",
+      "vocab": {"a": 0, "b": 1, "c": 2, "ab": 3, "bc": 4},
+      "merges": ["a b", "b c", "a b"]}})");
+  auto relisted = load(twice.path());
+  ASSERT_TRUE(relisted);
+  EXPECT_EQ(encode(*relisted, "abc", false), (std::vector<int32_t>{0, 4})); // "b c" ranks first
+  // char::to_lowercase: U+0130 lowercases to "i" and a combining dot.
+  TempFile lower("tokenizer.json", R"({"normalizer": {"type": "Lowercase"},
+      "model": {"type": "BPE", "vocab": {"i": 0, "\u0307": 1, "x": 2}, "merges": []}})");
+  auto lowercase = load(lower.path());
+  ASSERT_TRUE(lowercase);
+  EXPECT_EQ(encode(*lowercase, "\u0130X", false), (std::vector<int32_t>{0, 1, 2}));
+}
+
 TEST(HfBpeTokenizer, RejectsBrokenAndUnsupportedFiles) {
   TempFile malformed("tokenizer.json", R"({"model": {"type": "BPE", )");
   EXPECT_EQ(loadError(malformed.path()),
@@ -466,6 +489,13 @@ TEST(HfBpeTokenizer, RejectsBrokenAndUnsupportedFiles) {
        "added_tokens: an entry without a \"content\" string and an id"},
       {R"({"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a a"]}})",
        "model.merges[0] (\"a\" + \"a\") names a token the vocabulary lacks"},
+      {"{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\x80\": 0}}}",
+       "JSON: a string that is not valid UTF-8 at line 1, column 41"},
+      {R"({"post_processor": {"type": "RobertaProcessing", "cls": ["<s>", -7], "sep": ["</s>", 2]},
+           "model": {"type": "BPE", "vocab": {"a": 0}}})",
+       "post_processor: cls and sep must be [token, id]: 'RobertaProcessing'"},
+      {R"({"model": {"type": "BPE", "vocab": {"a": 4194304}}})",
+       "model.vocab: the id of \"a\" is not an id"},
   };
   for (const auto &[json, message] : unsupported) {
     TempFile file("tokenizer.json", json);

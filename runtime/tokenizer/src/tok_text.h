@@ -1,4 +1,4 @@
-/*===- text.h - UTF-8, Unicode properties and growable buffers -----*- C -*-===*
+/*===- tok_text.h - UTF-8, Unicode properties and growable buffers -----*- C -*-===*
  *
  * The Unicode data (general categories, case mappings, NFC/NFKC) is
  * utf8proc's, statically linked: Debian's libutf8proc (Unicode 15), a C

@@ -1,4 +1,4 @@
-/*===- regex.h - the pre-tokenizers' regular expressions -----------*- C -*-===*
+/*===- tok_regex.h - the pre-tokenizers' regular expressions -----------*- C -*-===*
  *
  * tokenizer.json's Split pre-tokenizers carry Oniguruma patterns (the GPT-2
  * one, the Llama-3/Qwen one with \p{L}/\p{N} classes and case-insensitive

@@ -1,4 +1,4 @@
-/*===- json.h - a read-only JSON document for tokenizer.json -------*- C -*-===*
+/*===- tok_json.h - a read-only JSON document for tokenizer.json -------*- C -*-===*
  *
  * The tokenizer reads one JSON file per model at load time. The runtime links
  * libc only, and Debian's cJSON ships no static library, so this is a small
