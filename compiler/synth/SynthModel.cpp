@@ -40,9 +40,13 @@ std::vector<TensorSpec> tensorsOf(const SynthShape &s) {
   for (int64_t l = 0; l < s.layers; ++l) {
     std::string p = "model.layers." + std::to_string(l) + ".";
     t.push_back({p + "input_layernorm.weight", {s.hiddenSize}, true});
-    t.push_back({p + "self_attn.q_proj.weight", {q, s.hiddenSize}});
-    t.push_back({p + "self_attn.k_proj.weight", {kv, s.hiddenSize}});
-    t.push_back({p + "self_attn.v_proj.weight", {kv, s.hiddenSize}});
+    if (s.fusedProjections) {
+      t.push_back({p + "self_attn.qkv_proj.weight", {q + 2 * kv, s.hiddenSize}});
+    } else {
+      t.push_back({p + "self_attn.q_proj.weight", {q, s.hiddenSize}});
+      t.push_back({p + "self_attn.k_proj.weight", {kv, s.hiddenSize}});
+      t.push_back({p + "self_attn.v_proj.weight", {kv, s.hiddenSize}});
+    }
     if (s.qkvBias) {
       t.push_back({p + "self_attn.q_proj.bias", {q}});
       t.push_back({p + "self_attn.k_proj.bias", {kv}});
@@ -54,8 +58,12 @@ std::vector<TensorSpec> tensorsOf(const SynthShape &s) {
     }
     t.push_back({p + "self_attn.o_proj.weight", {s.hiddenSize, q}});
     t.push_back({p + "post_attention_layernorm.weight", {s.hiddenSize}, true});
-    t.push_back({p + "mlp.gate_proj.weight", {s.intermediateSize, s.hiddenSize}});
-    t.push_back({p + "mlp.up_proj.weight", {s.intermediateSize, s.hiddenSize}});
+    if (s.fusedProjections) {
+      t.push_back({p + "mlp.gate_up_proj.weight", {2 * s.intermediateSize, s.hiddenSize}});
+    } else {
+      t.push_back({p + "mlp.gate_proj.weight", {s.intermediateSize, s.hiddenSize}});
+      t.push_back({p + "mlp.up_proj.weight", {s.intermediateSize, s.hiddenSize}});
+    }
     t.push_back({p + "mlp.down_proj.weight", {s.hiddenSize, s.intermediateSize}});
   }
   t.push_back({"model.norm.weight", {s.hiddenSize}, true});
@@ -117,6 +125,8 @@ std::string configJson(const SynthShape &s, SynthDType dtype) {
       {"initializer_range", 0.02},
       {"slmc_synth", "random weights N(0, 0.02), norms at one: a shape, not a model"},
   };
+  if (s.originalMaxPositions)
+    config["original_max_position_embeddings"] = s.originalMaxPositions;
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(config))) << "\n";

@@ -18,9 +18,17 @@ namespace {
 constexpr const char *kLlama3Scaling =
     R"({"factor": 32.0, "high_freq_factor": 4.0, "low_freq_factor": 1.0,
         "original_max_position_embeddings": 8192, "rope_type": "llama3"})";
-constexpr const char *kPhi3 =
-    "Phi3ForCausalLM (fused qkv_proj and gate_up_proj, LongRoPE scaling) is not an architecture "
-    "the Hugging Face importer takes yet";
+
+// Phi-3.5-mini's LongRoPE scaling with every factor 1 (48 per list, one per
+// rotary pair of head_dim 96): its published short/long factors are not in
+// this table, and speed does not depend on them. A literal, so that the table
+// needs no initialization at run time.
+#define SLMC_ONES8 "1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0"
+#define SLMC_ONES48 SLMC_ONES8 ", " SLMC_ONES8 ", " SLMC_ONES8 ", " SLMC_ONES8 ", " SLMC_ONES8 ", " SLMC_ONES8
+constexpr const char *kPhi35Scaling =
+    "{\"type\": \"longrope\", \"short_factor\": [" SLMC_ONES48 "], \"long_factor\": [" SLMC_ONES48 "]}";
+#undef SLMC_ONES48
+#undef SLMC_ONES8
 constexpr const char *kGemma2 =
     "Gemma2ForCausalLM (GeGLU, sandwich norms, logit soft-capping, sliding-window layers) is not "
     "an architecture the Hugging Face importer takes yet";
@@ -39,7 +47,7 @@ const SynthShape kShapes[] = {
     {"llama-3.2-1b", "LlamaForCausalLM", "llama", 2048, 8192, 16, 32, 8, 64, 128256, 131072,
      500000.0, 1e-5, true, false, false, nullptr, kLlama3Scaling},
     {"phi-3.5-mini", "Phi3ForCausalLM", "phi3", 3072, 8192, 32, 32, 32, 96, 32064, 131072, 10000.0,
-     1e-5, false, false, false, kPhi3},
+     1e-5, false, false, false, nullptr, kPhi35Scaling, 4096, true},
     {"gemma-2-2b", "Gemma2ForCausalLM", "gemma2", 2304, 9216, 26, 8, 4, 256, 256000, 8192,
      10000.0, 1e-6, true, false, false, kGemma2},
 };

@@ -140,7 +140,8 @@ struct RotaryLowering : KernelLowering<slm::RotaryOp> {
     Ptr frequencies = adaptor.getFrequencies() ? pointer(adaptor.getFrequencies()) : k.null();
     k.call(SLM_KERNEL(slm_uk_rotary), pointer(adaptor.getInput()), y, dims[0], dims[1], dims[2],
            k.i64(rotaryDim), *position, k.f32(static_cast<float>(op.getTheta().convertToDouble())),
-           frequencies, k.i32(op.getLayout() == slm::RotaryLayout::interleaved));
+           frequencies, k.f32(op.getScale() ? op.getScale()->convertToFloat() : 1.0f),
+           k.i32(op.getLayout() == slm::RotaryLayout::interleaved));
     rewriter.replaceOp(op, y.value);
     return success();
   }

@@ -289,7 +289,7 @@ void replaceByRotary(PatternRewriter &rewriter, Operation *op, Value x, const Ro
   Value rotated = rewriter.create<slm::RotaryOp>(
       loc, blocks, reshapeTo(rewriter, loc, xt, blocks), startPosition(rewriter, loc, op, inputs),
       /*frequencies=*/Value(), rewriter.getF64FloatAttr(plan.theta),
-      slm::RotaryLayoutAttr::get(op->getContext(), plan.layout), nullptr);
+      slm::RotaryLayoutAttr::get(op->getContext(), plan.layout), nullptr, nullptr);
   SmallVector<int64_t> inverse(plan.permutation.size());
   for (auto [i, p] : llvm::enumerate(plan.permutation))
     inverse[p] = i;

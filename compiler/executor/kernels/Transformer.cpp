@@ -20,6 +20,7 @@ llvm::Expected<Kernel> rotaryKernel(Operation *op) {
   std::optional<int64_t> rotaryDimAttr;
   if (auto dim = rotary.getRotaryDim())
     rotaryDimAttr = static_cast<int64_t>(*dim);
+  float scale = rotary.getScale() ? rotary.getScale()->convertToFloat() : 1.0f;
   return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
     const Tensor &x = in[0];
     int64_t tokens = x.dim(0), heads = x.dim(1), headDim = x.dim(2);
@@ -41,6 +42,10 @@ llvm::Expected<Kernel> rotaryKernel(Operation *op) {
                                  : 1.0f / std::pow(theta, static_cast<float>(2 * i) / rotaryDim);
         cosines[i] = std::cos(pos * freq);
         sines[i] = std::sin(pos * freq);
+        if (scale != 1.0f) {
+          cosines[i] *= scale;
+          sines[i] *= scale;
+        }
       }
       for (int64_t h = 0; h < heads; ++h) {
         float *v = y.data<float>() + (t * heads + h) * headDim;

@@ -91,14 +91,26 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
   auto h = rmsNorm(x, p + ".input_layernorm.weight", d.hiddenSize);
   if (!h)
     return h.takeError();
-  auto q = linear(*h, p + ".self_attn.q_proj", d.hiddenSize, qWidth, c.attentionBias);
-  auto k = linear(*h, p + ".self_attn.k_proj", d.hiddenSize, kvWidth, c.attentionBias);
-  auto v = linear(*h, p + ".self_attn.v_proj", d.hiddenSize, kvWidth, c.attentionBias);
-  if (!q || !k || !v)
-    return llvm::joinErrors(llvm::joinErrors(q.takeError(), k.takeError()), v.takeError());
-  Value qh = reshape(*q, {kDynamic, d.heads, d.headDim});
-  Value kh = reshape(*k, {kDynamic, d.kvHeads, d.headDim});
-  Value vh = reshape(*v, {kDynamic, d.kvHeads, d.headDim});
+  Value q, k, v;
+  if (c.fusedProjections) { // Phi-3: one qkv_proj, q's rows then k's then v's
+    auto qkv = linear(*h, p + ".self_attn.qkv_proj", d.hiddenSize, qWidth + 2 * kvWidth,
+                      c.attentionBias);
+    if (!qkv)
+      return qkv.takeError();
+    auto split = b.create<slm::SplitOp>(loc, *qkv, -1,
+                                        SmallVector<int64_t>{qWidth, kvWidth, kvWidth});
+    q = split.getResult(0), k = split.getResult(1), v = split.getResult(2);
+  } else {
+    auto qp = linear(*h, p + ".self_attn.q_proj", d.hiddenSize, qWidth, c.attentionBias);
+    auto kp = linear(*h, p + ".self_attn.k_proj", d.hiddenSize, kvWidth, c.attentionBias);
+    auto vp = linear(*h, p + ".self_attn.v_proj", d.hiddenSize, kvWidth, c.attentionBias);
+    if (!qp || !kp || !vp)
+      return llvm::joinErrors(llvm::joinErrors(qp.takeError(), kp.takeError()), vp.takeError());
+    q = *qp, k = *kp, v = *vp;
+  }
+  Value qh = reshape(q, {kDynamic, d.heads, d.headDim});
+  Value kh = reshape(k, {kDynamic, d.kvHeads, d.headDim});
+  Value vh = reshape(v, {kDynamic, d.kvHeads, d.headDim});
   if (c.qkNorm) {
     auto qn = rmsNorm(qh, p + ".self_attn.q_norm.weight", d.headDim);
     auto kn = rmsNorm(kh, p + ".self_attn.k_norm.weight", d.headDim);
@@ -109,10 +121,14 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
   }
   auto theta = b.getF64FloatAttr(c.ropeTheta);
   auto layout = slm::RotaryLayoutAttr::get(b.getContext(), c.ropeLayout);
+  IntegerAttr rotaryDim = c.rotaryDim && c.rotaryDim != d.headDim
+                             ? b.getI64IntegerAttr(c.rotaryDim)
+                             : nullptr;
+  FloatAttr scale = c.ropeScale != 1.0f ? b.getF32FloatAttr(c.ropeScale) : nullptr;
   qh = b.create<slm::RotaryOp>(loc, qh.getType(), qh, position, frequencies, theta, layout,
-                               nullptr);
+                               rotaryDim, scale);
   kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, frequencies, theta, layout,
-                               nullptr);
+                               rotaryDim, scale);
   auto attention = b.create<slm::AttentionOp>(
       loc, qh, kh, vh, keyCache, valueCache, position,
       b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(d.headDim))), b.getUnitAttr());
@@ -126,11 +142,22 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
   auto h2 = rmsNorm(x, p + ".post_attention_layernorm.weight", d.hiddenSize);
   if (!h2)
     return h2.takeError();
-  auto gate = linear(*h2, p + ".mlp.gate_proj", d.hiddenSize, c.intermediate, false);
-  auto up = linear(*h2, p + ".mlp.up_proj", d.hiddenSize, c.intermediate, false);
-  if (!gate || !up)
-    return llvm::joinErrors(gate.takeError(), up.takeError());
-  Value act = b.create<slm::MulOp>(loc, b.create<slm::SiluOp>(loc, *gate), *up);
+  Value gate, up;
+  if (c.fusedProjections) { // Phi-3: one gate_up_proj, gate's rows then up's
+    auto gateUp = linear(*h2, p + ".mlp.gate_up_proj", d.hiddenSize, 2 * c.intermediate, false);
+    if (!gateUp)
+      return gateUp.takeError();
+    auto split = b.create<slm::SplitOp>(loc, *gateUp, -1,
+                                        SmallVector<int64_t>{c.intermediate, c.intermediate});
+    gate = split.getResult(0), up = split.getResult(1);
+  } else {
+    auto gp = linear(*h2, p + ".mlp.gate_proj", d.hiddenSize, c.intermediate, false);
+    auto upp = linear(*h2, p + ".mlp.up_proj", d.hiddenSize, c.intermediate, false);
+    if (!gp || !upp)
+      return llvm::joinErrors(gp.takeError(), upp.takeError());
+    gate = *gp, up = *upp;
+  }
+  Value act = b.create<slm::MulOp>(loc, b.create<slm::SiluOp>(loc, gate), up);
   auto down = linear(act, p + ".mlp.down_proj", c.intermediate, d.hiddenSize, false);
   if (!down)
     return down.takeError();
@@ -170,11 +197,14 @@ llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
   Block *body = function.addEntryBlock();
   b.setInsertionPointToStart(body);
 
+  int64_t rotaryDim = c.rotaryDim ? c.rotaryDim : d.headDim;
+  if (rotaryDim <= 0 || rotaryDim > d.headDim || rotaryDim % 2)
+    return makeError("rotary dimensions {0} do not fit head_dim {1}", rotaryDim, d.headDim);
   if (!c.ropeFrequencies.empty()) {
-    if (static_cast<int64_t>(c.ropeFrequencies.size()) != d.headDim / 2)
-      return makeError("{0} rotary frequencies for head_dim {1}", c.ropeFrequencies.size(),
-                       d.headDim);
-    auto type = RankedTensorType::get({d.headDim / 2}, f32);
+    if (static_cast<int64_t>(c.ropeFrequencies.size()) != rotaryDim / 2)
+      return makeError("{0} rotary frequencies for {1} rotary dimensions",
+                       c.ropeFrequencies.size(), rotaryDim);
+    auto type = RankedTensorType::get({rotaryDim / 2}, f32);
     frequencies = b.create<slm::ConstantOp>(
         NameLoc::get(b.getStringAttr("rope.frequencies")),
         DenseElementsAttr::get(type, ArrayRef<float>(c.ropeFrequencies)));

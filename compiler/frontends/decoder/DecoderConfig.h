@@ -19,6 +19,12 @@ struct DecoderConfig {
   /// One rotary frequency per pair of head_dim when a rope scaling sets them
   /// (slm.rotary's `frequencies`); empty: theta's.
   std::vector<float> ropeFrequencies;
+  /// Channels of each head the rotary embedding turns (0: all; Phi's partial_rotary_factor).
+  int64_t rotaryDim = 0;
+  /// Factor on cos and sin (LongRoPE's attention factor; 1: none).
+  float ropeScale = 1.0f;
+  /// q/k/v and gate/up each one projection (Phi-3's qkv_proj, gate_up_proj).
+  bool fusedProjections = false;
   slm::RotaryLayout ropeLayout = slm::RotaryLayout::rotate_half;
   bool attentionBias = false; // q/k/v projections have biases (Qwen2)
   bool qkNorm = false;        // per-head RMSNorm of q and k before RoPE (Qwen3)

@@ -16,12 +16,14 @@ struct Architecture {
   const char *name;
   bool attentionBias;
   bool qkNorm;
+  bool fusedProjections;
 };
 
 constexpr Architecture kArchitectures[] = {
-    {"LlamaForCausalLM", "llama", false, false},
-    {"Qwen2ForCausalLM", "qwen2", true, false},
-    {"Qwen3ForCausalLM", "qwen3", false, true},
+    {"LlamaForCausalLM", "llama", false, false, false},
+    {"Qwen2ForCausalLM", "qwen2", true, false, false},
+    {"Qwen3ForCausalLM", "qwen3", false, true, false},
+    {"Phi3ForCausalLM", "phi3", false, false, true},
 };
 
 /// A token id field that may be a single integer or a list (first wins).
@@ -68,6 +70,7 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
   slm::DecoderShape &d = c.model.decoder.emplace();
   c.attentionBias = o->getBoolean("attention_bias").value_or(arch->attentionBias);
   c.qkNorm = arch->qkNorm;
+  c.fusedProjections = arch->fusedProjections;
   llvm::SmallVector<std::string> missing;
   auto required = [&](llvm::StringRef key, int64_t &out) {
     if (auto v = o->getInteger(key); v && *v > 0)
@@ -95,11 +98,31 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
 
   if (auto act = o->getString("hidden_act"); act && *act != "silu")
     return makeError("{0}: hidden_act \"{1}\" is not supported (only silu)", path, *act);
-  if (const llvm::json::Value *scaling = o->get("rope_scaling")) {
-    auto frequencies = scaledRopeFrequencies(*scaling, c.ropeTheta, d.headDim, path);
-    if (!frequencies)
-      return frequencies.takeError();
-    c.ropeFrequencies = std::move(*frequencies);
+  // partial_rotary_factor (Phi): dim = int(head_dim * partial_rotary_factor)
+  double partial = o->getNumber("partial_rotary_factor").value_or(1.0);
+  if (!(partial > 0 && partial <= 1))
+    return makeError("{0}: partial_rotary_factor {1} is not in (0, 1]", path, partial);
+  int64_t rotaryDim = static_cast<int64_t>(static_cast<double>(d.headDim) * partial);
+  if (rotaryDim < 2 || rotaryDim % 2)
+    return makeError("{0}: partial_rotary_factor {1} turns {2} of head_dim {3}: not a positive "
+                     "even number",
+                     path, partial, rotaryDim, d.headDim);
+  c.rotaryDim = rotaryDim;
+  auto rope = scaledRope(*o, c.ropeTheta, rotaryDim, path);
+  if (!rope)
+    return rope.takeError();
+  c.ropeFrequencies = std::move(rope->frequencies);
+  c.ropeScale = rope->attentionFactor;
+  // Positions the graph serves exactly as Hugging Face computes them: a
+  // LongRoPE table holds up to original_max_position_embeddings; a sliding
+  // window changes nothing while the sequence fits in it.
+  if (rope->validPositions > 0)
+    c.model.maxPositions = std::min(c.model.maxPositions, rope->validPositions);
+  if (auto window = o->getInteger("sliding_window");
+      window && o->getBoolean("use_sliding_window").value_or(true)) {
+    if (*window <= 0)
+      return makeError("{0}: sliding_window {1} is not positive", path, *window);
+    c.model.maxPositions = std::min(c.model.maxPositions, *window);
   }
   if (d.kvHeads <= 0 || d.heads % d.kvHeads)
     return makeError("{0}: num_attention_heads {1} is not a multiple of num_key_value_heads {2}",

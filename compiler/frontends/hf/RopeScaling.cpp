@@ -38,12 +38,12 @@ llvm::Expected<double> number(const llvm::json::Object &scaling, llvm::StringRef
 
 } // namespace
 
-llvm::Expected<std::vector<float>> scaledRopeFrequencies(const llvm::json::Value &ropeScaling,
-                                                         double theta, int64_t rotaryDim,
-                                                         llvm::StringRef path) {
-  if (ropeScaling.kind() == llvm::json::Value::Null)
-    return std::vector<float>();
-  const llvm::json::Object *scaling = ropeScaling.getAsObject();
+llvm::Expected<ScaledRope> scaledRope(const llvm::json::Object &config, double theta,
+                                      int64_t rotaryDim, llvm::StringRef path) {
+  const llvm::json::Value *value = config.get("rope_scaling");
+  if (!value || value->kind() == llvm::json::Value::Null)
+    return ScaledRope();
+  const llvm::json::Object *scaling = value->getAsObject();
   if (!scaling)
     return makeError("{0}: rope_scaling is neither null nor an object", path);
   // PretrainedConfig standardizes the legacy "type" key to "rope_type".
@@ -53,8 +53,10 @@ llvm::Expected<std::vector<float>> scaledRopeFrequencies(const llvm::json::Value
   if (!type)
     return makeError("{0}: rope_scaling has no \"rope_type\" (or \"type\")", path);
   if (*type == "default")
-    return std::vector<float>();
-  std::vector<float> inv = defaultFrequencies(theta, rotaryDim);
+    return ScaledRope();
+  ScaledRope result;
+  std::vector<float> &inv = result.frequencies;
+  inv = defaultFrequencies(theta, rotaryDim);
 
   if (*type == "linear") {
     // _compute_linear_scaling_rope_parameters: inv_freq /= factor
@@ -63,7 +65,7 @@ llvm::Expected<std::vector<float>> scaledRopeFrequencies(const llvm::json::Value
       return factor.takeError();
     for (float &f : inv)
       f /= static_cast<float>(*factor);
-    return inv;
+    return result;
   }
 
   if (*type == "llama3") {
@@ -97,10 +99,49 @@ llvm::Expected<std::vector<float>> scaledRopeFrequencies(const llvm::json::Value
       bool medium = !(wavelen < static_cast<float>(highWavelen)) && !low;
       f = medium ? smoothed : llama;
     }
-    return inv;
+    return result;
+  }
+
+  if (*type == "longrope" || *type == "su") { // Phi3Config renames "su" to "longrope"
+    // _compute_longrope_parameters
+    const llvm::json::Array *shortFactor = scaling->getArray("short_factor");
+    if (!shortFactor || static_cast<int64_t>(shortFactor->size()) != rotaryDim / 2)
+      return makeError("{0}: rope_scaling {1} needs \"short_factor\": {2} numbers (one per "
+                       "rotary pair)",
+                       path, *type, rotaryDim / 2);
+    std::optional<int64_t> original = config.getInteger("original_max_position_embeddings");
+    std::optional<int64_t> positions = config.getInteger("max_position_embeddings");
+    if (!original || *original <= 0 || !positions || *positions <= 0)
+      return makeError("{0}: rope_scaling {1} needs positive max_position_embeddings and "
+                       "original_max_position_embeddings",
+                       path, *type);
+    // factor = config.max_position_embeddings / config.original_max_position_embeddings
+    double factor = static_cast<double>(*positions) / static_cast<double>(*original);
+    double attention;
+    if (std::optional<double> given = scaling->getNumber("attention_factor"))
+      attention = *given;
+    else // attention_factor = math.sqrt(1 + math.log(factor) / math.log(original_max_position_embeddings))
+      attention = factor <= 1.0 ? 1.0
+                                : std::sqrt(1 + std::log(factor) /
+                                                    std::log(static_cast<double>(*original)));
+    if (!(attention > 0) || !std::isfinite(attention))
+      return makeError("{0}: rope_scaling attention_factor must be positive", path);
+    result.attentionFactor = static_cast<float>(attention);
+    // Past original_max_position_embeddings Hugging Face switches to long_factor (and keeps the
+    // keys already cached as they were): the short table is right for the positions before.
+    result.validPositions = *original;
+    for (int64_t i = 0; i < rotaryDim / 2; ++i) {
+      std::optional<double> ext = (*shortFactor)[i].getAsNumber();
+      if (!ext || !(*ext > 0))
+        return makeError("{0}: rope_scaling short_factor[{1}] is not a positive number", path, i);
+      // inv_freq = 1.0 / (ext_factors * base**inv_freq_shape)
+      float shape = static_cast<float>(2 * i) / static_cast<float>(rotaryDim);
+      inv[i] = 1.0f / (static_cast<float>(*ext) * std::pow(static_cast<float>(theta), shape));
+    }
+    return result;
   }
   return makeError("{0}: rope_scaling type '{1}' is not supported (supported: default, linear, "
-                   "llama3)",
+                   "llama3, longrope)",
                    path, *type);
 }
 

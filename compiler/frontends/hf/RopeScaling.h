@@ -16,12 +16,21 @@
 
 namespace slmc {
 
-/// The frequencies `rope_scaling` (the value of that config.json field) asks
-/// for, one per pair of `rotaryDim`: empty for none (null, or type "default").
-/// Types other than default, linear and llama3 are refused by name; errors
-/// name `path`.
-llvm::Expected<std::vector<float>> scaledRopeFrequencies(const llvm::json::Value &ropeScaling,
-                                                         double theta, int64_t rotaryDim,
-                                                         llvm::StringRef path);
+/// What a rope scaling changes: the frequencies (one per pair of rotary
+/// dimensions; empty: theta's), the factor on cos and sin, and the positions
+/// the table is right for (0: all).
+struct ScaledRope {
+  std::vector<float> frequencies;
+  float attentionFactor = 1.0f;
+  int64_t validPositions = 0;
+};
+
+/// The scaling config.json's `rope_scaling` asks for: none for null or type
+/// "default"; linear, llama3 and longrope (Phi-3's, also called "su"). Other
+/// types are refused by name; errors name `path`. `config` is the whole
+/// config.json (longrope reads max_position_embeddings and
+/// original_max_position_embeddings).
+llvm::Expected<ScaledRope> scaledRope(const llvm::json::Object &config, double theta,
+                                      int64_t rotaryDim, llvm::StringRef path);
 
 } // namespace slmc

@@ -200,10 +200,11 @@ void slm_uk_layer_norm(const slm_uk_ctx *ctx, const float *x, const float *scale
                        const float *bias, float *y, int64_t rows, int64_t n, float eps);
 
 /* x, y: [tokens, heads, head_dim]; token t at position + t; see slm.rotary. y may be x.
- * frequencies: rotary_dim / 2 of them, or NULL for theta^(-2i / rotary_dim). */
+ * frequencies: rotary_dim / 2 of them, or NULL for theta^(-2i / rotary_dim); cos and sin
+ * are multiplied by scale (1: unscaled). */
 void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t tokens, int64_t heads,
                    int64_t head_dim, int64_t rotary_dim, int64_t position, float theta,
-                   const float *frequencies, int32_t interleaved);
+                   const float *frequencies, float scale, int32_t interleaved);
 
 /* q: [tokens, q_heads, head_dim]; k, v: [kv_rows, kv_heads, head_dim|value_dim].
  * With caches (non-NULL, [capacity, kv_heads, dim]): k and v (kv_rows == tokens) are

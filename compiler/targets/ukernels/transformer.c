@@ -138,6 +138,7 @@ typedef struct {
   int64_t heads, head_dim, rotary_dim, position;
   float theta;
   const float *frequencies; /* NULL: from theta */
+  float scale;
   int32_t interleaved;
 } uk_rotary_args;
 
@@ -179,6 +180,10 @@ static void uk_rotary_range(void *arg, int64_t begin, int64_t end) {
                          : 1.0f / powf(a->theta, (float)(2 * (i0 + i)) / (float)a->rotary_dim);
         c[i] = cosf(pos * freq);
         s[i] = sinf(pos * freq);
+        if (a->scale != 1.0f) { /* as Hugging Face scales its cos and sin tables */
+          c[i] *= a->scale;
+          s[i] *= a->scale;
+        }
       }
       for (int64_t h = 0; h < heads; ++h) {
         float *v = y + h * head_dim;
@@ -193,10 +198,10 @@ static void uk_rotary_range(void *arg, int64_t begin, int64_t end) {
 
 void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t tokens, int64_t heads,
                    int64_t head_dim, int64_t rotary_dim, int64_t position, float theta,
-                   const float *frequencies, int32_t interleaved) {
+                   const float *frequencies, float scale, int32_t interleaved) {
   if (rotary_dim > head_dim)
     rotary_dim = head_dim;
-  uk_rotary_args a = {x, y, heads, head_dim, rotary_dim, position, theta, frequencies,
+  uk_rotary_args a = {x, y, heads, head_dim, rotary_dim, position, theta, frequencies, scale,
                       interleaved};
   uk_parallel(ctx, tokens, uk_grain(heads * head_dim + 8 * rotary_dim), uk_rotary_range, &a);
 }

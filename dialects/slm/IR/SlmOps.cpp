@@ -137,6 +137,8 @@ LogicalResult RotaryOp::verify() {
   }
   if (getTheta().convertToDouble() <= 0)
     return emitOpError("theta must be positive");
+  if (auto scale = getScale(); scale && !(scale->convertToFloat() > 0))
+    return emitOpError("scale must be positive");
   if (Value frequencies = getFrequencies()) {
     auto type = ranked(frequencies.getType());
     int64_t pairs = getRotaryDim() ? static_cast<int64_t>(*getRotaryDim()) / 2

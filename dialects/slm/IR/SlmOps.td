@@ -408,9 +408,11 @@ def Slm_RotaryOp : Slm_Op<"rotary", [Pure, AllTypesMatch<["input", "result"]>]> 
     of each head (all by default) are rotated by the angle `pos * f_i` for
     pair `i`, where `f_i = theta^(-2i / rotary_dim)` (computed in f32), or
     `frequencies[i]` when given: a [rotary_dim / 2] f32 tensor, for the rope
-    scalings (Llama 3's, linear, ...) that the importer computes once.
-    `interleaved` pairs channels (2i, 2i+1) as llama2.c does; `rotate_half`
-    pairs (i, i + rotary_dim/2) as Hugging Face does.
+    scalings (Llama 3's, linear, LongRoPE, ...) that the importer computes
+    once. With `scale`, cos and sin are multiplied by it before they rotate
+    (LongRoPE's attention factor: the rotated channels grow, the others
+    pass). `interleaved` pairs channels (2i, 2i+1) as llama2.c does;
+    `rotate_half` pairs (i, i + rotary_dim/2) as Hugging Face does.
 
     ```mlir
     %r = slm.rotary %q, %pos frequencies %f : tensor<8xf32>
@@ -421,7 +423,7 @@ def Slm_RotaryOp : Slm_Op<"rotary", [Pure, AllTypesMatch<["input", "result"]>]> 
   let arguments = (ins Slm_FloatTensor:$input, Slm_ScalarIndex:$position,
                    Optional<Slm_FloatTensor>:$frequencies,
                    F64Attr:$theta, Slm_RotaryLayoutAttr:$layout,
-                   OptionalAttr<I64Attr>:$rotary_dim);
+                   OptionalAttr<I64Attr>:$rotary_dim, OptionalAttr<F32Attr>:$scale);
   let results = (outs Slm_FloatTensor:$result);
   let assemblyFormat = [{
     $input `,` $position (`frequencies` $frequencies^ `:` type($frequencies))? attr-dict

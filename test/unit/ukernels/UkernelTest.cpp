@@ -1344,7 +1344,8 @@ TEST_F(UkernelTest, RotaryLayoutsAndPartialDims) {
   uint32_t seed = 12000;
   for (const Case &c : cases)
     for (bool interleaved : {false, true})
-      for (bool withFrequencies : {false, true}) { // theta's, or a scaled table (rope scaling)
+      for (bool withFrequencies : {false, true}) { // theta's, or a table and a scale (rope scaling)
+        float scale = withFrequencies ? 1.25f : 1.0f;
         Shape shape = {c.tokens, c.heads, c.headDim};
         Tensor x = random(DType::F32, shape, ++seed, -2, 2);
         Tensor frequencies = random(DType::F32, {c.rotaryDim / 2}, ++seed, 0.001f, 1.0f);
@@ -1356,6 +1357,8 @@ TEST_F(UkernelTest, RotaryLayoutsAndPartialDims) {
               << (interleaved ? "interleaved" : "rotate_half") << ">";
         if (c.rotaryDim != c.headDim)
           attrs << ", rotary_dim = " << c.rotaryDim << " : i64";
+        if (scale != 1.0f)
+          attrs << ", scale = " << scale << " : f32";
         attrs << "}";
         std::string what = "rotary " + tx + " " + attrs.str() +
                            (withFrequencies ? " with frequencies" : "");
@@ -1378,7 +1381,7 @@ TEST_F(UkernelTest, RotaryLayoutsAndPartialDims) {
             [&](const slm_uk_ctx *ctx, void *y) {
               slm_uk_rotary(ctx, x.data<float>(), static_cast<float *>(y), c.tokens, c.heads,
                             c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta),
-                            table, interleaved);
+                            table, scale, interleaved);
             },
             what, c.tokens == 200);
         expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-6, what);
@@ -1386,7 +1389,7 @@ TEST_F(UkernelTest, RotaryLayoutsAndPartialDims) {
         Tensor inPlace = deepCopy(x);
         slm_uk_rotary(nullptr, inPlace.data<float>(), inPlace.data<float>(), c.tokens, c.heads,
                       c.headDim, c.rotaryDim, c.position, static_cast<float>(c.theta), table,
-                      interleaved);
+                      scale, interleaved);
         EXPECT_EQ(0, std::memcmp(inPlace.raw(), got.data(), got.size())) << what << " in place";
       }
 }

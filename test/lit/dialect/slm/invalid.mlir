@@ -84,6 +84,14 @@ func.func @rotary_frequencies_per_pair(%x: tensor<?x4x16xf32>, %p: tensor<i64>, 
 
 // -----
 
+func.func @rotary_scale_positive(%x: tensor<?x4x16xf32>, %p: tensor<i64>) {
+  // expected-error @+1 {{scale must be positive}}
+  %0 = slm.rotary %x, %p {theta = 10000.0 : f64, layout = #slm<rotary_layout rotate_half>, scale = 0.0 : f32} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @attention_heads(%q: tensor<?x6x16xf32>, %k: tensor<?x4x16xf32>) {
   // expected-error @+1 {{query heads (6) must be a multiple of key/value heads (4)}}
   %0 = slm.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<?x6x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x6x16xf32>

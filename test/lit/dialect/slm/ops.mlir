@@ -273,5 +273,7 @@ func.func @scaled_rotary(%q: tensor<?x4x16xf32>, %p: tensor<i64>, %f: tensor<8xf
   %0 = slm.rotary %q, %p frequencies %f : tensor<8xf32> {theta = 500000.0 : f64, layout = #slm<rotary_layout rotate_half>} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
   // CHECK: slm.rotary %{{.*}}, %{{.*}} frequencies %{{.*}} : tensor<4xf32> {{.*}}rotary_dim = 8 : i64
   %1 = slm.rotary %q, %p frequencies %g : tensor<4xf32> {theta = 10000.0 : f64, layout = #slm<rotary_layout interleaved>, rotary_dim = 8 : i64} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
+  // CHECK: slm.rotary %{{.*}}, %{{.*}} frequencies %{{.*}} : tensor<4xf32> {{.*}}scale = 1.154700e+00 : f32
+  %2 = slm.rotary %q, %p frequencies %g : tensor<4xf32> {theta = 10000.0 : f64, layout = #slm<rotary_layout rotate_half>, rotary_dim = 8 : i64, scale = 1.1547 : f32} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
   return
 }
