@@ -256,22 +256,29 @@ failed:
   return -1;
 }
 
+/* Appends a piece to the caller's growing, NUL-terminated text. */
+static int append_piece(const tok_buf *piece, char **out, size_t *len) {
+  if (piece->failed)
+    return -1;
+  if (!piece->len)
+    return 0;
+  char *grown = (char *)realloc(*out, *len + piece->len + 1);
+  if (!grown)
+    return -1;
+  memcpy(grown + *len, piece->data, piece->len);
+  *len += piece->len;
+  grown[*len] = '\0';
+  *out = grown;
+  return 0;
+}
+
 int slm_tok_decode_piece(const slm_tokenizer *tok, int32_t previous, int32_t id, char **out,
                          size_t *len) {
   if (tok->llama2c.data) {
     tok_buf piece = {0};
     int result = tok_llama2c_decode_piece(tok, previous, id, &piece);
-    if (result == 0 && piece.len) {
-      char *grown = (char *)realloc(*out, *len + piece.len + 1);
-      if (!grown) {
-        result = -1;
-      } else {
-        memcpy(grown + *len, piece.data, piece.len);
-        *len += piece.len;
-        grown[*len] = '\0';
-        *out = grown;
-      }
-    }
+    if (result == 0)
+      result = append_piece(&piece, out, len);
     tok_buf_free(&piece);
     return result;
   }
@@ -314,18 +321,7 @@ int slm_tok_decode_piece(const slm_tokenizer *tok, int32_t previous, int32_t id,
     a = b;
     b = swap;
   }
-  int result = a.failed ? -1 : 0;
-  if (!a.failed && a.len) {
-    char *grown = (char *)realloc(*out, *len + a.len + 1);
-    if (!grown) {
-      result = -1;
-    } else {
-      memcpy(grown + *len, a.data, a.len);
-      *len += a.len;
-      grown[*len] = '\0';
-      *out = grown;
-    }
-  }
+  int result = append_piece(&a, out, len);
   tok_buf_free(&a);
   tok_buf_free(&b);
   return result;

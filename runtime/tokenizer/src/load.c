@@ -121,25 +121,42 @@ static int read_metaspace(loader *l, const char *where, const tok_json *c, tok_s
   return read_bool(l, where, c, "split", 1, &step->split);
 }
 
-static int read_normalizer(loader *l, const tok_json *c) {
-  const char *where = "normalizer";
+typedef int (*component_reader)(loader *l, const tok_json *c);
+
+/* The prologue every component kind shares: null is nothing (0), a Sequence
+ * reads each of its `list_key` members with `read` (0), anything else gives
+ * its type (1); -1 on an error. */
+static int component(loader *l, const char *where, const tok_json *c, const char *list_key,
+                     component_reader read, const char **type) {
   const tok_json_doc *d = &l->tok->doc;
   if (!c || c->kind == TOK_JSON_NULL)
     return 0;
-  const char *type = tok_json_string(d, c, "type", NULL);
-  if (!type)
+  *type = tok_json_string(d, c, "type", NULL);
+  if (!*type)
     return refuse(l, where, "a component without a \"type\"", NULL);
+  if (strcmp(*type, "Sequence") != 0)
+    return 1;
+  const tok_json *list = tok_json_get(d, c, list_key);
+  if (!list || list->kind != TOK_JSON_ARRAY) {
+    char what[96];
+    snprintf(what, sizeof what, "a Sequence without a \"%s\" list", list_key);
+    return refuse(l, where, what, NULL);
+  }
+  for (const tok_json *e = tok_json_first(d, list); e; e = tok_json_next(d, e))
+    if (read(l, e) < 0)
+      return -1;
+  return 0;
+}
+
+static int read_normalizer(loader *l, const tok_json *c) {
+  const char *where = "normalizer";
+  const tok_json_doc *d = &l->tok->doc;
+  const char *type = NULL;
+  int kind = component(l, where, c, "normalizers", read_normalizer, &type);
+  if (kind <= 0)
+    return kind;
   tok_step step;
   memset(&step, 0, sizeof step);
-  if (strcmp(type, "Sequence") == 0) {
-    const tok_json *list = tok_json_get(d, c, "normalizers");
-    if (!list || list->kind != TOK_JSON_ARRAY)
-      return refuse(l, where, "a Sequence without a \"normalizers\" list", NULL);
-    for (const tok_json *e = tok_json_first(d, list); e; e = tok_json_next(d, e))
-      if (read_normalizer(l, e) < 0)
-        return -1;
-    return 0;
-  }
   if (strcmp(type, "NFC") == 0)
     step.kind = STEP_NFC;
   else if (strcmp(type, "NFD") == 0)
@@ -206,22 +223,12 @@ static int split_on(loader *l, tok_step *step, const char *pattern, tok_split_be
 static int read_pre_tokenizer(loader *l, const tok_json *c) {
   const char *where = "pre_tokenizer";
   const tok_json_doc *d = &l->tok->doc;
-  if (!c || c->kind == TOK_JSON_NULL)
-    return 0;
-  const char *type = tok_json_string(d, c, "type", NULL);
-  if (!type)
-    return refuse(l, where, "a component without a \"type\"", NULL);
+  const char *type = NULL;
+  int kind = component(l, where, c, "pretokenizers", read_pre_tokenizer, &type);
+  if (kind <= 0)
+    return kind;
   tok_step step;
   memset(&step, 0, sizeof step);
-  if (strcmp(type, "Sequence") == 0) {
-    const tok_json *list = tok_json_get(d, c, "pretokenizers");
-    if (!list || list->kind != TOK_JSON_ARRAY)
-      return refuse(l, where, "a Sequence without a \"pretokenizers\" list", NULL);
-    for (const tok_json *e = tok_json_first(d, list); e; e = tok_json_next(d, e))
-      if (read_pre_tokenizer(l, e) < 0)
-        return -1;
-    return 0;
-  }
   if (strcmp(type, "ByteLevel") == 0) {
     step.kind = STEP_BYTE_LEVEL;
     if (read_bool(l, where, c, "add_prefix_space", 1, &step.add_prefix_space) < 0 ||
@@ -267,22 +274,12 @@ static int read_pre_tokenizer(loader *l, const tok_json *c) {
 static int read_decoder(loader *l, const tok_json *c) {
   const char *where = "decoder";
   const tok_json_doc *d = &l->tok->doc;
-  if (!c || c->kind == TOK_JSON_NULL)
-    return 0;
-  const char *type = tok_json_string(d, c, "type", NULL);
-  if (!type)
-    return refuse(l, where, "a component without a \"type\"", NULL);
+  const char *type = NULL;
+  int kind = component(l, where, c, "decoders", read_decoder, &type);
+  if (kind <= 0)
+    return kind;
   tok_step step;
   memset(&step, 0, sizeof step);
-  if (strcmp(type, "Sequence") == 0) {
-    const tok_json *list = tok_json_get(d, c, "decoders");
-    if (!list || list->kind != TOK_JSON_ARRAY)
-      return refuse(l, where, "a Sequence without a \"decoders\" list", NULL);
-    for (const tok_json *e = tok_json_first(d, list); e; e = tok_json_next(d, e))
-      if (read_decoder(l, e) < 0)
-        return -1;
-    return 0;
-  }
   if (strcmp(type, "ByteLevel") == 0) {
     step.kind = STEP_BYTE_LEVEL;
   } else if (strcmp(type, "Metaspace") == 0) {
@@ -350,20 +347,10 @@ static int read_post_processor(loader *l, const tok_json *c) {
   const char *where = "post_processor";
   const tok_json_doc *d = &l->tok->doc;
   slm_tokenizer *tok = l->tok;
-  if (!c || c->kind == TOK_JSON_NULL)
-    return 0;
-  const char *type = tok_json_string(d, c, "type", NULL);
-  if (!type)
-    return refuse(l, where, "a component without a \"type\"", NULL);
-  if (strcmp(type, "Sequence") == 0) {
-    const tok_json *list = tok_json_get(d, c, "processors");
-    if (!list || list->kind != TOK_JSON_ARRAY)
-      return refuse(l, where, "a Sequence without a \"processors\" list", NULL);
-    for (const tok_json *e = tok_json_first(d, list); e; e = tok_json_next(d, e))
-      if (read_post_processor(l, e) < 0)
-        return -1;
-    return 0;
-  }
+  const char *type = NULL;
+  int kind = component(l, where, c, "processors", read_post_processor, &type);
+  if (kind <= 0)
+    return kind;
   if (strcmp(type, "ByteLevel") == 0)
     return 0; /* offsets only: the ids stay */
   if (strcmp(type, "TemplateProcessing") == 0) {
