@@ -73,6 +73,18 @@ static int read_pattern(loader *l, const char *where, const tok_json *pattern, t
                 NULL);
 }
 
+/* Replace (a normalizer and a decoder alike): a pattern and its content. */
+static int read_replace(loader *l, const char *where, const tok_json *c, tok_step *step) {
+  const tok_json_doc *d = &l->tok->doc;
+  step->kind = STEP_REPLACE;
+  step->text = string_of(d, c, "content");
+  if (!step->text.s)
+    return refuse(l, where, "Replace without a \"content\" string", NULL);
+  char context[32];
+  snprintf(context, sizeof context, "%s Replace", where);
+  return read_pattern(l, context, tok_json_get(d, c, "pattern"), step);
+}
+
 static int read_bool(loader *l, const char *where, const tok_json *object, const char *key,
                      int fallback, int *out) {
   int v = tok_json_bool(&l->tok->doc, object, key, fallback);
@@ -178,11 +190,7 @@ static int read_normalizer(loader *l, const tok_json *c) {
     if (!step.text.s)
       return refuse(l, where, "Prepend without a \"prepend\" string", NULL);
   } else if (strcmp(type, "Replace") == 0) {
-    step.kind = STEP_REPLACE;
-    step.text = string_of(d, c, "content");
-    if (!step.text.s)
-      return refuse(l, where, "Replace without a \"content\" string", NULL);
-    if (read_pattern(l, "normalizer Replace", tok_json_get(d, c, "pattern"), &step) < 0)
+    if (read_replace(l, where, c, &step) < 0)
       return -1;
   } else {
     return unsupported(l, where, type,
@@ -300,11 +308,7 @@ static int read_decoder(loader *l, const tok_json *c) {
     step.left = (int)start->number;
     step.right = (int)stop->number;
   } else if (strcmp(type, "Replace") == 0) {
-    step.kind = STEP_REPLACE;
-    step.text = string_of(d, c, "content");
-    if (!step.text.s)
-      return refuse(l, where, "Replace without a \"content\" string", NULL);
-    if (read_pattern(l, "decoder Replace", tok_json_get(d, c, "pattern"), &step) < 0)
+    if (read_replace(l, where, c, &step) < 0)
       return -1;
   } else {
     return unsupported(l, where, type,
