@@ -81,6 +81,7 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
   auto attention = llvm::cast<slm::AttentionOp>(op);
   float scale = attention.getScale().convertToFloat();
   bool causal = attention.getCausal();
+  int64_t window = attention.getWindow() ? static_cast<int64_t>(*attention.getWindow()) : 0;
   bool cached = attention.getKeyCache() != nullptr;
   // The cache is updated in place when the op is its only reader, which is
   // how importers build decoders; otherwise it is copied first.
@@ -122,11 +123,13 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
     std::vector<float> scores(std::max<int64_t>(visibleKeys, 1));
     for (int64_t t = 0; t < tokens; ++t) {
       int64_t seen = causal ? std::min(visibleKeys, offset + t + 1) : visibleKeys;
+      // A window keeps the last `window` positions up to the query's own.
+      int64_t first = window > 0 ? std::max<int64_t>(0, offset + t + 1 - window) : 0;
       for (int64_t h = 0; h < qHeads; ++h) {
         const float *query = q.data<float>() + (t * qHeads + h) * headDim;
         int64_t kvHead = h / group;
         float max = -std::numeric_limits<float>::infinity();
-        for (int64_t j = 0; j < seen; ++j) {
+        for (int64_t j = first; j < seen; ++j) {
           const float *key = keys.data<float>() + (j * kvHeads + kvHead) * headDim;
           float dot = 0;
           for (int64_t d = 0; d < headDim; ++d)
@@ -135,12 +138,12 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
           max = std::max(max, scores[j]);
         }
         float sum = 0;
-        for (int64_t j = 0; j < seen; ++j) {
+        for (int64_t j = first; j < seen; ++j) {
           scores[j] = std::exp(scores[j] - max);
           sum += scores[j];
         }
         float *dst = y.data<float>() + (t * qHeads + h) * valueDim;
-        for (int64_t j = 0; j < seen; ++j) {
+        for (int64_t j = first; j < seen; ++j) {
           const float *value = values.data<float>() + (j * kvHeads + kvHead) * valueDim;
           float weight = scores[j] / sum;
           for (int64_t d = 0; d < valueDim; ++d)

@@ -131,7 +131,8 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
                                rotaryDim, scale);
   auto attention = b.create<slm::AttentionOp>(
       loc, qh, kh, vh, keyCache, valueCache, position,
-      b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(d.headDim))), b.getUnitAttr());
+      b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(d.headDim))), b.getUnitAttr(),
+      c.slidingWindow > 0 ? b.getI64IntegerAttr(c.slidingWindow) : nullptr);
   newCaches.append(attention.getUpdatedCaches().begin(), attention.getUpdatedCaches().end());
   Value merged = reshape(attention.getOutput(), {kDynamic, qWidth});
   auto o = linear(merged, p + ".self_attn.o_proj", qWidth, d.hiddenSize, false);

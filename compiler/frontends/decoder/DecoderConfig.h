@@ -25,6 +25,8 @@ struct DecoderConfig {
   float ropeScale = 1.0f;
   /// q/k/v and gate/up each one projection (Phi-3's qkv_proj, gate_up_proj).
   bool fusedProjections = false;
+  /// Sliding-window attention over the last this many positions (0: none).
+  int64_t slidingWindow = 0;
   slm::RotaryLayout ropeLayout = slm::RotaryLayout::rotate_half;
   bool attentionBias = false; // q/k/v projections have biases (Qwen2)
   bool qkNorm = false;        // per-head RMSNorm of q and k before RoPE (Qwen3)

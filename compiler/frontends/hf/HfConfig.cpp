@@ -24,6 +24,7 @@ constexpr Architecture kArchitectures[] = {
     {"Qwen2ForCausalLM", "qwen2", true, false, false},
     {"Qwen3ForCausalLM", "qwen3", false, true, false},
     {"Phi3ForCausalLM", "phi3", false, false, true},
+    {"MistralForCausalLM", "mistral", false, false, false},
 };
 
 /// A token id field that may be a single integer or a list (first wins).
@@ -114,15 +115,16 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
   c.ropeFrequencies = std::move(rope->frequencies);
   c.ropeScale = rope->attentionFactor;
   // Positions the graph serves exactly as Hugging Face computes them: a
-  // LongRoPE table holds up to original_max_position_embeddings; a sliding
-  // window changes nothing while the sequence fits in it.
+  // LongRoPE table holds up to original_max_position_embeddings.
   if (rope->validPositions > 0)
     c.model.maxPositions = std::min(c.model.maxPositions, rope->validPositions);
+  // Sliding-window attention (Mistral, Phi-3), unless the config turns it off (Qwen2).
   if (auto window = o->getInteger("sliding_window");
       window && o->getBoolean("use_sliding_window").value_or(true)) {
     if (*window <= 0)
       return makeError("{0}: sliding_window {1} is not positive", path, *window);
-    c.model.maxPositions = std::min(c.model.maxPositions, *window);
+    if (*window < c.model.maxPositions)
+      c.slidingWindow = *window;
   }
   if (d.kvHeads <= 0 || d.heads % d.kvHeads)
     return makeError("{0}: num_attention_heads {1} is not a multiple of num_key_value_heads {2}",

@@ -223,6 +223,7 @@ typedef struct {
   int64_t heads_per_item, items_per_group;
   int64_t offset;  /* absolute position of query token 0 (causal) */
   int64_t visible; /* key rows there are */
+  int64_t window;  /* > 0: keys older than the last `window` positions are not seen */
   float scale;
   int32_t causal;
 } uk_attention_args;
@@ -245,11 +246,12 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
     int64_t h0 = kv_head * a->group + run * a->heads_per_item;
     int64_t heads = uk_min(a->heads_per_item, (kv_head + 1) * a->group - h0);
     int64_t seen = a->causal ? uk_min(a->visible, a->offset + t + 1) : a->visible;
+    int64_t first = a->window > 0 ? uk_max(0, a->offset + t + 1 - a->window) : 0;
     const float *query = a->q + (t * a->q_heads + h0) * head_dim;
     float *out = a->out + (t * a->q_heads + h0) * value_dim;
     for (int64_t d = 0; d < heads * value_dim; ++d)
       out[d] = 0.0f;
-    if (seen <= 0)
+    if (seen <= first)
       continue;
     const float *keys = a->keys + kv_head * head_dim;
     const float *values = a->values + kv_head * value_dim;
@@ -257,7 +259,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
       max[h] = -INFINITY;
       sum[h] = 0.0f;
     }
-    for (int64_t j0 = 0; j0 < seen; j0 += UK_ATTN_TILE) {
+    for (int64_t j0 = first; j0 < seen; j0 += UK_ATTN_TILE) {
       int64_t count = uk_min(UK_ATTN_TILE, seen - j0);
       for (int64_t j = 0; j < count; ++j) {
         const float *key = keys + (j0 + j) * key_row;
@@ -271,7 +273,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
           tile_max = tile_max < s[j] ? s[j] : tile_max;
         float new_max = max[h] < tile_max ? tile_max : max[h];
         if (new_max != max[h]) {
-          if (j0 > 0) { /* rescale what the earlier tiles added */
+          if (j0 > first) { /* rescale what the earlier tiles added */
             float c = expf(max[h] - new_max); /* once per tile: libm's */
             sum[h] *= c;
             float *restrict dst = out + h * value_dim;
@@ -302,7 +304,8 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
 void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
                       float *k_cache, float *v_cache, float *out, int64_t tokens,
                       int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
-                      int64_t kv_rows, int64_t position, float scale, int32_t causal) {
+                      int64_t kv_rows, int64_t position, float scale, int32_t causal,
+                      int64_t window) {
   if (tokens <= 0 || q_heads <= 0 || kv_heads <= 0)
     return;
   uk_attention_args a;
@@ -315,6 +318,7 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
   a.group = q_heads / kv_heads;
   a.scale = scale;
   a.causal = causal;
+  a.window = causal ? window : 0;
   if (k_cache && v_cache) {
     /* Append the new rows (memmove: k may already be the cache's rows). */
     memmove(k_cache + position * kv_heads * head_dim, k,

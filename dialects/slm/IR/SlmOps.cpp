@@ -170,6 +170,12 @@ LogicalResult AttentionOp::verify() {
                                         << kvHeads << ")";
   if (dimsDiffer(query.getDimSize(0), key.getDimSize(0)))
     return emitOpError("query and key must have the same number of tokens");
+  if (auto window = getWindow()) {
+    if (static_cast<int64_t>(*window) <= 0)
+      return emitOpError("window must be positive");
+    if (!getCausal())
+      return emitOpError("a window needs causal attention");
+  }
   if (!getKeyCache() || !getValueCache() || !getPosition())
     return getKeyCache() || getValueCache() || getPosition()
                ? emitOpError("needs both caches and the position together")

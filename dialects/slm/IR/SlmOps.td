@@ -483,13 +483,16 @@ def Slm_AttentionOp : Slm_InferredOp<"attention", [AttrSizedOperandSegments]> {
     caches are [capacity, kv_heads, head_dim] and `position` is a 0-d index:
     the new keys and values are written at rows position .. position+tokens-1
     and the queries attend over rows 0 .. position+tokens-1; the updated
-    caches are returned. With `causal`, token t does not see later tokens.
+    caches are returned. With `causal`, token t does not see later tokens;
+    with `window` (causal only) the query at position p sees the keys at
+    positions p - window + 1 .. p alone (sliding-window attention, as
+    Mistral's and Gemma's masks keep them).
   }];
   let arguments = (ins Slm_FloatTensor:$query, Slm_FloatTensor:$key,
                    Slm_FloatTensor:$value, Optional<Slm_FloatTensor>:$key_cache,
                    Optional<Slm_FloatTensor>:$value_cache,
                    Optional<Slm_ScalarIndex>:$position, F32Attr:$scale,
-                   UnitAttr:$causal);
+                   UnitAttr:$causal, OptionalAttr<I64Attr>:$window);
   // The updated key and value caches, present exactly when caches are given.
   let results = (outs Slm_FloatTensor:$output, Variadic<Slm_FloatTensor>:$updated_caches);
   let assemblyFormat = [{

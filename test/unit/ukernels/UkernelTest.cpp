@@ -1402,6 +1402,7 @@ struct AttentionCase {
   int64_t position;  // with caches
   bool causal;
   bool split;
+  int64_t window = 0; // > 0: sliding-window attention
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) { *os << c.name; }
@@ -1419,8 +1420,10 @@ TEST_P(AttentionTest, MatchesReference) {
   Tensor v = random(DType::F32, {kvRows, c.kvHeads, c.valueDim}, ++seed, -1, 1);
   float scale = 1.0f / std::sqrt(static_cast<float>(c.headDim)) * 2.0f; // peaky scores
   std::ostringstream attrs;
-  attrs << "{scale = " << std::scientific << scale << " : f32" << (c.causal ? ", causal" : "")
-        << "}";
+  attrs << "{scale = " << std::scientific << scale << " : f32" << (c.causal ? ", causal" : "");
+  if (c.window)
+    attrs << ", window = " << c.window << " : i64";
+  attrs << "}";
   // Dynamic token dimensions: the verifier lets keys outnumber queries then.
   std::string tq = type(DType::F32, {-1, c.qHeads, c.headDim}),
               tk = type(DType::F32, {-1, c.kvHeads, c.headDim}),
@@ -1466,7 +1469,8 @@ TEST_P(AttentionTest, MatchesReference) {
         }
         slm_uk_attention(ctx, q.data<float>(), k.data<float>(), v.data<float>(), kc, vc,
                          reinterpret_cast<float *>(bytes), c.tokens, c.qHeads, c.kvHeads,
-                         c.headDim, c.valueDim, kvRows, cached ? c.position : 0, scale, c.causal);
+                         c.headDim, c.valueDim, kvRows, cached ? c.position : 0, scale, c.causal,
+                         c.window);
       },
       c.name, c.split);
   expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-5, c.name);
@@ -1490,7 +1494,12 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{"cache_decode", 1, 8, 2, 16, 16, 0, 20, 13, true, false},
         AttentionCase{"cache_decode_long", 1, 16, 4, 64, 64, 0, 800, 699, true, true},
         AttentionCase{"cache_chunk_not_causal", 3, 4, 4, 24, 24, 0, 16, 4, false, false},
-        AttentionCase{"cache_prefill_long", 300, 4, 1, 32, 32, 0, 600, 100, true, true}),
+        AttentionCase{"cache_prefill_long", 300, 4, 1, 32, 32, 0, 600, 100, true, true},
+        // Sliding windows: within a tile, across tiles (300 keys), decoding past the window.
+        AttentionCase{"window_square", 9, 4, 2, 16, 16, 9, 0, 0, true, false, 3},
+        AttentionCase{"window_long_kv", 4, 8, 2, 32, 32, 700, 0, 0, true, true, 300},
+        AttentionCase{"window_cache_decode", 1, 8, 2, 16, 16, 0, 40, 33, true, false, 5},
+        AttentionCase{"window_cache_prefill", 200, 4, 1, 32, 32, 0, 400, 150, true, true, 130}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 //===--- the bitcode -------------------------------------------------------------===//

@@ -92,6 +92,22 @@ func.func @rotary_scale_positive(%x: tensor<?x4x16xf32>, %p: tensor<i64>) {
 
 // -----
 
+func.func @window_needs_causal(%q: tensor<?x4x16xf32>, %k: tensor<?x4x16xf32>) {
+  // expected-error @+1 {{a window needs causal attention}}
+  %0 = slm.attention %q, %k, %k {scale = 0.25 : f32, window = 4 : i64} : (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
+func.func @window_positive(%q: tensor<?x4x16xf32>, %k: tensor<?x4x16xf32>) {
+  // expected-error @+1 {{window must be positive}}
+  %0 = slm.attention %q, %k, %k {scale = 0.25 : f32, causal, window = 0 : i64} : (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @attention_heads(%q: tensor<?x6x16xf32>, %k: tensor<?x4x16xf32>) {
   // expected-error @+1 {{query heads (6) must be a multiple of key/value heads (4)}}
   %0 = slm.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<?x6x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x6x16xf32>

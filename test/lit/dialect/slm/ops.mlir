@@ -277,3 +277,12 @@ func.func @scaled_rotary(%q: tensor<?x4x16xf32>, %p: tensor<i64>, %f: tensor<8xf
   %2 = slm.rotary %q, %p frequencies %g : tensor<4xf32> {theta = 10000.0 : f64, layout = #slm<rotary_layout rotate_half>, rotary_dim = 8 : i64, scale = 1.1547 : f32} : tensor<?x4x16xf32>, tensor<i64> -> tensor<?x4x16xf32>
   return
 }
+
+// CHECK-LABEL: func @sliding_window_attention
+func.func @sliding_window_attention(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>, %kc: tensor<64x4x16xf32>, %vc: tensor<64x4x16xf32>, %p: tensor<i64>) {
+  // CHECK: slm.attention %{{.*}}, %{{.*}}, %{{.*}} cache(%{{.*}}, %{{.*}} at %{{.*}}) {causal, scale = 2.500000e-01 : f32, window = 4096 : i64}
+  %o, %kc2, %vc2 = slm.attention %q, %k, %k cache(%kc, %vc at %p) {scale = 0.25 : f32, causal, window = 4096 : i64}
+      : (tensor<?x8x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<64x4x16xf32>, tensor<64x4x16xf32>, tensor<i64>)
+      -> (tensor<?x8x16xf32>, tensor<64x4x16xf32>, tensor<64x4x16xf32>)
+  return
+}
