@@ -129,11 +129,6 @@ std::string Tokenizer::decode(llvm::ArrayRef<int32_t> tokens) const {
   return text;
 }
 
-std::string Tokenizer::decodeText(llvm::ArrayRef<int32_t> ids, bool skipSpecial) const {
-  (void)skipSpecial; // pieces never print special tokens
-  return decode(ids);
-}
-
 llvm::Expected<std::unique_ptr<Tokenizer>> loadTokenizer(llvm::StringRef path, int32_t vocabSize) {
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buffer =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false, /*RequiresNullTerminator=*/false);

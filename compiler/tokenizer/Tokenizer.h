@@ -30,8 +30,8 @@ public:
 
   /// The text of `ids` as the tokenizer's own library decodes a whole
   /// sequence (Hugging Face: its decoder chain; special tokens kept unless
-  /// `skipSpecial`). The default joins decodePiece's pieces.
-  virtual std::string decodeText(llvm::ArrayRef<int32_t> ids, bool skipSpecial) const;
+  /// `skipSpecial`; llama2.c: its pieces).
+  virtual std::string decodeText(llvm::ArrayRef<int32_t> ids, bool skipSpecial) const = 0;
 
   /// The bytes that `token` stands for when it follows `previous` in a
   /// generated sequence: byte tokens (<0xNN>) become that byte and the
