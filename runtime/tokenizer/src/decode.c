@@ -63,12 +63,11 @@ static void add_lossy(tok_buf *out, const char *s, size_t n) {
 /* A token's bytes under the byte-level alphabet; a token with a character
  * outside it (an added token, say) stands for its own bytes. */
 static void add_byte_level(const slm_tokenizer *tok, tok_buf *out, const char *s, size_t n) {
-  (void)tok;
   size_t mark = out->len;
   for (size_t at = 0; at < n;) {
     int32_t cp;
     at += (size_t)tok_utf8_next(s + at, n - at, &cp);
-    int byte = tok_char_to_byte(cp);
+    int byte = cp >= 0 && cp < TOK_BYTE_LEVEL_CHARS ? tok->char_byte[cp] : -1;
     if (byte < 0) {
       out->len = mark;
       tok_buf_add(out, s, n);
@@ -122,18 +121,6 @@ static void metaspace(const tok_step *step, const char *s, size_t n, int first, 
   }
 }
 
-static const char *token_text(const slm_tokenizer *tok, int32_t id, size_t *len) {
-  if (id >= 0 && id < tok->added_vocab.size && tok->added_vocab.tokens[id].s) {
-    *len = tok->added_vocab.tokens[id].len;
-    return tok->added_vocab.tokens[id].s;
-  }
-  if (id >= 0 && id < tok->bpe.vocab.size && tok->bpe.vocab.tokens[id].s) {
-    *len = tok->bpe.vocab.tokens[id].len;
-    return tok->bpe.vocab.tokens[id].s;
-  }
-  return NULL;
-}
-
 int slm_tok_decode(const slm_tokenizer *tok, const int32_t *ids, size_t n, int skip_special,
                    char **text, size_t *len, char *error, size_t error_size) {
   tok_pieces a = {0}, b = {0};
@@ -155,7 +142,7 @@ int slm_tok_decode(const slm_tokenizer *tok, const int32_t *ids, size_t n, int s
   }
   for (size_t i = 0; i < n; ++i) {
     size_t token_len;
-    const char *t = token_text(tok, ids[i], &token_len);
+    const char *t = slm_tok_token(tok, ids[i], &token_len);
     if (!t || (skip_special && slm_tok_is_special(tok, ids[i])))
       continue;
     if (tok_pieces_add(&a, t, token_len, -1, 0) < 0)
@@ -283,7 +270,7 @@ int slm_tok_decode_piece(const slm_tokenizer *tok, int32_t previous, int32_t id,
     return result;
   }
   size_t token_len;
-  const char *t = token_text(tok, id, &token_len);
+  const char *t = slm_tok_token(tok, id, &token_len);
   if (!t || slm_tok_is_special(tok, id))
     return 0;
   int first = previous < 0 || slm_tok_is_special(tok, previous);

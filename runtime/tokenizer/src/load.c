@@ -479,8 +479,7 @@ int tok_load_pipeline(slm_tokenizer *tok, char *error, size_t error_size) {
       if (!tok->gpt2_regex)
         return -1;
     }
-  for (int b = 0; b < 256; ++b)
-    tok->byte_char[b] = tok_byte_to_char((uint8_t)b);
+  tok_byte_level_alphabet(tok->byte_char, tok->char_byte);
   return 0;
 }
 

@@ -121,21 +121,12 @@ static int prints_as_itself(int byte) {
          (byte >= 0xAE && byte <= 0xFF);
 }
 
-int32_t tok_byte_to_char(uint8_t byte) {
-  if (prints_as_itself(byte))
-    return byte;
-  int n = 0; /* the bytes that do not print, before this one */
-  for (int b = 0; b < byte; ++b)
-    n += !prints_as_itself(b);
-  return 256 + n;
-}
-
-int tok_char_to_byte(int32_t cp) {
-  if (cp < 256)
-    return prints_as_itself(cp) ? cp : -1;
-  int n = cp - 256;
-  for (int b = 0; b < 256; ++b)
-    if (!prints_as_itself(b) && n-- == 0)
-      return b;
-  return -1;
+void tok_byte_level_alphabet(int32_t byte_char[256], int16_t char_byte[TOK_BYTE_LEVEL_CHARS]) {
+  for (int c = 0; c < TOK_BYTE_LEVEL_CHARS; ++c)
+    char_byte[c] = -1;
+  int unprinted = 0; /* bytes that do not print take U+0100 onward, in order */
+  for (int b = 0; b < 256; ++b) {
+    byte_char[b] = prints_as_itself(b) ? b : 256 + unprinted++;
+    char_byte[byte_char[b]] = (int16_t)b;
+  }
 }

@@ -44,9 +44,9 @@ static inline void tok_buf_addc(tok_buf *b, char c) { tok_buf_add(b, &c, 1); }
 void tok_buf_free(tok_buf *b);
 
 /* GPT-2's byte-level alphabet: every byte a printable character (bytes that
- * print stand for themselves; the others take U+0100 onward in order). */
-int32_t tok_byte_to_char(uint8_t byte);
-/* The byte a byte-level character stands for, or -1. */
-int tok_char_to_byte(int32_t cp);
+ * print stand for themselves; the other 68 take U+0100 onward in order).
+ * Fills the byte -> character table and its inverse (-1: no byte). */
+#define TOK_BYTE_LEVEL_CHARS 324
+void tok_byte_level_alphabet(int32_t byte_char[256], int16_t char_byte[TOK_BYTE_LEVEL_CHARS]);
 
 #endif /* SLM_TOK_TEXT_H */

@@ -149,7 +149,8 @@ struct slm_tokenizer {
   int32_t *front, *back; /* ids the post-processor puts around a single sequence */
   size_t front_count, back_count;
   tok_regex *gpt2_regex; /* ByteLevel's split, compiled once */
-  int32_t byte_char[256];
+  int32_t byte_char[256];                    /* the byte-level alphabet ... */
+  int16_t char_byte[TOK_BYTE_LEVEL_CHARS];   /* ... and back (-1: no byte) */
 };
 
 int tok_load_pipeline(slm_tokenizer *tok, char *error, size_t error_size);
