@@ -23,7 +23,7 @@ namespace {
 struct TensorSpec {
   std::string name;
   std::vector<int64_t> shape;
-  bool ones = false; // a norm's scale: identity
+  bool norm = false; // a norm's scale: identity (1, or Gemma's offset 0)
 
   int64_t elements() const {
     int64_t n = 1;
@@ -39,7 +39,7 @@ std::vector<TensorSpec> tensorsOf(const SynthShape &s) {
   t.push_back({"model.embed_tokens.weight", {s.vocabSize, s.hiddenSize}});
   for (int64_t l = 0; l < s.layers; ++l) {
     std::string p = "model.layers." + std::to_string(l) + ".";
-    t.push_back({p + "input_layernorm.weight", {s.hiddenSize}, true});
+    t.push_back({p + "input_layernorm.weight", {s.hiddenSize}, /*norm=*/true});
     if (s.fusedProjections) {
       t.push_back({p + "self_attn.qkv_proj.weight", {q + 2 * kv, s.hiddenSize}});
     } else {
@@ -53,11 +53,13 @@ std::vector<TensorSpec> tensorsOf(const SynthShape &s) {
       t.push_back({p + "self_attn.v_proj.bias", {kv}});
     }
     if (s.qkNorm) {
-      t.push_back({p + "self_attn.q_norm.weight", {s.headDim}, true});
-      t.push_back({p + "self_attn.k_norm.weight", {s.headDim}, true});
+      t.push_back({p + "self_attn.q_norm.weight", {s.headDim}, /*norm=*/true});
+      t.push_back({p + "self_attn.k_norm.weight", {s.headDim}, /*norm=*/true});
     }
     t.push_back({p + "self_attn.o_proj.weight", {s.hiddenSize, q}});
-    t.push_back({p + "post_attention_layernorm.weight", {s.hiddenSize}, true});
+    t.push_back({p + "post_attention_layernorm.weight", {s.hiddenSize}, /*norm=*/true});
+    if (s.gemma)
+      t.push_back({p + "pre_feedforward_layernorm.weight", {s.hiddenSize}, /*norm=*/true});
     if (s.fusedProjections) {
       t.push_back({p + "mlp.gate_up_proj.weight", {2 * s.intermediateSize, s.hiddenSize}});
     } else {
@@ -65,8 +67,10 @@ std::vector<TensorSpec> tensorsOf(const SynthShape &s) {
       t.push_back({p + "mlp.up_proj.weight", {s.intermediateSize, s.hiddenSize}});
     }
     t.push_back({p + "mlp.down_proj.weight", {s.hiddenSize, s.intermediateSize}});
+    if (s.gemma)
+      t.push_back({p + "post_feedforward_layernorm.weight", {s.hiddenSize}, /*norm=*/true});
   }
-  t.push_back({"model.norm.weight", {s.hiddenSize}, true});
+  t.push_back({"model.norm.weight", {s.hiddenSize}, /*norm=*/true});
   if (!s.tied)
     t.push_back({"lm_head.weight", {s.vocabSize, s.hiddenSize}});
   return t;
@@ -127,6 +131,21 @@ std::string configJson(const SynthShape &s, SynthDType dtype) {
   };
   if (s.originalMaxPositions)
     config["original_max_position_embeddings"] = s.originalMaxPositions;
+  if (s.slidingWindow)
+    config["sliding_window"] = s.slidingWindow;
+  if (s.gemma) { // Gemma2Config's and Gemma3TextConfig's published values
+    config["hidden_act"] = "gelu_pytorch_tanh";
+    config["hidden_activation"] = "gelu_pytorch_tanh";
+    config["query_pre_attn_scalar"] = s.headDim;
+    config["attn_logit_softcapping"] = s.gemma == 2 ? llvm::json::Value(50.0) : nullptr;
+    config["final_logit_softcapping"] = s.gemma == 2 ? llvm::json::Value(30.0) : nullptr;
+    config["slmc_synth"] = "random weights N(0, 0.02), norms at identity (offsets of 0): a "
+                           "shape, not a model";
+    if (s.gemma == 3) {
+      config["sliding_window_pattern"] = 6;
+      config["rope_local_base_freq"] = 10000.0;
+    }
+  }
   std::string text;
   llvm::raw_string_ostream os(text);
   os << llvm::formatv("{0:2}", llvm::json::Value(std::move(config))) << "\n";
@@ -147,7 +166,8 @@ llvm::Error writeText(const llvm::Twine &path, llvm::StringRef text) {
 
 /// model.safetensors: the header, then every tensor's values in order.
 llvm::Error writeSafetensors(const llvm::Twine &path, const std::vector<TensorSpec> &tensors,
-                             const SynthOptions &options, uint64_t &weightBytes) {
+                             double normValue, const SynthOptions &options,
+                             uint64_t &weightBytes) {
   size_t width = elementBytes(options.dtype);
   std::string header;
   {
@@ -195,8 +215,8 @@ llvm::Error writeSafetensors(const llvm::Twine &path, const std::vector<TensorSp
     for (int64_t begin = 0; begin < n; begin += kChunk) {
       int64_t count = std::min(kChunk, n - begin);
       for (int64_t i = 0; i < count; i += 2) {
-        double a = 1, b = 1;
-        if (!t.ones) {
+        double a = normValue, b = normValue;
+        if (!t.norm) {
           random.normalPair(static_cast<uint64_t>(begin + i) / 2, a, b);
           a *= 0.02, b *= 0.02;
         }
@@ -240,9 +260,6 @@ std::optional<SynthDType> parseSynthDType(llvm::StringRef name) {
 
 llvm::Expected<SynthSummary> writeSynthModel(const SynthShape &shape, llvm::StringRef dir,
                                              const SynthOptions &options) {
-  if (shape.refusal)
-    return makeError("shape '{0}': {1}; slmc synth does not write a model slmc cannot compile",
-                     shape.name, shape.refusal);
   if (llvm::sys::fs::exists(dir))
     return makeError("{0}: already exists; slmc synth writes a new folder", dir);
   // Everything goes to a temporary folder beside `dir`, renamed at the end
@@ -266,7 +283,8 @@ llvm::Expected<SynthSummary> writeSynthModel(const SynthShape &shape, llvm::Stri
   if (llvm::Error e = writeText(temporary + "/tokenizer.json",
                                 synthTokenizerJson(shape.vocabSize, options.seed)))
     return fail(std::move(e));
-  if (llvm::Error e = writeSafetensors(temporary + "/model.safetensors", tensorsOf(shape), options,
+  if (llvm::Error e = writeSafetensors(temporary + "/model.safetensors", tensorsOf(shape),
+                                     shape.gemma ? 0.0 : 1.0, options,
                                        summary.weightBytes))
     return fail(std::move(e));
   if (std::error_code ec = llvm::sys::fs::rename(temporary, dir))

@@ -26,10 +26,9 @@ struct SynthSummary {
 };
 
 /// Writes `dir` (which must not exist yet): config.json, model.safetensors
-/// and tokenizer.json of `shape`, weights drawn from N(0, 0.02) and norms at
-/// one, all from `options.seed`: the same seed gives the same bytes. The
-/// folder appears whole or not at all. A shape with a refusal is an error
-/// that says why.
+/// and tokenizer.json of `shape`, weights drawn from N(0, 0.02) and norms
+/// at identity, all from `options.seed`: the same seed gives the same bytes.
+/// The folder appears whole or not at all.
 llvm::Expected<SynthSummary> writeSynthModel(const SynthShape &shape, llvm::StringRef dir,
                                              const SynthOptions &options);
 

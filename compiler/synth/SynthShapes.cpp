@@ -2,7 +2,8 @@
 //
 // Figures from the models' published config.json files (Hugging Face hub,
 // read for this table): Qwen/Qwen3-0.6B, Qwen/Qwen2.5-1.5B,
-// meta-llama/Llama-3.2-1B, microsoft/Phi-3.5-mini-instruct, google/gemma-2-2b.
+// meta-llama/Llama-3.2-1B, microsoft/Phi-3.5-mini-instruct, google/gemma-2-2b,
+// google/gemma-3-1b-it.
 // llama-0.5b is Qwen3-0.6B's widths on the Llama architecture (head_dim
 // 64 = hidden / heads, no q/k norms): 506M parameters. llama-15m is
 // llama2.c's stories15M: small enough for tests.
@@ -29,27 +30,26 @@ constexpr const char *kPhi35Scaling =
     "{\"type\": \"longrope\", \"short_factor\": [" SLMC_ONES48 "], \"long_factor\": [" SLMC_ONES48 "]}";
 #undef SLMC_ONES48
 #undef SLMC_ONES8
-constexpr const char *kGemma2 =
-    "Gemma2ForCausalLM (GeGLU, sandwich norms, logit soft-capping, sliding-window layers) is not "
-    "an architecture the Hugging Face importer takes yet";
 
 const SynthShape kShapes[] = {
     // name, architecture, model_type, hidden, ffn, layers, heads, kv, head_dim, vocab, positions,
-    // rope theta, rms eps, tied, qkv bias, qk norm, refusal
+    // rope theta, rms eps, tied, qkv bias, qk norm
     {"llama-15m", "LlamaForCausalLM", "llama", 288, 768, 6, 6, 6, 48, 32000, 256, 10000.0, 1e-5,
-     true, false, false, nullptr},
+     true, false, false},
     {"llama-0.5b", "LlamaForCausalLM", "llama", 1024, 3072, 28, 16, 8, 64, 151936, 40960,
-     1000000.0, 1e-6, true, false, false, nullptr},
+     1000000.0, 1e-6, true, false, false},
     {"qwen3-0.6b", "Qwen3ForCausalLM", "qwen3", 1024, 3072, 28, 16, 8, 128, 151936, 40960,
-     1000000.0, 1e-6, true, false, true, nullptr},
+     1000000.0, 1e-6, true, false, true},
     {"qwen2.5-1.5b", "Qwen2ForCausalLM", "qwen2", 1536, 8960, 28, 12, 2, 128, 151936, 32768,
-     1000000.0, 1e-6, true, true, false, nullptr},
+     1000000.0, 1e-6, true, true, false},
     {"llama-3.2-1b", "LlamaForCausalLM", "llama", 2048, 8192, 16, 32, 8, 64, 128256, 131072,
-     500000.0, 1e-5, true, false, false, nullptr, kLlama3Scaling},
+     500000.0, 1e-5, true, false, false, kLlama3Scaling},
     {"phi-3.5-mini", "Phi3ForCausalLM", "phi3", 3072, 8192, 32, 32, 32, 96, 32064, 131072, 10000.0,
-     1e-5, false, false, false, nullptr, kPhi35Scaling, 4096, true},
+     1e-5, false, false, false, kPhi35Scaling, 4096, true},
     {"gemma-2-2b", "Gemma2ForCausalLM", "gemma2", 2304, 9216, 26, 8, 4, 256, 256000, 8192,
-     10000.0, 1e-6, true, false, false, kGemma2},
+     10000.0, 1e-6, true, false, false, nullptr, 0, false, 2, 4096},
+    {"gemma-3-1b", "Gemma3ForCausalLM", "gemma3_text", 1152, 6912, 26, 4, 1, 256, 262144, 32768,
+     1000000.0, 1e-6, true, false, true, nullptr, 0, false, 3, 512},
 };
 } // namespace
 
@@ -61,7 +61,7 @@ int64_t SynthShape::parameters() const {
   if (qkNorm)
     attention += 2 * headDim;
   int64_t mlp = 3 * hiddenSize * intermediateSize;
-  int64_t layer = attention + mlp + 2 * hiddenSize;
+  int64_t layer = attention + mlp + (gemma ? 4 : 2) * hiddenSize; // Gemma: sandwich norms
   int64_t embedding = vocabSize * hiddenSize;
   return layers * layer + embedding * (tied ? 1 : 2) + hiddenSize;
 }

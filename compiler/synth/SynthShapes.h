@@ -26,10 +26,11 @@ struct SynthShape {
   bool tied;        // the output head is the embedding
   bool qkvBias;     // Qwen2: biases on q/k/v projections
   bool qkNorm;      // Qwen3: per-head RMSNorm of q and k
-  const char *refusal; // why slmc cannot take this shape yet; null when it can
   const char *ropeScaling = nullptr; // config.json's rope_scaling object as JSON; null: none
   int64_t originalMaxPositions = 0;  // config.json's original_max_position_embeddings (0: none)
   bool fusedProjections = false;     // Phi-3: qkv_proj and gate_up_proj
+  int gemma = 0;                     // Gemma generation (2, 3): its norms, gate and caps
+  int64_t slidingWindow = 0;         // config.json's sliding_window (0: none)
 
   /// Parameters, biases and norms included; the head counted once if tied.
   int64_t parameters() const;

@@ -168,7 +168,8 @@ struct AttentionLowering : KernelLowering<slm::AttentionOp> {
     k.call(SLM_KERNEL(slm_uk_attention), pointer(adaptor.getQuery()), pointer(adaptor.getKey()),
            pointer(adaptor.getValue()), keyCache, valueCache, out, q[0], q[1], key[1], key[2],
            value[2], key[0], position, k.f32(op.getScale().convertToFloat()),
-           k.i32(op.getCausal()), k.i64(op.getWindow() ? static_cast<int64_t>(*op.getWindow()) : 0));
+           k.i32(op.getCausal()), k.i64(op.getWindow() ? static_cast<int64_t>(*op.getWindow()) : 0),
+           k.f32(op.getSoftcap() ? op.getSoftcap()->convertToFloat() : 0.0f));
     // The caches are updated in place: the results are the operands' memory.
     SmallVector<Value> results{out.value};
     if (op.getKeyCache())

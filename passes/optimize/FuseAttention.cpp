@@ -231,7 +231,7 @@ struct ScaledDotProductAttention : OpRewritePattern<slm::MatmulOp> {
         loc, q.blocks(rewriter, loc), k->blocks(rewriter, loc), v.blocks(rewriter, loc), Value(),
         Value(), Value(),
         rewriter.getF32FloatAttr(static_cast<float>(scale)),
-        mask.kind != Mask::None ? rewriter.getUnitAttr() : nullptr, /*window=*/nullptr);
+        mask.kind != Mask::None ? rewriter.getUnitAttr() : nullptr, /*window=*/nullptr, /*softcap=*/nullptr);
     auto perTokens = RankedTensorType::get(
         {outType.getDimSize(0), outType.getDimSize(2), heads, valueDim}, outType.getElementType());
     rewriter.replaceOp(op, transposeBy(rewriter, loc,

@@ -286,7 +286,7 @@ struct IntroduceKvCachePass : impl::IntroduceKvCacheBase<IntroduceKvCachePass> {
       auto cached = b.create<slm::AttentionOp>(
           attention.getLoc(), attention.getQuery(), key, value,
           caches[2 * layer], caches[2 * layer + 1], position, attention.getScaleAttr(),
-          attention.getCausalAttr(), attention.getWindowAttr());
+          attention.getCausalAttr(), attention.getWindowAttr(), attention.getSoftcapAttr());
       attention.getOutput().replaceAllUsesWith(cached.getOutput());
       attention.erase();
       updated.append(cached.getUpdatedCaches().begin(), cached.getUpdatedCaches().end());

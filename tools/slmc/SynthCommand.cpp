@@ -78,10 +78,9 @@ std::string details() {
       "Shapes:\n";
   for (const synth::SynthShape &s : synth::synthShapes())
     text += llvm::formatv("  {0,-13} {1,-17} {2,6:f1}M  hidden {3}, {4} layers, {5}/{6} heads of "
-                          "{7}, ffn {8}, vocab {9}{10}\n",
+                          "{7}, ffn {8}, vocab {9}\n",
                           s.name, s.architecture, s.parameters() / 1e6, s.hiddenSize, s.layers,
-                          s.heads, s.kvHeads, s.headDim, s.intermediateSize, s.vocabSize,
-                          s.refusal ? "  [not yet: see the error]" : "")
+                          s.heads, s.kvHeads, s.headDim, s.intermediateSize, s.vocabSize)
                 .str();
   return text;
 }

@@ -82,6 +82,7 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
   float scale = attention.getScale().convertToFloat();
   bool causal = attention.getCausal();
   int64_t window = attention.getWindow() ? static_cast<int64_t>(*attention.getWindow()) : 0;
+  float softcap = attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0f;
   bool cached = attention.getKeyCache() != nullptr;
   // The cache is updated in place when the op is its only reader, which is
   // how importers build decoders; otherwise it is copied first.
@@ -135,6 +136,8 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
           for (int64_t d = 0; d < headDim; ++d)
             dot += query[d] * key[d];
           scores[j] = dot * scale;
+          if (softcap > 0)
+            scores[j] = softcap * std::tanh(scores[j] / softcap);
           max = std::max(max, scores[j]);
         }
         float sum = 0;

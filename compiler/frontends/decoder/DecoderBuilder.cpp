@@ -3,12 +3,14 @@
 #include "compiler/frontends/decoder/DecoderBuilder.h"
 
 #include "compiler/support/Error.h"
+#include "compiler/weights/WeightBlob.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Verifier.h"
 
 #include <cmath>
+#include <cstring>
 
 using namespace mlir;
 
@@ -30,6 +32,8 @@ private:
   llvm::Expected<Value> linear(Value x, const llvm::Twine &prefix, int64_t in, int64_t out,
                                bool bias);
   llvm::Expected<Value> rmsNorm(Value x, const llvm::Twine &name, int64_t width);
+  Value scalar(float value);
+  Value activation(Value gate);
   llvm::Error layer(int64_t index, Value &x, Value position, Value keyCache, Value valueCache,
                     SmallVectorImpl<Value> &newCaches);
 
@@ -74,11 +78,49 @@ llvm::Expected<Value> Builder::linear(Value x, const llvm::Twine &prefix, int64_
 }
 
 llvm::Expected<Value> Builder::rmsNorm(Value x, const llvm::Twine &name, int64_t width) {
-  auto w = weight(name, {width});
-  if (!w)
-    return w.takeError();
-  return b.create<slm::RmsNormOp>(loc, x.getType(), x, *w, b.getF32FloatAttr(config.rmsEps))
+  Value w;
+  if (config.normWeightOffset) {
+    // Gemma's norms scale by (1 + weight), computed in f32 as Hugging Face
+    // does; the sum is the norm's weight from here on.
+    std::string key = name.str();
+    auto stored = weights(key, {width});
+    if (!stored)
+      return stored.takeError();
+    llvm::ArrayRef<char> bytes = weightBytes(*stored);
+    if (static_cast<int64_t>(bytes.size()) != width * static_cast<int64_t>(sizeof(float)))
+      return makeError("norm weight {0}: expected {1} f32 values", key, width);
+    std::vector<float> values(width);
+    std::memcpy(values.data(), bytes.data(), bytes.size());
+    for (float &v : values)
+      v = 1.0f + v;
+    auto type = RankedTensorType::get({width}, b.getF32Type());
+    w = b.create<slm::ConstantOp>(NameLoc::get(b.getStringAttr(key)),
+                                  ownWeight(type, key, std::move(values)));
+  } else {
+    auto stored = weight(name, {width});
+    if (!stored)
+      return stored.takeError();
+    w = *stored;
+  }
+  return b.create<slm::RmsNormOp>(loc, x.getType(), x, w, b.getF32FloatAttr(config.rmsEps))
       .getResult();
+}
+
+Value Builder::scalar(float value) {
+  auto type = RankedTensorType::get({}, b.getF32Type());
+  return b.create<slm::ConstantOp>(loc, DenseElementsAttr::get(type, value));
+}
+
+Value Builder::activation(Value gate) {
+  switch (config.activation) {
+  case slm::Activation::silu:
+    return b.create<slm::SiluOp>(loc, gate);
+  case slm::Activation::gelu:
+    return b.create<slm::GeluOp>(loc, gate, slm::GeluApproximation::none);
+  case slm::Activation::gelu_tanh:
+    return b.create<slm::GeluOp>(loc, gate, slm::GeluApproximation::tanh);
+  }
+  llvm_unreachable("unknown activation");
 }
 
 llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCache,
@@ -119,28 +161,45 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
     qh = *qn;
     kh = *kn;
   }
-  auto theta = b.getF64FloatAttr(c.ropeTheta);
+  // A local layer is windowed (when the window is shorter than the context)
+  // and, in Gemma 3, turns with a base of its own and no scaling.
+  bool local = c.slidingLayers.empty() ? c.slidingWindow > 0
+                                       : c.slidingLayers[static_cast<size_t>(index)];
+  bool sliding = local && c.slidingWindow > 0;
+  bool localRope = local && c.localRopeTheta > 0;
+  auto theta = b.getF64FloatAttr(localRope ? c.localRopeTheta : c.ropeTheta);
+  Value layerFrequencies = localRope ? Value() : frequencies;
   auto layout = slm::RotaryLayoutAttr::get(b.getContext(), c.ropeLayout);
   IntegerAttr rotaryDim = c.rotaryDim && c.rotaryDim != d.headDim
                              ? b.getI64IntegerAttr(c.rotaryDim)
                              : nullptr;
-  FloatAttr scale = c.ropeScale != 1.0f ? b.getF32FloatAttr(c.ropeScale) : nullptr;
-  qh = b.create<slm::RotaryOp>(loc, qh.getType(), qh, position, frequencies, theta, layout,
+  FloatAttr scale =
+      c.ropeScale != 1.0f && !localRope ? b.getF32FloatAttr(c.ropeScale) : nullptr;
+  qh = b.create<slm::RotaryOp>(loc, qh.getType(), qh, position, layerFrequencies, theta, layout,
                                rotaryDim, scale);
-  kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, frequencies, theta, layout,
+  kh = b.create<slm::RotaryOp>(loc, kh.getType(), kh, position, layerFrequencies, theta, layout,
                                rotaryDim, scale);
+  float scoreScale = c.attentionScale > 0 ? c.attentionScale
+                                          : 1.0f / std::sqrt(static_cast<float>(d.headDim));
   auto attention = b.create<slm::AttentionOp>(
-      loc, qh, kh, vh, keyCache, valueCache, position,
-      b.getF32FloatAttr(1.0f / std::sqrt(static_cast<float>(d.headDim))), b.getUnitAttr(),
-      c.slidingWindow > 0 ? b.getI64IntegerAttr(c.slidingWindow) : nullptr);
+      loc, qh, kh, vh, keyCache, valueCache, position, b.getF32FloatAttr(scoreScale),
+      b.getUnitAttr(), sliding ? b.getI64IntegerAttr(c.slidingWindow) : nullptr,
+      c.attentionSoftcap > 0 ? b.getF32FloatAttr(c.attentionSoftcap) : nullptr);
   newCaches.append(attention.getUpdatedCaches().begin(), attention.getUpdatedCaches().end());
   Value merged = reshape(attention.getOutput(), {kDynamic, qWidth});
   auto o = linear(merged, p + ".self_attn.o_proj", qWidth, d.hiddenSize, false);
   if (!o)
     return o.takeError();
+  if (c.sandwichNorms) // Gemma: the name means the norm of the attention's output
+    o = rmsNorm(*o, p + ".post_attention_layernorm.weight", d.hiddenSize);
+  if (!o)
+    return o.takeError();
   x = b.create<slm::AddOp>(loc, x, *o);
 
-  auto h2 = rmsNorm(x, p + ".post_attention_layernorm.weight", d.hiddenSize);
+  auto h2 = rmsNorm(x,
+                    p + (c.sandwichNorms ? ".pre_feedforward_layernorm.weight"
+                                         : ".post_attention_layernorm.weight"),
+                    d.hiddenSize);
   if (!h2)
     return h2.takeError();
   Value gate, up;
@@ -158,8 +217,12 @@ llvm::Error Builder::layer(int64_t index, Value &x, Value position, Value keyCac
       return llvm::joinErrors(gp.takeError(), upp.takeError());
     gate = *gp, up = *upp;
   }
-  Value act = b.create<slm::MulOp>(loc, b.create<slm::SiluOp>(loc, gate), up);
+  Value act = b.create<slm::MulOp>(loc, activation(gate), up);
   auto down = linear(act, p + ".mlp.down_proj", c.intermediate, d.hiddenSize, false);
+  if (!down)
+    return down.takeError();
+  if (c.sandwichNorms)
+    down = rmsNorm(*down, p + ".post_feedforward_layernorm.weight", d.hiddenSize);
   if (!down)
     return down.takeError();
   x = b.create<slm::AddOp>(loc, x, *down);
@@ -179,6 +242,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
     return makeError("the feed-forward width must be positive");
   if (d.headDim % 2)
     return makeError("head_dim {0} must be even for rotary embeddings", d.headDim);
+  if (!c.slidingLayers.empty() && static_cast<int64_t>(c.slidingLayers.size()) != d.layers)
+    return makeError("{0} layer attention kinds for {1} layers", c.slidingLayers.size(), d.layers);
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
   b.setInsertionPointToEnd(module->getBody());
@@ -214,6 +279,8 @@ llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
   if (!embed)
     return embed.takeError();
   Value x = b.create<slm::EmbeddingOp>(loc, *embed, body->getArgument(0));
+  if (c.embeddingScale != 1.0f)
+    x = b.create<slm::MulOp>(loc, x, scalar(c.embeddingScale));
   SmallVector<Value> caches;
   for (int64_t i = 0; i < d.layers; ++i)
     if (auto error = layer(i, x, body->getArgument(1), body->getArgument(2 + 2 * i),
@@ -229,7 +296,13 @@ llvm::Expected<OwningOpRef<ModuleOp>> Builder::build(StringRef source) {
       return untied.takeError();
     head = *untied;
   }
-  SmallVector<Value> results{b.create<slm::LinearOp>(loc, *norm, head, Value())};
+  Value logits = b.create<slm::LinearOp>(loc, *norm, head, Value());
+  if (c.logitSoftcap > 0) { // Gemma 2: cap * tanh(logits / cap)
+    Value cap = scalar(c.logitSoftcap);
+    logits = b.create<slm::MulOp>(loc, b.create<slm::TanhOp>(loc, b.create<slm::DivOp>(loc, logits, cap)),
+                                  cap);
+  }
+  SmallVector<Value> results{logits};
   results.append(caches);
   b.create<func::ReturnOp>(loc, results);
 

@@ -27,6 +27,27 @@ struct DecoderConfig {
   bool fusedProjections = false;
   /// Sliding-window attention over the last this many positions (0: none).
   int64_t slidingWindow = 0;
+  /// Which layers are local, by index: the window applies to them (empty:
+  /// every layer is local).
+  std::vector<bool> slidingLayers;
+  /// Rotary base of the local layers, unscaled, when it differs from the
+  /// others' (Gemma 3's rope_local_base_freq; 0: the same rotary everywhere).
+  double localRopeTheta = 0.0;
+  /// Gemma: the embedding's rows are multiplied by this (sqrt(hidden_size)).
+  float embeddingScale = 1.0f;
+  /// Gemma: every RMSNorm multiplies by (1 + weight); the file stores the offset.
+  bool normWeightOffset = false;
+  /// Gemma 2/3: attention and MLP outputs are normalized before their residual
+  /// add (post_attention_layernorm, post_feedforward_layernorm), and the MLP's
+  /// input by pre_feedforward_layernorm.
+  bool sandwichNorms = false;
+  /// The gate's activation (Gemma: gelu_tanh).
+  slm::Activation activation = slm::Activation::silu;
+  /// Attention scores' scale (0: 1/sqrt(head_dim); Gemma: query_pre_attn_scalar^-1/2).
+  float attentionScale = 0.0f;
+  /// Soft-capping, c * tanh(x / c), of attention scores and of the logits (0: none; Gemma 2).
+  float attentionSoftcap = 0.0f;
+  float logitSoftcap = 0.0f;
   slm::RotaryLayout ropeLayout = slm::RotaryLayout::rotate_half;
   bool attentionBias = false; // q/k/v projections have biases (Qwen2)
   bool qkNorm = false;        // per-head RMSNorm of q and k before RoPE (Qwen3)

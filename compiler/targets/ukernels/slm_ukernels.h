@@ -219,7 +219,7 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
                       float *k_cache, float *v_cache, float *out, int64_t tokens,
                       int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
                       int64_t kv_rows, int64_t position, float scale, int32_t causal,
-                      int64_t window);
+                      int64_t window, float softcap);
 
 /* y[i] = op(x[i]) for f32 (SLM_UK_NEG/ABS/SIGN also for i64/i32 via dtype; NOT on i1). */
 void slm_uk_unary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *x, void *y,

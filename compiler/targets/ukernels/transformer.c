@@ -225,6 +225,7 @@ typedef struct {
   int64_t visible; /* key rows there are */
   int64_t window;  /* > 0: keys older than the last `window` positions are not seen */
   float scale;
+  float softcap; /* > 0: scores become softcap * tanh(score / softcap) */
   int32_t causal;
 } uk_attention_args;
 
@@ -266,6 +267,10 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         for (int64_t h = 0; h < heads; ++h)
           scores[h][j] = uk_dot(query + h * head_dim, key, head_dim) * a->scale;
       }
+      if (a->softcap > 0.0f)
+        for (int64_t h = 0; h < heads; ++h)
+          for (int64_t j = 0; j < count; ++j)
+            scores[h][j] = a->softcap * tanhf(scores[h][j] / a->softcap);
       for (int64_t h = 0; h < heads; ++h) {
         float *restrict s = scores[h];
         float tile_max = -INFINITY;
@@ -305,7 +310,7 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
                       float *k_cache, float *v_cache, float *out, int64_t tokens,
                       int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
                       int64_t kv_rows, int64_t position, float scale, int32_t causal,
-                      int64_t window) {
+                      int64_t window, float softcap) {
   if (tokens <= 0 || q_heads <= 0 || kv_heads <= 0)
     return;
   uk_attention_args a;
@@ -319,6 +324,7 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
   a.scale = scale;
   a.causal = causal;
   a.window = causal ? window : 0;
+  a.softcap = softcap;
   if (k_cache && v_cache) {
     /* Append the new rows (memmove: k may already be the cache's rows). */
     memmove(k_cache + position * kv_heads * head_dim, k,

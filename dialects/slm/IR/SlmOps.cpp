@@ -176,6 +176,8 @@ LogicalResult AttentionOp::verify() {
     if (!getCausal())
       return emitOpError("a window needs causal attention");
   }
+  if (auto softcap = getSoftcap(); softcap && !(softcap->convertToFloat() > 0.0f))
+    return emitOpError("softcap must be positive");
   if (!getKeyCache() || !getValueCache() || !getPosition())
     return getKeyCache() || getValueCache() || getPosition()
                ? emitOpError("needs both caches and the position together")

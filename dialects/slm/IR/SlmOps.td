@@ -486,13 +486,16 @@ def Slm_AttentionOp : Slm_InferredOp<"attention", [AttrSizedOperandSegments]> {
     caches are returned. With `causal`, token t does not see later tokens;
     with `window` (causal only) the query at position p sees the keys at
     positions p - window + 1 .. p alone (sliding-window attention, as
-    Mistral's and Gemma's masks keep them).
+    Mistral's and Gemma's masks keep them). With `softcap` c, a score s
+    (already multiplied by `scale`) becomes c * tanh(s / c) before the
+    softmax (Gemma 2's attention logit soft-capping).
   }];
   let arguments = (ins Slm_FloatTensor:$query, Slm_FloatTensor:$key,
                    Slm_FloatTensor:$value, Optional<Slm_FloatTensor>:$key_cache,
                    Optional<Slm_FloatTensor>:$value_cache,
                    Optional<Slm_ScalarIndex>:$position, F32Attr:$scale,
-                   UnitAttr:$causal, OptionalAttr<I64Attr>:$window);
+                   UnitAttr:$causal, OptionalAttr<I64Attr>:$window,
+                   OptionalAttr<F32Attr>:$softcap);
   // The updated key and value caches, present exactly when caches are given.
   let results = (outs Slm_FloatTensor:$output, Variadic<Slm_FloatTensor>:$updated_caches);
   let assemblyFormat = [{

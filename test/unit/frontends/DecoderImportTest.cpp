@@ -84,7 +84,8 @@ TEST_P(TinyDecoder, IncrementalDecodingMatchesPyTorch) {
 INSTANTIATE_TEST_SUITE_P(HuggingFace, TinyDecoder,
                          testing::Values("llama-bf16", "llama-f16-sharded", "qwen2", "qwen3",
                                          "llama3-rope", "llama-linear-rope", "phi3-longrope",
-                                         "phi3-partial", "mistral-window"));
+                                         "phi3-partial", "mistral-window", "gemma2-softcap",
+                                         "gemma3-local"));
 
 /// The logits of `tokens` from a freshly loaded model at `path`.
 std::vector<float> logitsOf(const std::string &path, llvm::ArrayRef<int32_t> tokens) {

@@ -1403,6 +1403,7 @@ struct AttentionCase {
   bool causal;
   bool split;
   int64_t window = 0; // > 0: sliding-window attention
+  float softcap = 0;  // > 0: scores soft-capped (Gemma 2)
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) { *os << c.name; }
@@ -1423,6 +1424,8 @@ TEST_P(AttentionTest, MatchesReference) {
   attrs << "{scale = " << std::scientific << scale << " : f32" << (c.causal ? ", causal" : "");
   if (c.window)
     attrs << ", window = " << c.window << " : i64";
+  if (c.softcap)
+    attrs << ", softcap = " << c.softcap << " : f32";
   attrs << "}";
   // Dynamic token dimensions: the verifier lets keys outnumber queries then.
   std::string tq = type(DType::F32, {-1, c.qHeads, c.headDim}),
@@ -1470,7 +1473,7 @@ TEST_P(AttentionTest, MatchesReference) {
         slm_uk_attention(ctx, q.data<float>(), k.data<float>(), v.data<float>(), kc, vc,
                          reinterpret_cast<float *>(bytes), c.tokens, c.qHeads, c.kvHeads,
                          c.headDim, c.valueDim, kvRows, cached ? c.position : 0, scale, c.causal,
-                         c.window);
+                         c.window, c.softcap);
       },
       c.name, c.split);
   expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-5, c.name);
@@ -1499,7 +1502,11 @@ INSTANTIATE_TEST_SUITE_P(
         AttentionCase{"window_square", 9, 4, 2, 16, 16, 9, 0, 0, true, false, 3},
         AttentionCase{"window_long_kv", 4, 8, 2, 32, 32, 700, 0, 0, true, true, 300},
         AttentionCase{"window_cache_decode", 1, 8, 2, 16, 16, 0, 40, 33, true, false, 5},
-        AttentionCase{"window_cache_prefill", 200, 4, 1, 32, 32, 0, 400, 150, true, true, 130}),
+        AttentionCase{"window_cache_prefill", 200, 4, 1, 32, 32, 0, 400, 150, true, true, 130},
+        // Soft-capped scores (the scale makes them peak near 2; a cap of 1.5 bites), alone and
+        // with a window, as Gemma 2's layers have them.
+        AttentionCase{"softcap_long_kv", 4, 8, 2, 32, 32, 700, 0, 0, true, true, 0, 1.5f},
+        AttentionCase{"softcap_window_decode", 1, 8, 4, 16, 16, 0, 40, 33, true, false, 5, 1.5f}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 //===--- the bitcode -------------------------------------------------------------===//

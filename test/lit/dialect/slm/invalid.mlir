@@ -108,6 +108,14 @@ func.func @window_positive(%q: tensor<?x4x16xf32>, %k: tensor<?x4x16xf32>) {
 
 // -----
 
+func.func @softcap_positive(%q: tensor<?x4x16xf32>, %k: tensor<?x4x16xf32>) {
+  // expected-error @+1 {{softcap must be positive}}
+  %0 = slm.attention %q, %k, %k {scale = 0.25 : f32, causal, softcap = -30.0 : f32} : (tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x4x16xf32>
+  return
+}
+
+// -----
+
 func.func @attention_heads(%q: tensor<?x6x16xf32>, %k: tensor<?x4x16xf32>) {
   // expected-error @+1 {{query heads (6) must be a multiple of key/value heads (4)}}
   %0 = slm.attention %q, %k, %k {scale = 0.25 : f32} : (tensor<?x6x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x6x16xf32>

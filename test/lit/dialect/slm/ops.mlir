@@ -286,3 +286,11 @@ func.func @sliding_window_attention(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf3
       -> (tensor<?x8x16xf32>, tensor<64x4x16xf32>, tensor<64x4x16xf32>)
   return
 }
+
+// CHECK-LABEL: func @softcapped_attention
+func.func @softcapped_attention(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>) {
+  // CHECK: slm.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 6.250000e-02 : f32, softcap = 5.000000e+01 : f32, window = 4096 : i64}
+  %o = slm.attention %q, %k, %k {scale = 0.0625 : f32, causal, window = 4096 : i64, softcap = 50.0 : f32}
+      : (tensor<?x8x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>) -> tensor<?x8x16xf32>
+  return
+}
