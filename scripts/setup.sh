@@ -56,3 +56,4 @@ install_oracle() { # package@version, directory under node_modules
 }
 install_oracle onnxruntime-node@1.30.0 onnxruntime-node
 install_oracle @huggingface/tokenizers@0.2.0 @huggingface/tokenizers
+install_oracle @huggingface/jinja@0.5.13 @huggingface/jinja

@@ -52,6 +52,9 @@ if _node and os.path.isdir(os.path.join(_ort_modules, "onnxruntime-node")):
 # Hugging Face's JavaScript tokenizers (@huggingface/tokenizers), the same way.
 if _node and os.path.isdir(os.path.join(_ort_modules, "@huggingface", "tokenizers")):
     config.available_features.add("hf-tokenizers-js")
+# Hugging Face's JavaScript Jinja (@huggingface/jinja) for chat templates.
+if _node and os.path.isdir(os.path.join(_ort_modules, "@huggingface", "jinja")):
+    config.available_features.add("hf-jinja-js")
 if _node:
     config.environment["NODE_PATH"] = _ort_modules
     config.substitutions.append(("%node", _node))
