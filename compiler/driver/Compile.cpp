@@ -72,6 +72,14 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   if (!options.tokenizer.empty()) {
     manifest.mutable_tokenizer()->set_kind(tokenizerKind(options.tokenizer).str());
     manifest.mutable_tokenizer()->set_data(options.tokenizer);
+    if (options.chat) {
+      slm::artifact::ChatTemplate *chat = manifest.mutable_tokenizer()->mutable_chat();
+      chat->set_source(options.chat->templateSource);
+      chat->set_bos_token(options.chat->bosToken);
+      chat->set_eos_token(options.chat->eosToken);
+      for (int32_t id : options.chat->stopIds)
+        chat->add_stop_token_ids(id);
+    }
   }
   slm::artifact::CompileOptions *recorded = manifest.mutable_options();
   recorded->set_max_context(m.model.decoder ? m.model.maxPositions : 0);
@@ -137,6 +145,13 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
       return parsed.takeError();
     tokenizer = std::move(*parsed);
     tokenizer->setSpecialIds(imported->contract.bosTokenId, imported->contract.eosTokenId);
+    // A Hugging Face folder's chat template travels with its tokenizer.
+    if (llvm::sys::fs::is_directory(modelPath)) {
+      auto chat = readChatFormat(modelPath, *tokenizer, imported->contract.eosTokenId);
+      if (!chat)
+        return chat.takeError();
+      options.chat = std::move(*chat);
+    }
   }
   if (options.quantize) {
     if (!tokenizer)

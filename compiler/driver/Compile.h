@@ -5,6 +5,7 @@
 #include "compiler/calibration/QuantizeModel.h"
 #include "compiler/codegen/CompiledModel.h"
 #include "compiler/quant/WeightTensors.h"
+#include "compiler/tokenizer/ChatFormat.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
@@ -17,6 +18,7 @@ struct CompileOptions {
   int64_t maxTokensPerCall = 64;  // prefill chunk of one slm_forward call
   std::string sourceName;         // recorded in the manifest
   std::string tokenizer;          // tokenizer file contents ("" for graphs without one)
+  std::optional<ChatFormat> chat; // the model's chat template, when it has one
   std::string weightFormat = "f32"; // recorded in the manifest
   std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
   /// --weights: how the linear and embedding weights left in float are stored.

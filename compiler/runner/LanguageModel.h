@@ -18,6 +18,8 @@ public:
   /// Logits [tokens.size(), vocab] for the appended tokens.
   virtual llvm::Expected<exec::Tensor> forward(llvm::ArrayRef<int32_t> tokens) = 0;
   virtual void reset() = 0;
+  /// Keeps the first `positions` positions seen and forgets the rest.
+  virtual void rewind(int64_t positions) = 0;
 };
 
 } // namespace slmc

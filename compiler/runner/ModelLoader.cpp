@@ -80,6 +80,15 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
       if (tensor.dtype() == "f32" || tensor.dtype() == "f16" || tensor.dtype() == "i8")
         runnable.weights.bits += static_cast<int64_t>(tensor.size()) * 8;
     runnable.tokenizer = std::move(artifact->tokenizer);
+    if (manifest->manifest.tokenizer().has_chat()) {
+      const slm::artifact::ChatTemplate &chat = manifest->manifest.tokenizer().chat();
+      ChatFormat format{chat.source(), chat.bos_token(), chat.eos_token(), {}};
+      for (int64_t id : chat.stop_token_ids())
+        format.stopIds.push_back(static_cast<int32_t>(id));
+      if (auto error = checkChatTemplate(path.str() + ": the chat template", format.templateSource))
+        return std::move(error);
+      runnable.chat = std::move(format);
+    }
     if (!tokenizerPath.empty()) {
       auto own = loadTokenizer(tokenizerPath, static_cast<int32_t>(info.vocab_size));
       if (!own)
@@ -101,6 +110,12 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
     if (!tokenizer)
       return tokenizer.takeError();
     runnable.tokenizer = std::move(*tokenizer);
+    if (llvm::sys::fs::is_directory(path)) {
+      auto chat = readChatFormat(path, *runnable.tokenizer, imported->contract.eosTokenId);
+      if (!chat)
+        return chat.takeError();
+      runnable.chat = std::move(*chat);
+    }
   }
   if (imported->contract.maxPositions > 0)
     positions = std::min(positions, imported->contract.maxPositions);

@@ -5,6 +5,7 @@
 #include "compiler/pipeline/Pipeline.h"
 #include "dialects/slm/IR/ModelContract.h"
 #include "compiler/quant/WeightTensors.h"
+#include "compiler/tokenizer/ChatFormat.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -41,6 +42,7 @@ struct RunnableModel {
   std::unique_ptr<LanguageModel> model;
   std::unique_ptr<Tokenizer> tokenizer;
   std::string backend; // "reference executor" or "compiled for TARGET"
+  std::optional<ChatFormat> chat; // the model's chat template (artifact or folder), if any
   WeightBits weights;  // as the model runs: f32 on the executor unless quantized
   std::optional<ImportedModel> imported; // keeps the IR (and its weights) alive
 };

@@ -35,6 +35,7 @@ public:
   int64_t vocabSize() const override { return vocab_; }
   int64_t capacity() const override { return capacity_; }
   void reset() override { position_ = 0; }
+  void rewind(int64_t positions) override { position_ = std::clamp<int64_t>(positions, 0, position_); }
 
   llvm::Expected<Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
     if (position_ + static_cast<int64_t>(tokens.size()) > capacity_)
@@ -66,6 +67,10 @@ public:
   int64_t vocabSize() const override { return vocab_; }
   int64_t capacity() const override { return capacity_; }
   void reset() override { history_.clear(); }
+  void rewind(int64_t positions) override {
+    if (positions >= 0 && static_cast<size_t>(positions) < history_.size())
+      history_.resize(positions);
+  }
 
   llvm::Expected<Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
     history_.insert(history_.end(), tokens.begin(), tokens.end());

@@ -24,6 +24,7 @@ public:
   int64_t vocabSize() const override { return info_.vocab_size; }
   int64_t capacity() const override { return info_.max_context; }
   void reset() override { slm_session_reset(session_); }
+  void rewind(int64_t positions) override { slm_session_rewind(session_, positions); }
 
   llvm::Expected<exec::Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
     if (slm_session_prefill(session_, tokens.data(), static_cast<int64_t>(tokens.size()),

@@ -104,6 +104,9 @@ public:
   }
 
   int32_t vocabSize() const override { return slm_tok_vocab_size(tokenizer_.get()); }
+  int32_t tokenId(llvm::StringRef token) const override {
+    return slm_tok_id(tokenizer_.get(), token.data(), token.size());
+  }
 
   void setSpecialIds(int32_t bos, int32_t eos) override {
     Tokenizer::setSpecialIds(bos, eos);

@@ -42,6 +42,8 @@ public:
   std::string decode(llvm::ArrayRef<int32_t> tokens) const;
 
   virtual int32_t vocabSize() const = 0;
+  /// The id of a token string as the vocabulary or the added tokens hold it, or -1.
+  virtual int32_t tokenId(llvm::StringRef token) const = 0;
   int32_t bosId() const { return bos_; }
   int32_t eosId() const { return eos_; }
   /// Models name their own BOS/EOS ids (config.json, llama2.c's fixed 1/2).

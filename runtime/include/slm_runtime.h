@@ -98,6 +98,9 @@ SLM_API void slm_session_destroy(slm_session *session);
 /* Forgets every position (the KV cache is reused from position 0). */
 SLM_API void slm_session_reset(slm_session *session);
 SLM_API int64_t slm_session_position(const slm_session *session);
+/* Keeps the first `position` positions and forgets the rest (a chat whose
+ * re-rendered history differs from what was generated); no-op past the end. */
+SLM_API void slm_session_rewind(slm_session *session, int64_t position);
 
 /* Appends tokens at the current position (split into chunks of at most
  * max_tokens_per_call). With all_logits the logits of every token are kept,

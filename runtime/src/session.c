@@ -109,6 +109,16 @@ void slm_session_reset(slm_session *session) {
 
 int64_t slm_session_position(const slm_session *session) { return session->position; }
 
+void slm_session_rewind(slm_session *session, int64_t position) {
+  if (position < 0)
+    position = 0;
+  if (position < session->position) {
+    session->position = position;
+    session->result = NULL;
+    session->result_rows = 0;
+  }
+}
+
 static slm_status check_tokens(const slm_session *session, const int32_t *tokens, int64_t count) {
   const slm_artifact *artifact = session->artifact;
   const slm_manifest *manifest = &artifact->manifest;

@@ -42,6 +42,13 @@ llvm::json::Object kernelCallsJson(const slm::artifact::Manifest &m) {
   return llvm::json::Object{{"total", total}, {"kernels", std::move(kernels)}};
 }
 
+llvm::json::Array stopIdsJson(const slm::artifact::ChatTemplate &chat) {
+  llvm::json::Array ids;
+  for (int64_t id : chat.stop_token_ids())
+    ids.push_back(id);
+  return ids;
+}
+
 llvm::json::Object toJson(const ArtifactManifest &a) {
   const slm::artifact::Manifest &m = a.manifest;
   llvm::json::Array entries;
@@ -83,6 +90,13 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
                                    {"weights", static_cast<int64_t>(a.layout.weights_size)},
                                    {"tokenizer", static_cast<int64_t>(m.tokenizer().data().size())}}},
       {"tokenizer", m.tokenizer().kind()},
+      {"chat_template", m.tokenizer().has_chat()
+                            ? llvm::json::Value(llvm::json::Object{
+                                  {"source", m.tokenizer().chat().source()},
+                                  {"bos_token", m.tokenizer().chat().bos_token()},
+                                  {"eos_token", m.tokenizer().chat().eos_token()},
+                                  {"stop_token_ids", stopIdsJson(m.tokenizer().chat())}})
+                            : llvm::json::Value(nullptr)},
       {"tensors", tensorsJson(m.tensors())},
       {"compile_options", llvm::json::Object{{"max_context", m.options().max_context()},
                                              {"weight_format", m.options().weight_format()},
@@ -124,6 +138,13 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
                       a.layout.file_size, a.layout.manifest_size, a.layout.code_size,
                       a.layout.weights_size);
   os << llvm::formatv("tokenizer    {0}, {1} B\n", m.tokenizer().kind(), m.tokenizer().data().size());
+  if (m.tokenizer().has_chat()) {
+    const auto &chat = m.tokenizer().chat();
+    os << llvm::formatv("chat template: {0} bytes, stop tokens {1}\n", chat.source().size(),
+                        llvm::join(llvm::map_range(chat.stop_token_ids(),
+                                                   [](int64_t id) { return std::to_string(id); }),
+                                   " "));
+  }
   os << llvm::formatv("source       {0}, {1} weights{2}, {3} parameters\n",
                       m.options().source_model(), m.options().weight_format(),
                       m.options().w8a8() ? " with int8 activations (W8A8, W4A8)" : "",
