@@ -152,6 +152,35 @@ std::string configJson(const SynthShape &s, SynthDType dtype) {
   return text;
 }
 
+std::string formatJson(llvm::json::Value value) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  os << llvm::formatv("{0:2}", value) << "\n";
+  return text;
+}
+
+/// An instruction-tuned family's tokenizer_config.json: its chat template,
+/// with the synth tokenizer's <s> and </s> as bos_token and eos_token.
+std::string tokenizerConfigJson(const SynthShape &s) {
+  return formatJson(llvm::json::Object{
+      {"bos_token", "<s>"},
+      {"eos_token", "</s>"},
+      {"unk_token", "<unk>"},
+      {"chat_template", synthChatTemplate(s.chat->templateName)},
+      {"tokenizer_class", "PreTrainedTokenizerFast"},
+  });
+}
+
+/// generation_config.json: a reply ends at </s> and at the family's stop tokens
+/// (the last ids of the vocabulary, in the order SynthChat lists them).
+std::string generationConfigJson(const SynthShape &s) {
+  llvm::json::Array stops{2};
+  int64_t first = s.vocabSize - static_cast<int64_t>(s.chat->specialTokens.size());
+  for (size_t i = 0; i < s.chat->stops; ++i)
+    stops.push_back(first + static_cast<int64_t>(i));
+  return formatJson(llvm::json::Object{{"bos_token_id", 1}, {"eos_token_id", std::move(stops)}});
+}
+
 llvm::Error writeText(const llvm::Twine &path, llvm::StringRef text) {
   std::error_code ec;
   llvm::raw_fd_ostream out(path.str(), ec);
@@ -280,9 +309,18 @@ llvm::Expected<SynthSummary> writeSynthModel(const SynthShape &shape, llvm::Stri
   summary.parameters = shape.parameters();
   if (llvm::Error e = writeText(temporary + "/config.json", configJson(shape, options.dtype)))
     return fail(std::move(e));
+  llvm::ArrayRef<const char *> special = shape.chat ? shape.chat->specialTokens
+                                                    : llvm::ArrayRef<const char *>();
   if (llvm::Error e = writeText(temporary + "/tokenizer.json",
-                                synthTokenizerJson(shape.vocabSize, options.seed)))
+                                synthTokenizerJson(shape.vocabSize, options.seed, special)))
     return fail(std::move(e));
+  if (shape.chat) {
+    if (llvm::Error e = writeText(temporary + "/tokenizer_config.json", tokenizerConfigJson(shape)))
+      return fail(std::move(e));
+    if (llvm::Error e =
+            writeText(temporary + "/generation_config.json", generationConfigJson(shape)))
+      return fail(std::move(e));
+  }
   if (llvm::Error e = writeSafetensors(temporary + "/model.safetensors", tensorsOf(shape),
                                      shape.gemma ? 0.0 : 1.0, options,
                                        summary.weightBytes))

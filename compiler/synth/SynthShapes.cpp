@@ -31,6 +31,20 @@ constexpr const char *kPhi35Scaling =
 #undef SLMC_ONES48
 #undef SLMC_ONES8
 
+// The families' chat formats: each template's special tokens, stop tokens first.
+constexpr const char *kQwenTokens[] = {"<|im_end|>", "<|im_start|>", "<think>", "</think>",
+                                       "<tool_call>", "</tool_call>"};
+constexpr SynthChat kQwen3Chat{"qwen3-0.6b", kQwenTokens, 1};
+constexpr const char *kLlama3Tokens[] = {"<|eot_id|>", "<|eom_id|>", "<|start_header_id|>",
+                                         "<|end_header_id|>", "<|python_tag|>"};
+constexpr SynthChat kLlama3Chat{"llama-3.2-instruct", kLlama3Tokens, 2};
+constexpr const char *kPhi3Tokens[] = {"<|end|>", "<|endoftext|>", "<|system|>", "<|user|>",
+                                       "<|assistant|>"};
+constexpr SynthChat kPhi35Chat{"phi-3.5-mini-instruct", kPhi3Tokens, 2};
+constexpr const char *kGemmaTokens[] = {"<end_of_turn>", "<start_of_turn>"};
+constexpr SynthChat kGemma2Chat{"gemma-2-it", kGemmaTokens, 1};
+constexpr SynthChat kGemma3Chat{"gemma-3-it", kGemmaTokens, 1};
+
 const SynthShape kShapes[] = {
     // name, architecture, model_type, hidden, ffn, layers, heads, kv, head_dim, vocab, positions,
     // rope theta, rms eps, tied, qkv bias, qk norm
@@ -39,17 +53,17 @@ const SynthShape kShapes[] = {
     {"llama-0.5b", "LlamaForCausalLM", "llama", 1024, 3072, 28, 16, 8, 64, 151936, 40960,
      1000000.0, 1e-6, true, false, false},
     {"qwen3-0.6b", "Qwen3ForCausalLM", "qwen3", 1024, 3072, 28, 16, 8, 128, 151936, 40960,
-     1000000.0, 1e-6, true, false, true},
+     1000000.0, 1e-6, true, false, true, nullptr, 0, false, 0, 0, &kQwen3Chat},
     {"qwen2.5-1.5b", "Qwen2ForCausalLM", "qwen2", 1536, 8960, 28, 12, 2, 128, 151936, 32768,
      1000000.0, 1e-6, true, true, false},
     {"llama-3.2-1b", "LlamaForCausalLM", "llama", 2048, 8192, 16, 32, 8, 64, 128256, 131072,
-     500000.0, 1e-5, true, false, false, kLlama3Scaling},
+     500000.0, 1e-5, true, false, false, kLlama3Scaling, 0, false, 0, 0, &kLlama3Chat},
     {"phi-3.5-mini", "Phi3ForCausalLM", "phi3", 3072, 8192, 32, 32, 32, 96, 32064, 131072, 10000.0,
-     1e-5, false, false, false, kPhi35Scaling, 4096, true},
+     1e-5, false, false, false, kPhi35Scaling, 4096, true, 0, 0, &kPhi35Chat},
     {"gemma-2-2b", "Gemma2ForCausalLM", "gemma2", 2304, 9216, 26, 8, 4, 256, 256000, 8192,
-     10000.0, 1e-6, true, false, false, nullptr, 0, false, 2, 4096},
+     10000.0, 1e-6, true, false, false, nullptr, 0, false, 2, 4096, &kGemma2Chat},
     {"gemma-3-1b", "Gemma3ForCausalLM", "gemma3_text", 1152, 6912, 26, 4, 1, 256, 262144, 32768,
-     1000000.0, 1e-6, true, false, true, nullptr, 0, false, 3, 512},
+     1000000.0, 1e-6, true, false, true, nullptr, 0, false, 3, 512, &kGemma3Chat},
 };
 } // namespace
 

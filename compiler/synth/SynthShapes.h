@@ -9,6 +9,8 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "compiler/synth/SynthChat.h"
+
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
@@ -31,6 +33,7 @@ struct SynthShape {
   bool fusedProjections = false;     // Phi-3: qkv_proj and gate_up_proj
   int gemma = 0;                     // Gemma generation (2, 3): its norms, gate and caps
   int64_t slidingWindow = 0;         // config.json's sliding_window (0: none)
+  const SynthChat *chat = nullptr;   // instruction-tuned families: their chat format
 
   /// Parameters, biases and norms included; the head counted once if tied.
   int64_t parameters() const;

@@ -28,7 +28,8 @@ void writeAddedToken(llvm::json::OStream &j, int64_t id, llvm::StringRef content
 }
 } // namespace
 
-std::string synthTokenizerJson(int64_t vocabSize, uint64_t seed) {
+std::string synthTokenizerJson(int64_t vocabSize, uint64_t seed,
+                               llvm::ArrayRef<const char *> special) {
   std::vector<std::string> tokens = {"<unk>", "<s>", "</s>"};
   for (int byte = 0; byte < 256; ++byte)
     tokens.push_back(llvm::formatv("<0x{0:X-2}>", byte).str());
@@ -63,6 +64,20 @@ std::string synthTokenizerJson(int64_t vocabSize, uint64_t seed) {
     tokens.push_back(std::move(merged));
   }
   tokens.resize(vocabSize); // a vocabulary smaller than the base set keeps its first ids
+  // A chat format's tokens replace the last merged pieces, whose merges go
+  // too (the pieces a merge joins come before what it makes).
+  int64_t firstSpecial = vocabSize - static_cast<int64_t>(special.size());
+  if (!special.empty()) {
+    llvm::StringSet<> replaced;
+    for (int64_t id = firstSpecial; id < vocabSize; ++id)
+      replaced.insert(tokens[id]);
+    llvm::erase_if(merges, [&](const std::string &m) {
+      auto [left, right] = llvm::StringRef(m).split(' ');
+      return replaced.contains((left + right).str());
+    });
+    for (auto [i, token] : llvm::enumerate(special))
+      tokens[firstSpecial + i] = token;
+  }
 
   std::string text;
   llvm::raw_string_ostream os(text);
@@ -73,6 +88,8 @@ std::string synthTokenizerJson(int64_t vocabSize, uint64_t seed) {
     j.attribute("padding", nullptr);
     j.attributeArray("added_tokens", [&] {
       for (int64_t id = 0; id < 3; ++id)
+        writeAddedToken(j, id, tokens[id]);
+      for (int64_t id = firstSpecial; id < vocabSize; ++id)
         writeAddedToken(j, id, tokens[id]);
     });
     j.attributeObject("normalizer", [&] {

@@ -1,6 +1,8 @@
 //===- SynthTokenizer.h - a tokenizer.json of any vocabulary size -*- C++ -*-===//
 #pragma once
 
+#include "llvm/ADT/ArrayRef.h"
+
 #include <cstdint>
 #include <string>
 
@@ -11,8 +13,10 @@ namespace slmc::synth {
 /// byte fallback, <unk>/<s>/</s> at 0/1/2, <s> prepended): the 256 byte
 /// tokens, printable ASCII, and merged pieces drawn from `seed` until the
 /// vocabulary is full, each with its merge, so that every id decodes and
-/// text encodes. `vocabSize` must be at least kMinimumVocabulary.
-std::string synthTokenizerJson(int64_t vocabSize, uint64_t seed);
+/// text encodes; `special` (a chat format's tokens) take the last ids as
+/// special added tokens. `vocabSize` must be at least kMinimumVocabulary.
+std::string synthTokenizerJson(int64_t vocabSize, uint64_t seed,
+                               llvm::ArrayRef<const char *> special = {});
 
 constexpr int64_t kMinimumVocabulary = 512;
 
