@@ -121,9 +121,10 @@ llvm::Expected<std::unique_ptr<ReferenceModel>> createReferenceModel(ModuleOp mo
 
   if (model && model->hasKvCache()) {
     std::vector<Tensor> caches;
-    for (Type arg : type.getInputs().drop_front(2)) {
-      auto cache = llvm::cast<RankedTensorType>(arg);
-      caches.push_back(Tensor::zeros(DType::F32, {capacity, cache.getDimSize(1), cache.getDimSize(2)}));
+    for (BlockArgument arg : forward.getArguments().drop_front(2)) {
+      auto cache = llvm::cast<RankedTensorType>(arg.getType());
+      caches.push_back(Tensor::zeros(
+          DType::F32, {slm::cacheRows(arg, capacity), cache.getDimSize(1), cache.getDimSize(2)}));
     }
     return std::make_unique<CachedDecoder>(std::move(*executor), vocab, capacity,
                                            std::move(caches));

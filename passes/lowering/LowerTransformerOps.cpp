@@ -153,8 +153,9 @@ struct AttentionLowering : KernelLowering<slm::AttentionOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     KernelBuilder k = builder(rewriter, op);
     Ptr keyCache = k.null(), valueCache = k.null();
-    I64 position = k.i64(0);
+    I64 position = k.i64(0), cacheRows = k.i64(0);
     if (op.getKeyCache()) {
+      cacheRows = k.dimsOf(op.getKeyCache().getType())[0];
       auto pos = scalarIndex(k, op, op.getPosition());
       if (failed(pos))
         return failure();
@@ -167,7 +168,7 @@ struct AttentionLowering : KernelLowering<slm::AttentionOp> {
     Ptr out = k.resultBuffer(op);
     k.call(SLM_KERNEL(slm_uk_attention), pointer(adaptor.getQuery()), pointer(adaptor.getKey()),
            pointer(adaptor.getValue()), keyCache, valueCache, out, q[0], q[1], key[1], key[2],
-           value[2], key[0], position, k.f32(op.getScale().convertToFloat()),
+           value[2], key[0], cacheRows, position, k.f32(op.getScale().convertToFloat()),
            k.i32(op.getCausal()), k.i64(op.getWindow() ? static_cast<int64_t>(*op.getWindow()) : 0),
            k.f32(op.getSoftcap() ? op.getSoftcap()->convertToFloat() : 0.0f));
     // The caches are updated in place: the results are the operands' memory.

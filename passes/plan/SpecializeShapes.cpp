@@ -35,12 +35,13 @@ struct SpecializeShapesPass : impl::SpecializeShapesBase<SpecializeShapesPass> {
       return signalPassFailure();
     }
     // The contract: cache arguments follow (tokens, position), each feeds one
-    // attention op, whose updated caches are returned in the same order.
+    // attention op, whose updated caches are returned in the same order. A
+    // windowed layer's cache is a ring of the window's rows.
     Block &body = forward.getBody().front();
     for (BlockArgument arg : body.getArguments().drop_front(2)) {
       auto type = llvm::cast<RankedTensorType>(arg.getType());
       SmallVector<int64_t> shape(type.getShape());
-      shape[0] = capacity;
+      shape[0] = slm::cacheRows(arg, capacity);
       arg.setType(RankedTensorType::get(shape, type.getElementType()));
     }
     forward.walk([](slm::AttentionOp op) {

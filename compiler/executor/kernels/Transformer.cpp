@@ -63,18 +63,26 @@ llvm::Expected<Kernel> rotaryKernel(Operation *op) {
   });
 }
 
-/// Writes rows [start, start + tokens) of a [capacity, heads, dim] cache.
-llvm::Error appendToCache(Tensor &cache, const Tensor &fresh, int64_t start) {
-  int64_t tokens = fresh.dim(0);
-  if (start < 0 || start + tokens > cache.dim(0))
+/// Checks that positions [start, start + tokens) fit a [rows, heads, dim]
+/// cache: all of them, or (`window` > 0) the window before each as a ring.
+llvm::Error checkCache(const Tensor &cache, const Tensor &fresh, int64_t start, int64_t window) {
+  int64_t tokens = fresh.dim(0), rows = cache.dim(0);
+  bool fits = start >= 0 && (start + tokens <= rows || (window > 0 && rows >= window));
+  if (!fits)
     return makeError("positions {0}..{1} do not fit a KV cache of {2} rows", start,
-                     start + tokens - 1, cache.dim(0));
+                     start + tokens - 1, rows);
   if (fresh.dim(1) != cache.dim(1) || fresh.dim(2) != cache.dim(2))
     return makeError("{0} does not match the cache {1}", fresh.describe(), cache.describe());
-  int64_t row = fresh.dim(1) * fresh.dim(2);
-  std::memcpy(cache.data<float>() + start * row, fresh.data<float>(),
-              sizeof(float) * tokens * row);
   return ok();
+}
+
+/// Writes the rows of positions [start, start + tokens): position p at row
+/// p mod rows (a windowed layer's ring keeps the last rows).
+void writeToCache(Tensor &cache, const Tensor &fresh, int64_t start) {
+  int64_t tokens = fresh.dim(0), rows = cache.dim(0), row = fresh.dim(1) * fresh.dim(2);
+  for (int64_t t = std::max<int64_t>(0, tokens - rows); t < tokens; ++t)
+    std::memcpy(cache.data<float>() + ((start + t) % rows) * row, fresh.data<float>() + t * row,
+                sizeof(float) * row);
 }
 
 llvm::Expected<Kernel> attentionKernel(Operation *op) {
@@ -96,28 +104,33 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
     int64_t kvHeads = keys.dim(1), valueDim = values.dim(2);
     if (keys.dim(2) != headDim || kvHeads == 0 || qHeads % kvHeads)
       return makeError("query {0} does not fit keys {1}", q.describe(), keys.describe());
-    // Absolute position of query token 0: keys before it come from the cache.
+    // Absolute position of query token 0: keys before it come from the
+    // cache (position p at row p mod rows), the call's own from keys/values.
     int64_t offset = 0;
+    Tensor keyCache, valueCache;
     if (cached) {
       offset = in[5].intAt(0);
-      Tensor keyCache = in[3], valueCache = in[4];
+      keyCache = in[3];
+      valueCache = in[4];
+      if (auto error = checkCache(keyCache, keys, offset, window))
+        return error;
+      if (auto error = checkCache(valueCache, values, offset, window))
+        return error;
       if (!inPlace) {
         keyCache = Tensor::zeros(DType::F32, in[3].shape());
         valueCache = Tensor::zeros(DType::F32, in[4].shape());
         std::memcpy(keyCache.data<float>(), in[3].data<float>(), sizeof(float) * in[3].size());
         std::memcpy(valueCache.data<float>(), in[4].data<float>(), sizeof(float) * in[4].size());
       }
-      if (auto error = appendToCache(keyCache, keys, offset))
-        return error;
-      if (auto error = appendToCache(valueCache, values, offset))
-        return error;
-      keys = keyCache;
-      values = valueCache;
-      out[1] = keyCache;
-      out[2] = valueCache;
     } else if (keys.dim(0) != tokens && causal) {
       offset = keys.dim(0) - tokens;
     }
+    auto rowOf = [&](const Tensor &fresh, const Tensor &cache, int64_t j, int64_t kvHead,
+                     int64_t dim) {
+      if (!cached || j >= offset)
+        return fresh.data<float>() + ((j - (cached ? offset : 0)) * kvHeads + kvHead) * dim;
+      return cache.data<float>() + ((j % cache.dim(0)) * kvHeads + kvHead) * dim;
+    };
     int64_t visibleKeys = cached ? offset + tokens : keys.dim(0);
     int64_t group = qHeads / kvHeads;
     Tensor y = Tensor::zeros(DType::F32, {tokens, qHeads, valueDim});
@@ -131,7 +144,7 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
         int64_t kvHead = h / group;
         float max = -std::numeric_limits<float>::infinity();
         for (int64_t j = first; j < seen; ++j) {
-          const float *key = keys.data<float>() + (j * kvHeads + kvHead) * headDim;
+          const float *key = rowOf(keys, keyCache, j, kvHead, headDim);
           float dot = 0;
           for (int64_t d = 0; d < headDim; ++d)
             dot += query[d] * key[d];
@@ -147,12 +160,18 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
         }
         float *dst = y.data<float>() + (t * qHeads + h) * valueDim;
         for (int64_t j = first; j < seen; ++j) {
-          const float *value = values.data<float>() + (j * kvHeads + kvHead) * valueDim;
+          const float *value = rowOf(values, valueCache, j, kvHead, valueDim);
           float weight = scores[j] / sum;
           for (int64_t d = 0; d < valueDim; ++d)
             dst[d] += weight * value[d];
         }
       }
+    }
+    if (cached) {
+      writeToCache(keyCache, keys, offset);
+      writeToCache(valueCache, values, offset);
+      out[1] = keyCache;
+      out[2] = valueCache;
     }
     out[0] = std::move(y);
     return ok();

@@ -214,12 +214,15 @@ void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t toke
  * are written to. The softmax is computed online over tiles of 128 keys (a running max and
  * sum per head, the partial output rescaled when the max grows), so the kernel's stack
  * use does not grow with the number of keys. window > 0 (causal only): the query at position
- * p attends to positions p - window + 1 .. p alone (sliding-window attention). */
+ * p attends to positions p - window + 1 .. p alone (sliding-window attention). The caches
+ * have cache_rows rows and position p lives at row p mod cache_rows: a windowed layer's
+ * cache may be a ring of min(window, context) rows. softcap > 0: each scaled score s
+ * becomes softcap * tanh(s / softcap). */
 void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
                       float *k_cache, float *v_cache, float *out, int64_t tokens,
                       int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
-                      int64_t kv_rows, int64_t position, float scale, int32_t causal,
-                      int64_t window, float softcap);
+                      int64_t kv_rows, int64_t cache_rows, int64_t position, float scale,
+                      int32_t causal, int64_t window, float softcap);
 
 /* y[i] = op(x[i]) for f32 (SLM_UK_NEG/ABS/SIGN also for i64/i32 via dtype; NOT on i1). */
 void slm_uk_unary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *x, void *y,

@@ -217,7 +217,9 @@ void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t toke
 #define UK_ATTN_HEADS 8
 
 typedef struct {
-  const float *q, *keys, *values;
+  const float *q, *keys, *values; /* positions before `fresh_from`, at row position % rows */
+  const float *fresh_keys, *fresh_values; /* positions fresh_from.., the call's own k and v */
+  int64_t fresh_from, rows;
   float *out;
   int64_t q_heads, kv_heads, head_dim, value_dim, group;
   int64_t heads_per_item, items_per_group;
@@ -228,6 +230,13 @@ typedef struct {
   float softcap; /* > 0: scores become softcap * tanh(score / softcap) */
   int32_t causal;
 } uk_attention_args;
+
+/* The key (or value) row of position j: the call's own rows, else the cache's
+ * (a ring of `rows` rows: position j at row j mod rows). */
+static inline const float *uk_attention_row(const uk_attention_args *a, const float *cache,
+                                            const float *fresh, int64_t row, int64_t j) {
+  return j >= a->fresh_from ? fresh + (j - a->fresh_from) * row : cache + (j % a->rows) * row;
+}
 
 static inline void uk_axpy(float *restrict y, float a, const float *restrict x, int64_t n) {
   for (int64_t d = 0; d < n; ++d)
@@ -256,6 +265,8 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
       continue;
     const float *keys = a->keys + kv_head * head_dim;
     const float *values = a->values + kv_head * value_dim;
+    const float *fresh_keys = a->fresh_keys + kv_head * head_dim;
+    const float *fresh_values = a->fresh_values + kv_head * value_dim;
     for (int64_t h = 0; h < heads; ++h) {
       max[h] = -INFINITY;
       sum[h] = 0.0f;
@@ -263,7 +274,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t j0 = first; j0 < seen; j0 += UK_ATTN_TILE) {
       int64_t count = uk_min(UK_ATTN_TILE, seen - j0);
       for (int64_t j = 0; j < count; ++j) {
-        const float *key = keys + (j0 + j) * key_row;
+        const float *key = uk_attention_row(a, keys, fresh_keys, key_row, j0 + j);
         for (int64_t h = 0; h < heads; ++h)
           scores[h][j] = uk_dot(query + h * head_dim, key, head_dim) * a->scale;
       }
@@ -293,7 +304,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         sum[h] += uk_sum(s, count);
       }
       for (int64_t j = 0; j < count; ++j) {
-        const float *value = values + (j0 + j) * value_row;
+        const float *value = uk_attention_row(a, values, fresh_values, value_row, j0 + j);
         for (int64_t h = 0; h < heads; ++h)
           uk_axpy(out + h * value_dim, scores[h][j], value, value_dim);
       }
@@ -309,8 +320,8 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
 void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
                       float *k_cache, float *v_cache, float *out, int64_t tokens,
                       int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
-                      int64_t kv_rows, int64_t position, float scale, int32_t causal,
-                      int64_t window, float softcap) {
+                      int64_t kv_rows, int64_t cache_rows, int64_t position, float scale,
+                      int32_t causal, int64_t window, float softcap) {
   if (tokens <= 0 || q_heads <= 0 || kv_heads <= 0)
     return;
   uk_attention_args a;
@@ -325,19 +336,23 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
   a.causal = causal;
   a.window = causal ? window : 0;
   a.softcap = softcap;
+  /* The call's keys and values are read where they are; the cache's rows
+   * hold the positions before (a windowed layer's cache may be a ring of
+   * fewer rows than positions: it still holds the window before `position`). */
+  a.fresh_keys = k;
+  a.fresh_values = v;
   if (k_cache && v_cache) {
-    /* Append the new rows (memmove: k may already be the cache's rows). */
-    memmove(k_cache + position * kv_heads * head_dim, k,
-            sizeof(float) * (size_t)(tokens * kv_heads * head_dim));
-    memmove(v_cache + position * kv_heads * value_dim, v,
-            sizeof(float) * (size_t)(tokens * kv_heads * value_dim));
     a.keys = k_cache;
     a.values = v_cache;
+    a.rows = cache_rows > 0 ? cache_rows : position + tokens;
+    a.fresh_from = position;
     a.offset = position;
     a.visible = position + tokens;
   } else {
     a.keys = k;
     a.values = v;
+    a.rows = kv_rows > 0 ? kv_rows : 1;
+    a.fresh_from = 0;
     a.offset = kv_rows - tokens;
     a.visible = kv_rows;
   }
@@ -351,4 +366,16 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
   int64_t keys_seen = a.causal ? uk_min(a.visible, a.offset + tokens) : a.visible;
   int64_t cost = keys_seen * (head_dim + value_dim) * heads;
   uk_parallel(ctx, tokens * kv_heads * a.items_per_group, uk_grain(cost), uk_attention_range, &a);
+  if (k_cache && v_cache) {
+    /* Then the new rows go into the cache (memmove: k may already be the
+     * cache's rows); of more than a ring holds, the last ones. */
+    int64_t first = tokens > a.rows ? tokens - a.rows : 0;
+    for (int64_t t = first; t < tokens; ++t) {
+      int64_t row = (position + t) % a.rows;
+      memmove(k_cache + row * kv_heads * head_dim, k + t * kv_heads * head_dim,
+              sizeof(float) * (size_t)(kv_heads * head_dim));
+      memmove(v_cache + row * kv_heads * value_dim, v + t * kv_heads * value_dim,
+              sizeof(float) * (size_t)(kv_heads * value_dim));
+    }
+  }
 }

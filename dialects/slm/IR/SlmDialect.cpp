@@ -48,6 +48,15 @@ void slm::setModel(ModuleOp module, const ModelContract &contract) {
 
 func::FuncOp slm::getForward(ModuleOp module) { return module.lookupSymbol<func::FuncOp>("forward"); }
 
+int64_t slm::cacheRows(BlockArgument cache, int64_t positions) {
+  for (Operation *user : cache.getUsers())
+    if (auto attention = llvm::dyn_cast<AttentionOp>(user))
+      if (auto window = attention.getWindow();
+          window && (attention.getKeyCache() == cache || attention.getValueCache() == cache))
+        return std::min<int64_t>(positions, static_cast<int64_t>(*window));
+  return positions;
+}
+
 int64_t slm::storageBytes(Type elementType) {
   return std::max<int64_t>(1, elementType.getIntOrFloatBitWidth() / 8);
 }

@@ -53,6 +53,10 @@ ModelAttr getModel(mlir::ModuleOp module);
 void setModel(mlir::ModuleOp module, const ModelContract &contract);
 /// The module's @forward, or null.
 mlir::func::FuncOp getForward(mlir::ModuleOp module);
+/// Rows the KV cache argument `cache` of @forward needs for `positions`
+/// positions: all of them, or for a windowed attention min(window,
+/// positions), a ring (slm.attention keeps position p at row p mod rows).
+int64_t cacheRows(mlir::BlockArgument cache, int64_t positions);
 
 //===----------------------------------------------------------------------===//
 // How tensors are stored in the weights section, the arena and the caches

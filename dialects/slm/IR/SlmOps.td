@@ -486,7 +486,10 @@ def Slm_AttentionOp : Slm_InferredOp<"attention", [AttrSizedOperandSegments]> {
     caches are returned. With `causal`, token t does not see later tokens;
     with `window` (causal only) the query at position p sees the keys at
     positions p - window + 1 .. p alone (sliding-window attention, as
-    Mistral's and Gemma's masks keep them). With `softcap` c, a score s
+    Mistral's and Gemma's masks keep them). The caches keep position p at row
+    p mod capacity: a windowed layer's cache may be a ring of min(window,
+    context) rows, holding the window before the call's tokens, which are
+    read where they are and written after. With `softcap` c, a score s
     (already multiplied by `scale`) becomes c * tanh(s / c) before the
     softmax (Gemma 2's attention logit soft-capping).
   }];

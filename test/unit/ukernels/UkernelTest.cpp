@@ -1472,8 +1472,8 @@ TEST_P(AttentionTest, MatchesReference) {
         }
         slm_uk_attention(ctx, q.data<float>(), k.data<float>(), v.data<float>(), kc, vc,
                          reinterpret_cast<float *>(bytes), c.tokens, c.qHeads, c.kvHeads,
-                         c.headDim, c.valueDim, kvRows, cached ? c.position : 0, scale, c.causal,
-                         c.window, c.softcap);
+                         c.headDim, c.valueDim, kvRows, cached ? c.capacity : 0,
+                         cached ? c.position : 0, scale, c.causal, c.window, c.softcap);
       },
       c.name, c.split);
   expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-5, 1e-5, c.name);
@@ -1506,7 +1506,12 @@ INSTANTIATE_TEST_SUITE_P(
         // Soft-capped scores (the scale makes them peak near 2; a cap of 1.5 bites), alone and
         // with a window, as Gemma 2's layers have them.
         AttentionCase{"softcap_long_kv", 4, 8, 2, 32, 32, 700, 0, 0, true, true, 0, 1.5f},
-        AttentionCase{"softcap_window_decode", 1, 8, 4, 16, 16, 0, 40, 33, true, false, 5, 1.5f}),
+        AttentionCase{"softcap_window_decode", 1, 8, 4, 16, 16, 0, 40, 33, true, false, 5, 1.5f},
+        // Windowed layers' caches as rings of the window's rows: decoding past a wrap, a chunk
+        // that wraps, a chunk longer than the ring (only its last rows are kept).
+        AttentionCase{"ring_decode", 1, 8, 2, 16, 16, 0, 5, 33, true, false, 5},
+        AttentionCase{"ring_chunk", 6, 4, 2, 16, 16, 0, 8, 29, true, false, 8},
+        AttentionCase{"ring_long_chunk", 150, 4, 1, 32, 32, 0, 130, 300, true, true, 130}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 //===--- the bitcode -------------------------------------------------------------===//
