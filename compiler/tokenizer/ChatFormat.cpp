@@ -3,6 +3,7 @@
 #include "compiler/tokenizer/ChatFormat.h"
 
 #include "compiler/support/Error.h"
+#include "compiler/support/JsonFile.h"
 #include "slm_chat.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -23,15 +24,10 @@ std::string join(llvm::StringRef folder, llvm::StringRef name) {
 llvm::Expected<std::optional<llvm::json::Object>> readObject(const std::string &path) {
   if (!llvm::sys::fs::exists(path))
     return std::nullopt;
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer)
-    return makeError("{0}: cannot read: {1}", path, buffer.getError().message());
-  auto json = llvm::json::parse((*buffer)->getBuffer());
-  if (!json)
-    return makeError("{0}: not valid JSON: {1}", path, llvm::toString(json.takeError()));
-  if (!json->getAsObject())
-    return makeError("{0}: not a JSON object", path);
-  return std::move(*json->getAsObject());
+  auto object = readJsonObject(path);
+  if (!object)
+    return object.takeError();
+  return std::move(*object);
 }
 
 /// A special token field: a string, or an AddedToken object {"content": ...}.

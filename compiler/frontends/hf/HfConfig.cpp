@@ -4,6 +4,7 @@
 
 #include "compiler/frontends/hf/RopeScaling.h"
 #include "compiler/support/Error.h"
+#include "compiler/support/JsonFile.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -141,15 +142,10 @@ std::optional<int64_t> tokenId(const llvm::json::Object &o, llvm::StringRef key)
 } // namespace
 
 llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
-  auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
-  if (!buffer)
-    return makeError("{0}: cannot read: {1}", path, buffer.getError().message());
-  auto json = llvm::json::parse((*buffer)->getBuffer());
-  if (!json)
-    return makeError("{0}: not valid JSON: {1}", path, llvm::toString(json.takeError()));
-  const llvm::json::Object *o = json->getAsObject();
-  if (!o)
-    return makeError("{0}: not a JSON object", path);
+  auto object = readJsonObject(path);
+  if (!object)
+    return object.takeError();
+  const llvm::json::Object *o = &*object;
 
   const llvm::json::Array *architectures = o->getArray("architectures");
   std::optional<llvm::StringRef> hfName =

@@ -127,6 +127,7 @@ llvm::Expected<OwningOpRef<ModuleOp>> importHuggingFace(MLIRContext &context,
     if (!values)
       return makeError("{0}: tensor {1}: {2}", file->path(), name,
                        llvm::toString(values.takeError()));
+    file->releasePages(*tensor);
     return ownWeight(type, name, std::move(*values));
   };
   return buildDecoder(context, *config, "huggingface", source);

@@ -6,6 +6,8 @@
 #include "llvm/Support/JSON.h"
 
 #include <cstring>
+#include <sys/mman.h>
+#include <unistd.h>
 
 namespace slmc {
 
@@ -117,6 +119,19 @@ llvm::Expected<std::vector<float>> readAsF32(const SafetensorsFile::Tensor &tens
                      tensor.dtype);
   }
   return values;
+}
+
+void SafetensorsFile::releasePages(const Tensor &tensor) const {
+  // Only a mapping of the file can drop pages and read them back later; a
+  // small file read into the heap keeps its bytes.
+  if (buffer_->getBufferKind() != llvm::MemoryBuffer::MemoryBuffer_MMap)
+    return;
+  uintptr_t page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  uintptr_t start = reinterpret_cast<uintptr_t>(tensor.bytes.data());
+  uintptr_t begin = (start + page - 1) & ~(page - 1);
+  uintptr_t end = (start + tensor.bytes.size()) & ~(page - 1);
+  if (end > begin)
+    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
 }
 
 } // namespace slmc

@@ -29,6 +29,10 @@ public:
   const std::string &path() const { return path_; }
   /// Keeps the mapping alive for views handed out.
   std::shared_ptr<const void> owner() const { return buffer_; }
+  /// Lets the tensor's file pages leave memory once a converted copy holds
+  /// its values (they are read back from the file if touched again): a 3.8B
+  /// bf16 model otherwise holds 7.6 GB of pages beside its 15 GB of f32.
+  void releasePages(const Tensor &tensor) const;
 
 private:
   std::string path_;

@@ -780,44 +780,46 @@ static const char *at_tag(parser *p, const char *const *names) {
 
 static tmpl_node *parse_body(parser *p, const char *const *until, const char **ended);
 
-static tmpl_node *parse_if(parser *p, int line) {
-  static const char *const ends[] = {"elif", "else", "endif", NULL};
-  tmpl_node *n = node(p, TN_IF, line);
-  if (!n || !(n->a = parse_expression(p)) || !expect_block_end(p))
-    return NULL;
+/* A statement's body up to `{% name %}` for a name in `ends`, that tag's
+ * `{%` and name consumed; the name, or NULL (and an error) when the template
+ * ends first. */
+static const char *parse_block(parser *p, int line, const char *statement,
+                               const char *const *ends, tmpl_node **body) {
   const char *ended = NULL;
-  n->body = parse_body(p, ends, &ended);
+  *body = parse_body(p, ends, &ended);
   if (p->failed)
     return NULL;
   if (!ended) {
-    fail(p, line, "'if' without 'endif'");
+    fail(p, line, "'%s' without 'end%s'", statement, statement);
     return NULL;
   }
   next(p); /* {% */
-  next(p); /* the keyword */
+  next(p); /* the name */
+  return ended;
+}
+
+static tmpl_node *parse_if(parser *p, int line) {
+  static const char *const ends[] = {"elif", "else", "endif", NULL};
+  static const char *const endif[] = {"endif", NULL};
+  tmpl_node *n = node(p, TN_IF, line);
+  if (!n || !(n->a = parse_expression(p)) || !expect_block_end(p))
+    return NULL;
+  const char *ended = parse_block(p, line, "if", ends, &n->body);
+  if (!ended)
+    return NULL;
   if (strcmp(ended, "elif") == 0) {
     n->else_body = parse_if(p, peek(p)->line);
     return n->else_body ? n : NULL;
   }
-  if (strcmp(ended, "else") == 0) {
-    static const char *const endif[] = {"endif", NULL};
-    if (!expect_block_end(p))
-      return NULL;
-    n->else_body = parse_body(p, endif, &ended);
-    if (p->failed)
-      return NULL;
-    if (!ended) {
-      fail(p, line, "'if' without 'endif'");
-      return NULL;
-    }
-    next(p);
-    next(p);
-  }
+  if (strcmp(ended, "else") == 0 &&
+      (!expect_block_end(p) || !parse_block(p, line, "if", endif, &n->else_body)))
+    return NULL;
   return expect_block_end(p) ? n : NULL;
 }
 
 static tmpl_node *parse_for(parser *p, int line) {
   static const char *const ends[] = {"else", "endfor", NULL};
+  static const char *const endfor[] = {"endfor", NULL};
   tmpl_node *n = node(p, TN_FOR, line);
   if (!n)
     return NULL;
@@ -844,30 +846,12 @@ static tmpl_node *parse_for(parser *p, int line) {
   }
   if (!expect_block_end(p))
     return NULL;
-  const char *ended = NULL;
-  n->body = parse_body(p, ends, &ended);
-  if (p->failed)
+  const char *ended = parse_block(p, line, "for", ends, &n->body);
+  if (!ended)
     return NULL;
-  if (!ended) {
-    fail(p, line, "'for' without 'endfor'");
+  if (strcmp(ended, "else") == 0 &&
+      (!expect_block_end(p) || !parse_block(p, line, "for", endfor, &n->else_body)))
     return NULL;
-  }
-  next(p);
-  next(p);
-  if (strcmp(ended, "else") == 0) {
-    static const char *const endfor[] = {"endfor", NULL};
-    if (!expect_block_end(p))
-      return NULL;
-    n->else_body = parse_body(p, endfor, &ended);
-    if (p->failed)
-      return NULL;
-    if (!ended) {
-      fail(p, line, "'for' without 'endfor'");
-      return NULL;
-    }
-    next(p);
-    next(p);
-  }
   return expect_block_end(p) ? n : NULL;
 }
 
