@@ -8,6 +8,8 @@
  *===----------------------------------------------------------------------===*/
 #include "tmpl_eval.h"
 
+#include "tok_text.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,24 +149,27 @@ static tmpl_value replace(tmpl_ctx *c, tmpl_value s, tmpl_value from, tmpl_value
   return v;
 }
 
-static tmpl_value change_case(tmpl_ctx *c, tmpl_value s, int mode /* 0 lower 1 upper 2 capitalize 3 title */) {
-  char *p = tmpl_strdup(c->arena, s.u.str.s, s.u.str.n);
-  if (!p) {
+/* Python's str.lower/upper/capitalize/title over code points (utf8proc's
+ * simple case mappings: one code point for one, so 'ß'.upper() stays 'ß'
+ * where Python writes 'SS'). mode: 0 lower, 1 upper, 2 capitalize, 3 title. */
+static tmpl_value change_case(tmpl_ctx *c, tmpl_value s, int mode) {
+  tmpl_buf b = {0};
+  int previous_cased = 0, first = 1;
+  for (size_t i = 0; i < s.u.str.n;) {
+    int32_t cp;
+    i += (size_t)tok_utf8_next(s.u.str.s + i, s.u.str.n - i, &cp);
+    int32_t lower = tok_lower(cp), upper = tok_upper(cp);
+    int up = mode == 1 || (mode == 2 && first) || (mode == 3 && !previous_cased);
+    char out[4];
+    tmpl_buf_add(&b, out, (size_t)tok_utf8_put(out, up ? upper : lower));
+    previous_cased = lower != cp || upper != cp; /* a cased letter (Lu, Ll, Lt) */
+    first = 0;
+  }
+  tmpl_value v = arena_string(c, b.data ? b.data : "", b.len);
+  free(b.data);
+  if (b.failed)
     oom(c, 0);
-    return s;
-  }
-  int word_start = 1;
-  for (size_t i = 0; i < s.u.str.n; ++i) {
-    char ch = p[i];
-    int alpha = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-    int up = mode == 1 || (mode == 2 && i == 0) || (mode == 3 && word_start);
-    if (up && ch >= 'a' && ch <= 'z')
-      p[i] = (char)(ch - 32);
-    else if (!up && ch >= 'A' && ch <= 'Z')
-      p[i] = (char)(ch + 32);
-    word_start = !alpha && !(ch >= '0' && ch <= '9') && !((unsigned char)ch & 0x80);
-  }
-  return tmpl_str(p, s.u.str.n);
+  return v;
 }
 
 /*===--- globals ----------------------------------------------------------===*/
@@ -432,8 +437,8 @@ int tmpl_apply_test(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_valu
     *result = k == TV_NONE;
   else if (NAME_IS(name, n, "string"))
     *result = k == TV_STRING;
-  else if (NAME_IS(name, n, "number"))
-    *result = k == TV_INT || k == TV_FLOAT;
+  else if (NAME_IS(name, n, "number")) /* Python's bool is a number, not an integer */
+    *result = k == TV_INT || k == TV_FLOAT || k == TV_BOOL;
   else if (NAME_IS(name, n, "integer"))
     *result = k == TV_INT;
   else if (NAME_IS(name, n, "float"))
@@ -446,10 +451,9 @@ int tmpl_apply_test(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_valu
     *result = k == TV_BOOL && !v.u.boolean;
   else if (NAME_IS(name, n, "mapping"))
     *result = k == TV_DICT;
-  else if (NAME_IS(name, n, "iterable"))
-    *result = k == TV_LIST || k == TV_DICT || k == TV_STRING;
-  else if (NAME_IS(name, n, "sequence"))
-    *result = k == TV_LIST || k == TV_DICT || k == TV_STRING;
+  else if (NAME_IS(name, n, "iterable") || NAME_IS(name, n, "sequence"))
+    /* jinja2's Undefined iterates as empty and has a length: it is both. */
+    *result = k == TV_LIST || k == TV_DICT || k == TV_STRING || k == TV_UNDEFINED;
   else if (NAME_IS(name, n, "callable"))
     *result = k == TV_FUNCTION;
   else if (NAME_IS(name, n, "odd") || NAME_IS(name, n, "even")) {
@@ -472,8 +476,14 @@ int tmpl_apply_test(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_valu
   } else if (NAME_IS(name, n, "lower") || NAME_IS(name, n, "upper")) {
     if (k != TV_STRING)
       return tmpl_fail(c, line, "'%.*s' needs a string", (int)n, name);
-    tmpl_value changed = change_case(c, v, name[0] == 'u');
-    *result = tmpl_equal(changed, v);
+    /* Python's islower/isupper: no cased letter of the other case, and at least one. */
+    int cased = 0;
+    for (size_t i = 0; i < v.u.str.n && !cased;) {
+      int32_t cp;
+      i += (size_t)tok_utf8_next(v.u.str.s + i, v.u.str.n - i, &cp);
+      cased = tok_lower(cp) != cp || tok_upper(cp) != cp;
+    }
+    *result = cased && tmpl_equal(change_case(c, v, name[0] == 'u'), v);
   } else if (NAME_IS(name, n, "in")) {
     if (!arg)
       return tmpl_fail(c, line, "'in' needs an argument");

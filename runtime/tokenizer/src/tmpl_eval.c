@@ -515,8 +515,9 @@ static int run_for(tmpl_ctx *c, const tmpl_node *n) {
         return tmpl_fail(c, n->line, "out of memory");
     }
   }
-  if (items->count == 0)
-    return n->else_body ? run(c, n->else_body) : 1;
+  /* jinja2 runs the else block unless some pass reached the end of the
+   * body: an empty loop, or one whose every pass ended in break/continue. */
+  int completed = 0;
   size_t length = items->count;
   for (size_t i = 0; i < length; ++i) {
     tmpl_value loop = tmpl_new_dict(c->arena);
@@ -542,10 +543,18 @@ static int run_for(tmpl_ctx *c, const tmpl_node *n) {
       return 0;
     int control = c->control;
     c->control = 0;
+    completed |= control == 0;
     if (control == 1)
       break;
   }
-  return 1;
+  if (completed || !n->else_body)
+    return 1;
+  /* The else block is the loop's: what it sets stays in it. */
+  if (!push_frame(c, n->line))
+    return 0;
+  int ok = run(c, n->else_body);
+  --c->depth;
+  return ok;
 }
 
 static int run(tmpl_ctx *c, const tmpl_node *n) {

@@ -58,8 +58,34 @@ TEST(ChatTemplate, FollowsPythonArithmeticAndStrings) {
             "hi Hello world 3");
   EXPECT_EQ(text("{{ 'a b  c'.split(none, 1) }} {{ 'héllo'[1:3] }} {{ 'abc'[::-1] }}"),
             "['a', 'b  c'] él cba");
-  EXPECT_EQ(text("{{ 10 is divisibleby 5 }} {{ 'ABC' is upper }} {{ 3 is odd }}"),
-            "True True True");
+  EXPECT_EQ(text("{{ 10 is divisibleby 5 }} {{ 'ABC' is upper }} {{ 3 is odd }} {{ '12' is lower }}"),
+            "True True True False");
+}
+
+// Found by a differential fuzz (random templates, @huggingface/jinja and Python's jinja2 3.1
+// agreeing against libslmtok); the expected texts are jinja2's.
+TEST(ChatTemplate, MapsCaseOverUnicodeAsPython) {
+  EXPECT_EQ(text("{{ 'é' | upper }}|{{ 'ΩÜ'.lower() }}|{{ 'ñ x' | title }}|{{ '3rd ok' | title }}"),
+            "É|ωü|Ñ X|3Rd Ok");
+}
+
+TEST(ChatTemplate, RunsForElseAsJinja2Does) {
+  // jinja2 runs the else block unless some pass reached the end of the body.
+  EXPECT_EQ(text("{% for x in [1, 2] %}{% break %}{% else %}E{% endfor %}"), "E");
+  EXPECT_EQ(text("{% for x in [1] %}{% if true %}{% continue %}{% endif %}{% else %}E{% endfor %}"),
+            "E");
+  EXPECT_EQ(text("{% for x in [1, 2] %}{% if x == 2 %}{% break %}{% endif %}{% else %}E{% endfor %}"),
+            "");
+  // What the else block sets stays in the loop.
+  EXPECT_EQ(text("{% set name = 'N' %}{% for x in [] %}{% else %}{% set name = 'E' %}{% endfor %}"
+                 "{{ name }}"),
+            "N");
+}
+
+TEST(ChatTemplate, TestsTypesAsPython) {
+  EXPECT_EQ(text("{{ true is number }} {{ true is integer }} {{ 1.5 is float }} "
+                 "{{ missing is iterable }} {{ missing is sequence }}"),
+            "True False True True True");
 }
 
 TEST(ChatTemplate, AppliesHuggingFaceWhitespaceRules) {
