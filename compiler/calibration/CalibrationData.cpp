@@ -4,7 +4,9 @@
 
 #include "compiler/support/Error.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
 
@@ -61,12 +63,23 @@ llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
   return out;
 }
 
-llvm::Expected<SoftTargets>
-SoftTargets::compute(LanguageModel &teacher, const std::vector<std::vector<int32_t>> &windows) {
+int64_t SoftTargets::topKFor(int64_t positions, int64_t vocab) {
+  bool fits = positions > 0 && vocab > 0 &&
+              positions <= kDenseTargetBytes / static_cast<int64_t>(sizeof(float)) / vocab;
+  return fits || vocab <= kTopTargets ? 0 : kTopTargets;
+}
+
+llvm::Expected<SoftTargets> SoftTargets::compute(LanguageModel &teacher,
+                                                 const std::vector<std::vector<int32_t>> &windows,
+                                                 int64_t topK) {
   SoftTargets targets;
   targets.vocab_ = teacher.vocabSize();
   const int64_t vocab = targets.vocab_;
+  if (topK < 0 || topK >= vocab)
+    topK = 0;
+  targets.topK_ = topK;
   std::vector<double> logP;
+  std::vector<int32_t> order(vocab);
   for (const std::vector<int32_t> &window : windows) {
     teacher.reset();
     auto logits = teacher.forward(window);
@@ -76,17 +89,48 @@ SoftTargets::compute(LanguageModel &teacher, const std::vector<std::vector<int32
     for (size_t t = 0; t < window.size(); ++t) {
       const float *z = rows + t * vocab;
       logSoftmax(z, vocab, logP);
-      double negativeEntropy = 0;
-      for (int64_t v = 0; v < vocab; ++v) {
-        double p = std::exp(logP[v]);
-        targets.probabilities_.push_back(static_cast<float>(p));
-        negativeEntropy += p * logP[v];
-      }
-      targets.negativeEntropy_.push_back(negativeEntropy);
       targets.argmax_.push_back(static_cast<int32_t>(std::max_element(z, z + vocab) - z));
+      double negativeEntropy = 0;
+      if (topK == 0) {
+        for (int64_t v = 0; v < vocab; ++v) {
+          double p = std::exp(logP[v]);
+          targets.probabilities_.push_back(static_cast<float>(p));
+          negativeEntropy += p * logP[v];
+        }
+        targets.negativeEntropy_.push_back(negativeEntropy);
+        continue;
+      }
+      // The k most probable tokens (ties: the lower id), most probable first.
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + topK, order.end(),
+                        [&](int32_t a, int32_t b) {
+                          return logP[a] > logP[b] || (logP[a] == logP[b] && a < b);
+                        });
+      double kept = 0;
+      for (int64_t i = 0; i < topK; ++i) {
+        double p = std::exp(logP[order[i]]);
+        targets.ids_.push_back(order[i]);
+        targets.probabilities_.push_back(static_cast<float>(p));
+        negativeEntropy += p * logP[order[i]];
+        kept += p;
+      }
+      // The tail's mass from the tail itself (not 1 - kept: no cancellation).
+      double tail = 0;
+      for (int64_t i = topK; i < vocab; ++i)
+        tail += std::exp(logP[order[i]]);
+      if (tail > 0)
+        negativeEntropy += tail * std::log(tail);
+      targets.tailMass_.push_back(tail);
+      targets.negativeEntropy_.push_back(negativeEntropy);
     }
   }
   return targets;
+}
+
+double SoftTargets::meanTailMass() const {
+  if (tailMass_.empty())
+    return 0;
+  return std::accumulate(tailMass_.begin(), tailMass_.end(), 0.0) / tailMass_.size();
 }
 
 llvm::Expected<SoftTargets::Agreement>
@@ -94,9 +138,10 @@ SoftTargets::compare(LanguageModel &model, const std::vector<std::vector<int32_t
   if (model.vocabSize() != vocab_)
     return makeError("the model has {0} logits per position, the teacher {1}", model.vocabSize(),
                      vocab_);
-  const int64_t vocab = vocab_;
-  double kl = 0;
+  const int64_t vocab = vocab_, k = topK_;
+  double kl = 0, gap = 0;
   int64_t agree = 0, position = 0;
+  std::vector<char> kept(k ? vocab : 0);
   for (const std::vector<int32_t> &window : windows) {
     model.reset();
     auto logits = model.forward(window);
@@ -105,16 +150,46 @@ SoftTargets::compare(LanguageModel &model, const std::vector<std::vector<int32_t
     const float *rows = logits->data<float>();
     for (size_t t = 0; t < window.size(); ++t, ++position) {
       const float *z = rows + t * vocab;
-      const float *p = probabilities_.data() + position * vocab;
-      double expected = 0;
-      for (int64_t v = 0; v < vocab; ++v)
-        expected += double(p[v]) * z[v];
-      // KL = sum p log p - sum p log q, log q = z - logsumexp(z), sum p = 1.
-      kl += negativeEntropy_[position] - expected + logSumExp(z, vocab);
+      double logZ = logSumExp(z, vocab);
       agree += std::max_element(z, z + vocab) - z == argmax_[position];
+      if (k == 0) {
+        const float *p = probabilities_.data() + position * vocab;
+        double expected = 0;
+        for (int64_t v = 0; v < vocab; ++v)
+          expected += double(p[v]) * z[v];
+        // KL = sum p log p - sum p log q, log q = z - logsumexp(z), sum p = 1.
+        kl += negativeEntropy_[position] - expected + logZ;
+        continue;
+      }
+      const float *p = probabilities_.data() + position * k;
+      const int32_t *id = ids_.data() + position * k;
+      double expected = 0;
+      for (int64_t i = 0; i < k; ++i) {
+        expected += double(p[i]) * (z[id[i]] - logZ);
+        kept[id[i]] = 1;
+      }
+      // The model's tail mass summed over the tail itself (not 1 - kept: no
+      // cancellation when the kept tokens hold nearly all of it).
+      double tailQ = 0;
+      for (int64_t v = 0; v < vocab; ++v)
+        if (!kept[v])
+          tailQ += std::exp(z[v] - logZ);
+      for (int64_t i = 0; i < k; ++i)
+        kept[id[i]] = 0;
+      tailQ = std::max(tailQ, std::numeric_limits<double>::min());
+      double r = tailMass_[position];
+      if (r > 0)
+        expected += r * std::log(tailQ);
+      kl += negativeEntropy_[position] - expected;
+      if (r > 0) {
+        double minQ = std::exp(*std::min_element(z, z + vocab) - logZ);
+        double smallestKept = p[k - 1];
+        gap += r * std::max(0.0, std::log(smallestKept / r) - std::log(minQ / tailQ));
+      }
     }
   }
-  return Agreement{kl / position, double(agree) / position};
+  Agreement out{kl / position, double(agree) / position, (kl + gap) / position};
+  return out;
 }
 
 } // namespace slmc

@@ -32,26 +32,54 @@ llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
                                                     const Tokenizer &tokenizer, int64_t context,
                                                     int64_t windowsWanted, uint64_t seed);
 
-/// The teacher's distribution at every position of the calibration windows:
-/// probabilities and, per position, sum p log p, so that KL(teacher || model)
-/// costs one log-sum-exp and one dot product per position.
+/// The teacher's distribution at every position of the calibration windows,
+/// so that KL(teacher || model) costs one log-sum-exp and one dot product per
+/// position. Dense (every probability) while that fits kDenseTargetBytes;
+/// beyond, the top kTopTargets probabilities and the exact tail mass r, so
+/// that memory does not grow with the vocabulary (a 151,936-token model's 32
+/// windows of 128 would take 2.5 GB dense). Then KL is the divergence of the
+/// distributions coarsened to (top-k tokens, the rest): a lower bound of the
+/// full KL (data processing), whose gap r KL(tail || model's tail) is bounded
+/// per position by r (log(p_k / r) - log(q_min / Q_tail)) with p_k the
+/// smallest kept teacher probability (no tail token has more) and q_min the
+/// model's smallest probability; both the KL and that upper bound are given.
 class SoftTargets {
 public:
+  /// topK 0: dense.
   static llvm::Expected<SoftTargets> compute(LanguageModel &teacher,
-                                             const std::vector<std::vector<int32_t>> &windows);
+                                             const std::vector<std::vector<int32_t>> &windows,
+                                             int64_t topK = 0);
+  /// The topK compute() should keep for this many positions: 0 (dense) while
+  /// the dense table fits kDenseTargetBytes, else kTopTargets.
+  static int64_t topKFor(int64_t positions, int64_t vocab);
 
-  /// Mean KL(teacher || model) and same-top-token share over all positions.
+  /// Mean KL(teacher || model) (top-k: of the coarsened distributions, a lower
+  /// bound), an upper bound of the full KL (dense: the KL), and the
+  /// same-top-token share, over all positions.
   struct Agreement {
     double kl = 0, top1 = 0;
+    double klUpperBound = 0;
   };
   llvm::Expected<Agreement> compare(LanguageModel &model,
                                     const std::vector<std::vector<int32_t>> &windows) const;
 
+  int64_t topK() const { return topK_; }
+  /// Mean teacher probability outside the kept tokens (0 dense).
+  double meanTailMass() const;
+
 private:
-  int64_t vocab_ = 0;
-  std::vector<float> probabilities_; // [positions, vocab]
+  int64_t vocab_ = 0, topK_ = 0;
+  std::vector<float> probabilities_; // dense: [positions, vocab]; top-k: [positions, k], descending
+  std::vector<int32_t> ids_;         // top-k: [positions, k]
+  std::vector<double> tailMass_;     // top-k: per position
+  /// Per position, sum p log p (top-k: of the coarsened distribution,
+  /// sum_top p log p + r log r).
   std::vector<double> negativeEntropy_;
   std::vector<int32_t> argmax_;
 };
+
+/// Dense soft targets up to this size; top-k beyond.
+inline constexpr int64_t kDenseTargetBytes = int64_t{512} << 20;
+inline constexpr int64_t kTopTargets = 128;
 
 } // namespace slmc

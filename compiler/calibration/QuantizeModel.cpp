@@ -256,7 +256,11 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
   }
   {
     ProgressBar bar("teacher", 1, o.progress);
-    auto computed = SoftTargets::compute(*c.teacher, c.text.windows);
+    int64_t positions = 0;
+    for (const std::vector<int32_t> &window : c.text.windows)
+      positions += static_cast<int64_t>(window.size());
+    auto computed = SoftTargets::compute(*c.teacher, c.text.windows,
+                                         SoftTargets::topKFor(positions, c.teacher->vocabSize()));
     if (!computed)
       return makeError("teacher: {0}", llvm::toString(computed.takeError()));
     c.targets = std::move(*computed);
@@ -465,6 +469,10 @@ slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &
   calibration->set_windows(c.text.available);
   calibration->set_windows_used(c.text.windows.size());
   calibration->set_held_out_tokens(c.text.heldOutTokens);
+  calibration->set_soft_targets_top_k(c.targets->topK());
+  calibration->set_soft_targets_tail_mass(c.targets->meanTailMass());
+  calibration->set_float_kl(c.floatAgreement.kl);
+  calibration->set_float_kl_upper_bound(c.floatAgreement.klUpperBound);
   for (const TensorFormat &f : candidates)
     calibration->add_candidates(tensorFormatName(f));
   for (size_t i = 0; i < plan.weights.size(); ++i) {

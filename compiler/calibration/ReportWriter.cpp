@@ -78,6 +78,12 @@ void printReportTable(const slm::quant::QuantReport &report, llvm::raw_ostream &
     os << llvm::formatv("{0,-14} {1,10:F3} {2,8:F3} {3,11:F6} {4,10:F4} {5,6:F2}%\n", m.name(),
                         m.size_bytes() / 1e6, m.bits_per_weight(), m.kl_to_teacher(),
                         m.perplexity(), 100 * m.top1_agreement());
+  if (const slm::quant::Calibration &c = report.calibration(); c.soft_targets_top_k() > 0)
+    os << llvm::formatv("ΔKL measured against the teacher's top {0} tokens and their tail (mean "
+                        "tail mass {1:E2}): the float student's calibration KL {2:E3} is within "
+                        "[{2:E3}, {3:E3}] in full\n",
+                        c.soft_targets_top_k(), c.soft_targets_tail_mass(), c.float_kl(),
+                        c.float_kl_upper_bound());
   if (report.gate().enabled())
     os << llvm::formatv("gate: held-out KL {0:F6} {1} the limit {2}: {3}\n", report.gate().kl(),
                         report.gate().passed() ? "<=" : ">", shortestDecimal(report.gate().max_kl()),

@@ -1,7 +1,10 @@
 //===- CalibrationTest.cpp - weight rewriting and calibration hooks -------===//
 
 #include "compiler/InitAll.h"
+#include "compiler/calibration/CalibrationData.h"
 #include "compiler/calibration/LayerHessians.h"
+#include "compiler/runner/ModelLoader.h"
+#include "compiler/runner/ReferenceModel.h"
 #include "compiler/executor/Executor.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/weights/WeightBlob.h"
@@ -152,6 +155,64 @@ TEST(Executor, ReplacesConstantsForTrials) {
   ASSERT_TRUE(static_cast<bool>(out));
   EXPECT_EQ((*out)[2].data<float>()[0], 0.0f);
   EXPECT_NE((*out)[1].data<float>()[0], 0.0f);
+}
+
+} // namespace
+} // namespace slmc
+
+namespace slmc {
+namespace {
+
+/// Two tiny random models with one vocabulary (64): the teacher's soft
+/// targets and the student's divergence from them, dense and top-k.
+struct TeacherAndStudent {
+  std::unique_ptr<LanguageModel> teacher, student;
+  std::vector<std::vector<int32_t>> windows = {{1, 17, 42, 5, 63, 28, 9, 33, 0, 51, 12, 2},
+                                               {1, 5, 5, 6, 40, 41, 3, 22, 60, 8}};
+  ImportedModel teacherIR, studentIR;
+
+  TeacherAndStudent() {
+    std::string data = SLMC_TEST_DATA_DIR;
+    auto t = importModel(data + "/tiny-hf/qwen3");
+    auto s = importModel(data + "/tiny-hf/llama3-rope");
+    EXPECT_TRUE(static_cast<bool>(t) && static_cast<bool>(s));
+    teacherIR = std::move(*t);
+    studentIR = std::move(*s);
+    teacher = std::move(*createReferenceModel(*teacherIR.module, 16));
+    student = std::move(*createReferenceModel(*studentIR.module, 16));
+  }
+};
+
+TEST(SoftTargets, TopKBracketsTheFullKl) {
+  TeacherAndStudent m;
+  auto dense = SoftTargets::compute(*m.teacher, m.windows);
+  ASSERT_TRUE(static_cast<bool>(dense)) << llvm::toString(dense.takeError());
+  auto full = dense->compare(*m.student, m.windows);
+  ASSERT_TRUE(static_cast<bool>(full));
+  EXPECT_GT(full->kl, 0.1);
+  EXPECT_EQ(full->klUpperBound, full->kl);
+  for (int64_t k : {1, 4, 16, 48}) {
+    auto top = SoftTargets::compute(*m.teacher, m.windows, k);
+    ASSERT_TRUE(static_cast<bool>(top));
+    EXPECT_EQ(top->topK(), k);
+    EXPECT_GT(top->meanTailMass(), 0);
+    auto bracket = top->compare(*m.student, m.windows);
+    ASSERT_TRUE(static_cast<bool>(bracket));
+    // Coarsening loses divergence (data processing); the per-position bound covers the loss.
+    EXPECT_LE(bracket->kl, full->kl + 1e-9) << "k " << k;
+    EXPECT_GE(bracket->klUpperBound, full->kl - 1e-9) << "k " << k;
+    EXPECT_EQ(bracket->top1, full->top1);
+  }
+  // Keeping (almost) everything is the dense KL.
+  auto all = SoftTargets::compute(*m.teacher, m.windows, 63);
+  auto nearly = all->compare(*m.student, m.windows);
+  EXPECT_NEAR(nearly->kl, full->kl, 1e-3);
+}
+
+TEST(SoftTargets, KeepsDenseTargetsWhileTheyFit) {
+  EXPECT_EQ(SoftTargets::topKFor(4096, 512), 0);  // TinyStories: 8 MB
+  EXPECT_EQ(SoftTargets::topKFor(4096, 151936), kTopTargets); // Qwen: 2.5 GB dense
+  EXPECT_EQ(SoftTargets::topKFor(1 << 20, 100), 0); // no fewer tokens than k to keep
 }
 
 } // namespace
