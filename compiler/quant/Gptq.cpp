@@ -69,7 +69,8 @@ bool inverseHessianFactor(std::vector<double> h, int64_t n, std::vector<double> 
 llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
                                              int64_t columns, slm::WeightFormat format,
                                              llvm::ArrayRef<double> hessian,
-                                             llvm::ArrayRef<float> clipGrid, double dampening) {
+                                             llvm::ArrayRef<float> clipGrid, double dampening,
+                                             int64_t blockColumns) {
   const int64_t n = columns;
   if (static_cast<int64_t>(hessian.size()) != n * n)
     return makeError("GPTQ: a Hessian of {0} values for {1} columns", hessian.size(), n);
@@ -100,24 +101,47 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
 
   QuantizedWeight q = QuantizedWeight::allocate(format, rows, columns);
   int64_t size = format.groupSize(n);
+  // Lazy batches (GPTQ's blocks): a column's error updates the rest of its
+  // block at once and the later columns when the block ends, each weight
+  // receiving the same updates in the same order as column by column (so the
+  // result is the same bit for bit) while the weights stay in cache. A group's
+  // scale is searched at its first column, which must have received every
+  // earlier update: blocks and groups nest.
+  int64_t block = blockColumns > 0 ? blockColumns : n;
+  if (size < n && block % size != 0 && size % block != 0)
+    block = size;
+  std::vector<double> errors(rows * block);
   std::vector<GroupScale> current(rows);
-  for (int64_t i = 0; i < n; ++i) {
-    if (i % size == 0) {
-      int64_t length = std::min(size, n - i);
+  for (int64_t b0 = 0; b0 < n; b0 += block) {
+    int64_t b1 = std::min(n, b0 + block);
+    for (int64_t i = b0; i < b1; ++i) {
+      if (i % size == 0) {
+        int64_t length = std::min(size, n - i);
+        for (int64_t r = 0; r < rows; ++r) {
+          current[r] = GroupScale::search(w.data() + r * n + i, length, format, clipGrid,
+                                          importance.data() + i);
+          q.setScale(r, i / size, current[r]);
+        }
+      }
+      const double *uRow = u.data() + i * n;
       for (int64_t r = 0; r < rows; ++r) {
-        current[r] = GroupScale::search(w.data() + r * n + i, length, format, clipGrid,
-                                        importance.data() + i);
-        q.setScale(r, i / size, current[r]);
+        float *row = w.data() + r * n;
+        int32_t code = current[r].encode(row[i], format);
+        putCode(q.row(r), i, code, format);
+        double error = (row[i] - current[r].decode(code)) / uRow[i];
+        errors[r * block + (i - b0)] = error;
+        for (int64_t j = i + 1; j < b1; ++j)
+          row[j] -= static_cast<float>(error * uRow[j]);
       }
     }
-    const double *uRow = u.data() + i * n;
     for (int64_t r = 0; r < rows; ++r) {
       float *row = w.data() + r * n;
-      int32_t code = current[r].encode(row[i], format);
-      putCode(q.row(r), i, code, format);
-      double error = (row[i] - current[r].decode(code)) / uRow[i];
-      for (int64_t j = i + 1; j < n; ++j)
-        row[j] -= static_cast<float>(error * uRow[j]);
+      for (int64_t i = b0; i < b1; ++i) {
+        double error = errors[r * block + (i - b0)];
+        const double *uRow = u.data() + i * n;
+        for (int64_t j = b1; j < n; ++j)
+          row[j] -= static_cast<float>(error * uRow[j]);
+      }
     }
   }
   return q;

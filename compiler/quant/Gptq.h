@@ -15,10 +15,13 @@ namespace slmc {
 /// chosen when its first column is reached, from the updated weights, with
 /// the clip ratio from `clipGrid` that minimises the Hessian-diagonal-weighted
 /// error. `dampening` (a fraction of the mean diagonal) keeps H invertible.
+/// Columns are processed in lazy batches of `blockColumns` (0: one batch),
+/// which changes where the updates happen, not their values.
 llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
                                              int64_t columns, slm::WeightFormat format,
                                              llvm::ArrayRef<double> hessian,
                                              llvm::ArrayRef<float> clipGrid,
-                                             double dampening = 0.01);
+                                             double dampening = 0.01,
+                                             int64_t blockColumns = 128);
 
 } // namespace slmc

@@ -90,6 +90,33 @@ INSTANTIATE_TEST_SUITE_P(Formats, GptqTest,
                                            Case{{3, 32, true}, 72}, Case{{8, 0, true}, 48},
                                            Case{{5, 64, true}, 100}));
 
+// Lazy batches move the updates, not their values: the same codes and scales
+// bit for bit, for blocks that nest with the groups either way and for a
+// group size that divides no block (the block then follows the group).
+TEST(GptqTest, BlockedEqualsUnblocked) {
+  const int64_t rows = 16;
+  for (auto [format, columns] : {std::pair{slm::WeightFormat{4, 32, true}, int64_t{300}},
+                                 std::pair{slm::WeightFormat{4, 128, false}, int64_t{384}},
+                                 std::pair{slm::WeightFormat{8, 0, true}, int64_t{200}},
+                                 std::pair{slm::WeightFormat{3, 96, true}, int64_t{288}}}) {
+    std::mt19937 rng(5);
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    std::vector<float> w(rows * columns);
+    for (float &v : w)
+      v = normal(rng);
+    std::vector<double> h = secondMoment(correlatedInputs(256, columns, 3), columns);
+    const float grid[] = {1.0f, 0.9f};
+    auto whole = quantizeGptq(w, rows, columns, format, h, grid, 0.01, /*blockColumns=*/0);
+    ASSERT_TRUE(static_cast<bool>(whole)) << llvm::toString(whole.takeError());
+    for (int64_t block : {16, 64, 128}) {
+      auto blocked = quantizeGptq(w, rows, columns, format, h, grid, 0.01, block);
+      ASSERT_TRUE(static_cast<bool>(blocked)) << llvm::toString(blocked.takeError());
+      EXPECT_EQ(blocked->dequantized(), whole->dequantized())
+          << format.bits << "-bit group " << format.groupSize(columns) << ", block " << block;
+    }
+  }
+}
+
 TEST(GptqTest, DeadInputsAndBadHessians) {
   const int64_t rows = 4, columns = 8;
   std::vector<float> w(rows * columns, 0.25f);
