@@ -16,6 +16,9 @@
 #ifndef SLM_TMPL_H
 #define SLM_TMPL_H
 
+#include "tok_text.h"
+
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,14 +33,9 @@ void *tmpl_alloc(tmpl_arena *arena, size_t size); /* zeroed; aborts never: NULL 
 char *tmpl_strdup(tmpl_arena *arena, const char *s, size_t n);
 void tmpl_arena_free(tmpl_arena *arena);
 
-/* A growing malloc'ed byte buffer; `failed` once an allocation fails. */
-typedef struct {
-  char *data;
-  size_t len, capacity;
-  int failed;
-} tmpl_buf;
-void tmpl_buf_add(tmpl_buf *b, const char *s, size_t n);
-static inline void tmpl_buf_char(tmpl_buf *b, char c) { tmpl_buf_add(b, &c, 1); }
+/* Writes "chat template line N: " and the message into `error` (parse and
+ * render errors alike). */
+void tmpl_error(char *error, size_t error_size, int line, const char *format, va_list args);
 
 /*===--- values -----------------------------------------------------------===*/
 
@@ -186,9 +184,9 @@ int tmpl_render(const tmpl_template *t, tmpl_arena *arena, tmpl_dict *globals, c
                 size_t *out_len, char *error, size_t error_size);
 
 /* Appends Python's str() of a value, as templates print it (undefined: nothing). */
-void tmpl_write_string(tmpl_buf *b, tmpl_value v);
+void tmpl_write_string(tok_buf *b, tmpl_value v);
 /* Appends json.dumps(v, ensure_ascii=False, indent=indent) (indent < 0: on one line). */
-void tmpl_write_json(tmpl_buf *b, tmpl_value v, int indent, int depth);
+void tmpl_write_json(tok_buf *b, tmpl_value v, int indent, int depth);
 int tmpl_truthy(tmpl_value v);
 int tmpl_equal(tmpl_value a, tmpl_value b);
 

@@ -123,24 +123,24 @@ static int split(tmpl_ctx *c, int line, tmpl_value s, const tmpl_value *sep,
 
 static tmpl_value replace(tmpl_ctx *c, tmpl_value s, tmpl_value from, tmpl_value to,
                           int64_t count) {
-  tmpl_buf b = {0};
+  tok_buf b = {0};
   const char *p = s.u.str.s;
   size_t n = s.u.str.n, m = from.u.str.n, i = 0;
   while (i <= n) {
     if (count != 0 && i + m <= n && memcmp(p + i, from.u.str.s, m) == 0) {
-      tmpl_buf_add(&b, to.u.str.s, to.u.str.n);
+      tok_buf_add(&b, to.u.str.s, to.u.str.n);
       if (count > 0)
         --count;
       if (m == 0) { /* Python inserts between every character */
         if (i < n)
-          tmpl_buf_char(&b, p[i]);
+          tok_buf_addc(&b, p[i]);
         ++i;
       } else {
         i += m;
       }
     } else {
       if (i < n)
-        tmpl_buf_char(&b, p[i]);
+        tok_buf_addc(&b, p[i]);
       ++i;
     }
   }
@@ -153,7 +153,7 @@ static tmpl_value replace(tmpl_ctx *c, tmpl_value s, tmpl_value from, tmpl_value
  * simple case mappings: one code point for one, so 'ß'.upper() stays 'ß'
  * where Python writes 'SS'). mode: 0 lower, 1 upper, 2 capitalize, 3 title. */
 static tmpl_value change_case(tmpl_ctx *c, tmpl_value s, int mode) {
-  tmpl_buf b = {0};
+  tok_buf b = {0};
   int previous_cased = 0, first = 1;
   for (size_t i = 0; i < s.u.str.n;) {
     int32_t cp;
@@ -161,7 +161,7 @@ static tmpl_value change_case(tmpl_ctx *c, tmpl_value s, int mode) {
     int32_t lower = tok_lower(cp), upper = tok_upper(cp);
     int up = mode == 1 || (mode == 2 && first) || (mode == 3 && !previous_cased);
     char out[4];
-    tmpl_buf_add(&b, out, (size_t)tok_utf8_put(out, up ? upper : lower));
+    tok_buf_add(&b, out, (size_t)tok_utf8_put(out, up ? upper : lower));
     previous_cased = lower != cp || upper != cp; /* a cased letter (Lu, Ll, Lt) */
     first = 0;
   }
@@ -415,9 +415,9 @@ int tmpl_slice(tmpl_ctx *c, int line, tmpl_value x, const tmpl_value *start,
     *out = e > b ? tmpl_str(x.u.str.s + starts[b], starts[e] - starts[b]) : tmpl_str("", 0);
     return 1;
   }
-  tmpl_buf buf = {0};
+  tok_buf buf = {0};
   for (int64_t i = b; s > 0 ? i < e : i > e; i += s)
-    tmpl_buf_add(&buf, x.u.str.s + starts[i], starts[i + 1] - starts[i]);
+    tok_buf_add(&buf, x.u.str.s + starts[i], starts[i + 1] - starts[i]);
   *out = arena_string(c, buf.data ? buf.data : "", buf.len);
   free(buf.data);
   return !c->failed;
@@ -629,9 +629,9 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
       if (!tmpl_list_push(c->arena, list.u.list, items->items[i]))
         return oom(c, line);
     if (v.kind == TV_STRING) {
-      tmpl_buf b = {0};
+      tok_buf b = {0};
       for (size_t i = 0; i < list.u.list->count; ++i)
-        tmpl_buf_add(&b, list.u.list->items[i].u.str.s, list.u.list->items[i].u.str.n);
+        tok_buf_add(&b, list.u.list->items[i].u.str.s, list.u.list->items[i].u.str.n);
       *out = arena_string(c, b.data ? b.data : "", b.len);
       free(b.data);
       return !c->failed;
@@ -644,10 +644,10 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
     tmpl_value sep = a0 && a0->kind == TV_STRING ? *a0 : tmpl_str("", 0);
     if (!as_list(c, line, v, &items))
       return 0;
-    tmpl_buf b = {0};
+    tok_buf b = {0};
     for (size_t i = 0; i < items->count; ++i) {
       if (i)
-        tmpl_buf_add(&b, sep.u.str.s, sep.u.str.n);
+        tok_buf_add(&b, sep.u.str.s, sep.u.str.n);
       tmpl_value item = items->items[i];
       if (attribute && attribute->kind == TV_STRING)
         item = attribute_of(item, *attribute);
@@ -686,7 +686,7 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
   }
   if (NAME_IS(name, n, "tojson")) {
     const tmpl_value *indent = tmpl_arg(a, 0, "indent");
-    tmpl_buf b = {0};
+    tok_buf b = {0};
     tmpl_write_json(&b, v, indent && indent->kind == TV_INT ? (int)indent->u.integer : -1, 0);
     *out = arena_string(c, b.data ? b.data : "", b.len);
     free(b.data);

@@ -19,13 +19,10 @@ int tmpl_fail(tmpl_ctx *c, int line, const char *format, ...) {
   if (c->failed)
     return 0;
   c->failed = 1;
-  int n = snprintf(c->error, c->error_size, "chat template line %d: ", line);
-  if (n >= 0 && (size_t)n < c->error_size) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(c->error + n, c->error_size - (size_t)n, format, args);
-    va_end(args);
-  }
+  va_list args;
+  va_start(args, format);
+  tmpl_error(c->error, c->error_size, line, format, args);
+  va_end(args);
   return 0;
 }
 
@@ -40,7 +37,7 @@ const tmpl_value *tmpl_arg(const tmpl_args *a, size_t index, const char *name) {
 tmpl_value tmpl_stringify(tmpl_ctx *c, tmpl_value v) {
   if (v.kind == TV_STRING)
     return v;
-  tmpl_buf b = {0};
+  tok_buf b = {0};
   tmpl_write_string(&b, v);
   char *s = tmpl_strdup(c->arena, b.data ? b.data : "", b.len);
   size_t n = b.len;
@@ -562,7 +559,7 @@ static int run(tmpl_ctx *c, const tmpl_node *n) {
     tmpl_value v;
     switch (n->kind) {
     case TN_TEXT:
-      tmpl_buf_add(&c->out, n->literal.u.str.s, n->literal.u.str.n);
+      tok_buf_add(&c->out, n->literal.u.str.s, n->literal.u.str.n);
       break;
     case TN_OUTPUT:
       if (!eval(c, n->a, &v))

@@ -6,7 +6,7 @@
 
 typedef struct {
   tmpl_arena *arena;
-  tmpl_buf out;
+  tok_buf out;
   char *error;
   size_t error_size;
   int failed;

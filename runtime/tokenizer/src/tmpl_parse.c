@@ -52,13 +52,10 @@ static int fail(parser *p, int line, const char *format, ...) {
   if (p->failed)
     return 0;
   p->failed = 1;
-  int n = snprintf(p->error, p->error_size, "chat template line %d: ", line);
-  if (n >= 0 && (size_t)n < p->error_size) {
-    va_list args;
-    va_start(args, format);
-    vsnprintf(p->error + n, p->error_size - (size_t)n, format, args);
-    va_end(args);
-  }
+  va_list args;
+  va_start(args, format);
+  tmpl_error(p->error, p->error_size, line, format, args);
+  va_end(args);
   return 0;
 }
 
@@ -91,7 +88,7 @@ static int is_digit(char c) { return c >= '0' && c <= '9'; }
 /* A string literal starting at src[*i] (the quote); decoded into the arena. */
 static int lex_string(parser *p, size_t *i, int line) {
   char quote = p->src[*i];
-  tmpl_buf b = {0};
+  tok_buf b = {0};
   size_t j = *i + 1;
   for (; j < p->len && p->src[j] != quote; ++j) {
     char c = p->src[j];
@@ -107,7 +104,7 @@ static int lex_string(parser *p, size_t *i, int line) {
       default: c = e; /* \\ \' \" and anything else: the character */
       }
     }
-    tmpl_buf_char(&b, c);
+    tok_buf_addc(&b, c);
   }
   if (j >= p->len) {
     free(b.data);
@@ -432,11 +429,11 @@ static tmpl_node *parse_primary(parser *p) {
     if (!(n = node(p, TN_LITERAL, t->line)))
       return NULL;
     /* Adjacent literals concatenate, as in Python. */
-    tmpl_buf b = {0};
-    tmpl_buf_add(&b, t->s, t->n);
+    tok_buf b = {0};
+    tok_buf_add(&b, t->s, t->n);
     while (peek(p)->type == TT_STRING) {
       token *more = next(p);
-      tmpl_buf_add(&b, more->s, more->n);
+      tok_buf_add(&b, more->s, more->n);
     }
     char *s = tmpl_strdup(p->arena, b.data ? b.data : "", b.len);
     n->literal = tmpl_str(s, b.len);

@@ -46,24 +46,10 @@ void tmpl_arena_free(tmpl_arena *arena) {
   arena->head = NULL;
 }
 
-void tmpl_buf_add(tmpl_buf *b, const char *s, size_t n) {
-  if (b->failed || n == 0)
-    return;
-  if (b->capacity - b->len <= n) {
-    size_t capacity = b->capacity ? b->capacity : 256;
-    while (capacity - b->len <= n)
-      capacity *= 2;
-    char *data = (char *)realloc(b->data, capacity);
-    if (!data) {
-      b->failed = 1;
-      return;
-    }
-    b->data = data;
-    b->capacity = capacity;
-  }
-  memcpy(b->data + b->len, s, n);
-  b->len += n;
-  b->data[b->len] = 0;
+void tmpl_error(char *error, size_t error_size, int line, const char *format, va_list args) {
+  int n = snprintf(error, error_size, "chat template line %d: ", line);
+  if (n >= 0 && (size_t)n < error_size)
+    vsnprintf(error + n, error_size - (size_t)n, format, args);
 }
 
 tmpl_value tmpl_undefined(void) { return (tmpl_value){.kind = TV_UNDEFINED}; }
@@ -213,14 +199,14 @@ int tmpl_equal(tmpl_value a, tmpl_value b) {
 
 /* Python's repr() of a float: the shortest text that reads back the same,
  * with ".0" when it would look like an integer. */
-static void write_float(tmpl_buf *b, double f) {
+static void write_float(tok_buf *b, double f) {
   char text[40];
   if (isnan(f)) {
-    tmpl_buf_add(b, "nan", 3);
+    tok_buf_add(b, "nan", 3);
     return;
   }
   if (isinf(f)) {
-    tmpl_buf_add(b, f < 0 ? "-inf" : "inf", f < 0 ? 4 : 3);
+    tok_buf_add(b, f < 0 ? "-inf" : "inf", f < 0 ? 4 : 3);
     return;
   }
   for (int precision = 1; precision <= 17; ++precision) {
@@ -228,132 +214,132 @@ static void write_float(tmpl_buf *b, double f) {
     if (strtod(text, NULL) == f)
       break;
   }
-  tmpl_buf_add(b, text, strlen(text));
+  tok_buf_add(b, text, strlen(text));
   if (!strpbrk(text, ".en"))
-    tmpl_buf_add(b, ".0", 2);
+    tok_buf_add(b, ".0", 2);
 }
 
-static void write_repr_string(tmpl_buf *b, const char *s, size_t n) {
+static void write_repr_string(tok_buf *b, const char *s, size_t n) {
   /* Python picks single quotes unless the text has one and no double quote. */
   int single = memchr(s, '\'', n) != NULL, dbl = memchr(s, '"', n) != NULL;
   char quote = single && !dbl ? '"' : '\'';
-  tmpl_buf_char(b, quote);
+  tok_buf_addc(b, quote);
   for (size_t i = 0; i < n; ++i) {
     unsigned char c = (unsigned char)s[i];
     if (c == (unsigned char)quote || c == '\\') {
-      tmpl_buf_char(b, '\\');
-      tmpl_buf_char(b, (char)c);
+      tok_buf_addc(b, '\\');
+      tok_buf_addc(b, (char)c);
     } else if (c == '\n') {
-      tmpl_buf_add(b, "\\n", 2);
+      tok_buf_add(b, "\\n", 2);
     } else if (c == '\t') {
-      tmpl_buf_add(b, "\\t", 2);
+      tok_buf_add(b, "\\t", 2);
     } else if (c == '\r') {
-      tmpl_buf_add(b, "\\r", 2);
+      tok_buf_add(b, "\\r", 2);
     } else if (c < 0x20 || c == 0x7f) {
       char esc[5];
       snprintf(esc, sizeof esc, "\\x%02x", c);
-      tmpl_buf_add(b, esc, 4);
+      tok_buf_add(b, esc, 4);
     } else {
-      tmpl_buf_char(b, (char)c);
+      tok_buf_addc(b, (char)c);
     }
   }
-  tmpl_buf_char(b, quote);
+  tok_buf_addc(b, quote);
 }
 
-static void write_repr(tmpl_buf *b, tmpl_value v) {
+static void write_repr(tok_buf *b, tmpl_value v) {
   if (v.kind == TV_STRING)
     write_repr_string(b, v.u.str.s, v.u.str.n);
   else
     tmpl_write_string(b, v);
 }
 
-void tmpl_write_string(tmpl_buf *b, tmpl_value v) {
+void tmpl_write_string(tok_buf *b, tmpl_value v) {
   char text[32];
   switch (v.kind) {
   case TV_UNDEFINED:
     return;
   case TV_NONE:
-    tmpl_buf_add(b, "None", 4);
+    tok_buf_add(b, "None", 4);
     return;
   case TV_BOOL:
-    tmpl_buf_add(b, v.u.boolean ? "True" : "False", v.u.boolean ? 4 : 5);
+    tok_buf_add(b, v.u.boolean ? "True" : "False", v.u.boolean ? 4 : 5);
     return;
   case TV_INT:
     snprintf(text, sizeof text, "%lld", (long long)v.u.integer);
-    tmpl_buf_add(b, text, strlen(text));
+    tok_buf_add(b, text, strlen(text));
     return;
   case TV_FLOAT:
     write_float(b, v.u.number);
     return;
   case TV_STRING:
-    tmpl_buf_add(b, v.u.str.s, v.u.str.n);
+    tok_buf_add(b, v.u.str.s, v.u.str.n);
     return;
   case TV_LIST:
-    tmpl_buf_char(b, '[');
+    tok_buf_addc(b, '[');
     for (size_t i = 0; i < v.u.list->count; ++i) {
       if (i)
-        tmpl_buf_add(b, ", ", 2);
+        tok_buf_add(b, ", ", 2);
       write_repr(b, v.u.list->items[i]);
     }
-    tmpl_buf_char(b, ']');
+    tok_buf_addc(b, ']');
     return;
   case TV_DICT:
-    tmpl_buf_char(b, '{');
+    tok_buf_addc(b, '{');
     for (size_t i = 0; i < v.u.dict->count; ++i) {
       if (i)
-        tmpl_buf_add(b, ", ", 2);
+        tok_buf_add(b, ", ", 2);
       write_repr_string(b, v.u.dict->keys[i], v.u.dict->key_lens[i]);
-      tmpl_buf_add(b, ": ", 2);
+      tok_buf_add(b, ": ", 2);
       write_repr(b, v.u.dict->values[i]);
     }
-    tmpl_buf_char(b, '}');
+    tok_buf_addc(b, '}');
     return;
   case TV_FUNCTION:
-    tmpl_buf_add(b, "<function>", 10);
+    tok_buf_add(b, "<function>", 10);
     return;
   }
 }
 
-static void write_json_string(tmpl_buf *b, const char *s, size_t n) {
-  tmpl_buf_char(b, '"');
+static void write_json_string(tok_buf *b, const char *s, size_t n) {
+  tok_buf_addc(b, '"');
   for (size_t i = 0; i < n; ++i) {
     unsigned char c = (unsigned char)s[i];
     switch (c) {
-    case '"': tmpl_buf_add(b, "\\\"", 2); break;
-    case '\\': tmpl_buf_add(b, "\\\\", 2); break;
-    case '\n': tmpl_buf_add(b, "\\n", 2); break;
-    case '\r': tmpl_buf_add(b, "\\r", 2); break;
-    case '\t': tmpl_buf_add(b, "\\t", 2); break;
-    case '\b': tmpl_buf_add(b, "\\b", 2); break;
-    case '\f': tmpl_buf_add(b, "\\f", 2); break;
+    case '"': tok_buf_add(b, "\\\"", 2); break;
+    case '\\': tok_buf_add(b, "\\\\", 2); break;
+    case '\n': tok_buf_add(b, "\\n", 2); break;
+    case '\r': tok_buf_add(b, "\\r", 2); break;
+    case '\t': tok_buf_add(b, "\\t", 2); break;
+    case '\b': tok_buf_add(b, "\\b", 2); break;
+    case '\f': tok_buf_add(b, "\\f", 2); break;
     default:
       if (c < 0x20) {
         char esc[8];
         snprintf(esc, sizeof esc, "\\u%04x", c);
-        tmpl_buf_add(b, esc, 6);
+        tok_buf_add(b, esc, 6);
       } else {
-        tmpl_buf_char(b, (char)c);
+        tok_buf_addc(b, (char)c);
       }
     }
   }
-  tmpl_buf_char(b, '"');
+  tok_buf_addc(b, '"');
 }
 
-static void json_newline(tmpl_buf *b, int indent, int depth) {
-  tmpl_buf_char(b, '\n');
+static void json_newline(tok_buf *b, int indent, int depth) {
+  tok_buf_addc(b, '\n');
   for (int i = 0; i < indent * depth; ++i)
-    tmpl_buf_char(b, ' ');
+    tok_buf_addc(b, ' ');
 }
 
-void tmpl_write_json(tmpl_buf *b, tmpl_value v, int indent, int depth) {
+void tmpl_write_json(tok_buf *b, tmpl_value v, int indent, int depth) {
   switch (v.kind) {
   case TV_UNDEFINED:
   case TV_NONE:
   case TV_FUNCTION:
-    tmpl_buf_add(b, "null", 4);
+    tok_buf_add(b, "null", 4);
     return;
   case TV_BOOL:
-    tmpl_buf_add(b, v.u.boolean ? "true" : "false", v.u.boolean ? 4 : 5);
+    tok_buf_add(b, v.u.boolean ? "true" : "false", v.u.boolean ? 4 : 5);
     return;
   case TV_INT:
   case TV_FLOAT:
@@ -366,27 +352,27 @@ void tmpl_write_json(tmpl_buf *b, tmpl_value v, int indent, int depth) {
   case TV_DICT: {
     int list = v.kind == TV_LIST;
     size_t count = list ? v.u.list->count : v.u.dict->count;
-    tmpl_buf_char(b, list ? '[' : '{');
+    tok_buf_addc(b, list ? '[' : '{');
     if (count == 0) {
-      tmpl_buf_char(b, list ? ']' : '}');
+      tok_buf_addc(b, list ? ']' : '}');
       return;
     }
     for (size_t i = 0; i < count; ++i) {
       if (i)
-        tmpl_buf_add(b, indent >= 0 ? "," : ", ", indent >= 0 ? 1 : 2);
+        tok_buf_add(b, indent >= 0 ? "," : ", ", indent >= 0 ? 1 : 2);
       if (indent >= 0)
         json_newline(b, indent, depth + 1);
       if (list) {
         tmpl_write_json(b, v.u.list->items[i], indent, depth + 1);
       } else {
         write_json_string(b, v.u.dict->keys[i], v.u.dict->key_lens[i]);
-        tmpl_buf_add(b, ": ", 2);
+        tok_buf_add(b, ": ", 2);
         tmpl_write_json(b, v.u.dict->values[i], indent, depth + 1);
       }
     }
     if (indent >= 0)
       json_newline(b, indent, depth);
-    tmpl_buf_char(b, list ? ']' : '}');
+    tok_buf_addc(b, list ? ']' : '}');
     return;
   }
   }
