@@ -39,15 +39,41 @@ const char *roundingName(Rounding r) {
   return "";
 }
 
+/// The GPTQ factor of a tensor's Hessian, computed on first use and kept for
+/// the other formats the tensor is rounded in (it does not depend on them).
+class LazyGptqFactor {
+public:
+  explicit LazyGptqFactor(llvm::ArrayRef<double> hessian, int64_t columns)
+      : hessian_(hessian), columns_(columns) {}
+  llvm::Expected<const GptqFactor *> get() {
+    if (!factor_) {
+      auto computed = GptqFactor::compute(hessian_, columns_);
+      if (!computed)
+        return computed.takeError();
+      factor_ = std::move(*computed);
+    }
+    return &*factor_;
+  }
+
+private:
+  llvm::ArrayRef<double> hessian_;
+  int64_t columns_;
+  std::optional<GptqFactor> factor_;
+};
+
 llvm::Expected<QuantizedWeight> roundTensor(const WeightTensor &w, const slm::WeightFormat &format,
-                                            Rounding rounding, llvm::ArrayRef<double> hessian) {
+                                            Rounding rounding, LazyGptqFactor &gptq) {
   switch (rounding) {
   case Rounding::RoundToNearest:
     return quantizeRoundToNearest(w.values, w.rows, w.columns, format);
   case Rounding::ClipSearch:
     return quantizeWithClipSearch(w.values, w.rows, w.columns, format, kClipGrid);
-  case Rounding::GptqClipped:
-    return quantizeGptq(w.values, w.rows, w.columns, format, hessian, kClipGrid);
+  case Rounding::GptqClipped: {
+    auto factor = gptq.get();
+    if (!factor)
+      return factor.takeError();
+    return quantizeGptq(w.values, w.rows, w.columns, format, **factor, kClipGrid);
+  }
   }
   llvm_unreachable("rounding");
 }
@@ -321,11 +347,12 @@ measureSensitivity(Calibration &c, const WeightPlan &plan,
   ProgressBar bar("sensitivity", trials, progress);
   for (size_t i = 0; i < weights.size(); ++i) {
     const WeightTensor &w = weights[i];
+    LazyGptqFactor gptq(c.hessians->of(i), w.columns);
     for (const TensorFormat &f : candidates) {
       Measurement m{f, tensorFormatBits(f, w.rows, w.columns)};
       if (f) {
         for (Rounding r : roundingsFor(w, c.hessians->of(i))) {
-          auto q = roundTensor(w, *f, r, c.hessians->of(i));
+          auto q = roundTensor(w, *f, r, gptq);
           if (!q)
             return makeError("{0}: {1}", w.name, llvm::toString(q.takeError()));
           auto delta = klWith(i, *q);
@@ -383,7 +410,8 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
     q.bits += m.bits;
     if (!m.format)
       continue;
-    auto rounded = roundTensor(w, *m.format, m.rounding, c.hessians->of(i));
+    LazyGptqFactor gptq(c.hessians->of(i), w.columns);
+    auto rounded = roundTensor(w, *m.format, m.rounding, gptq);
     if (!rounded)
       return rounded.takeError();
     q.finals[i] = std::move(*rounded);

@@ -34,25 +34,31 @@ bool choleskyLower(std::vector<double> &a, int64_t n) {
 }
 
 /// The upper factor U of H^-1 = U^T U, as GPTQ uses it; false when H (damped)
-/// is not positive definite.
+/// is not positive definite. L^-1 is kept transposed (its columns as rows)
+/// so that every inner loop runs over contiguous memory.
 bool inverseHessianFactor(std::vector<double> h, int64_t n, std::vector<double> &u) {
   if (!choleskyLower(h, n))
     return false;
-  // L^-1 by forward substitution, then H^-1 = L^-T L^-1.
-  std::vector<double> inv(n * n, 0.0);
-  for (int64_t c = 0; c < n; ++c)
+  // Column c of L^-1 by forward substitution, stored as row c of invT.
+  std::vector<double> invT(n * n, 0.0);
+  for (int64_t c = 0; c < n; ++c) {
+    double *x = invT.data() + c * n;
     for (int64_t i = c; i < n; ++i) {
+      const double *l = h.data() + i * n;
       double s = i == c ? 1.0 : 0.0;
       for (int64_t k = c; k < i; ++k)
-        s -= h[i * n + k] * inv[k * n + c];
-      inv[i * n + c] = s / h[i * n + i];
+        s -= l[k] * x[k];
+      x[i] = s / l[i];
     }
+  }
+  // H^-1 = L^-T L^-1: entry (i, j) is the dot product of columns i and j of L^-1.
   std::vector<double> hinv(n * n, 0.0);
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j <= i; ++j) {
+      const double *a = invT.data() + i * n, *b = invT.data() + j * n;
       double s = 0;
       for (int64_t k = i; k < n; ++k)
-        s += inv[k * n + i] * inv[k * n + j];
+        s += a[k] * b[k];
       hinv[i * n + j] = hinv[j * n + i] = s;
     }
   if (!choleskyLower(hinv, n))
@@ -66,38 +72,63 @@ bool inverseHessianFactor(std::vector<double> h, int64_t n, std::vector<double> 
 
 } // namespace
 
-llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
-                                             int64_t columns, slm::WeightFormat format,
-                                             llvm::ArrayRef<double> hessian,
-                                             llvm::ArrayRef<float> clipGrid, double dampening,
-                                             int64_t blockColumns) {
+llvm::Expected<GptqFactor> GptqFactor::compute(llvm::ArrayRef<double> hessian, int64_t columns,
+                                               double dampening) {
   const int64_t n = columns;
   if (static_cast<int64_t>(hessian.size()) != n * n)
     return makeError("GPTQ: a Hessian of {0} values for {1} columns", hessian.size(), n);
+  GptqFactor f;
+  f.columns_ = n;
   std::vector<double> h(hessian.begin(), hessian.end());
-  std::vector<float> w(weights.begin(), weights.end());
   // Inputs that never fire carry no information: their weights do not matter.
+  f.dead_.assign(n, 0);
   for (int64_t i = 0; i < n; ++i)
     if (h[i * n + i] == 0) {
       h[i * n + i] = 1;
-      for (int64_t r = 0; r < rows; ++r)
-        w[r * n + i] = 0;
+      f.dead_[i] = 1;
     }
-  std::vector<double> importance(n);
+  f.importance_.resize(n);
   for (int64_t i = 0; i < n; ++i)
-    importance[i] = h[i * n + i];
-  double meanDiagonal = std::accumulate(importance.begin(), importance.end(), 0.0) / n;
-
-  std::vector<double> u;
+    f.importance_[i] = h[i * n + i];
+  double meanDiagonal = std::accumulate(f.importance_.begin(), f.importance_.end(), 0.0) / n;
   bool factored = false;
   for (int attempt = 0; attempt < 4 && !factored; ++attempt, dampening *= 10) {
     std::vector<double> damped = h;
     for (int64_t i = 0; i < n; ++i)
       damped[i * n + i] += dampening * meanDiagonal;
-    factored = inverseHessianFactor(std::move(damped), n, u);
+    factored = inverseHessianFactor(std::move(damped), n, f.u_);
   }
   if (!factored)
     return makeError("GPTQ: the calibration Hessian is not positive definite");
+  return f;
+}
+
+llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
+                                             int64_t columns, slm::WeightFormat format,
+                                             llvm::ArrayRef<double> hessian,
+                                             llvm::ArrayRef<float> clipGrid, double dampening,
+                                             int64_t blockColumns) {
+  auto factor = GptqFactor::compute(hessian, columns, dampening);
+  if (!factor)
+    return factor.takeError();
+  return quantizeGptq(weights, rows, columns, format, *factor, clipGrid, blockColumns);
+}
+
+llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
+                                             int64_t columns, slm::WeightFormat format,
+                                             const GptqFactor &factor,
+                                             llvm::ArrayRef<float> clipGrid,
+                                             int64_t blockColumns) {
+  const int64_t n = columns;
+  if (factor.columns() != n)
+    return makeError("GPTQ: a factor of {0} columns for a weight of {1}", factor.columns(), n);
+  std::vector<float> w(weights.begin(), weights.end());
+  for (int64_t i = 0; i < n; ++i)
+    if (factor.dead(i))
+      for (int64_t r = 0; r < rows; ++r)
+        w[r * n + i] = 0;
+  const double *importance = factor.importance().data();
+  const std::vector<double> &u = factor.u();
 
   QuantizedWeight q = QuantizedWeight::allocate(format, rows, columns);
   int64_t size = format.groupSize(n);
@@ -119,7 +150,7 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
         int64_t length = std::min(size, n - i);
         for (int64_t r = 0; r < rows; ++r) {
           current[r] = GroupScale::search(w.data() + r * n + i, length, format, clipGrid,
-                                          importance.data() + i);
+                                          importance + i);
           q.setScale(r, i / size, current[r]);
         }
       }

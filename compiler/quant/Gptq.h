@@ -4,6 +4,8 @@
 #include "compiler/quant/QuantizedWeight.h"
 #include "llvm/Support/Error.h"
 
+#include <vector>
+
 namespace slmc {
 
 /// GPTQ (Frantar et al., 2022) for a linear weight [rows = out, columns = in]
@@ -22,6 +24,32 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
                                              llvm::ArrayRef<double> hessian,
                                              llvm::ArrayRef<float> clipGrid,
                                              double dampening = 0.01,
+                                             int64_t blockColumns = 128);
+
+/// What GPTQ needs of a Hessian whatever the format: its inputs that never
+/// fire, its diagonal (the clip search's weights) and U, the upper Cholesky
+/// factor of the damped H^-1 (O(n^3) to compute: the sensitivity analysis
+/// rounds one tensor in every candidate format with one factor).
+class GptqFactor {
+public:
+  static llvm::Expected<GptqFactor> compute(llvm::ArrayRef<double> hessian, int64_t columns,
+                                            double dampening = 0.01);
+  int64_t columns() const { return columns_; }
+  bool dead(int64_t column) const { return dead_[column] != 0; }
+  const std::vector<double> &importance() const { return importance_; }
+  const std::vector<double> &u() const { return u_; }
+
+private:
+  int64_t columns_ = 0;
+  std::vector<char> dead_;
+  std::vector<double> importance_, u_;
+};
+
+/// GPTQ with a factor computed once for its Hessian.
+llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
+                                             int64_t columns, slm::WeightFormat format,
+                                             const GptqFactor &factor,
+                                             llvm::ArrayRef<float> clipGrid,
                                              int64_t blockColumns = 128);
 
 } // namespace slmc
