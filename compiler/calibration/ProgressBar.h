@@ -8,21 +8,24 @@
 
 namespace slmc {
 
-/// "  sensitivity [########............]  45/180  12.3 s" redrawn in place on
-/// a terminal; elsewhere (CI logs) one line when the stage ends.
+/// "sensitivity  [########............]   45/180  12.3 s, ETA 27.1 s  model.layers.3.mlp.up_proj"
+/// redrawn in place on a terminal; elsewhere (CI logs) a line each tenth of
+/// the stage or each minute, and one when it ends: a long calibration shows
+/// its phase, where it is and how long it has left.
 class ProgressBar {
 public:
   ProgressBar(llvm::StringRef label, int64_t total, bool enabled);
   ~ProgressBar();
-  void advance(int64_t steps = 1);
+  /// `item`: what was just done (a tensor's name), shown until the next.
+  void advance(int64_t steps = 1, llvm::StringRef item = "");
 
 private:
   void draw(bool final);
 
-  std::string label_;
-  int64_t total_, done_ = 0;
+  std::string label_, item_;
+  int64_t total_, done_ = 0, logged_ = 0;
   bool enabled_, terminal_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point start_, lastLine_;
 };
 
 } // namespace slmc

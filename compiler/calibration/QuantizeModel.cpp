@@ -364,7 +364,7 @@ measureSensitivity(Calibration &c, const WeightPlan &plan,
             m.deltaKl = *delta;
             m.rounding = r;
           }
-          bar.advance();
+          bar.advance(1, w.name);
         }
       }
       measured[i].push_back(m);
