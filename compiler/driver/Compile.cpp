@@ -6,6 +6,7 @@
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
+#include "dialects/slm/IR/SlmOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
@@ -26,7 +27,7 @@ void fillSignature(google::protobuf::RepeatedPtrField<slm::artifact::TensorInfo>
 }
 
 slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions &options,
-                                    int64_t parameters) {
+                                    int64_t parameters, int64_t slidingWindow) {
   slm::artifact::Manifest manifest;
   manifest.set_producer(std::string("slmc ") + SLMC_VERSION_STRING);
   slm::artifact::Target *target = manifest.mutable_target();
@@ -51,6 +52,7 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   model->set_bos_token_id(m.model.bosTokenId);
   model->set_eos_token_id(m.model.eosTokenId);
   model->set_parameters(parameters);
+  model->set_sliding_window(slidingWindow);
 
   slm::artifact::EntryPoint *entry = manifest.add_entry_points();
   entry->set_name(m.entryPoint);
@@ -100,13 +102,24 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
     return makeError("the most tokens per call must be positive, got {0}",
                      options.maxTokensPerCall);
   int64_t parameters = countWeightBits(module).parameters;
+  // Windowed layers' KV caches become rings (slm::cacheRows): the runtime's
+  // sessions then cannot rewind, which the manifest tells its readers.
+  int64_t slidingWindow = 0;
+  slm::ModelAttr model = slm::getModel(module);
+  int64_t context = options.maxContext > 0 ? options.maxContext
+                    : model                ? model->maxPositions
+                                           : 0;
+  module.walk([&](slm::AttentionOp op) {
+    if (auto window = op.getWindow(); window && op.getKeyCache() && *window < context)
+      slidingWindow = std::max<int64_t>(slidingWindow, static_cast<int64_t>(*window));
+  });
   auto generated = generateCode(
       module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8, options.dump});
   if (!generated)
     return generated.takeError();
   compiled = std::move(*generated);
   ArtifactContents contents;
-  contents.manifest = manifestFor(compiled, options, parameters);
+  contents.manifest = manifestFor(compiled, options, parameters, slidingWindow);
   contents.code = compiled.code;
   for (const PlacedWeight &w : compiled.weights)
     contents.weights.push_back({w.name, w.shape, w.dtype, "row_major", w.bytes, w.offset});

@@ -65,6 +65,10 @@ llvm::Expected<ChatReply> ChatSession::say(llvm::StringRef user, int64_t maxToke
     messages_.pop_back();
     return tokens.takeError();
   }
+  if (tokens->empty()) {
+    messages_.pop_back();
+    return makeError("the chat template rendered no text");
+  }
   ChatReply reply;
   size_t keep = 0;
   while (keep < cached_.size() && keep < tokens->size() && cached_[keep] == (*tokens)[keep])
@@ -78,7 +82,11 @@ llvm::Expected<ChatReply> ChatSession::say(llvm::StringRef user, int64_t maxToke
                      "positions",
                      tokens->size(), capacity);
   }
-  model_.rewind(static_cast<int64_t>(keep));
+  if (!model_.rewind(static_cast<int64_t>(keep))) {
+    // A ring cache has overwritten what the kept positions' window needs.
+    model_.reset();
+    keep = 0;
+  }
   cached_.resize(keep);
   reply.reusedTokens = static_cast<int64_t>(keep);
   llvm::ArrayRef<int32_t> fresh = llvm::ArrayRef(*tokens).drop_front(keep);

@@ -18,8 +18,10 @@ public:
   /// Logits [tokens.size(), vocab] for the appended tokens.
   virtual llvm::Expected<exec::Tensor> forward(llvm::ArrayRef<int32_t> tokens) = 0;
   virtual void reset() = 0;
-  /// Keeps the first `positions` positions seen and forgets the rest.
-  virtual void rewind(int64_t positions) = 0;
+  /// Keeps the first `positions` positions seen and forgets the rest; false
+  /// when it cannot (a windowed layer's KV cache is a ring, whose rows the
+  /// later positions have overwritten): then reset() and feed them again.
+  [[nodiscard]] virtual bool rewind(int64_t positions) = 0;
 };
 
 } // namespace slmc

@@ -96,7 +96,8 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
       (*own)->setSpecialIds(info.bos_token_id, info.eos_token_id);
       runnable.tokenizer = std::move(*own);
     }
-    auto model = createRuntimeModel(artifact->artifact, threads);
+    auto model = createRuntimeModel(artifact->artifact, threads,
+                                    manifest->manifest.model().sliding_window() > 0);
     if (!model)
       return model.takeError();
     runnable.model = std::move(*model);

@@ -35,7 +35,14 @@ public:
   int64_t vocabSize() const override { return vocab_; }
   int64_t capacity() const override { return capacity_; }
   void reset() override { position_ = 0; }
-  void rewind(int64_t positions) override { position_ = std::clamp<int64_t>(positions, 0, position_); }
+  bool rewind(int64_t positions) override {
+    positions = std::clamp<int64_t>(positions, 0, position_);
+    bool ring = llvm::any_of(caches_, [&](const Tensor &c) { return c.dim(0) < capacity_; });
+    if (ring && positions < position_)
+      return false;
+    position_ = positions;
+    return true;
+  }
 
   llvm::Expected<Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
     if (position_ + static_cast<int64_t>(tokens.size()) > capacity_)
@@ -67,9 +74,10 @@ public:
   int64_t vocabSize() const override { return vocab_; }
   int64_t capacity() const override { return capacity_; }
   void reset() override { history_.clear(); }
-  void rewind(int64_t positions) override {
+  bool rewind(int64_t positions) override {
     if (positions >= 0 && static_cast<size_t>(positions) < history_.size())
       history_.resize(positions);
+    return true;
   }
 
   llvm::Expected<Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {

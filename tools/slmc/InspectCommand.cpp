@@ -77,7 +77,8 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
                                    {"max_context", model.max_context()},
                                    {"bos_token_id", model.bos_token_id()},
                                    {"eos_token_id", model.eos_token_id()},
-                                   {"parameters", model.parameters()}}},
+                                   {"parameters", model.parameters()},
+                                   {"sliding_window", model.sliding_window()}}},
       {"entry_points", std::move(entries)},
       {"kernel_calls_per_token", kernelCallsJson(m)},
       {"memory_plan", llvm::json::Object{{"arena_bytes", static_cast<int64_t>(memory.arena_size())},
@@ -118,6 +119,9 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
                       model.architecture(), model.vocab_size(), model.hidden_size(), model.layers(),
                       model.heads(), model.kv_heads(), model.head_dim(), model.max_context(),
                       model.bos_token_id(), model.eos_token_id());
+  if (model.sliding_window() > 0)
+    os << llvm::formatv("             windowed layers' KV caches are rings of {0} rows\n",
+                        model.sliding_window());
   for (const auto &e : m.entry_points()) {
     os << llvm::formatv("entry point  {0} ({1})\n", e.name(), e.kind());
     int64_t total = 0;

@@ -87,6 +87,36 @@ INSTANTIATE_TEST_SUITE_P(HuggingFace, TinyDecoder,
                                          "phi3-partial", "mistral-window", "gemma2-softcap",
                                          "gemma3-local"));
 
+/// A conversation's history can be rewound where its re-rendered text differs
+/// from what was generated: exactly, unless a windowed layer's ring cache has
+/// overwritten what the kept positions need (then the caller starts over).
+TEST(DecoderImport, RewindKeepsPositionsUnlessARingHoldsThem) {
+  const std::vector<int32_t> tokens = {1, 17, 42, 5, 63, 28, 9, 33, 0, 51, 12, 2};
+  auto imported = importModel(kData + "/tiny-hf/qwen3");
+  ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+  auto straight = createReferenceModel(*imported->module, 16);
+  auto rewound = createReferenceModel(*imported->module, 16);
+  ASSERT_TRUE(straight && rewound);
+  auto want = (*straight)->forward(tokens);
+  ASSERT_TRUE(static_cast<bool>(want));
+  std::vector<int32_t> other = {1, 17, 42, 5, 63, 40, 40, 40};
+  ASSERT_TRUE(static_cast<bool>((*rewound)->forward(other)));
+  ASSERT_TRUE((*rewound)->rewind(5));
+  auto got = (*rewound)->forward(llvm::ArrayRef(tokens).drop_front(5));
+  ASSERT_TRUE(static_cast<bool>(got));
+  int64_t vocab = (*straight)->vocabSize();
+  for (int64_t i = 0; i < got->size(); ++i)
+    EXPECT_NEAR(got->data<float>()[i], want->data<float>()[5 * vocab + i], 1e-5) << i;
+
+  auto windowed = importModel(kData + "/tiny-hf/mistral-window");
+  ASSERT_TRUE(static_cast<bool>(windowed)) << llvm::toString(windowed.takeError());
+  auto ring = createReferenceModel(*windowed->module, 16);
+  ASSERT_TRUE(static_cast<bool>(ring));
+  ASSERT_TRUE(static_cast<bool>((*ring)->forward(other)));
+  EXPECT_TRUE((*ring)->rewind(8)); // nothing to forget
+  EXPECT_FALSE((*ring)->rewind(5));
+}
+
 /// The logits of `tokens` from a freshly loaded model at `path`.
 std::vector<float> logitsOf(const std::string &path, llvm::ArrayRef<int32_t> tokens) {
   auto model = importModel(path);
