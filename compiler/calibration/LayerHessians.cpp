@@ -10,18 +10,37 @@
 namespace slmc {
 
 LayerHessians::LayerHessians(const std::vector<WeightTensor> &weights)
-    : hessians_(weights.size()) {
-  for (auto [i, w] : llvm::enumerate(weights))
-    index_[w.constant] = i;
+    : slotOf_(weights.size(), -1) {
+  llvm::DenseMap<mlir::Value, size_t> byInput;
+  for (auto [i, w] : llvm::enumerate(weights)) {
+    mlir::Value weight = w.constant->getResult(0);
+    llvm::SmallVector<slm::LinearOp> readers;
+    for (mlir::Operation *user : weight.getUsers())
+      if (auto linear = llvm::dyn_cast<slm::LinearOp>(user); linear && linear.getWeight() == weight)
+        readers.push_back(linear);
+    if (readers.empty())
+      continue;
+    if (readers.size() == 1) {
+      // One reader: the slot of its input, the first such reader adding to it.
+      auto [it, inserted] = byInput.try_emplace(readers[0].getInput(), slots_.size());
+      if (inserted) {
+        slots_.emplace_back();
+        accumulators_[readers[0]] = it->second;
+      }
+      slotOf_[i] = static_cast<int64_t>(it->second);
+      continue;
+    }
+    slotOf_[i] = static_cast<int64_t>(slots_.size());
+    for (slm::LinearOp reader : readers)
+      accumulators_[reader] = slots_.size();
+    slots_.emplace_back();
+  }
 }
 
 void LayerHessians::attach(exec::Executor &executor) {
   executor.setObserver([this](mlir::Operation *op, llvm::ArrayRef<exec::Tensor> operands) {
-    auto linear = llvm::dyn_cast<slm::LinearOp>(op);
-    if (!linear)
-      return;
-    auto it = index_.find(linear.getWeight().getDefiningOp());
-    if (it == index_.end())
+    auto it = accumulators_.find(op);
+    if (it == accumulators_.end())
       return;
     const exec::Tensor &x = operands[0];
     int64_t columns = x.dim(-1);
@@ -31,8 +50,8 @@ void LayerHessians::attach(exec::Executor &executor) {
 
 void LayerHessians::detach(exec::Executor &executor) { executor.setObserver(nullptr); }
 
-void LayerHessians::accumulate(size_t weight, const float *x, int64_t tokens, int64_t columns) {
-  std::vector<double> &h = hessians_[weight];
+void LayerHessians::accumulate(size_t slot, const float *x, int64_t tokens, int64_t columns) {
+  std::vector<double> &h = slots_[slot];
   if (h.empty())
     h.assign(columns * columns, 0.0);
   // One call's x^T x in f32 (rank-1 updates of the upper triangle; the inner

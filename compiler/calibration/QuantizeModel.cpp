@@ -39,37 +39,39 @@ const char *roundingName(Rounding r) {
   return "";
 }
 
-/// The GPTQ factor of a tensor's Hessian, computed on first use and kept for
-/// the other formats the tensor is rounded in (it does not depend on them).
+/// The GPTQ factor of the Hessian last asked for, computed on first use and
+/// kept while the same Hessian comes back: for every format a tensor is
+/// rounded in, and for the next tensors that share it (q/k/v, gate/up read
+/// one input, so LayerHessians gives them the same memory).
 class LazyGptqFactor {
 public:
-  explicit LazyGptqFactor(llvm::ArrayRef<double> hessian, int64_t columns)
-      : hessian_(hessian), columns_(columns) {}
-  llvm::Expected<const GptqFactor *> get() {
-    if (!factor_) {
-      auto computed = GptqFactor::compute(hessian_, columns_);
+  llvm::Expected<const GptqFactor *> get(llvm::ArrayRef<double> hessian, int64_t columns) {
+    if (!factor_ || hessian.data() != key_) {
+      factor_.reset();
+      auto computed = GptqFactor::compute(hessian, columns);
       if (!computed)
         return computed.takeError();
       factor_ = std::move(*computed);
+      key_ = hessian.data();
     }
     return &*factor_;
   }
 
 private:
-  llvm::ArrayRef<double> hessian_;
-  int64_t columns_;
+  const double *key_ = nullptr;
   std::optional<GptqFactor> factor_;
 };
 
 llvm::Expected<QuantizedWeight> roundTensor(const WeightTensor &w, const slm::WeightFormat &format,
-                                            Rounding rounding, LazyGptqFactor &gptq) {
+                                            Rounding rounding, llvm::ArrayRef<double> hessian,
+                                            LazyGptqFactor &gptq) {
   switch (rounding) {
   case Rounding::RoundToNearest:
     return quantizeRoundToNearest(w.values, w.rows, w.columns, format);
   case Rounding::ClipSearch:
     return quantizeWithClipSearch(w.values, w.rows, w.columns, format, kClipGrid);
   case Rounding::GptqClipped: {
-    auto factor = gptq.get();
+    auto factor = gptq.get(hessian, w.columns);
     if (!factor)
       return factor.takeError();
     return quantizeGptq(w.values, w.rows, w.columns, format, **factor, kClipGrid);
@@ -345,14 +347,14 @@ measureSensitivity(Calibration &c, const WeightPlan &plan,
       trials += f ? roundingsFor(weights[i], c.hessians->of(i)).size() : 0;
   std::vector<std::vector<Measurement>> measured(weights.size());
   ProgressBar bar("sensitivity", trials, progress);
+  LazyGptqFactor gptq;
   for (size_t i = 0; i < weights.size(); ++i) {
     const WeightTensor &w = weights[i];
-    LazyGptqFactor gptq(c.hessians->of(i), w.columns);
     for (const TensorFormat &f : candidates) {
       Measurement m{f, tensorFormatBits(f, w.rows, w.columns)};
       if (f) {
         for (Rounding r : roundingsFor(w, c.hessians->of(i))) {
-          auto q = roundTensor(w, *f, r, gptq);
+          auto q = roundTensor(w, *f, r, c.hessians->of(i), gptq);
           if (!q)
             return makeError("{0}: {1}", w.name, llvm::toString(q.takeError()));
           auto delta = klWith(i, *q);
@@ -404,14 +406,14 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
   q.finals.resize(plan.weights.size());
   q.rtns.resize(plan.weights.size());
   q.bits = plan.otherBits;
+  LazyGptqFactor gptq;
   for (size_t i = 0; i < plan.weights.size(); ++i) {
     const WeightTensor &w = plan.weights[i];
     const Measurement &m = measured[i][picks[i]];
     q.bits += m.bits;
     if (!m.format)
       continue;
-    LazyGptqFactor gptq(c.hessians->of(i), w.columns);
-    auto rounded = roundTensor(w, *m.format, m.rounding, gptq);
+    auto rounded = roundTensor(w, *m.format, m.rounding, c.hessians->of(i), gptq);
     if (!rounded)
       return rounded.takeError();
     q.finals[i] = std::move(*rounded);

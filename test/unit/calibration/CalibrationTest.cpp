@@ -137,6 +137,8 @@ TEST(LayerHessians, SumsTheSecondMomentOfLinearInputs) {
         EXPECT_NEAR(h[i * 4 + j], expected, 1e-5) << i << "," << j;
       }
   }
+  // Both linears read x: one H, computed once (the sums above are not doubled) and stored once.
+  EXPECT_EQ(hessians.of(0).data(), hessians.of(1).data());
 }
 
 TEST(Executor, ReplacesConstantsForTrials) {
