@@ -188,6 +188,8 @@ void tmpl_write_string(tok_buf *b, tmpl_value v);
 /* Appends json.dumps(v, ensure_ascii=False, indent=indent) (indent < 0: on one line). */
 void tmpl_write_json(tok_buf *b, tmpl_value v, int indent, int depth);
 int tmpl_truthy(tmpl_value v);
+/* "integer", "string", ...: a value's kind in messages. */
+const char *tmpl_kind_name(tmpl_value v);
 int tmpl_equal(tmpl_value a, tmpl_value b);
 
 #endif /* SLM_TMPL_H */

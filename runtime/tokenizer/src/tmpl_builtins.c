@@ -149,6 +149,9 @@ static tmpl_value replace(tmpl_ctx *c, tmpl_value s, tmpl_value from, tmpl_value
   return v;
 }
 
+/* A cased letter (Lu, Ll, Lt): one case mapping changes it. */
+static int is_cased(int32_t cp) { return tok_lower(cp) != cp || tok_upper(cp) != cp; }
+
 /* Python's str.lower/upper/capitalize/title over code points (utf8proc's
  * simple case mappings: one code point for one, so 'ß'.upper() stays 'ß'
  * where Python writes 'SS'). mode: 0 lower, 1 upper, 2 capitalize, 3 title. */
@@ -162,7 +165,7 @@ static tmpl_value change_case(tmpl_ctx *c, tmpl_value s, int mode) {
     int up = mode == 1 || (mode == 2 && first) || (mode == 3 && !previous_cased);
     char out[4];
     tok_buf_add(&b, out, (size_t)tok_utf8_put(out, up ? upper : lower));
-    previous_cased = lower != cp || upper != cp; /* a cased letter (Lu, Ll, Lt) */
+    previous_cased = is_cased(cp);
     first = 0;
   }
   tmpl_value v = arena_string(c, b.data ? b.data : "", b.len);
@@ -314,9 +317,7 @@ int tmpl_call_method(tmpl_ctx *c, int line, tmpl_value self, const char *name, s
       return 1;
     }
   }
-  static const char *const kinds[] = {"undefined", "none", "boolean", "integer", "float",
-                                      "string", "list", "dict", "function"};
-  return tmpl_fail(c, line, "%s has no method '%.*s'", kinds[self.kind], (int)n, name);
+  return tmpl_fail(c, line, "%s has no method '%.*s'", tmpl_kind_name(self), (int)n, name);
 }
 
 /*===--- indexing ---------------------------------------------------------===*/
@@ -481,7 +482,7 @@ int tmpl_apply_test(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_valu
     for (size_t i = 0; i < v.u.str.n && !cased;) {
       int32_t cp;
       i += (size_t)tok_utf8_next(v.u.str.s + i, v.u.str.n - i, &cp);
-      cased = tok_lower(cp) != cp || tok_upper(cp) != cp;
+      cased = is_cased(cp);
     }
     *result = cased && tmpl_equal(change_case(c, v, name[0] == 'u'), v);
   } else if (NAME_IS(name, n, "in")) {
@@ -501,7 +502,7 @@ int tmpl_apply_test(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_valu
 
 /*===--- filters ----------------------------------------------------------===*/
 
-static int as_list(tmpl_ctx *c, int line, tmpl_value v, tmpl_list **items) {
+int tmpl_items(tmpl_ctx *c, int line, tmpl_value v, const char *doing, tmpl_list **items) {
   if (v.kind == TV_LIST) {
     *items = v.u.list;
     return 1;
@@ -524,7 +525,7 @@ static int as_list(tmpl_ctx *c, int line, tmpl_value v, tmpl_list **items) {
       i = k;
     }
   } else if (v.kind != TV_UNDEFINED) {
-    return tmpl_fail(c, line, "expected a list");
+    return tmpl_fail(c, line, "cannot %s %s", doing, tmpl_kind_name(v));
   }
   return 1;
 }
@@ -550,7 +551,7 @@ static int select_attr(tmpl_ctx *c, int line, tmpl_value input, const tmpl_args 
                        tmpl_value *out) {
   tmpl_list *items;
   const tmpl_value *path = tmpl_arg(a, 0, NULL), *test = tmpl_arg(a, 1, NULL);
-  if (!want_string(c, line, path, "selectattr/rejectattr") || !as_list(c, line, input, &items))
+  if (!want_string(c, line, path, "selectattr/rejectattr") || !tmpl_items(c, line, input, "iterate over", &items))
     return 0;
   if (test && test->kind != TV_STRING)
     return tmpl_fail(c, line, "selectattr/rejectattr: the test must be named by a string");
@@ -602,7 +603,7 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
     return 1;
   }
   if (NAME_IS(name, n, "list")) {
-    if (!as_list(c, line, v, &items))
+    if (!tmpl_items(c, line, v, "iterate over", &items))
       return 0;
     *out = tmpl_new_list(c->arena); /* a copy, as list() makes */
     if (out->kind != TV_LIST)
@@ -613,14 +614,14 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
     return 1;
   }
   if (NAME_IS(name, n, "first") || NAME_IS(name, n, "last")) {
-    if (!as_list(c, line, v, &items))
+    if (!tmpl_items(c, line, v, "iterate over", &items))
       return 0;
     *out = items->count == 0 ? tmpl_undefined()
                              : items->items[name[0] == 'f' ? 0 : items->count - 1];
     return 1;
   }
   if (NAME_IS(name, n, "reverse")) {
-    if (!as_list(c, line, v, &items))
+    if (!tmpl_items(c, line, v, "iterate over", &items))
       return 0;
     tmpl_value list = tmpl_new_list(c->arena);
     if (list.kind != TV_LIST)
@@ -642,7 +643,7 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
   if (NAME_IS(name, n, "join")) {
     const tmpl_value *attribute = tmpl_arg(a, 1, "attribute");
     tmpl_value sep = a0 && a0->kind == TV_STRING ? *a0 : tmpl_str("", 0);
-    if (!as_list(c, line, v, &items))
+    if (!tmpl_items(c, line, v, "iterate over", &items))
       return 0;
     tok_buf b = {0};
     for (size_t i = 0; i < items->count; ++i) {
@@ -734,7 +735,7 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
     return select_attr(c, line, v, a, name[0] == 's', out);
   if (NAME_IS(name, n, "map")) {
     const tmpl_value *attribute = tmpl_arg(a, 99, "attribute");
-    if (!as_list(c, line, v, &items))
+    if (!tmpl_items(c, line, v, "iterate over", &items))
       return 0;
     *out = tmpl_new_list(c->arena);
     if (out->kind != TV_LIST)

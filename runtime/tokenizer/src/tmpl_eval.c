@@ -117,17 +117,12 @@ static double as_double(tmpl_value v) {
 }
 static int64_t as_int(tmpl_value v) { return v.kind == TV_BOOL ? v.u.boolean : v.u.integer; }
 
-static const char *kind_name(tmpl_value v) {
-  static const char *const names[] = {"undefined", "none",  "boolean", "integer", "float",
-                                      "string",    "list",  "dict",    "function"};
-  return names[v.kind];
-}
 
 static int contains(tmpl_ctx *c, int line, tmpl_value item, tmpl_value container, int *result) {
   switch (container.kind) {
   case TV_STRING: {
     if (item.kind != TV_STRING)
-      return tmpl_fail(c, line, "'in <string>' needs a string on the left, not %s", kind_name(item));
+      return tmpl_fail(c, line, "'in <string>' needs a string on the left, not %s", tmpl_kind_name(item));
     const char *s = container.u.str.s;
     size_t n = container.u.str.n, m = item.u.str.n;
     *result = m == 0;
@@ -149,7 +144,7 @@ static int contains(tmpl_ctx *c, int line, tmpl_value item, tmpl_value container
     return 1;
   default:
     return tmpl_fail(c, line, "'in' needs a string, list or dict on the right, not %s",
-                     kind_name(container));
+                     tmpl_kind_name(container));
   }
 }
 
@@ -170,7 +165,7 @@ static int compare(tmpl_ctx *c, int line, tmpl_value a, tmpl_value b, int *order
     *order = r ? (r < 0 ? -1 : 1) : (a.u.str.n < b.u.str.n ? -1 : a.u.str.n > b.u.str.n);
     return 1;
   }
-  return tmpl_fail(c, line, "cannot order %s and %s", kind_name(a), kind_name(b));
+  return tmpl_fail(c, line, "cannot order %s and %s", tmpl_kind_name(a), tmpl_kind_name(b));
 }
 
 static int concat_strings(tmpl_ctx *c, int line, tmpl_value a, tmpl_value b, tmpl_value *out) {
@@ -218,7 +213,7 @@ static int arithmetic(tmpl_ctx *c, int line, tmpl_op op, tmpl_value a, tmpl_valu
   if (!is_number(a) || !is_number(b)) {
     static const char *const symbols[] = {"+", "-", "*", "/", "//", "%"};
     return tmpl_fail(c, line, "unsupported operand types for %s: %s and %s", symbols[op],
-                     kind_name(a), kind_name(b));
+                     tmpl_kind_name(a), tmpl_kind_name(b));
   }
   int integers = a.kind != TV_FLOAT && b.kind != TV_FLOAT;
   double x = as_double(a), y = as_double(b);
@@ -313,8 +308,8 @@ static int call(tmpl_ctx *c, const tmpl_node *n, tmpl_value *out) {
   if (function.kind != TV_FUNCTION) {
     if (callee->kind == TN_NAME)
       return tmpl_fail(c, n->line, "'%.*s' is %s, not a function", (int)callee->name_len,
-                       callee->name, kind_name(function));
-    return tmpl_fail(c, n->line, "%s is not callable", kind_name(function));
+                       callee->name, tmpl_kind_name(function));
+    return tmpl_fail(c, n->line, "%s is not callable", tmpl_kind_name(function));
   }
   if (!eval_args(c, n, &args))
     return 0;
@@ -379,7 +374,7 @@ static int eval(tmpl_ctx *c, const tmpl_node *n, tmpl_value *out) {
     else if (a.kind == TV_INT || a.kind == TV_BOOL)
       *out = tmpl_int((int64_t)(0 - (uint64_t)as_int(a)));
     else
-      return tmpl_fail(c, n->line, "cannot negate %s", kind_name(a));
+      return tmpl_fail(c, n->line, "cannot negate %s", tmpl_kind_name(a));
     return 1;
   case TN_BINARY:
     return binary(c, n, out);
@@ -427,7 +422,7 @@ static int eval(tmpl_ctx *c, const tmpl_node *n, tmpl_value *out) {
       if (!eval(c, n->args[i], &a) || !eval(c, n->args[i + 1], &b))
         return 0;
       if (a.kind != TV_STRING)
-        return tmpl_fail(c, n->line, "dict keys must be strings, not %s", kind_name(a));
+        return tmpl_fail(c, n->line, "dict keys must be strings, not %s", tmpl_kind_name(a));
       if (!tmpl_dict_set(c->arena, out->u.dict, a.u.str.s, a.u.str.n, b))
         return tmpl_fail(c, n->line, "out of memory");
     }
@@ -441,38 +436,6 @@ static int eval(tmpl_ctx *c, const tmpl_node *n, tmpl_value *out) {
 
 static int run(tmpl_ctx *c, const tmpl_node *n);
 
-/* The items a for loop walks: a list's items, a dict's keys, a string's characters. */
-static int iterable(tmpl_ctx *c, int line, tmpl_value v, tmpl_list **items) {
-  if (v.kind == TV_LIST) {
-    *items = v.u.list;
-    return 1;
-  }
-  tmpl_value list = tmpl_new_list(c->arena);
-  if (list.kind != TV_LIST)
-    return tmpl_fail(c, line, "out of memory");
-  *items = list.u.list;
-  if (v.kind == TV_UNDEFINED || v.kind == TV_NONE)
-    return v.kind == TV_UNDEFINED ? 1 : tmpl_fail(c, line, "cannot loop over none");
-  if (v.kind == TV_DICT) {
-    for (size_t i = 0; i < v.u.dict->count; ++i)
-      if (!tmpl_list_push(c->arena, *items, tmpl_str(v.u.dict->keys[i], v.u.dict->key_lens[i])))
-        return tmpl_fail(c, line, "out of memory");
-    return 1;
-  }
-  if (v.kind == TV_STRING) {
-    for (size_t i = 0; i < v.u.str.n;) {
-      size_t k = i + 1;
-      while (k < v.u.str.n && ((unsigned char)v.u.str.s[k] & 0xC0) == 0x80)
-        ++k;
-      if (!tmpl_list_push(c->arena, *items, tmpl_str(v.u.str.s + i, k - i)))
-        return tmpl_fail(c, line, "out of memory");
-      i = k;
-    }
-    return 1;
-  }
-  return tmpl_fail(c, line, "cannot loop over %s", kind_name(v));
-}
-
 static int set_var(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_value v) {
   if (!tmpl_dict_set(c->arena, c->frames[c->depth - 1], name, n, v))
     return tmpl_fail(c, line, "out of memory");
@@ -483,7 +446,7 @@ static int bind_loop_vars(tmpl_ctx *c, const tmpl_node *n, tmpl_value item) {
   if (n->var_count == 1)
     return set_var(c, n->line, n->vars[0], n->var_lens[0], item);
   if (item.kind != TV_LIST || item.u.list->count != 2)
-    return tmpl_fail(c, n->line, "cannot unpack %s into two loop variables", kind_name(item));
+    return tmpl_fail(c, n->line, "cannot unpack %s into two loop variables", tmpl_kind_name(item));
   return set_var(c, n->line, n->vars[0], n->var_lens[0], item.u.list->items[0]) &&
          set_var(c, n->line, n->vars[1], n->var_lens[1], item.u.list->items[1]);
 }
@@ -491,7 +454,7 @@ static int bind_loop_vars(tmpl_ctx *c, const tmpl_node *n, tmpl_value item) {
 static int run_for(tmpl_ctx *c, const tmpl_node *n) {
   tmpl_value source;
   tmpl_list *all;
-  if (!eval(c, n->a, &source) || !iterable(c, n->line, source, &all))
+  if (!eval(c, n->a, &source) || !tmpl_items(c, n->line, source, "loop over", &all))
     return 0;
   /* The loop's `if` filters the items first: loop.length counts the rest. */
   tmpl_list *items = all;
@@ -582,7 +545,7 @@ static int run(tmpl_ctx *c, const tmpl_node *n) {
       if (n->attribute) {
         tmpl_value target = lookup(c, n->name, n->name_len);
         if (target.kind != TV_DICT)
-          return tmpl_fail(c, n->line, "cannot set an attribute of %s '%.*s'", kind_name(target),
+          return tmpl_fail(c, n->line, "cannot set an attribute of %s '%.*s'", tmpl_kind_name(target),
                            (int)n->name_len, n->name);
         if (!tmpl_dict_set(c->arena, target.u.dict, n->attribute, n->attribute_len, v))
           return tmpl_fail(c, n->line, "out of memory");

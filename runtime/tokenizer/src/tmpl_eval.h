@@ -41,6 +41,9 @@ int tmpl_apply_filter(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_va
                       const tmpl_args *a, tmpl_value *out);
 int tmpl_apply_test(tmpl_ctx *c, int line, const char *name, size_t n, tmpl_value input,
                     const tmpl_args *a, int *result);
+/* What a value iterates as: a list's items, a dict's keys, a string's
+ * characters, nothing for undefined; else an error "cannot DOING KIND". */
+int tmpl_items(tmpl_ctx *c, int line, tmpl_value v, const char *doing, tmpl_list **items);
 /* x[index] and x[start:stop:step] with Python's rules (strings by code point). */
 int tmpl_index(tmpl_ctx *c, int line, tmpl_value x, tmpl_value index, tmpl_value *out);
 int tmpl_slice(tmpl_ctx *c, int line, tmpl_value x, const tmpl_value *start,

@@ -130,6 +130,12 @@ int tmpl_dict_set(tmpl_arena *a, tmpl_dict *d, const char *key, size_t n, tmpl_v
   return 1;
 }
 
+const char *tmpl_kind_name(tmpl_value v) {
+  static const char *const names[] = {"undefined", "none",  "boolean", "integer", "float",
+                                      "string",    "list",  "dict",    "function"};
+  return names[v.kind];
+}
+
 int tmpl_truthy(tmpl_value v) {
   switch (v.kind) {
   case TV_UNDEFINED:
