@@ -34,40 +34,46 @@ bool choleskyLower(std::vector<double> &a, int64_t n) {
 }
 
 /// The upper factor U of H^-1 = U^T U, as GPTQ uses it; false when H (damped)
-/// is not positive definite. L^-1 is kept transposed (its columns as rows)
+/// is not positive definite. With P the order-reversing permutation and
+/// L L^T = P H P, H = V V^T with V = P L P upper triangular, so H^-1 =
+/// V^-T V^-1 and U = V^-1 = P L^-1 P: one Cholesky factorisation and one
+/// triangular inverse (the n^3/3 multiply-adds of forming H^-1 and factoring
+/// it again are not needed). L^-1 is kept transposed (its columns as rows)
 /// so that every inner loop runs over contiguous memory.
-bool inverseHessianFactor(std::vector<double> h, int64_t n, std::vector<double> &u) {
-  if (!choleskyLower(h, n))
+bool inverseHessianFactor(const std::vector<double> &h, int64_t n, std::vector<double> &u) {
+  std::vector<double> l(n * n);
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      l[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)];
+  if (!choleskyLower(l, n))
     return false;
   // Column c of L^-1 by forward substitution, stored as row c of invT.
   std::vector<double> invT(n * n, 0.0);
   for (int64_t c = 0; c < n; ++c) {
     double *x = invT.data() + c * n;
     for (int64_t i = c; i < n; ++i) {
-      const double *l = h.data() + i * n;
+      const double *row = l.data() + i * n;
       double s = i == c ? 1.0 : 0.0;
       for (int64_t k = c; k < i; ++k)
-        s -= l[k] * x[k];
-      x[i] = s / l[i];
+        s -= row[k] * x[k];
+      x[i] = s / row[i];
     }
   }
-  // H^-1 = L^-T L^-1: entry (i, j) is the dot product of columns i and j of L^-1.
-  std::vector<double> hinv(n * n, 0.0);
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j <= i; ++j) {
-      const double *a = invT.data() + i * n, *b = invT.data() + j * n;
-      double s = 0;
-      for (int64_t k = i; k < n; ++k)
-        s += a[k] * b[k];
-      hinv[i * n + j] = hinv[j * n + i] = s;
-    }
-  if (!choleskyLower(hinv, n))
-    return false;
+  // U[i][j] = L^-1[n-1-i][n-1-j] = invT[n-1-j][n-1-i].
   u.assign(n * n, 0.0);
   for (int64_t i = 0; i < n; ++i)
-    for (int64_t j = 0; j <= i; ++j)
-      u[j * n + i] = hinv[i * n + j];
+    for (int64_t j = i; j < n; ++j)
+      u[i * n + j] = invT[(n - 1 - j) * n + (n - 1 - i)];
   return true;
+}
+
+/// row[j] -= e * u[j] for j < n: GPTQ's updates, where its time goes (f32,
+/// as GPTQ's reference implementation; no fused multiply-add, so every
+/// clone computes the same values).
+__attribute__((target_clones("avx2", "default"))) void
+subtractScaled(float *row, const float *u, float e, int64_t n) {
+  for (int64_t j = 0; j < n; ++j)
+    row[j] -= e * u[j];
 }
 
 } // namespace
@@ -96,8 +102,9 @@ llvm::Expected<GptqFactor> GptqFactor::compute(llvm::ArrayRef<double> hessian, i
     std::vector<double> damped = h;
     for (int64_t i = 0; i < n; ++i)
       damped[i * n + i] += dampening * meanDiagonal;
-    factored = inverseHessianFactor(std::move(damped), n, f.u_);
+    factored = inverseHessianFactor(damped, n, f.u_);
   }
+  f.uFloat_.assign(f.u_.begin(), f.u_.end());
   if (!factored)
     return makeError("GPTQ: the calibration Hessian is not positive definite");
   return f;
@@ -129,6 +136,7 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
         w[r * n + i] = 0;
   const double *importance = factor.importance().data();
   const std::vector<double> &u = factor.u();
+  const std::vector<float> &uFloat = factor.uFloat();
 
   QuantizedWeight q = QuantizedWeight::allocate(format, rows, columns);
   int64_t size = format.groupSize(n);
@@ -141,7 +149,7 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
   int64_t block = blockColumns > 0 ? blockColumns : n;
   if (size < n && block % size != 0 && size % block != 0)
     block = size;
-  std::vector<double> errors(rows * block);
+  std::vector<float> errors(rows * block);
   std::vector<GroupScale> current(rows);
   for (int64_t b0 = 0; b0 < n; b0 += block) {
     int64_t b1 = std::min(n, b0 + block);
@@ -155,24 +163,21 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
         }
       }
       const double *uRow = u.data() + i * n;
+      const float *uRowFloat = uFloat.data() + i * n;
       for (int64_t r = 0; r < rows; ++r) {
         float *row = w.data() + r * n;
         int32_t code = current[r].encode(row[i], format);
         putCode(q.row(r), i, code, format);
-        double error = (row[i] - current[r].decode(code)) / uRow[i];
+        float error = static_cast<float>((row[i] - current[r].decode(code)) / uRow[i]);
         errors[r * block + (i - b0)] = error;
-        for (int64_t j = i + 1; j < b1; ++j)
-          row[j] -= static_cast<float>(error * uRow[j]);
+        subtractScaled(row + i + 1, uRowFloat + i + 1, error, b1 - i - 1);
       }
     }
     for (int64_t r = 0; r < rows; ++r) {
       float *row = w.data() + r * n;
-      for (int64_t i = b0; i < b1; ++i) {
-        double error = errors[r * block + (i - b0)];
-        const double *uRow = u.data() + i * n;
-        for (int64_t j = b1; j < n; ++j)
-          row[j] -= static_cast<float>(error * uRow[j]);
-      }
+      for (int64_t i = b0; i < b1; ++i)
+        subtractScaled(row + b1, uFloat.data() + i * n + b1, errors[r * block + (i - b0)],
+                       n - b1);
     }
   }
   return q;

@@ -38,11 +38,13 @@ public:
   bool dead(int64_t column) const { return dead_[column] != 0; }
   const std::vector<double> &importance() const { return importance_; }
   const std::vector<double> &u() const { return u_; }
+  const std::vector<float> &uFloat() const { return uFloat_; } // U rounded to f32
 
 private:
   int64_t columns_ = 0;
   std::vector<char> dead_;
   std::vector<double> importance_, u_;
+  std::vector<float> uFloat_;
 };
 
 /// GPTQ with a factor computed once for its Hessian.
