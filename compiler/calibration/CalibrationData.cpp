@@ -30,6 +30,15 @@ std::vector<int64_t> sampleIndices(int64_t available, int64_t wanted, uint64_t s
 
 } // namespace
 
+int64_t heldOutTokenCount(int64_t tokens, int64_t context) {
+  return std::min({tokens, std::max(context, tokens / 10), kMaxHeldOutWindows * context});
+}
+
+ScoredWindows heldOutWindows(llvm::ArrayRef<int32_t> tokens, int64_t context, int32_t bos) {
+  int64_t heldOut = heldOutTokenCount(static_cast<int64_t>(tokens.size()), context);
+  return cutScoredWindows(tokens.take_back(heldOut), context, bos);
+}
+
 llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
                                                     const Tokenizer &tokenizer, int64_t context,
                                                     int64_t windowsWanted, uint64_t seed) {
@@ -38,7 +47,7 @@ llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
     return tokens.takeError();
   CalibrationText out;
   out.tokens = static_cast<int64_t>(tokens->size());
-  int64_t heldOut = std::max(context, out.tokens / 10);
+  int64_t heldOut = heldOutTokenCount(out.tokens, context);
   int64_t needed = kMinCalibrationWindows * context + context;
   if (out.tokens < needed)
     return makeError("{0}: {1} tokens are too few to calibrate: at least {2} are needed ({3} "
@@ -57,8 +66,7 @@ llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
   int64_t hessianWindows = std::min(out.available, kMaxHessianWindows);
   for (int64_t i = 0; i < hessianWindows; ++i)
     out.hessianWindows.push_back(windowAt(i * out.available / hessianWindows));
-  llvm::ArrayRef<int32_t> tail(tokens->data() + calibrationTokens, heldOut);
-  out.heldOut = cutScoredWindows(tail, context, tokenizer.bosId());
+  out.heldOut = heldOutWindows(*tokens, context, tokenizer.bosId());
   out.heldOutTokens = heldOut;
   return out;
 }

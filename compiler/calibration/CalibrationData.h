@@ -10,9 +10,10 @@
 namespace slmc {
 
 /// The calibration text cut for distillation-aware quantization: its last
-/// tenth (at least one window) is held out for the summary and the gate; the
+/// tenth (heldOutTokenCount) is held out for the summary and the gate; the
 /// rest is cut into windows of `context` tokens, BOS first. Layer Hessians
-/// see them all (up to kMaxHessianWindows); KL is measured on a seeded sample.
+/// see them all (up to kMaxHessianWindows; fewer for a large model, as its
+/// work allows: QuantizeModel.cpp); KL is measured on a seeded sample.
 struct CalibrationText {
   int64_t tokens = 0;    // the whole text, BOS included
   int64_t available = 0; // calibration windows before sampling
@@ -27,6 +28,18 @@ inline constexpr int64_t kMinCalibrationWindows = 4;
 /// A forward pass each: enough tokens for well-conditioned Hessians of
 /// layers a few thousand wide.
 inline constexpr int64_t kMaxHessianWindows = 512;
+
+/// Most windows the held-out tail holds: enough for KL to three digits, and
+/// what a 0.5B model's teacher and artifact score in about a minute each
+/// (its byte-level tokenizer makes a tenth of the bundled text 136 windows).
+inline constexpr int64_t kMaxHeldOutWindows = 40;
+
+/// The held-out tail of a calibration text of `tokens` tokens: its last
+/// tenth, at least one window and at most kMaxHeldOutWindows.
+int64_t heldOutTokenCount(int64_t tokens, int64_t context);
+/// That tail of `tokens` cut as `slmc eval` scores a text (what the report's
+/// held-out figures and the gate score; `slmc eval --held-out` too).
+ScoredWindows heldOutWindows(llvm::ArrayRef<int32_t> tokens, int64_t context, int32_t bos);
 
 llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
                                                     const Tokenizer &tokenizer, int64_t context,

@@ -3,9 +3,11 @@
 #include "compiler/calibration/LayerHessians.h"
 
 #include "compiler/executor/Executor.h"
+#include "compiler/support/Error.h"
 #include "dialects/slm/IR/SlmOps.h"
 
 #include <algorithm>
+#include <oneapi/dnnl/dnnl.h>
 
 namespace slmc {
 
@@ -48,39 +50,31 @@ void LayerHessians::attach(exec::Executor &executor) {
   });
 }
 
-void LayerHessians::detach(exec::Executor &executor) { executor.setObserver(nullptr); }
+llvm::Error LayerHessians::detach(exec::Executor &executor) {
+  executor.setObserver(nullptr);
+  if (failed_)
+    return makeError("layer Hessians: oneDNN's sgemm failed");
+  return llvm::Error::success();
+}
 
 void LayerHessians::accumulate(size_t slot, const float *x, int64_t tokens, int64_t columns) {
   std::vector<double> &h = slots_[slot];
   if (h.empty())
     h.assign(columns * columns, 0.0);
-  // One call's x^T x in f32 (rank-1 updates of the upper triangle; the inner
-  // loop vectorizes), summed into f64 across calls. A plain loop rather than
-  // oneDNN: its OpenMP threads spin-wait badly on a shared machine.
-  // Rows of the result in blocks that stay in cache while every token passes
-  // (token by token over the whole triangle streamed it from memory once per
-  // token: 19 MB for a 3072-wide input); each element still sums its tokens
-  // in order, so the result is the same bit for bit.
-  constexpr int64_t kRowBlock = 16;
-  scratch_.assign(columns * columns, 0.0f);
-  for (int64_t i0 = 0; i0 < columns; i0 += kRowBlock) {
-    int64_t i1 = std::min(columns, i0 + kRowBlock);
-    for (int64_t t = 0; t < tokens; ++t) {
-      const float *row = x + t * columns;
-      for (int64_t i = i0; i < i1; ++i) {
-        float xi = row[i];
-        float *out = scratch_.data() + i * columns;
-        for (int64_t j = i; j < columns; ++j)
-          out[j] += xi * row[j];
-      }
-    }
+  // One call's x^T x in f32 by oneDNN's sgemm (the same threaded GEMM the
+  // executor's linear ops run on; the full square costs twice the triangle's
+  // arithmetic but runs an order of magnitude faster than a plain loop: a
+  // 0.5B model's inputs took 5.6 s per 128-token window that way), summed
+  // into f64 across calls so that long calibrations do not lose precision.
+  scratch_.resize(columns * columns);
+  dnnl_status_t status = dnnl_sgemm('T', 'N', columns, columns, tokens, 1.0f, x, columns, x,
+                                    columns, 0.0f, scratch_.data(), columns);
+  if (status != dnnl_success) {
+    failed_ = true;
+    return;
   }
-  for (int64_t i = 0; i < columns; ++i)
-    for (int64_t j = i; j < columns; ++j) {
-      h[i * columns + j] += scratch_[i * columns + j];
-      if (j != i)
-        h[j * columns + i] += scratch_[i * columns + j];
-    }
+  for (int64_t i = 0; i < columns * columns; ++i)
+    h[i] += scratch_[i];
 }
 
 } // namespace slmc

@@ -18,9 +18,10 @@ class LayerHessians {
 public:
   explicit LayerHessians(const std::vector<WeightTensor> &weights);
 
-  /// Accumulates while `executor` runs, until detach().
+  /// Accumulates while `executor` runs, until detach(), which reports a
+  /// product that failed on the way.
   void attach(exec::Executor &executor);
-  void detach(exec::Executor &executor);
+  llvm::Error detach(exec::Executor &executor);
 
   /// columns x columns, row-major; empty for weights no linear op reads (an
   /// embedding table that is not tied to the output head). Weights that share
@@ -38,6 +39,7 @@ private:
   std::vector<int64_t> slotOf_;                            // weight -> slot (-1: none)
   std::vector<std::vector<double>> slots_;
   std::vector<float> scratch_;
+  bool failed_ = false;
 };
 
 } // namespace slmc

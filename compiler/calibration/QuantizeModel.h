@@ -9,6 +9,7 @@
 #pragma once
 
 #include "compiler/calibration/QuantReport.pb.h"
+#include "compiler/runner/Perplexity.h"
 #include "compiler/tokenizer/Tokenizer.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
@@ -32,25 +33,45 @@ struct QuantizeOptions {
   int64_t context = 128;            // calibration window length
   int64_t calibrationWindows = 32;  // windows the sensitivity runs on
   int threads = 0;
+  /// "measure": every tensor, format and rounding end to end; "predict": from
+  /// Hessian-weighted errors and anchor layers (SensitivityPredictor.h);
+  /// "auto": measure while the estimate is at most kMeasuredSensitivitySeconds.
+  std::string sensitivity = "auto";
   bool progress = true;             // a progress bar on stderr
 };
 
+/// What measuring every trial may cost before "auto" predicts instead.
+inline constexpr double kMeasuredSensitivitySeconds = 600;
+
 struct QuantizeOutcome {
   std::string weightFormat; // recorded in the manifest: the scheme, or "auto (<bpw> bpw)"
-  /// False when a gate (maxKl) was set and the held-out KL exceeds it.
+  /// What was measured and chosen; empty without calibration text (plain
+  /// round-to-nearest measures nothing). Its final student's held-out figures
+  /// and the gate are the artifact's once finishQuantization has run.
+  std::optional<slm::quant::QuantReport> report;
+  /// The held-out windows the report and the gate score the artifact on.
+  ScoredWindows heldOut;
+  /// Set by finishQuantization: false when a gate (maxKl) was set and the
+  /// artifact's held-out KL exceeds it.
   bool gatePassed = true;
   std::string gateMessage;
-  /// What was measured and chosen; empty without calibration text (plain
-  /// round-to-nearest measures nothing).
-  std::optional<slm::quant::QuantReport> report;
 };
 
 /// Quantizes `student`'s linear and embedding weights in place (they become
-/// slm.dequantize of packed codes) and writes the reports that were asked for
-/// (JSON, SVG). The caller prints the summary (printReportTable). Options the
-/// command line validated are checked again, in the options' own terms.
+/// slm.dequantize of packed codes). With calibration text the outcome holds
+/// the report, whose figures come from the reference executor (fake-quantized
+/// weights) until the artifact is judged. Options the command line validated
+/// are checked again, in the options' own terms.
 llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student,
                                                 const Tokenizer &tokenizer,
                                                 const QuantizeOptions &options);
+
+/// The artifact as it ships, scored on outcome.heldOut against the teacher
+/// (`shipped`: W8A8, float storage and everything else the artifact does):
+/// its figures become the report's final student and decide the gate, then
+/// the reports asked for (JSON, SVG) are written. The caller prints the
+/// summary (printReportTable) and keeps or drops the artifact.
+llvm::Error finishQuantization(QuantizeOutcome &outcome, const PerplexityResult &shipped,
+                               const QuantizeOptions &options);
 
 } // namespace slmc

@@ -63,13 +63,15 @@ llvm::Error writeReportJson(const slm::quant::QuantReport &report, llvm::StringR
 }
 
 void printReportTable(const slm::quant::QuantReport &report, llvm::raw_ostream &os) {
+  // Predicted sensitivity measures no tensor's round-to-nearest alone.
+  bool predicted = report.calibration().sensitivity() == "predicted";
   os << llvm::formatv("{0,-44} {1,10} {2,-14} {3,7} {4,11} {5,11}  {6}\n", "tensor", "shape",
-                      "format", "bits/w", "ΔKL", "RTN ΔKL", "rounding");
+                      "format", "bits/w", predicted ? "pred. ΔKL" : "ΔKL", "RTN ΔKL", "rounding");
   for (const slm::quant::TensorReport &t : report.tensors()) {
     std::string shape = llvm::formatv("{0}x{1}", t.shape(0), t.shape(1)).str();
-    os << llvm::formatv("{0,-44} {1,10} {2,-14} {3,7:F3} {4,11:E2} {5,11:E2}  {6}\n", t.name(),
-                        shape, t.format(), t.bits_per_weight(), t.delta_kl(), t.rtn_delta_kl(),
-                        t.rounding());
+    std::string rtn = predicted ? "-" : llvm::formatv("{0:E2}", t.rtn_delta_kl()).str();
+    os << llvm::formatv("{0,-44} {1,10} {2,-14} {3,7:F3} {4,11:E2} {5,11}  {6}\n", t.name(),
+                        shape, t.format(), t.bits_per_weight(), t.delta_kl(), rtn, t.rounding());
   }
   os << llvm::formatv("\n{0,-14} {1,10} {2,8} {3,11} {4,10} {5,7}   (held-out: {6} tokens)\n",
                       "model", "size MB", "bpw", "KL", "ppl", "top-1",

@@ -3,6 +3,8 @@
 #include "compiler/driver/Compile.h"
 
 #include "compiler/Version.h"
+#include "compiler/calibration/ProgressBar.h"
+#include "compiler/runner/Perplexity.h"
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
@@ -126,6 +128,49 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
   return contents;
 }
 
+/// The artifact of a calibrated quantization, judged as it ships: written
+/// beside `output`, scored on the held-out windows against the teacher (the
+/// float model itself in self-distillation) exactly as `slmc eval ARTIFACT
+/// --held-out --teacher T` scores it, the report finished and printed, and
+/// renamed to `output` only when the gate passes: CI must not ship a failed one.
+llvm::Error writeJudgedArtifact(const ArtifactContents &contents, llvm::StringRef modelPath,
+                                const CompileOptions &options, QuantizeOutcome &outcome,
+                                llvm::StringRef output) {
+  const QuantizeOptions &q = *options.quantize;
+  std::string unverified = (output + ".unverified").str();
+  if (llvm::Error error = writeArtifact(contents, unverified))
+    return error;
+  auto judge = [&]() -> llvm::Error {
+    auto artifact = openRunnable(unverified, "", q.threads, q.context, /*needsTokenizer=*/false);
+    if (!artifact)
+      return makeError("{0}: the compiled artifact: {1}", modelPath,
+                       llvm::toString(artifact.takeError()));
+    std::string teacherPath = q.teacherPath.empty() ? modelPath.str() : q.teacherPath;
+    auto teacher = openRunnable(teacherPath, "", q.threads, q.context, /*needsTokenizer=*/false);
+    if (!teacher)
+      return makeError("teacher: {0}", llvm::toString(teacher.takeError()));
+    ProgressBar bar("artifact", static_cast<int64_t>(outcome.heldOut.windows.size()), q.progress);
+    auto shipped = evaluatePerplexity(*artifact->model, outcome.heldOut, teacher->model.get(),
+                                      [&](int64_t, int64_t) { bar.advance(); });
+    if (!shipped)
+      return makeError("{0}: scoring the compiled artifact: {1}", modelPath,
+                       llvm::toString(shipped.takeError()));
+    if (llvm::Error error = finishQuantization(outcome, *shipped, q))
+      return makeError("{0}: {1}", modelPath, llvm::toString(std::move(error)));
+    if (options.onQuantReport)
+      options.onQuantReport(*outcome.report);
+    if (!outcome.gatePassed)
+      return makeError("{0}: {1}", modelPath, outcome.gateMessage);
+    if (std::error_code ec = llvm::sys::fs::rename(unverified, output))
+      return makeError("{0}: cannot write: {1}", output, ec.message());
+    return llvm::Error::success();
+  };
+  llvm::Error error = judge();
+  if (error)
+    llvm::sys::fs::remove(unverified);
+  return error;
+}
+
 llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenizerPath,
                              const CompileOptions &requested, llvm::StringRef output) {
   // A wrong --target fails before the (possibly long) import.
@@ -166,6 +211,7 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
       options.chat = std::move(*chat);
     }
   }
+  std::optional<QuantizeOutcome> quantized;
   if (options.quantize) {
     if (!tokenizer)
       return makeError("{0}: quantization needs the model's tokenizer, and this model comes "
@@ -176,12 +222,8 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
     auto outcome = quantizeStudent(*imported->module, *tokenizer, quantize);
     if (!outcome)
       return makeError("{0}: {1}", modelPath, llvm::toString(outcome.takeError()));
-    if (outcome->report && options.onQuantReport)
-      options.onQuantReport(*outcome->report);
-    // A failed gate leaves no artifact behind: CI must not ship it.
-    if (!outcome->gatePassed)
-      return makeError("{0}: {1}", modelPath, outcome->gateMessage);
     options.weightFormat = outcome->weightFormat;
+    quantized = std::move(*outcome);
   }
   if (options.floatWeights != FloatStorage::f32) {
     const char *storage = options.floatWeights == FloatStorage::bf16 ? "bf16" : "f16";
@@ -197,6 +239,8 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
   auto contents = buildArtifact(*imported->module, options, compiled);
   if (!contents)
     return makeError("{0}: {1}", modelPath, llvm::toString(contents.takeError()));
+  if (quantized && quantized->report)
+    return writeJudgedArtifact(*contents, modelPath, options, *quantized, output);
   return writeArtifact(*contents, output);
 }
 

@@ -88,7 +88,8 @@ int32_t GroupScale::encode(float w, const slm::WeightFormat &format) const {
 }
 
 GroupScale GroupScale::search(const float *w, int64_t n, const slm::WeightFormat &format,
-                              llvm::ArrayRef<float> clipGrid, const double *importance) {
+                              llvm::ArrayRef<float> clipGrid, const double *importance,
+                              double *errorOut) {
   GroupScale best;
   double bestError = INFINITY;
   for (float clip : clipGrid) {
@@ -103,6 +104,8 @@ GroupScale GroupScale::search(const float *w, int64_t n, const slm::WeightFormat
       best = candidate;
     }
   }
+  if (errorOut)
+    *errorOut = bestError;
   return best;
 }
 
@@ -144,6 +147,22 @@ QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t ro
         putCode(q.row(r), g * size + i, best.encode(w[i], format), format);
     }
   return q;
+}
+
+double clipSearchError(llvm::ArrayRef<float> weights, int64_t rows, int64_t columns,
+                       slm::WeightFormat format, llvm::ArrayRef<float> clipGrid,
+                       llvm::ArrayRef<double> importance) {
+  int64_t groups = format.groupsPerRow(columns), size = format.groupSize(columns);
+  double total = 0;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < groups; ++g) {
+      double error = 0;
+      GroupScale::search(weights.data() + r * columns + g * size,
+                         std::min(size, columns - g * size), format, clipGrid,
+                         importance.empty() ? nullptr : &importance[g * size], &error);
+      total += error;
+    }
+  return total;
 }
 
 QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t rows,

@@ -46,6 +46,12 @@ QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t ro
                                        llvm::ArrayRef<float> clipGrid,
                                        llvm::ArrayRef<double> importance = {});
 
+/// The importance-weighted squared error quantizeWithClipSearch leaves,
+/// sum_i importance[column i] * (w_i - decoded w_i)^2, without packing codes.
+double clipSearchError(llvm::ArrayRef<float> weights, int64_t rows, int64_t columns,
+                       slm::WeightFormat format, llvm::ArrayRef<float> clipGrid,
+                       llvm::ArrayRef<double> importance = {});
+
 /// Writes and reads single codes of a packed row (LSB first).
 void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &format);
 int32_t codeAt(const uint8_t *row, int64_t i, const slm::WeightFormat &format);
@@ -59,9 +65,11 @@ struct GroupScale {
   static GroupScale choose(const float *w, int64_t n, const slm::WeightFormat &format,
                            float clip);
   /// The clip ratio of `clipGrid` whose scale minimises sum_i importance[i] *
-  /// (w_i - decoded w_i)^2; a null `importance` weighs every value 1.
+  /// (w_i - decoded w_i)^2 (stored in `error` when given); a null
+  /// `importance` weighs every value 1.
   static GroupScale search(const float *w, int64_t n, const slm::WeightFormat &format,
-                           llvm::ArrayRef<float> clipGrid, const double *importance);
+                           llvm::ArrayRef<float> clipGrid, const double *importance,
+                           double *error = nullptr);
   int32_t encode(float w, const slm::WeightFormat &format) const;
   float decode(int32_t code) const { return code * decodedScale + decodedMinimum; }
 };

@@ -30,7 +30,7 @@ ABSL_FLAG(std::string, quant, "",
           "(per-tensor formats under --bpw or --max-size)");
 ABSL_FLAG(std::string, calib, "",
           "calibration text (required for --quant auto): teacher soft targets, sensitivity, "
-          "GPTQ Hessians; its last tenth is held out for the report and --max-kl");
+          "GPTQ Hessians; its last tenth (at most 40 windows of 128) is held out for the report and --max-kl");
 ABSL_FLAG(double, bpw, 0, "--quant auto: bits per weight over all weights and scales");
 ABSL_FLAG(double, max_size, 0, "--quant auto: weights in MB (10^6 bytes), scales included");
 ABSL_FLAG(double, max_kl, std::numeric_limits<double>::quiet_NaN(),
@@ -45,6 +45,11 @@ ABSL_FLAG(bool, w8a8, false,
           "linears with 8-bit or symmetric 4-bit weights also quantize their inputs to int8 "
           "per token (W8A8, W4A8: integer dot products, VNNI where the target has them); "
           "changes numerics slightly");
+ABSL_FLAG(std::string, sensitivity, "auto",
+          "how --quant finds each tensor's KL cost per format: measure (a forward pass over the "
+          "calibration windows per tensor, format and rounding), predict (the Hessian-weighted "
+          "rounding error, scaled by end-to-end measurements on a few anchor layers), or auto "
+          "(measure while that is estimated to take at most 10 minutes)");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
 ABSL_FLAG(bool, print_ir_after_all, false,
@@ -73,6 +78,10 @@ llvm::Expected<QuantizeOptions> quantizeOptions(llvm::StringRef model) {
   q.seed = absl::GetFlag(FLAGS_seed);
   q.calibrationWindows = absl::GetFlag(FLAGS_calib_windows);
   q.threads = absl::GetFlag(FLAGS_threads);
+  q.sensitivity = absl::GetFlag(FLAGS_sensitivity);
+  if (q.sensitivity != "auto" && q.sensitivity != "measure" && q.sensitivity != "predict")
+    return makeError("{0}: --sensitivity must be auto, measure or predict, got '{1}'", model,
+                     q.sensitivity);
   bool automatic = q.scheme == "auto";
   if (!automatic)
     if (auto format = parseTensorFormat(q.scheme); !format)
@@ -170,7 +179,8 @@ const Command &compileCommand() {
       "slmc compile MODEL --target T [--max-context N] [--max-tokens N] [--tokenizer FILE]\n"
       "             [--weights f32|bf16|f16]\n"
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
-      "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]]\n"
+      "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]\n"
+      "              [--calib-windows N] [--sensitivity auto|measure|predict]]\n"
       "             [--w8a8] [--print-ir-after-all] [--dump-ir DIR] -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
       "kernels, the memory plan and the tokenizer: the tiny runtime (libslmrt) runs it\n"
@@ -179,16 +189,21 @@ const Command &compileCommand() {
       "KL(teacher || student) on --calib windows ranks every tensor x format, --quant auto\n"
       "picks per-tensor formats that minimise the total under the budget (exactly), and\n"
       "GPTQ rounds each weight. Without --teacher the float student is its own teacher.\n"
+      "--sensitivity measure tries every tensor in every format alone; predict scales each\n"
+      "tensor's Hessian-weighted rounding error by end-to-end trials on a few anchor layers\n"
+      "(auto: measure while that takes at most 10 minutes).\n"
       "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
-      "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail.\n\n"
+      "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail. The\n"
+      "final student is the artifact itself, scored as slmc eval --held-out scores it;\n"
+      "--max-kl X removes it and fails when its KL exceeds X.\n\n"
       "--weights bf16|f16 stores the float weights at half width (after --quant, those it\n"
       "left in float): half the bytes to stream per token, kernels that widen as they read.\n\n"
       "--print-ir-after-all and --dump-ir show the pipeline: the imported IR, then the IR\n"
       "after every pass of optimize, fuse, plan and lower (docs/ARCHITECTURE.md).",
       {"target", "max_context", "max_tokens", "tokenizer", "o", "weights", "quant", "calib",
-       "teacher", "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows", "threads",
-       "w8a8", "print_ir_after_all", "dump_ir"},
+       "teacher", "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows",
+       "sensitivity", "threads", "w8a8", "print_ir_after_all", "dump_ir"},
       runCompile};
   return command;
 }

@@ -4,6 +4,7 @@
 #include "tools/slmc/CommonFlags.h"
 
 #include "absl/flags/flag.h"
+#include "compiler/calibration/CalibrationData.h"
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/runner/Perplexity.h"
 #include "compiler/support/Error.h"
@@ -11,6 +12,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 ABSL_FLAG(int64_t, ctx, 128, "window length in tokens");
+ABSL_FLAG(bool, held_out, false,
+          "score only the held-out tail of --text (its last tenth, at most 40 windows), as slmc compile --quant "
+          "scores it for its report and --max-kl");
 
 namespace slmc::cli {
 namespace {
@@ -36,7 +40,9 @@ llvm::Error runEval(const std::vector<std::string> &args) {
   auto tokens = encodeTextFile(textPath, tokenizer);
   if (!tokens)
     return tokens.takeError();
-  ScoredWindows windows = cutScoredWindows(*tokens, context, tokenizer.bosId());
+  ScoredWindows windows = absl::GetFlag(FLAGS_held_out)
+                              ? heldOutWindows(*tokens, context, tokenizer.bosId())
+                              : cutScoredWindows(*tokens, context, tokenizer.bosId());
   if (windows.windows.empty())
     return makeError("{0}: {1} tokens are fewer than one window of --ctx {2}", textPath,
                      tokens->size(), context);
@@ -97,7 +103,8 @@ const Command &evalCommand() {
   static const Command command{
       "eval",
       "Measure perplexity on a text, exactly as llama.cpp's llama-perplexity does",
-      "slmc eval MODEL|ARTIFACT --text FILE [--ctx N] [--teacher T] [--json] [--tokenizer FILE]",
+      "slmc eval MODEL|ARTIFACT --text FILE [--held-out] [--ctx N] [--teacher T] [--json]\n"
+      "          [--tokenizer FILE]",
       "The whole text is tokenized once with BOS in front and cut into consecutive,\n"
       "non-overlapping windows of N tokens (a partial last window is dropped). The first\n"
       "token of every window is replaced by BOS; only the second half of each window is\n"
@@ -108,8 +115,11 @@ const Command &evalCommand() {
       "With --teacher T, the same positions also give kl_to_teacher, the mean of\n"
       "KL(P_teacher || P_model) over the softmax of the logits (natural log), and\n"
       "top1_agreement, the share of positions where both models' argmaxes agree (as\n"
-      "llama.cpp's --kl-divergence).",
-      {"text", "ctx", "json", "tokenizer", "threads", "teacher"},
+      "llama.cpp's --kl-divergence).\n"
+      "--held-out scores only the text's last tenth (at least one window, at most 40),\n"
+      "cut the same way: what slmc compile --quant --calib FILE reports for the final\n"
+      "student and gates with --max-kl.",
+      {"text", "held_out", "ctx", "json", "tokenizer", "threads", "teacher"},
       runEval};
   return command;
 }

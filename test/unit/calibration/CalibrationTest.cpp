@@ -124,7 +124,8 @@ TEST(LayerHessians, SumsTheSecondMomentOfLinearInputs) {
   hessians.attach(**executor);
   for (int run = 0; run < 2; ++run)
     ASSERT_TRUE(static_cast<bool>((*executor)->run(m.inputs(kInputs))));
-  hessians.detach(**executor);
+  llvm::Error detached = hessians.detach(**executor);
+  ASSERT_FALSE(static_cast<bool>(detached)) << llvm::toString(std::move(detached));
   ASSERT_TRUE(static_cast<bool>((*executor)->run(m.inputs(kInputs)))); // no longer counted
   for (size_t w : {0, 1}) {
     llvm::ArrayRef<double> h = hessians.of(w);
