@@ -22,6 +22,7 @@ ProgressBar::~ProgressBar() {
 }
 
 void ProgressBar::advance(int64_t steps, llvm::StringRef item) {
+  std::lock_guard<std::mutex> lock(mutex_);
   done_ += steps;
   item_ = item.str();
   if (!enabled_)

@@ -4,6 +4,7 @@
 #include "llvm/ADT/StringRef.h"
 
 #include <chrono>
+#include <mutex>
 #include <string>
 
 namespace slmc {
@@ -17,6 +18,7 @@ public:
   ProgressBar(llvm::StringRef label, int64_t total, bool enabled);
   ~ProgressBar();
   /// `item`: what was just done (a tensor's name), shown until the next.
+  /// Safe to call from several threads (work spread by parallelFor).
   void advance(int64_t steps = 1, llvm::StringRef item = "");
 
 private:
@@ -26,6 +28,7 @@ private:
   int64_t total_, done_ = 0, logged_ = 0;
   bool enabled_, terminal_;
   std::chrono::steady_clock::time_point start_, lastLine_;
+  std::mutex mutex_;
 };
 
 } // namespace slmc

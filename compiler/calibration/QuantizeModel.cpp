@@ -21,7 +21,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <mutex>
 
 namespace slmc {
 namespace {
@@ -425,7 +424,6 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
   std::vector<std::vector<double>> errors(weights.size(), std::vector<double>(formats, 0.0));
   {
     ProgressBar bar("errors", weights.size(), o.progress);
-    std::mutex barMutex;
     parallelFor(static_cast<int64_t>(weights.size()), o.threads, [&](int64_t i) {
       const WeightTensor &w = weights[i];
       std::vector<double> diagonal = hessianDiagonal(c.hessians->of(i), w.columns);
@@ -433,7 +431,6 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
         if (candidates[f])
           errors[i][f] =
               clipSearchError(w.values, w.rows, w.columns, *candidates[f], kClipGrid, diagonal);
-      std::lock_guard<std::mutex> lock(barMutex);
       bar.advance(1, w.name);
     });
   }
@@ -557,7 +554,7 @@ llvm::Expected<std::vector<int>> allocate(const std::vector<std::vector<Measurem
 }
 
 /// The chosen roundings of the chosen formats, and round-to-nearest of the
-/// same formats for comparison.
+/// same formats for comparison (when the RTN student is run).
 struct Quantized {
   std::vector<std::optional<QuantizedWeight>> finals, rtns;
   int64_t bits = 0;
@@ -565,7 +562,8 @@ struct Quantized {
 
 llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration &c,
                                       const std::vector<std::vector<Measurement>> &measured,
-                                      const std::vector<int> &picks, const QuantizeOptions &o) {
+                                      const std::vector<int> &picks, bool withRtn,
+                                      const QuantizeOptions &o) {
   const size_t n = plan.weights.size();
   Quantized q;
   q.finals.resize(n);
@@ -590,7 +588,6 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
   }
   std::vector<std::string> errors(n);
   ProgressBar bar("rounding", n, o.progress);
-  std::mutex barMutex;
   parallelFor(static_cast<int64_t>(groups.size()), o.threads, [&](int64_t g) {
     LazyGptqFactor gptq;
     for (size_t i : groups[g]) {
@@ -602,9 +599,9 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
           errors[i] = llvm::formatv("{0}: {1}", w.name, llvm::toString(rounded.takeError()));
         else
           q.finals[i] = std::move(*rounded);
-        q.rtns[i] = quantizeRoundToNearest(w.values, w.rows, w.columns, *m.format);
+        if (withRtn)
+          q.rtns[i] = quantizeRoundToNearest(w.values, w.rows, w.columns, *m.format);
       }
-      std::lock_guard<std::mutex> lock(barMutex);
       bar.advance(1, w.name);
     }
   });
@@ -811,7 +808,9 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
   auto picks = allocate(measured, *plan);
   if (!picks)
     return picks.takeError();
-  auto quantized = roundChosen(*plan, *calibration, measured, *picks, o);
+  // The RTN student is only run when the sensitivity was measured.
+  auto quantized = roundChosen(*plan, *calibration, measured, *picks,
+                               !sensitivity->predicted, o);
   if (!quantized)
     return quantized.takeError();
   auto heldOut = evaluateHeldOut(*calibration, *plan, *quantized, !sensitivity->predicted,
