@@ -113,7 +113,7 @@ void slmQ4(benchmark::State &state, Shape s, int64_t m) {
   std::vector<float> y(m * s.n);
   for (auto _ : state)
     slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
-                            y.data(), m, s.n, s.k, group);
+                            nullptr, y.data(), m, s.n, s.k, group);
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
 }
 

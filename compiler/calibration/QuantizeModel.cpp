@@ -12,6 +12,7 @@
 #include "compiler/runner/ReferenceModel.h"
 #include "compiler/executor/Executor.h"
 #include "compiler/quant/BitAllocation.h"
+#include "compiler/quant/Codebook.h"
 #include "compiler/quant/Gptq.h"
 #include "compiler/quant/QuantScheme.h"
 #include "compiler/quant/WeightTensors.h"
@@ -64,19 +65,40 @@ private:
   std::optional<GptqFactor> factor_;
 };
 
+/// The diagonal of a layer input's Hessian (empty without one).
+std::vector<double> hessianDiagonal(llvm::ArrayRef<double> hessian, int64_t columns) {
+  std::vector<double> diagonal;
+  for (int64_t c = 0; !hessian.empty() && c < columns; ++c)
+    diagonal.push_back(hessian[c * columns + c]);
+  return diagonal;
+}
+
+/// The table a codebook format rounds `w` to, fitted under the Hessian's
+/// diagonal (deterministic, so every trial and the final rounding of a tensor
+/// in a format agree); empty for integer formats.
+std::vector<float> codebookFor(const WeightTensor &w, const slm::WeightFormat &format,
+                               llvm::ArrayRef<double> hessian) {
+  if (!format.codebook)
+    return {};
+  return fitCodebook(w.values, w.rows, w.columns, format, kClipGrid,
+                     hessianDiagonal(hessian, w.columns));
+}
+
 llvm::Expected<QuantizedWeight> roundTensor(const WeightTensor &w, const slm::WeightFormat &format,
                                             Rounding rounding, llvm::ArrayRef<double> hessian,
                                             LazyGptqFactor &gptq) {
+  std::vector<float> codebook = codebookFor(w, format, hessian);
   switch (rounding) {
   case Rounding::RoundToNearest:
-    return quantizeRoundToNearest(w.values, w.rows, w.columns, format);
+    return quantizeRoundToNearest(w.values, w.rows, w.columns, format, 1.0f, codebook);
   case Rounding::ClipSearch:
-    return quantizeWithClipSearch(w.values, w.rows, w.columns, format, kClipGrid);
+    return quantizeWithClipSearch(w.values, w.rows, w.columns, format, kClipGrid, {}, codebook);
   case Rounding::GptqClipped: {
     auto factor = gptq.get(hessian, w.columns);
     if (!factor)
       return factor.takeError();
-    return quantizeGptq(w.values, w.rows, w.columns, format, **factor, kClipGrid);
+    return quantizeGptq(w.values, w.rows, w.columns, format, **factor, kClipGrid,
+                        /*blockColumns=*/128, codebook);
   }
   }
   llvm_unreachable("rounding");
@@ -384,16 +406,10 @@ size_t anchorFormatIndex(const std::vector<TensorFormat> &candidates) {
 
 /// The rounding whose error the predictor weighs: the clip search under the
 /// Hessian's diagonal (no Hessian: plain squared error).
-std::vector<double> hessianDiagonal(llvm::ArrayRef<double> hessian, int64_t columns) {
-  std::vector<double> diagonal;
-  for (int64_t c = 0; !hessian.empty() && c < columns; ++c)
-    diagonal.push_back(hessian[c * columns + c]);
-  return diagonal;
-}
 QuantizedWeight predictorRounding(const WeightTensor &w, const slm::WeightFormat &format,
                                   llvm::ArrayRef<double> hessian) {
   return quantizeWithClipSearch(w.values, w.rows, w.columns, format, kClipGrid,
-                                hessianDiagonal(hessian, w.columns));
+                                hessianDiagonal(hessian, w.columns), codebookFor(w, format, hessian));
 }
 
 /// ΔKL of every tensor alone in every candidate format: measured end to end
@@ -429,8 +445,9 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
       std::vector<double> diagonal = hessianDiagonal(c.hessians->of(i), w.columns);
       for (size_t f = 0; f < formats; ++f)
         if (candidates[f])
-          errors[i][f] =
-              clipSearchError(w.values, w.rows, w.columns, *candidates[f], kClipGrid, diagonal);
+          errors[i][f] = clipSearchError(w.values, w.rows, w.columns, *candidates[f], kClipGrid,
+                                         diagonal,
+                                         codebookFor(w, *candidates[f], c.hessians->of(i)));
       bar.advance(1, w.name);
     });
   }
@@ -600,7 +617,8 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
         else
           q.finals[i] = std::move(*rounded);
         if (withRtn)
-          q.rtns[i] = quantizeRoundToNearest(w.values, w.rows, w.columns, *m.format);
+          q.rtns[i] = quantizeRoundToNearest(w.values, w.rows, w.columns, *m.format, 1.0f,
+                                             codebookFor(w, *m.format, {}));
       }
       bar.advance(1, w.name);
     }
@@ -794,7 +812,8 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
     for (const WeightTensor &w : plan->weights)
       if (candidates->front())
         replaceWithQuantized(w, quantizeRoundToNearest(w.values, w.rows, w.columns,
-                                                       *candidates->front()));
+                                                       *candidates->front(), 1.0f,
+                                                       codebookFor(w, *candidates->front(), {})));
     return outcome;
   }
 

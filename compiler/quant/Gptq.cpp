@@ -114,18 +114,19 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
                                              int64_t columns, slm::WeightFormat format,
                                              llvm::ArrayRef<double> hessian,
                                              llvm::ArrayRef<float> clipGrid, double dampening,
-                                             int64_t blockColumns) {
+                                             int64_t blockColumns, llvm::ArrayRef<float> codebook) {
   auto factor = GptqFactor::compute(hessian, columns, dampening);
   if (!factor)
     return factor.takeError();
-  return quantizeGptq(weights, rows, columns, format, *factor, clipGrid, blockColumns);
+  return quantizeGptq(weights, rows, columns, format, *factor, clipGrid, blockColumns, codebook);
 }
 
 llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
                                              int64_t columns, slm::WeightFormat format,
                                              const GptqFactor &factor,
                                              llvm::ArrayRef<float> clipGrid,
-                                             int64_t blockColumns) {
+                                             int64_t blockColumns,
+                                             llvm::ArrayRef<float> codebook) {
   const int64_t n = columns;
   if (factor.columns() != n)
     return makeError("GPTQ: a factor of {0} columns for a weight of {1}", factor.columns(), n);
@@ -139,6 +140,7 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
   const std::vector<float> &uFloat = factor.uFloat();
 
   QuantizedWeight q = QuantizedWeight::allocate(format, rows, columns);
+  q.codebook.assign(codebook.begin(), codebook.end());
   int64_t size = format.groupSize(n);
   // Lazy batches (GPTQ's blocks): a column's error updates the rest of its
   // block at once and the later columns when the block ends, each weight
@@ -158,7 +160,7 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
         int64_t length = std::min(size, n - i);
         for (int64_t r = 0; r < rows; ++r) {
           current[r] = GroupScale::search(w.data() + r * n + i, length, format, clipGrid,
-                                          importance + i);
+                                          importance + i, nullptr, codebook);
           q.setScale(r, i / size, current[r]);
         }
       }

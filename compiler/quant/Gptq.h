@@ -18,13 +18,15 @@ namespace slmc {
 /// the clip ratio from `clipGrid` that minimises the Hessian-diagonal-weighted
 /// error. `dampening` (a fraction of the mean diagonal) keeps H invertible.
 /// Columns are processed in lazy batches of `blockColumns` (0: one batch),
-/// which changes where the updates happen, not their values.
+/// which changes where the updates happen, not their values. Codebook formats
+/// round to the nearest entry of `codebook` (fitted beforehand, Codebook.h).
 llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int64_t rows,
                                              int64_t columns, slm::WeightFormat format,
                                              llvm::ArrayRef<double> hessian,
                                              llvm::ArrayRef<float> clipGrid,
                                              double dampening = 0.01,
-                                             int64_t blockColumns = 128);
+                                             int64_t blockColumns = 128,
+                                             llvm::ArrayRef<float> codebook = {});
 
 /// What GPTQ needs of a Hessian whatever the format: its inputs that never
 /// fire, its diagonal (the clip search's weights) and U, the upper Cholesky
@@ -52,6 +54,7 @@ llvm::Expected<QuantizedWeight> quantizeGptq(llvm::ArrayRef<float> weights, int6
                                              int64_t columns, slm::WeightFormat format,
                                              const GptqFactor &factor,
                                              llvm::ArrayRef<float> clipGrid,
-                                             int64_t blockColumns = 128);
+                                             int64_t blockColumns = 128,
+                                             llvm::ArrayRef<float> codebook = {});
 
 } // namespace slmc

@@ -11,19 +11,22 @@ llvm::Expected<TensorFormat> parseTensorFormat(llvm::StringRef name) {
   if (name == "f32")
     return TensorFormat();
   auto bad = [&] {
-    return makeError("unknown weight format '{0}': expected f32 or intB[-gG][-asym] with B in "
-                     "2..8 and G in 32, 64, 128 (e.g. int8, int4-g32, int5-g64-asym)",
+    return makeError("unknown weight format '{0}': expected f32, intB[-gG][-asym] with B in "
+                     "2..8 or cbB[-gG] (a fitted codebook) with B in 2..4, and G in 32, 64, 128 "
+                     "(e.g. int8, int4-g32, int5-g64-asym, cb3-g32)",
                      name);
   };
   llvm::SmallVector<llvm::StringRef, 3> parts;
   name.split(parts, '-');
   slm::WeightFormat format;
   format.group = 0;
-  if (!parts[0].consume_front("int") || parts[0].getAsInteger(10, format.bits) ||
-      format.bits < 2 || format.bits > 8)
+  format.codebook = parts[0].consume_front("cb");
+  if ((!format.codebook && !parts[0].consume_front("int")) ||
+      parts[0].getAsInteger(10, format.bits) || format.bits < 2 ||
+      format.bits > (format.codebook ? 4 : 8))
     return bad();
   for (llvm::StringRef part : llvm::ArrayRef(parts).drop_front()) {
-    if (part == "asym" && format.symmetric) {
+    if (part == "asym" && format.symmetric && !format.codebook) {
       format.symmetric = false;
     } else if (part.consume_front("g") && format.group == 0 && format.symmetric &&
                !part.getAsInteger(10, format.group) &&
@@ -38,7 +41,7 @@ llvm::Expected<TensorFormat> parseTensorFormat(llvm::StringRef name) {
 std::string tensorFormatName(const TensorFormat &format) {
   if (!format)
     return "f32";
-  std::string name = "int" + std::to_string(format->bits);
+  std::string name = (format->codebook ? "cb" : "int") + std::to_string(format->bits);
   if (format->group)
     name += "-g" + std::to_string(format->group);
   if (!format->symmetric)

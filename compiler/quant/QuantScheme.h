@@ -16,7 +16,8 @@ using TensorFormat = std::optional<slm::WeightFormat>;
 
 /// "int8" (per output channel), "int4-g32", "int5-g64-asym", ..., "f32".
 /// Bits 2..8; groups 32, 64, 128 (none: per output channel); "-asym" for
-/// asymmetric formats with a minimum per group.
+/// asymmetric formats with a minimum per group. "cb3-g32", "cb4-g64", ...:
+/// codes index a codebook fitted per tensor (bits 2..4).
 llvm::Expected<TensorFormat> parseTensorFormat(llvm::StringRef name);
 std::string tensorFormatName(const TensorFormat &format);
 

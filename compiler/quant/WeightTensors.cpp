@@ -104,9 +104,15 @@ void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &q) 
   if (!f.symmetric)
     minimums = b.create<slm::ConstantOp>(
         loc, blobOf(scalesType, weight.name + ".minimums", q.minimums));
-  auto format = slm::WeightFormatAttr::get(context, f.bits, f.group, f.symmetric);
+  Value codebook;
+  if (f.codebook) {
+    auto tableType = RankedTensorType::get({f.codebookEntries()}, b.getF32Type());
+    codebook = b.create<slm::ConstantOp>(
+        loc, blobOf(tableType, weight.name + ".codebook", q.codebook));
+  }
+  auto format = slm::WeightFormatAttr::get(context, f.bits, f.group, f.symmetric, f.codebook);
   Value dequantized = b.create<slm::DequantizeOp>(loc, constant->getResult(0).getType(), codes,
-                                                  scales, minimums, format);
+                                                  scales, minimums, codebook, format);
   constant->getResult(0).replaceAllUsesWith(dequantized);
   constant->erase();
 }

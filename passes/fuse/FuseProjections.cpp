@@ -106,6 +106,17 @@ std::optional<SmallVector<slm::ConstantOp>> constantsOf(ArrayRef<Value> values) 
   return constants;
 }
 
+/// Whether `a` and `b` are the same value or constants with the same bytes.
+bool sameConstantValues(Value a, Value b) {
+  if (a == b)
+    return true;
+  slm::ConstantOp ca = constantOf(a), cb = constantOf(b);
+  if (!ca || !cb || ca.getType() != cb.getType())
+    return false;
+  std::optional<std::string> x = constantBytes(ca), y = constantBytes(cb);
+  return x && y && *x == *y;
+}
+
 /// Stacks tensors of [rows_i, ...] (the same trailing shape) into one.
 RankedTensorType stackedType(ArrayRef<Value> values) {
   auto first = tensorType(values.front());
@@ -146,13 +157,21 @@ Value stackedWeight(PatternRewriter &rewriter, Location loc, ArrayRef<slm::Linea
     return rewriter.create<slm::WidenOp>(
         loc, stackedType(weights), stackedConstant(rewriter, loc, stackedType(stored), *constants));
   }
-  // Quantized: one format, stacked codes, scales and minimums.
+  // Quantized: one format (and one codebook), stacked codes, scales and
+  // minimums.
   SmallVector<Value> codes, scales, minimums;
   slm::WeightFormatAttr format;
+  Value codebook;
   for (Value w : weights) {
     slm::DequantizeOp dequantize = slm::dequantizedWeight(w);
     if (!dequantize || (format && dequantize.getFormat() != format))
       return {};
+    if (dequantize.getCodebook()) {
+      if (!codebook)
+        codebook = dequantize.getCodebook();
+      else if (!sameConstantValues(codebook, dequantize.getCodebook()))
+        return {};
+    }
     format = dequantize.getFormat();
     codes.push_back(dequantize.getPacked());
     scales.push_back(dequantize.getScales());
@@ -169,7 +188,7 @@ Value stackedWeight(PatternRewriter &rewriter, Location loc, ArrayRef<slm::Linea
   return rewriter.create<slm::DequantizeOp>(
       loc, stackedType(weights), stackedConstant(rewriter, loc, stackedType(codes), *codeConstants),
       stackedConstant(rewriter, loc, stackedType(scales), *scaleConstants), stackedMinimums,
-      format);
+      codebook, format);
 }
 
 /// The first of several linears that read the same input (with weights that

@@ -24,7 +24,7 @@ slm::Kernel kernelOf(Operation *op) {
 
 /// The storage of a dequantized weight as the kernels take it.
 struct PackedWeight {
-  Ptr codes, scales, minimums; // minimums: null for symmetric formats
+  Ptr codes, scales, minimums, codebook; // minimums, codebook: null where the format has none
   slm::WeightFormat format;
   int64_t rows, columns;
 };
@@ -32,11 +32,14 @@ struct PackedWeight {
 PackedWeight packedWeight(KernelBuilder &k, ConversionPatternRewriter &rewriter,
                           slm::DequantizeOp dequantize) {
   auto type = llvm::cast<RankedTensorType>(dequantize.getType());
-  Value minimums = dequantize.getMinimums();
+  auto optional = [&](Value v) { return v ? pointer(rewriter.getRemappedValue(v)) : k.null(); };
   return {pointer(rewriter.getRemappedValue(dequantize.getPacked())),
           pointer(rewriter.getRemappedValue(dequantize.getScales())),
-          minimums ? pointer(rewriter.getRemappedValue(minimums)) : k.null(),
-          dequantize.getFormat().layout(), type.getDimSize(0), type.getDimSize(1)};
+          optional(dequantize.getMinimums()),
+          optional(dequantize.getCodebook()),
+          dequantize.getFormat().layout(),
+          type.getDimSize(0),
+          type.getDimSize(1)};
 }
 
 bool isFloatKernel(slm::Kernel kernel) {
@@ -89,17 +92,19 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
       break;
     case slm::Kernel::q4:
+      k.call(SLM_KERNEL(slm_uk_linear_q4), x, w.codes, w.scales, w.minimums, bias, y, rows, n,
+             columns, group);
+      break;
     case slm::Kernel::q4_avx512:
-      k.call(kernel == slm::Kernel::q4_avx512 ? SLM_KERNEL(slm_uk_linear_q4_avx512)
-                                              : SLM_KERNEL(slm_uk_linear_q4),
-             x, w.codes, w.scales, w.minimums, bias, y, rows, n, columns, group);
+      k.call(SLM_KERNEL(slm_uk_linear_q4_avx512), x, w.codes, w.scales, w.minimums, w.codebook,
+             bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::q8:
       k.call(SLM_KERNEL(slm_uk_linear_q8), x, w.codes, w.scales, bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::qany:
-      k.call(SLM_KERNEL(slm_uk_linear_qany), x, w.codes, w.scales, w.minimums, bias, y, rows, n,
-             columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
+      k.call(SLM_KERNEL(slm_uk_linear_qany), x, w.codes, w.scales, w.minimums, w.codebook, bias, y,
+             rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::f32:
     case slm::Kernel::bf16:
@@ -136,7 +141,7 @@ struct EmbeddingLowering : KernelLowering<slm::EmbeddingOp> {
     } else {
       PackedWeight table = packedWeight(k, rewriter, slm::dequantizedWeight(op.getTable()));
       k.call(SLM_KERNEL(slm_uk_embedding_q), table.codes, table.scales, table.minimums,
-             pointer(adaptor.getIndices()), out, count, k.i64(table.columns),
+             table.codebook, pointer(adaptor.getIndices()), out, count, k.i64(table.columns),
              k.i32(static_cast<int32_t>(table.format.bits)), k.i64(table.format.group));
     }
     rewriter.replaceOp(op, out.value);

@@ -49,8 +49,10 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         return select(op, vnni ? slm::Kernel::w8a8_vnni : slm::Kernel::w8a8);
       if (w8a8 && slm::hasInt4ActivationKernel(format))
         return select(op, vnni ? slm::Kernel::w4a8_vnni : slm::Kernel::w4a8);
+      if (avx512 && slm::hasInt4TableKernel(format))
+        return select(op, slm::Kernel::q4_avx512);
       if (slm::hasInt4Kernel(format))
-        return select(op, avx512 ? slm::Kernel::q4_avx512 : slm::Kernel::q4);
+        return select(op, slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))
         return select(op, slm::Kernel::q8);
       select(op, slm::Kernel::qany);

@@ -18,9 +18,11 @@ llvm::Expected<Kernel> dequantizeKernel(Operation *op) {
   int64_t rows = type.getDimSize(0), columns = type.getDimSize(1);
   return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
     Tensor y = Tensor::zeros(DType::F32, {rows, columns});
-    const uint16_t *minimums = in.size() > 2 ? in[2].data<uint16_t>() : nullptr;
+    // Operands: codes, scales, then minimums (asymmetric) or a codebook.
+    const uint16_t *minimums = format.symmetric ? nullptr : in[2].data<uint16_t>();
+    const float *codebook = format.codebook ? in[2].data<float>() : nullptr;
     dequantizeRows(format, rows, columns, in[0].data<uint8_t>(), in[1].data<uint16_t>(), minimums,
-                   y.data<float>());
+                   codebook, y.data<float>());
     out[0] = std::move(y);
     return ok();
   });

@@ -14,6 +14,8 @@
  *   symmetric 8-bit formats have their own decoders (slm_uk_linear_q4, _q8;
  *   quantized_avx512.c decodes 4-bit codes faster on AVX-512 targets); other
  *   widths (slm_uk_linear_qany) gather the bytes of 16 codes by shuffles.
+ *   Codebook formats (bits 2..4) look codes up in the group's scaled table
+ *   (slm_uk_linear_qany; 4-bit ones by vpermps on AVX-512 targets).
  *
  * Tasks are blocks of output columns (and of rows for large m), as in
  * linear.c, so threaded runs equal inline ones bit for bit.
@@ -69,7 +71,8 @@ static inline void uk_decode_q8(const uint8_t *p, float scale, uk_f32x16 *w0, uk
 enum {
   UK_NIBBLES, /* 4 bits, groups of 32, 64 or 128: uk_decode_q4 (x permuted to match) */
   UK_BYTES,   /* 8 bits, symmetric: uk_decode_q8 */
-  UK_SHUFFLES /* any width: uk_decode16, twice */
+  UK_SHUFFLES, /* any width: uk_decode16, twice */
+  UK_TABLE     /* codebook formats: uk_decode16_table, twice */
 };
 
 /* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
@@ -89,6 +92,7 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
   uk_qlinear_x_tail(a, M, xtail);
   /* Per group: the scale, and what decoding adds (see uk_decode_q4). */
   float scale[UK_QCOLS][UK_QSCALES], shift[UK_QCOLS][UK_QSCALES];
+  float table[UK_QCOLS][16]; /* UK_TABLE: the group's codebook times its scale */
   uint8_t padded[UK_QCOLS][UK_QBLOCK];
   for (int64_t blk = begin; blk < end; ++blk) {
     int64_t j = blk * UK_QCOLS;
@@ -118,6 +122,9 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
         }
       }
       for (int64_t t = 0; t < count; ++t) {
+        if (DECODER == UK_TABLE)
+          for (int c = 0; c < UK_QCOLS; ++c)
+            uk_scaled_codebook(w->codebook, BITS, scale[c][t], table[c]);
         int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
         for (int64_t b = b0; b < b1; ++b) {
           uk_f32x16 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
@@ -151,6 +158,9 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
               uk_decode_q4(p, scale[c][t], shift[c][t], SYMMETRIC, &w0, &w1);
             } else if (DECODER == UK_BYTES) {
               uk_decode_q8(p, scale[c][t], &w0, &w1);
+            } else if (DECODER == UK_TABLE) {
+              uk_decode16_table(p, BITS, table[c], &w0);
+              uk_decode16_table(p + 2 * BITS, BITS, table[c], &w1);
             } else {
               uk_decode16(p, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w0);
               uk_decode16(p + 2 * BITS, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w1);
@@ -197,6 +207,9 @@ UK_DEFINE_QANY_RANGES(6)
 UK_DEFINE_QANY_RANGES(7)
 UK_DEFINE_QANY_RANGES(8)
 #undef UK_DEFINE_QANY_RANGES
+UK_DEFINE_QFAST_RANGE(uk_qtable2_dot, 1, 2, UK_TABLE, 1)
+UK_DEFINE_QFAST_RANGE(uk_qtable3_dot, 1, 3, UK_TABLE, 1)
+UK_DEFINE_QFAST_RANGE(uk_qtable4_dot, 1, 4, UK_TABLE, 1)
 #undef UK_DEFINE_QFAST_RANGE
 
 #if UK_DOT_MAX_M != 4
@@ -227,8 +240,9 @@ void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *code
 }
 
 void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
-                        const uint16_t *scales, const uint16_t *minimums, const float *bias,
-                        float *y, int64_t m, int64_t n, int64_t k, int32_t bits, int64_t group) {
+                        const uint16_t *scales, const uint16_t *minimums, const float *codebook,
+                        const float *bias, float *y, int64_t m, int64_t n, int64_t k,
+                        int32_t bits, int64_t group) {
   if (uk_qlinear_trivial(bias, y, m, n, k))
     return;
   static const uk_range_fn ranges[7][2] = {
@@ -239,13 +253,15 @@ void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
       {uk_qany6_dot_symmetric, uk_qany6_dot_asymmetric},
       {uk_qany7_dot_symmetric, uk_qany7_dot_asymmetric},
       {uk_qany8_dot_symmetric, uk_qany8_dot_asymmetric}};
+  static const uk_range_fn tables[3] = {uk_qtable2_dot, uk_qtable3_dot, uk_qtable4_dot};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
+  a.w.codebook = codebook;
   if (m >= UK_DOT_MAX_M) {
     uk_quantized_linear(ctx, &a, NULL);
     return;
   }
   /* Decode: a row of x at a time (m > 1 is a prefill's last few tokens). */
-  uk_range_fn range = ranges[bits - 2][minimums != NULL];
+  uk_range_fn range = codebook ? tables[bits - 2] : ranges[bits - 2][minimums != NULL];
   for (int64_t i = 0; i < m; ++i) {
     uk_qlinear_args row = a;
     row.x = x + i * k;
@@ -277,10 +293,11 @@ static void uk_qembedding_range(void *arg, int64_t begin, int64_t end) {
 }
 
 void slm_uk_embedding_q(const slm_uk_ctx *ctx, const uint8_t *codes, const uint16_t *scales,
-                        const uint16_t *minimums, const int64_t *ids, float *out, int64_t n,
-                        int64_t width, int32_t bits, int64_t group) {
+                        const uint16_t *minimums, const float *codebook, const int64_t *ids,
+                        float *out, int64_t n, int64_t width, int32_t bits, int64_t group) {
   if (width <= 0)
     return;
   uk_qembedding_args a = {uk_qmatrix_of(codes, scales, minimums, width, bits, group), ids, out};
+  a.table.codebook = codebook;
   uk_parallel(ctx, n, uk_grain(width), uk_qembedding_range, &a);
 }

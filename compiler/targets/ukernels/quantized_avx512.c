@@ -7,7 +7,9 @@
  * as the table, one vpermps decodes 16 codes exactly as the reference does.
  * 16 bytes zero-extended to 16 lanes give the low nibbles as indices, and
  * shifted by 4 the high ones: codes 2t and 2t + 1 of the block in lane t,
- * which the x of the block is permuted to match. Prefill (m >= 4) is the
+ * which the x of the block is permuted to match. A codebook format's table
+ * is its codebook times the group's scale: the same loop, so a non-uniform
+ * grid decodes as fast as integer codes. Prefill (m >= 4) is the
  * generic GEMM on decoded panels (uk_qlinear.h).
  *
  * The lowering calls this kernel only for targets with AVX-512 F/BW/VL.
@@ -24,7 +26,7 @@
  * groups of 32, 64 or 128 codes (whole blocks of UK_QBLOCK). */
 UK_AVX512_TARGET static inline __attribute__((always_inline)) void
 uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M,
-                const int SYMMETRIC) {
+                const int SYMMETRIC, const int CODEBOOK) {
   const uk_qmatrix *w = &a->w;
   int64_t n = a->n, k = w->k;
   int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
@@ -33,10 +35,11 @@ uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int 
   uk_qlinear_x_tail(a, M, xtail);
   /* Table entry u: the code whose nibble is u, as a float; symmetric codes
    * are stored as u ^ 8 = q + 8, so q * scale = fma(u ^ 8, scale, -8 scale). */
-  const __m512 codes16 = SYMMETRIC ? _mm512_setr_ps(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4,
-                                                    5, 6, 7)
-                                   : _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
-                                                    14, 15);
+  const __m512 codes16 = CODEBOOK    ? _mm512_loadu_ps(w->codebook)
+                         : SYMMETRIC ? _mm512_setr_ps(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4,
+                                                      5, 6, 7)
+                                     : _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                                      13, 14, 15);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   float scale[UK_QCOLS][UK_LUT_SCALES], shift[UK_QCOLS][UK_LUT_SCALES];
@@ -63,9 +66,11 @@ uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int 
         __m512 table[UK_QCOLS];
         for (int c = 0; c < UK_QCOLS; ++c) {
           __m512 s = _mm512_set1_ps(scale[c][t]), b = _mm512_set1_ps(shift[c][t]);
-          /* The reference's float(q) * scale (+ minimum), each rounded once. */
-          table[c] = SYMMETRIC ? _mm512_fmadd_ps(codes16, s, b)
-                               : _mm512_add_ps(_mm512_mul_ps(codes16, s), b);
+          /* The reference's float(q) * scale (+ minimum), or codebook[q] *
+           * scale, each rounded once. */
+          table[c] = CODEBOOK    ? _mm512_mul_ps(codes16, s)
+                     : SYMMETRIC ? _mm512_fmadd_ps(codes16, s, b)
+                                 : _mm512_add_ps(_mm512_mul_ps(codes16, s), b);
         }
         int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
         for (int64_t b = b0; b < b1; ++b) {
@@ -97,27 +102,34 @@ uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int 
   }
 }
 
-#define UK_DEFINE_LUT_RANGE(M, SYMMETRIC, NAME)                                                    \
+#define UK_DEFINE_LUT_RANGE(M, SYMMETRIC, CODEBOOK, NAME)                                          \
   UK_AVX512_TARGET static void uk_q4_lut_m##M##_##NAME(void *arg, int64_t begin, int64_t end) {    \
-    uk_q4_lut_range((const uk_qlinear_args *)arg, begin, end, M, SYMMETRIC);                       \
+    uk_q4_lut_range((const uk_qlinear_args *)arg, begin, end, M, SYMMETRIC, CODEBOOK);             \
   }
-UK_DEFINE_LUT_RANGE(1, 1, symmetric)
-UK_DEFINE_LUT_RANGE(2, 1, symmetric)
-UK_DEFINE_LUT_RANGE(3, 1, symmetric)
-UK_DEFINE_LUT_RANGE(1, 0, asymmetric)
-UK_DEFINE_LUT_RANGE(2, 0, asymmetric)
-UK_DEFINE_LUT_RANGE(3, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(1, 1, 0, symmetric)
+UK_DEFINE_LUT_RANGE(2, 1, 0, symmetric)
+UK_DEFINE_LUT_RANGE(3, 1, 0, symmetric)
+UK_DEFINE_LUT_RANGE(1, 0, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(2, 0, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(3, 0, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(1, 1, 1, codebook)
+UK_DEFINE_LUT_RANGE(2, 1, 1, codebook)
+UK_DEFINE_LUT_RANGE(3, 1, 1, codebook)
 #undef UK_DEFINE_LUT_RANGE
 
 void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
-                             const uint16_t *scales, const uint16_t *minimums, const float *bias,
-                             float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
+                             const uint16_t *scales, const uint16_t *minimums,
+                             const float *codebook, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group) {
   if (uk_qlinear_trivial(bias, y, m, n, k))
     return;
   static const uk_range_fn symmetric[] = {uk_q4_lut_m1_symmetric, uk_q4_lut_m2_symmetric,
                                           uk_q4_lut_m3_symmetric};
   static const uk_range_fn asymmetric[] = {uk_q4_lut_m1_asymmetric, uk_q4_lut_m2_asymmetric,
                                            uk_q4_lut_m3_asymmetric};
+  static const uk_range_fn tables[] = {uk_q4_lut_m1_codebook, uk_q4_lut_m2_codebook,
+                                       uk_q4_lut_m3_codebook};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
-  uk_quantized_linear(ctx, &a, minimums ? asymmetric : symmetric);
+  a.w.codebook = codebook;
+  uk_quantized_linear(ctx, &a, codebook ? tables : minimums ? asymmetric : symmetric);
 }

@@ -94,28 +94,32 @@ void slm_uk_embedding_f16(const slm_uk_ctx *ctx, const uint16_t *table, const in
  * boundary and padded with zero codes to whole groups of `group` columns (0: one group per
  * row); `scales` holds the f16 scale of each group, [rows, groups]; `minimums` the f16
  * minimum of each group for asymmetric formats (w = q * scale + minimum, q unsigned), and
- * is NULL for symmetric ones (w = q * scale, q signed). */
+ * is NULL for symmetric ones (w = q * scale, q signed). `codebook`, where a kernel takes one,
+ * holds the 2^bits floats of a codebook format (bits 2..4; w = codebook[q] * scale, q
+ * unsigned, no minimums), and is NULL for integer formats. */
 
 /* out[i, :] = the decoded row ids[i] for i < n, as slm_uk_embedding (width = k). */
 void slm_uk_embedding_q(const slm_uk_ctx *ctx, const uint8_t *codes, const uint16_t *scales,
-                        const uint16_t *minimums, const int64_t *ids, float *out, int64_t n,
-                        int64_t width, int32_t bits, int64_t group);
+                        const uint16_t *minimums, const float *codebook, const int64_t *ids,
+                        float *out, int64_t n, int64_t width, int32_t bits, int64_t group);
 
 /* y[m, n] = x[m, k] * w[n, k]^T (+ bias[n]) for w quantized, in any format (bits 2..8). For
  * m >= 4 every kernel below computes slm_uk_linear's floats on the decoded w; for fewer rows
  * (decode) they decode blocks of codes in registers and sum with fused multiply-adds
  * (within rounding of it). */
 void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
-                        const uint16_t *scales, const uint16_t *minimums, const float *bias,
-                        float *y, int64_t m, int64_t n, int64_t k, int32_t bits, int64_t group);
-/* 4-bit codes in groups of 32, 64 or 128, symmetric or asymmetric. _avx512 (AVX-512
- * F/BW/VL targets only) decodes by table lookups. */
+                        const uint16_t *scales, const uint16_t *minimums, const float *codebook,
+                        const float *bias, float *y, int64_t m, int64_t n, int64_t k,
+                        int32_t bits, int64_t group);
+/* 4-bit codes in groups of 32, 64 or 128, symmetric or asymmetric (and, for _avx512, codebook).
+ * _avx512 (AVX-512 F/BW/VL targets only) decodes by table lookups. */
 void slm_uk_linear_q4(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const uint16_t *minimums, const float *bias,
                       float *y, int64_t m, int64_t n, int64_t k, int64_t group);
 void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
-                             const uint16_t *scales, const uint16_t *minimums, const float *bias,
-                             float *y, int64_t m, int64_t n, int64_t k, int64_t group);
+                             const uint16_t *scales, const uint16_t *minimums,
+                             const float *codebook, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group);
 /* 8-bit symmetric codes per channel (group 0) or in groups of a multiple of 32. */
 void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,

@@ -6,7 +6,8 @@
  * byte boundary and padded to whole groups with zero codes; an f16 scale per
  * group, and an f16 minimum per group for asymmetric formats (w = q * scale +
  * minimum, q unsigned) where symmetric formats have none (w = q * scale, q
- * signed). Decoding here is the reference's (compiler/quant dequantizeRows)
+ * signed); codebook formats' codes are unsigned indices into a table of
+ * 2^bits floats (w = table[q] * scale, no minimum). Decoding here is the reference's (compiler/quant dequantizeRows)
  * float for float.
  *
  *===----------------------------------------------------------------------===*/
@@ -19,6 +20,7 @@ typedef struct {
   const uint8_t *codes;     /* rows x row_bytes */
   const uint16_t *scales;   /* rows x groups, f16 bits */
   const uint16_t *minimums; /* rows x groups, f16 bits; NULL for symmetric formats */
+  const float *codebook;    /* 2^bits values codes index (codebook formats), or NULL */
   int64_t k;                /* columns */
   int64_t group;            /* columns per group: the format's group, or k per channel */
   int64_t groups;           /* groups per row */
@@ -34,6 +36,7 @@ static inline uk_qmatrix uk_qmatrix_of(const uint8_t *codes, const uint16_t *sca
   w.codes = codes;
   w.scales = scales;
   w.minimums = minimums;
+  w.codebook = NULL;
   w.k = k;
   w.group = group > 0 ? group : k;
   w.groups = group > 0 ? (k + group - 1) / group : 1;
@@ -127,20 +130,43 @@ UK_DEFINE_UNPACK16(7)
 UK_DEFINE_UNPACK16(8)
 #undef UK_DEFINE_UNPACK16
 
+/* The 16 unsigned codes (bits 2..8) in the 2 * bits bytes at p. */
+static inline void uk_unpack16(const uint8_t *p, int32_t bits, uk_i32x16 *q) {
+  switch (bits) {
+  case 2: uk_unpack16_2(p, q); break;
+  case 3: uk_unpack16_3(p, q); break;
+  case 4: uk_unpack16_4(p, q); break;
+  case 5: uk_unpack16_5(p, q); break;
+  case 6: uk_unpack16_6(p, q); break;
+  case 7: uk_unpack16_7(p, q); break;
+  default: uk_unpack16_8(p, q); break;
+  }
+}
+
+/* The 16 weights whose codebook indices (bits 2..4) are the 2 * bits bytes at
+ * p, given the group's decoded table (table[q] = codebook[q] * scale). */
+static inline void uk_decode16_table(const uint8_t *p, int32_t bits, const float *table,
+                                     uk_f32x16 *w) {
+  uk_i32x16 q;
+  uk_unpack16(p, bits, &q);
+  for (int l = 0; l < 16; ++l)
+    (*w)[l] = table[q[l]];
+}
+
+/* The group's table of a codebook format: codebook[q] * scale, each rounded
+ * once as the reference rounds it. */
+static inline void uk_scaled_codebook(const float *codebook, int32_t bits, float scale,
+                                      float *table) {
+  for (int q = 0; q < (1 << bits); ++q)
+    table[q] = codebook[q] * scale;
+}
+
 /* The 16 weights whose codes (bits 2..8) are the 2 * bits bytes at p,
  * decoded as the reference does. */
 static inline void uk_decode16(const uint8_t *p, int32_t bits, float scale, float minimum,
                                int symmetric, uk_f32x16 *w) {
   uk_i32x16 q;
-  switch (bits) {
-  case 2: uk_unpack16_2(p, &q); break;
-  case 3: uk_unpack16_3(p, &q); break;
-  case 4: uk_unpack16_4(p, &q); break;
-  case 5: uk_unpack16_5(p, &q); break;
-  case 6: uk_unpack16_6(p, &q); break;
-  case 7: uk_unpack16_7(p, &q); break;
-  default: uk_unpack16_8(p, &q); break;
-  }
+  uk_unpack16(p, bits, &q);
   if (symmetric) { /* sign-extend */
     int32_t half = 1 << (bits - 1);
     q = (q ^ half) - half;
@@ -164,6 +190,22 @@ static inline void uk_dequantize_segment(const uk_qmatrix *w, int64_t r, int64_t
   while (c < end) {
     int64_t g = c / w->group, stop = uk_min(end, (g + 1) * w->group);
     float scale = uk_half_to_float(scales[g]);
+    if (w->codebook) { /* codebook[q] * scale, q unsigned */
+      float table[16];
+      uk_scaled_codebook(w->codebook, w->bits, scale, table);
+      float *restrict o = out + (c - c0);
+      int64_t i = 0, n = stop - c;
+      if (c % 8 == 0)
+        for (; i + 16 <= n; i += 16) {
+          uk_f32x16 v;
+          uk_decode16_table(row + (c + i) / 8 * w->bits, w->bits, table, &v);
+          memcpy(o + i, &v, sizeof v);
+        }
+      for (; i < n; ++i)
+        o[i] = table[uk_code_at(row, c + i, w->bits, 0)];
+      c = stop;
+      continue;
+    }
     float minimum = symmetric ? 0.0f : uk_half_to_float(minimums[g]);
     float *restrict o = out + (c - c0);
     int64_t n = stop - c;

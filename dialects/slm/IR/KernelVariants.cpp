@@ -29,12 +29,14 @@ bool isFusable(Operation *storage) {
   });
 }
 
-bool hasInt4Kernel(const WeightFormat &f) {
+bool hasInt4TableKernel(const WeightFormat &f) {
   return f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128);
 }
 
+bool hasInt4Kernel(const WeightFormat &f) { return hasInt4TableKernel(f) && !f.codebook; }
+
 bool hasInt8Kernel(const WeightFormat &f) {
-  return f.bits == 8 && f.symmetric && f.group % 32 == 0;
+  return f.bits == 8 && f.symmetric && !f.codebook && f.group % 32 == 0;
 }
 
 bool hasInt4ActivationKernel(const WeightFormat &f) { return hasInt4Kernel(f) && f.symmetric; }
@@ -71,10 +73,13 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::qany:
     return success();
   case Kernel::q4:
-  case Kernel::q4_avx512:
     return !embedding && hasInt4Kernel(format) ? success()
-                                               : mismatch("a linear with 4-bit codes in groups of "
-                                                          "32, 64 or 128");
+                                               : mismatch("a linear with 4-bit integer codes in "
+                                                          "groups of 32, 64 or 128");
+  case Kernel::q4_avx512:
+    return !embedding && hasInt4TableKernel(format)
+               ? success()
+               : mismatch("a linear with 4-bit codes in groups of 32, 64 or 128");
   case Kernel::q8:
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:

@@ -29,8 +29,11 @@ Kernel floatWeightKernel(mlir::Value weight);
 /// generation fuses it into.
 bool isFusable(mlir::Operation *storage);
 
-/// 4-bit codes in groups of 32, 64 or 128 (slm_uk_linear_q4*).
+/// 4-bit integer codes in groups of 32, 64 or 128 (slm_uk_linear_q4*).
 bool hasInt4Kernel(const WeightFormat &format);
+/// 4-bit codes in groups of 32, 64 or 128, integer or codebook: the AVX-512
+/// table-lookup kernel (q4_avx512) reads both.
+bool hasInt4TableKernel(const WeightFormat &format);
 /// Symmetric 8-bit codes per channel or in groups of a multiple of 32
 /// (slm_uk_linear_q8 and the W8A8 kernels).
 bool hasInt8Kernel(const WeightFormat &format);

@@ -24,16 +24,22 @@ void SlmDialect::registerAttributes() {
 //===----------------------------------------------------------------------===//
 
 LogicalResult WeightFormatAttr::verify(function_ref<InFlightDiagnostic()> emitError, unsigned bits,
-                                       int64_t group, bool symmetric) {
+                                       int64_t group, bool symmetric, bool codebook) {
   if (bits < 2 || bits > 8)
     return emitError() << "weight formats have 2 to 8 bits per code, not " << bits;
   if (group < 0 || (group > 0 && (group * bits) % 8))
     return emitError() << "a group of " << group << " " << bits
                        << "-bit codes does not fill whole bytes";
+  if (codebook && !symmetric)
+    return emitError() << "codebook formats have no minimums: they must be symmetric";
+  if (codebook && bits > 4)
+    return emitError() << "codebook formats have 2 to 4 bits per code, not " << bits;
   return success();
 }
 
-WeightFormat WeightFormatAttr::layout() const { return {getBits(), getGroup(), getSymmetric()}; }
+WeightFormat WeightFormatAttr::layout() const {
+  return {getBits(), getGroup(), getSymmetric(), getCodebook()};
+}
 
 //===----------------------------------------------------------------------===//
 // #slm.model

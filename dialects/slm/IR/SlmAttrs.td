@@ -89,17 +89,24 @@ def Slm_WeightFormatAttr : AttrDef<Slm_Dialect, "WeightFormat"> {
     minimum:
 
     - symmetric: q is a signed `bits`-bit integer, w = q * scale;
-    - asymmetric: q is an unsigned `bits`-bit integer, w = q * scale + minimum.
+    - asymmetric: q is an unsigned `bits`-bit integer, w = q * scale + minimum;
+    - codebook (symmetric only): q is an unsigned `bits`-bit index into a
+      table of 2^bits f32 values fitted to the tensor (the slm.dequantize's
+      `codebook` operand), w = table[q] * scale: a non-uniform grid read by
+      the same table lookups as integer codes.
 
     Codes are packed least significant bit first, group after group, each row
     starting on a byte boundary. Bits per weight, scales included:
-    `bits + 16 * (symmetric ? 1 : 2) / group`.
+    `bits + 16 * (symmetric ? 1 : 2) / group`, plus 32 * 2^bits per tensor for
+    a codebook.
 
     ```mlir
     #slm.weight_format<bits = 4, group = 32, symmetric = true>
+    #slm.weight_format<bits = 3, group = 32, symmetric = true, codebook = true>
     ```
   }];
-  let parameters = (ins "unsigned":$bits, "int64_t":$group, "bool":$symmetric);
+  let parameters = (ins "unsigned":$bits, "int64_t":$group, "bool":$symmetric,
+                        DefaultValuedParameter<"bool", "false">:$codebook);
   let assemblyFormat = "`<` struct(params) `>`";
   let genVerifyDecl = 1;
   let extraClassDeclaration = [{

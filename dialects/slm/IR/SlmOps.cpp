@@ -261,7 +261,15 @@ LogicalResult DequantizeOp::verify() {
   if (format.getSymmetric() == static_cast<bool>(getMinimums()))
     return emitOpError(format.getSymmetric() ? "symmetric formats take no minimums"
                                              : "asymmetric formats need minimums");
-  if (getMinimums())
-    return expect(getMinimums(), {rows, layout.groupsPerRow(columns)}, "minimums");
+  if (getMinimums() &&
+      failed(expect(getMinimums(), {rows, layout.groupsPerRow(columns)}, "minimums")))
+    return failure();
+  if (format.getCodebook() != static_cast<bool>(getCodebook()))
+    return emitOpError(format.getCodebook() ? "codebook formats need a codebook"
+                                            : "integer formats take no codebook");
+  if (getCodebook() &&
+      ranked(getCodebook().getType()).getShape() != ArrayRef<int64_t>{layout.codebookEntries()})
+    return emitOpError("codebook must be [") << layout.codebookEntries() << "] for " << format
+                                              << ", got " << getCodebook().getType();
   return success();
 }

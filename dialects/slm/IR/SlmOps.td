@@ -69,26 +69,31 @@ def Slm_ConstantOp : Slm_Op<"constant",
   let hasFolder = 1;
 }
 
-def Slm_DequantizeOp : Slm_Op<"dequantize", [Pure]> {
+def Slm_DequantizeOp : Slm_Op<"dequantize", [Pure, AttrSizedOperandSegments]> {
   let summary = "a float weight matrix from its quantized storage";
   let description = [{
     `packed` holds the codes of a [rows, columns] matrix row by row as
     `format` lays them out; `scales` (and, for asymmetric formats, `minimums`)
-    hold one f16 per group: [rows, groups per row]. The reference executor
-    evaluates it once (fake quantization); code generation fuses it into the
-    matrix products that read it.
+    hold one f16 per group: [rows, groups per row]; a codebook format's
+    `codebook` holds the 2^bits f32 values its codes index. The reference
+    executor evaluates it once (fake quantization); code generation fuses it
+    into the matrix products that read it.
 
     ```mlir
     %w = slm.dequantize %codes, %scales {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>}
         : (tensor<384x64xi8>, tensor<384x4xf16>) -> tensor<384x128xf32>
+    %v = slm.dequantize %codes, %scales codebook(%table : tensor<16xf32>)
+        {format = #slm.weight_format<bits = 4, group = 32, symmetric = true, codebook = true>}
+        : (tensor<384x64xi8>, tensor<384x4xf16>) -> tensor<384x128xf32>
     ```
   }];
   let arguments = (ins RankedTensorOf<[I8]>:$packed, RankedTensorOf<[F16]>:$scales,
-                   Optional<RankedTensorOf<[F16]>>:$minimums, Slm_WeightFormatAttr:$format);
+                   Optional<RankedTensorOf<[F16]>>:$minimums,
+                   Optional<RankedTensorOf<[F32]>>:$codebook, Slm_WeightFormatAttr:$format);
   let results = (outs RankedTensorOf<[F32]>:$result);
   let assemblyFormat = [{
-    $packed `,` $scales (`,` $minimums^)? attr-dict `:` `(` type($packed) `,` type($scales)
-    (`,` type($minimums)^)? `)` `->` type($result)
+    $packed `,` $scales (`,` $minimums^)? (`codebook` `(` $codebook^ `:` type($codebook) `)`)?
+    attr-dict `:` `(` type($packed) `,` type($scales) (`,` type($minimums)^)? `)` `->` type($result)
   }];
   let hasVerifier = 1;
 }

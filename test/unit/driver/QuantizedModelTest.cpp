@@ -19,6 +19,7 @@
 #include "compiler/runner/Perplexity.h"
 #include "compiler/runner/ReferenceModel.h"
 #include "compiler/runner/RuntimeModel.h"
+#include "compiler/quant/Codebook.h"
 #include "compiler/quant/QuantScheme.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/targets/Target.h"
@@ -84,12 +85,17 @@ float largestDifference(const std::vector<float> &a, const std::vector<float> &b
 }
 
 /// Replaces every linear and embedding weight by its round-to-nearest
-/// quantization in `format`, as `slmc compile --quant FORMAT` does without
-/// calibration data.
+/// quantization in `format` (codebooks fitted to each), as `slmc compile
+/// --quant FORMAT` does without calibration data.
 void quantizeAll(mlir::ModuleOp module, llvm::StringRef format) {
   TensorFormat parsed = llvm::cantFail(parseTensorFormat(format));
-  for (const WeightTensor &w : collectWeightTensors(module))
-    replaceWithQuantized(w, quantizeRoundToNearest(w.values, w.rows, w.columns, *parsed));
+  for (const WeightTensor &w : collectWeightTensors(module)) {
+    std::vector<float> codebook;
+    if (parsed->codebook)
+      codebook = fitCodebook(w.values, w.rows, w.columns, *parsed, {1.0f});
+    replaceWithQuantized(
+        w, quantizeRoundToNearest(w.values, w.rows, w.columns, *parsed, 1.0f, codebook));
+  }
 }
 
 /// The model imported and quantized, its fake-quantized reference, and its
@@ -212,6 +218,14 @@ INSTANTIATE_TEST_SUITE_P(
                       "host", false, 1e-4f, 1e-9},
         QuantizedCase{"student_int5_g128", kStudent, kStudent + "/tokenizer.json", "int5-g128",
                       "host", false, 1e-4f, 1e-9},
+        // Codebooks: 4-bit by table lookups on AVX-512 (q4_avx512), by the
+        // generic table kernel on AVX2; 3-bit on stories260K's ragged rows.
+        QuantizedCase{"student_cb4_g32", kStudent, kStudent + "/tokenizer.json", "cb4-g32",
+                      "host", false, 1e-4f, 1e-9},
+        QuantizedCase{"student_cb4_g64_avx2", kStudent, kStudent + "/tokenizer.json", "cb4-g64",
+                      "x86-64-avx2", false, 1e-4f, 1e-9},
+        QuantizedCase{"stories260K_cb3_g32", kStories, kData + "/stories260K/tok512.bin",
+                      "cb3-g32", "host", false, 1e-4f, 1e-9},
         QuantizedCase{"student_int8_w8a8", kStudent, kStudent + "/tokenizer.json", "int8", "host",
                       true, 1.0f, 0.01},
         QuantizedCase{"student_int8_g32_w8a8_avx2", kStudent, kStudent + "/tokenizer.json",

@@ -2,6 +2,7 @@
 
 #include "compiler/InitAll.h"
 #include "compiler/executor/Executor.h"
+#include "compiler/quant/Codebook.h"
 #include "compiler/quant/QuantizedWeight.h"
 #include "compiler/weights/WeightBlob.h"
 #include "dialects/slm/IR/SlmOps.h"
@@ -104,10 +105,15 @@ TEST(QuantizedWeight, ClippingTradesOutliersForResolution) {
 TEST(QuantizedWeight, ExecutorDequantizesAsTheLibraryDoes) {
   mlir::MLIRContext context;
   loadAllDialects(context);
-  for (slm::WeightFormat format : {slm::WeightFormat{4, 32, true}, slm::WeightFormat{5, 32, false},
-                                   slm::WeightFormat{8, 0, true}}) {
+  for (slm::WeightFormat format :
+       {slm::WeightFormat{4, 32, true}, slm::WeightFormat{5, 32, false},
+        slm::WeightFormat{8, 0, true}, slm::WeightFormat{3, 32, true, /*codebook=*/true}}) {
     int64_t rows = 12, columns = 40;
-    QuantizedWeight q = quantizeRoundToNearest(randomWeights(rows * columns, 3), rows, columns, format);
+    std::vector<float> weights = randomWeights(rows * columns, 3);
+    std::vector<float> table;
+    if (format.codebook)
+      table = fitCodebook(weights, rows, columns, format, {1.0f});
+    QuantizedWeight q = quantizeRoundToNearest(weights, rows, columns, format, 1.0f, table);
     mlir::OpBuilder b(&context);
     auto loc = b.getUnknownLoc();
     auto module = mlir::ModuleOp::create(loc);
@@ -125,8 +131,13 @@ TEST(QuantizedWeight, ExecutorDequantizesAsTheLibraryDoes) {
     mlir::Value scales = blob(b.getF16Type(), {rows, groups}, q.scales.data(), 2 * q.scales.size());
     mlir::Value minimums = format.symmetric ? mlir::Value()
                                             : blob(b.getF16Type(), {rows, groups}, q.minimums.data(), 2 * q.minimums.size());
-    auto attr = slm::WeightFormatAttr::get(&context, format.bits, format.group, format.symmetric);
-    mlir::Value w = b.create<slm::DequantizeOp>(loc, resultType, codes, scales, minimums, attr);
+    mlir::Value codebook = format.codebook ? blob(b.getF32Type(), {format.codebookEntries()},
+                                                  q.codebook.data(), 4 * q.codebook.size())
+                                           : mlir::Value();
+    auto attr = slm::WeightFormatAttr::get(&context, format.bits, format.group, format.symmetric,
+                                           format.codebook);
+    mlir::Value w =
+        b.create<slm::DequantizeOp>(loc, resultType, codes, scales, minimums, codebook, attr);
     b.create<mlir::func::ReturnOp>(loc, w);
     ASSERT_TRUE(mlir::succeeded(mlir::verify(module)));
     auto executor = exec::Executor::create(function);

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/quant/Codebook.h"
 #include "compiler/quant/QuantScheme.h"
 #include "compiler/quant/QuantizedWeight.h"
 #include "compiler/targets/ukernels/slm_ukernels.h"
@@ -72,20 +73,28 @@ std::vector<float> randomFloats(size_t n, uint32_t seed, float lo = -1, float hi
 struct PackedMatrix {
   PackedMatrix(const std::string &formatName, int64_t rows, int64_t columns, uint32_t seed)
       : format(**parseTensorFormat(formatName)), rows(rows), columns(columns),
-        quantized(quantizeRoundToNearest(randomFloats(rows * columns, seed), rows, columns,
-                                         format)),
-        codes(quantized.codes), scales(quantized.scales), minimums(quantized.minimums),
+        quantized(quantize(randomFloats(rows * columns, seed))), codes(quantized.codes),
+        scales(quantized.scales), minimums(quantized.minimums), codebook(quantized.codebook),
         decoded(quantized.dequantized()) {}
 
   const uint8_t *codePointer() { return codes.as<uint8_t>(); }
   const uint16_t *scalePointer() { return scales.as<uint16_t>(); }
   const uint16_t *minimumPointer() { return minimums.as<uint16_t>(); }
+  const float *codebookPointer() { return codebook.as<float>(); }
 
   slm::WeightFormat format;
   int64_t rows, columns;
   QuantizedWeight quantized;
-  GuardedBytes codes, scales, minimums;
+  GuardedBytes codes, scales, minimums, codebook;
   std::vector<float> decoded; // the reference decoding, row-major
+
+private:
+  QuantizedWeight quantize(const std::vector<float> &w) const {
+    if (!format.codebook)
+      return quantizeRoundToNearest(w, rows, columns, format);
+    return quantizeRoundToNearest(w, rows, columns, format, 1.0f,
+                                  fitCodebook(w, rows, columns, format, {1.0f}));
+  }
 };
 
 /// Every format the quantizer may choose, and more widths, groups and ragged ends.
@@ -94,7 +103,9 @@ std::vector<std::string> formatsUnderTest() {
                                  "int4-g32",      "int4-g64",       "int4-g128", "int4-g32-asym",
                                  "int4-g64-asym", "int4-g128-asym", "int5-g32",  "int5-g32-asym",
                                  "int5-g128",     "int6-g32",       "int7-g64-asym", "int8",
-                                 "int8-g32",      "int8-g64",       "int8-g128", "int8-asym"};
+                                 "int8-g32",      "int8-g64",       "int8-g128", "int8-asym",
+                                 "cb2",           "cb3-g32",        "cb4",       "cb4-g32",
+                                 "cb4-g64",       "cb4-g128",       "cb3-g64",   "cb2-g128"};
   for (const TensorFormat &f : allocatorCandidates())
     if (f)
       names.insert(tensorFormatName(f));
@@ -111,10 +122,10 @@ const MatrixShape kShapes[] = {{13, 172, true}, {40, 100, false}, {20, 520, true
 const int64_t kRows[] = {1, 2, 3, 4, 7, 100};
 
 /// The dedicated kernel the lowering picks for a format, if any.
-enum class Dedicated { None, Q4, Q8 };
+enum class Dedicated { None, Q4, Q4Table, Q8 };
 Dedicated dedicatedKernel(const slm::WeightFormat &f) {
   if (f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128))
-    return Dedicated::Q4;
+    return f.codebook ? Dedicated::Q4Table : Dedicated::Q4;
   if (f.bits == 8 && f.symmetric && f.group % 32 == 0)
     return Dedicated::Q8;
   return Dedicated::None;
@@ -152,9 +163,9 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
   std::vector<std::pair<const char *, Kernel>> kernels = {
       {"qany", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
                   float *y, int64_t m) {
-         slm_uk_linear_qany(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(), bias,
-                            y, m, w.rows, w.columns, static_cast<int32_t>(w.format.bits),
-                            w.format.group);
+         slm_uk_linear_qany(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(),
+                            w.codebookPointer(), bias, y, m, w.rows, w.columns,
+                            static_cast<int32_t>(w.format.bits), w.format.group);
        }}};
   auto q4 = [](auto kernel) {
     return [kernel](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
@@ -163,11 +174,18 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
              w.columns, w.format.group);
     };
   };
+  auto q4Table = [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
+                    float *y, int64_t m) {
+    slm_uk_linear_q4_avx512(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(),
+                            w.codebookPointer(), bias, y, m, w.rows, w.columns, w.format.group);
+  };
   switch (dedicatedKernel(format)) {
   case Dedicated::Q4:
     kernels.push_back({"q4", q4(slm_uk_linear_q4)});
+    [[fallthrough]];
+  case Dedicated::Q4Table:
     if (hasAvx512())
-      kernels.push_back({"q4_avx512", q4(slm_uk_linear_q4_avx512)});
+      kernels.push_back({"q4_avx512", q4Table});
     break;
   case Dedicated::Q8:
     kernels.push_back({"q8", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
@@ -247,7 +265,8 @@ TEST(QuantizedUkernels, EmbeddingDecodesTheSelectedRowsAsTheReference) {
       std::vector<int64_t> ids = {s.n - 1, 0, 2, -1, 1, s.n - 1, 3};
       auto got = runBoth(ids.size() * s.k * 4, [&](const slm_uk_ctx *ctx, void *out) {
         slm_uk_embedding_q(ctx, table.codePointer(), table.scalePointer(),
-                           table.minimumPointer(), ids.data(), static_cast<float *>(out),
+                           table.minimumPointer(), table.codebookPointer(), ids.data(),
+                           static_cast<float *>(out),
                            static_cast<int64_t>(ids.size()), s.k,
                            static_cast<int32_t>(table.format.bits), table.format.group);
       }, name);

@@ -310,6 +310,58 @@ func.func @dequantize_minimums(%c: tensor<4x8xi8>, %s: tensor<4x1xf16>) {
 
 // -----
 
+func.func @codebook_missing(%c: tensor<4x8xi8>, %s: tensor<4x1xf16>) {
+  // expected-error @+1 {{codebook formats need a codebook}}
+  %0 = slm.dequantize %c, %s {format = #slm.weight_format<bits = 4, group = 16, symmetric = true, codebook = true>} : (tensor<4x8xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @codebook_for_integers(%c: tensor<4x8xi8>, %s: tensor<4x1xf16>, %t: tensor<16xf32>) {
+  // expected-error @+1 {{integer formats take no codebook}}
+  %0 = slm.dequantize %c, %s codebook(%t : tensor<16xf32>) {format = #slm.weight_format<bits = 4, group = 16, symmetric = true>} : (tensor<4x8xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @codebook_entries(%c: tensor<4x6xi8>, %s: tensor<4x1xf16>, %t: tensor<16xf32>) {
+  // expected-error @+1 {{codebook must be [8] for #slm.weight_format<bits = 3, group = 16, symmetric = true, codebook = true>, got 'tensor<16xf32>'}}
+  %0 = slm.dequantize %c, %s codebook(%t : tensor<16xf32>) {format = #slm.weight_format<bits = 3, group = 16, symmetric = true, codebook = true>} : (tensor<4x6xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @codebook_with_minimums(%c: tensor<4x8xi8>, %s: tensor<4x1xf16>) {
+  // expected-error @+1 {{codebook formats have no minimums: they must be symmetric}}
+  %0 = slm.dequantize %c, %s, %s {format = #slm.weight_format<bits = 4, group = 16, symmetric = false, codebook = true>} : (tensor<4x8xi8>, tensor<4x1xf16>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @codebook_bits(%c: tensor<4x10xi8>, %s: tensor<4x1xf16>, %t: tensor<32xf32>) {
+  // expected-error @+1 {{codebook formats have 2 to 4 bits per code, not 5}}
+  %0 = slm.dequantize %c, %s codebook(%t : tensor<32xf32>) {format = #slm.weight_format<bits = 5, group = 16, symmetric = true, codebook = true>} : (tensor<4x10xi8>, tensor<4x1xf16>) -> tensor<4x16xf32>
+  return
+}
+
+// -----
+
+func.func @q4_on_codebook(%x: tensor<2x64xf32>, %t: tensor<16xf32>) {
+  %codes = slm.constant dense<3> : tensor<4x32xi8>
+  %scales = slm.constant dense<0.5> : tensor<4x2xf16>
+  %w = slm.dequantize %codes, %scales codebook(%t : tensor<16xf32>) {format = #slm.weight_format<bits = 4, group = 32, symmetric = true, codebook = true>}
+      : (tensor<4x32xi8>, tensor<4x2xf16>) -> tensor<4x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel q4 needs a linear with 4-bit integer codes in groups of 32, 64 or 128}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel q4>} : tensor<2x64xf32>, tensor<4x64xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
 // The model contract: facts that contradict each other.
 // expected-error @+1 {{invalid model contract: 8 heads are not a multiple of 3 kv_heads}}
 module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 1, heads = 8, kv_heads = 3, head_dim = 2}>} {}

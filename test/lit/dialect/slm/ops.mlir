@@ -223,6 +223,16 @@ func.func @quantized_weights(%codes4: tensor<384x64xi8>, %scales4: tensor<384x4x
   return
 }
 
+// CHECK-LABEL: func @codebook_weights
+func.func @codebook_weights(%codes: tensor<172x24xi8>, %scales: tensor<172x2xf16>, %table: tensor<8xf32>) {
+  // A 3-bit codebook: codes index 8 fitted values, times the group's scale.
+  // CHECK: slm.dequantize %{{.*}}, %{{.*}} codebook(%{{.*}} : tensor<8xf32>) {format = #slm.weight_format<bits = 3, group = 32, symmetric = true, codebook = true>} : (tensor<172x24xi8>, tensor<172x2xf16>) -> tensor<172x40xf32>
+  %w = slm.dequantize %codes, %scales codebook(%table : tensor<8xf32>)
+      {format = #slm.weight_format<bits = 3, group = 32, symmetric = true, codebook = true>}
+      : (tensor<172x24xi8>, tensor<172x2xf16>) -> tensor<172x40xf32>
+  return
+}
+
 // CHECK-LABEL: func @half_width_weights
 func.func @half_width_weights(%b: tensor<384x128xbf16>, %h: tensor<64x172xf16>) {
   // CHECK: slm.widen %{{.*}} : tensor<384x128xbf16> -> tensor<384x128xf32>
