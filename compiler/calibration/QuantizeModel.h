@@ -40,8 +40,10 @@ struct QuantizeOptions {
   bool progress = true;             // a progress bar on stderr
 };
 
-/// What measuring every trial may cost before "auto" predicts instead.
-inline constexpr double kMeasuredSensitivitySeconds = 600;
+/// What measuring every trial may cost before "auto" predicts instead: the
+/// issue's bar keeps TinyStories-656K's whole compile under a minute, which
+/// its ~500 measured trials (~3 minutes) would not.
+inline constexpr double kMeasuredSensitivitySeconds = 45;
 
 struct QuantizeOutcome {
   std::string weightFormat; // recorded in the manifest: the scheme, or "auto (<bpw> bpw)"

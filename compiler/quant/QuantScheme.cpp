@@ -55,11 +55,13 @@ int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t colum
 
 std::vector<TensorFormat> allocatorCandidates() {
   std::vector<TensorFormat> candidates;
-  // Steps of a quarter to a half bit where budgets are usually set (4-6 and
+  // Steps of a quarter to a half bit where budgets are usually set (3-6 and
   // 8 bits); asymmetric variants measured no better per bit on the
-  // TinyStories models.
-  for (const char *name : {"int3-g32", "int4-g128", "int4-g64", "int4-g32", "int5-g64", "int5-g32",
-                           "int6-g32", "int8", "int8-g64", "f32"})
+  // TinyStories models; fitted codebooks where they beat the integer grid of
+  // the same bits.
+  for (const char *name : {"int3-g32", "cb3-g64", "cb3-g32", "int4-g128", "cb4-g128", "int4-g64",
+                           "cb4-g64", "int4-g32", "cb4-g32", "int5-g64", "int5-g32", "int6-g32",
+                           "int8", "int8-g64", "f32"})
     candidates.push_back(llvm::cantFail(parseTensorFormat(name)));
   return candidates;
 }

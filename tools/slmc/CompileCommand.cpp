@@ -49,7 +49,7 @@ ABSL_FLAG(std::string, sensitivity, "auto",
           "how --quant finds each tensor's KL cost per format: measure (a forward pass over the "
           "calibration windows per tensor, format and rounding), predict (the Hessian-weighted "
           "rounding error, scaled by end-to-end measurements on a few anchor layers), or auto "
-          "(measure while that is estimated to take at most 10 minutes)");
+          "(measure while that is estimated to take at most 45 seconds)");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
 ABSL_FLAG(bool, print_ir_after_all, false,
@@ -191,7 +191,7 @@ const Command &compileCommand() {
       "GPTQ rounds each weight. Without --teacher the float student is its own teacher.\n"
       "--sensitivity measure tries every tensor in every format alone; predict scales each\n"
       "tensor's Hessian-weighted rounding error by end-to-end trials on a few anchor layers\n"
-      "(auto: measure while that takes at most 10 minutes).\n"
+      "(auto: measure while that takes at most 45 seconds).\n"
       "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
       "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail. The\n"
