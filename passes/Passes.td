@@ -193,6 +193,21 @@ def SpecializeShapes : Pass<"slm-specialize-shapes", "mlir::ModuleOp"> {
   ];
 }
 
+def QuantizeKvCache : Pass<"slm-quantize-kv-cache", "mlir::ModuleOp"> {
+  let summary = "Stores a decoder's KV cache as int8 with a scale per position and head";
+  let description = [{
+    `slmc compile --kv-cache int8`. Every cache argument of @forward, the
+    attention ops that update it and the function results become
+    `tensor<capacity x kv_heads x (4 + head_dim) x i8>`: per position and
+    head, the f32 scale s = max|x| / 127 and head_dim codes
+    round-half-even(x / s), read back as code * s (a quarter of the f32
+    cache, plus the scales). The model contract records it (`kv_cache =
+    int8`), so the memory plan, the kernels, the reference executor and the
+    runtime size and read the caches from one fact. Nothing happens to a
+    graph without a cache or a cache already int8.
+  }];
+}
+
 def LayoutWeights : Pass<"slm-layout-weights", "mlir::ModuleOp"> {
   let summary = "Assigns every constant its place in the artifact's weights section";
   let description = [{

@@ -185,7 +185,7 @@ void fillSummary(slm::quant::ModelSummary *s, llvm::StringRef name, int64_t bits
 /// may choose from.
 llvm::Expected<std::vector<TensorFormat>> candidateFormats(const QuantizeOptions &o) {
   if (o.scheme == "auto")
-    return allocatorCandidates();
+    return allocatorCandidates(o.integerActivations);
   auto format = parseTensorFormat(o.scheme);
   if (!format)
     return makeError("{0}, or auto", llvm::toString(format.takeError()));
@@ -389,15 +389,20 @@ struct Sensitivity {
 /// Anchors of the predictor: every tensor of this many layers (and those
 /// outside the layers), measured in one format.
 constexpr int kAnchorLayers = 3;
+/// The predictor's rounding errors are estimated on about this many weights
+/// of a tensor (all of TinyStories-656K's; 1 of 150 rows of a 0.5B model's
+/// embedding): ranks need the error's size, not its last digit.
+constexpr int64_t kErrorSampleWeights = int64_t(1) << 20;
 /// What the anchors' trials may cost when predicting; fewer windows then.
 constexpr double kAnchorSeconds = 180;
 
-/// int4-g32 where it is a candidate (budgets are usually set around 4 to 5
-/// bits), else the first quantized candidate.
+/// cb4-g32 or int4-g32, whichever is a candidate (budgets are usually set
+/// around 4 to 5 bits), else the first quantized candidate.
 size_t anchorFormatIndex(const std::vector<TensorFormat> &candidates) {
-  for (size_t f = 0; f < candidates.size(); ++f)
-    if (candidates[f] && tensorFormatName(candidates[f]) == "int4-g32")
-      return f;
+  for (const char *name : {"cb4-g32", "int4-g32"})
+    for (size_t f = 0; f < candidates.size(); ++f)
+      if (candidates[f] && tensorFormatName(candidates[f]) == name)
+        return f;
   for (size_t f = 0; f < candidates.size(); ++f)
     if (candidates[f])
       return f;
@@ -447,7 +452,8 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
         if (candidates[f])
           errors[i][f] = clipSearchError(w.values, w.rows, w.columns, *candidates[f], kClipGrid,
                                          diagonal,
-                                         codebookFor(w, *candidates[f], c.hessians->of(i)));
+                                         codebookFor(w, *candidates[f], c.hessians->of(i)),
+                                         kErrorSampleWeights);
       bar.advance(1, w.name);
     });
   }

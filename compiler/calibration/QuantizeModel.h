@@ -37,6 +37,9 @@ struct QuantizeOptions {
   /// Hessian-weighted errors and anchor layers (SensitivityPredictor.h);
   /// "auto": measure while the estimate is at most kMeasuredSensitivitySeconds.
   std::string sensitivity = "auto";
+  /// The linears will quantize their inputs (--w8a8): 3- and 4-bit
+  /// candidates are integer grids, which the W4A8 kernels read.
+  bool integerActivations = false;
   bool progress = true;             // a progress bar on stderr
 };
 

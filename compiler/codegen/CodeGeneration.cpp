@@ -91,7 +91,7 @@ std::vector<KernelCalls> countKernelCalls(ModuleOp module, StringRef entryPoint)
 
 llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions &options) {
   PlanOptions plan{options.maxContext, options.maxTokensPerCall, options.target.features,
-                   options.w8a8};
+                   options.w8a8, options.int8KvCache};
   if (auto error = runStage("fuse", module, addFusePasses, options.dump))
     return std::move(error);
   if (auto error = runStage(

@@ -55,6 +55,7 @@ struct CodegenOptions {
   int64_t maxContext = 0;        // 0: the model's max_positions
   int64_t maxTokensPerCall = 64; // prefill chunk
   bool w8a8 = false;             // int8 activations for linears with 8-bit weights
+  bool int8KvCache = false;      // the KV cache stored as int8 (slm-quantize-kv-cache)
   IrDump dump;                   // the IR after every pass, when asked for
 };
 

@@ -89,6 +89,7 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   recorded->set_max_context(m.model.decoder ? m.model.maxPositions : 0);
   recorded->set_weight_format(options.weightFormat);
   recorded->set_w8a8(options.w8a8);
+  recorded->set_kv_cache(m.model.decoder && m.model.decoder->int8KvCache ? "int8" : "f32");
   recorded->set_source_model(options.sourceName);
   return manifest;
 }
@@ -116,7 +117,8 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
       slidingWindow = std::max<int64_t>(slidingWindow, static_cast<int64_t>(*window));
   });
   auto generated = generateCode(
-      module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8, options.dump});
+      module, {*target, options.maxContext, options.maxTokensPerCall, options.w8a8,
+               options.int8KvCache, options.dump});
   if (!generated)
     return generated.takeError();
   compiled = std::move(*generated);
@@ -219,6 +221,7 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
                        modelPath);
     QuantizeOptions quantize = *options.quantize;
     quantize.student = modelPath.str();
+    quantize.integerActivations = options.w8a8;
     auto outcome = quantizeStudent(*imported->module, *tokenizer, quantize);
     if (!outcome)
       return makeError("{0}: {1}", modelPath, llvm::toString(outcome.takeError()));

@@ -24,6 +24,7 @@ struct CompileOptions {
   /// --weights: how the linear and embedding weights left in float are stored.
   FloatStorage floatWeights = FloatStorage::f32;
   bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
+  bool int8KvCache = false; // --kv-cache int8: slm-quantize-kv-cache
   IrDump dump;       // the IR after the import and every pass, when asked for
   /// Hears the quantization report when there is one, before the gate decides
   /// (the command line prints its table).

@@ -44,6 +44,8 @@ void addFusePasses(OpPassManager &pm) {
 }
 
 void addPlanPasses(OpPassManager &pm, const PlanOptions &o) {
+  if (o.int8KvCache)
+    pm.addPass(createQuantizeKvCache());
   pm.addPass(createSpecializeShapes({o.maxContext}));
   pm.addPass(createSelectKernels({o.targetFeatures, o.w8a8}));
   pm.addPass(createLayoutWeights());

@@ -36,6 +36,7 @@ struct PlanOptions {
   int64_t maxTokensPerCall = 64;  // prefill chunk
   std::string targetFeatures;     // LLVM's feature string of the target
   bool w8a8 = false;              // int8 activations for linears with 8-bit weights
+  bool int8KvCache = false;       // the KV cache stored as int8
 };
 
 void addOptimizePasses(mlir::OpPassManager &pm);

@@ -24,7 +24,9 @@ std::string tensorFormatName(const TensorFormat &format);
 /// Storage bits of a rows x columns tensor in `format`, scales included.
 int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t columns);
 
-/// What `--quant auto` chooses among, per tensor, cheapest first.
-std::vector<TensorFormat> allocatorCandidates();
+/// What `--quant auto` chooses among, per tensor, cheapest first: codebooks
+/// at 3 and 4 bits, or integer grids there when the linears quantize their
+/// inputs (`--w8a8`: the W4A8 kernels read integer codes).
+std::vector<TensorFormat> allocatorCandidates(bool integerActivations = false);
 
 } // namespace slmc

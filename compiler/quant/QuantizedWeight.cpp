@@ -177,10 +177,13 @@ QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t ro
 
 double clipSearchError(llvm::ArrayRef<float> weights, int64_t rows, int64_t columns,
                        slm::WeightFormat format, llvm::ArrayRef<float> clipGrid,
-                       llvm::ArrayRef<double> importance, llvm::ArrayRef<float> codebook) {
+                       llvm::ArrayRef<double> importance, llvm::ArrayRef<float> codebook,
+                       int64_t maxWeights) {
   int64_t groups = format.groupsPerRow(columns), size = format.groupSize(columns);
+  int64_t stride = maxWeights > 0 ? std::max<int64_t>(1, rows * columns / maxWeights) : 1;
+  int64_t sampled = 0;
   double total = 0;
-  for (int64_t r = 0; r < rows; ++r)
+  for (int64_t r = 0; r < rows; r += stride, ++sampled)
     for (int64_t g = 0; g < groups; ++g) {
       double error = 0;
       GroupScale::search(weights.data() + r * columns + g * size,
@@ -189,7 +192,7 @@ double clipSearchError(llvm::ArrayRef<float> weights, int64_t rows, int64_t colu
                          codebook);
       total += error;
     }
-  return total;
+  return total * static_cast<double>(rows) / static_cast<double>(sampled);
 }
 
 QuantizedWeight quantizeRoundToNearest(llvm::ArrayRef<float> weights, int64_t rows,

@@ -51,10 +51,13 @@ QuantizedWeight quantizeWithClipSearch(llvm::ArrayRef<float> weights, int64_t ro
 
 /// The importance-weighted squared error quantizeWithClipSearch leaves,
 /// sum_i importance[column i] * (w_i - decoded w_i)^2, without packing codes.
+/// With `maxWeights` > 0, rows evenly spaced to about that many weights are
+/// rounded and their error scaled to all rows (an estimate: a 0.5B model's
+/// embedding has 155M weights).
 double clipSearchError(llvm::ArrayRef<float> weights, int64_t rows, int64_t columns,
                        slm::WeightFormat format, llvm::ArrayRef<float> clipGrid,
                        llvm::ArrayRef<double> importance = {},
-                       llvm::ArrayRef<float> codebook = {});
+                       llvm::ArrayRef<float> codebook = {}, int64_t maxWeights = 0);
 
 /// Writes and reads single codes of a packed row (LSB first).
 void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &format);

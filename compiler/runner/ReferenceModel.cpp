@@ -131,8 +131,10 @@ llvm::Expected<std::unique_ptr<ReferenceModel>> createReferenceModel(ModuleOp mo
     std::vector<Tensor> caches;
     for (BlockArgument arg : forward.getArguments().drop_front(2)) {
       auto cache = llvm::cast<RankedTensorType>(arg.getType());
+      // f32 values, or int8 rows of a scale and codes (zero rows read as 0).
       caches.push_back(Tensor::zeros(
-          DType::F32, {slm::cacheRows(arg, capacity), cache.getDimSize(1), cache.getDimSize(2)}));
+          cache.getElementType().isSignlessInteger(8) ? DType::I8 : DType::F32,
+          {slm::cacheRows(arg, capacity), cache.getDimSize(1), cache.getDimSize(2)}));
     }
     return std::make_unique<CachedDecoder>(std::move(*executor), vocab, capacity,
                                            std::move(caches));

@@ -166,11 +166,26 @@ struct AttentionLowering : KernelLowering<slm::AttentionOp> {
     SmallVector<I64> q = k.dimsOf(op.getQuery().getType()), key = k.dimsOf(op.getKey().getType());
     SmallVector<I64> value = k.dimsOf(op.getValue().getType());
     Ptr out = k.resultBuffer(op);
-    k.call(SLM_KERNEL(slm_uk_attention), pointer(adaptor.getQuery()), pointer(adaptor.getKey()),
-           pointer(adaptor.getValue()), keyCache, valueCache, out, q[0], q[1], key[1], key[2],
-           value[2], key[0], cacheRows, position, k.f32(op.getScale().convertToFloat()),
-           k.i32(op.getCausal()), k.i64(op.getWindow() ? static_cast<int64_t>(*op.getWindow()) : 0),
-           k.f32(op.getSoftcap() ? op.getSoftcap()->convertToFloat() : 0.0f));
+    F32 scale = k.f32(op.getScale().convertToFloat());
+    I32 causal = k.i32(op.getCausal());
+    I64 window = k.i64(op.getWindow() ? static_cast<int64_t>(*op.getWindow()) : 0);
+    F32 softcap = k.f32(op.getSoftcap() ? op.getSoftcap()->convertToFloat() : 0.0f);
+    auto cacheType = op.getKeyCache() ? llvm::cast<RankedTensorType>(op.getKeyCache().getType())
+                                      : RankedTensorType();
+    if (cacheType && cacheType.getElementType().isSignlessInteger(8)) {
+      // int8 rows (ModelContract.h): the kernel decodes one row at a time.
+      for (Value fresh : {op.getKey(), op.getValue()})
+        if (llvm::cast<RankedTensorType>(fresh.getType()).getDimSize(2) > 1024)
+          return op.emitOpError("an int8 KV cache takes heads of at most 1024 values");
+      k.call(SLM_KERNEL(slm_uk_attention_int8), pointer(adaptor.getQuery()),
+             pointer(adaptor.getKey()), pointer(adaptor.getValue()), keyCache, valueCache, out,
+             q[0], q[1], key[1], key[2], value[2], cacheRows, position, scale, causal, window,
+             softcap);
+    } else {
+      k.call(SLM_KERNEL(slm_uk_attention), pointer(adaptor.getQuery()), pointer(adaptor.getKey()),
+             pointer(adaptor.getValue()), keyCache, valueCache, out, q[0], q[1], key[1], key[2],
+             value[2], key[0], cacheRows, position, scale, causal, window, softcap);
+    }
     // The caches are updated in place: the results are the operands' memory.
     SmallVector<Value> results{out.value};
     if (op.getKeyCache())

@@ -102,6 +102,7 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
       {"compile_options", llvm::json::Object{{"max_context", m.options().max_context()},
                                              {"weight_format", m.options().weight_format()},
                                              {"w8a8", m.options().w8a8()},
+                                             {"kv_cache", m.options().kv_cache()},
                                              {"source_model", m.options().source_model()}}},
   };
 }
@@ -133,10 +134,12 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
     os << llvm::formatv("kernel calls {0} per {1}: {2}\n", total,
                         e.kind() == "decoder_step" ? "token" : "call", llvm::join(calls, ", "));
   }
-  os << llvm::formatv("memory plan  arena {0} B, KV cache {1} B, logits {2} B, up to {3} tokens "
+  os << llvm::formatv("memory plan  arena {0} B, KV cache {1} B{4}, logits {2} B, up to {3} tokens "
                       "per call\n",
                       memory.arena_size(), memory.kv_cache_size(), memory.logits_size(),
-                      memory.max_tokens_per_call());
+                      memory.max_tokens_per_call(),
+                      m.options().kv_cache() == "int8" ? " (int8, a scale per position and head)"
+                                                       : "");
   os << llvm::formatv("sizes        file {0} B = manifest {1} + code {2} + weights {3} (+ "
                       "header, padding)\n",
                       a.layout.file_size, a.layout.manifest_size, a.layout.code_size,

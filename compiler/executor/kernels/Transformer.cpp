@@ -85,19 +85,63 @@ void writeToCache(Tensor &cache, const Tensor &fresh, int64_t start) {
                 sizeof(float) * row);
 }
 
-llvm::Expected<Kernel> attentionKernel(Operation *op) {
-  auto attention = llvm::cast<slm::AttentionOp>(op);
-  float scale = attention.getScale().convertToFloat();
-  bool causal = attention.getCausal();
-  int64_t window = attention.getWindow() ? static_cast<int64_t>(*attention.getWindow()) : 0;
-  float softcap = attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0f;
-  bool cached = attention.getKeyCache() != nullptr;
-  // The cache is updated in place when the op is its only reader, which is
-  // how importers build decoders; otherwise it is copied first.
-  bool inPlace = cached && attention.getKeyCache().hasOneUse() &&
-                 attention.getValueCache().hasOneUse() &&
-                 attention.getKeyCache() != attention.getValueCache();
-  return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+/// int8 KV-cache rows (ModelContract.h): per position and head, the f32
+/// scale s = max|x| / 127 and round-half-even(x * 127 / max|x|) in
+/// [-127, 127]; computed with the float operations the kernels use.
+constexpr int64_t kScaleBytes = slm::DecoderShape::kInt8CacheScaleBytes;
+
+void quantizeCacheRow(const float *x, int64_t n, uint8_t *row) {
+  float largest = 0.0f;
+  for (int64_t d = 0; d < n; ++d)
+    largest = std::fmax(largest, std::fabs(x[d]));
+  float scale = largest / 127.0f, inverse = largest > 0.0f ? 127.0f / largest : 0.0f;
+  std::memcpy(row, &scale, sizeof scale);
+  for (int64_t d = 0; d < n; ++d)
+    row[kScaleBytes + d] = static_cast<uint8_t>(static_cast<int8_t>(
+        std::fmin(std::fmax(std::nearbyint(x[d] * inverse), -127.0f), 127.0f)));
+}
+
+void dequantizeCacheRow(const uint8_t *row, int64_t n, float *x) {
+  float scale;
+  std::memcpy(&scale, row, sizeof scale);
+  for (int64_t d = 0; d < n; ++d)
+    x[d] = static_cast<float>(static_cast<int8_t>(row[kScaleBytes + d])) * scale;
+}
+
+/// [rows, heads, 4 + dim] int8 rows -> [rows, heads, dim] f32, as read back.
+Tensor dequantizeCache(const Tensor &cache) {
+  int64_t dim = cache.dim(2) - kScaleBytes, rows = cache.dim(0) * cache.dim(1);
+  Tensor out = Tensor::zeros(DType::F32, {cache.dim(0), cache.dim(1), dim});
+  for (int64_t r = 0; r < rows; ++r)
+    dequantizeCacheRow(cache.data<uint8_t>() + r * cache.dim(2), dim, out.data<float>() + r * dim);
+  return out;
+}
+
+/// `fresh` [tokens, heads, dim] as an int8 cache holds it and reads it back.
+Tensor roundTripCache(const Tensor &fresh) {
+  int64_t dim = fresh.dim(2), rows = fresh.dim(0) * fresh.dim(1);
+  Tensor out = Tensor::zeros(DType::F32, fresh.shape());
+  std::vector<uint8_t> row(kScaleBytes + dim);
+  for (int64_t r = 0; r < rows; ++r) {
+    quantizeCacheRow(fresh.data<float>() + r * dim, dim, row.data());
+    dequantizeCacheRow(row.data(), dim, out.data<float>() + r * dim);
+  }
+  return out;
+}
+
+/// writeToCache for int8 rows.
+void writeToInt8Cache(Tensor &cache, const Tensor &fresh, int64_t start) {
+  int64_t tokens = fresh.dim(0), rows = cache.dim(0), heads = fresh.dim(1), dim = fresh.dim(2);
+  for (int64_t t = std::max<int64_t>(0, tokens - rows); t < tokens; ++t)
+    for (int64_t h = 0; h < heads; ++h)
+      quantizeCacheRow(fresh.data<float>() + (t * heads + h) * dim, dim,
+                       cache.data<uint8_t>() + (((start + t) % rows) * heads + h) * (kScaleBytes + dim));
+}
+
+/// The f32 attention (caches f32 too): the op's reference semantics.
+llvm::Error attendF32(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out, float scale, bool causal,
+                      int64_t window, float softcap, bool cached, bool inPlace) {
+  {
     const Tensor &q = in[0];
     Tensor keys = in[1], values = in[2];
     int64_t tokens = q.dim(0), qHeads = q.dim(1), headDim = q.dim(2);
@@ -175,6 +219,58 @@ llvm::Expected<Kernel> attentionKernel(Operation *op) {
     }
     out[0] = std::move(y);
     return ok();
+  }
+}
+
+llvm::Expected<Kernel> attentionKernel(Operation *op) {
+  auto attention = llvm::cast<slm::AttentionOp>(op);
+  float scale = attention.getScale().convertToFloat();
+  bool causal = attention.getCausal();
+  int64_t window = attention.getWindow() ? static_cast<int64_t>(*attention.getWindow()) : 0;
+  float softcap = attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0f;
+  bool cached = attention.getKeyCache() != nullptr;
+  // The cache is updated in place when the op is its only reader, which is
+  // how importers build decoders; otherwise it is copied first.
+  bool inPlace = cached && attention.getKeyCache().hasOneUse() &&
+                 attention.getValueCache().hasOneUse() &&
+                 attention.getKeyCache() != attention.getValueCache();
+  bool int8Cache =
+      cached && llvm::cast<RankedTensorType>(attention.getKeyCache().getType())
+                    .getElementType()
+                    .isSignlessInteger(8);
+  return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    auto attend = [&](ArrayRef<Tensor> operands, MutableArrayRef<Tensor> results) {
+      return attendF32(operands, results, scale, causal, window, softcap, cached, inPlace);
+    };
+    if (int8Cache) { // as f32 caches of what the int8 rows stand for
+      if (in[3].dim(2) != in[1].dim(2) + kScaleBytes || in[4].dim(2) != in[2].dim(2) + kScaleBytes)
+        return makeError("int8 caches {0} and {1} do not fit keys {2} and values {3}",
+                         in[3].describe(), in[4].describe(), in[1].describe(),
+                         in[2].describe());
+      llvm::SmallVector<Tensor, 6> floats(in.begin(), in.end());
+      floats[1] = roundTripCache(in[1]);
+      floats[2] = roundTripCache(in[2]);
+      floats[3] = dequantizeCache(in[3]);
+      floats[4] = dequantizeCache(in[4]);
+      llvm::SmallVector<Tensor, 3> results(3);
+      if (auto error = attend(floats, results))
+        return error;
+      Tensor keyCache = in[3], valueCache = in[4];
+      if (!inPlace) {
+        keyCache = Tensor::zeros(DType::I8, in[3].shape());
+        valueCache = Tensor::zeros(DType::I8, in[4].shape());
+        std::memcpy(keyCache.data<uint8_t>(), in[3].data<uint8_t>(), in[3].size());
+        std::memcpy(valueCache.data<uint8_t>(), in[4].data<uint8_t>(), in[4].size());
+      }
+      int64_t offset = in[5].intAt(0);
+      writeToInt8Cache(keyCache, in[1], offset);
+      writeToInt8Cache(valueCache, in[2], offset);
+      out[0] = std::move(results[0]);
+      out[1] = keyCache;
+      out[2] = valueCache;
+      return ok();
+    }
+    return attend(in, out);
   });
 }
 

@@ -227,6 +227,15 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
                       int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
                       int64_t kv_rows, int64_t cache_rows, int64_t position, float scale,
                       int32_t causal, int64_t window, float softcap);
+/* slm_uk_attention with int8 caches (always given): each [row, head] of k_cache/v_cache is
+ * the f32 scale s = max|x| / 127 (4 bytes) then head_dim (value_dim) codes
+ * round-half-even(x * 127 / max|x|); every key and value read, the call's own included, is
+ * code * s. head_dim and value_dim are at most 1024. */
+void slm_uk_attention_int8(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
+                           uint8_t *k_cache, uint8_t *v_cache, float *out, int64_t tokens,
+                           int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
+                           int64_t cache_rows, int64_t position, float scale, int32_t causal,
+                           int64_t window, float softcap);
 
 /* y[i] = op(x[i]) for f32 (SLM_UK_NEG/ABS/SIGN also for i64/i32 via dtype; NOT on i1). */
 void slm_uk_unary(const slm_uk_ctx *ctx, int32_t op, int32_t dtype, const void *x, void *y,

@@ -216,8 +216,14 @@ void slm_uk_rotary(const slm_uk_ctx *ctx, const float *x, float *y, int64_t toke
 #define UK_ATTN_TILE 128
 #define UK_ATTN_HEADS 8
 
+/* int8 KV caches: a row (position, head) is the f32 scale's 4 bytes, then
+ * the head's codes (ModelContract.h); rows are decoded into stack buffers. */
+#define UK_ATTN_SCALE_BYTES 4
+#define UK_ATTN_MAX_DIM 1024
+
 typedef struct {
   const float *q, *keys, *values; /* positions before `fresh_from`, at row position % rows */
+  const uint8_t *keys8, *values8; /* the same, int8 caches (keys/values unused) */
   const float *fresh_keys, *fresh_values; /* positions fresh_from.., the call's own k and v */
   int64_t fresh_from, rows;
   float *out;
@@ -238,6 +244,39 @@ static inline const float *uk_attention_row(const uk_attention_args *a, const fl
   return j >= a->fresh_from ? fresh + (j - a->fresh_from) * row : cache + (j % a->rows) * row;
 }
 
+/* The key (or value) row of position j as an int8 cache holds it, decoded
+ * into buf: the call's own rows quantized and read back, so that every key
+ * and value is the one a cache row stands for (the reference's semantics). */
+static inline const float *uk_attention_row_int8(const uk_attention_args *a,
+                                                 const uint8_t *cache, const float *fresh,
+                                                 int64_t kv_head, int64_t dim, int64_t j,
+                                                 float *restrict buf) {
+  if (j >= a->fresh_from) {
+    const float *x = fresh + ((j - a->fresh_from) * a->kv_heads + kv_head) * dim;
+    float scale, inverse = uk_int8_row_scale(x, dim, &scale);
+    for (int64_t d = 0; d < dim; ++d)
+      buf[d] = (float)uk_int8_code(x[d], inverse) * scale;
+  } else {
+    const uint8_t *row =
+        cache + ((j % a->rows) * a->kv_heads + kv_head) * (UK_ATTN_SCALE_BYTES + dim);
+    float scale;
+    memcpy(&scale, row, sizeof scale);
+    const int8_t *codes = (const int8_t *)(row + UK_ATTN_SCALE_BYTES);
+    for (int64_t d = 0; d < dim; ++d)
+      buf[d] = (float)codes[d] * scale;
+  }
+  return buf;
+}
+
+/* One key or value row (dim floats) into an int8 cache row. */
+static void uk_attention_store_int8(uint8_t *row, const float *x, int64_t dim) {
+  float scale, inverse = uk_int8_row_scale(x, dim, &scale);
+  memcpy(row, &scale, sizeof scale);
+  int8_t *codes = (int8_t *)(row + UK_ATTN_SCALE_BYTES);
+  for (int64_t d = 0; d < dim; ++d)
+    codes[d] = uk_int8_code(x[d], inverse);
+}
+
 static inline void uk_axpy(float *restrict y, float a, const float *restrict x, int64_t n) {
   for (int64_t d = 0; d < n; ++d)
     y[d] += a * x[d];
@@ -250,6 +289,8 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
   int64_t key_row = a->kv_heads * head_dim, value_row = a->kv_heads * value_dim;
   float scores[UK_ATTN_HEADS][UK_ATTN_TILE];
   float max[UK_ATTN_HEADS], sum[UK_ATTN_HEADS];
+  float row[UK_ATTN_MAX_DIM]; /* an int8 cache's decoded key or value */
+  int int8 = a->keys8 != NULL;
   for (int64_t item = begin; item < end; ++item) {
     int64_t run = item % a->items_per_group, rest = item / a->items_per_group;
     int64_t kv_head = rest % a->kv_heads, t = rest / a->kv_heads;
@@ -274,7 +315,9 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t j0 = first; j0 < seen; j0 += UK_ATTN_TILE) {
       int64_t count = uk_min(UK_ATTN_TILE, seen - j0);
       for (int64_t j = 0; j < count; ++j) {
-        const float *key = uk_attention_row(a, keys, fresh_keys, key_row, j0 + j);
+        const float *key =
+            int8 ? uk_attention_row_int8(a, a->keys8, a->fresh_keys, kv_head, head_dim, j0 + j, row)
+                 : uk_attention_row(a, keys, fresh_keys, key_row, j0 + j);
         for (int64_t h = 0; h < heads; ++h)
           scores[h][j] = uk_dot(query + h * head_dim, key, head_dim) * a->scale;
       }
@@ -304,7 +347,10 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         sum[h] += uk_sum(s, count);
       }
       for (int64_t j = 0; j < count; ++j) {
-        const float *value = uk_attention_row(a, values, fresh_values, value_row, j0 + j);
+        const float *value =
+            int8 ? uk_attention_row_int8(a, a->values8, a->fresh_values, kv_head, value_dim,
+                                         j0 + j, row)
+                 : uk_attention_row(a, values, fresh_values, value_row, j0 + j);
         for (int64_t h = 0; h < heads; ++h)
           uk_axpy(out + h * value_dim, scores[h][j], value, value_dim);
       }
@@ -317,14 +363,18 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
   }
 }
 
-void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
-                      float *k_cache, float *v_cache, float *out, int64_t tokens,
-                      int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
-                      int64_t kv_rows, int64_t cache_rows, int64_t position, float scale,
-                      int32_t causal, int64_t window, float softcap) {
+/* Either f32 caches (k_cache, v_cache) or int8 ones (k_cache8, v_cache8). */
+static void uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
+                         float *k_cache, float *v_cache, uint8_t *k_cache8, uint8_t *v_cache8,
+                         float *out, int64_t tokens, int64_t q_heads, int64_t kv_heads,
+                         int64_t head_dim, int64_t value_dim, int64_t kv_rows,
+                         int64_t cache_rows, int64_t position, float scale, int32_t causal,
+                         int64_t window, float softcap) {
   if (tokens <= 0 || q_heads <= 0 || kv_heads <= 0)
     return;
   uk_attention_args a;
+  a.keys8 = k_cache8;
+  a.values8 = v_cache8;
   a.q = q;
   a.out = out;
   a.q_heads = q_heads;
@@ -341,7 +391,8 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
    * fewer rows than positions: it still holds the window before `position`). */
   a.fresh_keys = k;
   a.fresh_values = v;
-  if (k_cache && v_cache) {
+  int cached = (k_cache && v_cache) || (k_cache8 && v_cache8);
+  if (cached) {
     a.keys = k_cache;
     a.values = v_cache;
     a.rows = cache_rows > 0 ? cache_rows : position + tokens;
@@ -366,16 +417,46 @@ void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, con
   int64_t keys_seen = a.causal ? uk_min(a.visible, a.offset + tokens) : a.visible;
   int64_t cost = keys_seen * (head_dim + value_dim) * heads;
   uk_parallel(ctx, tokens * kv_heads * a.items_per_group, uk_grain(cost), uk_attention_range, &a);
-  if (k_cache && v_cache) {
+  if (cached) {
     /* Then the new rows go into the cache (memmove: k may already be the
      * cache's rows); of more than a ring holds, the last ones. */
     int64_t first = tokens > a.rows ? tokens - a.rows : 0;
     for (int64_t t = first; t < tokens; ++t) {
       int64_t row = (position + t) % a.rows;
+      if (k_cache8) {
+        for (int64_t h = 0; h < kv_heads; ++h) {
+          uk_attention_store_int8(k_cache8 + (row * kv_heads + h) * (UK_ATTN_SCALE_BYTES + head_dim),
+                                  k + (t * kv_heads + h) * head_dim, head_dim);
+          uk_attention_store_int8(
+              v_cache8 + (row * kv_heads + h) * (UK_ATTN_SCALE_BYTES + value_dim),
+              v + (t * kv_heads + h) * value_dim, value_dim);
+        }
+        continue;
+      }
       memmove(k_cache + row * kv_heads * head_dim, k + t * kv_heads * head_dim,
               sizeof(float) * (size_t)(kv_heads * head_dim));
       memmove(v_cache + row * kv_heads * value_dim, v + t * kv_heads * value_dim,
               sizeof(float) * (size_t)(kv_heads * value_dim));
     }
   }
+}
+
+void slm_uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
+                      float *k_cache, float *v_cache, float *out, int64_t tokens,
+                      int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
+                      int64_t kv_rows, int64_t cache_rows, int64_t position, float scale,
+                      int32_t causal, int64_t window, float softcap) {
+  uk_attention(ctx, q, k, v, k_cache, v_cache, NULL, NULL, out, tokens, q_heads, kv_heads,
+               head_dim, value_dim, kv_rows, cache_rows, position, scale, causal, window, softcap);
+}
+
+void slm_uk_attention_int8(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
+                           uint8_t *k_cache, uint8_t *v_cache, float *out, int64_t tokens,
+                           int64_t q_heads, int64_t kv_heads, int64_t head_dim, int64_t value_dim,
+                           int64_t cache_rows, int64_t position, float scale, int32_t causal,
+                           int64_t window, float softcap) {
+  if (head_dim > UK_ATTN_MAX_DIM || value_dim > UK_ATTN_MAX_DIM)
+    return; /* the lowering refuses such heads (LowerTransformerOps.cpp) */
+  uk_attention(ctx, q, k, v, NULL, NULL, k_cache, v_cache, out, tokens, q_heads, kv_heads,
+               head_dim, value_dim, 0, cache_rows, position, scale, causal, window, softcap);
 }

@@ -442,4 +442,21 @@ static inline void uk_walk_range(const uk_walk *w, int64_t begin, int64_t end, u
   }
 }
 
+/* Per-row int8 values (W8A8 and W4A8 activations, int8 KV-cache rows): s_x = max|x| / 127, written to
+ * *scale; returns the multiplier 127 / max|x| (0 for a row of zeros) that
+ * uk_int8_code takes. */
+static inline float uk_int8_row_scale(const float *x, int64_t k, float *scale) {
+  float largest = 0.0f;
+  for (int64_t p = 0; p < k; ++p)
+    largest = fmaxf(largest, fabsf(x[p]));
+  *scale = largest / 127.0f;
+  return largest > 0.0f ? 127.0f / largest : 0.0f;
+}
+
+/* x_q = round-half-even(v * inverse) in [-127, 127]; NaN becomes -127 rather
+ * than undefined behaviour. */
+static inline int8_t uk_int8_code(float v, float inverse) {
+  return (int8_t)fminf(fmaxf(nearbyintf(v * inverse), -127.0f), 127.0f);
+}
+
 #endif /* SLM_UK_INTERNAL_H */

@@ -36,23 +36,6 @@ static inline int uk_qlinear_trivial(const float *bias, float *y, int64_t m, int
   return 1;
 }
 
-/* Per-row int8 activations (W8A8, W4A8): s_x = max|x| / 127, written to
- * *scale; returns the multiplier 127 / max|x| (0 for a row of zeros) that
- * uk_int8_code takes. */
-static inline float uk_int8_row_scale(const float *x, int64_t k, float *scale) {
-  float largest = 0.0f;
-  for (int64_t p = 0; p < k; ++p)
-    largest = fmaxf(largest, fabsf(x[p]));
-  *scale = largest / 127.0f;
-  return largest > 0.0f ? 127.0f / largest : 0.0f;
-}
-
-/* x_q = round-half-even(v * inverse) in [-127, 127]; NaN becomes -127 rather
- * than undefined behaviour. */
-static inline int8_t uk_int8_code(float v, float inverse) {
-  return (int8_t)fminf(fmaxf(nearbyintf(v * inverse), -127.0f), 127.0f);
-}
-
 /* A GEMM panel decoded from the packed rows (see uk_panel_fill_fn). */
 static inline void uk_fill_panel_quantized(const void *weights, float *panel, int64_t j0,
                                            int64_t nr, int64_t kb, int64_t kc) {

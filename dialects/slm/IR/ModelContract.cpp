@@ -29,7 +29,8 @@ std::string ModelContract::inconsistency() const {
 }
 
 llvm::hash_code hash_value(const DecoderShape &s) {
-  return llvm::hash_combine(s.hiddenSize, s.layers, s.heads, s.kvHeads, s.headDim);
+  return llvm::hash_combine(s.hiddenSize, s.layers, s.heads, s.kvHeads, s.headDim,
+                            s.int8KvCache);
 }
 
 llvm::hash_code hash_value(const ModelContract &c) {

@@ -21,18 +21,30 @@ namespace slm {
 ///   (tokens: tensor<?xi64>, position: tensor<i64>,
 ///    key_cache_0, value_cache_0, ..., key_cache_{layers-1}, value_cache_{layers-1})
 ///     -> (logits: tensor<?x vocab x f32>, the updated caches in the same order)
-/// where every cache is tensor<capacity x kv_heads x head_dim x f32> and the
-/// capacity is dynamic until slm-specialize-shapes fixes it.
+/// where every cache is tensor<capacity x kv_heads x head_dim x f32> (an
+/// int8 cache: tensor<capacity x kv_heads x (4 + head_dim) x i8>, see
+/// KvCacheStorage) and the capacity is dynamic until slm-specialize-shapes
+/// fixes it.
 struct DecoderShape {
   int64_t hiddenSize = 0;
   int64_t layers = 0;
   int64_t heads = 0;
   int64_t kvHeads = 0;
   int64_t headDim = 0;
+  /// How the caches hold keys and values: f32, or int8 with a scale per
+  /// position and head (slm-quantize-kv-cache): each [position, head] row is
+  /// the f32 scale s = max|x| / 127 (4 bytes, little-endian) followed by
+  /// head_dim codes round-half-even(x / s) in [-127, 127], read back as
+  /// code * s.
+  bool int8KvCache = false;
 
   bool operator==(const DecoderShape &) const = default;
   /// The number of @forward arguments: tokens, position and two caches per layer.
   int64_t forwardArguments() const { return 2 + 2 * layers; }
+  /// The innermost dimension of a cache: head_dim f32 values, or an int8
+  /// row's scale bytes and codes.
+  int64_t cacheRowElements() const { return int8KvCache ? kInt8CacheScaleBytes + headDim : headDim; }
+  static constexpr int64_t kInt8CacheScaleBytes = 4;
 };
 
 struct ModelContract {

@@ -83,7 +83,14 @@ Attribute ModelAttr::parse(AsmParser &parser, Type) {
     if (parser.parseKeyword("decoder") || parser.parseEqual() || parser.parseLBrace() ||
         kv.integer("hidden_size", d.hiddenSize, /*first=*/true) || kv.integer("layers", d.layers) ||
         kv.integer("heads", d.heads) || kv.integer("kv_heads", d.kvHeads) ||
-        kv.integer("head_dim", d.headDim) || parser.parseRBrace())
+        kv.integer("head_dim", d.headDim))
+      return {};
+    if (succeeded(parser.parseOptionalComma())) {
+      if (parser.parseKeyword("kv_cache") || parser.parseEqual() || parser.parseKeyword("int8"))
+        return {};
+      d.int8KvCache = true;
+    }
+    if (parser.parseRBrace())
       return {};
     c.decoder = d;
   }
@@ -100,7 +107,7 @@ void ModelAttr::print(AsmPrinter &p) const {
   if (const auto &d = c.decoder)
     p << ", decoder = {hidden_size = " << d->hiddenSize << ", layers = " << d->layers
       << ", heads = " << d->heads << ", kv_heads = " << d->kvHeads
-      << ", head_dim = " << d->headDim << "}";
+      << ", head_dim = " << d->headDim << (d->int8KvCache ? ", kv_cache = int8" : "") << "}";
   p << ">";
 }
 

@@ -101,10 +101,12 @@ LogicalResult verifyDecoderSignature(ModuleOp module, const ModelContract &contr
     return fail("the logits must be [tokens, " + Twine(contract.vocabSize) + "] f32");
   for (unsigned i = 2; i < type.getNumInputs(); ++i) {
     auto cache = tensor(type.getInput(i));
+    bool element = d.int8KvCache ? cache && cache.getElementType().isSignlessInteger(8)
+                                 : cache && cache.getElementType().isF32();
     if (!cache || cache.getRank() != 3 || cache.getDimSize(1) != d.kvHeads ||
-        cache.getDimSize(2) != d.headDim || !cache.getElementType().isF32())
+        cache.getDimSize(2) != d.cacheRowElements() || !element)
       return fail("argument " + Twine(i) + " must be a KV cache [capacity, " + Twine(d.kvHeads) +
-                  ", " + Twine(d.headDim) + "] f32");
+                  ", " + Twine(d.cacheRowElements()) + "] " + (d.int8KvCache ? "i8" : "f32"));
     if (!cache.isDynamicDim(0) && contract.maxPositions > 0 &&
         cache.getDimSize(0) > contract.maxPositions)
       return fail("a KV cache of " + Twine(cache.getDimSize(0)) + " positions exceeds the model's " +

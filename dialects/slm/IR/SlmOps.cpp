@@ -182,12 +182,20 @@ LogicalResult AttentionOp::verify() {
     return getKeyCache() || getValueCache() || getPosition()
                ? emitOpError("needs both caches and the position together")
                : success();
+  bool int8 = ranked(getKeyCache().getType()).getElementType().isSignlessInteger(8);
   for (auto [cache, fresh, name] :
        {std::tuple{getKeyCache(), key, "key"}, std::tuple{getValueCache(), value, "value"}}) {
     auto type = ranked(cache.getType());
+    if (type.getElementType().isSignlessInteger(8) != int8)
+      return emitOpError("the key and value caches must both be f32 or both int8");
+    // An int8 cache row: the f32 scale's 4 bytes, then head_dim codes.
+    int64_t row = ShapedType::isDynamic(fresh.getDimSize(2))
+                      ? ShapedType::kDynamic
+                      : fresh.getDimSize(2) + (int8 ? DecoderShape::kInt8CacheScaleBytes : 0);
     if (type.getRank() != 3 || dimsDiffer(type.getDimSize(1), fresh.getDimSize(1)) ||
-        dimsDiffer(type.getDimSize(2), fresh.getDimSize(2)))
-      return emitOpError(name) << " cache must be [capacity, kv_heads, head_dim] matching the "
+        dimsDiffer(type.getDimSize(2), row))
+      return emitOpError(name) << " cache must be [capacity, kv_heads, "
+                               << (int8 ? "4 + head_dim" : "head_dim") << "] matching the "
                                << name << ", got " << type;
   }
   return success();

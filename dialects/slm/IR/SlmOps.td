@@ -23,6 +23,8 @@ def Slm_ConstantTensor : RankedTensorOf<[F32, F16, BF16, I64, I32, I1, I8]>;
 // A 0-d tensor holding one integer, such as the position of the first token.
 def Slm_ScalarIndex : 0DTensorOf<[I64, I32]>;
 def Slm_ShapeTensor : 1DTensorOf<[I64, I32]>;
+// A KV cache: f32 values, or int8 rows of a scale and codes (ModelContract.h).
+def Slm_CacheTensor : RankedTensorOf<[F32, I8]>;
 
 // Ops whose result type follows from their operands and attributes. The
 // inferred type may be less static than the one an importer knows, hence the
@@ -496,16 +498,20 @@ def Slm_AttentionOp : Slm_InferredOp<"attention", [AttrSizedOperandSegments]> {
     context) rows, holding the window before the call's tokens, which are
     read where they are and written after. With `softcap` c, a score s
     (already multiplied by `scale`) becomes c * tanh(s / c) before the
-    softmax (Gemma 2's attention logit soft-capping).
+    softmax (Gemma 2's attention logit soft-capping). int8 caches ([capacity,
+    kv_heads, 4 + head_dim] i8, see slm-quantize-kv-cache) hold each row as a
+    scale and codes; every key and value the op reads, the call's own
+    included, is the one such a row stands for, so a token's numbers do not
+    depend on how tokens are split into calls.
   }];
   let arguments = (ins Slm_FloatTensor:$query, Slm_FloatTensor:$key,
-                   Slm_FloatTensor:$value, Optional<Slm_FloatTensor>:$key_cache,
-                   Optional<Slm_FloatTensor>:$value_cache,
+                   Slm_FloatTensor:$value, Optional<Slm_CacheTensor>:$key_cache,
+                   Optional<Slm_CacheTensor>:$value_cache,
                    Optional<Slm_ScalarIndex>:$position, F32Attr:$scale,
                    UnitAttr:$causal, OptionalAttr<I64Attr>:$window,
                    OptionalAttr<F32Attr>:$softcap);
   // The updated key and value caches, present exactly when caches are given.
-  let results = (outs Slm_FloatTensor:$output, Variadic<Slm_FloatTensor>:$updated_caches);
+  let results = (outs Slm_FloatTensor:$output, Variadic<Slm_CacheTensor>:$updated_caches);
   let assemblyFormat = [{
     $query `,` $key `,` $value
     (`cache` `(` $key_cache^ `,` $value_cache `at` $position `)`)?

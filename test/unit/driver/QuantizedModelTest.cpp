@@ -24,6 +24,8 @@
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/targets/Target.h"
 #include "dialects/slm/IR/SlmOps.h"
+#include "mlir/Pass/PassManager.h"
+#include "passes/Passes.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 
@@ -51,6 +53,7 @@ struct QuantizedCase {
   // mean KL divergence of the next-token distributions.
   float tolerance;
   double maxKl;
+  bool int8KvCache = false; // the reference runs the slm-quantize-kv-cache module too
 };
 
 void PrintTo(const QuantizedCase &c, std::ostream *os) { *os << c.name; }
@@ -125,6 +128,11 @@ void build(const QuantizedCase &c, int64_t context, int64_t tokensPerCall, Quant
     m.largestQuantizedBytes = std::max(
         m.largestQuantizedBytes, llvm::cast<mlir::RankedTensorType>(op.getType()).getNumElements() * 4);
   });
+  if (c.int8KvCache) { // the reference reads and writes the same int8 cache rows
+    mlir::PassManager pm(module.getContext());
+    pm.addPass(createQuantizeKvCache());
+    ASSERT_TRUE(mlir::succeeded(pm.run(module)));
+  }
   // The reference runs a copy: code generation consumes the module.
   mlir::ModuleOp copy = module.clone();
   auto reference = createReferenceModel(copy, context);
@@ -137,6 +145,7 @@ void build(const QuantizedCase &c, int64_t context, int64_t tokensPerCall, Quant
   options.maxTokensPerCall = tokensPerCall;
   options.weightFormat = c.format;
   options.w8a8 = c.w8a8;
+  options.int8KvCache = c.int8KvCache;
   auto tokenizer = llvm::MemoryBuffer::getFile(c.tokenizer, /*IsText=*/false);
   ASSERT_TRUE(static_cast<bool>(tokenizer)) << c.tokenizer;
   options.tokenizer = (*tokenizer)->getBuffer().str();
@@ -174,6 +183,7 @@ TEST_P(QuantizedModelTest, LogitsMatchTheFakeQuantizedReference) {
   EXPECT_EQ(codes, scales - (llvm::StringRef(c.format).ends_with("asym") ? codes : 0));
   EXPECT_LT(static_cast<int64_t>(m.compiled.arenaSize), m.largestQuantizedBytes);
   EXPECT_EQ(manifest->manifest.options().w8a8(), c.w8a8);
+  EXPECT_EQ(manifest->manifest.options().kv_cache(), c.int8KvCache ? "int8" : "f32");
 
   std::vector<float> expected = collectLogits(*m.reference, kTokens, kTokens.size());
   auto artifact = openArtifact(m.artifactPath);
@@ -226,6 +236,13 @@ INSTANTIATE_TEST_SUITE_P(
                       "x86-64-avx2", false, 1e-4f, 1e-9},
         QuantizedCase{"stories260K_cb3_g32", kStories, kData + "/stories260K/tok512.bin",
                       "cb3-g32", "host", false, 1e-4f, 1e-9},
+        // int8 KV cache: compiled kernels and the reference quantize every
+        // key and value row alike, whatever the call it comes in.
+        QuantizedCase{"stories260K_int4_g32_kv_int8", kStories,
+                      kData + "/stories260K/tok512.bin", "int4-g32", "host", false, 1e-4f, 1e-9,
+                      true},
+        QuantizedCase{"student_cb4_g32_kv_int8_avx2", kStudent, kStudent + "/tokenizer.json",
+                      "cb4-g32", "x86-64-avx2", false, 1e-4f, 1e-9, true},
         QuantizedCase{"student_int8_w8a8", kStudent, kStudent + "/tokenizer.json", "int8", "host",
                       true, 1.0f, 0.01},
         QuantizedCase{"student_int8_g32_w8a8_avx2", kStudent, kStudent + "/tokenizer.json",

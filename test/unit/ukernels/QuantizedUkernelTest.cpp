@@ -106,9 +106,10 @@ std::vector<std::string> formatsUnderTest() {
                                  "int8-g32",      "int8-g64",       "int8-g128", "int8-asym",
                                  "cb2",           "cb3-g32",        "cb4",       "cb4-g32",
                                  "cb4-g64",       "cb4-g128",       "cb3-g64",   "cb2-g128"};
-  for (const TensorFormat &f : allocatorCandidates())
-    if (f)
-      names.insert(tensorFormatName(f));
+  for (bool integerActivations : {false, true})
+    for (const TensorFormat &f : allocatorCandidates(integerActivations))
+      if (f)
+        names.insert(tensorFormatName(f));
   return {names.begin(), names.end()};
 }
 

@@ -1532,7 +1532,8 @@ TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
   EXPECT_EQ((*module)->getTargetTriple(), "x86_64-unknown-linux-gnu");
   const char *kernels[] = {"slm_uk_embedding", "slm_uk_linear",  "slm_uk_matmul",
                            "slm_uk_rms_norm",  "slm_uk_layer_norm", "slm_uk_rotary",
-                           "slm_uk_attention", "slm_uk_unary",   "slm_uk_binary_add_f32",
+                           "slm_uk_attention", "slm_uk_attention_int8", "slm_uk_unary",
+                           "slm_uk_binary_add_f32",
                            "slm_uk_where",     "slm_uk_cast",    "slm_uk_reduce",
                            "slm_uk_softmax",   "slm_uk_arg_reduce", "slm_uk_copy",
                            "slm_uk_gather",    "slm_uk_embedding_q", "slm_uk_linear_qany",

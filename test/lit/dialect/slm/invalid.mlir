@@ -132,6 +132,26 @@ func.func @attention_head_dim(%q: tensor<?x8x32xf32>, %k: tensor<?x4x16xf32>) {
 
 // -----
 
+func.func @int8_cache_row(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>, %c: tensor<?x4x16xi8>, %p: tensor<i64>) {
+  // expected-error @+1 {{key cache must be [capacity, kv_heads, 4 + head_dim] matching the key}}
+  %0:3 = slm.attention %q, %k, %k cache(%c, %c at %p) {scale = 0.25 : f32}
+      : (tensor<?x8x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xi8>, tensor<?x4x16xi8>, tensor<i64>)
+      -> (tensor<?x8x16xf32>, tensor<?x4x16xi8>, tensor<?x4x16xi8>)
+  return
+}
+
+// -----
+
+func.func @mixed_caches(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>, %c: tensor<?x4x20xi8>, %d: tensor<?x4x16xf32>, %p: tensor<i64>) {
+  // expected-error @+1 {{the key and value caches must both be f32 or both int8}}
+  %0:3 = slm.attention %q, %k, %k cache(%c, %d at %p) {scale = 0.25 : f32}
+      : (tensor<?x8x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<?x4x20xi8>, tensor<?x4x16xf32>, tensor<i64>)
+      -> (tensor<?x8x16xf32>, tensor<?x4x20xi8>, tensor<?x4x16xf32>)
+  return
+}
+
+// -----
+
 func.func @attention_cache(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>, %c: tensor<?x2x16xf32>, %p: tensor<i64>) {
   // expected-error @+1 {{key cache must be [capacity, kv_heads, head_dim] matching the key}}
   %0:3 = slm.attention %q, %k, %k cache(%c, %c at %p) {scale = 0.25 : f32}
@@ -548,4 +568,18 @@ func.func @f16_kernel_for_bf16_weights(%x: tensor<2x4xf32>, %s: tensor<3x4xbf16>
   // expected-error @+1 {{'slm.linear' op kernel f16 needs weights stored as f16 (an slm.widen)}}
   %y = slm.linear %x, %w {slm.kernel = #slm<kernel f16>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
   return
+}
+
+// -----
+
+// The contract says the cache is int8: [capacity, kv_heads, 4 + head_dim] i8.
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 1, heads = 4, kv_heads = 2, head_dim = 4, kv_cache = int8}>} {
+  // expected-error @+1 {{'func.func' op does not match the model contract: argument 2 must be a KV cache [capacity, 2, 8] i8}}
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<?x2x4xf32>, %vc: tensor<?x2x4xf32>)
+      -> (tensor<?x16xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>) {
+    %l = slm.constant dense<0.0> : tensor<1x16xf32>
+    %s = slm.constant dense<[-1, 16]> : tensor<2xi64>
+    %logits = slm.reshape %l, %s : tensor<1x16xf32>, tensor<2xi64> -> tensor<?x16xf32>
+    return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>
+  }
 }

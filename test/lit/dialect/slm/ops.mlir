@@ -297,6 +297,16 @@ func.func @sliding_window_attention(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf3
   return
 }
 
+// CHECK-LABEL: func @int8_cache_attention
+func.func @int8_cache_attention(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>, %kc: tensor<64x4x20xi8>, %vc: tensor<64x4x20xi8>, %p: tensor<i64>) {
+  // int8 cache rows: the f32 scale's 4 bytes, then 16 codes.
+  // CHECK: slm.attention {{.*}} -> (tensor<?x8x16xf32>, tensor<64x4x20xi8>, tensor<64x4x20xi8>)
+  %o, %kc2, %vc2 = slm.attention %q, %k, %k cache(%kc, %vc at %p) {scale = 0.25 : f32, causal}
+      : (tensor<?x8x16xf32>, tensor<?x4x16xf32>, tensor<?x4x16xf32>, tensor<64x4x20xi8>, tensor<64x4x20xi8>, tensor<i64>)
+      -> (tensor<?x8x16xf32>, tensor<64x4x20xi8>, tensor<64x4x20xi8>)
+  return
+}
+
 // CHECK-LABEL: func @softcapped_attention
 func.func @softcapped_attention(%q: tensor<?x8x16xf32>, %k: tensor<?x4x16xf32>) {
   // CHECK: slm.attention %{{.*}}, %{{.*}}, %{{.*}} {causal, scale = 6.250000e-02 : f32, softcap = 5.000000e+01 : f32, window = 4096 : i64}
