@@ -43,15 +43,7 @@ struct QuantizeKvCachePass : impl::QuantizeKvCacheBase<QuantizeKvCachePass> {
       auto type = llvm::cast<RankedTensorType>(arg.getType());
       arg.setType(RankedTensorType::get({type.getDimSize(0), type.getDimSize(1), row}, i8));
     }
-    forward.walk([](slm::AttentionOp op) {
-      if (!op.getKeyCache())
-        return;
-      op.getUpdatedCaches()[0].setType(op.getKeyCache().getType());
-      op.getUpdatedCaches()[1].setType(op.getValueCache().getType());
-    });
-    auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
-    forward.setFunctionType(FunctionType::get(&getContext(), body.getArgumentTypes(),
-                                              ret.getOperandTypes()));
+    slm::propagateCacheTypes(forward);
     slm::setModel(module, quantized);
   }
 };

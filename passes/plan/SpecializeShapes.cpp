@@ -44,15 +44,7 @@ struct SpecializeShapesPass : impl::SpecializeShapesBase<SpecializeShapesPass> {
       shape[0] = slm::cacheRows(arg, capacity);
       arg.setType(RankedTensorType::get(shape, type.getElementType()));
     }
-    forward.walk([](slm::AttentionOp op) {
-      if (!op.getKeyCache())
-        return;
-      op.getUpdatedCaches()[0].setType(op.getKeyCache().getType());
-      op.getUpdatedCaches()[1].setType(op.getValueCache().getType());
-    });
-    auto ret = llvm::cast<func::ReturnOp>(body.getTerminator());
-    forward.setFunctionType(FunctionType::get(&getContext(), body.getArgumentTypes(),
-                                              ret.getOperandTypes()));
+    slm::propagateCacheTypes(forward);
     slm::ModelContract specialized = *model;
     specialized.maxPositions = capacity;
     slm::setModel(module, specialized);

@@ -57,6 +57,18 @@ int64_t slm::cacheRows(BlockArgument cache, int64_t positions) {
   return positions;
 }
 
+void slm::propagateCacheTypes(func::FuncOp forward) {
+  forward.walk([](AttentionOp op) {
+    if (!op.getKeyCache())
+      return;
+    op.getUpdatedCaches()[0].setType(op.getKeyCache().getType());
+    op.getUpdatedCaches()[1].setType(op.getValueCache().getType());
+  });
+  Block &body = forward.getBody().front();
+  forward.setFunctionType(FunctionType::get(forward.getContext(), body.getArgumentTypes(),
+                                            body.getTerminator()->getOperandTypes()));
+}
+
 int64_t slm::storageBytes(Type elementType) {
   return std::max<int64_t>(1, elementType.getIntOrFloatBitWidth() / 8);
 }

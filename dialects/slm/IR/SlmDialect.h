@@ -57,6 +57,9 @@ mlir::func::FuncOp getForward(mlir::ModuleOp module);
 /// positions: all of them, or for a windowed attention min(window,
 /// positions), a ring (slm.attention keeps position p at row p mod rows).
 int64_t cacheRows(mlir::BlockArgument cache, int64_t positions);
+/// After @forward's cache arguments changed type: the attention ops' updated
+/// caches and the function's type follow them.
+void propagateCacheTypes(mlir::func::FuncOp forward);
 
 //===----------------------------------------------------------------------===//
 // How tensors are stored in the weights section, the arena and the caches
