@@ -84,10 +84,12 @@ std::vector<float> codebookFor(const WeightTensor &w, const slm::WeightFormat &f
                      hessianDiagonal(hessian, w.columns));
 }
 
+/// `codebook`: codebookFor(w, format, hessian), fitted once per tensor and
+/// format by the sensitivity analysis.
 llvm::Expected<QuantizedWeight> roundTensor(const WeightTensor &w, const slm::WeightFormat &format,
-                                            Rounding rounding, llvm::ArrayRef<double> hessian,
+                                            llvm::ArrayRef<float> codebook, Rounding rounding,
+                                            llvm::ArrayRef<double> hessian,
                                             LazyGptqFactor &gptq) {
-  std::vector<float> codebook = codebookFor(w, format, hessian);
   switch (rounding) {
   case Rounding::RoundToNearest:
     return quantizeRoundToNearest(w.values, w.rows, w.columns, format, 1.0f, codebook);
@@ -112,6 +114,7 @@ struct Measurement {
   double deltaKl = 0, rtnDeltaKl = 0;
   double predictedDeltaKl = 0;
   Rounding rounding = Rounding::RoundToNearest;
+  std::vector<float> codebook; // codebookFor the tensor in this format
 };
 
 /// The student with some weights swapped for fake-quantized values.
@@ -412,9 +415,9 @@ size_t anchorFormatIndex(const std::vector<TensorFormat> &candidates) {
 /// The rounding whose error the predictor weighs: the clip search under the
 /// Hessian's diagonal (no Hessian: plain squared error).
 QuantizedWeight predictorRounding(const WeightTensor &w, const slm::WeightFormat &format,
-                                  llvm::ArrayRef<double> hessian) {
+                                  llvm::ArrayRef<float> codebook, llvm::ArrayRef<double> hessian) {
   return quantizeWithClipSearch(w.values, w.rows, w.columns, format, kClipGrid,
-                                hessianDiagonal(hessian, w.columns), codebookFor(w, format, hessian));
+                                hessianDiagonal(hessian, w.columns), codebook);
 }
 
 /// ΔKL of every tensor alone in every candidate format: measured end to end
@@ -441,19 +444,22 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
     return agreement->kl;
   };
 
-  // Every tensor's weighted rounding error in every format, over threads.
+  // Every tensor's weighted rounding error in every format, over threads;
+  // the codebooks fitted here are the ones every later rounding uses.
   std::vector<std::vector<double>> errors(weights.size(), std::vector<double>(formats, 0.0));
+  std::vector<std::vector<std::vector<float>>> codebooks(
+      weights.size(), std::vector<std::vector<float>>(formats));
   {
     ProgressBar bar("errors", weights.size(), o.progress);
     parallelFor(static_cast<int64_t>(weights.size()), o.threads, [&](int64_t i) {
       const WeightTensor &w = weights[i];
       std::vector<double> diagonal = hessianDiagonal(c.hessians->of(i), w.columns);
       for (size_t f = 0; f < formats; ++f)
-        if (candidates[f])
+        if (candidates[f]) {
+          codebooks[i][f] = codebookFor(w, *candidates[f], c.hessians->of(i));
           errors[i][f] = clipSearchError(w.values, w.rows, w.columns, *candidates[f], kClipGrid,
-                                         diagonal,
-                                         codebookFor(w, *candidates[f], c.hessians->of(i)),
-                                         kErrorSampleWeights);
+                                         diagonal, codebooks[i][f], kErrorSampleWeights);
+        }
       bar.advance(1, w.name);
     });
   }
@@ -497,7 +503,7 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
       if (!predictor.isAnchor(i))
         continue;
       auto kl = klWith(i, predictorRounding(weights[i], *candidates[anchorFormat],
-                                            c.hessians->of(i)),
+                                            codebooks[i][anchorFormat], c.hessians->of(i)),
                        anchorText);
       if (!kl)
         return kl.takeError();
@@ -512,6 +518,7 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
     for (size_t f = 0; f < formats; ++f) {
       const WeightTensor &w = weights[i];
       Measurement m{candidates[f], tensorFormatBits(candidates[f], w.rows, w.columns)};
+      m.codebook = std::move(codebooks[i][f]);
       if (candidates[f]) {
         m.predictedDeltaKl = predictor.predict(i, errors[i][f]);
         m.deltaKl = m.predictedDeltaKl;
@@ -535,7 +542,7 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
       if (!m.format)
         continue;
       for (Rounding r : roundingsFor(w, c.hessians->of(i))) {
-        auto q = roundTensor(w, *m.format, r, c.hessians->of(i), gptq);
+        auto q = roundTensor(w, *m.format, m.codebook, r, c.hessians->of(i), gptq);
         if (!q)
           return makeError("{0}: {1}", w.name, llvm::toString(q.takeError()));
         auto kl = klWith(i, *q, c.text.windows);
@@ -617,7 +624,8 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
       const WeightTensor &w = plan.weights[i];
       const Measurement &m = measured[i][picks[i]];
       if (m.format) {
-        auto rounded = roundTensor(w, *m.format, m.rounding, c.hessians->of(i), gptq);
+        auto rounded =
+            roundTensor(w, *m.format, m.codebook, m.rounding, c.hessians->of(i), gptq);
         if (!rounded)
           errors[i] = llvm::formatv("{0}: {1}", w.name, llvm::toString(rounded.takeError()));
         else
@@ -639,7 +647,10 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
 /// before the IR is rewritten (the rewritten IR decodes the same codes the
 /// same way).
 struct HeldOut {
-  PerplexityResult teacher;
+  /// The teacher's perplexity, from the first student scored against it;
+  /// unmeasured when no student is scored here (then the artifact's scoring
+  /// supplies it: finishQuantization).
+  std::optional<PerplexityResult> teacher;
   struct Student {
     bool measured = false;
     PerplexityResult heldOut;
@@ -647,16 +658,29 @@ struct HeldOut {
   } floatStudent, rtnStudent, finalStudent;
 };
 
+/// The teacher's row of a held-out scoring that ran it beside a student.
+PerplexityResult teacherRow(const PerplexityResult &scored) {
+  PerplexityResult teacher = scored;
+  teacher.perplexity = scored.teacherPerplexity.value_or(0);
+  teacher.nllMean = std::log(teacher.perplexity);
+  teacher.klToTeacher = 0;
+  teacher.top1Agreement = 1;
+  teacher.teacherPerplexity.reset();
+  return teacher;
+}
+
 /// With `quantizedStudents` false (a large model, whose sensitivity was
 /// predicted) the RTN and final students are not run by the reference
-/// executor: each costs a pass over the calibration windows and two over the
-/// held-out ones (the teacher's again), and the final student is scored as
-/// an artifact anyway.
+/// executor: each costs a pass over the calibration windows and one over the
+/// held-out ones beside the teacher, and the final student is scored as an
+/// artifact anyway. The teacher runs only beside a student.
 llvm::Expected<HeldOut> evaluateHeldOut(Calibration &c, const WeightPlan &plan,
                                         const Quantized &q, bool quantizedStudents,
                                         bool progress) {
   TrialStudent trial(*c.student, plan.weights);
-  ProgressBar bar("held-out", quantizedStudents ? 4 : 2, progress);
+  const int64_t students = (c.selfTeacher ? 0 : 1) + (quantizedStudents ? 2 : 0);
+  ProgressBar bar("held-out", students, progress);
+  HeldOut h;
   auto evaluate = [&](const std::vector<std::optional<QuantizedWeight>> *set)
       -> llvm::Expected<HeldOut::Student> {
     if (set)
@@ -676,35 +700,28 @@ llvm::Expected<HeldOut> evaluateHeldOut(Calibration &c, const WeightPlan &plan,
       return heldOut.takeError();
     e.calibrationKl = calibration->kl;
     e.heldOut = *heldOut;
+    if (!h.teacher)
+      h.teacher = teacherRow(*heldOut);
     bar.advance();
     return e;
   };
-  HeldOut h;
-  auto teacher = evaluatePerplexity(*c.teacher, c.text.heldOut);
-  if (!teacher)
-    return makeError("teacher: {0}", llvm::toString(teacher.takeError()));
-  h.teacher = *teacher;
-  bar.advance();
   for (auto [set, out] : {std::pair{(const std::vector<std::optional<QuantizedWeight>> *)nullptr,
                                     &h.floatStudent},
                           {&q.rtns, &h.rtnStudent},
                           {&q.finals, &h.finalStudent}}) {
     if (set && !quantizedStudents)
       continue;
-    if (!set && c.selfTeacher) {
-      // The float student is its own teacher: the same model, measured already.
-      out->measured = true;
-      out->heldOut = h.teacher;
-      out->heldOut.klToTeacher = 0;
-      out->heldOut.top1Agreement = 1;
-      out->calibrationKl = c.floatAgreement.kl;
-      bar.advance();
-      continue;
-    }
+    if (!set && c.selfTeacher)
+      continue; // the float student is its own teacher: filled in below
     auto student = evaluate(set);
     if (!student)
       return student.takeError();
     *out = *student;
+  }
+  if (c.selfTeacher && h.teacher) {
+    h.floatStudent.measured = true;
+    h.floatStudent.heldOut = *h.teacher;
+    h.floatStudent.calibrationKl = c.floatAgreement.kl;
   }
   return h;
 }
@@ -774,10 +791,15 @@ slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &
       }
   }
   const WeightBits &total = plan.total;
+  // Unmeasured teacher and (self-distilled) float student rows get their
+  // perplexity from the artifact's scoring (finishQuantization).
   fillSummary(report.add_models(), "teacher", c.teacherBits.bits, c.teacherBits.parameters,
-              h.teacher, std::nullopt);
+              h.teacher.value_or(teacherRow({})), std::nullopt);
   fillSummary(report.add_models(), "float student", total.bits, total.parameters,
-              h.floatStudent.heldOut, h.floatStudent.calibrationKl);
+              c.selfTeacher && !h.floatStudent.measured ? teacherRow({})
+                                                        : h.floatStudent.heldOut,
+              c.selfTeacher ? std::optional(c.floatAgreement.kl)
+                            : std::optional(h.floatStudent.calibrationKl));
   if (h.rtnStudent.measured)
     fillSummary(report.add_models(), "RTN student", q.bits, total.parameters,
                 h.rtnStudent.heldOut, h.rtnStudent.calibrationKl);
@@ -856,6 +878,7 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
     outcome.weightFormat = llvm::formatv("auto ({0:F3} bpw)",
                                          double(quantized->bits) / plan->total.parameters);
   outcome.heldOut = calibration->text.heldOut;
+  outcome.teacherFromArtifact = !heldOut->teacher;
   outcome.report = std::move(report);
   return outcome;
 }
@@ -866,6 +889,8 @@ llvm::Error finishQuantization(QuantizeOutcome &outcome, const PerplexityResult 
     return llvm::Error::success();
   slm::quant::QuantReport &report = *outcome.report;
   for (slm::quant::ModelSummary &m : *report.mutable_models()) {
+    if (outcome.teacherFromArtifact && (m.name() == "teacher" || m.name() == "float student"))
+      m.set_perplexity(shipped.teacherPerplexity.value_or(0));
     if (m.name() != "final student")
       continue;
     m.set_kl_to_teacher(shipped.klToTeacher.value_or(0));

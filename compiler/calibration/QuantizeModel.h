@@ -56,6 +56,10 @@ struct QuantizeOutcome {
   std::optional<slm::quant::QuantReport> report;
   /// The held-out windows the report and the gate score the artifact on.
   ScoredWindows heldOut;
+  /// The teacher was run beside no student on the held-out windows (a large
+  /// self-distilled model): the teacher's and float student's perplexities
+  /// come from the artifact's scoring, which runs it.
+  bool teacherFromArtifact = false;
   /// Set by finishQuantization: false when a gate (maxKl) was set and the
   /// artifact's held-out KL exceeds it.
   bool gatePassed = true;

@@ -45,7 +45,7 @@ evaluatePerplexity(LanguageModel &model, const ScoredWindows &windows, LanguageM
                      teacher->vocabSize(), vocab);
   auto start = std::chrono::steady_clock::now();
   PerplexityResult result;
-  double nll = 0, kl = 0;
+  double nll = 0, teacherNll = 0, kl = 0;
   int64_t agree = 0;
   std::vector<double> own, reference;
   int64_t first = ScoredWindows::firstScored(windows.context);
@@ -70,6 +70,7 @@ evaluatePerplexity(LanguageModel &model, const ScoredWindows &windows, LanguageM
         continue;
       const float *teacherRow = teacherLogits->data<float>() + (pos - 1) * vocab;
       logSoftmax(teacherRow, vocab, reference);
+      teacherNll -= reference[window[pos]];
       for (int64_t i = 0; i < vocab; ++i)
         kl += std::exp(reference[i]) * (reference[i] - own[i]);
       agree += std::max_element(row, row + vocab) - row ==
@@ -84,6 +85,7 @@ evaluatePerplexity(LanguageModel &model, const ScoredWindows &windows, LanguageM
   if (teacher) {
     result.klToTeacher = kl / result.scoredTokens;
     result.top1Agreement = static_cast<double>(agree) / result.scoredTokens;
+    result.teacherPerplexity = std::exp(teacherNll / result.scoredTokens);
   }
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;

@@ -35,6 +35,9 @@ struct PerplexityResult {
   /// positions of KL(P_teacher || P_model) (softmax of the logits, natural
   /// log) and the share of positions where both argmaxes agree.
   std::optional<double> klToTeacher, top1Agreement;
+  /// With a teacher: the teacher's own perplexity on the same positions (it
+  /// ran anyway, so a caller needs no second pass for the teacher's row).
+  std::optional<double> teacherPerplexity;
 };
 
 /// Runs every window from a fresh state and averages the negative
