@@ -517,7 +517,9 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
   for (size_t i = 0; i < weights.size(); ++i)
     for (size_t f = 0; f < formats; ++f) {
       const WeightTensor &w = weights[i];
-      Measurement m{candidates[f], tensorFormatBits(candidates[f], w.rows, w.columns)};
+      Measurement m;
+      m.format = candidates[f];
+      m.bits = tensorFormatBits(candidates[f], w.rows, w.columns);
       m.codebook = std::move(codebooks[i][f]);
       if (candidates[f]) {
         m.predictedDeltaKl = predictor.predict(i, errors[i][f]);
@@ -679,7 +681,9 @@ llvm::Expected<HeldOut> evaluateHeldOut(Calibration &c, const WeightPlan &plan,
                                         bool progress) {
   TrialStudent trial(*c.student, plan.weights);
   const int64_t students = (c.selfTeacher ? 0 : 1) + (quantizedStudents ? 2 : 0);
-  ProgressBar bar("held-out", students, progress);
+  std::optional<ProgressBar> bar; // none when no student runs here
+  if (students > 0)
+    bar.emplace("held-out", students, progress);
   HeldOut h;
   auto evaluate = [&](const std::vector<std::optional<QuantizedWeight>> *set)
       -> llvm::Expected<HeldOut::Student> {
@@ -702,7 +706,7 @@ llvm::Expected<HeldOut> evaluateHeldOut(Calibration &c, const WeightPlan &plan,
     e.heldOut = *heldOut;
     if (!h.teacher)
       h.teacher = teacherRow(*heldOut);
-    bar.advance();
+    bar->advance();
     return e;
   };
   for (auto [set, out] : {std::pair{(const std::vector<std::optional<QuantizedWeight>> *)nullptr,
