@@ -17,6 +17,11 @@ packages=(
   qemu-user g++-aarch64-linux-gnu
 )
 
+# The arm64 builds of the device runtime's two libraries, for the AArch64
+# cross build (Debian multiarch; the cross compiler comes with g++-aarch64-linux-gnu).
+device_packages=(libnanopb-dev:arm64 libutf8proc-dev:arm64)
+packages+=("${device_packages[@]}")
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,6 +30,8 @@ if ((${#missing[@]})); then
   echo "slmc setup: installing ${missing[*]}" >&2
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  dpkg --print-foreign-architectures | grep -qx arm64 ||
+    "${sudo_cmd[@]}" dpkg --add-architecture arm64
   "${sudo_cmd[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
@@ -35,6 +42,13 @@ cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
   -DMLIR_DIR=/usr/lib/llvm-19/lib/cmake/mlir -DLLVM_DIR=/usr/lib/llvm-19/lib/cmake/llvm
 cmake --build "$build"
+
+# The device runtime for AArch64 (libslmrt, libslmtok, slmrun), cross-built;
+# the tests run it under qemu-aarch64.
+cmake -S "$root" -B "$build/aarch64" -G Ninja -DSLMC_DEVICE_ONLY=ON \
+  -DCMAKE_TOOLCHAIN_FILE="$root/cmake/aarch64-linux-gnu.cmake" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache
+cmake --build "$build/aarch64"
 
 # Test oracles from the npm registry, under the build tree (never committed):
 # ONNX Runtime's CPU build ships inside onnxruntime-node; its install script

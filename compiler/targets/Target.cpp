@@ -6,6 +6,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/Triple.h"
 
 namespace slmc {
 namespace {
@@ -26,6 +27,20 @@ const std::vector<Target> &targetTable() {
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
         "avx512vnni"},
        512},
+      // AArch64: the same portable kernels, vectorized for NEON by LLVM. No
+      // SVE: of the CPUs each entry names, only some have it.
+      {"aarch64-neon", "Armv8.0-A: NEON (Cortex-A53/A72, Raspberry Pi 3/4)", "aarch64",
+       "aarch64-unknown-linux-gnu", "cortex-a72", "+neon,+fp-armv8", {"neon"}},
+      {"aarch64-dotprod",
+       "Armv8.2-A: NEON, dot product, fp16 (Cortex-A76, Neoverse N1, Raspberry Pi 5)", "aarch64",
+       "aarch64-unknown-linux-gnu", "neoverse-n1", "+neon,+fp-armv8,+dotprod,+fullfp16",
+       {"neon", "dotprod", "fullfp16"}},
+      {"aarch64-i8mm",
+       "Armv8.6-A: NEON, dot product, fp16, i8mm, bf16 (Neoverse V1/N2, Cortex-X2/A710, "
+       "Apple M2 class)",
+       "aarch64", "aarch64-unknown-linux-gnu", "neoverse-n1",
+       "+v8.6a,+neon,+fp-armv8,+dotprod,+fullfp16,+i8mm,+bf16,-sve",
+       {"neon", "dotprod", "fullfp16", "i8mm", "bf16"}},
   };
   return targets;
 }
@@ -47,8 +62,10 @@ std::vector<std::string> missingHostFeatures(llvm::ArrayRef<std::string> require
 llvm::Expected<Target> resolveTarget(llvm::StringRef name) {
   if (name == "host") {
     const Target *best = nullptr;
+    llvm::StringRef hostArch =
+        llvm::Triple(llvm::sys::getProcessTriple()).getArchName();
     for (const Target &t : allTargets())
-      if (missingHostFeatures(t.requiredFeatures).empty())
+      if (t.arch == hostArch && missingHostFeatures(t.requiredFeatures).empty())
         best = &t;
     if (!best)
       return makeError("--target host: this CPU ({0}) supports none of slmc's targets",

@@ -1,8 +1,12 @@
-/*===- cpu_features.c - x86 features from CPUID and XGETBV ----------------===*
+/*===- cpu_features.c - CPU features: x86 CPUID/XGETBV, AArch64 HWCAPs -----===*
  *
- * A feature counts only when the OS also saves its register state (XGETBV):
- * a CPU with AVX-512 under an OS that does not enable ZMM state cannot run
- * AVX-512 code.
+ * x86: a feature counts only when the OS also saves its register state
+ * (XGETBV): a CPU with AVX-512 under an OS that does not enable ZMM state
+ * cannot run AVX-512 code. AArch64: Linux reports what the CPU and kernel
+ * support as bits of getauxval(AT_HWCAP) and getauxval(AT_HWCAP2).
+ *
+ * Every feature names its architecture, so an artifact for another one is
+ * refused by that, not by a list of features this CPU lacks.
  *
  *===----------------------------------------------------------------------===*/
 
@@ -11,16 +15,25 @@
 #include "error.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
+#if defined(__x86_64__)
 #include <cpuid.h>
-#define SLM_X86 1
+#define SLM_HOST_ARCH "x86_64"
+#elif defined(__aarch64__)
+#include <sys/auxv.h>
+#define SLM_HOST_ARCH "aarch64"
+#else
+#define SLM_HOST_ARCH "unknown"
 #endif
 
 typedef struct cpu_feature {
   const char *name;
+  const char *arch;
+  /* x86: CPUID leaf/subleaf, register and bit, and the OS state it needs.
+   * AArch64: which HWCAP word (reg 0: AT_HWCAP, 1: AT_HWCAP2) and bit. */
   unsigned leaf, subleaf;
   enum { EAX, EBX, ECX, EDX } reg;
   unsigned bit;
@@ -28,15 +41,28 @@ typedef struct cpu_feature {
 } cpu_feature;
 
 static const cpu_feature kFeatures[] = {
-    {"sse4.2", 1, 0, ECX, 20, NO_STATE},      {"avx", 1, 0, ECX, 28, AVX_STATE},
-    {"avx2", 7, 0, EBX, 5, AVX_STATE},        {"fma", 1, 0, ECX, 12, AVX_STATE},
-    {"f16c", 1, 0, ECX, 29, AVX_STATE},       {"bmi2", 7, 0, EBX, 8, NO_STATE},
-    {"avx512f", 7, 0, EBX, 16, AVX512_STATE}, {"avx512bw", 7, 0, EBX, 30, AVX512_STATE},
-    {"avx512dq", 7, 0, EBX, 17, AVX512_STATE}, {"avx512vl", 7, 0, EBX, 31, AVX512_STATE},
-    {"avx512vnni", 7, 0, ECX, 11, AVX512_STATE}, {"avxvnni", 7, 1, EAX, 4, AVX_STATE},
+    {"sse4.2", "x86_64", 1, 0, ECX, 20, NO_STATE},
+    {"avx", "x86_64", 1, 0, ECX, 28, AVX_STATE},
+    {"avx2", "x86_64", 7, 0, EBX, 5, AVX_STATE},
+    {"fma", "x86_64", 1, 0, ECX, 12, AVX_STATE},
+    {"f16c", "x86_64", 1, 0, ECX, 29, AVX_STATE},
+    {"bmi2", "x86_64", 7, 0, EBX, 8, NO_STATE},
+    {"avx512f", "x86_64", 7, 0, EBX, 16, AVX512_STATE},
+    {"avx512bw", "x86_64", 7, 0, EBX, 30, AVX512_STATE},
+    {"avx512dq", "x86_64", 7, 0, EBX, 17, AVX512_STATE},
+    {"avx512vl", "x86_64", 7, 0, EBX, 31, AVX512_STATE},
+    {"avx512vnni", "x86_64", 7, 0, ECX, 11, AVX512_STATE},
+    {"avxvnni", "x86_64", 7, 1, EAX, 4, AVX_STATE},
+    /* Linux's arch/arm64 uapi hwcap.h: HWCAP_ASIMD, HWCAP_ASIMDHP,
+     * HWCAP_ASIMDDP; HWCAP2_I8MM, HWCAP2_BF16. */
+    {"neon", "aarch64", 0, 0, EAX, 1, NO_STATE},
+    {"fullfp16", "aarch64", 0, 0, EAX, 10, NO_STATE},
+    {"dotprod", "aarch64", 0, 0, EAX, 20, NO_STATE},
+    {"i8mm", "aarch64", 1, 0, EAX, 13, NO_STATE},
+    {"bf16", "aarch64", 1, 0, EAX, 14, NO_STATE},
 };
 
-#ifdef SLM_X86
+#if defined(__x86_64__)
 /* XCR0 bits: SSE and AVX state; opmask, upper ZMM0-15 and ZMM16-31 state. */
 static const uint64_t kAvxState = 0x6, kAvx512State = 0xE6;
 
@@ -60,6 +86,11 @@ static bool has_feature(const cpu_feature *feature) {
                                                      : 0;
   return (os_saved_state() & needed) == needed;
 }
+#elif defined(__aarch64__)
+static bool has_feature(const cpu_feature *feature) {
+  unsigned long word = getauxval(feature->leaf ? AT_HWCAP2 : AT_HWCAP);
+  return (word >> feature->bit) & 1u;
+}
 #else
 static bool has_feature(const cpu_feature *feature) { return false; }
 #endif
@@ -82,6 +113,10 @@ slm_status slm_check_cpu_features(const char *path, const char *target, char *co
                       "%s: compiled for %s, which requires CPU feature '%s' that this runtime "
                       "does not know",
                       path, target, name);
+    if (strcmp(feature->arch, SLM_HOST_ARCH))
+      return slm_fail(SLM_ERROR_UNSUPPORTED,
+                      "%s: compiled for %s, a %s target; this runtime runs %s code", path, target,
+                      feature->arch, SLM_HOST_ARCH);
     if (!has_feature(feature)) {
       size_t used = strlen(missing);
       snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", feature->name);

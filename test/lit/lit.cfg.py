@@ -42,6 +42,16 @@ if {"avx2", "fma", "f16c", "bmi2"} <= _flags:
 if "avx_vnni" not in _flags:
     config.available_features.add("cpu-lacks-avxvnni")
 
+# The AArch64 device runtime (build/aarch64, cross-built by scripts/setup.sh)
+# under qemu-user: %qemu-aarch64 runs an AArch64 program, -cpu chosen by the test.
+import shutil
+_qemu = shutil.which("qemu-aarch64")
+_slmrun_aarch64 = os.path.join(config.slmc_aarch64_dir, "tools", "slmrun", "slmrun")
+if _qemu and os.path.isfile(_slmrun_aarch64) and os.path.isdir("/usr/aarch64-linux-gnu"):
+    config.available_features.add("aarch64-qemu")
+    config.substitutions.append(("%qemu-aarch64", _qemu + " -L /usr/aarch64-linux-gnu"))
+    config.substitutions.append(("%slmrun-aarch64", _slmrun_aarch64))
+
 # ONNX Runtime (onnxruntime-node, installed by scripts/setup.sh under the build
 # tree) as an independent oracle, run by node.
 import shutil

@@ -32,7 +32,9 @@
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #define UK_W4_BLOCK 128 /* columns per block: 64 bytes of codes */
 #define UK_W4_LANES 16
@@ -157,6 +159,10 @@ void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
   uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
   uk_parallel(ctx, n, uk_grain(m * k), uk_w4a8_dot_range, &a);
 }
+
+/* The kernels below are x86's; other targets' bitcode has only the generic ones
+ * above (SelectKernels picks these for AVX-512 VNNI targets alone). */
+#if defined(__x86_64__)
 
 /*===--- AVX-512 VNNI ------------------------------------------------------------===*/
 
@@ -316,3 +322,5 @@ void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
   uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
   uk_parallel(ctx, n, uk_grain(m * k / 8), uk_w4a8_vnni_range, &a);
 }
+
+#endif /* __x86_64__ */

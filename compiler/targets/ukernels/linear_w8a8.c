@@ -22,7 +22,9 @@
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
 
+#if defined(__x86_64__)
 #include <immintrin.h>
+#endif
 
 #if SLM_UK_W8A8_UNIT != UK_KC
 #error "a per-channel unit must be one GEMM panel"
@@ -150,6 +152,10 @@ void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
   uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
   uk_w8a8_dots(ctx, &a);
 }
+
+/* The kernels below are x86's; other targets' bitcode has only the generic ones
+ * above (SelectKernels picks these for AVX-512 VNNI targets alone). */
+#if defined(__x86_64__)
 
 /*===--- the VNNI GEMM (prefill on AVX-512 VNNI targets) ---------------------===*/
 
@@ -309,3 +315,5 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
   int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
   uk_parallel(ctx, items, uk_grain(uk_min(m, UK_MC) * UK_NR * k / 4), uk_vnni_gemm_range, &a);
 }
+
+#endif /* __x86_64__ */

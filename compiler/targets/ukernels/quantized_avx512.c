@@ -17,6 +17,8 @@
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
 
+/* x86 only: other targets' bitcode has no AVX-512 kernel. */
+#if defined(__x86_64__)
 #include <immintrin.h>
 
 #define UK_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,evex512")))
@@ -133,3 +135,5 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
   a.w.codebook = codebook;
   uk_quantized_linear(ctx, &a, codebook ? tables : minimums ? asymmetric : symmetric);
 }
+
+#endif /* __x86_64__ */

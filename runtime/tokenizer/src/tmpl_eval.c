@@ -260,7 +260,7 @@ static int binary(tmpl_ctx *c, const tmpl_node *n, tmpl_value *out) {
   tmpl_value a, b;
   if (!eval(c, n->a, &a) || !eval(c, n->b, &b))
     return 0;
-  int result, order;
+  int result = 0, order = 0; /* set by compare/contains on success */
   switch (n->op) {
   case TOP_EQ:
   case TOP_NE:
