@@ -62,8 +62,9 @@ std::vector<std::string> missingHostFeatures(llvm::ArrayRef<std::string> require
 llvm::Expected<Target> resolveTarget(llvm::StringRef name) {
   if (name == "host") {
     const Target *best = nullptr;
+    // A static name ("x86_64", "aarch64"), not a view into a temporary.
     llvm::StringRef hostArch =
-        llvm::Triple(llvm::sys::getProcessTriple()).getArchName();
+        llvm::Triple::getArchTypeName(llvm::Triple(llvm::sys::getProcessTriple()).getArch());
     for (const Target &t : allTargets())
       if (t.arch == hostArch && missingHostFeatures(t.requiredFeatures).empty())
         best = &t;

@@ -81,8 +81,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     switch (kernel) {
     case slm::Kernel::w8a8:
     case slm::Kernel::w8a8_vnni:
-      k.call(kernel == slm::Kernel::w8a8_vnni ? SLM_KERNEL(slm_uk_linear_w8a8_vnni)
-                                              : SLM_KERNEL(slm_uk_linear_w8a8),
+    case slm::Kernel::w8a8_sdot:
+      k.call(kernel == slm::Kernel::w8a8_vnni   ? SLM_KERNEL(slm_uk_linear_w8a8_vnni)
+             : kernel == slm::Kernel::w8a8_sdot ? SLM_KERNEL(slm_uk_linear_w8a8_sdot)
+                                                : SLM_KERNEL(slm_uk_linear_w8a8),
              x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
       break;
     case slm::Kernel::w4a8:

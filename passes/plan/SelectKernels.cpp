@@ -29,6 +29,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
     bool avx512 = features.contains("avx512f") && features.contains("avx512bw") &&
                   features.contains("avx512vl");
     bool vnni = features.contains("avx512vnni");
+    bool dotprod = features.contains("dotprod"); // AArch64
     slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
     auto select = [&](Operation *op, slm::Kernel kernel) {
       slm.getKernelAttrHelper().setAttr(op, slm::KernelAttr::get(&getContext(), kernel));
@@ -46,7 +47,9 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         return select(op, slm::floatWeightKernel(linear.getWeight()));
       slm::WeightFormat format = weight.getFormat().layout();
       if (w8a8 && slm::hasInt8Kernel(format))
-        return select(op, vnni ? slm::Kernel::w8a8_vnni : slm::Kernel::w8a8);
+        return select(op, vnni      ? slm::Kernel::w8a8_vnni
+                          : dotprod ? slm::Kernel::w8a8_sdot
+                                    : slm::Kernel::w8a8);
       if (w8a8 && slm::hasInt4ActivationKernel(format))
         return select(op, vnni ? slm::Kernel::w4a8_vnni : slm::Kernel::w4a8);
       if (avx512 && slm::hasInt4TableKernel(format))

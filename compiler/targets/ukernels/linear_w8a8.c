@@ -24,6 +24,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 #if SLM_UK_W8A8_UNIT != UK_KC
@@ -317,3 +319,58 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
 }
 
 #endif /* __x86_64__ */
+
+/*===--- Arm dot products (aarch64-dotprod and aarch64-i8mm targets) ---------===*/
+
+#if defined(__aarch64__)
+/* sdot adds the four products of signed bytes 4t..4t+3 into lane t: the
+ * integer sums are the generic kernel's exactly, so are the floats after. */
+#define UK_SDOT_TARGET __attribute__((target("dotprod")))
+
+/* sum_{p < len} x[p] * w[p], reading nothing past len. */
+UK_SDOT_TARGET static inline int32_t uk_sdot_span(const int8_t *x, const int8_t *w, int64_t len) {
+  int32x4_t acc0 = vdupq_n_s32(0), acc1 = vdupq_n_s32(0);
+  int64_t p = 0;
+  for (; p + 32 <= len; p += 32) {
+    acc0 = vdotq_s32(acc0, vld1q_s8(x + p), vld1q_s8(w + p));
+    acc1 = vdotq_s32(acc1, vld1q_s8(x + p + 16), vld1q_s8(w + p + 16));
+  }
+  if (p + 16 <= len) {
+    acc0 = vdotq_s32(acc0, vld1q_s8(x + p), vld1q_s8(w + p));
+    p += 16;
+  }
+  int32_t sum = vaddvq_s32(vaddq_s32(acc0, acc1));
+  for (; p < len; ++p)
+    sum += (int32_t)x[p] * (int32_t)w[p];
+  return sum;
+}
+
+/* Items are rows of w (output columns), for every row of x. */
+UK_SDOT_TARGET static void uk_w8a8_sdot_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  const uk_w8a8_scratch *s = &a->s;
+  for (int64_t j = begin; j < end; ++j) {
+    const int8_t *w = (const int8_t *)a->codes + j * a->row_bytes;
+    for (int64_t i = 0; i < a->m; ++i) {
+      const int8_t *x = s->xq + i * s->row_stride;
+      float f = 0.0f;
+      for (int64_t u = 0; u < s->units; ++u) {
+        int64_t p = u * s->unit;
+        int32_t sum = uk_sdot_span(x + p, w + p, uk_min(a->k, p + s->unit) - p);
+        f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
+      }
+      a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
+    }
+  }
+}
+
+void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  uk_w8a8_args a;
+  uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
+  uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
+}
+#endif /* __aarch64__ */

@@ -42,7 +42,8 @@ bool hasInt8Kernel(const WeightFormat &f) {
 bool hasInt4ActivationKernel(const WeightFormat &f) { return hasInt4Kernel(f) && f.symmetric; }
 
 bool kernelNeedsScratch(Kernel kernel) {
-  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w4a8 ||
+  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w8a8_sdot ||
+         kernel == Kernel::w4a8 ||
          kernel == Kernel::w4a8_vnni;
 }
 
@@ -83,6 +84,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::q8:
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:
+  case Kernel::w8a8_sdot:
     return !embedding && hasInt8Kernel(format)
                ? success()
                : mismatch("a linear with symmetric 8-bit codes per channel or in groups of a "

@@ -67,7 +67,10 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"f16", 9>,
       // Float weights stored as bfloat16 (an slm.widen of bf16): slm_uk_linear_bf16,
       // slm_uk_embedding_bf16.
-      I32EnumAttrCase<"bf16", 10>
+      I32EnumAttrCase<"bf16", 10>,
+      // W8A8 with the Arm dot product (sdot) on AArch64 +dotprod targets:
+      // slm_uk_linear_w8a8_sdot.
+      I32EnumAttrCase<"w8a8_sdot", 11>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

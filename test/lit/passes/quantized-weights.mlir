@@ -9,6 +9,7 @@
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AVX512
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=W8A8
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=DOTPROD
 
 // Tied int4-g32 embedding (embedding and logits), an asymmetric int4 linear,
 // an int8 per-channel linear and an int3 one. Weights: codes 8x32 i8 (256 B),
@@ -66,6 +67,12 @@
 // VNNI: llvm.call @slm_uk_linear_w8a8_vnni(
 // VNNI: llvm.call @slm_uk_linear_qany(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
+
+// An AArch64 target with the dot product: W8A8 by sdot, the rest generic.
+// DOTPROD: llvm.call @slm_uk_linear_q4(
+// DOTPROD: llvm.call @slm_uk_linear_w8a8_sdot(
+// DOTPROD: llvm.call @slm_uk_linear_qany(
+// DOTPROD: llvm.call @slm_uk_linear_w4a8(
 module {
   func.func @forward(%tokens: tensor<4xi64>) -> tensor<4x8xf32> {
     %table_codes = slm.constant dense<17> : tensor<8x32xi8>

@@ -1517,7 +1517,6 @@ INSTANTIATE_TEST_SUITE_P(
 //===--- the bitcode -------------------------------------------------------------===//
 
 TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
-  EXPECT_TRUE(slmc::ukernelBitcode("aarch64").empty());
   EXPECT_TRUE(slmc::ukernelBitcode("").empty());
   llvm::StringRef bitcode = slmc::ukernelBitcode("x86_64");
   ASSERT_FALSE(bitcode.empty());
@@ -1563,6 +1562,31 @@ TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
       EXPECT_TRUE(f.hasLocalLinkage()) << f.getName().str() << " is exported";
   }
   EXPECT_EQ((*module)->getSourceFileName().find(SLMC_SOURCE_DIR), std::string::npos);
+}
+
+// The AArch64 library: the same portable kernels and the Arm dot-product
+// W8A8, none of x86's (SelectKernels never picks those for AArch64).
+TEST(UkernelBitcode, AArch64HasThePortableKernelsAndNoX86Ones) {
+  llvm::StringRef bitcode = slmc::ukernelBitcode("aarch64");
+  ASSERT_FALSE(bitcode.empty());
+  llvm::LLVMContext llvmContext;
+  auto module = llvm::parseBitcodeFile(llvm::MemoryBufferRef(bitcode, "slm_ukernels"), llvmContext);
+  ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
+  EXPECT_EQ((*module)->getTargetTriple(), "aarch64-unknown-linux-gnu");
+  for (const char *name : {"slm_uk_linear", "slm_uk_linear_q4", "slm_uk_linear_q8",
+                           "slm_uk_linear_qany", "slm_uk_linear_w8a8", "slm_uk_linear_w8a8_sdot",
+                           "slm_uk_linear_w4a8", "slm_uk_attention", "slm_uk_attention_int8",
+                           "slm_uk_embedding_q", "slm_uk_rms_norm"}) {
+    llvm::Function *f = (*module)->getFunction(name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_FALSE(f->isDeclaration()) << name;
+  }
+  for (const char *name : {"slm_uk_linear_q4_avx512", "slm_uk_linear_w8a8_vnni",
+                           "slm_uk_linear_w4a8_vnni"})
+    EXPECT_EQ((*module)->getFunction(name), nullptr) << name;
+  for (llvm::Function &f : **module)
+    EXPECT_FALSE(f.hasFnAttribute("target-features")) << f.getName().str();
+  EXPECT_EQ(slmc::ukernelBitcode("riscv64"), "");
 }
 
 } // namespace
