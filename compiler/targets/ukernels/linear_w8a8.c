@@ -101,9 +101,20 @@ static inline float uk_w8a8_output(const uk_w8a8_args *a, float f, int64_t i, in
 
 /*===--- dot products (every target) ----------------------------------------===*/
 
-/* Items are rows of w (output columns), for every row of x. */
-static void uk_w8a8_dot_range(void *arg, int64_t begin, int64_t end) {
-  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+/* sum_{p < len} x[p] * w[p]: how one unit's integer dot product is taken. */
+typedef int32_t (*uk_w8a8_span_fn)(const int8_t *x, const int8_t *w, int64_t len);
+
+static inline int32_t uk_w8a8_span(const int8_t *x, const int8_t *w, int64_t len) {
+  int32_t sum = 0;
+  for (int64_t p = 0; p < len; ++p)
+    sum += (int32_t)x[p] * (int32_t)w[p];
+  return sum;
+}
+
+/* Rows begin..end of w (output columns), for every row of x, each unit's
+ * integer sum by `span` (inlined: each caller gets its own loop). */
+static inline __attribute__((always_inline)) void
+uk_w8a8_dot_rows(const uk_w8a8_args *a, int64_t begin, int64_t end, uk_w8a8_span_fn span) {
   const uk_w8a8_scratch *s = &a->s;
   for (int64_t j = begin; j < end; ++j) {
     const int8_t *w = (const int8_t *)a->codes + j * a->row_bytes;
@@ -111,14 +122,18 @@ static void uk_w8a8_dot_range(void *arg, int64_t begin, int64_t end) {
       const int8_t *x = s->xq + i * s->row_stride;
       float f = 0.0f;
       for (int64_t u = 0; u < s->units; ++u) {
-        int32_t sum = 0;
-        for (int64_t p = u * s->unit; p < uk_min(a->k, (u + 1) * s->unit); ++p)
-          sum += (int32_t)x[p] * (int32_t)w[p];
+        int64_t p = u * s->unit;
+        int32_t sum = span(x + p, w + p, uk_min(a->k, p + s->unit) - p);
         f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
       }
       a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
     }
   }
+}
+
+/* Items are rows of w. */
+static void uk_w8a8_dot_range(void *arg, int64_t begin, int64_t end) {
+  uk_w8a8_dot_rows((const uk_w8a8_args *)arg, begin, end, uk_w8a8_span);
 }
 
 static void uk_w8a8_dots(const slm_uk_ctx *ctx, uk_w8a8_args *a) {
@@ -339,29 +354,12 @@ UK_SDOT_TARGET static inline int32_t uk_sdot_span(const int8_t *x, const int8_t 
     acc0 = vdotq_s32(acc0, vld1q_s8(x + p), vld1q_s8(w + p));
     p += 16;
   }
-  int32_t sum = vaddvq_s32(vaddq_s32(acc0, acc1));
-  for (; p < len; ++p)
-    sum += (int32_t)x[p] * (int32_t)w[p];
-  return sum;
+  return vaddvq_s32(vaddq_s32(acc0, acc1)) + uk_w8a8_span(x + p, w + p, len - p);
 }
 
-/* Items are rows of w (output columns), for every row of x. */
+/* Items are rows of w. */
 UK_SDOT_TARGET static void uk_w8a8_sdot_range(void *arg, int64_t begin, int64_t end) {
-  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
-  const uk_w8a8_scratch *s = &a->s;
-  for (int64_t j = begin; j < end; ++j) {
-    const int8_t *w = (const int8_t *)a->codes + j * a->row_bytes;
-    for (int64_t i = 0; i < a->m; ++i) {
-      const int8_t *x = s->xq + i * s->row_stride;
-      float f = 0.0f;
-      for (int64_t u = 0; u < s->units; ++u) {
-        int64_t p = u * s->unit;
-        int32_t sum = uk_sdot_span(x + p, w + p, uk_min(a->k, p + s->unit) - p);
-        f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
-      }
-      a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
-    }
-  }
+  uk_w8a8_dot_rows((const uk_w8a8_args *)arg, begin, end, uk_sdot_span);
 }
 
 void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
