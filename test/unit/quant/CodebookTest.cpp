@@ -3,6 +3,7 @@
 #include "compiler/quant/Codebook.h"
 #include "compiler/quant/Gptq.h"
 #include "compiler/quant/QuantizedWeight.h"
+#include "test/unit/quant/LayerOutputError.h"
 
 #include <gtest/gtest.h>
 
@@ -92,15 +93,7 @@ TEST_P(CodebookTest, GptqRoundsToTheCodebookAndLowersOutputError) {
   std::vector<float> w = bellShapedWeights(rows * columns, 6);
   std::vector<float> table = fitCodebook(w, rows, columns, format, kGrid);
   auto outputError = [&](const std::vector<float> &q) {
-    double error = 0;
-    for (int64_t t = 0; t < tokens; ++t)
-      for (int64_t r = 0; r < rows; ++r) {
-        double d = 0;
-        for (int64_t c = 0; c < columns; ++c)
-          d += double(x[t * columns + c]) * (w[r * columns + c] - q[r * columns + c]);
-        error += d * d;
-      }
-    return error;
+    return test::layerOutputError(x, w, q, rows, columns);
   };
   auto gptq = quantizeGptq(w, rows, columns, format, h, kGrid, 0.01, 128, table);
   ASSERT_TRUE(static_cast<bool>(gptq)) << llvm::toString(gptq.takeError());

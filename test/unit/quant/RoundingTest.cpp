@@ -1,6 +1,7 @@
 //===- RoundingTest.cpp - GPTQ and clipping against round-to-nearest ------===//
 
 #include "compiler/quant/Gptq.h"
+#include "test/unit/quant/LayerOutputError.h"
 
 #include <gtest/gtest.h>
 
@@ -32,21 +33,6 @@ std::vector<double> secondMoment(const std::vector<float> &x, int64_t columns) {
   return h;
 }
 
-/// ||X W^T - X Q^T||^2: the layer's output error on the calibration inputs.
-double outputError(const std::vector<float> &x, llvm::ArrayRef<float> w,
-                   const std::vector<float> &q, int64_t rows, int64_t columns) {
-  int64_t tokens = static_cast<int64_t>(x.size()) / columns;
-  double error = 0;
-  for (int64_t t = 0; t < tokens; ++t)
-    for (int64_t r = 0; r < rows; ++r) {
-      double d = 0;
-      for (int64_t c = 0; c < columns; ++c)
-        d += double(x[t * columns + c]) * (w[r * columns + c] - q[r * columns + c]);
-      error += d * d;
-    }
-  return error;
-}
-
 struct Case {
   slm::WeightFormat format;
   int64_t columns;
@@ -68,9 +54,9 @@ TEST_P(GptqTest, LowersOutputErrorAgainstRoundToNearest) {
 
   auto gptq = quantizeGptq(w, rows, columns, format, h, grid);
   ASSERT_TRUE(static_cast<bool>(gptq)) << llvm::toString(gptq.takeError());
-  double rtn = outputError(x, w, quantizeRoundToNearest(w, rows, columns, format).dequantized(),
-                           rows, columns);
-  double compensated = outputError(x, w, gptq->dequantized(), rows, columns);
+  double rtn = test::layerOutputError(
+      x, w, quantizeRoundToNearest(w, rows, columns, format).dequantized(), rows, columns);
+  double compensated = test::layerOutputError(x, w, gptq->dequantized(), rows, columns);
   EXPECT_LT(compensated, 0.8 * rtn) << "GPTQ " << compensated << ", RTN " << rtn;
 
   // The clip search minimises the weights' own squared error, and its grid
