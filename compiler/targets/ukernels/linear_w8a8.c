@@ -140,11 +140,14 @@ static void uk_w8a8_dots(const slm_uk_ctx *ctx, uk_w8a8_args *a) {
   uk_parallel(ctx, a->n, uk_grain(a->m * a->k), uk_w8a8_dot_range, a);
 }
 
-/* Fills the arguments and quantizes x into the scratch. */
-static void uk_w8a8_begin(const slm_uk_ctx *ctx, uk_w8a8_args *a, const float *x,
-                          const uint8_t *codes, const uint16_t *scales, const float *bias,
-                          float *y, int64_t m, int64_t n, int64_t k, int64_t group,
-                          uint8_t *scratch) {
+/* Fills the arguments and quantizes x into the scratch; 0 when there is
+ * nothing to multiply (uk_qlinear_trivial wrote y). Every W8A8 entry point
+ * starts here. */
+static int uk_w8a8_begin(const slm_uk_ctx *ctx, uk_w8a8_args *a, const float *x,
+                         const uint8_t *codes, const uint16_t *scales, const float *bias, float *y,
+                         int64_t m, int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return 0;
   uk_qmatrix w = uk_qmatrix_of(codes, scales, NULL, k, 8, group);
   a->x = x;
   a->codes = codes;
@@ -158,16 +161,15 @@ static void uk_w8a8_begin(const slm_uk_ctx *ctx, uk_w8a8_args *a, const float *x
   a->row_bytes = w.row_bytes;
   a->s = uk_w8a8_scratch_of(scratch, m, k, group);
   uk_w8a8_quantize(ctx, a);
+  return 1;
 }
 
 void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                         const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
                         int64_t k, int64_t group, uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
-    return;
   uk_w8a8_args a;
-  uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
-  uk_w8a8_dots(ctx, &a);
+  if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_w8a8_dots(ctx, &a);
 }
 
 /* The kernels below are x86's; other targets' bitcode has only the generic ones
@@ -321,10 +323,9 @@ UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t 
 void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
-    return;
   uk_w8a8_args a;
-  uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
+  if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    return;
   if (m < UK_DOT_MAX_M) {
     uk_parallel(ctx, n, uk_grain(m * k / 4), uk_vnni_dot_range, &a);
     return;
@@ -365,10 +366,8 @@ UK_SDOT_TARGET static void uk_w8a8_sdot_range(void *arg, int64_t begin, int64_t 
 void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
-    return;
   uk_w8a8_args a;
-  uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
-  uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
+  if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
 }
 #endif /* __aarch64__ */
