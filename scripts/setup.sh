@@ -15,12 +15,10 @@ packages=(
   nanopb libnanopb-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-user g++-aarch64-linux-gnu
+  # the arm64 builds of the device runtime's two libraries, for the AArch64
+  # cross build (Debian multiarch)
+  libnanopb-dev:arm64 libutf8proc-dev:arm64
 )
-
-# The arm64 builds of the device runtime's two libraries, for the AArch64
-# cross build (Debian multiarch; the cross compiler comes with g++-aarch64-linux-gnu).
-device_packages=(libnanopb-dev:arm64 libutf8proc-dev:arm64)
-packages+=("${device_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do
