@@ -96,8 +96,7 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
       (*own)->setSpecialIds(info.bos_token_id, info.eos_token_id);
       runnable.tokenizer = std::move(*own);
     }
-    auto model = createRuntimeModel(artifact->artifact, threads,
-                                    manifest->manifest.model().sliding_window() > 0);
+    auto model = createRuntimeModel(artifact->artifact, threads);
     if (!model)
       return model.takeError();
     runnable.model = std::move(*model);

@@ -15,8 +15,8 @@ llvm::Error runtimeError() { return makeError("{0}", slm_last_error()); }
 
 class RuntimeModel : public LanguageModel {
 public:
-  RuntimeModel(std::shared_ptr<slm_artifact> artifact, slm_session *session, bool ringCaches)
-      : artifact_(std::move(artifact)), session_(session), ringCaches_(ringCaches) {
+  RuntimeModel(std::shared_ptr<slm_artifact> artifact, slm_session *session)
+      : artifact_(std::move(artifact)), session_(session) {
     slm_artifact_info(artifact_.get(), &info_);
   }
   ~RuntimeModel() override { slm_session_destroy(session_); }
@@ -24,12 +24,7 @@ public:
   int64_t vocabSize() const override { return info_.vocab_size; }
   int64_t capacity() const override { return info_.max_context; }
   void reset() override { slm_session_reset(session_); }
-  bool rewind(int64_t positions) override {
-    if (ringCaches_ && positions < slm_session_position(session_))
-      return false;
-    slm_session_rewind(session_, positions);
-    return true;
-  }
+  bool rewind(int64_t positions) override { return slm_session_rewind(session_, positions); }
 
   llvm::Expected<exec::Tensor> forward(llvm::ArrayRef<int32_t> tokens) override {
     if (slm_session_prefill(session_, tokens.data(), static_cast<int64_t>(tokens.size()),
@@ -45,7 +40,6 @@ public:
 private:
   std::shared_ptr<slm_artifact> artifact_;
   slm_session *session_;
-  bool ringCaches_;
   slm_model_info info_;
 };
 
@@ -79,11 +73,11 @@ llvm::Expected<OpenedArtifact> openArtifact(llvm::StringRef path) {
 }
 
 llvm::Expected<std::unique_ptr<LanguageModel>>
-createRuntimeModel(std::shared_ptr<slm_artifact> artifact, int threads, bool ringCaches) {
+createRuntimeModel(std::shared_ptr<slm_artifact> artifact, int threads) {
   slm_session *session = nullptr;
   if (slm_session_create(artifact.get(), threads, &session) != SLM_OK)
     return runtimeError();
-  return std::make_unique<RuntimeModel>(std::move(artifact), session, ringCaches);
+  return std::make_unique<RuntimeModel>(std::move(artifact), session);
 }
 
 } // namespace slmc

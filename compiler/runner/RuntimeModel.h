@@ -24,11 +24,8 @@ bool isArtifact(llvm::StringRef path);
 /// features, ...) and loads the tokenizer it carries.
 llvm::Expected<OpenedArtifact> openArtifact(llvm::StringRef path);
 
-/// A session of the runtime, `threads` threads (0: one per CPU). With
-/// `ringCaches` (the manifest's sliding_window), some layers' KV caches are
-/// rings: the session cannot rewind.
+/// A session of the runtime, `threads` threads (0: one per CPU).
 llvm::Expected<std::unique_ptr<LanguageModel>>
-createRuntimeModel(std::shared_ptr<slm_artifact> artifact, int threads = 0,
-                   bool ringCaches = false);
+createRuntimeModel(std::shared_ptr<slm_artifact> artifact, int threads = 0);
 
 } // namespace slmc

@@ -77,6 +77,20 @@ SLM_API void slm_artifact_info(const slm_artifact *artifact, slm_model_info *inf
 SLM_API const void *slm_artifact_tokenizer(const slm_artifact *artifact, size_t *size,
                                            const char **kind);
 
+/* How a conversation becomes text for an instruction-tuned model: the Jinja
+ * chat template (rendered by libslmtok's slm_chat.h), the bos/eos text it
+ * reads, and the tokens that end a reply. Points into the artifact. */
+typedef struct slm_chat_format {
+  const char *template_source;
+  const char *bos_token;
+  const char *eos_token;
+  const int64_t *stop_token_ids;
+  int64_t stop_token_count;
+} slm_chat_format;
+/* Fills `format` and returns 1 when the artifact carries a chat template, 0
+ * (and an empty `format`) when it does not. */
+SLM_API int slm_artifact_chat_format(const slm_artifact *artifact, slm_chat_format *format);
+
 /* One input or output of a "graph" entry point. */
 typedef struct slm_tensor_desc {
   const char *name;
@@ -99,8 +113,10 @@ SLM_API void slm_session_destroy(slm_session *session);
 SLM_API void slm_session_reset(slm_session *session);
 SLM_API int64_t slm_session_position(const slm_session *session);
 /* Keeps the first `position` positions and forgets the rest (a chat whose
- * re-rendered history differs from what was generated); no-op past the end. */
-SLM_API void slm_session_rewind(slm_session *session, int64_t position);
+ * re-rendered history differs from what was generated); no-op past the end.
+ * Returns 1, or 0 when the positions cannot be kept: a sliding-window model's
+ * ring cache has overwritten what they need, and the session is reset. */
+SLM_API int slm_session_rewind(slm_session *session, int64_t position);
 
 /* Appends tokens at the current position (split into chunks of at most
  * max_tokens_per_call). With all_logits the logits of every token are kept,

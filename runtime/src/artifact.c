@@ -148,6 +148,18 @@ const void *slm_artifact_tokenizer(const slm_artifact *artifact, size_t *size, c
   return artifact->manifest.tokenizer_data;
 }
 
+int slm_artifact_chat_format(const slm_artifact *artifact, slm_chat_format *format) {
+  const slm_artifact_Tokenizer *tokenizer = &artifact->manifest.wire.tokenizer;
+  const slm_artifact_ChatTemplate *chat = &tokenizer->chat;
+  int present = artifact->manifest.wire.has_tokenizer && tokenizer->has_chat && chat->source;
+  *format = (slm_chat_format){NULL, "", "", NULL, 0};
+  if (!present)
+    return 0;
+  *format = (slm_chat_format){chat->source, slm_text(chat->bos_token), slm_text(chat->eos_token),
+                              chat->stop_token_ids, (int64_t)chat->stop_token_ids_count};
+  return 1;
+}
+
 void slm_artifact_graph_signature(const slm_artifact *artifact, const slm_tensor_desc **inputs,
                                   int64_t *input_count, const slm_tensor_desc **outputs,
                                   int64_t *output_count) {

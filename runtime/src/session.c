@@ -109,14 +109,17 @@ void slm_session_reset(slm_session *session) {
 
 int64_t slm_session_position(const slm_session *session) { return session->position; }
 
-void slm_session_rewind(slm_session *session, int64_t position) {
+int slm_session_rewind(slm_session *session, int64_t position) {
   if (position < 0)
     position = 0;
-  if (position < session->position) {
-    session->position = position;
-    session->result = NULL;
-    session->result_rows = 0;
-  }
+  if (position >= session->position)
+    return 1;
+  /* A ring cache's slots past `position` hold older positions no more. */
+  int kept = session->artifact->manifest.wire.model.sliding_window <= 0;
+  session->position = kept ? position : 0;
+  session->result = NULL;
+  session->result_rows = 0;
+  return kept;
 }
 
 static slm_status check_tokens(const slm_session *session, const int32_t *tokens, int64_t count) {

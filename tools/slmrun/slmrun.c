@@ -1,7 +1,8 @@
 /*===- slmrun.c - run a compiled model on a device, no compiler -----------===*
  *
  *   slmrun ARTIFACT [-p PROMPT] [-n N] [-t TEMP] [--top-k K] [--top-p P]
- *          [--seed S] [--threads N] [--tokens]
+ *          [--seed S] [--threads N] [--tokens] [--chat [--system TEXT]]
+ *   slmrun ARTIFACT --logits IDS [--mode prefill|decode] [--threads N]
  *
  * What `slmc run ARTIFACT` does, on libslmrt and libslmtok alone (C11, libc,
  * libm, pthreads, libdl), so that a phone or a board runs a model with no
@@ -10,13 +11,15 @@
  * until N positions (BOS and prompt included, as llama2.c's -n), BOS or EOS.
  * Standard output is the prompt followed by the continuation, piece by piece,
  * then a newline (with --tokens, the ids on a second line); standard error
- * gets the prefill time and the decode rate.
+ * gets the prefill time and the decode rate. --chat converses through the
+ * artifact's chat template instead (chat.c); --logits prints the logits of
+ * given token ids as JSON (logits.c), to compare a device's numbers with an
+ * oracle's.
  *
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
 
-#include "slm_runtime.h"
-#include "slm_tokenizer.h"
+#include "slmrun.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -25,18 +28,10 @@
 #include <string.h>
 #include <time.h>
 
-typedef struct options {
-  const char *artifact;
-  const char *prompt;
-  long long positions;
-  float temperature, top_p;
-  int top_k, threads, print_tokens;
-  unsigned long long seed;
-} options;
-
 static void usage(FILE *out) {
   fprintf(out, "usage: slmrun ARTIFACT [-p PROMPT] [-n N] [-t TEMP] [--top-k K] [--top-p P]\n"
-               "              [--seed S] [--threads N] [--tokens]\n"
+               "              [--seed S] [--threads N] [--tokens] [--chat [--system TEXT]]\n"
+               "       slmrun ARTIFACT --logits IDS [--mode prefill|decode] [--threads N]\n"
                "  -p, --prompt       text to start from (default: empty)\n"
                "  -n                 positions to run, BOS and prompt included (default 256;\n"
                "                     capped at the model's context)\n"
@@ -44,10 +39,16 @@ static void usage(FILE *out) {
                "  --top-k, --top-p   sample among the k likeliest / within p of the mass\n"
                "  --seed             the sampler's seed (default 0)\n"
                "  --threads          threads (default 0: one per online CPU)\n"
-               "  --tokens           also print the token ids after the text\n");
+               "  --tokens           also print the token ids after the text\n"
+               "  --chat             converse through the model's chat template: each line of\n"
+               "                     standard input (or -p alone) is a turn; -n caps a reply\n"
+               "  --system           --chat: the system message the conversation starts with\n"
+               "  --logits           comma-separated token ids: print their logits as JSON\n"
+               "  --mode             --logits: prefill (one call, default) or decode (one\n"
+               "                     token per call)\n");
 }
 
-__attribute__((format(printf, 1, 2))) static int fail(const char *format, ...) {
+int fail(const char *format, ...) {
   va_list args;
   va_start(args, format);
   fputs("slmrun: error: ", stderr);
@@ -73,7 +74,7 @@ static int parse_number(const char *flag, const char *text, double low, double h
 }
 
 static int parse_options(int argc, char **argv, options *o) {
-  *o = (options){NULL, "", 256, 0.0f, 1.0f, 0, 0, 0, 0};
+  *o = (options){NULL, "", NULL, NULL, 256, 0.0f, 1.0f, 0, 0, 0, 0, 0, 0};
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -82,6 +83,10 @@ static int parse_options(int argc, char **argv, options *o) {
     }
     if (!strcmp(arg, "--tokens")) {
       o->print_tokens = 1;
+      continue;
+    }
+    if (!strcmp(arg, "--chat")) {
+      o->chat = 1;
       continue;
     }
     if (arg[0] != '-') {
@@ -96,6 +101,14 @@ static int parse_options(int argc, char **argv, options *o) {
     double number = 0;
     if (!strcmp(arg, "-p") || !strcmp(arg, "--prompt")) {
       o->prompt = value;
+    } else if (!strcmp(arg, "--system")) {
+      o->system = value;
+    } else if (!strcmp(arg, "--logits")) {
+      o->logits = value;
+    } else if (!strcmp(arg, "--mode")) {
+      if (strcmp(value, "prefill") && strcmp(value, "decode"))
+        return fail("--mode: '%s' is neither prefill nor decode", value);
+      o->decode_logits = !strcmp(value, "decode");
     } else if (!strcmp(arg, "-n")) {
       if (parse_number(arg, value, 1, 1e12, &number))
         return 1;
@@ -129,17 +142,18 @@ static int parse_options(int argc, char **argv, options *o) {
     usage(stderr);
     return fail("no artifact given");
   }
+  if (o->system && !o->chat)
+    return fail("--system needs --chat");
   return 0;
 }
 
-static double now_seconds(void) {
+double now_seconds(void) {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
   return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Writes the piece `id` adds after `previous`. */
-static int emit_piece(const slm_tokenizer *tok, int32_t previous, int32_t id) {
+int emit_piece(const slm_tokenizer *tok, int32_t previous, int32_t id) {
   char *piece = NULL;
   size_t len = 0;
   if (slm_tok_decode_piece(tok, previous, id, &piece, &len) != 0) {
@@ -152,13 +166,6 @@ static int emit_piece(const slm_tokenizer *tok, int32_t previous, int32_t id) {
   return 0;
 }
 
-typedef struct run {
-  slm_artifact *artifact;
-  slm_session *session;
-  slm_tokenizer *tok;
-  int32_t *tokens;
-} run;
-
 static void run_free(run *r) {
   free(r->tokens);
   slm_tok_free(r->tok);
@@ -166,11 +173,11 @@ static void run_free(run *r) {
   slm_artifact_close(r->artifact);
 }
 
-static int generate(const options *o, run *r) {
+/* Opens the artifact, its tokenizer and a session. */
+static int open_run(const options *o, run *r) {
   if (slm_artifact_open(o->artifact, &r->artifact) != SLM_OK)
     return fail("%s", slm_last_error());
-  slm_model_info info;
-  slm_artifact_info(r->artifact, &info);
+  slm_artifact_info(r->artifact, &r->info);
   size_t tokenizer_size = 0;
   const char *kind = NULL;
   const char *tokenizer = slm_artifact_tokenizer(r->artifact, &tokenizer_size, &kind);
@@ -181,8 +188,16 @@ static int generate(const options *o, run *r) {
   if (!r->tok)
     return fail("%s: its tokenizer: %s", o->artifact, error);
   if (kind && !strcmp(kind, "llama2c"))
-    slm_tok_set_special_ids(r->tok, info.bos_token_id, info.eos_token_id);
+    slm_tok_set_special_ids(r->tok, r->info.bos_token_id, r->info.eos_token_id);
+  if (slm_session_create(r->artifact, o->threads, &r->session) != SLM_OK)
+    return fail("%s", slm_last_error());
+  return 0;
+}
 
+/* The prompt (BOS in front) and its continuation, as llama2.c's run. */
+static int generate(const options *o, run *r) {
+  const slm_model_info info = r->info;
+  char error[256] = "";
   size_t count = 0;
   slm_tok_encode_options encode = {1, NULL, NULL};
   if (slm_tok_encode(r->tok, o->prompt, strlen(o->prompt), &encode, &r->tokens, &count, error,
@@ -190,8 +205,6 @@ static int generate(const options *o, run *r) {
     return fail("the prompt: %s", error);
   if (count == 0)
     return fail("the prompt encodes to no tokens and the tokenizer adds no BOS");
-  if (slm_session_create(r->artifact, o->threads, &r->session) != SLM_OK)
-    return fail("%s", slm_last_error());
 
   long long steps = o->positions < info.max_context ? o->positions : info.max_context;
   long long fed = (long long)count < steps ? (long long)count : steps;
@@ -261,7 +274,9 @@ int main(int argc, char **argv) {
   if (parse_options(argc, argv, &o))
     return 2;
   run r = {0};
-  int status = generate(&o, &r);
+  int status = open_run(&o, &r);
+  if (!status)
+    status = o.logits ? print_logits(&o, &r) : o.chat ? chat(&o, &r) : generate(&o, &r);
   run_free(&r);
   return status;
 }

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Compares slmc-logits output with a fixture's expected.safetensors (standard library only).
 
-  expected_logits.py FOLDER LOGITS.json TOL
+  expected_logits.py FOLDER|EXPECTED.json LOGITS.json TOL
       FOLDER/expected.safetensors holds `tokens` (I64 [n]) and `logits` (F32 [n, vocab]) from the
-      plain-PyTorch reference (scripts/fixtures/llama_reference.py); LOGITS.json is slmc-logits
-      run on those tokens. Prints PASS and the max |difference|, or FAIL and where.
+      plain-PyTorch reference (scripts/fixtures/llama_reference.py); EXPECTED.json is instead
+      another run's slmc-logits (or slmrun --logits) JSON. LOGITS.json is slmc-logits run on those
+      tokens. Prints PASS and the max |difference|, or FAIL and where.
 """
 import json
 import struct
@@ -29,7 +30,8 @@ def read_expected(path):
 
 def main():
     folder, logits_path, tol = sys.argv[1], sys.argv[2], float(sys.argv[3])
-    expected = read_expected(folder + "/expected.safetensors")
+    expected = (json.load(open(folder)) if folder.endswith(".json")
+                else read_expected(folder + "/expected.safetensors"))
     got = json.load(open(logits_path))
     if got["tokens"] != expected["tokens"]:
         sys.exit("FAIL: slmc-logits ran on %s, not the fixture's tokens %s"
@@ -41,7 +43,7 @@ def main():
     diff = abs(got["logits"][worst] - want[worst])
     vocab = got["vocab"]
     if not diff <= tol:
-        sys.exit("FAIL: token %d logit %d is %g, PyTorch says %g (|diff| %g > %g)"
+        sys.exit("FAIL: token %d logit %d is %g, expected %g (|diff| %g > %g)"
                  % (worst // vocab, worst % vocab, got["logits"][worst], want[worst], diff, tol))
     print("PASS max |diff| %.2g" % diff)
 
