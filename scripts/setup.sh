@@ -15,9 +15,9 @@ packages=(
   nanopb libnanopb-dev libutf8proc-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-user g++-aarch64-linux-gnu
-  # the arm64 builds of the device runtime's two libraries, for the AArch64
-  # cross build (Debian multiarch)
-  libnanopb-dev:arm64 libutf8proc-dev:arm64
+  # the arm64 builds of the device runtime's two libraries and of gtest (its
+  # unit tests), for the AArch64 cross build (Debian multiarch)
+  libnanopb-dev:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64
 )
 
 missing=()

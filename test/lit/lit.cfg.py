@@ -51,6 +51,7 @@ if _qemu and os.path.isfile(_slmrun_aarch64) and os.path.isdir("/usr/aarch64-lin
     config.available_features.add("aarch64-qemu")
     config.substitutions.append(("%qemu-aarch64", _qemu + " -L /usr/aarch64-linux-gnu"))
     config.substitutions.append(("%slmrun-aarch64", _slmrun_aarch64))
+    config.substitutions.append(("%aarch64-build", config.slmc_aarch64_dir))
 
 # ONNX Runtime (onnxruntime-node, installed by scripts/setup.sh under the build
 # tree) as an independent oracle, run by node.

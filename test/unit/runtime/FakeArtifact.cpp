@@ -157,14 +157,6 @@ ArtifactPtr openOrFail(const std::string &path) {
   return ArtifactPtr(artifact);
 }
 
-std::string outcome(slm_status status) {
-  static const char *const kNames[] = {"OK",          "IO",        "FORMAT",    "CHECKSUM",
-                                       "UNSUPPORTED", "ARGUMENT", "EXECUTION", "MEMORY"};
-  if (status == SLM_OK)
-    return "OK";
-  return std::string(kNames[status]) + ": " + slm_last_error();
-}
-
 std::string openOutcome(const std::string &path) {
   slm_artifact *artifact = nullptr;
   slm_status status = slm_artifact_open(path.c_str(), &artifact);

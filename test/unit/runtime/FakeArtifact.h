@@ -1,6 +1,7 @@
 //===- FakeArtifact.h - test artifacts around fake_model.c ------*- C++ -*-===//
 #pragma once
 
+#include "Outcome.h"
 #include "compiler/artifact/ArtifactWriter.h"
 #include "slm_runtime.h"
 
@@ -61,8 +62,5 @@ ArtifactPtr openOrFail(const std::string &path);
 /// "OK", or the status name and message of a failed slm_artifact_open, as in
 /// "FORMAT: model.slmpack: bad magic (not a .slmpack file)".
 std::string openOutcome(const std::string &path);
-
-/// The same for any call's status and this thread's last error.
-std::string outcome(slm_status status);
 
 } // namespace slmc::test

@@ -1,6 +1,6 @@
 //===- SamplerTest.cpp - slm_sample ---------------------------------------===//
 
-#include "FakeArtifact.h"
+#include "Outcome.h"
 #include "slm_runtime.h"
 
 #include <gtest/gtest.h>
