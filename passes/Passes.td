@@ -229,7 +229,7 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL); symmetric 8-bit codes
     `q8`, or with `w8a8` the W8A8 kernels that also quantize the input to
     int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_sdot` with AArch64's
-    `+dotprod`); symmetric 4-bit codes with `w8a8`
+    `+dotprod`, `w8a8_smmla` with `+i8mm`); symmetric 4-bit codes with `w8a8`
     the W4A8 kernels (`w4a8`, `w4a8_vnni`); any other format `qany`. The
     verifier checks every choice against its weight (KernelVariants.h).
   }];

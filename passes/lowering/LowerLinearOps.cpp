@@ -82,9 +82,11 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     case slm::Kernel::w8a8:
     case slm::Kernel::w8a8_vnni:
     case slm::Kernel::w8a8_sdot:
-      k.call(kernel == slm::Kernel::w8a8_vnni   ? SLM_KERNEL(slm_uk_linear_w8a8_vnni)
-             : kernel == slm::Kernel::w8a8_sdot ? SLM_KERNEL(slm_uk_linear_w8a8_sdot)
-                                                : SLM_KERNEL(slm_uk_linear_w8a8),
+    case slm::Kernel::w8a8_smmla:
+      k.call(kernel == slm::Kernel::w8a8_vnni    ? SLM_KERNEL(slm_uk_linear_w8a8_vnni)
+             : kernel == slm::Kernel::w8a8_sdot  ? SLM_KERNEL(slm_uk_linear_w8a8_sdot)
+             : kernel == slm::Kernel::w8a8_smmla ? SLM_KERNEL(slm_uk_linear_w8a8_smmla)
+                                                 : SLM_KERNEL(slm_uk_linear_w8a8),
              x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
       break;
     case slm::Kernel::w4a8:

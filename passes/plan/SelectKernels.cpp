@@ -30,6 +30,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
                   features.contains("avx512vl");
     bool vnni = features.contains("avx512vnni");
     bool dotprod = features.contains("dotprod"); // AArch64
+    bool i8mm = features.contains("i8mm");
     slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
     auto select = [&](Operation *op, slm::Kernel kernel) {
       slm.getKernelAttrHelper().setAttr(op, slm::KernelAttr::get(&getContext(), kernel));
@@ -48,6 +49,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       slm::WeightFormat format = weight.getFormat().layout();
       if (w8a8 && slm::hasInt8Kernel(format))
         return select(op, vnni      ? slm::Kernel::w8a8_vnni
+                          : i8mm    ? slm::Kernel::w8a8_smmla
                           : dotprod ? slm::Kernel::w8a8_sdot
                                     : slm::Kernel::w8a8);
       if (w8a8 && slm::hasInt4ActivationKernel(format))

@@ -111,24 +111,28 @@ static inline int32_t uk_w8a8_span(const int8_t *x, const int8_t *w, int64_t len
   return sum;
 }
 
-/* Rows begin..end of w (output columns), for every row of x, each unit's
- * integer sum by `span` (inlined: each caller gets its own loop). */
+/* y[i, j], each unit's integer sum by `span` (inlined: each caller gets its
+ * own loop). */
+static inline __attribute__((always_inline)) void
+uk_w8a8_dot_cell(const uk_w8a8_args *a, int64_t i, int64_t j, uk_w8a8_span_fn span) {
+  const uk_w8a8_scratch *s = &a->s;
+  const int8_t *w = (const int8_t *)a->codes + j * a->row_bytes;
+  const int8_t *x = s->xq + i * s->row_stride;
+  float f = 0.0f;
+  for (int64_t u = 0; u < s->units; ++u) {
+    int64_t p = u * s->unit;
+    int32_t sum = span(x + p, w + p, uk_min(a->k, p + s->unit) - p);
+    f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
+  }
+  a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
+}
+
+/* Rows begin..end of w (output columns), for every row of x. */
 static inline __attribute__((always_inline)) void
 uk_w8a8_dot_rows(const uk_w8a8_args *a, int64_t begin, int64_t end, uk_w8a8_span_fn span) {
-  const uk_w8a8_scratch *s = &a->s;
-  for (int64_t j = begin; j < end; ++j) {
-    const int8_t *w = (const int8_t *)a->codes + j * a->row_bytes;
-    for (int64_t i = 0; i < a->m; ++i) {
-      const int8_t *x = s->xq + i * s->row_stride;
-      float f = 0.0f;
-      for (int64_t u = 0; u < s->units; ++u) {
-        int64_t p = u * s->unit;
-        int32_t sum = span(x + p, w + p, uk_min(a->k, p + s->unit) - p);
-        f = f + (float)sum * uk_w8a8_weight_scale(a, j, u);
-      }
-      a->y[i * a->n + j] = uk_w8a8_output(a, f, i, j);
-    }
-  }
+  for (int64_t j = begin; j < end; ++j)
+    for (int64_t i = 0; i < a->m; ++i)
+      uk_w8a8_dot_cell(a, i, j, span);
 }
 
 /* Items are rows of w. */
@@ -369,5 +373,86 @@ void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_
   uk_w8a8_args a;
   if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
     uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
+}
+
+/*===--- Arm matrix multiply (prefill on aarch64-i8mm) -----------------------===*/
+
+/* smmla multiplies a 2x8 block of signed bytes by the transpose of another
+ * (lanes: [a0.b0, a0.b1, a1.b0, a1.b1]), so a 4x4 tile of (rows of x) x (rows
+ * of w) is four of them per eight columns. The integer sums, hence the floats,
+ * are the generic kernel's. */
+#define UK_SMMLA_TARGET __attribute__((target("dotprod,i8mm")))
+
+/* Two rows' eight bytes from column p as one register. */
+UK_SMMLA_TARGET static inline int8x16_t uk_smmla_pair(const int8_t *r0, const int8_t *r1,
+                                                      int64_t p) {
+  return vcombine_s8(vld1_s8(r0 + p), vld1_s8(r1 + p));
+}
+
+/* y for rows i..i+3 of x and rows j..j+3 of w. */
+UK_SMMLA_TARGET static void uk_smmla_tile(const uk_w8a8_args *a, int64_t i, int64_t j) {
+  const uk_w8a8_scratch *s = &a->s;
+  const int8_t *x[4], *w[4];
+  for (int r = 0; r < 4; ++r) {
+    x[r] = s->xq + (i + r) * s->row_stride;
+    w[r] = (const int8_t *)a->codes + (j + r) * a->row_bytes;
+  }
+  float f[4][4] = {{0.0f}};
+  for (int64_t u = 0; u < s->units; ++u) {
+    int64_t p0 = u * s->unit, p1 = uk_min(a->k, p0 + s->unit), p = p0;
+    /* acc[xr][wc]: rows i+2xr, i+2xr+1 of x by rows j+2wc, j+2wc+1 of w. */
+    int32x4_t acc[2][2] = {{vdupq_n_s32(0), vdupq_n_s32(0)}, {vdupq_n_s32(0), vdupq_n_s32(0)}};
+    for (; p + 8 <= p1; p += 8) {
+      int8x16_t x01 = uk_smmla_pair(x[0], x[1], p), x23 = uk_smmla_pair(x[2], x[3], p);
+      int8x16_t w01 = uk_smmla_pair(w[0], w[1], p), w23 = uk_smmla_pair(w[2], w[3], p);
+      acc[0][0] = vmmlaq_s32(acc[0][0], x01, w01);
+      acc[0][1] = vmmlaq_s32(acc[0][1], x01, w23);
+      acc[1][0] = vmmlaq_s32(acc[1][0], x23, w01);
+      acc[1][1] = vmmlaq_s32(acc[1][1], x23, w23);
+    }
+    int32_t lanes[2][2][4];
+    for (int b = 0; b < 4; ++b)
+      vst1q_s32(lanes[b / 2][b % 2], acc[b / 2][b % 2]);
+    for (int r = 0; r < 4; ++r)
+      for (int c = 0; c < 4; ++c) {
+        /* Columns past the last multiple of eight (k's end): generic C. */
+        int32_t sum = lanes[r / 2][c / 2][(r % 2) * 2 + c % 2] +
+                      uk_w8a8_span(x[r] + p, w[c] + p, p1 - p);
+        f[r][c] = f[r][c] + (float)sum * uk_w8a8_weight_scale(a, j + c, u);
+      }
+  }
+  for (int r = 0; r < 4; ++r)
+    for (int c = 0; c < 4; ++c)
+      a->y[(i + r) * a->n + j + c] = uk_w8a8_output(a, f[r][c], i + r, j + c);
+}
+
+/* Items are blocks of four rows of w, each by smmla tiles over the rows of x;
+ * what is left (rows of x past a multiple of four, rows of w past one) by sdot. */
+UK_SMMLA_TARGET static void uk_w8a8_smmla_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  int64_t m4 = a->m / 4 * 4;
+  for (int64_t j = 4 * begin; j < uk_min(4 * end, a->n); j += 4) {
+    if (j + 4 > a->n) {
+      uk_w8a8_dot_rows(a, j, a->n, uk_sdot_span);
+      break;
+    }
+    for (int64_t i = 0; i < m4; i += 4)
+      uk_smmla_tile(a, i, j);
+    for (int64_t c = 0; c < 4; ++c)
+      for (int64_t i = m4; i < a->m; ++i)
+        uk_w8a8_dot_cell(a, i, j + c, uk_sdot_span);
+  }
+}
+
+void slm_uk_linear_w8a8_smmla(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                              const uint16_t *scales, const float *bias, float *y, int64_t m,
+                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  uk_w8a8_args a;
+  if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    return;
+  if (m < 4) /* decode: the dot products */
+    uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
+  else
+    uk_parallel(ctx, (n + 3) / 4, uk_grain(4 * m * k), uk_w8a8_smmla_range, &a);
 }
 #endif /* __aarch64__ */

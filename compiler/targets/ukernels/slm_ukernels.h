@@ -142,6 +142,11 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
 void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
+/* The same with the Arm matrix multiply for prefill (smmla; AArch64 targets with
+ * +i8mm only), sdot for decode. */
+void slm_uk_linear_w8a8_smmla(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                              const uint16_t *scales, const float *bias, float *y, int64_t m,
+                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
 
 /* W4A8: symmetric 4-bit codes in groups of 32, 64 or 128 (as slm_uk_linear_q4 reads them), and
  * x quantized per row to int8 as W8A8 quantizes it, into `scratch`

@@ -43,8 +43,7 @@ bool hasInt4ActivationKernel(const WeightFormat &f) { return hasInt4Kernel(f) &&
 
 bool kernelNeedsScratch(Kernel kernel) {
   return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w8a8_sdot ||
-         kernel == Kernel::w4a8 ||
-         kernel == Kernel::w4a8_vnni;
+         kernel == Kernel::w8a8_smmla || kernel == Kernel::w4a8 || kernel == Kernel::w4a8_vnni;
 }
 
 LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
@@ -85,6 +84,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:
   case Kernel::w8a8_sdot:
+  case Kernel::w8a8_smmla:
     return !embedding && hasInt8Kernel(format)
                ? success()
                : mismatch("a linear with symmetric 8-bit codes per channel or in groups of a "

@@ -10,6 +10,7 @@
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=W8A8
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=DOTPROD
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16,+i8mm,+bf16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=I8MM
 
 // Tied int4-g32 embedding (embedding and logits), an asymmetric int4 linear,
 // an int8 per-channel linear and an int3 one. Weights: codes 8x32 i8 (256 B),
@@ -73,6 +74,11 @@
 // DOTPROD: llvm.call @slm_uk_linear_w8a8_sdot(
 // DOTPROD: llvm.call @slm_uk_linear_qany(
 // DOTPROD: llvm.call @slm_uk_linear_w4a8(
+
+// With the matrix multiply too: W8A8 by smmla (sdot for decode inside).
+// I8MM: llvm.call @slm_uk_linear_q4(
+// I8MM: llvm.call @slm_uk_linear_w8a8_smmla(
+// I8MM: llvm.call @slm_uk_linear_qany(
 module {
   func.func @forward(%tokens: tensor<4xi64>) -> tensor<4x8xf32> {
     %table_codes = slm.constant dense<17> : tensor<8x32xi8>

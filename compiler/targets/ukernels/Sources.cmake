@@ -1,0 +1,17 @@
+# The micro-kernels' C sources and the flags every build of them takes (the
+# bitcode, the native library, the AArch64 objects of the device tests).
+set(SLM_UKERNEL_SOURCES
+  linear.c
+  linear_half.c
+  quantized.c
+  quantized_avx512.c
+  linear_w8a8.c
+  linear_w4a8.c
+  transformer.c
+  elementwise.c
+  reduce.c
+  data.c
+)
+# IEEE float semantics as the reference executor has them (no -ffast-math, no
+# FMA contraction); without errno, libm calls such as sqrtf can vectorize.
+set(SLM_UKERNEL_FLAGS -ffp-contract=off -fno-math-errno)
