@@ -53,7 +53,9 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
                           : dotprod ? slm::Kernel::w8a8_sdot
                                     : slm::Kernel::w8a8);
       if (w8a8 && slm::hasInt4ActivationKernel(format))
-        return select(op, vnni ? slm::Kernel::w4a8_vnni : slm::Kernel::w4a8);
+        return select(op, vnni      ? slm::Kernel::w4a8_vnni
+                          : dotprod ? slm::Kernel::w4a8_sdot
+                                    : slm::Kernel::w4a8);
       if (avx512 && slm::hasInt4TableKernel(format))
         return select(op, slm::Kernel::q4_avx512);
       if (slm::hasInt4Kernel(format))

@@ -34,6 +34,8 @@
 
 #if defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
 #endif
 
 #define UK_W4_BLOCK 128 /* columns per block: 64 bytes of codes */
@@ -324,3 +326,65 @@ void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
 }
 
 #endif /* __x86_64__ */
+
+/*===--- Arm dot products (aarch64-dotprod and aarch64-i8mm targets) ---------===*/
+
+#if defined(__aarch64__)
+/* sdot adds the four products of signed bytes 4c..4c+3 into lane c, so 16
+ * bytes of codes give four of the definition's lanes. The codes go in signed
+ * (q, the nibble sign-extended) rather than as q + 8 with the correction: the
+ * same integer sums, so the same floats. */
+#define UK_SDOT_TARGET __attribute__((target("dotprod")))
+
+/* y[i, j] for one row of x and one of w. */
+UK_SDOT_TARGET static inline float uk_w4a8_sdot_cell(const uk_w4a8_args *a, int64_t i, int64_t j) {
+  const uk_w4a8_scratch *s = &a->s;
+  const uk_qmatrix *w = &a->w;
+  const uint8_t *row = w->codes + j * w->row_bytes;
+  float32x4_t v[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
+  /* Four lanes (32 columns) lie in one group: W4A8's groups are 32, 64 or 128
+   * columns, so quad q of the row is in group q >> shift (no division). */
+  const int shift = __builtin_ctzll((unsigned long long)w->group) - 5;
+  const uint16_t *row_scales = w->scales + j * w->groups;
+  for (int64_t b = 0; b < s->blocks; ++b) {
+    const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
+    const uint8_t *codes = row + b * 64;
+    uint8_t last[64];
+    if (b * 64 + 64 > w->row_bytes) { /* a partial last block: zero codes add nothing */
+      memset(last, 0, sizeof last);
+      memcpy(last, codes, (size_t)(w->row_bytes - b * 64));
+      codes = last;
+    }
+    for (int r = 0; r < 4; ++r) {
+      int8x16_t c = vreinterpretq_s8_u8(vld1q_u8(codes + 16 * r));
+      int8x16_t lo = vshrq_n_s8(vshlq_n_s8(c, 4), 4), hi = vshrq_n_s8(c, 4);
+      int32x4_t sum = vdotq_s32(vdupq_n_s32(0), lo, vld1q_s8(xq + 16 * r));
+      sum = vdotq_s32(sum, hi, vld1q_s8(xq + 64 + 16 * r));
+      float scale = uk_half_to_float(row_scales[uk_min((4 * b + r) >> shift, w->groups - 1)]);
+      v[r] = vfmaq_f32(v[r], vcvtq_f32_s32(sum), vdupq_n_f32(scale)); /* fmaf per lane */
+    }
+  }
+  float lanes[UK_W4_LANES];
+  for (int r = 0; r < 4; ++r)
+    vst1q_f32(lanes + 4 * r, v[r]);
+  return uk_w4a8_output(a, lanes, i, j);
+}
+
+/* Items are rows of w, for every row of x. */
+UK_SDOT_TARGET static void uk_w4a8_sdot_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w4a8_args *a = (const uk_w4a8_args *)arg;
+  for (int64_t j = begin; j < end; ++j)
+    for (int64_t i = 0; i < a->m; ++i)
+      a->y[i * a->n + j] = uk_w4a8_sdot_cell(a, i, j);
+}
+
+void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  uk_w4a8_args a;
+  uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
+  uk_parallel(ctx, n, uk_grain(m * k / 4), uk_w4a8_sdot_range, &a);
+}
+#endif /* __aarch64__ */

@@ -160,6 +160,10 @@ void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
 void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
+/* The same with the Arm dot product (sdot; AArch64 targets with +dotprod only). */
+void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch);
 
 /* Columns per unit of per-channel W8A8 (one GEMM panel). */
 #define SLM_UK_W8A8_UNIT 256

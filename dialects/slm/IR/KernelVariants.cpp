@@ -43,7 +43,8 @@ bool hasInt4ActivationKernel(const WeightFormat &f) { return hasInt4Kernel(f) &&
 
 bool kernelNeedsScratch(Kernel kernel) {
   return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w8a8_sdot ||
-         kernel == Kernel::w8a8_smmla || kernel == Kernel::w4a8 || kernel == Kernel::w4a8_vnni;
+         kernel == Kernel::w8a8_smmla || kernel == Kernel::w4a8 || kernel == Kernel::w4a8_vnni ||
+         kernel == Kernel::w4a8_sdot;
 }
 
 LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
@@ -91,6 +92,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                           "multiple of 32");
   case Kernel::w4a8:
   case Kernel::w4a8_vnni:
+  case Kernel::w4a8_sdot:
     return !embedding && hasInt4ActivationKernel(format)
                ? success()
                : mismatch("a linear with symmetric 4-bit codes in groups of 32, 64 or 128");

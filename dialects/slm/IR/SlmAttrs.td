@@ -73,7 +73,10 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"w8a8_sdot", 11>,
       // W8A8 with the Arm matrix multiply (smmla) for prefill, sdot for decode,
       // on AArch64 +i8mm targets: slm_uk_linear_w8a8_smmla.
-      I32EnumAttrCase<"w8a8_smmla", 12>
+      I32EnumAttrCase<"w8a8_smmla", 12>,
+      // W4A8 with the Arm dot product (sdot) on AArch64 +dotprod targets:
+      // slm_uk_linear_w4a8_sdot.
+      I32EnumAttrCase<"w4a8_sdot", 13>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -69,16 +69,17 @@
 // VNNI: llvm.call @slm_uk_linear_qany(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
 
-// An AArch64 target with the dot product: W8A8 by sdot, the rest generic.
+// An AArch64 target with the dot product: W8A8 and W4A8 by sdot, the rest generic.
 // DOTPROD: llvm.call @slm_uk_linear_q4(
 // DOTPROD: llvm.call @slm_uk_linear_w8a8_sdot(
 // DOTPROD: llvm.call @slm_uk_linear_qany(
-// DOTPROD: llvm.call @slm_uk_linear_w4a8(
+// DOTPROD: llvm.call @slm_uk_linear_w4a8_sdot(
 
 // With the matrix multiply too: W8A8 by smmla (sdot for decode inside).
 // I8MM: llvm.call @slm_uk_linear_q4(
 // I8MM: llvm.call @slm_uk_linear_w8a8_smmla(
 // I8MM: llvm.call @slm_uk_linear_qany(
+// I8MM: llvm.call @slm_uk_linear_w4a8_sdot(
 module {
   func.func @forward(%tokens: tensor<4xi64>) -> tensor<4x8xf32> {
     %table_codes = slm.constant dense<17> : tensor<8x32xi8>

@@ -34,16 +34,19 @@ struct Shape {
   int64_t m, n, k, group;
 };
 
-using W8A8Kernel = void (*)(const slm_uk_ctx *, const float *, const uint8_t *, const uint16_t *,
+using LinearKernel = void (*)(const slm_uk_ctx *, const float *, const uint8_t *, const uint16_t *,
                             const float *, float *, int64_t, int64_t, int64_t, int64_t, uint8_t *);
 
-/// y of `kernel` on a seeded random problem of `shape`.
-std::vector<float> runW8A8(W8A8Kernel kernel, const Shape &shape, bool split) {
+/// y of `kernel` on a seeded random problem of `shape`: 8-bit codes (W8A8) or
+/// 4-bit ones (W4A8, two to a byte).
+std::vector<float> run(LinearKernel kernel, const Shape &shape, bool split, int bits) {
   std::mt19937 rng(static_cast<uint32_t>(shape.m * 1000003 + shape.n * 1009 + shape.k));
   std::uniform_real_distribution<float> value(-2.0f, 2.0f);
-  std::uniform_int_distribution<int> code(-127, 127), scale(0x2000, 0x2c00); // halves ~0.008..0.06
+  // W8A8's codes are -127..127; a W4A8 byte is two codes, any byte.
+  std::uniform_int_distribution<int> code(bits == 8 ? -127 : 0, bits == 8 ? 127 : 255);
+  std::uniform_int_distribution<int> scale(0x2000, 0x2c00); // halves ~0.008..0.06
   int64_t groups = shape.group ? (shape.k + shape.group - 1) / shape.group : 1;
-  int64_t rowBytes = shape.group ? groups * shape.group : shape.k;
+  int64_t rowBytes = (shape.group ? groups * shape.group : shape.k) * bits / 8;
   std::vector<float> x(shape.m * shape.k), bias(shape.n), y(shape.m * shape.n, -1.0f);
   std::vector<uint8_t> codes(shape.n * rowBytes);
   std::vector<uint16_t> scales(shape.n * groups);
@@ -55,7 +58,9 @@ std::vector<float> runW8A8(W8A8Kernel kernel, const Shape &shape, bool split) {
     c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
   for (uint16_t &s : scales)
     s = static_cast<uint16_t>(scale(rng));
-  size_t bytes = static_cast<size_t>(slm_uk_w8a8_scratch_bytes(shape.m, shape.k, shape.group));
+  size_t bytes = static_cast<size_t>(bits == 8
+                                         ? slm_uk_w8a8_scratch_bytes(shape.m, shape.k, shape.group)
+                                         : slm_uk_w4a8_scratch_bytes(shape.m, shape.k));
   auto *scratch = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   slm_uk_ctx ctx{serialParallelFor, nullptr};
   kernel(split ? &ctx : nullptr, x.data(), codes.data(), scales.data(), bias.data(), y.data(),
@@ -65,14 +70,17 @@ std::vector<float> runW8A8(W8A8Kernel kernel, const Shape &shape, bool split) {
 }
 
 class ArmW8A8 : public ::testing::TestWithParam<Shape> {};
+class ArmW4A8 : public ::testing::TestWithParam<Shape> {};
 
 bool hasDotProduct() { return getauxval(AT_HWCAP) & HWCAP_ASIMDDP; }
 bool hasMatrixMultiply() { return getauxval(AT_HWCAP2) & HWCAP2_I8MM; }
 
-void expectSameFloats(W8A8Kernel kernel, const char *name, const Shape &shape) {
-  std::vector<float> want = runW8A8(slm_uk_linear_w8a8, shape, false);
+/// `kernel` gives the floats of `portable`, whole and split into tasks.
+void expectSameFloats(LinearKernel kernel, LinearKernel portable, int bits, const char *name,
+                      const Shape &shape) {
+  std::vector<float> want = run(portable, shape, false, bits);
   for (bool split : {false, true}) {
-    std::vector<float> got = runW8A8(kernel, shape, split);
+    std::vector<float> got = run(kernel, shape, split, bits);
     for (size_t i = 0; i < want.size(); ++i)
       ASSERT_EQ(got[i], want[i]) << name << ", split " << split << ", row " << i / shape.n
                                  << " column " << i % shape.n;
@@ -82,13 +90,13 @@ void expectSameFloats(W8A8Kernel kernel, const char *name, const Shape &shape) {
 TEST_P(ArmW8A8, SdotGivesThePortableFloats) {
   if (!hasDotProduct())
     GTEST_SKIP() << "this CPU has no dot product";
-  expectSameFloats(slm_uk_linear_w8a8_sdot, "sdot", GetParam());
+  expectSameFloats(slm_uk_linear_w8a8_sdot, slm_uk_linear_w8a8, 8, "sdot", GetParam());
 }
 
 TEST_P(ArmW8A8, SmmlaGivesThePortableFloats) {
   if (!hasMatrixMultiply())
     GTEST_SKIP() << "this CPU has no int8 matrix multiply";
-  expectSameFloats(slm_uk_linear_w8a8_smmla, "smmla", GetParam());
+  expectSameFloats(slm_uk_linear_w8a8_smmla, slm_uk_linear_w8a8, 8, "smmla", GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Shapes, ArmW8A8,
@@ -101,5 +109,19 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ArmW8A8,
                                            Shape{17, 12, 520, 64}, // many groups and tiles
                                            Shape{6, 3, 200, 128},
                                            Shape{16, 10, 600, 0})); // tasks, a short last block
+
+TEST_P(ArmW4A8, SdotGivesThePortableFloats) {
+  if (!hasDotProduct())
+    GTEST_SKIP() << "this CPU has no dot product";
+  expectSameFloats(slm_uk_linear_w4a8_sdot, slm_uk_linear_w4a8, 4, "sdot", GetParam());
+}
+
+// W4A8 takes groups of 32, 64 or 128; blocks are 128 columns.
+INSTANTIATE_TEST_SUITE_P(Shapes, ArmW4A8,
+                         ::testing::Values(Shape{1, 7, 128, 32},   // decode, one block
+                                           Shape{1, 5, 96, 32},    // a partial block
+                                           Shape{3, 9, 320, 64},   // a ragged last group
+                                           Shape{5, 13, 512, 128}, // several blocks
+                                           Shape{9, 30, 1000, 32}));
 
 } // namespace

@@ -1575,7 +1575,7 @@ TEST(UkernelBitcode, AArch64HasThePortableKernelsAndNoX86Ones) {
   EXPECT_EQ((*module)->getTargetTriple(), "aarch64-unknown-linux-gnu");
   for (const char *name : {"slm_uk_linear", "slm_uk_linear_q4", "slm_uk_linear_q8",
                            "slm_uk_linear_qany", "slm_uk_linear_w8a8", "slm_uk_linear_w8a8_sdot",
-                           "slm_uk_linear_w8a8_smmla",
+                           "slm_uk_linear_w8a8_smmla", "slm_uk_linear_w4a8_sdot",
                            "slm_uk_linear_w4a8", "slm_uk_attention", "slm_uk_attention_int8",
                            "slm_uk_embedding_q", "slm_uk_rms_norm"}) {
     llvm::Function *f = (*module)->getFunction(name);
