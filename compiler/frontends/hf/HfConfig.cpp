@@ -49,6 +49,46 @@ llvm::Expected<std::optional<double>> optionalNumber(const llvm::json::Object &o
   return makeError("{0}: \"{1}\" must be a number or null", path, key);
 }
 
+/// A boolean field: `fallback` when absent or null, an error when of another
+/// JSON type (a number is not a boolean).
+llvm::Expected<bool> optionalBool(const llvm::json::Object &o, llvm::StringRef key, bool fallback,
+                                  llvm::StringRef path) {
+  const llvm::json::Value *v = o.get(key);
+  if (!v || v->kind() == llvm::json::Value::Null)
+    return fallback;
+  if (auto b = v->getAsBoolean())
+    return *b;
+  return makeError("{0}: \"{1}\" must be true or false", path, key);
+}
+
+/// An integer field in [low, high]: `fallback` when absent or null, an error
+/// naming the field and the range otherwise.
+llvm::Expected<int64_t> optionalInteger(const llvm::json::Object &o, llvm::StringRef key,
+                                        int64_t fallback, int64_t low, int64_t high,
+                                        llvm::StringRef path) {
+  const llvm::json::Value *v = o.get(key);
+  if (!v || v->kind() == llvm::json::Value::Null)
+    return fallback;
+  std::optional<int64_t> n = v->getAsInteger();
+  if (!n || *n < low || *n > high)
+    return makeError("{0}: \"{1}\" must be an integer in [{2}, {3}]", path, key, low, high);
+  return *n;
+}
+
+/// A token id field: an integer or a list of them (the first wins; Hugging
+/// Face's generation stops at any), `fallback` when absent, null or empty.
+llvm::Expected<int64_t> tokenId(const llvm::json::Object &o, llvm::StringRef key,
+                                int64_t fallback, int64_t vocab, llvm::StringRef path) {
+  const llvm::json::Value *v = o.get(key);
+  if (const llvm::json::Array *list = v ? v->getAsArray() : nullptr) {
+    for (const llvm::json::Value &id : *list)
+      if (auto n = id.getAsInteger(); !n || *n < 0 || *n >= vocab)
+        return makeError("{0}: \"{1}\" must list token ids in [0, {2})", path, key, vocab);
+    return list->empty() ? fallback : *(*list)[0].getAsInteger();
+  }
+  return optionalInteger(o, key, fallback, 0, vocab - 1, path);
+}
+
 /// The gate's activation named by config.json (Hugging Face's ACT2FN names).
 llvm::Expected<slm::Activation> activationNamed(llvm::StringRef name, llvm::StringRef key,
                                                 llvm::StringRef path) {
@@ -130,15 +170,6 @@ llvm::Error readGemma(const llvm::json::Object &o, int generation, DecoderConfig
   return llvm::Error::success();
 }
 
-/// A token id field that may be a single integer or a list (first wins).
-std::optional<int64_t> tokenId(const llvm::json::Object &o, llvm::StringRef key) {
-  if (auto id = o.getInteger(key))
-    return id;
-  if (const auto *list = o.getArray(key); list && !list->empty())
-    return (*list)[0].getAsInteger();
-  return std::nullopt;
-}
-
 } // namespace
 
 llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
@@ -167,33 +198,74 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
   DecoderConfig c;
   c.model.architecture = arch->name;
   slm::DecoderShape &d = c.model.decoder.emplace();
-  c.attentionBias = o->getBoolean("attention_bias").value_or(arch->attentionBias);
   c.qkNorm = arch->qkNorm;
   c.fusedProjections = arch->fusedProjections;
-  llvm::SmallVector<std::string> missing;
-  auto required = [&](llvm::StringRef key, int64_t &out) {
-    if (auto v = o->getInteger(key); v && *v > 0)
-      out = *v;
-    else
-      missing.push_back(key.str());
+  // The sizes that drive work and memory, each bounded far above any small
+  // model's (so that products of them fit int64) before anything scales with
+  // them; the importer checks the layer count against the tensors present.
+  struct Required {
+    const char *key;
+    int64_t *out;
+    int64_t most;
   };
-  required("vocab_size", c.model.vocabSize);
-  required("hidden_size", d.hiddenSize);
-  required("intermediate_size", c.intermediate);
-  required("num_hidden_layers", d.layers);
-  required("num_attention_heads", d.heads);
+  llvm::SmallVector<std::string> missing;
+  for (Required r : {Required{"vocab_size", &c.model.vocabSize, int64_t{1} << 24},
+                     Required{"hidden_size", &d.hiddenSize, int64_t{1} << 17},
+                     Required{"intermediate_size", &c.intermediate, int64_t{1} << 19},
+                     Required{"num_hidden_layers", &d.layers, int64_t{1} << 10},
+                     Required{"num_attention_heads", &d.heads, int64_t{1} << 10}}) {
+    const llvm::json::Value *v = o->get(r.key);
+    std::optional<int64_t> n = v ? v->getAsInteger() : std::nullopt;
+    if (v && (!n || *n < 1 || *n > r.most))
+      return makeError("{0}: \"{1}\" must be an integer in [1, {2}]", path, r.key, r.most);
+    if (n)
+      *r.out = *n;
+    else
+      missing.push_back(r.key);
+  }
   if (!missing.empty())
-    return makeError("{0}: missing or non-positive required fields: {1}", path,
-                     llvm::join(missing, ", "));
-  d.kvHeads = o->getInteger("num_key_value_heads").value_or(d.heads);
-  d.headDim = o->getInteger("head_dim").value_or(d.hiddenSize / d.heads);
-  c.model.maxPositions = o->getInteger("max_position_embeddings").value_or(2048);
-  c.rmsEps = static_cast<float>(o->getNumber("rms_norm_eps").value_or(1e-6));
-  c.ropeTheta = o->getNumber("rope_theta").value_or(arch->gemma == 3 ? 1000000.0 : 10000.0);
+    return makeError("{0}: missing required fields: {1}", path, llvm::join(missing, ", "));
+  auto kvHeads = optionalInteger(*o, "num_key_value_heads", d.heads, 1, d.heads, path);
+  auto headDim = optionalInteger(*o, "head_dim", d.hiddenSize / d.heads, 2, 1 << 16, path);
+  auto positions = optionalInteger(*o, "max_position_embeddings", 2048, 1, int64_t{1} << 30, path);
+  auto bias = optionalBool(*o, "attention_bias", arch->attentionBias, path);
+  auto tied = optionalBool(*o, "tie_word_embeddings", false, path);
+  auto bos = tokenId(*o, "bos_token_id", 1, c.model.vocabSize, path);
+  auto eos = tokenId(*o, "eos_token_id", 2, c.model.vocabSize, path);
+  auto eps = optionalNumber(*o, "rms_norm_eps", 1e-6, path);
+  auto theta = optionalNumber(*o, "rope_theta", arch->gemma == 3 ? 1000000.0 : 10000.0, path);
+  if (!kvHeads)
+    return kvHeads.takeError();
+  if (!headDim)
+    return headDim.takeError();
+  if (!positions)
+    return positions.takeError();
+  if (!bias)
+    return bias.takeError();
+  if (!tied)
+    return tied.takeError();
+  if (!bos)
+    return bos.takeError();
+  if (!eos)
+    return eos.takeError();
+  if (!eps)
+    return eps.takeError();
+  if (!theta)
+    return theta.takeError();
+  if (!*eps || !(**eps > 0 && **eps < 1))
+    return makeError("{0}: \"rms_norm_eps\" must be a number in (0, 1)", path);
+  if (!*theta || !(**theta > 0) || !std::isfinite(**theta))
+    return makeError("{0}: \"rope_theta\" must be a positive number", path);
+  d.kvHeads = *kvHeads;
+  d.headDim = *headDim;
+  c.model.maxPositions = *positions;
+  c.attentionBias = *bias;
+  c.tiedEmbeddings = *tied;
+  c.model.bosTokenId = static_cast<int32_t>(*bos);
+  c.model.eosTokenId = static_cast<int32_t>(*eos);
+  c.rmsEps = static_cast<float>(**eps);
+  c.ropeTheta = **theta;
   c.ropeLayout = slm::RotaryLayout::rotate_half;
-  c.tiedEmbeddings = o->getBoolean("tie_word_embeddings").value_or(false);
-  c.model.bosTokenId = static_cast<int32_t>(tokenId(*o, "bos_token_id").value_or(1));
-  c.model.eosTokenId = static_cast<int32_t>(tokenId(*o, "eos_token_id").value_or(2));
 
   // Gemma's MLP reads hidden_activation; the others hidden_act.
   llvm::StringRef activationKey = arch->gemma ? "hidden_activation" : "hidden_act";
@@ -209,7 +281,10 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
     c.activation = arch->gemma ? slm::Activation::gelu_tanh : slm::Activation::silu;
   }
   // partial_rotary_factor (Phi): dim = int(head_dim * partial_rotary_factor)
-  double partial = o->getNumber("partial_rotary_factor").value_or(1.0);
+  auto partialField = optionalNumber(*o, "partial_rotary_factor", 1.0, path);
+  if (!partialField)
+    return partialField.takeError();
+  double partial = partialField->value_or(1.0);
   if (!(partial > 0 && partial <= 1))
     return makeError("{0}: partial_rotary_factor {1} is not in (0, 1]", path, partial);
   int64_t rotaryDim = static_cast<int64_t>(static_cast<double>(d.headDim) * partial);
@@ -229,19 +304,22 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
     c.model.maxPositions = std::min(c.model.maxPositions, rope->validPositions);
   // Sliding-window attention (Mistral, Phi-3), unless the config turns it off (Qwen2).
   // Gemma's configs default to a window of 4096.
-  std::optional<int64_t> window = o->getInteger("sliding_window");
-  if (!o->get("sliding_window") && arch->gemma)
-    window = 4096;
-  if (window && o->getBoolean("use_sliding_window").value_or(true)) {
-    if (*window <= 0)
-      return makeError("{0}: sliding_window {1} is not positive", path, *window);
-    if (*window < c.model.maxPositions)
-      c.slidingWindow = *window;
-  }
+  auto window = optionalInteger(*o, "sliding_window", arch->gemma ? 4096 : 0, 1,
+                                int64_t{1} << 30, path);
+  if (!window)
+    return window.takeError();
+  if (const llvm::json::Value *v = o->get("sliding_window");
+      v && v->kind() == llvm::json::Value::Null)
+    *window = 0; // Qwen2 and others write null for no window
+  auto useWindow = optionalBool(*o, "use_sliding_window", true, path);
+  if (!useWindow)
+    return useWindow.takeError();
+  if (*window > 0 && *useWindow && *window < c.model.maxPositions)
+    c.slidingWindow = *window;
   if (arch->gemma)
     if (auto error = readGemma(*o, arch->gemma, c, path))
       return std::move(error);
-  if (d.kvHeads <= 0 || d.heads % d.kvHeads)
+  if (d.heads % d.kvHeads)
     return makeError("{0}: num_attention_heads {1} is not a multiple of num_key_value_heads {2}",
                      path, d.heads, d.kvHeads);
   return c;

@@ -81,6 +81,19 @@ public:
     return std::make_pair(it->second, tensor);
   }
 
+  /// 1 + the largest N of the model.layers.N.* tensors (0 if none).
+  int64_t layerCount() const {
+    int64_t count = 0;
+    for (const auto &entry : byName_) {
+      llvm::StringRef rest = entry.getKey();
+      int64_t index = 0;
+      if (rest.consume_front("model.layers.") && !rest.consumeInteger(10, index) &&
+          rest.starts_with("."))
+        count = std::max(count, index + 1);
+    }
+    return count;
+  }
+
 private:
   llvm::StringMap<std::shared_ptr<SafetensorsFile>> byName_;
 };
@@ -102,6 +115,14 @@ llvm::Expected<OwningOpRef<ModuleOp>> importHuggingFace(MLIRContext &context,
   auto files = WeightFiles::open(folder);
   if (!files)
     return files.takeError();
+  // The layer count drives everything after (the graph has two cache
+  // arguments per layer): checked against the tensors before any of it.
+  // (Layers past the count are ignored, as transformers ignores them.)
+  int64_t layers = config->shape().layers, present = files->layerCount();
+  if (layers > present)
+    return makeError("{0}: config.json's num_hidden_layers is {1} but the safetensors files "
+                     "hold {2} layers",
+                     folder, layers, present);
   // Tied models store the shared matrix under either name.
   bool hasEmbedding = files->find(kEmbedding).has_value();
   bool hasHead = files->find(kHead).has_value();
