@@ -10,6 +10,7 @@ build="${SLMC_BUILD_DIR:-$root/build}"
 packages=(
   build-essential cmake ninja-build ccache git python3 python3-numpy python3-torch
   llvm-19-dev libmlir-19-dev mlir-19-tools clang-19 lld-19 llvm-19-tools
+  libclang-rt-19-dev  # the sanitizers' and libFuzzer's runtimes (scripts/test.sh, fuzz.sh)
   libdnnl-dev ocl-icd-opencl-dev
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   nanopb libnanopb-dev libutf8proc-dev

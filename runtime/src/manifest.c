@@ -35,10 +35,15 @@ typedef struct bytes_view {
   size_t size;
 } bytes_view;
 
-/* Tokenizer.data: notes where the bytes are and steps over them. The stream is
- * ours (read_from_cursor), so stepping over is moving the cursor. */
+/* Tokenizer.data: notes where the bytes are and steps over them. A
+ * length-delimited field's stream is ours (read_from_cursor), so stepping over
+ * is moving the cursor. A field of another wire type (a crafted manifest) comes
+ * through a stream nanopb makes over a buffer of its own, whose state is no
+ * cursor: refused (the fuzzer found this; test/fuzz/corpus/slmpack_manifest). */
 static bool note_tokenizer_bytes(pb_istream_t *stream, const pb_field_t *field, void **arg) {
   (void)field;
+  if (stream->callback != read_from_cursor)
+    PB_RETURN_ERROR(stream, "tokenizer data is not length-delimited");
   cursor *c = stream->state;
   bytes_view *view = *arg;
   view->data = c->pos;
