@@ -18,6 +18,10 @@ namespace slmc {
 namespace {
 
 constexpr int64_t kNotInArena = -1;
+/// The most tokens one call may take, and the most bytes a plan may ask for
+/// (64 TiB): far above any device, far below int64's overflow.
+constexpr int64_t kMaxTokens = int64_t{1} << 24;
+constexpr int64_t kMaxBytes = int64_t{1} << 46;
 
 /// Bytes of a buffer whose dynamic dimensions hold `maxTokens`, aligned.
 int64_t bufferBytes(Type type, int64_t maxTokens) {
@@ -66,8 +70,11 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
       module.emitError("memory planning needs a single-block @forward function");
       return signalPassFailure();
     }
-    if (maxTokens <= 0) {
-      module.emitError("max-tokens must be positive");
+    // Bounds that keep every size below int64 (dims are bounded by the
+    // importers; a buffer is at most kMaxTokens rows of them).
+    if (maxTokens <= 0 || maxTokens > kMaxTokens) {
+      module.emitError("max-tokens ") << static_cast<int64_t>(maxTokens) << " is not in 1.."
+                                      << kMaxTokens;
       return signalPassFailure();
     }
     Block &body = forward.getBody().front();
@@ -100,11 +107,22 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
 
     ArenaAllocator arena;
     int64_t cacheBytes = 0;
+    // A call's tokens all enter the KV cache: no more per call than the
+    // largest cache (the context) holds, whatever was asked.
+    int64_t tokensPerCall = maxTokens;
+    if (decoder) {
+      int64_t context = 0;
+      for (BlockArgument cache : body.getArguments().drop_front(2))
+        if (auto type = llvm::cast<RankedTensorType>(cache.getType()); type.hasStaticShape())
+          context = std::max(context, type.getDimSize(0));
+      if (context > 0)
+        tokensPerCall = std::min<int64_t>(tokensPerCall, context);
+    }
     if (decoder) {
       // The ABI passes int32 tokens; the IR reads i64, so they are widened
       // into an arena buffer before the first op.
       BlockArgument tokens = body.getArgument(0);
-      int64_t at = arena.allocate(bufferBytes(tokens.getType(), maxTokens), -1, lastUse.lookup(tokens));
+      int64_t at = arena.allocate(bufferBytes(tokens.getType(), tokensPerCall), -1, lastUse.lookup(tokens));
       forward.setArgAttr(0, slm.getArenaOffsetAttrHelper().getName(), b.getDenseI64ArrayAttr({at}));
       for (BlockArgument cache : body.getArguments().drop_front(2)) {
         auto type = llvm::cast<RankedTensorType>(cache.getType());
@@ -129,7 +147,7 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
         // A result nobody reads still lives while its op writes it, so the
         // op's results never share space.
         int64_t last = std::max(lastUse.lookup(result), order[&op]);
-        offsets.push_back(inArena ? arena.allocate(bufferBytes(result.getType(), maxTokens),
+        offsets.push_back(inArena ? arena.allocate(bufferBytes(result.getType(), tokensPerCall),
                                                    order[&op], last)
                                   : kNotInArena);
       }
@@ -141,16 +159,22 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
         auto input = llvm::cast<RankedTensorType>(linear.getInput().getType());
         int64_t rows = 1;
         for (int64_t d : input.getShape().drop_back())
-          rows *= ShapedType::isDynamic(d) ? maxTokens : d;
+          rows *= ShapedType::isDynamic(d) ? tokensPerCall : d;
         int64_t bytes = llvm::alignTo(w8a8ScratchBytes(linear, rows), slm::kBufferAlignment);
         slm.getScratchOffsetAttrHelper().setAttr(
             &op, b.getI64IntegerAttr(arena.allocate(bytes, order[&op], order[&op])));
       }
     }
+    if (arena.peak() > kMaxBytes || cacheBytes > kMaxBytes) {
+      module.emitError("the memory plan needs ")
+          << arena.peak() << " bytes of activations and " << cacheBytes
+          << " of KV cache, more than " << kMaxBytes << "; lower --max-tokens or --max-context";
+      return signalPassFailure();
+    }
     slm.getMemoryPlanAttrHelper().setAttr(
         module, slm::MemoryPlanAttr::get(&getContext(),
                                          llvm::alignTo(arena.peak(), slm::kBufferAlignment),
-                                         cacheBytes, decoder ? maxTokens : 1));
+                                         cacheBytes, decoder ? tokensPerCall : 1));
   }
 };
 
