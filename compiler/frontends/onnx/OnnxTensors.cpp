@@ -118,11 +118,13 @@ Expected<ArrayRef<char>> externalBytes(const onnx::TensorProto &tensor, const Te
   if (!file)
     return file.takeError();
   int64_t size = static_cast<int64_t>((*file)->getBufferSize());
-  int64_t end = length ? offset + *length : size;
-  if (offset > size || end > size)
+  // Compared by subtraction: offset + length may overflow int64.
+  if (offset > size || (length && *length > size - offset))
     return makeError("{0}: external data file '{1}' of tensor \"{2}\" is too short: it has {3} "
-                     "bytes, the tensor needs bytes {4} to {5}",
-                     source.path, location, name, size, offset, end);
+                     "bytes, the tensor needs {4} bytes from byte {5}",
+                     source.path, location, name, size, length ? *length : size - offset,
+                     offset);
+  int64_t end = length ? offset + *length : size;
   owner = *file;
   return ArrayRef<char>((*file)->getBufferStart() + offset, end - offset);
 }
@@ -240,12 +242,18 @@ Expected<TensorData> decodeTensor(const onnx::TensorProto &tensor, const TensorS
 
   TensorData data;
   data.kind = *kind;
+  // The element count, checked: a product that wrapped around could match a
+  // small payload and describe a huge tensor.
+  constexpr int64_t kMostElements = int64_t{1} << 48;
+  int64_t count = 1;
   for (int64_t d : tensor.dims()) {
     if (d < 0)
       return makeError("{0}: tensor \"{1}\" has a negative dimension {2}", source.path, name, d);
+    if (d > 0 && count > kMostElements / d)
+      return makeError("{0}: tensor \"{1}\" has more than 2^48 elements", source.path, name);
+    count *= d;
     data.shape.push_back(d);
   }
-  int64_t count = data.numElements();
   bool half = onnxType == onnx::TensorProto::FLOAT16 || onnxType == onnx::TensorProto::BFLOAT16;
   bool bfloat = onnxType == onnx::TensorProto::BFLOAT16;
   // Bytes per stored element: 16-bit floats are widened after reading.
