@@ -87,10 +87,14 @@ static void uk_w4a8_quantize_range(void *arg, int64_t begin, int64_t end) {
   }
 }
 
-static void uk_w4a8_begin(const slm_uk_ctx *ctx, uk_w4a8_args *a, const float *x,
-                          const uint8_t *codes, const uint16_t *scales, const float *bias,
-                          float *y, int64_t m, int64_t n, int64_t k, int64_t group,
-                          uint8_t *scratch) {
+/* Fills the arguments and quantizes x into the scratch; 0 when there is
+ * nothing to multiply (uk_qlinear_trivial wrote y). Every W4A8 entry point
+ * starts here. */
+static int uk_w4a8_begin(const slm_uk_ctx *ctx, uk_w4a8_args *a, const float *x,
+                         const uint8_t *codes, const uint16_t *scales, const float *bias, float *y,
+                         int64_t m, int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return 0;
   a->x = x;
   a->w = uk_qmatrix_of(codes, scales, NULL, k, 4, group);
   a->bias = bias;
@@ -103,6 +107,7 @@ static void uk_w4a8_begin(const slm_uk_ctx *ctx, uk_w4a8_args *a, const float *x
   a->s.xscale = (float *)(scratch + m * a->s.row_stride);
   a->s.xcorr = (int32_t *)(scratch + slm_uk_w4a8_corrections_offset(m, k));
   uk_parallel(ctx, m, uk_grain(4 * k), uk_w4a8_quantize_range, a);
+  return 1;
 }
 
 /* v folded in the order the definition gives, times s_x, plus bias. */
@@ -155,11 +160,9 @@ static void uk_w4a8_dot_range(void *arg, int64_t begin, int64_t end) {
 void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                         const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
                         int64_t k, int64_t group, uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
-    return;
   uk_w4a8_args a;
-  uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
-  uk_parallel(ctx, n, uk_grain(m * k), uk_w4a8_dot_range, &a);
+  if (uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_parallel(ctx, n, uk_grain(m * k), uk_w4a8_dot_range, &a);
 }
 
 /* The kernels below are x86's; other targets' bitcode has only the generic ones
@@ -318,11 +321,9 @@ UK_VNNI_TARGET static void uk_w4a8_vnni_range(void *arg, int64_t begin, int64_t 
 void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
-    return;
   uk_w4a8_args a;
-  uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
-  uk_parallel(ctx, n, uk_grain(m * k / 8), uk_w4a8_vnni_range, &a);
+  if (uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_parallel(ctx, n, uk_grain(m * k / 8), uk_w4a8_vnni_range, &a);
 }
 
 #endif /* __x86_64__ */
@@ -381,10 +382,8 @@ UK_SDOT_TARGET static void uk_w4a8_sdot_range(void *arg, int64_t begin, int64_t 
 void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
-    return;
   uk_w4a8_args a;
-  uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch);
-  uk_parallel(ctx, n, uk_grain(m * k / 4), uk_w4a8_sdot_range, &a);
+  if (uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_parallel(ctx, n, uk_grain(m * k / 4), uk_w4a8_sdot_range, &a);
 }
 #endif /* __aarch64__ */
