@@ -14,7 +14,8 @@ build=$root/build/fuzz
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(slmpack_header slmpack_manifest tokenizer_file tokenizer_text chat_template)
+((${#targets[@]})) || targets=(slmpack_header slmpack_manifest tokenizer_file tokenizer_text chat_template
+                                safetensors)
 
 cmake -S "$root" -B "$build" -G Ninja -DSLMC_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 > /dev/null
@@ -23,26 +24,29 @@ cmake --build "$build"
 # Seeds from the bundled files: artifacts (and their manifests) compiled by the
 # main build's slmc when there is one, tokenizer files, templates, text.
 seeds=$build/seeds
-if [ ! -d "$seeds" ]; then
-  mkdir -p "$seeds"/{slmpack_header,slmpack_manifest,tokenizer_file,tokenizer_text,chat_template}
-  slmc=$root/build/tools/slmc/slmc
-  if [ -x "$slmc" ]; then
-    "$slmc" compile "$root/test/data/tiny-hf/qwen3" --tokenizer "$root/test/data/tiny-hf/tokenizer64.json" \
-      --target x86-64-avx2 -o "$seeds/slmpack_header/tiny-qwen3.slmpack" > /dev/null
-    python3 - "$seeds/slmpack_header/tiny-qwen3.slmpack" "$seeds/slmpack_manifest/tiny-qwen3.manifest" <<'PY'
+rm -rf "$seeds"
+mkdir -p "$seeds"/{slmpack_header,slmpack_manifest,tokenizer_file,tokenizer_text,chat_template,safetensors}
+for f in "$root"/test/data/tiny-hf/*/model*.safetensors; do
+  cp "$f" "$seeds/safetensors/$(basename "$(dirname "$f")")-$(basename "$f")"
+done
+slmc=$root/build/tools/slmc/slmc
+if [ -x "$slmc" ]; then
+  "$slmc" compile "$root/test/data/tiny-hf/qwen3" --tokenizer "$root/test/data/tiny-hf/tokenizer64.json" \
+    --target x86-64-avx2 -o "$seeds/slmpack_header/tiny-qwen3.slmpack" > /dev/null
+  python3 - "$seeds/slmpack_header/tiny-qwen3.slmpack" "$seeds/slmpack_manifest/tiny-qwen3.manifest" <<'PY'
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 offset, size = struct.unpack_from("<QQ", data, 24)
 open(sys.argv[2], "wb").write(data[offset:offset + size])
 PY
-  fi
-  for f in "$root"/test/data/tokenizers/*/tokenizer.json; do
-    cp "$f" "$seeds/tokenizer_file/$(basename "$(dirname "$f")").json"
-  done
-  cp "$root/test/data/stories260K/tok512.bin" "$seeds/tokenizer_file/"
-  cp "$root/test/data/tiny-hf/tokenizer64.json" "$seeds/tokenizer_file/"
-  head -c 4000 "$root/test/data/text/tinystories_train_head.txt" > "$seeds/tokenizer_text/tinystories.txt"
-  python3 - "$root/test/data/chat-templates" "$seeds/chat_template" <<'PY'
+fi
+for f in "$root"/test/data/tokenizers/*/tokenizer.json; do
+  cp "$f" "$seeds/tokenizer_file/$(basename "$(dirname "$f")").json"
+done
+cp "$root/test/data/stories260K/tok512.bin" "$seeds/tokenizer_file/"
+cp "$root/test/data/tiny-hf/tokenizer64.json" "$seeds/tokenizer_file/"
+head -c 4000 "$root/test/data/text/tinystories_train_head.txt" > "$seeds/tokenizer_text/tinystories.txt"
+python3 - "$root/test/data/chat-templates" "$seeds/chat_template" <<'PY'
 import json, os, sys
 source, out = sys.argv[1], sys.argv[2]
 for dirpath, _, files in os.walk(source):
@@ -58,10 +62,9 @@ for dirpath, _, files in os.walk(source):
             if isinstance(template, str):
                 open(os.path.join(out, name + ".jinja"), "w").write(template)
 PY
-fi
 
 declare -A dict=([slmpack_header]=slmpack [slmpack_manifest]=slmpack [tokenizer_file]=json
-                 [tokenizer_text]=json [chat_template]=jinja)
+                 [tokenizer_text]=json [chat_template]=jinja [safetensors]=json)
 for target in "${targets[@]}"; do
   corpus=$build/corpus/$target crashes=$build/crashes/$target
   mkdir -p "$corpus" "$crashes"
