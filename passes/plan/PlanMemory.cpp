@@ -117,8 +117,6 @@ struct PlanMemoryPass : impl::PlanMemoryBase<PlanMemoryPass> {
           context = std::max(context, type.getDimSize(0));
       if (context > 0)
         tokensPerCall = std::min<int64_t>(tokensPerCall, context);
-    }
-    if (decoder) {
       // The ABI passes int32 tokens; the IR reads i64, so they are widened
       // into an arena buffer before the first op.
       BlockArgument tokens = body.getArgument(0);
