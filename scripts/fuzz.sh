@@ -18,7 +18,8 @@ targets=("$@")
                                 safetensors)
 
 cmake -S "$root" -B "$build" -G Ninja -DSLMC_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 > /dev/null
+  -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
 cmake --build "$build"
 
 # Seeds from the bundled files: artifacts (and their manifests) compiled by the

@@ -12,6 +12,6 @@ ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
 # committed corpus replayed, the reproducers of fixed crashes included.
 cmake -S "$root" -B "$build/fuzz" -G Ninja -DSLMC_FUZZ=ON -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_COMPILER=clang-19 -DCMAKE_CXX_COMPILER=clang++-19 \
-  -DCMAKE_C_COMPILER_LAUNCHER=ccache > /dev/null
+  -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache > /dev/null
 cmake --build "$build/fuzz"
 ctest --test-dir "$build/fuzz" --output-on-failure -j "$(nproc)"
