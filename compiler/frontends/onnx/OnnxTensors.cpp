@@ -118,12 +118,14 @@ Expected<ArrayRef<char>> externalBytes(const onnx::TensorProto &tensor, const Te
   if (!file)
     return file.takeError();
   int64_t size = static_cast<int64_t>((*file)->getBufferSize());
-  // Compared by subtraction: offset + length may overflow int64.
+  // Compared by subtraction: offset + length may overflow int64 (the message
+  // adds them unsigned, where two values below 2^63 cannot).
   if (offset > size || (length && *length > size - offset))
     return makeError("{0}: external data file '{1}' of tensor \"{2}\" is too short: it has {3} "
-                     "bytes, the tensor needs {4} bytes from byte {5}",
-                     source.path, location, name, size, length ? *length : size - offset,
-                     offset);
+                     "bytes, the tensor needs bytes {4} to {5}",
+                     source.path, location, name, size, offset,
+                     length ? static_cast<uint64_t>(offset) + static_cast<uint64_t>(*length)
+                            : static_cast<uint64_t>(size));
   int64_t end = length ? offset + *length : size;
   owner = *file;
   return ArrayRef<char>((*file)->getBufferStart() + offset, end - offset);
