@@ -89,6 +89,15 @@ llvm::Expected<int64_t> tokenId(const llvm::json::Object &o, llvm::StringRef key
   return optionalInteger(o, key, fallback, 0, vocab - 1, path);
 }
 
+/// Stores a field's value in `out` (converted to its type), or returns the
+/// field's error.
+template <typename T, typename Out> llvm::Error store(llvm::Expected<T> value, Out &out) {
+  if (!value)
+    return value.takeError();
+  out = static_cast<Out>(*value);
+  return llvm::Error::success();
+}
+
 /// The gate's activation named by config.json (Hugging Face's ACT2FN names).
 llvm::Expected<slm::Activation> activationNamed(llvm::StringRef name, llvm::StringRef key,
                                                 llvm::StringRef path) {
@@ -225,46 +234,42 @@ llvm::Expected<DecoderConfig> readHfConfig(llvm::StringRef path) {
   }
   if (!missing.empty())
     return makeError("{0}: missing required fields: {1}", path, llvm::join(missing, ", "));
-  auto kvHeads = optionalInteger(*o, "num_key_value_heads", d.heads, 1, d.heads, path);
-  auto headDim = optionalInteger(*o, "head_dim", d.hiddenSize / d.heads, 2, 1 << 16, path);
-  auto positions = optionalInteger(*o, "max_position_embeddings", 2048, 1, int64_t{1} << 30, path);
-  auto bias = optionalBool(*o, "attention_bias", arch->attentionBias, path);
-  auto tied = optionalBool(*o, "tie_word_embeddings", false, path);
-  auto bos = tokenId(*o, "bos_token_id", 1, c.model.vocabSize, path);
-  auto eos = tokenId(*o, "eos_token_id", 2, c.model.vocabSize, path);
-  auto eps = optionalNumber(*o, "rms_norm_eps", 1e-6, path);
-  auto theta = optionalNumber(*o, "rope_theta", arch->gemma == 3 ? 1000000.0 : 10000.0, path);
-  if (!kvHeads)
-    return kvHeads.takeError();
-  if (!headDim)
-    return headDim.takeError();
-  if (!positions)
-    return positions.takeError();
-  if (!bias)
-    return bias.takeError();
-  if (!tied)
-    return tied.takeError();
-  if (!bos)
-    return bos.takeError();
-  if (!eos)
-    return eos.takeError();
-  if (!eps)
-    return eps.takeError();
-  if (!theta)
-    return theta.takeError();
-  if (!*eps || !(**eps > 0 && **eps < 1))
+  // One field at a time, read, checked and stored: an error returns before
+  // the next field is read (no Expected is left holding an unchecked error).
+  std::optional<double> eps, theta;
+  if (auto error = store(optionalInteger(*o, "num_key_value_heads", d.heads, 1, d.heads, path),
+                         d.kvHeads))
+    return error;
+  if (auto error =
+          store(optionalInteger(*o, "head_dim", d.hiddenSize / d.heads, 2, 1 << 16, path),
+                d.headDim))
+    return error;
+  if (auto error = store(
+          optionalInteger(*o, "max_position_embeddings", 2048, 1, int64_t{1} << 30, path),
+          c.model.maxPositions))
+    return error;
+  if (auto error = store(optionalBool(*o, "attention_bias", arch->attentionBias, path),
+                         c.attentionBias))
+    return error;
+  if (auto error = store(optionalBool(*o, "tie_word_embeddings", false, path), c.tiedEmbeddings))
+    return error;
+  if (auto error = store(tokenId(*o, "bos_token_id", 1, c.model.vocabSize, path),
+                         c.model.bosTokenId))
+    return error;
+  if (auto error = store(tokenId(*o, "eos_token_id", 2, c.model.vocabSize, path),
+                         c.model.eosTokenId))
+    return error;
+  if (auto error = store(optionalNumber(*o, "rms_norm_eps", 1e-6, path), eps))
+    return error;
+  if (auto error = store(
+          optionalNumber(*o, "rope_theta", arch->gemma == 3 ? 1000000.0 : 10000.0, path), theta))
+    return error;
+  if (!eps || !(*eps > 0 && *eps < 1))
     return makeError("{0}: \"rms_norm_eps\" must be a number in (0, 1)", path);
-  if (!*theta || !(**theta > 0) || !std::isfinite(**theta))
+  if (!theta || !(*theta > 0) || !std::isfinite(*theta))
     return makeError("{0}: \"rope_theta\" must be a positive number", path);
-  d.kvHeads = *kvHeads;
-  d.headDim = *headDim;
-  c.model.maxPositions = *positions;
-  c.attentionBias = *bias;
-  c.tiedEmbeddings = *tied;
-  c.model.bosTokenId = static_cast<int32_t>(*bos);
-  c.model.eosTokenId = static_cast<int32_t>(*eos);
-  c.rmsEps = static_cast<float>(**eps);
-  c.ropeTheta = **theta;
+  c.rmsEps = static_cast<float>(*eps);
+  c.ropeTheta = *theta;
   c.ropeLayout = slm::RotaryLayout::rotate_half;
 
   // Gemma's MLP reads hidden_activation; the others hidden_act.
