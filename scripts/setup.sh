@@ -14,11 +14,12 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev
   libabsl-dev libprotobuf-dev protobuf-compiler libonnx-dev libonnx-testdata
   nanopb libnanopb-dev libutf8proc-dev
+  libsodium-dev  # Ed25519 signatures of artifacts (runtime/src/signature.c, slmc keygen)
   libgtest-dev libgmock-dev libbenchmark-dev
   qemu-user g++-aarch64-linux-gnu
   # the arm64 builds of the device runtime's two libraries and of gtest (its
   # unit tests), for the AArch64 cross build (Debian multiarch)
-  libnanopb-dev:arm64 libutf8proc-dev:arm64 libgtest-dev:arm64
+  libnanopb-dev:arm64 libutf8proc-dev:arm64 libsodium-dev:arm64 libgtest-dev:arm64
 )
 
 missing=()

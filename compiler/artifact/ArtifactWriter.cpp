@@ -5,6 +5,7 @@
 #include "compiler/support/AtomicFile.h"
 #include "compiler/support/Error.h"
 #include "runtime/src/slm_checksum.h"
+#include "runtime/src/slm_signature.h"
 
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -118,6 +119,24 @@ void writeHeader(std::array<char, kHeaderSize> &header, uint64_t fileSize, uint6
   write64le(&header[64], weightsSize);
 }
 
+/// The signature block over the file so far (which ends where the block
+/// starts; docs/ARTIFACT.md, "Signatures").
+std::array<char, SLM_SIGNATURE_BLOCK_SIZE> signatureBlock(const FilePieces &file,
+                                                          const SigningKey &key) {
+  slm_signed_message_state state;
+  slm_signed_message_begin(&state);
+  for (llvm::ArrayRef<char> piece : file.pieces())
+    slm_signed_message_update(&state, piece.data(), piece.size());
+  std::array<uint8_t, SLM_SIGNED_MESSAGE_SIZE> message;
+  slm_signed_message_end(&state, message.data());
+  std::array<uint8_t, 64> signature = sign(key, message);
+  std::array<char, SLM_SIGNATURE_BLOCK_SIZE> block{};
+  std::copy_n(SLM_SIGNATURE_MAGIC, 8, block.begin());
+  std::copy_n(key.publicKey.bytes, SLM_PUBLIC_KEY_SIZE, block.begin() + SLM_SIGNATURE_KEY_OFFSET);
+  std::copy_n(signature.begin(), SLM_SIGNATURE_BYTES, block.begin() + SLM_SIGNATURE_BYTES_OFFSET);
+  return block;
+}
+
 uint64_t checksum(const FilePieces &file) {
   slm_hash64_state state;
   slm_hash64_begin(&state, file.size());
@@ -162,8 +181,22 @@ llvm::Error writeArtifact(const ArtifactContents &contents, llvm::StringRef path
     file.padTo(weightsOffset + weight->offset);
     file.append(weight->bytes);
   }
-  writeHeader(header, file.size(), manifestBytes->size(), codeOffset, contents.code.size(),
-              weightsOffset, file.size() - weightsOffset);
+  uint64_t weightsSize = file.size() - weightsOffset;
+  std::array<char, SLM_SIGNATURE_BLOCK_SIZE> signature;
+  if (contents.signer) {
+    // The header (checksum zero) says where the block lies before the bytes are signed.
+    uint64_t signatureOffset = llvm::alignTo(file.size(), SLM_SIGNATURE_BLOCK_ALIGNMENT);
+    file.padTo(signatureOffset);
+    writeHeader(header, signatureOffset + SLM_SIGNATURE_BLOCK_SIZE, manifestBytes->size(),
+                codeOffset, contents.code.size(), weightsOffset, weightsSize);
+    llvm::support::endian::write64le(&header[SLM_SIGNATURE_OFFSET_FIELD], signatureOffset);
+    llvm::support::endian::write64le(&header[SLM_SIGNATURE_SIZE_FIELD], SLM_SIGNATURE_BLOCK_SIZE);
+    signature = signatureBlock(file, *contents.signer);
+    file.append(signature);
+  } else {
+    writeHeader(header, file.size(), manifestBytes->size(), codeOffset, contents.code.size(),
+                weightsOffset, weightsSize);
+  }
   llvm::support::endian::write64le(&header[SLM_CHECKSUM_OFFSET], checksum(file));
   return writeFileAtomically(path, file.pieces());
 }

@@ -6,12 +6,14 @@
 //===----------------------------------------------------------------------===//
 #pragma once
 
+#include "compiler/artifact/SigningKey.h"
 #include "runtime/format/slmpack.pb.h"
 
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/Error.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ struct ArtifactContents {
   slm::artifact::Manifest manifest; // all but `tensors`, which the writer fills from `weights`
   std::string code;                 // the ELF shared object
   std::vector<WeightBlob> weights;  // placed; the manifest lists them in this order
+  std::optional<SigningKey> signer; // signs the file (a signature block ends it) when set
 };
 
 /// Places each weight 64-byte aligned after the one before it, in order, for

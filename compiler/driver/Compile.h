@@ -26,6 +26,7 @@ struct CompileOptions {
   bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
   bool int8KvCache = false; // --kv-cache int8: slm-quantize-kv-cache
   IrDump dump;       // the IR after the import and every pass, when asked for
+  std::optional<SigningKey> signingKey; // --sign: the artifact carries its signature
   /// Hears the quantization report when there is one, before the gate decides
   /// (the command line prints its table).
   std::function<void(const slm::quant::QuantReport &)> onQuantReport;

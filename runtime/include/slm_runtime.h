@@ -27,6 +27,7 @@ typedef enum slm_status {
   SLM_ERROR_ARGUMENT = 5,    /* a bad argument (token out of range, context full, ...) */
   SLM_ERROR_EXECUTION = 6,   /* the compiled code failed */
   SLM_ERROR_MEMORY = 7,
+  SLM_ERROR_SIGNATURE = 8,   /* unsigned, signed by an untrusted key, or the signature fails */
 } slm_status;
 
 typedef struct slm_artifact slm_artifact;
@@ -40,6 +41,26 @@ SLM_API const char *slm_last_error(void);
  * then loads the code. An artifact may be shared by sessions on several
  * threads. */
 SLM_API slm_status slm_artifact_open(const char *path, slm_artifact **out);
+
+/* An Ed25519 public key (docs/ARTIFACT.md, "Signatures"). */
+#define SLM_PUBLIC_KEY_SIZE 32
+typedef struct slm_public_key {
+  uint8_t bytes[SLM_PUBLIC_KEY_SIZE];
+} slm_public_key;
+/* slm_artifact_open for a device that runs only what a trusted key signed:
+ * before the manifest is decoded or any code is mapped, the artifact must
+ * carry a signature by one of the `key_count` keys that matches its bytes
+ * (SLM_ERROR_SIGNATURE otherwise). key_count 0 is slm_artifact_open. A runtime
+ * built without signatures (SLMRT_SIGNATURES=OFF, libc only) refuses key_count
+ * > 0 with SLM_ERROR_UNSUPPORTED. */
+SLM_API slm_status slm_artifact_open_trusted(const char *path, const slm_public_key *keys,
+                                             size_t key_count, slm_artifact **out);
+/* slm_artifact_inspect with slm_artifact_open_trusted's signature check. */
+SLM_API slm_status slm_artifact_inspect_trusted(const char *path, const slm_public_key *keys,
+                                                size_t key_count, slm_artifact **out);
+/* Reads a public key file as `slmc keygen` writes it: the line
+ * "slmc-ed25519-public-key " followed by 64 hex digits. */
+SLM_API slm_status slm_public_key_read(const char *path, slm_public_key *key);
 /* Every check of slm_artifact_open but the CPU features, without loading the
  * code: for tools that look at artifacts built for other machines. Such an
  * artifact cannot create sessions. */
@@ -57,8 +78,13 @@ typedef struct slm_artifact_layout {
   uint64_t code_offset, code_size;
   uint64_t weights_offset, weights_size;
   uint64_t checksum;
+  uint64_t signature_offset, signature_size; /* both 0 when unsigned */
 } slm_artifact_layout;
 SLM_API void slm_artifact_get_layout(const slm_artifact *artifact, slm_artifact_layout *layout);
+/* Fills `key` with the key the artifact says signed it and returns 1, or
+ * returns 0 when it is unsigned. Only slm_artifact_open_trusted checks the
+ * signature itself. */
+SLM_API int slm_artifact_signer(const slm_artifact *artifact, slm_public_key *key);
 
 typedef struct slm_model_info {
   const char *architecture;

@@ -5,6 +5,8 @@
 #include "cpu_features.h"
 #include "error.h"
 #include "header.h"
+#include "signature.h"
+#include "slm_signature.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,8 +40,10 @@ static slm_status map_file(slm_artifact *artifact) {
   return status;
 }
 
-/* Every check but the CPU's, in the order docs/ARTIFACT.md gives. */
-static slm_status open_and_validate(const char *path, slm_artifact **out) {
+/* Every check but the CPU's, in the order docs/ARTIFACT.md gives; the
+ * signature (with trusted keys) before anything reads the manifest. */
+static slm_status open_and_validate(const char *path, const slm_public_key *keys,
+                                    size_t key_count, slm_artifact **out) {
   *out = NULL;
   slm_artifact *artifact = calloc(1, sizeof *artifact);
   if (!artifact || !(artifact->path = strdup(path))) {
@@ -49,6 +53,8 @@ static slm_status open_and_validate(const char *path, slm_artifact **out) {
   slm_status status = map_file(artifact);
   if (status == SLM_OK)
     status = slm_read_header(path, artifact->file, artifact->file_size, &artifact->layout);
+  if (status == SLM_OK)
+    status = slm_verify_signature(path, artifact->file, &artifact->layout, keys, key_count);
   if (status == SLM_OK)
     status = slm_manifest_decode(path, artifact->file + artifact->layout.manifest_offset,
                                  artifact->layout.manifest_size, &artifact->manifest);
@@ -84,12 +90,23 @@ static slm_status load_code(slm_artifact *artifact) {
 }
 
 slm_status slm_artifact_inspect(const char *path, slm_artifact **out) {
-  return open_and_validate(path, out);
+  return open_and_validate(path, NULL, 0, out);
+}
+
+slm_status slm_artifact_inspect_trusted(const char *path, const slm_public_key *keys,
+                                        size_t key_count, slm_artifact **out) {
+  return open_and_validate(path, keys, key_count, out);
 }
 
 slm_status slm_artifact_open(const char *path, slm_artifact **out) {
+  return slm_artifact_open_trusted(path, NULL, 0, out);
+}
+
+slm_status slm_artifact_open_trusted(const char *path, const slm_public_key *keys,
+                                     size_t key_count, slm_artifact **out) {
+  *out = NULL;
   slm_artifact *artifact;
-  slm_status status = open_and_validate(path, &artifact);
+  slm_status status = open_and_validate(path, keys, key_count, &artifact);
   if (status != SLM_OK)
     return status;
   const slm_manifest *manifest = &artifact->manifest;
@@ -126,6 +143,15 @@ const void *slm_artifact_manifest(const slm_artifact *artifact, size_t *size) {
 
 void slm_artifact_get_layout(const slm_artifact *artifact, slm_artifact_layout *layout) {
   *layout = artifact->layout;
+}
+
+int slm_artifact_signer(const slm_artifact *artifact, slm_public_key *key) {
+  if (artifact->layout.signature_size == 0)
+    return 0;
+  memcpy(key->bytes,
+         artifact->file + artifact->layout.signature_offset + SLM_SIGNATURE_KEY_OFFSET,
+         SLM_PUBLIC_KEY_SIZE);
+  return 1;
 }
 
 void slm_artifact_info(const slm_artifact *artifact, slm_model_info *info) {

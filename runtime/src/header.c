@@ -5,6 +5,7 @@
 #include "error.h"
 #include "little_endian.h"
 #include "slm_checksum.h"
+#include "slm_signature.h"
 
 #include <string.h>
 
@@ -49,10 +50,30 @@ static slm_status check_sections(const char *path, const slm_artifact_layout *la
   if (status != SLM_OK)
     return status;
   uint64_t end = layout->weights_offset + layout->weights_size;
-  if (end != layout->file_size)
+  if (layout->signature_offset == 0 && layout->signature_size == 0) {
+    if (end != layout->file_size)
+      return slm_fail(SLM_ERROR_FORMAT,
+                      "%s: the weights section ends at %llu, before the end of the %llu-byte file",
+                      path, (unsigned long long)end, (unsigned long long)layout->file_size);
+    return SLM_OK;
+  }
+  /* A signed file: the block at the first 64-byte boundary after the weights, ending the file. */
+  uint64_t expected = (end + SLM_SIGNATURE_BLOCK_ALIGNMENT - 1) / SLM_SIGNATURE_BLOCK_ALIGNMENT *
+                      SLM_SIGNATURE_BLOCK_ALIGNMENT;
+  if (layout->signature_size != SLM_SIGNATURE_BLOCK_SIZE)
+    return slm_fail(SLM_ERROR_FORMAT, "%s: signature block is %llu bytes, not %d", path,
+                    (unsigned long long)layout->signature_size, SLM_SIGNATURE_BLOCK_SIZE);
+  if (layout->signature_offset != expected)
     return slm_fail(SLM_ERROR_FORMAT,
-                    "%s: the weights section ends at %llu, before the end of the %llu-byte file",
-                    path, (unsigned long long)end, (unsigned long long)layout->file_size);
+                    "%s: signature block at %llu, not at %llu (the first %d-byte boundary after "
+                    "the weights)",
+                    path, (unsigned long long)layout->signature_offset,
+                    (unsigned long long)expected, SLM_SIGNATURE_BLOCK_ALIGNMENT);
+  if (expected > layout->file_size || layout->file_size - expected != SLM_SIGNATURE_BLOCK_SIZE)
+    return slm_fail(SLM_ERROR_FORMAT,
+                    "%s: the signature block (%d bytes at %llu) does not end the %llu-byte file",
+                    path, SLM_SIGNATURE_BLOCK_SIZE, (unsigned long long)expected,
+                    (unsigned long long)layout->file_size);
   return SLM_OK;
 }
 
@@ -88,10 +109,15 @@ slm_status slm_read_header(const char *path, const uint8_t *file, uint64_t size,
   layout->weights_offset = slm_load_le(file + 56, 8);
   layout->weights_size = slm_load_le(file + 64, 8);
   layout->checksum = slm_load_le(file + SLM_CHECKSUM_OFFSET, 8);
+  layout->signature_offset = slm_load_le(file + SLM_SIGNATURE_OFFSET_FIELD, 8);
+  layout->signature_size = slm_load_le(file + SLM_SIGNATURE_SIZE_FIELD, 8);
   slm_status status = check_sections(path, layout);
   if (status != SLM_OK)
     return status;
   if (slm_slmpack_checksum(file, size) != layout->checksum)
     return slm_fail(SLM_ERROR_CHECKSUM, "%s: checksum mismatch (file corrupted)", path);
+  if (layout->signature_size != 0 &&
+      memcmp(file + layout->signature_offset, SLM_SIGNATURE_MAGIC, 8) != 0)
+    return slm_fail(SLM_ERROR_FORMAT, "%s: bad signature block magic", path);
   return SLM_OK;
 }

@@ -29,6 +29,7 @@ const Command &synthCommand();
 const Command &benchCommand();
 const Command &tokenizeCommand();
 const Command &detokenizeCommand();
+const Command &keygenCommand();
 
 /// Writes `text` to `path` so that a failure leaves no partial file, or to
 /// stdout when path is empty or "-".

@@ -55,6 +55,9 @@ ABSL_FLAG(std::string, sensitivity, "auto",
           "(measure while that is estimated to take at most 45 seconds)");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
+ABSL_FLAG(std::string, sign, "",
+          "sign the artifact with this secret key (slmc keygen): devices that trust its public "
+          "key run it");
 ABSL_FLAG(bool, print_ir_after_all, false,
           "print the IR after the import and after every pass of every stage to stderr");
 ABSL_FLAG(std::string, dump_ir, "",
@@ -149,6 +152,12 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   // be a plain graph, which needs none).
   if (auto target = resolveTarget(options.target); !target)
     return target.takeError();
+  if (std::string keyPath = absl::GetFlag(FLAGS_sign); !keyPath.empty()) {
+    auto key = readSigningKey(keyPath);
+    if (!key)
+      return key.takeError();
+    options.signingKey = std::move(*key);
+  }
   if (llvm::Error error = checkTokenizerFlag(
           args[0], !absl::GetFlag(FLAGS_quant).empty() ||
                        llvm::sys::path::extension(args[0]) != ".onnx"))
@@ -188,8 +197,8 @@ const Command &compileCommand() {
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
       "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]\n"
       "              [--calib-windows N] [--sensitivity auto|measure|predict]]\n"
-      "             [--w8a8] [--kv-cache f32|int8] [--print-ir-after-all] [--dump-ir DIR]\n"
-      "             -o out.slmpack",
+      "             [--w8a8] [--kv-cache f32|int8] [--sign KEY] [--print-ir-after-all]\n"
+      "             [--dump-ir DIR] -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
       "kernels, the memory plan and the tokenizer: the tiny runtime (libslmrt) runs it\n"
       "with no other file. Compiling the same inputs twice gives identical bytes.\n\n"
@@ -214,7 +223,7 @@ const Command &compileCommand() {
       "after every pass of optimize, fuse, plan and lower (docs/ARCHITECTURE.md).",
       {"target", "max_context", "max_tokens", "tokenizer", "o", "weights", "quant", "calib",
        "teacher", "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows",
-       "sensitivity", "threads", "w8a8", "kv_cache", "print_ir_after_all", "dump_ir"},
+       "sensitivity", "threads", "w8a8", "kv_cache", "sign", "print_ir_after_all", "dump_ir"},
       runCompile};
   return command;
 }

@@ -10,8 +10,16 @@
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/raw_ostream.h"
 
+ABSL_FLAG(std::vector<std::string>, trusted_key, {},
+          "public key files (comma-separated): fail unless the artifact is signed by one of "
+          "them and its signature matches");
+
 namespace slmc::cli {
 namespace {
+
+std::string keyHex(const slm_public_key &key) {
+  return llvm::toHex(llvm::ArrayRef(key.bytes), /*LowerCase=*/true);
+}
 
 std::string shapeText(const google::protobuf::RepeatedField<int64_t> &shape) {
   return "[" + llvm::join(llvm::map_range(shape, [](int64_t d) { return std::to_string(d); }), "x") +
@@ -91,6 +99,7 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
                                    {"weights", static_cast<int64_t>(a.layout.weights_size)},
                                    {"tokenizer", static_cast<int64_t>(m.tokenizer().data().size())}}},
       {"tokenizer", m.tokenizer().kind()},
+      {"signer", a.signer ? llvm::json::Value(keyHex(*a.signer)) : llvm::json::Value(nullptr)},
       {"chat_template", m.tokenizer().has_chat()
                             ? llvm::json::Value(llvm::json::Object{
                                   {"source", m.tokenizer().chat().source()},
@@ -145,6 +154,8 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
                       a.layout.file_size, a.layout.manifest_size, a.layout.code_size,
                       a.layout.weights_size);
   os << llvm::formatv("tokenizer    {0}, {1} B\n", m.tokenizer().kind(), m.tokenizer().data().size());
+  os << "signature    "
+     << (a.signer ? "Ed25519, key " + keyHex(*a.signer) : std::string("none")) << "\n";
   if (m.tokenizer().has_chat()) {
     const auto &chat = m.tokenizer().chat();
     os << llvm::formatv("chat template: {0} bytes, stop tokens {1}\n", chat.source().size(),
@@ -165,7 +176,14 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
 llvm::Error runInspect(const std::vector<std::string> &args) {
   if (args.size() != 1)
     return makeError("expected exactly one ARTIFACT, got {0} arguments", args.size());
-  auto artifact = readArtifactManifest(args[0]);
+  std::vector<slm_public_key> trusted;
+  for (const std::string &path : absl::GetFlag(FLAGS_trusted_key)) {
+    auto key = readPublicKey(path);
+    if (!key)
+      return key.takeError();
+    trusted.push_back(*key);
+  }
+  auto artifact = readArtifactManifest(args[0], trusted);
   if (!artifact)
     return artifact.takeError();
   if (absl::GetFlag(FLAGS_json))
@@ -181,11 +199,12 @@ const Command &inspectCommand() {
   static const Command command{
       "inspect",
       "Describe a compiled .slmpack artifact",
-      "slmc inspect ARTIFACT [--json]",
+      "slmc inspect ARTIFACT [--json] [--trusted-key KEY.pub,...]",
       "Shows the target and the CPU features it requires, entry points, tensors with their\n"
-      "layouts, sizes, the memory plan and the producer. The file is validated as the\n"
-      "runtime validates it, except that it may be for another CPU.",
-      {"json"},
+      "layouts, sizes, the memory plan, the producer and the key that signed it. The file is\n"
+      "validated as the runtime validates it, except that it may be for another CPU; with\n"
+      "--trusted-key it must also carry a valid signature by one of the keys.",
+      {"json", "trusted_key"},
       runInspect};
   return command;
 }

@@ -22,7 +22,7 @@ namespace {
 const Command *const kCommands[] = {&importCommand(),  &compileCommand(), &runCommand(),
                                     &evalCommand(),    &inspectCommand(), &targetsCommand(),
                                     &synthCommand(),   &benchCommand(),   &tokenizeCommand(),
-                                    &detokenizeCommand()};
+                                    &detokenizeCommand(), &keygenCommand()};
 
 void printOverview(llvm::raw_ostream &os) {
   os << "slmc " << SLMC_VERSION_STRING

@@ -2,6 +2,7 @@
  *
  *   slmrun ARTIFACT [-p PROMPT] [-n N] [-t TEMP] [--top-k K] [--top-p P]
  *          [--seed S] [--threads N] [--tokens] [--chat [--system TEXT]]
+ *          [--trusted-key KEY.pub ...]
  *   slmrun ARTIFACT --logits IDS [--mode prefill|decode] [--threads N]
  *
  * What `slmc run ARTIFACT` does, on libslmrt and libslmtok alone (C11, libc,
@@ -14,7 +15,8 @@
  * gets the prefill time and the decode rate. --chat converses through the
  * artifact's chat template instead (chat.c); --logits prints the logits of
  * given token ids as JSON (logits.c), to compare a device's numbers with an
- * oracle's.
+ * oracle's. With --trusted-key the artifact must be signed by one of the keys
+ * (slm_artifact_open_trusted) before any of it is read further.
  *
  *===----------------------------------------------------------------------===*/
 #define _POSIX_C_SOURCE 200809L
@@ -31,6 +33,7 @@
 static void usage(FILE *out) {
   fprintf(out, "usage: slmrun ARTIFACT [-p PROMPT] [-n N] [-t TEMP] [--top-k K] [--top-p P]\n"
                "              [--seed S] [--threads N] [--tokens] [--chat [--system TEXT]]\n"
+               "              [--trusted-key KEY.pub ...]\n"
                "       slmrun ARTIFACT --logits IDS [--mode prefill|decode] [--threads N]\n"
                "  -p, --prompt       text to start from (default: empty)\n"
                "  -n                 positions to run, BOS and prompt included (default 256;\n"
@@ -45,7 +48,9 @@ static void usage(FILE *out) {
                "  --system           --chat: the system message the conversation starts with\n"
                "  --logits           comma-separated token ids: print their logits as JSON\n"
                "  --mode             --logits: prefill (one call, default) or decode (one\n"
-               "                     token per call)\n");
+               "                     token per call)\n"
+               "  --trusted-key      a public key file (slmc keygen); repeat for more: run the\n"
+               "                     artifact only if one of them signed it\n");
 }
 
 int fail(const char *format, ...) {
@@ -74,7 +79,7 @@ static int parse_number(const char *flag, const char *text, double low, double h
 }
 
 static int parse_options(int argc, char **argv, options *o) {
-  *o = (options){NULL, "", NULL, NULL, 256, 0.0f, 1.0f, 0, 0, 0, 0, 0, 0};
+  *o = (options){.prompt = "", .positions = 256, .top_p = 1.0f};
   for (int i = 1; i < argc; ++i) {
     const char *arg = argv[i];
     if (!strcmp(arg, "-h") || !strcmp(arg, "--help")) {
@@ -103,6 +108,13 @@ static int parse_options(int argc, char **argv, options *o) {
       o->prompt = value;
     } else if (!strcmp(arg, "--system")) {
       o->system = value;
+    } else if (!strcmp(arg, "--trusted-key")) {
+      size_t capacity = sizeof o->trusted_keys / sizeof o->trusted_keys[0];
+      if (o->trusted_key_count == capacity)
+        return fail("--trusted-key: at most %zu keys", capacity);
+      if (slm_public_key_read(value, &o->trusted_keys[o->trusted_key_count]) != SLM_OK)
+        return fail("--trusted-key: %s", slm_last_error());
+      ++o->trusted_key_count;
     } else if (!strcmp(arg, "--logits")) {
       o->logits = value;
     } else if (!strcmp(arg, "--mode")) {
@@ -175,7 +187,8 @@ static void run_free(run *r) {
 
 /* Opens the artifact, its tokenizer and a session. */
 static int open_run(const options *o, run *r) {
-  if (slm_artifact_open(o->artifact, &r->artifact) != SLM_OK)
+  if (slm_artifact_open_trusted(o->artifact, o->trusted_keys, o->trusted_key_count,
+                                &r->artifact) != SLM_OK)
     return fail("%s", slm_last_error());
   slm_artifact_info(r->artifact, &r->info);
   size_t tokenizer_size = 0;

@@ -16,6 +16,8 @@ typedef struct options {
   float temperature, top_p;
   int top_k, threads, print_tokens, chat, decode_logits;
   unsigned long long seed;
+  slm_public_key trusted_keys[8]; /* --trusted-key: run only what one of these signed */
+  size_t trusted_key_count;
 } options;
 
 /* What a run holds, freed by run_free. */

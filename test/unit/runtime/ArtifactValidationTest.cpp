@@ -8,6 +8,7 @@
 
 #include "FakeArtifact.h"
 #include "runtime/src/slm_checksum.h"
+#include "runtime/src/slm_signature.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Endian.h"
@@ -357,3 +358,126 @@ TEST_F(ArtifactValidationTest, UnknownCpuFeature) {
 }
 
 } // namespace
+
+namespace {
+
+SigningKey testKey(uint8_t fill) {
+  std::array<uint8_t, 32> seed;
+  seed.fill(fill);
+  return signingKeyFromSeed(seed);
+}
+
+/// "OK" or the status and message of slm_artifact_open_trusted.
+std::string openTrusted(const std::string &path, std::vector<slm_public_key> keys) {
+  slm_artifact *artifact = nullptr;
+  slm_status status = slm_artifact_open_trusted(path.c_str(), keys.data(), keys.size(), &artifact);
+  slm_artifact_close(artifact);
+  if (status == SLM_OK)
+    return "OK";
+  return (status == SLM_ERROR_SIGNATURE ? "SIGNATURE: " : "OTHER: ") +
+         std::string(slm_last_error());
+}
+
+} // namespace
+
+TEST_F(ArtifactValidationTest, SignatureBlockBounds) {
+  ArtifactContents contents = fakeContents();
+  contents.signer = testKey(7);
+  writeOrFail(contents, path_);
+  file_ = readFile(path_);
+  const std::string good = file_;
+  uint64_t weightsEnd = field(kWeightsOffsetAt) + field(kWeightsSizeAt);
+  uint64_t blockAt = llvm::alignTo(weightsEnd, SLM_SIGNATURE_BLOCK_ALIGNMENT);
+  ASSERT_EQ(field(SLM_SIGNATURE_OFFSET_FIELD), blockAt);
+  ASSERT_EQ(file_.size(), blockAt + SLM_SIGNATURE_BLOCK_SIZE);
+  EXPECT_EQ(open(), "OK");
+  const std::string size = std::to_string(file_.size());
+  struct Case {
+    size_t at;
+    uint64_t value;
+    std::string message;
+  } cases[] = {
+      {SLM_SIGNATURE_SIZE_FIELD, 100, "signature block is 100 bytes, not 104"},
+      {SLM_SIGNATURE_SIZE_FIELD, 0,
+       "signature block is 0 bytes, not 104"},
+      {SLM_SIGNATURE_OFFSET_FIELD, 0,
+       "signature block at 0, not at " + std::to_string(blockAt) +
+           " (the first 64-byte boundary after the weights)"},
+      {SLM_SIGNATURE_OFFSET_FIELD, ~0ull - 63,
+       "signature block at 18446744073709551552, not at " + std::to_string(blockAt) +
+           " (the first 64-byte boundary after the weights)"},
+      {kWeightsSizeAt, field(kWeightsSizeAt) - 64,
+       "signature block at " + std::to_string(blockAt) + ", not at " +
+           std::to_string(llvm::alignTo(weightsEnd - 64, 64)) +
+           " (the first 64-byte boundary after the weights)"},
+  };
+  for (const Case &c : cases) {
+    file_ = good;
+    setField(c.at, c.value);
+    fixChecksum();
+    EXPECT_EQ(open(), format(c.message)) << c.at << " = " << c.value;
+  }
+  // Both fields zero: an unsigned file must end with its weights.
+  file_ = good;
+  setField(SLM_SIGNATURE_OFFSET_FIELD, 0);
+  setField(SLM_SIGNATURE_SIZE_FIELD, 0);
+  fixChecksum();
+  EXPECT_EQ(open(), format("the weights section ends at " + std::to_string(weightsEnd) +
+                           ", before the end of the " + size + "-byte file"));
+  file_ = good;
+  file_[blockAt] = 'X';
+  fixChecksum();
+  EXPECT_EQ(open(), format("bad signature block magic"));
+}
+
+TEST_F(ArtifactValidationTest, TrustedKeys) {
+  SigningKey key = testKey(7), other = testKey(9);
+  std::string unsigned_ = path_;
+  writeOrFail(fakeContents(), unsigned_);
+  ArtifactContents contents = fakeContents();
+  contents.signer = key;
+  std::string signed_ = dir_.path("signed.slmpack");
+  writeOrFail(contents, signed_);
+
+  EXPECT_EQ(openTrusted(signed_, {}), "OK");
+  EXPECT_EQ(openTrusted(signed_, {key.publicKey}), "OK");
+  EXPECT_EQ(openTrusted(signed_, {other.publicKey, key.publicKey}), "OK");
+  EXPECT_EQ(openTrusted(signed_, {other.publicKey}),
+            "SIGNATURE: " + signed_ + ": signed by key " +
+                llvm::toHex(llvm::ArrayRef(key.publicKey.bytes).take_front(8), true) +
+                "..., which is not one of the 1 trusted key");
+  EXPECT_EQ(openTrusted(unsigned_, {key.publicKey}),
+            "SIGNATURE: " + unsigned_ +
+                ": not signed, and only artifacts signed by a trusted key may be opened");
+  slm_artifact *opened = nullptr;
+  ASSERT_EQ(slm_artifact_inspect(signed_.c_str(), &opened), SLM_OK);
+  slm_public_key signer;
+  EXPECT_EQ(slm_artifact_signer(opened, &signer), 1);
+  EXPECT_EQ(llvm::ArrayRef(signer.bytes), llvm::ArrayRef(key.publicKey.bytes));
+  slm_artifact_close(opened);
+
+  // Every section's bytes are signed: one flipped byte in each (checksum fixed) is refused.
+  file_ = readFile(signed_);
+  const std::string good = file_;
+  const std::string mismatch =
+      "SIGNATURE: " + path_ + ": the signature by key " +
+      llvm::toHex(llvm::ArrayRef(key.publicKey.bytes).take_front(8), true) +
+      "... does not match the file's contents (changed after signing?)";
+  for (uint64_t at : {uint64_t{100}, uint64_t{128} + 3, field(kCodeOffsetAt) + 100,
+                      field(kWeightsOffsetAt) + 5}) {
+    file_ = good;
+    file_[at] ^= 1;
+    fixChecksum();
+    writeFile(path_, file_);
+    EXPECT_EQ(openTrusted(path_, {key.publicKey}), mismatch) << "byte " << at;
+  }
+  // The signature itself and the signer's key.
+  for (uint64_t at : {field(SLM_SIGNATURE_OFFSET_FIELD) + SLM_SIGNATURE_BYTES_OFFSET + 10,
+                      field(SLM_SIGNATURE_OFFSET_FIELD) + SLM_SIGNATURE_KEY_OFFSET}) {
+    file_ = good;
+    file_[at] ^= 1;
+    fixChecksum();
+    writeFile(path_, file_);
+    EXPECT_NE(openTrusted(path_, {key.publicKey}), "OK") << "byte " << at;
+  }
+}

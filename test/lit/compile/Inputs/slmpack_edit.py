@@ -3,7 +3,9 @@
   slmpack_edit.py IN OUT feature OLD NEW   rename a required CPU feature, fix the checksum
   slmpack_edit.py IN OUT version N         set the format version, fix the checksum
   slmpack_edit.py IN OUT magic             break the magic
-  slmpack_edit.py IN OUT flip OFFSET       flip one byte (the checksum is left stale)"""
+  slmpack_edit.py IN OUT flip OFFSET       flip one byte (the checksum is left stale)
+  slmpack_edit.py IN OUT tamper OFFSET     flip one byte and fix the checksum (a signature
+                                           cannot be fixed)"""
 import struct
 import sys
 
@@ -95,6 +97,9 @@ elif action == "magic":
     data[0:8] = b"NOTAPACK"
 elif action == "flip":
     data[int(sys.argv[4])] ^= 0x01
+elif action == "tamper":
+    data[int(sys.argv[4])] ^= 0x01
+    fix_checksum(data)
 else:
     sys.exit("unknown action " + action)
 open(dst, "wb").write(data)
