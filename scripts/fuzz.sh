@@ -34,6 +34,10 @@ slmc=$root/build/tools/slmc/slmc
 if [ -x "$slmc" ]; then
   "$slmc" compile "$root/test/data/tiny-hf/qwen3" --tokenizer "$root/test/data/tiny-hf/tokenizer64.json" \
     --target x86-64-avx2 -o "$seeds/slmpack_header/tiny-qwen3.slmpack" > /dev/null
+  # A signed one too, so that mutations reach the signature block and Ed25519.
+  "$slmc" keygen -o "$build/seeds.key" > /dev/null 2>&1 || true
+  "$slmc" compile "$root/test/data/tiny-hf/qwen3" --tokenizer "$root/test/data/tiny-hf/tokenizer64.json" \
+    --target x86-64-avx2 --sign "$build/seeds.key" -o "$seeds/slmpack_header/tiny-qwen3-signed.slmpack" > /dev/null
   python3 - "$seeds/slmpack_header/tiny-qwen3.slmpack" "$seeds/slmpack_manifest/tiny-qwen3.manifest" <<'PY'
 import struct, sys
 data = open(sys.argv[1], "rb").read()
