@@ -5,6 +5,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "llvm/Support/FormatVariadic.h"
 
+#include <bit>
 #include <cstdlib>
 #include <cstring>
 #include <numeric>
@@ -116,7 +117,9 @@ int64_t Tensor::intAt(int64_t i) const {
   case DType::F16:
     return static_cast<int64_t>(data<_Float16>()[i]);
   case DType::BF16:
-    return static_cast<int64_t>(data<__bf16>()[i]);
+    // Through floatAt: UBSan's range check of a bf16 -> int conversion
+    // compares in bf16, which calls compiler-rt's __truncsfbf2 (not in libgcc 12).
+    return static_cast<int64_t>(floatAt(i));
   }
   llvm_unreachable("unknown dtype");
 }
@@ -124,8 +127,8 @@ int64_t Tensor::intAt(int64_t i) const {
 float Tensor::floatAt(int64_t i) const {
   if (dtype_ == DType::F16)
     return static_cast<float>(data<_Float16>()[i]);
-  if (dtype_ == DType::BF16)
-    return static_cast<float>(data<__bf16>()[i]);
+  if (dtype_ == DType::BF16) // the bf16 bits are a float's upper half
+    return std::bit_cast<float>(static_cast<uint32_t>(data<uint16_t>()[i]) << 16);
   return dtype_ == DType::F32 ? data<float>()[i] : static_cast<float>(intAt(i));
 }
 

@@ -62,7 +62,8 @@ std::string stackedName(ArrayRef<std::string> names) {
     size_t p = 0, s = 0;
     while (p < std::min(first.size(), name.size()) && first[p] == name[p])
       ++p;
-    while (s < std::min(first.size(), name.size()) && first.end()[-1 - s] == name.end()[-1 - s])
+    while (s < std::min(first.size(), name.size()) &&
+           first[first.size() - 1 - s] == name[name.size() - 1 - s])
       ++s;
     prefix = std::min(prefix, p);
     suffix = std::min(suffix, s);

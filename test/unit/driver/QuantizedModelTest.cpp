@@ -105,6 +105,7 @@ void quantizeAll(mlir::ModuleOp module, llvm::StringRef format) {
 /// compiled artifact.
 struct QuantizedModel {
   ImportedModel imported;
+  mlir::OwningOpRef<mlir::ModuleOp> referenceModule; // what `reference` runs
   std::unique_ptr<ReferenceModel> reference;
   llvm::SmallString<128> artifactPath;
   CompiledModel compiled;
@@ -134,8 +135,8 @@ void build(const QuantizedCase &c, int64_t context, int64_t tokensPerCall, Quant
     ASSERT_TRUE(mlir::succeeded(pm.run(module)));
   }
   // The reference runs a copy: code generation consumes the module.
-  mlir::ModuleOp copy = module.clone();
-  auto reference = createReferenceModel(copy, context);
+  m.referenceModule = module.clone();
+  auto reference = createReferenceModel(*m.referenceModule, context);
   ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
   m.reference = std::move(*reference);
 

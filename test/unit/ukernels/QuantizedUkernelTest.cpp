@@ -42,7 +42,8 @@ public:
         mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
     EXPECT_NE(base_, MAP_FAILED);
     EXPECT_EQ(mprotect(base_ + mapped_ - page, page, PROT_NONE), 0);
-    std::memcpy(data(), contents.data(), size_);
+    if (size_ != 0) // an empty vector's data() may be null
+      std::memcpy(data(), contents.data(), size_);
   }
   template <typename T>
   explicit GuardedBytes(const std::vector<T> &values)
