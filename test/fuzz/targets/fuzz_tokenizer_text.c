@@ -1,7 +1,7 @@
 /*===- fuzz_tokenizer_text.c - encoding and decoding arbitrary bytes ------===*
  * Bytes as text for real tokenizers (TinyStories-656K's SentencePiece-style
  * BPE and Qwen3's byte-level BPE with its regex pre-tokenizer, from
- * SLMC_FUZZ_TOKENIZERS): encoding (invalid UTF-8 included), decoding the ids
+ * SLMC_FUZZ_DATA): encoding (invalid UTF-8 included), decoding the ids
  * back, piece by piece too, and the bytes as token ids.
  *===----------------------------------------------------------------------===*/
 #include "slm_tokenizer.h"
@@ -66,8 +66,8 @@ static void exercise(const slm_tokenizer *tok, const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static slm_tokenizer *tokenizers[2];
   if (!tokenizers[0]) {
-    tokenizers[0] = load(SLMC_FUZZ_TOKENIZERS "/tinystories-656k/tokenizer.json");
-    tokenizers[1] = load(SLMC_FUZZ_TOKENIZERS "/tokenizers/qwen3-0.6b/tokenizer.json");
+    tokenizers[0] = load(SLMC_FUZZ_DATA "/tinystories-656k/tokenizer.json");
+    tokenizers[1] = load(SLMC_FUZZ_DATA "/tokenizers/qwen3-0.6b/tokenizer.json");
   }
   for (int t = 0; t < 2; ++t)
     exercise(tokenizers[t], data, size);
