@@ -9,6 +9,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <cstring>
+#include <limits>
 
 using namespace mlir;
 
@@ -105,7 +106,10 @@ llvm::Expected<OwningOpRef<ModuleOp>> importLlama2c(MLIRContext &context, llvm::
       return makeError("{0}: truncated llama2.c header ({1} of {2} bytes)", path, size, sizeof(h));
     std::memcpy(&h, data, sizeof(h));
     shared = h.vocabSize > 0;
-    h.vocabSize = std::abs(h.vocabSize);
+    // A negative vocabulary means a separate classifier; INT32_MIN has no
+    // magnitude in int32 (left at it, the range check below refuses it).
+    if (h.vocabSize != std::numeric_limits<int32_t>::min())
+      h.vocabSize = std::abs(h.vocabSize);
     headerBytes = sizeof(h);
   }
   if (h.dim <= 0 || h.hiddenDim <= 0 || h.layers <= 0 || h.heads <= 0 || h.kvHeads <= 0 ||
