@@ -4,6 +4,7 @@
 
 #include "compiler/support/AtomicFile.h"
 #include "compiler/support/Error.h"
+#include "runtime/src/slm_signature.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
@@ -15,8 +16,9 @@
 namespace slmc {
 namespace {
 
-constexpr llvm::StringLiteral kSecretKeyLabel = "slmc-ed25519-secret-key ";
-constexpr llvm::StringLiteral kPublicKeyLabel = "slmc-ed25519-public-key ";
+// The key files' formats are the runtime's (slm_public_key_read reads them).
+constexpr llvm::StringLiteral kSecretKeyLabel = SLM_SECRET_KEY_LABEL;
+constexpr llvm::StringLiteral kPublicKeyLabel = SLM_PUBLIC_KEY_LABEL;
 
 llvm::Error initSodium() {
   if (sodium_init() < 0)

@@ -7,12 +7,13 @@
  *===----------------------------------------------------------------------===*/
 
 #include "error.h"
+#include "slm_signature.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-static const char kPublicKeyLabel[] = "slmc-ed25519-public-key ";
+static const char kPublicKeyLabel[] = SLM_PUBLIC_KEY_LABEL;
 
 static int hex_digit(char c) {
   if (c >= '0' && c <= '9')

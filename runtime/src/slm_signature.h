@@ -16,6 +16,11 @@
 extern "C" {
 #endif
 
+/* The first line of a key file, before the key's 64 hex digits (the public
+ * key; the secret key file holds its 32-byte seed). */
+#define SLM_PUBLIC_KEY_LABEL "slmc-ed25519-public-key "
+#define SLM_SECRET_KEY_LABEL "slmc-ed25519-secret-key "
+
 /* Header fields (u64) that locate the signature block; both zero when unsigned. */
 #define SLM_SIGNATURE_OFFSET_FIELD 80
 #define SLM_SIGNATURE_SIZE_FIELD 88
