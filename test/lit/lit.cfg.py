@@ -17,6 +17,8 @@ for tool_dir in reversed(config.slmc_tool_dirs + [config.llvm_tools_dir]):
 config.substitutions.append(("%data", config.slmc_test_data_dir))
 config.substitutions.append(("%oracles", os.path.join(config.slmc_source_dir, "test", "oracles")))
 config.substitutions.append(("%python", config.python_executable))
+# Where the build's tools are, for tests that inspect the binaries themselves.
+config.substitutions.append(("%tools", os.path.join(config.slmc_binary_dir, "tools")))
 # One thread per process: lit already runs tests in parallel.
 config.environment["OMP_NUM_THREADS"] = "1"
 

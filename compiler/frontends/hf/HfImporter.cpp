@@ -54,9 +54,14 @@ public:
     }
     llvm::StringMap<std::shared_ptr<SafetensorsFile>> shards;
     for (const auto &[name, shardValue] : *map) {
+      // A shard is a file of this folder, named plainly: nothing that leaves
+      // the folder or names the folder itself.
       auto shard = shardValue.getAsString();
-      if (!shard || shard->contains('/') || shard->contains(".."))
-        return makeError("{0}: tensor {1} maps to an invalid shard name", index, name.str());
+      if (!shard || shard->empty() || *shard == "." || shard->contains('/') ||
+          shard->contains(".."))
+        return makeError("{0}: tensor {1} maps to an invalid shard name (not a file name in "
+                         "the model's folder)",
+                         index, name.str());
       auto &file = shards[*shard];
       if (!file) {
         auto opened = SafetensorsFile::open(join(folder, *shard));
