@@ -11,7 +11,9 @@ and runs `slmc bench` at
   prefill  tokens/s of a 128-token prompt, and the "linear-only bound": tokens/s if prefill were
            nothing but oneDNN GEMMs on the model's own linear shapes at M = 128 (sgemm for float
            and weight-only formats, u8s8 for W8A8 and W4A8), timed by slm-kernel-bench in the same run at
-           the same thread count (target >= 0.70 of it).
+           the same thread count (target >= 0.70 of it);
+  memory   the runtime's peak resident memory in `slmc bench` (over slmc's own) against its bound:
+           artifact + KV cache + arena + 64 MiB (target: within).
 The synth folders are written in bf16 to save disk; the importer widens them to f32, and
 --weights bf16 stores them at half width again (the same values: no rounding).
 
@@ -76,9 +78,9 @@ def main():
     print("machine: %s, %d CPUs; slmc bench -p 128 -n %d, %d repetitions (medians)" % (
         cpu_name(), os.cpu_count(), args.gen_tokens, args.repetitions))
     print()
-    header = "%-11s %-10s %3s %9s %8s %8s %6s %9s %9s %6s %9s" % (
+    header = "%-11s %-10s %3s %9s %8s %8s %6s %9s %9s %6s %9s %13s" % (
         "model", "format", "thr", "decode/s", "wGB/s", "readGB/s", "share", "prefill/s",
-        "bound/s", "ratio", "compile s")
+        "bound/s", "ratio", "compile s", "rt/bound MB")
     print(header)
     for model in args.models.split(","):
         folder = os.path.join(work, model)
@@ -97,14 +99,18 @@ def main():
                                     "--json"]).stdout)
                 kind = "U8s8" if "a8" in name else "Sgemm"
                 bound = linear_bound(bounds[t], kind, model)
-                print("%-11s %-10s %3d %9.1f %8.2f %8.2f %6.2f %9.1f %9.1f %6.2f %9s" % (
+                memory = "%d/%d" % (r["runtime_rss_bytes"] / 1e6, r["memory_bound_bytes"] / 1e6)
+                print("%-11s %-10s %3d %9.1f %8.2f %8.2f %6.2f %9.1f %9.1f %6.2f %9s %13s" % (
                     model, name, t, r["decode_tokens_per_second"], r["decode_weight_gb_per_second"],
                     r["read_gb_per_second"], r["bandwidth_share"], r["prefill_tokens_per_second"],
-                    bound, r["prefill_tokens_per_second"] / bound, "%.1f" % compile_s), flush=True)
+                    bound, r["prefill_tokens_per_second"] / bound, "%.1f" % compile_s, memory),
+                      flush=True)
             os.remove(artifact)
     print()
     print("share: decode weight bytes per token x tokens/s over the read bandwidth (target "
-          ">= 0.80); ratio: prefill over the oneDNN linear-only bound (target >= 0.70).")
+          ">= 0.80); ratio: prefill over the oneDNN linear-only bound (target >= 0.70); rt/bound:\n"
+          "the runtime's peak resident memory over slmc's own, and its bound (artifact + KV cache\n"
+          "+ arena + 64 MiB; target: within).")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 #include "compiler/artifact/ArtifactReader.h"
 #include "compiler/bench/MemoryBandwidth.h"
+#include "compiler/bench/ProcessMemory.h"
 #include "compiler/runner/RuntimeModel.h"
 #include "compiler/support/Error.h"
 #include "slm_runtime.h"
@@ -15,7 +16,6 @@
 #include <chrono>
 #include <fstream>
 #include <random>
-#include <sys/resource.h>
 #include <thread>
 #include <vector>
 
@@ -46,12 +46,6 @@ uint64_t decodeReadBytes(const slm::artifact::Manifest &m, uint64_t weightsSize)
     head |= name.contains("lm_head");
   }
   return head ? weightsSize - std::min(embedding, weightsSize) : weightsSize;
-}
-
-uint64_t peakRss() {
-  struct rusage usage {};
-  getrusage(RUSAGE_SELF, &usage);
-  return static_cast<uint64_t>(usage.ru_maxrss) * 1024;
 }
 
 double seconds(std::chrono::steady_clock::time_point since) {
@@ -94,12 +88,19 @@ llvm::json::Object BenchResult::toJson() const {
       {"read_gb_per_second", readGBps},
       {"bandwidth_share", bandwidthShare},
       {"peak_rss_bytes", static_cast<int64_t>(peakRssBytes)},
+      {"baseline_rss_bytes", static_cast<int64_t>(baselineRssBytes)},
+      {"runtime_rss_bytes", static_cast<int64_t>(runtimeRssBytes())},
+      {"memory_bound_bytes", static_cast<int64_t>(memoryBoundBytes)},
   };
 }
 
 llvm::Expected<BenchResult> benchArtifact(llvm::StringRef path, const BenchOptions &options) {
   if (options.promptTokens < 1 || options.genTokens < 1 || options.repetitions < 1)
     return makeError("prompt tokens, generated tokens and repetitions must be at least 1");
+  // The memory from here on is the runtime's: the artifact mapped, its
+  // session's KV cache and arena; what is resident now is slmc's own.
+  resetPeakResident();
+  uint64_t baseline = residentBytes();
   llvm::Expected<OpenedArtifact> opened = openArtifact(path);
   if (!opened)
     return opened.takeError();
@@ -124,6 +125,9 @@ llvm::Expected<BenchResult> benchArtifact(llvm::StringRef path, const BenchOptio
   result.repetitions = options.repetitions;
   result.weightBytes = manifest->layout.weights_size;
   result.decodeWeightBytes = decodeReadBytes(manifest->manifest, result.weightBytes);
+  const auto &plan = manifest->manifest.memory();
+  result.memoryBoundBytes = manifest->layout.file_size + plan.kv_cache_size() + plan.arena_size() +
+                            plan.logits_size() + kMemoryAllowance;
 
   slm_session *session = nullptr;
   if (slm_session_create(opened->artifact.get(), result.threads, &session) != SLM_OK)
@@ -163,7 +167,8 @@ llvm::Expected<BenchResult> benchArtifact(llvm::StringRef path, const BenchOptio
   result.prefill = summarize(prefillRates);
   result.decode = summarize(decodeRates);
   owner.reset();
-  result.peakRssBytes = peakRss(); // before the bandwidth buffer
+  result.peakRssBytes = peakResidentBytes(); // before the bandwidth buffer
+  result.baselineRssBytes = std::min(baseline, result.peakRssBytes);
 
   if (options.progress)
     options.progress("memory bandwidth");

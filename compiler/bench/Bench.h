@@ -26,6 +26,9 @@ struct BenchOptions {
   std::function<void(llvm::StringRef what)> progress;
 };
 
+/// Memory a runtime may use beyond its artifact, KV cache and arena.
+constexpr uint64_t kMemoryAllowance = 64ull << 20;
+
 struct Rate {
   double median = 0, min = 0, max = 0;
 };
@@ -40,7 +43,14 @@ struct BenchResult {
   double decodeWeightGBps = 0;          // decodeWeightBytes x decode tokens/s
   double readGBps = 0;                  // measured in the same run, same threads
   double bandwidthShare = 0;            // decodeWeightGBps / readGBps
-  uint64_t peakRssBytes = 0;
+  // Resident memory (Linux's VmRSS/VmHWM), while the artifact was open: the
+  // process's peak, and slmc's own before opening it (its libraries and, for
+  // a MODEL, what the compile left). Their difference is the runtime's: the
+  // mapped artifact's pages read, the session's KV cache and arena touched,
+  // its threads. The bound the benchmarks hold the runtime to: the whole
+  // file, KV cache, arena and logits (as if all touched) and 64 MiB.
+  uint64_t peakRssBytes = 0, baselineRssBytes = 0, memoryBoundBytes = 0;
+  uint64_t runtimeRssBytes() const { return peakRssBytes - baselineRssBytes; }
 
   llvm::json::Object toJson() const;
 };
