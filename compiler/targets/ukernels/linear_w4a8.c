@@ -56,6 +56,7 @@ typedef struct {
   const float *bias;
   float *y;
   int64_t m, n;
+  int group_shift; /* log2 of the group: 32, 64 or 128 columns (no division in the loops) */
   uk_w4a8_scratch s;
 } uk_w4a8_args;
 
@@ -101,6 +102,7 @@ static int uk_w4a8_begin(const slm_uk_ctx *ctx, uk_w4a8_args *a, const float *x,
   a->y = y;
   a->m = m;
   a->n = n;
+  a->group_shift = __builtin_ctzll((unsigned long long)group);
   a->s.row_stride = slm_uk_w4a8_row_stride(k);
   a->s.blocks = a->s.row_stride / UK_W4_BLOCK;
   a->s.xq = (int8_t *)scratch;
@@ -122,8 +124,8 @@ static inline float uk_w4a8_output(const uk_w4a8_args *a, float v[UK_W4_LANES], 
 
 /* The group of lane l of block b (columns past the last group, whose
  * products are zero, take the last group). */
-static inline int64_t uk_w4a8_group(const uk_qmatrix *w, int64_t b, int l) {
-  return uk_min((b * UK_W4_BLOCK + 8 * l) / w->group, w->groups - 1);
+static inline int64_t uk_w4a8_group(const uk_w4a8_args *a, int64_t b, int l) {
+  return uk_min((b * UK_W4_BLOCK + 8 * l) >> a->group_shift, a->w.groups - 1);
 }
 
 /*===--- every target ---------------------------------------------------------===*/
@@ -148,7 +150,7 @@ static void uk_w4a8_dot_range(void *arg, int64_t begin, int64_t end) {
             sum += (int32_t)((code & 15) ^ 8) * xq[t]; /* u = q + 8 */
             sum += (int32_t)((code >> 4) ^ 8) * xq[64 + t];
           }
-          float scale = uk_half_to_float(w->scales[j * w->groups + uk_w4a8_group(w, b, l)]);
+          float scale = uk_half_to_float(w->scales[j * w->groups + uk_w4a8_group(a, b, l)]);
           v[l] = fmaf((float)sum, scale, v[l]);
         }
       }
@@ -232,7 +234,7 @@ uk_w4a8_vnni_rows(const uk_w4a8_args *a, const __m512i lane_group[4], const int6
                   int64_t i0, const int ROWS, const int TOKENS) {
   const uk_w4a8_scratch *s = &a->s;
   const uk_qmatrix *w = &a->w;
-  int64_t groups_per_4 = 4 * UK_W4_BLOCK / w->group; /* 16, 8 or 4 */
+  int64_t groups_per_4 = (4 * UK_W4_BLOCK) >> a->group_shift; /* 16, 8 or 4 */
   __m512 v[UK_W4_TOKENS][UK_W4_ROWS];
   for (int t = 0; t < TOKENS; ++t)
     for (int r = 0; r < ROWS; ++r)
@@ -285,7 +287,7 @@ UK_VNNI_TARGET static void uk_w4a8_vnni_range(void *arg, int64_t begin, int64_t 
   for (int r = 0; r < 4; ++r) {
     int32_t idx[UK_W4_LANES];
     for (int l = 0; l < UK_W4_LANES; ++l)
-      idx[l] = (int32_t)((r * UK_W4_BLOCK + 8 * l) / a->w.group);
+      idx[l] = (r * UK_W4_BLOCK + 8 * l) >> a->group_shift;
     lane_group[r] = _mm512_loadu_si512(idx);
   }
   /* Rows of w read together come from separate parts of the range: that many
@@ -345,7 +347,7 @@ UK_SDOT_TARGET static inline float uk_w4a8_sdot_cell(const uk_w4a8_args *a, int6
   float32x4_t v[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)};
   /* Four lanes (32 columns) lie in one group: W4A8's groups are 32, 64 or 128
    * columns, so quad q of the row is in group q >> shift (no division). */
-  const int shift = __builtin_ctzll((unsigned long long)w->group) - 5;
+  const int shift = a->group_shift - 5;
   const uint16_t *row_scales = w->scales + j * w->groups;
   for (int64_t b = 0; b < s->blocks; ++b) {
     const int8_t *xq = s->xq + i * s->row_stride + b * UK_W4_BLOCK;
