@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -39,6 +40,14 @@ public:
 private:
   int fd_ = -1;
 };
+
+/// Writes the input as the file at `path` (for readers that look for its
+/// siblings); false when it cannot.
+inline bool writeInput(const std::string &path, const uint8_t *data, size_t size) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char *>(data), static_cast<std::streamsize>(size));
+  return static_cast<bool>(out);
+}
 
 /// A directory of this process under /tmp (created once, left for the
 /// system's cleaning: the fuzzer may be killed at any point).

@@ -5,19 +5,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ImportContext.h"
 #include "InputFile.h"
-#include "compiler/InitAll.h"
 #include "compiler/frontends/llama2c/Llama2cImporter.h"
 
-#include "mlir/IR/MLIRContext.h"
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  // As slmc imports: one context with every dialect loaded.
-  static mlir::MLIRContext &context = [] () -> mlir::MLIRContext & {
-    static mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
-    slmc::loadAllDialects(context);
-    return context;
-  }();
+  mlir::MLIRContext &context = slmc::fuzz::importContext();
   slmc::fuzz::InputFile input(data, size);
   if (!input.ok())
     return 0;

@@ -9,35 +9,23 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ImportContext.h"
 #include "InputFile.h"
-#include "compiler/InitAll.h"
 #include "compiler/frontends/onnx/OnnxImporter.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/raw_ostream.h"
 
-#include <fstream>
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  // As slmc imports: one context with every dialect loaded.
-  static mlir::MLIRContext &context = [] () -> mlir::MLIRContext & {
-    static mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
-    slmc::loadAllDialects(context);
-    return context;
-  }();
+  mlir::MLIRContext &context = slmc::fuzz::importContext();
   static const std::string model = [] {
     const std::string &dir = slmc::fuzz::scratchDirectory();
     llvm::sys::fs::create_link(SLMC_FUZZ_DATA "/onnx-external/model.onnx.data",
                                dir + "/model.onnx.data");
     return dir + "/model.onnx";
   }();
-  {
-    std::ofstream out(model, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(data), static_cast<std::streamsize>(size));
-    if (!out)
-      return 0;
-  }
+  if (!slmc::fuzz::writeInput(model, data, size))
+    return 0;
   auto module = slmc::importOnnx(context, model);
   if (!module)
     llvm::consumeError(module.takeError());

@@ -9,22 +9,14 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ImportContext.h"
 #include "InputFile.h"
-#include "compiler/InitAll.h"
 #include "compiler/frontends/hf/HfImporter.h"
 
-#include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/FileSystem.h"
 
-#include <fstream>
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  // As slmc imports: one context with every dialect loaded.
-  static mlir::MLIRContext &context = [] () -> mlir::MLIRContext & {
-    static mlir::MLIRContext context(mlir::MLIRContext::Threading::DISABLED);
-    slmc::loadAllDialects(context);
-    return context;
-  }();
+  mlir::MLIRContext &context = slmc::fuzz::importContext();
   static const std::string &folder = [] () -> const std::string & {
     const std::string &dir = slmc::fuzz::scratchDirectory();
     for (const char *name : {"config.json", "model-00001-of-00002.safetensors",
@@ -33,12 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                                  dir + "/" + name);
     return dir;
   }();
-  {
-    std::ofstream out(folder + "/model.safetensors.index.json", std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char *>(data), static_cast<std::streamsize>(size));
-    if (!out)
-      return 0;
-  }
+  if (!slmc::fuzz::writeInput(folder + "/model.safetensors.index.json", data, size))
+    return 0;
   auto module = slmc::importHuggingFace(context, folder);
   if (!module)
     llvm::consumeError(module.takeError());
