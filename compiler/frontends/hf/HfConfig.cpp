@@ -159,14 +159,12 @@ llvm::Error readGemma(const llvm::json::Object &o, int generation, DecoderConfig
     for (int64_t i = 0; i < d.layers; ++i)
       c.slidingLayers[i] = i % 2 == 0;
   } else {
-    auto pattern = optionalNumber(o, "sliding_window_pattern", 6.0, path);
-    if (!pattern)
-      return pattern.takeError();
-    if (!*pattern || **pattern < 1 || **pattern != std::floor(**pattern))
-      return makeError("{0}: sliding_window_pattern must be a positive integer", path);
-    auto every = static_cast<int64_t>(**pattern);
+    // An integer in range (1e3082 parses as infinity, which is "integral").
+    auto every = optionalInteger(o, "sliding_window_pattern", 6, 1, int64_t{1} << 20, path);
+    if (!every)
+      return every.takeError();
     for (int64_t i = 0; i < d.layers; ++i)
-      c.slidingLayers[i] = (i + 1) % every != 0;
+      c.slidingLayers[i] = (i + 1) % *every != 0;
   }
   if (generation == 3) {
     auto local = optionalNumber(o, "rope_local_base_freq", 10000.0, path);
