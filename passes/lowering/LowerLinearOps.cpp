@@ -105,6 +105,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
       k.call(SLM_KERNEL(slm_uk_linear_q4_avx512), x, w.codes, w.scales, w.minimums, w.codebook,
              bias, y, rows, n, columns, group);
       break;
+    case slm::Kernel::table_avx512:
+      k.call(SLM_KERNEL(slm_uk_linear_table_avx512), x, w.codes, w.scales, w.codebook, bias, y,
+             rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
+      break;
     case slm::Kernel::q8:
       k.call(SLM_KERNEL(slm_uk_linear_q8), x, w.codes, w.scales, bias, y, rows, n, columns, group);
       break;

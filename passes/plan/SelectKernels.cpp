@@ -58,6 +58,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
                                     : slm::Kernel::w4a8);
       if (avx512 && slm::hasInt4TableKernel(format))
         return select(op, slm::Kernel::q4_avx512);
+      if (avx512 && slm::hasSmallCodebookTableKernel(format))
+        return select(op, slm::Kernel::table_avx512);
       if (slm::hasInt4Kernel(format))
         return select(op, slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))

@@ -1,18 +1,22 @@
-/*===- quantized_avx512.c - 4-bit decode by table lookup ----------*- C -*-===*
+/*===- quantized_avx512.c - decode by table lookup ----------------*- C -*-===*
  *
- * slm_uk_linear_q4 for AVX-512 targets. Decode (m < 4) reads every weight
- * once, so it is as fast as it turns codes into floats. A 4-bit code has 16
- * values, and vpermps picks one of 16 floats per lane by the low 4 bits of
- * an index: with the 16 decoded values of a group (q * scale, plus minimum)
- * as the table, one vpermps decodes 16 codes exactly as the reference does.
- * 16 bytes zero-extended to 16 lanes give the low nibbles as indices, and
- * shifted by 4 the high ones: codes 2t and 2t + 1 of the block in lane t,
- * which the x of the block is permuted to match. A codebook format's table
- * is its codebook times the group's scale: the same loop, so a non-uniform
- * grid decodes as fast as integer codes. Prefill (m >= 4) is the
- * generic GEMM on decoded panels (uk_qlinear.h).
+ * slm_uk_linear_q4 and the 2- and 3-bit codebook formats for AVX-512
+ * targets. Decode (m < 4) reads every weight once, so it is as fast as it
+ * turns codes into floats. vpermps picks one of 16 floats per lane by the
+ * low 4 bits of an index: with the decoded values of a group (q * scale,
+ * plus minimum; or codebook[q] * scale) as the table, one vpermps decodes 16
+ * codes exactly as the reference does, so a non-uniform grid decodes as fast
+ * as integer codes.
+ * - 4 bits: 16 bytes zero-extended to 16 lanes give the low nibbles as
+ *   indices, and shifted by 4 the high ones: codes 2t and 2t + 1 of the block
+ *   in lane t, which the x of the block is permuted to match.
+ * - 2 and 3 bits (codebooks): the 16 codes of 2 * bits bytes unpacked by
+ *   shuffles (uk_unpack16), in order, against x in order: the same products
+ *   and sums as slm_uk_linear_qany's decode, so the same floats (its table
+ *   decode reads the table lane by lane, a third of a 0.5B model's decode).
+ * Prefill (m >= 4) is the generic GEMM on decoded panels (uk_qlinear.h).
  *
- * The lowering calls this kernel only for targets with AVX-512 F/BW/VL.
+ * The lowering calls these kernels only for targets with AVX-512 F/BW/VL.
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
@@ -25,10 +29,11 @@
 #define UK_LUT_SCALES 16 /* groups whose scales are converted at once: one vcvtph2ps */
 
 /* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
- * groups of 32, 64 or 128 codes (whole blocks of UK_QBLOCK). */
+ * codes of BITS bits (4, or 2 and 3 with a codebook) in groups of 32, 64 or
+ * 128 (whole blocks of UK_QBLOCK). */
 UK_AVX512_TARGET static inline __attribute__((always_inline)) void
-uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M,
-                const int SYMMETRIC, const int CODEBOOK) {
+uk_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M, const int BITS,
+             const int SYMMETRIC, const int CODEBOOK) {
   const uk_qmatrix *w = &a->w;
   int64_t n = a->n, k = w->k;
   int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
@@ -37,7 +42,8 @@ uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int 
   uk_qlinear_x_tail(a, M, xtail);
   /* Table entry u: the code whose nibble is u, as a float; symmetric codes
    * are stored as u ^ 8 = q + 8, so q * scale = fma(u ^ 8, scale, -8 scale). */
-  const __m512 codes16 = CODEBOOK    ? _mm512_loadu_ps(w->codebook)
+  const __m512 codes16 = CODEBOOK    ? _mm512_maskz_loadu_ps((__mmask16)((1u << (1 << BITS)) - 1),
+                                                                w->codebook)
                          : SYMMETRIC ? _mm512_setr_ps(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4,
                                                       5, 6, 7)
                                      : _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
@@ -80,14 +86,23 @@ uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int 
           for (int i = 0; i < M; ++i) {
             const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
             __m512 first = _mm512_loadu_ps(x), second = _mm512_loadu_ps(x + 16);
-            x0[i] = _mm512_permutex2var_ps(first, even, second);
-            x1[i] = _mm512_permutex2var_ps(first, odd, second);
+            x0[i] = BITS == 4 ? _mm512_permutex2var_ps(first, even, second) : first;
+            x1[i] = BITS == 4 ? _mm512_permutex2var_ps(first, odd, second) : second;
           }
           for (int c = 0; c < UK_QCOLS; ++c) {
-            const uint8_t *p = w->codes + row[c] * w->row_bytes + b * (UK_QBLOCK / 2);
-            __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
-            __m512 lo = _mm512_permutexvar_ps(bytes, table[c]);
-            __m512 hi = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table[c]);
+            const uint8_t *p = w->codes + row[c] * w->row_bytes + b * (UK_QBLOCK * BITS / 8);
+            __m512 lo, hi;
+            if (BITS == 4) {
+              __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+              lo = _mm512_permutexvar_ps(bytes, table[c]);
+              hi = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table[c]);
+            } else { /* codes 0..15 of the block, then 16..31 */
+              uk_i32x16 q0, q1;
+              uk_unpack16(p, BITS, &q0);
+              uk_unpack16(p + 2 * BITS, BITS, &q1);
+              lo = _mm512_permutexvar_ps((__m512i)q0, table[c]);
+              hi = _mm512_permutexvar_ps((__m512i)q1, table[c]);
+            }
             for (int i = 0; i < M; ++i) {
               acc[i][c] = _mm512_fmadd_ps(lo, x0[i], acc[i][c]);
               acc[i][c] = _mm512_fmadd_ps(hi, x1[i], acc[i][c]);
@@ -98,25 +113,29 @@ uk_q4_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int 
     }
     for (int i = 0; i < M; ++i)
       for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
-        float d = _mm512_reduce_add_ps(acc[i][c]);
+        float d = _mm512_reduce_add_ps(acc[i][c]); /* uk_fold_sum's tree: 8 + 8, 4 + 4, ... */
         a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
       }
   }
 }
 
-#define UK_DEFINE_LUT_RANGE(M, SYMMETRIC, CODEBOOK, NAME)                                          \
-  UK_AVX512_TARGET static void uk_q4_lut_m##M##_##NAME(void *arg, int64_t begin, int64_t end) {    \
-    uk_q4_lut_range((const uk_qlinear_args *)arg, begin, end, M, SYMMETRIC, CODEBOOK);             \
+#define UK_DEFINE_LUT_RANGE(M, BITS, SYMMETRIC, CODEBOOK, NAME)                                    \
+  UK_AVX512_TARGET static void uk_lut##BITS##_m##M##_##NAME(void *arg, int64_t begin,             \
+                                                            int64_t end) {                         \
+    uk_lut_range((const uk_qlinear_args *)arg, begin, end, M, BITS, SYMMETRIC, CODEBOOK);          \
   }
-UK_DEFINE_LUT_RANGE(1, 1, 0, symmetric)
-UK_DEFINE_LUT_RANGE(2, 1, 0, symmetric)
-UK_DEFINE_LUT_RANGE(3, 1, 0, symmetric)
-UK_DEFINE_LUT_RANGE(1, 0, 0, asymmetric)
-UK_DEFINE_LUT_RANGE(2, 0, 0, asymmetric)
-UK_DEFINE_LUT_RANGE(3, 0, 0, asymmetric)
-UK_DEFINE_LUT_RANGE(1, 1, 1, codebook)
-UK_DEFINE_LUT_RANGE(2, 1, 1, codebook)
-UK_DEFINE_LUT_RANGE(3, 1, 1, codebook)
+UK_DEFINE_LUT_RANGE(1, 4, 1, 0, symmetric)
+UK_DEFINE_LUT_RANGE(2, 4, 1, 0, symmetric)
+UK_DEFINE_LUT_RANGE(3, 4, 1, 0, symmetric)
+UK_DEFINE_LUT_RANGE(1, 4, 0, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(2, 4, 0, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(3, 4, 0, 0, asymmetric)
+UK_DEFINE_LUT_RANGE(1, 4, 1, 1, codebook)
+UK_DEFINE_LUT_RANGE(2, 4, 1, 1, codebook)
+UK_DEFINE_LUT_RANGE(3, 4, 1, 1, codebook)
+/* 2- and 3-bit codebooks: one row of x at a time, as slm_uk_linear_qany. */
+UK_DEFINE_LUT_RANGE(1, 2, 1, 1, codebook)
+UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
 #undef UK_DEFINE_LUT_RANGE
 
 void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
@@ -125,15 +144,38 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
                              int64_t n, int64_t k, int64_t group) {
   if (uk_qlinear_trivial(bias, y, m, n, k))
     return;
-  static const uk_range_fn symmetric[] = {uk_q4_lut_m1_symmetric, uk_q4_lut_m2_symmetric,
-                                          uk_q4_lut_m3_symmetric};
-  static const uk_range_fn asymmetric[] = {uk_q4_lut_m1_asymmetric, uk_q4_lut_m2_asymmetric,
-                                           uk_q4_lut_m3_asymmetric};
-  static const uk_range_fn tables[] = {uk_q4_lut_m1_codebook, uk_q4_lut_m2_codebook,
-                                       uk_q4_lut_m3_codebook};
+  static const uk_range_fn symmetric[] = {uk_lut4_m1_symmetric, uk_lut4_m2_symmetric,
+                                          uk_lut4_m3_symmetric};
+  static const uk_range_fn asymmetric[] = {uk_lut4_m1_asymmetric, uk_lut4_m2_asymmetric,
+                                           uk_lut4_m3_asymmetric};
+  static const uk_range_fn tables[] = {uk_lut4_m1_codebook, uk_lut4_m2_codebook,
+                                       uk_lut4_m3_codebook};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
   a.w.codebook = codebook;
   uk_quantized_linear(ctx, &a, codebook ? tables : minimums ? asymmetric : symmetric);
+}
+
+void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                                const uint16_t *scales, const float *codebook, const float *bias,
+                                float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                                int64_t group) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, bits, group), bias, y, m, n};
+  a.w.codebook = codebook;
+  if (m >= UK_DOT_MAX_M) {
+    uk_quantized_linear(ctx, &a, NULL);
+    return;
+  }
+  /* Decode: a row of x at a time, as slm_uk_linear_qany, so the same floats. */
+  uk_range_fn range = bits == 2 ? uk_lut2_m1_codebook : uk_lut3_m1_codebook;
+  for (int64_t i = 0; i < m; ++i) {
+    uk_qlinear_args row = a;
+    row.x = x + i * k;
+    row.y = y + i * n;
+    row.m = 1;
+    uk_parallel(ctx, (n + UK_QCOLS - 1) / UK_QCOLS, uk_grain(UK_QCOLS * k), range, &row);
+  }
 }
 
 #endif /* __x86_64__ */

@@ -120,6 +120,12 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
                              const uint16_t *scales, const uint16_t *minimums,
                              const float *codebook, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group);
+/* Codebook codes of 2 or 3 bits in groups of 32, 64 or 128 by table lookups (AVX-512 F/BW/VL
+ * targets only): slm_uk_linear_qany's floats, faster. */
+void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                                const uint16_t *scales, const float *codebook, const float *bias,
+                                float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                                int64_t group);
 /* 8-bit symmetric codes per channel (group 0) or in groups of a multiple of 32. */
 void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,

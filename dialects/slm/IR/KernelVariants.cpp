@@ -33,6 +33,11 @@ bool hasInt4TableKernel(const WeightFormat &f) {
   return f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128);
 }
 
+bool hasSmallCodebookTableKernel(const WeightFormat &f) {
+  return f.codebook && (f.bits == 2 || f.bits == 3) &&
+         (f.group == 32 || f.group == 64 || f.group == 128);
+}
+
 bool hasInt4Kernel(const WeightFormat &f) { return hasInt4TableKernel(f) && !f.codebook; }
 
 bool hasInt8Kernel(const WeightFormat &f) {
@@ -81,6 +86,10 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
     return !embedding && hasInt4TableKernel(format)
                ? success()
                : mismatch("a linear with 4-bit codes in groups of 32, 64 or 128");
+  case Kernel::table_avx512:
+    return !embedding && hasSmallCodebookTableKernel(format)
+               ? success()
+               : mismatch("a linear with 2- or 3-bit codebook codes in groups of 32, 64 or 128");
   case Kernel::q8:
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:

@@ -34,6 +34,9 @@ bool hasInt4Kernel(const WeightFormat &format);
 /// 4-bit codes in groups of 32, 64 or 128, integer or codebook: the AVX-512
 /// table-lookup kernel (q4_avx512) reads both.
 bool hasInt4TableKernel(const WeightFormat &format);
+/// Codebook codes of 2 or 3 bits in groups of 32, 64 or 128: the AVX-512
+/// table-lookup kernel (table_avx512).
+bool hasSmallCodebookTableKernel(const WeightFormat &format);
 /// Symmetric 8-bit codes per channel or in groups of a multiple of 32
 /// (slm_uk_linear_q8 and the W8A8 kernels).
 bool hasInt8Kernel(const WeightFormat &format);

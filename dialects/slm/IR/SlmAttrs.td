@@ -76,7 +76,10 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"w8a8_smmla", 12>,
       // W4A8 with the Arm dot product (sdot) on AArch64 +dotprod targets:
       // slm_uk_linear_w4a8_sdot.
-      I32EnumAttrCase<"w4a8_sdot", 13>
+      I32EnumAttrCase<"w4a8_sdot", 13>,
+      // Codebook codes of 2 or 3 bits in groups of 32, 64 or 128 on AVX-512 F/BW/VL
+      // targets (table lookups): slm_uk_linear_table_avx512.
+      I32EnumAttrCase<"table_avx512", 14>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

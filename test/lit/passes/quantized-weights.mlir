@@ -13,10 +13,10 @@
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16,+i8mm,+bf16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=I8MM
 
 // Tied int4-g32 embedding (embedding and logits), an asymmetric int4 linear,
-// an int8 per-channel linear and an int3 one. Weights: codes 8x32 i8 (256 B),
+// an int8 per-channel linear, an int3 one and a 3-bit codebook one (cb3-g32). Weights: codes 8x32 i8 (256 B),
 // scales 8x2 f16 (32 B -> 64), ...; every constant 64-byte aligned.
 
-// PLAN: module attributes {slm.memory_plan = #slm.memory_plan<arena_size = 2048, kv_cache_size = 0, max_tokens = 1>, slm.weights_size = 8896 : i64}
+// PLAN: module attributes {slm.memory_plan = #slm.memory_plan<arena_size = 2048, kv_cache_size = 0, max_tokens = 1>, slm.weights_size = 10496 : i64}
 // PLAN: slm.constant {slm.weight_offset = 0 : i64} dense<17> : tensor<8x32xi8>
 // PLAN: slm.constant {slm.weight_offset = 256 : i64} dense<1.000000e+00> : tensor<8x2xf16>
 // PLAN: slm.dequantize %{{.*}}, %{{.*}} {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>} : (tensor<8x32xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
@@ -27,6 +27,7 @@
 // PLAN: slm.dequantize %{{.*}}, %{{.*}}, %{{.*}} {format = #slm.weight_format<bits = 4, group = 32, symmetric = false>} :
 // PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q4>} :
 // PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel q8>} :
+// PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel qany>} :
 // PLAN: slm.linear %{{.*}}, %{{.*}} {slm.arena_offset = array<i64: {{[0-9]+}}>, slm.kernel = #slm<kernel qany>} :
 
 // With w8a8 the int8 linear and the symmetric int4 one (the tied logits), and
@@ -50,13 +51,18 @@
 // GENERIC-SAME: , %[[NULL]], %{{[0-9]+}}, %{{[0-9]+}}
 // GENERIC: llvm.call @slm_uk_linear_q8(
 // GENERIC: llvm.call @slm_uk_linear_qany(
+// GENERIC: llvm.call @slm_uk_linear_qany(
 // GENERIC: llvm.call @slm_uk_linear_q4(
 // GENERIC-NOT: slm_uk_linear(
 // GENERIC-NOT: slm.dequantize
 
+// With AVX-512 the 3-bit codebook takes the table-lookup kernel (bits 3, group 32).
 // AVX512: llvm.call @slm_uk_linear_q4_avx512(
 // AVX512: llvm.call @slm_uk_linear_q8(
 // AVX512: llvm.call @slm_uk_linear_qany(
+// AVX512: %[[G32:[0-9]+]] = llvm.mlir.constant(32 : i64) : i64
+// AVX512-NEXT: %[[BITS3:[0-9]+]] = llvm.mlir.constant(3 : i32) : i32
+// AVX512: llvm.call @slm_uk_linear_table_avx512({{.*}}, %[[BITS3]], %[[G32]])
 // AVX512: llvm.call @slm_uk_linear_q4_avx512(
 
 // W8A8: llvm.call @slm_uk_linear_q4(
@@ -67,6 +73,7 @@
 // VNNI: llvm.call @slm_uk_linear_q4_avx512(
 // VNNI: llvm.call @slm_uk_linear_w8a8_vnni(
 // VNNI: llvm.call @slm_uk_linear_qany(
+// VNNI: llvm.call @slm_uk_linear_table_avx512(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
 
 // An AArch64 target with the dot product: W8A8 and W4A8 by sdot, the rest generic.
@@ -103,7 +110,13 @@ module {
     %c = slm.dequantize %c_codes, %c_scales {format = #slm.weight_format<bits = 3, group = 32, symmetric = true>}
         : (tensor<64x24xi8>, tensor<64x2xf16>) -> tensor<64x64xf32>
     %h3 = slm.linear %h2, %c : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
-    %logits = slm.linear %h3, %table : tensor<4x64xf32>, tensor<8x64xf32> -> tensor<4x8xf32>
+    %d_codes = slm.constant dense<7> : tensor<64x24xi8>
+    %d_scales = slm.constant dense<0.5> : tensor<64x2xf16>
+    %d_book = slm.constant dense<[-1.0, -0.5, -0.25, -0.1, 0.1, 0.25, 0.5, 1.0]> : tensor<8xf32>
+    %d = slm.dequantize %d_codes, %d_scales codebook(%d_book : tensor<8xf32>) {format = #slm.weight_format<bits = 3, group = 32, symmetric = true, codebook = true>}
+        : (tensor<64x24xi8>, tensor<64x2xf16>) -> tensor<64x64xf32>
+    %h4 = slm.linear %h3, %d : tensor<4x64xf32>, tensor<64x64xf32> -> tensor<4x64xf32>
+    %logits = slm.linear %h4, %table : tensor<4x64xf32>, tensor<8x64xf32> -> tensor<4x8xf32>
     return %logits : tensor<4x8xf32>
   }
 }

@@ -124,10 +124,13 @@ const MatrixShape kShapes[] = {{13, 172, true}, {40, 100, false}, {20, 520, true
 const int64_t kRows[] = {1, 2, 3, 4, 7, 100};
 
 /// The dedicated kernel the lowering picks for a format, if any.
-enum class Dedicated { None, Q4, Q4Table, Q8 };
+enum class Dedicated { None, Q4, Q4Table, SmallTable, Q8 };
 Dedicated dedicatedKernel(const slm::WeightFormat &f) {
-  if (f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128))
+  bool groups = f.group == 32 || f.group == 64 || f.group == 128;
+  if (f.bits == 4 && groups)
     return f.codebook ? Dedicated::Q4Table : Dedicated::Q4;
+  if (f.codebook && (f.bits == 2 || f.bits == 3) && groups)
+    return Dedicated::SmallTable;
   if (f.bits == 8 && f.symmetric && f.group % 32 == 0)
     return Dedicated::Q8;
   return Dedicated::None;
@@ -181,6 +184,12 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
     slm_uk_linear_q4_avx512(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(),
                             w.codebookPointer(), bias, y, m, w.rows, w.columns, w.format.group);
   };
+  auto smallTable = [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
+                       float *y, int64_t m) {
+    slm_uk_linear_table_avx512(ctx, x, w.codePointer(), w.scalePointer(), w.codebookPointer(), bias,
+                               y, m, w.rows, w.columns, static_cast<int32_t>(w.format.bits),
+                               w.format.group);
+  };
   switch (dedicatedKernel(format)) {
   case Dedicated::Q4:
     kernels.push_back({"q4", q4(slm_uk_linear_q4)});
@@ -188,6 +197,10 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
   case Dedicated::Q4Table:
     if (hasAvx512())
       kernels.push_back({"q4_avx512", q4Table});
+    break;
+  case Dedicated::SmallTable:
+    if (hasAvx512())
+      kernels.push_back({"table_avx512", smallTable});
     break;
   case Dedicated::Q8:
     kernels.push_back({"q8", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
@@ -248,6 +261,38 @@ TEST(QuantizedUkernels, LinearMatchesTheF32KernelOnTheDecodedWeights) {
       }
     }
   }
+}
+
+/// The 2- and 3-bit codebook table kernel computes slm_uk_linear_qany's
+/// floats exactly (same products, same sums, same fold), decode included.
+TEST(QuantizedUkernels, SmallCodebookTableKernelEqualsTheGenericKernel) {
+  if (!hasAvx512())
+    GTEST_SKIP() << "this CPU has no AVX-512 F/BW/VL";
+  int checked = 0;
+  for (const std::string &name : formatsUnderTest()) {
+    PackedMatrix probe(name, 1, 32, 1);
+    if (dedicatedKernel(probe.format) != Dedicated::SmallTable)
+      continue;
+    for (const MatrixShape &s : kShapes) {
+      PackedMatrix w(name, s.n, s.k, static_cast<uint32_t>(s.n * 1000 + s.k));
+      std::vector<float> bias = randomFloats(s.n, 3);
+      const float *b = s.bias ? bias.data() : nullptr;
+      for (int64_t m : kRows) {
+        std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m));
+        std::vector<float> generic(m * s.n), table(m * s.n);
+        int32_t bits = static_cast<int32_t>(w.format.bits);
+        slm_uk_linear_qany(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
+                           w.codebookPointer(), b, generic.data(), m, s.n, s.k, bits,
+                           w.format.group);
+        slm_uk_linear_table_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(),
+                                   w.codebookPointer(), b, table.data(), m, s.n, s.k, bits,
+                                   w.format.group);
+        expectSameFloats(generic, table.data(), describe(name, s, m, "table_avx512"));
+        ++checked;
+      }
+    }
+  }
+  EXPECT_GE(checked, 3 * 4 * 6); // cb2-g128, cb3-g32, cb3-g64 at least
 }
 
 TEST(QuantizedUkernels, LinearWithNoInputsIsTheBias) {
