@@ -16,8 +16,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 ((${#targets[@]})) || targets=(slmpack_header slmpack_manifest tokenizer_file tokenizer_text chat_template
-                                safetensors safetensors_index hf_config llama2c_checkpoint onnx_model
-                                calibration_text)
+                                safetensors safetensors_index hf_config tokenizer_config
+                                llama2c_checkpoint onnx_model calibration_text)
 
 "$root/scripts/configure-sanitized.sh" "$root/build"
 cmake --build "$root/build/sanitize" --target "${targets[@]/#/slmc-fuzz-}"
@@ -28,11 +28,15 @@ mkdir -p "$build"
 seeds=$build/seeds
 rm -rf "$seeds"
 mkdir -p "$seeds"/{slmpack_header,slmpack_manifest,tokenizer_file,tokenizer_text,chat_template,safetensors}
-mkdir -p "$seeds"/{safetensors_index,hf_config,llama2c_checkpoint,onnx_model,calibration_text}
+mkdir -p "$seeds"/{safetensors_index,hf_config,tokenizer_config,llama2c_checkpoint,onnx_model,calibration_text}
 for f in "$root"/test/data/tiny-hf/*/config.json "$root"/test/data/tinystories-656k/config.json; do
   cp "$f" "$seeds/hf_config/$(basename "$(dirname "$f")").json"
 done
 cp "$root/test/data/tiny-hf/llama-f16-sharded/model.safetensors.index.json" "$seeds/safetensors_index/"
+cp "$root/test/data/tiny-hf/chat/tokenizer_config.json" "$seeds/tokenizer_config/tiny-chat.json"
+for f in "$root"/test/data/tokenizers/*/tokenizer_config.json; do
+  cp "$f" "$seeds/tokenizer_config/$(basename "$(dirname "$f")").json"
+done
 cp "$root/test/data/stories260K/stories260K.bin" "$seeds/llama2c_checkpoint/"
 cp "$root/test/data/onnx-external/model.onnx" "$seeds/onnx_model/onnx-external.onnx"
 cp "$root/test/data/tinystories-656k/model.onnx" "$seeds/onnx_model/tinystories-656k.onnx"
@@ -82,7 +86,7 @@ PY
 export ASAN_OPTIONS=allow_user_poisoning=0
 declare -A dict=([slmpack_header]=slmpack [slmpack_manifest]=slmpack [tokenizer_file]=json
                  [tokenizer_text]=json [chat_template]=jinja [safetensors]=hf [safetensors_index]=hf
-                 [hf_config]=hf)
+                 [hf_config]=hf [tokenizer_config]=jinja)
 for target in "${targets[@]}"; do
   corpus=$build/corpus/$target crashes=$build/crashes/$target
   mkdir -p "$corpus" "$crashes"
