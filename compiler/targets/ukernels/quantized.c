@@ -256,19 +256,8 @@ void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
   static const uk_range_fn tables[3] = {uk_qtable2_dot, uk_qtable3_dot, uk_qtable4_dot};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
   a.w.codebook = codebook;
-  if (m >= UK_DOT_MAX_M) {
-    uk_quantized_linear(ctx, &a, NULL);
-    return;
-  }
-  /* Decode: a row of x at a time (m > 1 is a prefill's last few tokens). */
-  uk_range_fn range = codebook ? tables[bits - 2] : ranges[bits - 2][minimums != NULL];
-  for (int64_t i = 0; i < m; ++i) {
-    uk_qlinear_args row = a;
-    row.x = x + i * k;
-    row.y = y + i * n;
-    row.m = 1;
-    uk_parallel(ctx, (n + UK_QCOLS - 1) / UK_QCOLS, uk_grain(UK_QCOLS * k), range, &row);
-  }
+  uk_quantized_linear_by_rows(ctx, &a,
+                              codebook ? tables[bits - 2] : ranges[bits - 2][minimums != NULL]);
 }
 
 /*===--- embedding ----------------------------------------------------------===*/

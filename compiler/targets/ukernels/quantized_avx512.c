@@ -163,19 +163,8 @@ void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uin
     return;
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, bits, group), bias, y, m, n};
   a.w.codebook = codebook;
-  if (m >= UK_DOT_MAX_M) {
-    uk_quantized_linear(ctx, &a, NULL);
-    return;
-  }
-  /* Decode: a row of x at a time, as slm_uk_linear_qany, so the same floats. */
-  uk_range_fn range = bits == 2 ? uk_lut2_m1_codebook : uk_lut3_m1_codebook;
-  for (int64_t i = 0; i < m; ++i) {
-    uk_qlinear_args row = a;
-    row.x = x + i * k;
-    row.y = y + i * n;
-    row.m = 1;
-    uk_parallel(ctx, (n + UK_QCOLS - 1) / UK_QCOLS, uk_grain(UK_QCOLS * k), range, &row);
-  }
+  /* a row of x at a time, as slm_uk_linear_qany, so the same floats */
+  uk_quantized_linear_by_rows(ctx, &a, bits == 2 ? uk_lut2_m1_codebook : uk_lut3_m1_codebook);
 }
 
 #endif /* __x86_64__ */

@@ -75,4 +75,23 @@ static inline void uk_quantized_linear(const slm_uk_ctx *ctx, const uk_qlinear_a
   }
 }
 
+/* Runs `range` (a one-row decode over blocks of UK_QCOLS columns) for each row
+ * of x in turn when m < UK_DOT_MAX_M (m > 1 is a prefill's last few tokens),
+ * or the GEMM on decoded panels: the kernels that decode one row of x at a
+ * time. */
+static inline void uk_quantized_linear_by_rows(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
+                                               uk_range_fn range) {
+  if (a->m >= UK_DOT_MAX_M) {
+    uk_quantized_linear(ctx, a, NULL);
+    return;
+  }
+  for (int64_t i = 0; i < a->m; ++i) {
+    uk_qlinear_args row = *a;
+    row.x = a->x + i * a->w.k;
+    row.y = a->y + i * a->n;
+    row.m = 1;
+    uk_parallel(ctx, (a->n + UK_QCOLS - 1) / UK_QCOLS, uk_grain(UK_QCOLS * a->w.k), range, &row);
+  }
+}
+
 #endif /* SLM_UK_QLINEAR_H */
