@@ -236,30 +236,37 @@ void expectWithinRounding(const std::vector<float> &x, const PackedMatrix &w, co
     }
 }
 
+/// Calls `check(w, s, bias or null, x, m)` for every shape and row count, on
+/// `name`'s matrix of each shape and seeded random inputs.
+template <typename Check> void forEachLinearCase(const std::string &name, Check &&check) {
+  for (const MatrixShape &s : kShapes) {
+    PackedMatrix w(name, s.n, s.k, static_cast<uint32_t>(s.n * 1000 + s.k));
+    std::vector<float> bias = randomFloats(s.n, 3);
+    const float *b = s.bias ? bias.data() : nullptr;
+    for (int64_t m : kRows)
+      check(w, s, b, randomFloats(m * s.k, static_cast<uint32_t>(m)), m);
+  }
+}
+
 TEST(QuantizedUkernels, LinearMatchesTheF32KernelOnTheDecodedWeights) {
   for (const std::string &name : formatsUnderTest()) {
-    for (const MatrixShape &s : kShapes) {
-      PackedMatrix w(name, s.n, s.k, static_cast<uint32_t>(s.n * 1000 + s.k));
-      std::vector<float> bias = randomFloats(s.n, 3);
-      const float *b = s.bias ? bias.data() : nullptr;
-      for (int64_t m : kRows) {
-        std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m));
-        std::vector<float> f32(m * s.n);
-        slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
-        for (auto &[kernel, call] : kernelsFor(w.format)) {
-          std::string what = describe(name, s, m, kernel);
-          auto got = runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
-            call(ctx, x.data(), w, b, static_cast<float *>(y), m);
-          }, what);
-          const float *y = reinterpret_cast<const float *>(got.data());
-          if (m >= 4) { // the GEMM on decoded panels
-            expectSameFloats(f32, y, what);
-            continue;
-          }
-          expectWithinRounding(x, w, b, m, y, what);
+    forEachLinearCase(name, [&](PackedMatrix &w, const MatrixShape &s, const float *b,
+                                const std::vector<float> &x, int64_t m) {
+      std::vector<float> f32(m * s.n);
+      slm_uk_linear(nullptr, x.data(), w.decoded.data(), b, f32.data(), m, s.n, s.k);
+      for (auto &[kernel, call] : kernelsFor(w.format)) {
+        std::string what = describe(name, s, m, kernel);
+        auto got = runBoth(m * s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
+          call(ctx, x.data(), w, b, static_cast<float *>(y), m);
+        }, what);
+        const float *y = reinterpret_cast<const float *>(got.data());
+        if (m >= 4) { // the GEMM on decoded panels
+          expectSameFloats(f32, y, what);
+          continue;
         }
+        expectWithinRounding(x, w, b, m, y, what);
       }
-    }
+    });
   }
 }
 
@@ -273,24 +280,19 @@ TEST(QuantizedUkernels, SmallCodebookTableKernelEqualsTheGenericKernel) {
     PackedMatrix probe(name, 1, 32, 1);
     if (dedicatedKernel(probe.format) != Dedicated::SmallTable)
       continue;
-    for (const MatrixShape &s : kShapes) {
-      PackedMatrix w(name, s.n, s.k, static_cast<uint32_t>(s.n * 1000 + s.k));
-      std::vector<float> bias = randomFloats(s.n, 3);
-      const float *b = s.bias ? bias.data() : nullptr;
-      for (int64_t m : kRows) {
-        std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m));
-        std::vector<float> generic(m * s.n), table(m * s.n);
-        int32_t bits = static_cast<int32_t>(w.format.bits);
-        slm_uk_linear_qany(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
-                           w.codebookPointer(), b, generic.data(), m, s.n, s.k, bits,
-                           w.format.group);
-        slm_uk_linear_table_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(),
-                                   w.codebookPointer(), b, table.data(), m, s.n, s.k, bits,
-                                   w.format.group);
-        expectSameFloats(generic, table.data(), describe(name, s, m, "table_avx512"));
-        ++checked;
-      }
-    }
+    forEachLinearCase(name, [&](PackedMatrix &w, const MatrixShape &s, const float *b,
+                                const std::vector<float> &x, int64_t m) {
+      std::vector<float> generic(m * s.n), table(m * s.n);
+      int32_t bits = static_cast<int32_t>(w.format.bits);
+      slm_uk_linear_qany(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
+                         w.codebookPointer(), b, generic.data(), m, s.n, s.k, bits,
+                         w.format.group);
+      slm_uk_linear_table_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(),
+                                 w.codebookPointer(), b, table.data(), m, s.n, s.k, bits,
+                                 w.format.group);
+      expectSameFloats(generic, table.data(), describe(name, s, m, "table_avx512"));
+      ++checked;
+    });
   }
   EXPECT_GE(checked, 3 * 4 * 6); // cb2-g128, cb3-g32, cb3-g64 at least
 }
