@@ -111,7 +111,7 @@ void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const 
   }
   uk_linear_args a = {x, w, bias, y, m, n, k};
   if (m < UK_DOT_MAX_M) {
-    uk_parallel(ctx, n, uk_grain(m * k), uk_linear_dot_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k, 4 * k), uk_linear_dot_range, &a);
   } else {
     uk_gemm_args g = {x, &a, uk_fill_panel_f32, bias, y, m, n, k};
     uk_gemm(ctx, &g);

@@ -97,6 +97,12 @@ typedef struct {
     uk_f32x16 a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, xv, v0, v1, v2, v3;                          \
     int64_t p = 0;                                                                                 \
     for (; p + UK_LANES <= k; p += UK_LANES) {                                                     \
+      if (p % (2 * UK_LANES) == 0) { /* a line per row every other step */                        \
+        UK_PREFETCH_AHEAD(w0 + p);                                                                 \
+        UK_PREFETCH_AHEAD(w1 + p);                                                                 \
+        UK_PREFETCH_AHEAD(w2 + p);                                                                 \
+        UK_PREFETCH_AHEAD(w3 + p);                                                                 \
+      }                                                                                            \
       uk_load16(&xv, x + p);                                                                       \
       uk_widen16_##S(&v0, w0 + p);                                                                 \
       uk_widen16_##S(&v1, w1 + p);                                                                 \
@@ -174,7 +180,7 @@ typedef struct {
     }                                                                                              \
     uk_half_linear_args a = {x, w, bias, y, m, n, k};                                              \
     if (m < UK_DOT_MAX_M) {                                                                        \
-      uk_parallel(ctx, n, uk_grain(m * k), uk_linear_dot_range_##S, &a);                           \
+      uk_parallel(ctx, n, uk_stream_grain(m, m * k, 2 * k), uk_linear_dot_range_##S, &a);         \
     } else {                                                                                       \
       uk_gemm_args g = {x, &a, uk_fill_panel_##S, bias, y, m, n, k};                               \
       uk_gemm(ctx, &g);                                                                            \

@@ -164,7 +164,7 @@ void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
                         int64_t k, int64_t group, uint8_t *scratch) {
   uk_w4a8_args a;
   if (uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    uk_parallel(ctx, n, uk_grain(m * k), uk_w4a8_dot_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k, a.w.row_bytes), uk_w4a8_dot_range, &a);
 }
 
 /* The kernels below are x86's; other targets' bitcode has only the generic ones
@@ -325,7 +325,7 @@ void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w4a8_args a;
   if (uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    uk_parallel(ctx, n, uk_grain(m * k / 8), uk_w4a8_vnni_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 8, a.w.row_bytes), uk_w4a8_vnni_range, &a);
 }
 
 #endif /* __x86_64__ */
@@ -386,6 +386,6 @@ void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w4a8_args a;
   if (uk_w4a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    uk_parallel(ctx, n, uk_grain(m * k / 4), uk_w4a8_sdot_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, a.w.row_bytes), uk_w4a8_sdot_range, &a);
 }
 #endif /* __aarch64__ */

@@ -141,7 +141,7 @@ static void uk_w8a8_dot_range(void *arg, int64_t begin, int64_t end) {
 }
 
 static void uk_w8a8_dots(const slm_uk_ctx *ctx, uk_w8a8_args *a) {
-  uk_parallel(ctx, a->n, uk_grain(a->m * a->k), uk_w8a8_dot_range, a);
+  uk_parallel(ctx, a->n, uk_stream_grain(a->m, a->m * a->k, a->k), uk_w8a8_dot_range, a);
 }
 
 /* Fills the arguments and quantizes x into the scratch; 0 when there is
@@ -268,6 +268,7 @@ uk_vnni_rows(const uk_w8a8_args *a, const int64_t *rows, int64_t i, const int RO
       __m512i xv = _mm512_maskz_loadu_epi8(live, x + p);
       for (int c = 0; c < ROWS; ++c) {
         const uint8_t *w = a->codes + rows[c] * a->row_bytes;
+        UK_PREFETCH_AHEAD(w + p);
         __m512i codes = _mm512_xor_si512(_mm512_maskz_loadu_epi8(live, w + p), flip);
         dot[c] = _mm512_dpbusd_epi32(dot[c], codes, xv);
       }
@@ -331,7 +332,7 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
   if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
     return;
   if (m < UK_DOT_MAX_M) {
-    uk_parallel(ctx, n, uk_grain(m * k / 4), uk_vnni_dot_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, &a);
     return;
   }
   int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
@@ -372,7 +373,7 @@ void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w8a8_args a;
   if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k, k), uk_w8a8_sdot_range, &a);
 }
 
 /*===--- Arm matrix multiply (prefill on aarch64-i8mm) -----------------------===*/
@@ -451,7 +452,7 @@ void slm_uk_linear_w8a8_smmla(const slm_uk_ctx *ctx, const float *x, const uint8
   if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
     return;
   if (m < 4) /* decode: the dot products */
-    uk_parallel(ctx, n, uk_grain(m * k), uk_w8a8_sdot_range, &a);
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k, k), uk_w8a8_sdot_range, &a);
   else
     uk_parallel(ctx, (n + 3) / 4, uk_grain(4 * m * k), uk_w8a8_smmla_range, &a);
 }

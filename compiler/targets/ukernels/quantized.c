@@ -17,8 +17,9 @@
  *   Codebook formats (bits 2..4) look codes up in the group's scaled table
  *   (slm_uk_linear_qany; 4-bit ones by vpermps on AVX-512 targets).
  *
- * Tasks are blocks of output columns (and of rows for large m), as in
- * linear.c, so threaded runs equal inline ones bit for bit.
+ * Tasks are output columns (rows of w, four at a time from four parts of the
+ * task; and blocks of rows of x for large m), as in linear.c, so threaded
+ * runs equal inline ones bit for bit.
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
@@ -75,14 +76,14 @@ enum {
   UK_TABLE     /* codebook formats: uk_decode16_table, twice */
 };
 
-/* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
- * codes of BITS bits that DECODER decodes. Groups are whole blocks of 32
- * codes, except a per-channel row whose length is not a multiple of 32: its
- * last block is partial. Each block of x is loaded once for the UK_QCOLS rows
- * of w. */
+/* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row, whose
+ * lanes repeat it) against M rows of x (M < UK_DOT_MAX_M); codes of BITS bits
+ * that DECODER decodes. Groups are whole blocks of 32 codes, except a
+ * per-channel row whose length is not a multiple of 32: its last block is
+ * partial. Each block of x is loaded once for the UK_QCOLS rows of w. */
 static inline __attribute__((always_inline)) void
-uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M,
-                   const int BITS, const int DECODER, const int SYMMETRIC) {
+uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int M,
+                  const int BITS, const int DECODER, const int SYMMETRIC) {
   const uk_qmatrix *w = &a->w;
   int64_t n = a->n, k = w->k;
   int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
@@ -94,12 +95,11 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
   float scale[UK_QCOLS][UK_QSCALES], shift[UK_QCOLS][UK_QSCALES];
   float table[UK_QCOLS][16]; /* UK_TABLE: the group's codebook times its scale */
   uint8_t padded[UK_QCOLS][UK_QBLOCK];
-  for (int64_t blk = begin; blk < end; ++blk) {
-    int64_t j = blk * UK_QCOLS;
+  {
     const uint8_t *codes[UK_QCOLS];
     int64_t row[UK_QCOLS];
     for (int c = 0; c < UK_QCOLS; ++c) {
-      row[c] = uk_min(j + c, n - 1);
+      row[c] = rows[c < count ? c : 0];
       codes[c] = w->codes + row[c] * w->row_bytes;
     }
     uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
@@ -174,17 +174,21 @@ uk_qfast_dot_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const i
       }
     }
     for (int i = 0; i < M; ++i)
-      for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
+      for (int c = 0; c < count; ++c) {
         float d = uk_fold_sum(&acc[i][c]);
-        a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
+        a->y[i * n + row[c]] = a->bias ? d + a->bias[row[c]] : d;
       }
   }
 }
 
-/* One range function per specialization, for uk_parallel. */
+/* One range function per specialization, for uk_parallel: items are rows of
+ * w, UK_QCOLS at a time from as many parts of the range (uk_rows_in_four_parts). */
 #define UK_DEFINE_QFAST_RANGE(NAME, M, BITS, DECODER, SYMMETRIC)                                   \
+  static void NAME##_rows(void *arg, const int64_t *rows, int count) {                             \
+    uk_qfast_dot_rows((const uk_qlinear_args *)arg, rows, count, M, BITS, DECODER, SYMMETRIC);     \
+  }                                                                                                \
   static void NAME(void *arg, int64_t begin, int64_t end) {                                        \
-    uk_qfast_dot_range((const uk_qlinear_args *)arg, begin, end, M, BITS, DECODER, SYMMETRIC);     \
+    uk_rows_in_four_parts(begin, end, NAME##_rows, arg);                                           \
   }
 UK_DEFINE_QFAST_RANGE(uk_q4_dot_m1_symmetric, 1, 4, UK_NIBBLES, 1)
 UK_DEFINE_QFAST_RANGE(uk_q4_dot_m2_symmetric, 2, 4, UK_NIBBLES, 1)

@@ -28,12 +28,13 @@
 #define UK_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,evex512")))
 #define UK_LUT_SCALES 16 /* groups whose scales are converted at once: one vcvtph2ps */
 
-/* Items are blocks of UK_QCOLS rows of w; M rows of x (M < UK_DOT_MAX_M);
- * codes of BITS bits (4, or 2 and 3 with a codebook) in groups of 32, 64 or
- * 128 (whole blocks of UK_QBLOCK). */
+/* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row, whose
+ * lanes repeat it) against M rows of x (M < UK_DOT_MAX_M); codes of BITS bits
+ * (4, or 2 and 3 with a codebook) in groups of 32, 64 or 128 (whole blocks of
+ * UK_QBLOCK). */
 UK_AVX512_TARGET static inline __attribute__((always_inline)) void
-uk_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M, const int BITS,
-             const int SYMMETRIC, const int CODEBOOK) {
+uk_lut_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int M, const int BITS,
+            const int SYMMETRIC, const int CODEBOOK) {
   const uk_qmatrix *w = &a->w;
   int64_t n = a->n, k = w->k;
   int64_t full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
@@ -51,11 +52,10 @@ uk_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M, 
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   float scale[UK_QCOLS][UK_LUT_SCALES], shift[UK_QCOLS][UK_LUT_SCALES];
-  for (int64_t blk = begin; blk < end; ++blk) {
-    int64_t j = blk * UK_QCOLS;
+  {
     int64_t row[UK_QCOLS];
     for (int c = 0; c < UK_QCOLS; ++c)
-      row[c] = uk_min(j + c, n - 1);
+      row[c] = rows[c < count ? c : 0];
     __m512 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
     for (int i = 0; i < M; ++i)
       for (int c = 0; c < UK_QCOLS; ++c)
@@ -112,17 +112,23 @@ uk_lut_range(const uk_qlinear_args *a, int64_t begin, int64_t end, const int M, 
       }
     }
     for (int i = 0; i < M; ++i)
-      for (int c = 0; c < UK_QCOLS && j + c < n; ++c) {
+      for (int c = 0; c < count; ++c) {
         float d = _mm512_reduce_add_ps(acc[i][c]); /* uk_fold_sum's tree: 8 + 8, 4 + 4, ... */
-        a->y[i * n + j + c] = a->bias ? d + a->bias[j + c] : d;
+        a->y[i * n + row[c]] = a->bias ? d + a->bias[row[c]] : d;
       }
   }
 }
 
+/* Range functions for uk_parallel: items are rows of w, UK_QCOLS at a time
+ * from as many parts of the range (uk_rows_in_four_parts). */
 #define UK_DEFINE_LUT_RANGE(M, BITS, SYMMETRIC, CODEBOOK, NAME)                                    \
+  UK_AVX512_TARGET static void uk_lut##BITS##_m##M##_##NAME##_rows(void *arg, const int64_t *rows, \
+                                                                   int count) {                    \
+    uk_lut_rows((const uk_qlinear_args *)arg, rows, count, M, BITS, SYMMETRIC, CODEBOOK);          \
+  }                                                                                                \
   UK_AVX512_TARGET static void uk_lut##BITS##_m##M##_##NAME(void *arg, int64_t begin,             \
                                                             int64_t end) {                         \
-    uk_lut_range((const uk_qlinear_args *)arg, begin, end, M, BITS, SYMMETRIC, CODEBOOK);          \
+    uk_rows_in_four_parts(begin, end, uk_lut##BITS##_m##M##_##NAME##_rows, arg);                   \
   }
 UK_DEFINE_LUT_RANGE(1, 4, 1, 0, symmetric)
 UK_DEFINE_LUT_RANGE(2, 4, 1, 0, symmetric)
@@ -138,6 +144,115 @@ UK_DEFINE_LUT_RANGE(1, 2, 1, 1, codebook)
 UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
 #undef UK_DEFINE_LUT_RANGE
 
+/*===--- 4-bit decode, one row of x: eight nibbles per 32-bit lane ---------===*/
+
+/* A chunk is 128 codes, the 64 bytes one load brings: 32-bit lane l holds
+ * codes 8l .. 8l + 7 of the chunk, nibble j being code 8l + j. Shifting the
+ * whole vector by 4j puts code 8l + j in lane l, so a chunk decodes as eight
+ * vectors with shifts and conversions, no shuffle: the zero-extension and
+ * the two table lookups per 32 codes of uk_lut_rows kept this core's one
+ * shuffle port busy (about 7 GB/s of codes). x is put into the same order
+ * once per call (uk_nibble_order_x). Each weight is still the reference's
+ * float(q) * scale (+ minimum), or codebook[q] * scale, rounded as it rounds
+ * them; only the order of the sums differs, as it does between kernels. */
+#define UK_CHUNK 128
+#define UK_NIBBLE_MAX_K 16384 /* x in nibble order lives on the caller's stack */
+
+typedef struct {
+  const uk_qlinear_args *a;
+  const float *x; /* a->x in nibble order, zero past k */
+} uk_nibble_args;
+
+/* out[c * 128 + 16 j + l] = x[c * 128 + 8 l + j], zero past k. */
+static void uk_nibble_order_x(const float *x, int64_t k, float *out) {
+  int64_t chunks = (k + UK_CHUNK - 1) / UK_CHUNK;
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int j = 0; j < 8; ++j)
+      for (int l = 0; l < 16; ++l) {
+        int64_t p = c * UK_CHUNK + 8 * l + j;
+        out[c * UK_CHUNK + 16 * j + l] = p < k ? x[p] : 0.0f;
+      }
+}
+
+/* The f16 values of a chunk's groups (the `live` first of those at p), each
+ * in the lanes of its group. */
+UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16 live,
+                                                       const uint16_t *p) {
+  return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
+}
+
+/* Rows rows[0..count) of w (as uk_lut_rows) against one row of x; groups of
+ * 32, 64 or 128 codes, so a chunk holds 4, 2 or 1 whole groups. */
+UK_AVX512_TARGET static inline __attribute__((always_inline)) void
+uk_nibble_rows(const uk_nibble_args *t, const int64_t *rows, int count, const int SYMMETRIC,
+               const int CODEBOOK) {
+  const uk_qlinear_args *a = t->a;
+  const uk_qmatrix *w = &a->w;
+  int64_t chunks = (w->row_bytes + 63) / 64, per_chunk = UK_CHUNK / w->group;
+  /* lane l of a chunk is in its group 8l / group */
+  const __m512i spread = _mm512_srlv_epi32(
+      _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120),
+      _mm512_set1_epi32(__builtin_ctzll((unsigned long long)w->group)));
+  const __m512 codebook = CODEBOOK ? _mm512_loadu_ps(w->codebook) : _mm512_setzero_ps();
+  int64_t row[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    row[c] = rows[c < count ? c : 0];
+  /* two sums per row: eight fused multiply-adds per chunk in one chain
+   * would wait on each other */
+  __m512 acc[UK_QCOLS][2];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    acc[c][0] = acc[c][1] = _mm512_setzero_ps();
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    int64_t g = ch * per_chunk;
+    __mmask16 groups = (__mmask16)((1u << uk_min(per_chunk, w->groups - g)) - 1);
+    __mmask16 words = (__mmask16)(ch * 64 + 64 <= w->row_bytes
+                                      ? 0xffff
+                                      : (1u << ((w->row_bytes - ch * 64) / 4)) - 1);
+    __m512 x[8];
+    for (int j = 0; j < 8; ++j)
+      x[j] = _mm512_load_ps(t->x + ch * UK_CHUNK + 16 * j);
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      int64_t at = row[c] * w->groups + g;
+      __m512 scale = uk_spread_halves(spread, groups, w->scales + at);
+      __m512 minimum =
+          SYMMETRIC ? _mm512_setzero_ps() : uk_spread_halves(spread, groups, w->minimums + at);
+      const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * 64;
+      UK_PREFETCH_AHEAD(p);
+      __m512i v = _mm512_maskz_loadu_epi32(words, p);
+      for (int j = 0; j < 8; ++j) {
+        __m512 q;
+        if (CODEBOOK) /* vpermps reads the low 4 bits of each lane */
+          q = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4 * j), codebook);
+        else if (SYMMETRIC) /* nibble j to the top, then back with its sign */
+          q = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(v, 28 - 4 * j), 28));
+        else
+          q = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 4 * j),
+                                                  _mm512_set1_epi32(15)));
+        __m512 weight = SYMMETRIC ? _mm512_mul_ps(q, scale)
+                                  : _mm512_add_ps(_mm512_mul_ps(q, scale), minimum);
+        acc[c][j & 1] = _mm512_fmadd_ps(weight, x[j], acc[c][j & 1]);
+      }
+    }
+  }
+  for (int c = 0; c < count; ++c) {
+    float d = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
+#define UK_DEFINE_NIBBLE_RANGE(SYMMETRIC, CODEBOOK, NAME)                                          \
+  UK_AVX512_TARGET static void uk_nibble_##NAME##_rows(void *arg, const int64_t *rows,            \
+                                                       int count) {                                \
+    uk_nibble_rows((const uk_nibble_args *)arg, rows, count, SYMMETRIC, CODEBOOK);                 \
+  }                                                                                                \
+  UK_AVX512_TARGET static void uk_nibble_##NAME(void *arg, int64_t begin, int64_t end) {           \
+    uk_rows_in_four_parts(begin, end, uk_nibble_##NAME##_rows, arg);                               \
+  }
+UK_DEFINE_NIBBLE_RANGE(1, 0, symmetric)
+UK_DEFINE_NIBBLE_RANGE(0, 0, asymmetric)
+UK_DEFINE_NIBBLE_RANGE(1, 1, codebook)
+#undef UK_DEFINE_NIBBLE_RANGE
+
 void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const uint16_t *minimums,
                              const float *codebook, const float *bias, float *y, int64_t m,
@@ -152,6 +267,16 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
                                        uk_lut4_m3_codebook};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
   a.w.codebook = codebook;
+  if (m == 1 && k <= UK_NIBBLE_MAX_K) {
+    float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
+    uk_nibble_order_x(x, k, ordered);
+    uk_nibble_args t = {&a, ordered};
+    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes), codebook ? uk_nibble_codebook
+                                     : minimums ? uk_nibble_asymmetric
+                                                : uk_nibble_symmetric,
+                &t);
+    return;
+  }
   uk_quantized_linear(ctx, &a, codebook ? tables : minimums ? asymmetric : symmetric);
 }
 

@@ -11,7 +11,10 @@
 #include "compiler/targets/ukernels/uk_gemm.h"
 #include "compiler/targets/ukernels/uk_quant.h"
 
-#define UK_QCOLS 4   /* rows of w (output columns) a decode step reads together */
+/* Rows of w (output columns) a decode step reads together: one from each of
+ * the four parts of uk_rows_in_four_parts. */
+#define UK_QCOLS 4
+_Static_assert(UK_QCOLS == 4, "uk_rows_in_four_parts hands the decode kernels four rows");
 #define UK_QBLOCK 32 /* codes the fast decode kernels decode at once: two vectors */
 
 typedef struct {
@@ -62,20 +65,20 @@ static inline void uk_qlinear_x_tail(const uk_qlinear_args *a, int rows,
       tail[i][l] = start + l < k ? a->x[i * k + start + l] : 0.0f;
 }
 
-/* Runs `ranges[m - 1]` over blocks of UK_QCOLS columns when m < UK_DOT_MAX_M
- * (decode), or the GEMM on decoded panels. */
+/* Runs `ranges[m - 1]` over the rows of w (output columns) when m <
+ * UK_DOT_MAX_M (decode), or the GEMM on decoded panels. */
 static inline void uk_quantized_linear(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
                                        const uk_range_fn ranges[UK_DOT_MAX_M - 1]) {
   if (a->m < UK_DOT_MAX_M) {
-    int64_t blocks = (a->n + UK_QCOLS - 1) / UK_QCOLS;
-    uk_parallel(ctx, blocks, uk_grain(UK_QCOLS * a->m * a->w.k), ranges[a->m - 1], (void *)a);
+    uk_parallel(ctx, a->n, uk_stream_grain(a->m, a->m * a->w.k, a->w.row_bytes), ranges[a->m - 1],
+                (void *)a);
   } else {
     uk_gemm_args g = {a->x, &a->w, uk_fill_panel_quantized, a->bias, a->y, a->m, a->n, a->w.k};
     uk_gemm(ctx, &g);
   }
 }
 
-/* Runs `range` (a one-row decode over blocks of UK_QCOLS columns) for each row
+/* Runs `range` (a one-row decode over rows of w) for each row
  * of x in turn when m < UK_DOT_MAX_M (m > 1 is a prefill's last few tokens),
  * or the GEMM on decoded panels: the kernels that decode one row of x at a
  * time. */
@@ -90,7 +93,7 @@ static inline void uk_quantized_linear_by_rows(const slm_uk_ctx *ctx, const uk_q
     row.x = a->x + i * a->w.k;
     row.y = a->y + i * a->n;
     row.m = 1;
-    uk_parallel(ctx, (a->n + UK_QCOLS - 1) / UK_QCOLS, uk_grain(UK_QCOLS * a->w.k), range, &row);
+    uk_parallel(ctx, a->n, uk_stream_grain(1, a->w.k, a->w.row_bytes), range, &row);
   }
 }
 

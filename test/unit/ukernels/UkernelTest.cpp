@@ -996,7 +996,8 @@ TEST_F(UkernelTest, HalfWidthWeightsEqualTheirWidenedF32) {
     int64_t m, n, k;
     bool split;
   };
-  const Case cases[] = {{1, 45, 172, false}, {2, 61, 8, false},  {1, 1000, 256, true},
+  // n = 3000 rows of 512 bytes: a decode task streams at least 256 KB
+  const Case cases[] = {{1, 45, 172, false}, {2, 61, 8, false},  {1, 3000, 256, true},
                         {3, 61, 33, false},  {37, 200, 300, true}, {130, 70, 24, true}};
   uint32_t seed = 9500;
   for (bool bfloat : {true, false})
