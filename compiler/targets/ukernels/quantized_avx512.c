@@ -1,4 +1,4 @@
-/*===- quantized_avx512.c - decode by table lookup ----------------*- C -*-===*
+/*===- quantized_avx512.c - 4-bit and codebook decode on AVX-512 --*- C -*-===*
  *
  * slm_uk_linear_q4 and the 2- and 3-bit codebook formats for AVX-512
  * targets. Decode (m < 4) reads every weight once, so it is as fast as it
@@ -7,9 +7,12 @@
  * plus minimum; or codebook[q] * scale) as the table, one vpermps decodes 16
  * codes exactly as the reference does, so a non-uniform grid decodes as fast
  * as integer codes.
- * - 4 bits: 16 bytes zero-extended to 16 lanes give the low nibbles as
- *   indices, and shifted by 4 the high ones: codes 2t and 2t + 1 of the block
- *   in lane t, which the x of the block is permuted to match.
+ * - 4 bits, one row of x (decode): eight codes per 32-bit lane of a 64-byte
+ *   load, decoded without the table (uk_nibble_rows, below).
+ * - 4 bits, two or three rows of x: 16 bytes zero-extended to 16 lanes give
+ *   the low nibbles as indices, and shifted by 4 the high ones: codes 2t and
+ *   2t + 1 of the block in lane t, which the x of the block is permuted to
+ *   match.
  * - 2 and 3 bits (codebooks): the 16 codes of 2 * bits bytes unpacked by
  *   shuffles (uk_unpack16), in order, against x in order: the same products
  *   and sums as slm_uk_linear_qany's decode, so the same floats (its table
