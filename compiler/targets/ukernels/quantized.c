@@ -107,21 +107,21 @@ uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, cons
       for (int c = 0; c < UK_QCOLS; ++c)
         acc[i][c] = (uk_f32x16){0};
     for (int64_t g0 = 0; g0 < w->groups; g0 += UK_QSCALES) {
-      int64_t count = uk_min(UK_QSCALES, w->groups - g0);
+      int64_t live = uk_min(UK_QSCALES, w->groups - g0);
       for (int c = 0; c < UK_QCOLS; ++c) {
         const uint16_t *s = w->scales + row[c] * w->groups + g0;
-        for (int64_t t = 0; t < count; ++t)
+        for (int64_t t = 0; t < live; ++t)
           scale[c][t] = uk_half_to_float(s[t]);
         if (DECODER == UK_NIBBLES && SYMMETRIC) {
-          for (int64_t t = 0; t < count; ++t)
+          for (int64_t t = 0; t < live; ++t)
             shift[c][t] = -8.0f * scale[c][t];
         } else if (!SYMMETRIC) {
           const uint16_t *mn = w->minimums + row[c] * w->groups + g0;
-          for (int64_t t = 0; t < count; ++t)
+          for (int64_t t = 0; t < live; ++t)
             shift[c][t] = uk_half_to_float(mn[t]);
         }
       }
-      for (int64_t t = 0; t < count; ++t) {
+      for (int64_t t = 0; t < live; ++t) {
         if (DECODER == UK_TABLE)
           for (int c = 0; c < UK_QCOLS; ++c)
             uk_scaled_codebook(w->codebook, BITS, scale[c][t], table[c]);

@@ -270,7 +270,7 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
                                        uk_lut4_m3_codebook};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
   a.w.codebook = codebook;
-  if (m == 1 && k <= UK_NIBBLE_MAX_K) {
+  if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % a.w.group == 0) {
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
     uk_nibble_order_x(x, k, ordered);
     uk_nibble_args t = {&a, ordered};

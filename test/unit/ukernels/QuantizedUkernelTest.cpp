@@ -119,8 +119,12 @@ struct MatrixShape {
   bool bias;
 };
 /// Ragged rows and columns (172: stories260K's FFN), a per-channel row that
-/// ends inside a block of 32, several panels of 256, and a tiny odd row.
-const MatrixShape kShapes[] = {{13, 172, true}, {40, 100, false}, {20, 520, true}, {5, 37, false}};
+/// ends inside a block of 32, several panels of 256, a tiny odd row, and row
+/// counts that leave 2 and 3 rows over from the decode's four parts (or have
+/// no four at all).
+const MatrixShape kShapes[] = {{13, 172, true}, {40, 100, false}, {20, 520, true},
+                               {5, 37, false},  {2, 40, true},    {7, 64, false},
+                               {6, 96, true}};
 const int64_t kRows[] = {1, 2, 3, 4, 7, 100};
 
 /// The dedicated kernel the lowering picks for a format, if any.
@@ -270,6 +274,27 @@ TEST(QuantizedUkernels, LinearMatchesTheF32KernelOnTheDecodedWeights) {
   }
 }
 
+/// Decode (one row of x) of matrices large enough to be split into tasks (a
+/// decode task streams at least 256 KB of weights: 6000 rows of 96 to 256
+/// bytes make 2 to 6), and of rows longer than the AVX-512 int4 decode puts
+/// in its order on the stack (16384 columns: the table kernel takes those).
+TEST(QuantizedUkernels, DecodeOfLargeMatricesAndLongRows) {
+  const MatrixShape shapes[] = {{6000, 256, true}, {5, 16400, false}};
+  for (const char *name : {"int4-g32", "int4-g64-asym", "cb4-g128", "cb3-g64", "int8"})
+    for (const MatrixShape &s : shapes) {
+      PackedMatrix w(name, s.n, s.k, 11);
+      std::vector<float> bias = randomFloats(s.n, 3), x = randomFloats(s.k, 1);
+      const float *b = s.bias ? bias.data() : nullptr;
+      for (auto &[kernel, call] : kernelsFor(w.format)) {
+        std::string what = describe(name, s, 1, kernel);
+        auto got = runBoth(s.n * 4, [&](const slm_uk_ctx *ctx, void *y) {
+          call(ctx, x.data(), w, b, static_cast<float *>(y), 1);
+        }, what, /*expectSplit=*/s.n > 1000);
+        expectWithinRounding(x, w, b, 1, reinterpret_cast<const float *>(got.data()), what);
+      }
+    }
+}
+
 /// The 2- and 3-bit codebook table kernel computes slm_uk_linear_qany's
 /// floats exactly (same products, same sums, same fold), decode included.
 TEST(QuantizedUkernels, SmallCodebookTableKernelEqualsTheGenericKernel) {
@@ -311,7 +336,7 @@ TEST(QuantizedUkernels, EmbeddingDecodesTheSelectedRowsAsTheReference) {
   for (const std::string &name : formatsUnderTest()) {
     for (const MatrixShape &s : kShapes) {
       PackedMatrix table(name, s.n, s.k, 77);
-      std::vector<int64_t> ids = {s.n - 1, 0, 2, -1, 1, s.n - 1, 3};
+      std::vector<int64_t> ids = {s.n - 1, 0, 2 % s.n, -1, 1 % s.n, s.n - 1, 3 % s.n};
       auto got = runBoth(ids.size() * s.k * 4, [&](const slm_uk_ctx *ctx, void *out) {
         slm_uk_embedding_q(ctx, table.codePointer(), table.scalePointer(),
                            table.minimumPointer(), table.codebookPointer(), ids.data(),
