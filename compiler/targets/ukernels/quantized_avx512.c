@@ -274,10 +274,10 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
     uk_nibble_order_x(x, k, ordered);
     uk_nibble_args t = {&a, ordered};
-    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes), codebook ? uk_nibble_codebook
-                                     : minimums ? uk_nibble_asymmetric
-                                                : uk_nibble_symmetric,
-                &t);
+    uk_range_fn range = codebook   ? uk_nibble_codebook
+                        : minimums ? uk_nibble_asymmetric
+                                   : uk_nibble_symmetric;
+    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes), range, &t);
     return;
   }
   uk_quantized_linear(ctx, &a, codebook ? tables : minimums ? asymmetric : symmetric);
