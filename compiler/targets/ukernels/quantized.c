@@ -95,90 +95,87 @@ uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, cons
   float scale[UK_QCOLS][UK_QSCALES], shift[UK_QCOLS][UK_QSCALES];
   float table[UK_QCOLS][16]; /* UK_TABLE: the group's codebook times its scale */
   uint8_t padded[UK_QCOLS][UK_QBLOCK];
-  {
-    const uint8_t *codes[UK_QCOLS];
-    int64_t row[UK_QCOLS];
+  const uint8_t *codes[UK_QCOLS];
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  for (int c = 0; c < UK_QCOLS; ++c)
+    codes[c] = w->codes + row[c] * w->row_bytes;
+  uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
+  for (int i = 0; i < M; ++i)
+    for (int c = 0; c < UK_QCOLS; ++c)
+      acc[i][c] = (uk_f32x16){0};
+  for (int64_t g0 = 0; g0 < w->groups; g0 += UK_QSCALES) {
+    int64_t live = uk_min(UK_QSCALES, w->groups - g0);
     for (int c = 0; c < UK_QCOLS; ++c) {
-      row[c] = rows[c < count ? c : 0];
-      codes[c] = w->codes + row[c] * w->row_bytes;
-    }
-    uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
-    for (int i = 0; i < M; ++i)
-      for (int c = 0; c < UK_QCOLS; ++c)
-        acc[i][c] = (uk_f32x16){0};
-    for (int64_t g0 = 0; g0 < w->groups; g0 += UK_QSCALES) {
-      int64_t live = uk_min(UK_QSCALES, w->groups - g0);
-      for (int c = 0; c < UK_QCOLS; ++c) {
-        const uint16_t *s = w->scales + row[c] * w->groups + g0;
+      const uint16_t *s = w->scales + row[c] * w->groups + g0;
+      for (int64_t t = 0; t < live; ++t)
+        scale[c][t] = uk_half_to_float(s[t]);
+      if (DECODER == UK_NIBBLES && SYMMETRIC) {
         for (int64_t t = 0; t < live; ++t)
-          scale[c][t] = uk_half_to_float(s[t]);
-        if (DECODER == UK_NIBBLES && SYMMETRIC) {
-          for (int64_t t = 0; t < live; ++t)
-            shift[c][t] = -8.0f * scale[c][t];
-        } else if (!SYMMETRIC) {
-          const uint16_t *mn = w->minimums + row[c] * w->groups + g0;
-          for (int64_t t = 0; t < live; ++t)
-            shift[c][t] = uk_half_to_float(mn[t]);
-        }
+          shift[c][t] = -8.0f * scale[c][t];
+      } else if (!SYMMETRIC) {
+        const uint16_t *mn = w->minimums + row[c] * w->groups + g0;
+        for (int64_t t = 0; t < live; ++t)
+          shift[c][t] = uk_half_to_float(mn[t]);
       }
-      for (int64_t t = 0; t < live; ++t) {
-        if (DECODER == UK_TABLE)
+    }
+    for (int64_t t = 0; t < live; ++t) {
+      if (DECODER == UK_TABLE)
+        for (int c = 0; c < UK_QCOLS; ++c)
+          uk_scaled_codebook(w->codebook, BITS, scale[c][t], table[c]);
+      int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
+      for (int64_t b = b0; b < b1; ++b) {
+        uk_f32x16 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
+        for (int i = 0; i < M; ++i) {
+          const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
+          uk_f32x16 first, second;
+          uk_load16(&first, x);
+          uk_load16(&second, x + 16);
+          if (DECODER == UK_NIBBLES) {
+            x0[i] = __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
+                                            20, 22, 24, 26, 28, 30);
+            x1[i] = __builtin_shufflevector(first, second, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19,
+                                            21, 23, 25, 27, 29, 31);
+          } else {
+            x0[i] = first;
+            x1[i] = second;
+          }
+        }
+        /* Only a per-channel 8-bit row ends inside a block; its codes are copied. */
+        int partial = (b + 1) * block_bytes > w->row_bytes;
+        if (partial) {
+          int64_t have = w->row_bytes - b * block_bytes;
           for (int c = 0; c < UK_QCOLS; ++c)
-            uk_scaled_codebook(w->codebook, BITS, scale[c][t], table[c]);
-        int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
-        for (int64_t b = b0; b < b1; ++b) {
-          uk_f32x16 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
+            for (int64_t l = 0; l < block_bytes; ++l)
+              padded[c][l] = l < have ? codes[c][b * block_bytes + l] : 0;
+        }
+        for (int c = 0; c < UK_QCOLS; ++c) {
+          const uint8_t *p = partial ? padded[c] : codes[c] + b * block_bytes;
+          uk_f32x16 w0, w1;
+          if (DECODER == UK_NIBBLES) {
+            uk_decode_q4(p, scale[c][t], shift[c][t], SYMMETRIC, &w0, &w1);
+          } else if (DECODER == UK_BYTES) {
+            uk_decode_q8(p, scale[c][t], &w0, &w1);
+          } else if (DECODER == UK_TABLE) {
+            uk_decode16_table(p, BITS, table[c], &w0);
+            uk_decode16_table(p + 2 * BITS, BITS, table[c], &w1);
+          } else {
+            uk_decode16(p, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w0);
+            uk_decode16(p + 2 * BITS, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w1);
+          }
           for (int i = 0; i < M; ++i) {
-            const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
-            uk_f32x16 first, second;
-            uk_load16(&first, x);
-            uk_load16(&second, x + 16);
-            if (DECODER == UK_NIBBLES) {
-              x0[i] = __builtin_shufflevector(first, second, 0, 2, 4, 6, 8, 10, 12, 14, 16, 18,
-                                              20, 22, 24, 26, 28, 30);
-              x1[i] = __builtin_shufflevector(first, second, 1, 3, 5, 7, 9, 11, 13, 15, 17, 19,
-                                              21, 23, 25, 27, 29, 31);
-            } else {
-              x0[i] = first;
-              x1[i] = second;
-            }
-          }
-          /* Only a per-channel 8-bit row ends inside a block; its codes are copied. */
-          int partial = (b + 1) * block_bytes > w->row_bytes;
-          if (partial) {
-            int64_t have = w->row_bytes - b * block_bytes;
-            for (int c = 0; c < UK_QCOLS; ++c)
-              for (int64_t l = 0; l < block_bytes; ++l)
-                padded[c][l] = l < have ? codes[c][b * block_bytes + l] : 0;
-          }
-          for (int c = 0; c < UK_QCOLS; ++c) {
-            const uint8_t *p = partial ? padded[c] : codes[c] + b * block_bytes;
-            uk_f32x16 w0, w1;
-            if (DECODER == UK_NIBBLES) {
-              uk_decode_q4(p, scale[c][t], shift[c][t], SYMMETRIC, &w0, &w1);
-            } else if (DECODER == UK_BYTES) {
-              uk_decode_q8(p, scale[c][t], &w0, &w1);
-            } else if (DECODER == UK_TABLE) {
-              uk_decode16_table(p, BITS, table[c], &w0);
-              uk_decode16_table(p + 2 * BITS, BITS, table[c], &w1);
-            } else {
-              uk_decode16(p, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w0);
-              uk_decode16(p + 2 * BITS, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w1);
-            }
-            for (int i = 0; i < M; ++i) {
-              acc[i][c] = UK_FMA16(w0, x0[i], acc[i][c]);
-              acc[i][c] = UK_FMA16(w1, x1[i], acc[i][c]);
-            }
+            acc[i][c] = UK_FMA16(w0, x0[i], acc[i][c]);
+            acc[i][c] = UK_FMA16(w1, x1[i], acc[i][c]);
           }
         }
       }
     }
-    for (int i = 0; i < M; ++i)
-      for (int c = 0; c < count; ++c) {
-        float d = uk_fold_sum(&acc[i][c]);
-        a->y[i * n + row[c]] = a->bias ? d + a->bias[row[c]] : d;
-      }
   }
+  for (int i = 0; i < M; ++i)
+    for (int c = 0; c < count; ++c) {
+      float d = uk_fold_sum(&acc[i][c]);
+      a->y[i * n + row[c]] = a->bias ? d + a->bias[row[c]] : d;
+    }
 }
 
 /* One range function per specialization, for uk_parallel: items are rows of

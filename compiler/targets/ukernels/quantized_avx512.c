@@ -55,71 +55,68 @@ uk_lut_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int 
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
   float scale[UK_QCOLS][UK_LUT_SCALES], shift[UK_QCOLS][UK_LUT_SCALES];
-  {
-    int64_t row[UK_QCOLS];
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  __m512 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
+  for (int i = 0; i < M; ++i)
     for (int c = 0; c < UK_QCOLS; ++c)
-      row[c] = rows[c < count ? c : 0];
-    __m512 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
-    for (int i = 0; i < M; ++i)
-      for (int c = 0; c < UK_QCOLS; ++c)
-        acc[i][c] = _mm512_setzero_ps();
-    for (int64_t g0 = 0; g0 < w->groups; g0 += UK_LUT_SCALES) {
-      __mmask16 live = (__mmask16)((1u << uk_min(UK_LUT_SCALES, w->groups - g0)) - 1);
+      acc[i][c] = _mm512_setzero_ps();
+  for (int64_t g0 = 0; g0 < w->groups; g0 += UK_LUT_SCALES) {
+    __mmask16 live = (__mmask16)((1u << uk_min(UK_LUT_SCALES, w->groups - g0)) - 1);
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      int64_t at = row[c] * w->groups + g0;
+      __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, w->scales + at));
+      __m512 b = SYMMETRIC ? _mm512_mul_ps(s, _mm512_set1_ps(-8.0f))
+                           : _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, w->minimums + at));
+      _mm512_storeu_ps(scale[c], s);
+      _mm512_storeu_ps(shift[c], b);
+    }
+    for (int64_t t = 0; t < UK_LUT_SCALES && g0 + t < w->groups; ++t) {
+      __m512 table[UK_QCOLS];
       for (int c = 0; c < UK_QCOLS; ++c) {
-        int64_t at = row[c] * w->groups + g0;
-        __m512 s = _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, w->scales + at));
-        __m512 b = SYMMETRIC ? _mm512_mul_ps(s, _mm512_set1_ps(-8.0f))
-                             : _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, w->minimums + at));
-        _mm512_storeu_ps(scale[c], s);
-        _mm512_storeu_ps(shift[c], b);
+        __m512 s = _mm512_set1_ps(scale[c][t]), b = _mm512_set1_ps(shift[c][t]);
+        /* The reference's float(q) * scale (+ minimum), or codebook[q] *
+         * scale, each rounded once. */
+        table[c] = CODEBOOK    ? _mm512_mul_ps(codes16, s)
+                   : SYMMETRIC ? _mm512_fmadd_ps(codes16, s, b)
+                               : _mm512_add_ps(_mm512_mul_ps(codes16, s), b);
       }
-      for (int64_t t = 0; t < UK_LUT_SCALES && g0 + t < w->groups; ++t) {
-        __m512 table[UK_QCOLS];
-        for (int c = 0; c < UK_QCOLS; ++c) {
-          __m512 s = _mm512_set1_ps(scale[c][t]), b = _mm512_set1_ps(shift[c][t]);
-          /* The reference's float(q) * scale (+ minimum), or codebook[q] *
-           * scale, each rounded once. */
-          table[c] = CODEBOOK    ? _mm512_mul_ps(codes16, s)
-                     : SYMMETRIC ? _mm512_fmadd_ps(codes16, s, b)
-                                 : _mm512_add_ps(_mm512_mul_ps(codes16, s), b);
+      int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
+      for (int64_t b = b0; b < b1; ++b) {
+        __m512 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
+        for (int i = 0; i < M; ++i) {
+          const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
+          __m512 first = _mm512_loadu_ps(x), second = _mm512_loadu_ps(x + 16);
+          x0[i] = BITS == 4 ? _mm512_permutex2var_ps(first, even, second) : first;
+          x1[i] = BITS == 4 ? _mm512_permutex2var_ps(first, odd, second) : second;
         }
-        int64_t b0 = (g0 + t) * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
-        for (int64_t b = b0; b < b1; ++b) {
-          __m512 x0[UK_DOT_MAX_M - 1], x1[UK_DOT_MAX_M - 1];
-          for (int i = 0; i < M; ++i) {
-            const float *x = b < full ? a->x + i * k + b * UK_QBLOCK : xtail[i];
-            __m512 first = _mm512_loadu_ps(x), second = _mm512_loadu_ps(x + 16);
-            x0[i] = BITS == 4 ? _mm512_permutex2var_ps(first, even, second) : first;
-            x1[i] = BITS == 4 ? _mm512_permutex2var_ps(first, odd, second) : second;
+        for (int c = 0; c < UK_QCOLS; ++c) {
+          const uint8_t *p = w->codes + row[c] * w->row_bytes + b * (UK_QBLOCK * BITS / 8);
+          __m512 lo, hi;
+          if (BITS == 4) {
+            __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
+            lo = _mm512_permutexvar_ps(bytes, table[c]);
+            hi = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table[c]);
+          } else { /* codes 0..15 of the block, then 16..31 */
+            uk_i32x16 q0, q1;
+            uk_unpack16(p, BITS, &q0);
+            uk_unpack16(p + 2 * BITS, BITS, &q1);
+            lo = _mm512_permutexvar_ps((__m512i)q0, table[c]);
+            hi = _mm512_permutexvar_ps((__m512i)q1, table[c]);
           }
-          for (int c = 0; c < UK_QCOLS; ++c) {
-            const uint8_t *p = w->codes + row[c] * w->row_bytes + b * (UK_QBLOCK * BITS / 8);
-            __m512 lo, hi;
-            if (BITS == 4) {
-              __m512i bytes = _mm512_cvtepu8_epi32(_mm_loadu_si128((const __m128i *)p));
-              lo = _mm512_permutexvar_ps(bytes, table[c]);
-              hi = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table[c]);
-            } else { /* codes 0..15 of the block, then 16..31 */
-              uk_i32x16 q0, q1;
-              uk_unpack16(p, BITS, &q0);
-              uk_unpack16(p + 2 * BITS, BITS, &q1);
-              lo = _mm512_permutexvar_ps((__m512i)q0, table[c]);
-              hi = _mm512_permutexvar_ps((__m512i)q1, table[c]);
-            }
-            for (int i = 0; i < M; ++i) {
-              acc[i][c] = _mm512_fmadd_ps(lo, x0[i], acc[i][c]);
-              acc[i][c] = _mm512_fmadd_ps(hi, x1[i], acc[i][c]);
-            }
+          for (int i = 0; i < M; ++i) {
+            acc[i][c] = _mm512_fmadd_ps(lo, x0[i], acc[i][c]);
+            acc[i][c] = _mm512_fmadd_ps(hi, x1[i], acc[i][c]);
           }
         }
       }
     }
-    for (int i = 0; i < M; ++i)
-      for (int c = 0; c < count; ++c) {
-        float d = _mm512_reduce_add_ps(acc[i][c]); /* uk_fold_sum's tree: 8 + 8, 4 + 4, ... */
-        a->y[i * n + row[c]] = a->bias ? d + a->bias[row[c]] : d;
-      }
   }
+  for (int i = 0; i < M; ++i)
+    for (int c = 0; c < count; ++c) {
+      float d = _mm512_reduce_add_ps(acc[i][c]); /* uk_fold_sum's tree: 8 + 8, 4 + 4, ... */
+      a->y[i * n + row[c]] = a->bias ? d + a->bias[row[c]] : d;
+    }
 }
 
 /* Range functions for uk_parallel: items are rows of w, UK_QCOLS at a time
@@ -198,8 +195,7 @@ uk_nibble_rows(const uk_nibble_args *t, const int64_t *rows, int count, const in
       _mm512_set1_epi32(__builtin_ctzll((unsigned long long)w->group)));
   const __m512 codebook = CODEBOOK ? _mm512_loadu_ps(w->codebook) : _mm512_setzero_ps();
   int64_t row[UK_QCOLS];
-  for (int c = 0; c < UK_QCOLS; ++c)
-    row[c] = rows[c < count ? c : 0];
+  uk_qcols_rows(rows, count, row);
   /* two sums per row: eight fused multiply-adds per chunk in one chain
    * would wait on each other */
   __m512 acc[UK_QCOLS][2];

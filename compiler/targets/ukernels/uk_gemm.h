@@ -35,12 +35,6 @@
  * few KB long and each started cold: a 0.5B model's int4 decode ran at 22
  * tokens/s on one EPYC core with them, 42 with tasks of 256 KB. */
 #define UK_STREAM_TASK_BYTES (256 * 1024)
-/* How far ahead of its loads each of a decode kernel's four row streams
- * prefetches: the hardware's prefetchers alone left the 78 MB int4 head of a
- * 0.5B model at 8 GB/s on one EPYC core; 1 KB ahead, 15.6 (512 B: 13.9, 2 KB:
- * 12.8). */
-#define UK_PREFETCH_BYTES 1024
-#define UK_PREFETCH_AHEAD(p) __builtin_prefetch((const char *)(p) + UK_PREFETCH_BYTES)
 static inline int64_t uk_stream_grain(int64_t m, int64_t cost_per_row, int64_t row_bytes) {
   int64_t grain = uk_grain(cost_per_row);
   if (m >= UK_DOT_MAX_M)
@@ -48,6 +42,13 @@ static inline int64_t uk_stream_grain(int64_t m, int64_t cost_per_row, int64_t r
   int64_t streaming = UK_STREAM_TASK_BYTES / (row_bytes > 0 ? row_bytes : 1);
   return grain > streaming ? grain : streaming;
 }
+
+/* How far ahead of its loads each of a decode kernel's four row streams
+ * prefetches: the hardware's prefetchers alone left the 78 MB int4 head of a
+ * 0.5B model at 8 GB/s on one EPYC core; 1 KB ahead, 15.6 (512 B: 13.9, 2 KB:
+ * 12.8). */
+#define UK_PREFETCH_BYTES 1024
+#define UK_PREFETCH_AHEAD(p) __builtin_prefetch((const char *)(p) + UK_PREFETCH_BYTES)
 
 /* acc = (accumulate ? y : 0) + x[0..MR, 0..kc] * B[0..kc, 0..16] for the MR
  * rows of x (row stride ldx) and a B of row stride ldb; stores all 16 columns

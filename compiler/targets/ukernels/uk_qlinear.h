@@ -11,10 +11,9 @@
 #include "compiler/targets/ukernels/uk_gemm.h"
 #include "compiler/targets/ukernels/uk_quant.h"
 
-/* Rows of w (output columns) a decode step reads together: one from each of
- * the four parts of uk_rows_in_four_parts. */
+/* Rows of w (output columns) a decode step reads together: the four rows
+ * uk_rows_in_four_parts hands it, one from each part of a task. */
 #define UK_QCOLS 4
-_Static_assert(UK_QCOLS == 4, "uk_rows_in_four_parts hands the decode kernels four rows");
 #define UK_QBLOCK 32 /* codes the fast decode kernels decode at once: two vectors */
 
 typedef struct {
@@ -54,6 +53,14 @@ static inline void uk_fill_panel_quantized(const void *weights, float *panel, in
         panel[p * UK_NR + l] = 0.0f;
     }
   }
+}
+
+/* The UK_QCOLS rows a decode step computes from the `count` rows of w that
+ * uk_rows_in_four_parts hands it (UK_QCOLS, or 1 for a leftover row, which
+ * then fills every lane; only the first `count` are written). */
+static inline void uk_qcols_rows(const int64_t *rows, int count, int64_t row[UK_QCOLS]) {
+  for (int c = 0; c < UK_QCOLS; ++c)
+    row[c] = rows[c < count ? c : 0];
 }
 
 /* x's last, partial block of UK_QBLOCK columns for rows [0, rows), zero-padded. */
