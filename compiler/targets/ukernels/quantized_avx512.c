@@ -8,7 +8,7 @@
  * codes exactly as the reference does, so a non-uniform grid decodes as fast
  * as integer codes.
  * - 4 bits, one row of x (decode): eight codes per 32-bit lane of a 64-byte
- *   load, decoded without the table (uk_nibble_rows, below).
+ *   load, decoded without the table or a conversion (uk_nibble_rows, below).
  * - 4 bits, two or three rows of x: 16 bytes zero-extended to 16 lanes give
  *   the low nibbles as indices, and shifted by 4 the high ones: codes 2t and
  *   2t + 1 of the block in lane t, which the x of the block is permuted to
@@ -148,30 +148,48 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
 
 /* A chunk is 128 codes, the 64 bytes one load brings: 32-bit lane l holds
  * codes 8l .. 8l + 7 of the chunk, nibble j being code 8l + j. Shifting the
- * whole vector by 4j puts code 8l + j in lane l, so a chunk decodes as eight
- * vectors with shifts and conversions, no shuffle: the zero-extension and
- * the two table lookups per 32 codes of uk_lut_rows kept this core's one
- * shuffle port busy (about 7 GB/s of codes). x is put into the same order
- * once per call (uk_nibble_order_x). Each weight is still the reference's
- * float(q) * scale (+ minimum), or codebook[q] * scale, rounded as it rounds
- * them; only the order of the sums differs, as it does between kernels. */
+ * whole vector puts code 8l + j in lane l, so a chunk decodes as eight
+ * vectors with no shuffle: the zero-extension and the two table lookups per
+ * 32 codes of uk_lut_rows kept this core's one shuffle port busy (about
+ * 7 GB/s of codes). x is put into the same order once per call
+ * (uk_nibble_order_x), with the sum of each lane's eight x.
+ *
+ * Integer codes are not converted: one shift puts nibble u at bits 19..22 and
+ * one vpternlogd writes the exponent of 1.0 above it, giving the float
+ * 1 + u/16 exactly (u ^ 8 for symmetric codes, stored as two's complement:
+ * 1.5 + q/16). Each lane sums (1 + u/16) x over its eight codes, and
+ *   sum q x = 16 (that - 1.5 sum x)   (symmetric)
+ *   sum u x = 16 (that - sum x)        (asymmetric: scale * that + minimum * sum x)
+ * is scaled once per lane and chunk, since a lane's eight codes share a group.
+ * Three instructions per 16 codes instead of five or six: the decode was
+ * bound by arithmetic, not by memory. The sums differ from the reference's
+ * (float(q) * scale rounded per weight) by rounding of the order of the
+ * 1.5 sum x they subtract, far inside the decode kernels' tolerance.
+ * Codebooks decode through one vpermps per 16 codes: each lane sums
+ * codebook[q] x over its eight codes and scales that once. */
 #define UK_CHUNK 128
 #define UK_NIBBLE_MAX_K 16384 /* x in nibble order lives on the caller's stack */
 
 typedef struct {
   const uk_qlinear_args *a;
-  const float *x; /* a->x in nibble order, zero past k */
+  const float *x;    /* a->x in nibble order, zero past k */
+  const float *sums; /* sums[16 c + l]: the eight x of lane l of chunk c */
 } uk_nibble_args;
 
-/* out[c * 128 + 16 j + l] = x[c * 128 + 8 l + j], zero past k. */
-static void uk_nibble_order_x(const float *x, int64_t k, float *out) {
+/* out[c * 128 + 16 j + l] = x[c * 128 + 8 l + j], zero past k;
+ * sums[16 c + l] = the sum over j of those. */
+static void uk_nibble_order_x(const float *x, int64_t k, float *out, float *sums) {
   int64_t chunks = (k + UK_CHUNK - 1) / UK_CHUNK;
   for (int64_t c = 0; c < chunks; ++c)
-    for (int j = 0; j < 8; ++j)
-      for (int l = 0; l < 16; ++l) {
+    for (int l = 0; l < 16; ++l) {
+      float sum = 0.0f;
+      for (int j = 0; j < 8; ++j) {
         int64_t p = c * UK_CHUNK + 8 * l + j;
         out[c * UK_CHUNK + 16 * j + l] = p < k ? x[p] : 0.0f;
+        sum += out[c * UK_CHUNK + 16 * j + l];
       }
+      sums[16 * c + l] = sum;
+    }
 }
 
 /* The f16 values of a chunk's groups (the `live` first of those at p), each
@@ -179,6 +197,14 @@ static void uk_nibble_order_x(const float *x, int64_t k, float *out) {
 UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16 live,
                                                        const uint16_t *p) {
   return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
+}
+
+/* Nibble j of every lane of v as 1 + u/16 (`one` holds the exponent of 1.0,
+ * and 8 << 19 to flip a symmetric code's sign bit). */
+UK_AVX512_TARGET static inline __m512 uk_nibble_as_float(__m512i v, int j, __m512i one) {
+  const __m512i at = _mm512_set1_epi32(0xF << 19);
+  __m512i t = j < 5 ? _mm512_slli_epi32(v, 19 - 4 * j) : _mm512_srli_epi32(v, 4 * j - 19);
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(t, at, one, 0x6A)); /* (t & at) ^ one */
 }
 
 /* Rows rows[0..count) of w (as uk_lut_rows) against one row of x; groups of
@@ -194,13 +220,13 @@ uk_nibble_rows(const uk_nibble_args *t, const int64_t *rows, int count, const in
       _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120),
       _mm512_set1_epi32(__builtin_ctzll((unsigned long long)w->group)));
   const __m512 codebook = CODEBOOK ? _mm512_loadu_ps(w->codebook) : _mm512_setzero_ps();
+  const __m512i one = _mm512_set1_epi32(SYMMETRIC ? 0x3F800000 | 8 << 19 : 0x3F800000);
+  const __m512 offset = _mm512_set1_ps(SYMMETRIC ? 1.5f : 1.0f), sixteen = _mm512_set1_ps(16.0f);
   int64_t row[UK_QCOLS];
   uk_qcols_rows(rows, count, row);
-  /* two sums per row: eight fused multiply-adds per chunk in one chain
-   * would wait on each other */
-  __m512 acc[UK_QCOLS][2];
+  __m512 acc[UK_QCOLS];
   for (int c = 0; c < UK_QCOLS; ++c)
-    acc[c][0] = acc[c][1] = _mm512_setzero_ps();
+    acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
     int64_t g = ch * per_chunk;
     __mmask16 groups = (__mmask16)((1u << uk_min(per_chunk, w->groups - g)) - 1);
@@ -210,31 +236,33 @@ uk_nibble_rows(const uk_nibble_args *t, const int64_t *rows, int count, const in
     __m512 x[8];
     for (int j = 0; j < 8; ++j)
       x[j] = _mm512_load_ps(t->x + ch * UK_CHUNK + 16 * j);
+    const __m512 xsum = _mm512_load_ps(t->sums + 16 * ch);
     for (int c = 0; c < UK_QCOLS; ++c) {
       int64_t at = row[c] * w->groups + g;
       __m512 scale = uk_spread_halves(spread, groups, w->scales + at);
-      __m512 minimum =
-          SYMMETRIC ? _mm512_setzero_ps() : uk_spread_halves(spread, groups, w->minimums + at);
       const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * 64;
       UK_PREFETCH_AHEAD(p);
       __m512i v = _mm512_maskz_loadu_epi32(words, p);
+      /* two sums per lane: eight dependent multiply-adds would wait on each other */
+      __m512 s[2];
       for (int j = 0; j < 8; ++j) {
-        __m512 q;
-        if (CODEBOOK) /* vpermps reads the low 4 bits of each lane */
-          q = _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4 * j), codebook);
-        else if (SYMMETRIC) /* nibble j to the top, then back with its sign */
-          q = _mm512_cvtepi32_ps(_mm512_srai_epi32(_mm512_slli_epi32(v, 28 - 4 * j), 28));
-        else
-          q = _mm512_cvtepi32_ps(_mm512_and_si512(_mm512_srli_epi32(v, 4 * j),
-                                                  _mm512_set1_epi32(15)));
-        __m512 weight = SYMMETRIC ? _mm512_mul_ps(q, scale)
-                                  : _mm512_add_ps(_mm512_mul_ps(q, scale), minimum);
-        acc[c][j & 1] = _mm512_fmadd_ps(weight, x[j], acc[c][j & 1]);
+        __m512 q = CODEBOOK ? _mm512_permutexvar_ps(_mm512_srli_epi32(v, 4 * j), codebook)
+                            : uk_nibble_as_float(v, j, one);
+        s[j & 1] = j < 2 ? _mm512_mul_ps(q, x[j]) : _mm512_fmadd_ps(q, x[j], s[j & 1]);
       }
+      __m512 sum = _mm512_add_ps(s[0], s[1]);
+      if (CODEBOOK) {
+        acc[c] = _mm512_fmadd_ps(scale, sum, acc[c]);
+        continue;
+      }
+      acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(scale, sixteen), _mm512_fnmadd_ps(offset, xsum, sum),
+                               acc[c]);
+      if (!SYMMETRIC)
+        acc[c] = _mm512_fmadd_ps(uk_spread_halves(spread, groups, w->minimums + at), xsum, acc[c]);
     }
   }
   for (int c = 0; c < count; ++c) {
-    float d = _mm512_reduce_add_ps(_mm512_add_ps(acc[c][0], acc[c][1]));
+    float d = _mm512_reduce_add_ps(acc[c]);
     a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
   }
 }
@@ -268,8 +296,9 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
   a.w.codebook = codebook;
   if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % a.w.group == 0) {
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
-    uk_nibble_order_x(x, k, ordered);
-    uk_nibble_args t = {&a, ordered};
+    float sums[UK_NIBBLE_MAX_K / 8] __attribute__((aligned(64)));
+    uk_nibble_order_x(x, k, ordered, sums);
+    uk_nibble_args t = {&a, ordered, sums};
     uk_range_fn range = codebook   ? uk_nibble_codebook
                         : minimums ? uk_nibble_asymmetric
                                    : uk_nibble_symmetric;

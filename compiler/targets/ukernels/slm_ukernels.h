@@ -112,8 +112,9 @@ void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
                         const float *bias, float *y, int64_t m, int64_t n, int64_t k,
                         int32_t bits, int64_t group);
 /* 4-bit codes in groups of 32, 64 or 128, symmetric or asymmetric (and, for _avx512, codebook).
- * _avx512 (AVX-512 F/BW/VL targets only) decodes one row of x with shifts (codebooks: one
- * lookup per 16 codes) and two or three by table lookups. */
+ * _avx512 (AVX-512 F/BW/VL targets only) decodes one row of x with a shift and a bit-select per
+ * 16 codes (codebooks: one lookup), scaling each group's sums once, and two or three rows by table
+ * lookups. */
 void slm_uk_linear_q4(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const uint16_t *minimums, const float *bias,
                       float *y, int64_t m, int64_t n, int64_t k, int64_t group);
