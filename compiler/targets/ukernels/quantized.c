@@ -10,7 +10,8 @@
  * - Linear with few rows (decode) reads each weight once, and is bound by how
  *   fast it turns codes into floats: blocks of 32 codes are decoded in
  *   registers, exactly as the reference does, and multiplied into x with
- *   fused multiply-adds (close to the reference, not equal to it). 4-bit and
+ *   fused multiply-adds (close to the reference, not equal to it; 8-bit
+ *   codes are converted and their sums scaled once per group). 4-bit and
  *   symmetric 8-bit formats have their own decoders (slm_uk_linear_q4, _q8;
  *   quantized_avx512.c decodes 4-bit codes faster on AVX-512 targets); other
  *   widths (slm_uk_linear_qany) gather the bytes of 16 codes by shuffles.
@@ -58,20 +59,20 @@ static inline void uk_decode_q4(const uint8_t *p, float scale, float shift, int 
   }
 }
 
-/* The 32 weights of a block of 8-bit symmetric codes, in order. */
-static inline void uk_decode_q8(const uint8_t *p, float scale, uk_f32x16 *w0, uk_f32x16 *w1) {
+/* The 32 codes of a block of 8-bit symmetric codes, in order, as floats; the
+ * caller scales their sums once per group. */
+static inline void uk_decode_q8(const uint8_t *p, uk_f32x16 *w0, uk_f32x16 *w1) {
   uk_i8x16 first, second;
   memcpy(&first, p, sizeof first);
   memcpy(&second, p + 16, sizeof second);
-  uk_f32x16 s = UK_SPLAT16(scale);
-  *w0 = __builtin_convertvector(first, uk_f32x16) * s;
-  *w1 = __builtin_convertvector(second, uk_f32x16) * s;
+  *w0 = __builtin_convertvector(first, uk_f32x16);
+  *w1 = __builtin_convertvector(second, uk_f32x16);
 }
 
 /* How a decode kernel turns a block of 32 codes into floats. */
 enum {
   UK_NIBBLES, /* 4 bits, groups of 32, 64 or 128: uk_decode_q4 (x permuted to match) */
-  UK_BYTES,   /* 8 bits, symmetric: uk_decode_q8 */
+  UK_BYTES,   /* 8 bits, symmetric: uk_decode_q8, each group's sum scaled once */
   UK_SHUFFLES, /* any width: uk_decode16, twice */
   UK_TABLE     /* codebook formats: uk_decode16_table, twice */
 };
@@ -100,10 +101,12 @@ uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, cons
   uk_qcols_rows(rows, count, row);
   for (int c = 0; c < UK_QCOLS; ++c)
     codes[c] = w->codes + row[c] * w->row_bytes;
-  uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS];
+  /* UK_BYTES sums a group's q * x in part, then adds scale * part to acc:
+   * one multiply per group instead of one per weight */
+  uk_f32x16 acc[UK_DOT_MAX_M - 1][UK_QCOLS], part[UK_DOT_MAX_M - 1][UK_QCOLS];
   for (int i = 0; i < M; ++i)
     for (int c = 0; c < UK_QCOLS; ++c)
-      acc[i][c] = (uk_f32x16){0};
+      acc[i][c] = part[i][c] = (uk_f32x16){0};
   for (int64_t g0 = 0; g0 < w->groups; g0 += UK_QSCALES) {
     int64_t live = uk_min(UK_QSCALES, w->groups - g0);
     for (int c = 0; c < UK_QCOLS; ++c) {
@@ -155,7 +158,7 @@ uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, cons
           if (DECODER == UK_NIBBLES) {
             uk_decode_q4(p, scale[c][t], shift[c][t], SYMMETRIC, &w0, &w1);
           } else if (DECODER == UK_BYTES) {
-            uk_decode_q8(p, scale[c][t], &w0, &w1);
+            uk_decode_q8(p, &w0, &w1);
           } else if (DECODER == UK_TABLE) {
             uk_decode16_table(p, BITS, table[c], &w0);
             uk_decode16_table(p + 2 * BITS, BITS, table[c], &w1);
@@ -163,12 +166,19 @@ uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, cons
             uk_decode16(p, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w0);
             uk_decode16(p + 2 * BITS, BITS, scale[c][t], shift[c][t], SYMMETRIC, &w1);
           }
+          uk_f32x16(*sum)[UK_QCOLS] = DECODER == UK_BYTES ? part : acc;
           for (int i = 0; i < M; ++i) {
-            acc[i][c] = UK_FMA16(w0, x0[i], acc[i][c]);
-            acc[i][c] = UK_FMA16(w1, x1[i], acc[i][c]);
+            sum[i][c] = UK_FMA16(w0, x0[i], sum[i][c]);
+            sum[i][c] = UK_FMA16(w1, x1[i], sum[i][c]);
           }
         }
       }
+      if (DECODER == UK_BYTES)
+        for (int i = 0; i < M; ++i)
+          for (int c = 0; c < UK_QCOLS; ++c) {
+            acc[i][c] = UK_FMA16(UK_SPLAT16(scale[c][t]), part[i][c], acc[i][c]);
+            part[i][c] = (uk_f32x16){0};
+          }
     }
   }
   for (int i = 0; i < M; ++i)
