@@ -87,16 +87,7 @@ static void uk_linear_dot_range(void *arg, int64_t begin, int64_t end) {
 static void uk_fill_panel_f32(const void *weights, float *panel, int64_t j0, int64_t nr,
                               int64_t kb, int64_t kc) {
   const uk_linear_args *a = (const uk_linear_args *)weights;
-  for (int64_t l = 0; l < UK_NR; ++l) {
-    if (l < nr) {
-      const float *w = a->w + (j0 + l) * a->k + kb;
-      for (int64_t p = 0; p < kc; ++p)
-        panel[p * UK_NR + l] = w[p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        panel[p * UK_NR + l] = 0.0f;
-    }
-  }
+  uk_panel_from_rows(a->w + j0 * a->k + kb, a->k, nr, kc, panel);
 }
 
 void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,

@@ -156,16 +156,13 @@ typedef struct {
   static void uk_fill_panel_##S(const void *weights, float *panel, int64_t j0, int64_t nr,         \
                                 int64_t kb, int64_t kc) {                                          \
     const uk_half_linear_args *a = (const uk_half_linear_args *)weights;                           \
-    for (int64_t l = 0; l < UK_NR; ++l) {                                                          \
-      if (l < nr) {                                                                                \
-        const uint16_t *w = a->w + (j0 + l) * a->k + kb;                                           \
-        for (int64_t p = 0; p < kc; ++p)                                                           \
-          panel[p * UK_NR + l] = uk_widen1_##S(w[p]);                                              \
-      } else {                                                                                     \
-        for (int64_t p = 0; p < kc; ++p)                                                           \
-          panel[p * UK_NR + l] = 0.0f;                                                             \
-      }                                                                                            \
+    float rows[UK_NR][UK_KC];                                                                      \
+    for (int64_t l = 0; l < nr; ++l) {                                                             \
+      const uint16_t *w = a->w + (j0 + l) * a->k + kb;                                             \
+      for (int64_t p = 0; p < kc; ++p)                                                             \
+        rows[l][p] = uk_widen1_##S(w[p]);                                                          \
     }                                                                                              \
+    uk_panel_from_rows(&rows[0][0], UK_KC, nr, kc, panel);                                         \
   }                                                                                                \
                                                                                                    \
   void slm_uk_linear_##S(const slm_uk_ctx *ctx, const float *x, const uint16_t *w,                 \

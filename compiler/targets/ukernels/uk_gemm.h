@@ -107,6 +107,55 @@ static inline void uk_panel_rows(const float *x, int64_t ldx, const float *b, in
   }
 }
 
+/* The 16 x 16 block of floats in v, transposed in place: four rounds of
+ * two-vector shuffles, each swapping the off-diagonal h x h blocks of every
+ * 2h x 2h block (h = 8, 4, 2, 1). */
+#define UK_TRANSPOSE_ROUND(h, ...)                                                                 \
+  for (int i = 0; i < 16; ++i)                                                                     \
+    if (!(i & (h))) {                                                                              \
+      uk_f32x16 lo = v[i], hi = v[i + (h)];                                                        \
+      v[i] = __builtin_shufflevector(lo, hi, __VA_ARGS__);                                         \
+      v[i + (h)] = __builtin_shufflevector(lo, hi, UK_TRANSPOSE_HI_##h);                           \
+    }
+#define UK_TRANSPOSE_HI_8 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31
+#define UK_TRANSPOSE_HI_4 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31
+#define UK_TRANSPOSE_HI_2 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define UK_TRANSPOSE_HI_1 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31
+static inline void uk_transpose16(uk_f32x16 v[16]) {
+  UK_TRANSPOSE_ROUND(8, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23)
+  UK_TRANSPOSE_ROUND(4, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27)
+  UK_TRANSPOSE_ROUND(2, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29)
+  UK_TRANSPOSE_ROUND(1, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30)
+}
+#undef UK_TRANSPOSE_ROUND
+#undef UK_TRANSPOSE_HI_8
+#undef UK_TRANSPOSE_HI_4
+#undef UK_TRANSPOSE_HI_2
+#undef UK_TRANSPOSE_HI_1
+_Static_assert(UK_NR == 16, "uk_panel_from_rows fills panels of 16 x 16 blocks");
+
+/* panel[p * UK_NR + l] = rows[l * ld + p] for p < kc and l < nr, zero for
+ * l >= nr: 16 rows of w turned into a panel 16 x 16 floats at a time. Stored
+ * one float at a time, as the fills did, the panel cost about as much as the
+ * GEMM that reads it (a 0.5B model's linears at M = 128, one Zen 5 core). */
+static inline void uk_panel_from_rows(const float *rows, int64_t ld, int64_t nr, int64_t kc,
+                                      float *panel) {
+  int64_t p0 = 0;
+  for (; p0 + 16 <= kc; p0 += 16) {
+    uk_f32x16 v[16];
+    for (int l = 0; l < 16; ++l) {
+      v[l] = (uk_f32x16){0};
+      if (l < nr)
+        uk_load16(&v[l], rows + l * ld + p0);
+    }
+    uk_transpose16(v);
+    memcpy(panel + p0 * UK_NR, v, sizeof v); /* row q of v is panel row p0 + q */
+  }
+  for (; p0 < kc; ++p0)
+    for (int64_t l = 0; l < UK_NR; ++l)
+      panel[p0 * UK_NR + l] = l < nr ? rows[l * ld + p0] : 0.0f;
+}
+
 /* Writes panel[p * UK_NR + l] = w[j0 + l, kb + p] for p < kc and l < nr, and
  * zeros for l >= nr; `weights` is the kernel's own description of w. */
 typedef void (*uk_panel_fill_fn)(const void *weights, float *panel, int64_t j0, int64_t nr,

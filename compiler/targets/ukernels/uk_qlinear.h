@@ -42,17 +42,10 @@ static inline int uk_qlinear_trivial(const float *bias, float *y, int64_t m, int
 static inline void uk_fill_panel_quantized(const void *weights, float *panel, int64_t j0,
                                            int64_t nr, int64_t kb, int64_t kc) {
   const uk_qmatrix *w = (const uk_qmatrix *)weights;
-  float row[UK_KC];
-  for (int64_t l = 0; l < UK_NR; ++l) {
-    if (l < nr) {
-      uk_dequantize_segment(w, j0 + l, kb, kc, row);
-      for (int64_t p = 0; p < kc; ++p)
-        panel[p * UK_NR + l] = row[p];
-    } else {
-      for (int64_t p = 0; p < kc; ++p)
-        panel[p * UK_NR + l] = 0.0f;
-    }
-  }
+  float rows[UK_NR][UK_KC];
+  for (int64_t l = 0; l < nr; ++l)
+    uk_dequantize_segment(w, j0 + l, kb, kc, rows[l]);
+  uk_panel_from_rows(&rows[0][0], UK_KC, nr, kc, panel);
 }
 
 /* The UK_QCOLS rows a decode step computes from the `count` rows of w that
