@@ -159,8 +159,9 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
  * 1 + u/16 exactly (u ^ 8 for symmetric codes, stored as two's complement:
  * 1.5 + q/16). Each lane sums (1 + u/16) x over its eight codes, and
  *   sum q x = 16 (that - 1.5 sum x)   (symmetric)
- *   sum u x = 16 (that - sum x)        (asymmetric: scale * that + minimum * sum x)
- * is scaled once per lane and chunk, since a lane's eight codes share a group.
+ *   sum u x = 16 (that - sum x)        (asymmetric, which also adds minimum * sum x)
+ * is multiplied by the scale once per lane and chunk, since a lane's eight
+ * codes share a group.
  * Three instructions per 16 codes instead of five or six: the decode was
  * bound by arithmetic, not by memory. The sums differ from the reference's
  * (float(q) * scale rounded per weight) by rounding of the order of the
