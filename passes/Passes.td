@@ -122,6 +122,28 @@ def SinkConstants : Pass<"slm-sink-constants", "mlir::ModuleOp"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantize: what prepares weights for rounding
+//===----------------------------------------------------------------------===//
+
+def RotateWeights : Pass<"slm-rotate-weights", "mlir::ModuleOp"> {
+  let summary = "Folds random Hadamard rotations into linear weights (incoherence processing)";
+  let description = [{
+    Before quantization: each f32 weight read only by slm.linear (as the
+    weight) and slm.embedding (as the table) whose rows have a power-of-two
+    block of at least 16 features becomes W R, R = diag(s) H diag(s) /
+    sqrt(block) block by block (H Walsh–Hadamard, s random signs per row
+    width); each linear reading it reads slm.hadamard(x) = x R instead of x,
+    and each embedding's gathered rows go through slm.hadamard back (R is its
+    own inverse). The model computes the same function (up to rounding);
+    the rotated rows have no outlying columns for the quantizer to round.
+    Linears that read one value share one slm.hadamard.
+  }];
+  let options = [
+    Option<"seed", "seed", "uint64_t", /*default=*/"0", "seed of the random signs">,
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // Fuse: slm blocks into fewer kernels (after quantization)
 //===----------------------------------------------------------------------===//
 

@@ -8,6 +8,8 @@
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
+#include "compiler/pipeline/Pipeline.h"
+#include "passes/Passes.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -214,6 +216,12 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
       options.chat = std::move(*chat);
     }
   }
+  if (options.rotateWeights) {
+    if (llvm::Error error = runStage(
+            "rotate", *imported->module,
+            [](mlir::OpPassManager &pm) { pm.addPass(createRotateWeights()); }, options.dump))
+      return makeError("{0}: {1}", modelPath, llvm::toString(std::move(error)));
+  }
   std::optional<QuantizeOutcome> quantized;
   if (options.quantize) {
     if (!tokenizer)
@@ -229,6 +237,8 @@ llvm::Error compileModelFile(llvm::StringRef modelPath, llvm::StringRef tokenize
     options.weightFormat = outcome->weightFormat;
     quantized = std::move(*outcome);
   }
+  if (options.rotateWeights)
+    options.weightFormat += ", Hadamard-rotated";
   if (options.floatWeights != FloatStorage::f32) {
     const char *storage = options.floatWeights == FloatStorage::bf16 ? "bf16" : "f16";
     std::vector<WeightTensor> floats = collectWeightTensors(*imported->module);

@@ -23,6 +23,7 @@ struct CompileOptions {
   std::optional<QuantizeOptions> quantize; // --quant: quantize the weights first
   /// --weights: how the linear and embedding weights left in float are stored.
   FloatStorage floatWeights = FloatStorage::f32;
+  bool rotateWeights = false; // --rotate: slm-rotate-weights before quantization
   bool w8a8 = false; // linears with 8-bit weights also quantize their inputs to int8 (W8A8)
   bool int8KvCache = false; // --kv-cache int8: slm-quantize-kv-cache
   IrDump dump;       // the IR after the import and every pass, when asked for

@@ -135,6 +135,13 @@ WeightBits countWeightBits(ModuleOp module) {
     bool quantizedStorage = llvm::any_of(constant->getUsers(), [](Operation *user) {
       return llvm::isa<slm::DequantizeOp>(user);
     });
+    if (!constant->use_empty() && llvm::all_of(constant->getUsers(), [](Operation *user) {
+          return llvm::isa<slm::HadamardOp>(user);
+        })) {
+      // A rotation's signs: stored with the weights, but no parameters.
+      total.bits += type.getNumElements() * element.getIntOrFloatBitWidth();
+      return;
+    }
     if (!llvm::isa<FloatType>(element) || quantizedStorage)
       return;
     total.parameters += type.getNumElements();

@@ -38,8 +38,9 @@ enum class FloatStorage { f32, bf16, f16 };
 void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage);
 
 /// Weight storage as the model stands: float constants count their width,
-/// quantized weights their codes and scales; integer constants (shapes,
-/// indices) are not weights. Parameters count dequantized elements.
+/// quantized weights their codes and scales, rotation signs (slm.hadamard)
+/// their bytes; other integer constants (shapes, indices) are not weights.
+/// Parameters count dequantized and float elements.
 struct WeightBits {
   int64_t parameters = 0;
   int64_t bits = 0;

@@ -159,6 +159,20 @@ struct EmbeddingLowering : KernelLowering<slm::EmbeddingOp> {
   }
 };
 
+struct HadamardLowering : KernelLowering<slm::HadamardOp> {
+  using KernelLowering::KernelLowering;
+  LogicalResult matchAndRewrite(slm::HadamardOp op, OpAdaptor adaptor,
+                                ConversionPatternRewriter &rewriter) const override {
+    KernelBuilder k = builder(rewriter, op);
+    Ptr y = k.resultBuffer(op);
+    Type type = op.getInput().getType();
+    k.call(SLM_KERNEL(slm_uk_hadamard), pointer(adaptor.getInput()), pointer(adaptor.getSigns()),
+           y, k.rowsOf(type), k.dimsOf(type).back(), k.i64(op.getBlock()));
+    rewriter.replaceOp(op, y.value);
+    return success();
+  }
+};
+
 /// No code: the linears and embeddings a dequantize or widen feeds read its
 /// stored operands.
 template <typename StorageOp>
@@ -176,7 +190,7 @@ struct WeightStorageLowering : KernelLowering<StorageOp> {
 
 void populateLinearLowerings(RewritePatternSet &patterns, const TypeConverter &converter,
                                 const EntryState &entry) {
-  patterns.add<LinearLowering, EmbeddingLowering, WeightStorageLowering<slm::DequantizeOp>,
+  patterns.add<LinearLowering, EmbeddingLowering, HadamardLowering, WeightStorageLowering<slm::DequantizeOp>,
                WeightStorageLowering<slm::WidenOp>>(
       converter, patterns.getContext(), entry);
 }

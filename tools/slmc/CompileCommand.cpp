@@ -45,6 +45,10 @@ ABSL_FLAG(bool, w8a8, false,
           "linears with 8-bit or symmetric 4-bit weights also quantize their inputs to int8 "
           "per token (W8A8, W4A8: integer dot products, VNNI where the target has them); "
           "changes numerics slightly");
+ABSL_FLAG(bool, rotate, false,
+          "fold random Hadamard rotations into the linear and embedding weights before "
+          "quantizing them (incoherence processing: the same function, weights without "
+          "outlying columns; each rotated linear input costs one fast Walsh-Hadamard transform)");
 ABSL_FLAG(std::string, kv_cache, "f32",
           "how the KV cache stores keys and values: f32, or int8 with a scale per position and "
           "head (a quarter of the memory; changes numerics slightly)");
@@ -131,6 +135,7 @@ llvm::Error runCompile(const std::vector<std::string> &args) {
   options.maxContext = absl::GetFlag(FLAGS_max_context);
   options.maxTokensPerCall = absl::GetFlag(FLAGS_max_tokens);
   options.w8a8 = absl::GetFlag(FLAGS_w8a8);
+  options.rotateWeights = absl::GetFlag(FLAGS_rotate);
   std::string kvCache = absl::GetFlag(FLAGS_kv_cache);
   if (kvCache != "f32" && kvCache != "int8")
     return makeError("--kv-cache must be f32 or int8, got '{0}'", kvCache);
@@ -197,7 +202,7 @@ const Command &compileCommand() {
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
       "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]\n"
       "              [--calib-windows N] [--sensitivity auto|measure|predict]]\n"
-      "             [--w8a8] [--kv-cache f32|int8] [--sign KEY] [--print-ir-after-all]\n"
+      "             [--rotate] [--w8a8] [--kv-cache f32|int8] [--sign KEY] [--print-ir-after-all]\n"
       "             [--dump-ir DIR] -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
       "kernels, the memory plan and the tokenizer: the tiny runtime (libslmrt) runs it\n"
@@ -216,6 +221,9 @@ const Command &compileCommand() {
       "--max-kl X removes it and fails when its KL exceeds X.\n\n"
       "--weights bf16|f16 stores the float weights at half width (after --quant, those it\n"
       "left in float): half the bytes to stream per token, kernels that widen as they read.\n\n"
+      "--rotate multiplies each linear weight by a random Hadamard rotation R (and its\n"
+      "input by R, in the compiled code): the same model, weights that round with less\n"
+      "error at 3 and 4 bits.\n\n"
       "--kv-cache int8 stores the KV cache as int8 codes with an f32 scale per position and\n"
       "head: a quarter of its memory; the quantization report and --max-kl score the\n"
       "artifact with it.\n\n"
@@ -223,7 +231,7 @@ const Command &compileCommand() {
       "after every pass of optimize, fuse, plan and lower (docs/ARCHITECTURE.md).",
       {"target", "max_context", "max_tokens", "tokenizer", "o", "weights", "quant", "calib",
        "teacher", "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows",
-       "sensitivity", "threads", "w8a8", "kv_cache", "sign", "print_ir_after_all", "dump_ir"},
+       "sensitivity", "threads", "rotate", "w8a8", "kv_cache", "sign", "print_ir_after_all", "dump_ir"},
       runCompile};
   return command;
 }

@@ -1,4 +1,4 @@
-//===- LinearAlgebra.cpp - matmul, linear and embedding kernels -----------===//
+//===- LinearAlgebra.cpp - matmul, linear, embedding, hadamard kernels ----===//
 //
 // Large matrix products go to oneDNN's sgemm, which is multithreaded and picks
 // the best ISA of the host; small ones and everything else are plain loops.
@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/executor/kernels/KernelSupport.h"
+#include "compiler/quant/Hadamard.h"
 #include "dialects/slm/IR/SlmOps.h"
 
 #include <cstring>
@@ -136,12 +137,31 @@ llvm::Error embedding(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) {
   return ok();
 }
 
+llvm::Expected<Kernel> hadamardKernel(Operation *op) {
+  int64_t block = llvm::cast<slm::HadamardOp>(op).getBlock();
+  return Kernel([block](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
+    const Tensor &x = in[0], &signs = in[1];
+    int64_t n = x.dim(-1);
+    if (x.dtype() != DType::F32 || signs.dtype() != DType::I8)
+      return makeError("takes f32 rows and i8 signs, got {0} and {1}", x.describe(),
+                       signs.describe());
+    if (signs.size() != n || n % block)
+      return makeError("{0} signs and blocks of {1} for rows of {2}", signs.size(), block, n);
+    Tensor y = Tensor::zeros(DType::F32, x.shape());
+    std::memcpy(y.data<float>(), x.data<float>(), sizeof(float) * x.size());
+    rotateRowsHadamard(y.data<float>(), n ? y.size() / n : 0, n, block, signs.data<int8_t>());
+    out[0] = std::move(y);
+    return ok();
+  });
+}
+
 } // namespace
 
 void addLinearAlgebraKernels(KernelTable &t) {
   t.addSimple<slm::MatmulOp>(matmul);
   t.addSimple<slm::LinearOp>(linear);
   t.addSimple<slm::EmbeddingOp>(embedding);
+  t.add<slm::HadamardOp>(hadamardKernel);
 }
 
 } // namespace slmc::exec

@@ -11,6 +11,7 @@ set(SLM_UKERNEL_SOURCES
   elementwise.c
   reduce.c
   data.c
+  hadamard.c
 )
 # IEEE float semantics as the reference executor has them (no -ffast-math, no
 # FMA contraction); without errno, libm calls such as sqrtf can vectorize.

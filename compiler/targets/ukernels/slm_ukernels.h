@@ -202,6 +202,11 @@ void slm_uk_matmul(const slm_uk_ctx *ctx, const float *a, const float *b, float 
                    int64_t m, int64_t n, int64_t k, int64_t a_batch_stride,
                    int64_t b_batch_stride);
 
+/* slm.hadamard: per row of n, each block of `block` (a power of two dividing n) becomes
+ * s * H (s * x) / sqrt(block), H the Walsh-Hadamard matrix, s the block's signs (+-1). */
+void slm_uk_hadamard(const slm_uk_ctx *ctx, const float *x, const int8_t *signs, float *y,
+                     int64_t rows, int64_t n, int64_t block);
+
 /* Per row of n: y = w * (x / sqrt(mean(x^2) + eps)). */
 void slm_uk_rms_norm(const slm_uk_ctx *ctx, const float *x, const float *w, float *y, int64_t rows,
                      int64_t n, float eps);

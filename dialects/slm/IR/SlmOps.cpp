@@ -66,6 +66,24 @@ LogicalResult RmsNormOp::verify() {
   return success();
 }
 
+LogicalResult HadamardOp::verify() {
+  auto input = ranked(getInput().getType());
+  int64_t block = getBlock();
+  if (input.getRank() < 1)
+    return emitOpError("input must have rank >= 1");
+  if (block < 2 || !llvm::isPowerOf2_64(block))
+    return emitOpError("block must be a power of two >= 2, got ") << block;
+  int64_t features = input.getShape().back();
+  if (!ShapedType::isDynamic(features) && features % block)
+    return emitOpError("the last dimension (") << features << ") is not a multiple of block ("
+                                               << block << ")";
+  auto signs = ranked(getSigns().getType());
+  if (dimsDiffer(signs.getDimSize(0), features))
+    return emitOpError("signs must have one entry per feature of the last dimension (")
+           << features << "), got " << signs;
+  return success();
+}
+
 LogicalResult AddRmsNormOp::verify() {
   auto input = ranked(getInput().getType());
   auto weight = ranked(getWeight().getType());

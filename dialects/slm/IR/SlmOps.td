@@ -408,6 +408,31 @@ def Slm_EmbeddingOp : Slm_InferredOp<"embedding"> {
   }];
 }
 
+def Slm_HadamardOp : Slm_Op<"hadamard", [Pure, AllTypesMatch<["input", "result"]>]> {
+  let summary = "a random Hadamard rotation of the last dimension, block by block (its own inverse)";
+  let description = [{
+    Each block of `block` features (a power of two) of the last dimension
+    becomes `s ⊙ H (s ⊙ x) / sqrt(block)`, where H is the Walsh–Hadamard
+    matrix (Sylvester order) and `s` the block's entries of `signs`, one ±1
+    per feature of the last dimension. The rotation R = diag(s) H diag(s) /
+    sqrt(block) is orthogonal and symmetric, so the op is its own inverse:
+    slm-rotate-weights folds R into a linear's weight (W R) and rotates the
+    linear's input here, which leaves x Wᵀ unchanged while the weights the
+    quantizer rounds are incoherent (no column stands out).
+
+    ```mlir
+    %r = slm.hadamard %x, %signs {block = 128 : i64}
+        : tensor<?x384xf32>, tensor<384xi8> -> tensor<?x384xf32>
+    ```
+  }];
+  let arguments = (ins Slm_FloatTensor:$input, 1DTensorOf<[I8]>:$signs, I64Attr:$block);
+  let results = (outs Slm_FloatTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $signs attr-dict `:` type($input) `,` type($signs) `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
 def Slm_RotaryOp : Slm_Op<"rotary", [Pure, AllTypesMatch<["input", "result"]>]> {
   let summary = "rotary position embedding of [tokens, heads, head_dim]";
   let description = [{

@@ -1122,6 +1122,49 @@ TEST_F(UkernelTest, RmsNorm) {
   }
 }
 
+// slm.hadamard: the kernel equals the reference executor bit for bit (same
+// butterflies in the same order), and both equal the dense product with
+// diag(s) H diag(s) / sqrt(block), H[i][j] = (-1)^popcount(i & j) (Sylvester),
+// computed in double from that definition.
+TEST_F(UkernelTest, HadamardEqualsTheDenseRotation) {
+  for (auto [rows, n, block] : {std::tuple{int64_t(5), int64_t(384), int64_t(128)},
+                                std::tuple{int64_t(400), int64_t(64), int64_t(16)},
+                                std::tuple{int64_t(1), int64_t(1024), int64_t(1024)}}) {
+    Tensor x = random(DType::F32, {rows, n}, 10600 + n, -3, 3);
+    std::mt19937 gen(10700 + n);
+    std::vector<int8_t> signValues(n);
+    for (int8_t &v : signValues)
+      v = gen() % 2 ? 1 : -1;
+    Tensor signs = Tensor::fromValues<int8_t>(DType::I8, {n}, signValues);
+    std::string tx = type(DType::F32, {rows, n}), ts = type(DType::I8, {n});
+    auto want = reference(function({tx, ts}, {tx},
+                                   "%r = slm.hadamard %a0, %a1 {block = " + std::to_string(block) +
+                                       " : i64} : " + tx + ", " + ts + " -> " + tx),
+                          {x, signs});
+    ASSERT_EQ(want.size(), 1u);
+    auto got = runBoth(
+        rows * n * 4,
+        [&](const slm_uk_ctx *ctx, void *y) {
+          slm_uk_hadamard(ctx, x.data<float>(), signValues.data(), static_cast<float *>(y), rows,
+                          n, block);
+        },
+        "hadamard", rows == 400);
+    expectSame(want[0], got.data(), "hadamard");
+    Tensor dense = Tensor::zeros(DType::F32, {rows, n});
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < n; ++i) {
+        int64_t base = i / block * block;
+        double sum = 0;
+        for (int64_t j = base; j < base + block; ++j) {
+          int h = __builtin_popcountll(uint64_t((i - base) & (j - base))) % 2 ? -1 : 1;
+          sum += double(signValues[i]) * h * double(signValues[j]) * x.data<float>()[r * n + j];
+        }
+        dense.data<float>()[r * n + i] = static_cast<float>(sum / std::sqrt(double(block)));
+      }
+    expectNear(dense, reinterpret_cast<const float *>(got.data()), 1e-5, 1e-5, "hadamard vs dense");
+  }
+}
+
 TEST_F(UkernelTest, AddRmsNormIsAddThenRmsNorm) {
   for (auto [rows, n] : {std::pair{int64_t(15), int64_t(100)}, std::pair{int64_t(64), int64_t(2048)}}) {
     Tensor x = random(DType::F32, {rows, n}, 10200 + n, -3, 3),

@@ -592,3 +592,27 @@ module attributes {slm.model = #slm.model<architecture = "llama", source = "test
     return %logits, %kc, %vc : tensor<?x16xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>
   }
 }
+
+// -----
+
+func.func @hadamard_block_not_power_of_two(%x: tensor<2x12xf32>, %s: tensor<12xi8>) {
+  // expected-error @+1 {{'slm.hadamard' op block must be a power of two >= 2, got 12}}
+  %y = slm.hadamard %x, %s {block = 12 : i64} : tensor<2x12xf32>, tensor<12xi8> -> tensor<2x12xf32>
+  return
+}
+
+// -----
+
+func.func @hadamard_block_does_not_divide(%x: tensor<2x12xf32>, %s: tensor<12xi8>) {
+  // expected-error @+1 {{'slm.hadamard' op the last dimension (12) is not a multiple of block (8)}}
+  %y = slm.hadamard %x, %s {block = 8 : i64} : tensor<2x12xf32>, tensor<12xi8> -> tensor<2x12xf32>
+  return
+}
+
+// -----
+
+func.func @hadamard_signs_per_feature(%x: tensor<2x8xf32>, %s: tensor<4xi8>) {
+  // expected-error @+1 {{'slm.hadamard' op signs must have one entry per feature of the last dimension (8), got 'tensor<4xi8>'}}
+  %y = slm.hadamard %x, %s {block = 8 : i64} : tensor<2x8xf32>, tensor<4xi8> -> tensor<2x8xf32>
+  return
+}

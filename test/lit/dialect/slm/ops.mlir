@@ -247,6 +247,9 @@ func.func @fused_blocks(%x: tensor<?x8xf32>, %r: tensor<?x8xf32>, %w: tensor<8xf
                         %gu: tensor<?x12xf32>, %g: tensor<?x6xf32>, %u: tensor<?x6xf32>) {
   // CHECK: slm.add_rms_norm %{{.*}}, %{{.*}}, %{{.*}} {epsilon = 9.99999997E-7 : f32} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>, tensor<?x8xf32>
   %sum, %n = slm.add_rms_norm %x, %r, %w {epsilon = 1.0e-6 : f32} : tensor<?x8xf32>, tensor<8xf32> -> tensor<?x8xf32>, tensor<?x8xf32>
+  // CHECK: slm.hadamard %{{.*}}, %{{.*}} {block = 4 : i64} : tensor<?x8xf32>, tensor<8xi8> -> tensor<?x8xf32>
+  %signs = slm.constant dense<[1, -1, 1, 1, -1, -1, 1, -1]> : tensor<8xi8>
+  %rotated = slm.hadamard %x, %signs {block = 4 : i64} : tensor<?x8xf32>, tensor<8xi8> -> tensor<?x8xf32>
   // CHECK: slm.gated_activation %{{.*}} {activation = #slm<activation silu>} : tensor<?x12xf32> -> tensor<?x6xf32>
   %h = slm.gated_activation %gu {activation = #slm<activation silu>} : tensor<?x12xf32> -> tensor<?x6xf32>
   // CHECK: slm.gated_activation %{{.*}}, %{{.*}} {activation = #slm<activation gelu_tanh>} : tensor<?x6xf32>, tensor<?x6xf32> -> tensor<?x6xf32>
