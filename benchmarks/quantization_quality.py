@@ -19,6 +19,9 @@ as llama.cpp's llama-perplexity --kl-divergence measures them.
      teacher, over three calibration seeds (the noise level).
   3. stories260K (ragged 172-wide rows) against its float model: --quant
      auto at 4.5 bpw, and int4-g32 with GPTQ and with RTN.
+  4. Random Hadamard rotations: --quant auto at each budget and stories260K
+     at 4.5 bpw with --rotate, and int8 --w8a8 (W8A8) on both models with and
+     without it.
 
 Usage: benchmarks/quantization_quality.py [--build build] [--calib-windows 32] [--seed 0] [--json FILE]
 """
@@ -191,6 +194,33 @@ def main():
             r = bench.evaluate(artifact, STORIES260K)
             print(row("int4-g32 " + label, r, seconds))
             results["260k_int4_g32_" + label.split()[0].lower()] = r
+
+        print("\n4. Random Hadamard rotations (--rotate), beside the same compiles without")
+        for budget, max_kl, min_top1 in TARGETS:
+            artifact, seconds = bench.compile("656k-auto-rotated-%s" % budget, [TEACHER], "auto",
+                                              ["--bpw", str(budget), "--calib", calib_path,
+                                               "--rotate"])
+            r = bench.evaluate(artifact, TEACHER)
+            print(row("656K --quant auto --bpw %s --rotate" % budget, r, seconds))
+            print(row("  ... without --rotate (section 1)", results["656k_auto_%s" % budget]))
+            results["656k_auto_rotated_%s" % budget] = r
+        for model, teacher, tag in ((([TEACHER], TEACHER, "656k")),
+                                    ((stories, STORIES260K, "260k"))):
+            for rotate in ([], ["--rotate"]):
+                name = "%s-w8a8%s" % (tag, "-rotated" if rotate else "")
+                artifact, seconds = bench.compile(name, model, "int8",
+                                                  ["--calib", calib_path, "--w8a8", *rotate])
+                r = bench.evaluate(artifact, teacher)
+                print(row("%s --quant int8 --w8a8 %s" % (tag, " ".join(rotate)), r, seconds))
+                results[name.replace("-", "_")] = r
+        budget = STORIES260K_TARGET[0]
+        artifact, seconds = bench.compile("260k-auto-rotated-%s" % budget, stories, "auto",
+                                          ["--bpw", str(budget), "--calib", calib_path,
+                                           "--rotate"])
+        r = bench.evaluate(artifact, STORIES260K)
+        print(row("260k --quant auto --bpw %s --rotate" % budget, r, seconds))
+        print(row("  ... without --rotate (section 3)", results["260k_auto_%s" % budget]))
+        results["260k_auto_rotated_%s" % budget] = r
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
