@@ -196,16 +196,20 @@ def main():
             results["260k_int4_g32_" + label.split()[0].lower()] = r
 
         print("\n4. Random Hadamard rotations (--rotate), beside the same compiles without")
-        for budget, max_kl, min_top1 in TARGETS:
-            artifact, seconds = bench.compile("656k-auto-rotated-%s" % budget, [TEACHER], "auto",
+
+        def rotated_auto(tag, model, teacher, budget, section):
+            artifact, seconds = bench.compile("%s-auto-rotated-%s" % (tag, budget), model, "auto",
                                               ["--bpw", str(budget), "--calib", calib_path,
                                                "--rotate"])
-            r = bench.evaluate(artifact, TEACHER)
-            print(row("656K --quant auto --bpw %s --rotate" % budget, r, seconds))
-            print(row("  ... without --rotate (section 1)", results["656k_auto_%s" % budget]))
-            results["656k_auto_rotated_%s" % budget] = r
-        for model, teacher, tag in ((([TEACHER], TEACHER, "656k")),
-                                    ((stories, STORIES260K, "260k"))):
+            r = bench.evaluate(artifact, teacher)
+            print(row("%s --quant auto --bpw %s --rotate" % (tag, budget), r, seconds))
+            print(row("  ... without --rotate (section %d)" % section,
+                      results["%s_auto_%s" % (tag, budget)]))
+            results["%s_auto_rotated_%s" % (tag, budget)] = r
+
+        for budget, _, _ in TARGETS:
+            rotated_auto("656k", [TEACHER], TEACHER, budget, 1)
+        for model, teacher, tag in (([TEACHER], TEACHER, "656k"), (stories, STORIES260K, "260k")):
             for rotate in ([], ["--rotate"]):
                 name = "%s-w8a8%s" % (tag, "-rotated" if rotate else "")
                 artifact, seconds = bench.compile(name, model, "int8",
@@ -213,14 +217,7 @@ def main():
                 r = bench.evaluate(artifact, teacher)
                 print(row("%s --quant int8 --w8a8 %s" % (tag, " ".join(rotate)), r, seconds))
                 results[name.replace("-", "_")] = r
-        budget = STORIES260K_TARGET[0]
-        artifact, seconds = bench.compile("260k-auto-rotated-%s" % budget, stories, "auto",
-                                          ["--bpw", str(budget), "--calib", calib_path,
-                                           "--rotate"])
-        r = bench.evaluate(artifact, STORIES260K)
-        print(row("260k --quant auto --bpw %s --rotate" % budget, r, seconds))
-        print(row("  ... without --rotate (section 3)", results["260k_auto_%s" % budget]))
-        results["260k_auto_rotated_%s" % budget] = r
+        rotated_auto("260k", stories, STORIES260K, STORIES260K_TARGET[0], 3)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=1)
