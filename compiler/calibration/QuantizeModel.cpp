@@ -271,7 +271,9 @@ struct Calibration {
   SoftTargets::Agreement floatAgreement;
   std::unique_ptr<LayerHessians> hessians;
   int64_t hessianWindows = 0;
-  double compareSeconds = 0; // one pass of the float student over the windows
+  /// One pass of the float student over the windows, nominally
+  /// (nominalPassSeconds: the same on every machine and load).
+  double compareSeconds = 0;
 };
 
 /// A forward pass over this many parameter-tokens is what the Hessians may
@@ -356,12 +358,11 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
   if (llvm::Error error = c.hessians->detach(c.student->executor()))
     return std::move(error);
   c.hessianWindows = hessianWindows;
-  auto compareStart = std::chrono::steady_clock::now();
   auto agreement = c.targets->compare(*c.student, c.text.windows);
   if (!agreement)
     return agreement.takeError();
-  c.compareSeconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - compareStart).count();
+  c.compareSeconds = nominalPassSeconds(plan.total.parameters,
+                                        static_cast<int64_t>(c.text.windows.size()) * o.context);
   c.floatAgreement = *agreement;
   return c;
 }

@@ -48,6 +48,18 @@ struct QuantizeOptions {
 /// its ~500 measured trials (~3 minutes) would not.
 inline constexpr double kMeasuredSensitivitySeconds = 45;
 
+/// What "auto" and the anchors' window count assume the reference executor
+/// does per second, in parameters × tokens (TinyStories-656K's 294 measured
+/// trials over 32 windows of 128 tokens took 119 s on 2 cores: 6.7e9). A
+/// fixed figure, not a timing, so that the same inputs always choose the same
+/// sensitivity and give the same artifact whatever the machine's load.
+inline constexpr double kNominalParameterTokensPerSecond = 6e9;
+
+/// The nominal seconds of one forward pass of `parameters` over `tokens`.
+inline double nominalPassSeconds(int64_t parameters, int64_t tokens) {
+  return double(parameters) * double(tokens) / kNominalParameterTokensPerSecond;
+}
+
 struct QuantizeOutcome {
   std::string weightFormat; // recorded in the manifest: the scheme, or "auto (<bpw> bpw)"
   /// What was measured and chosen; empty without calibration text (plain
