@@ -132,9 +132,6 @@ WeightBits countWeightBits(ModuleOp module) {
       return;
     auto type = llvm::cast<RankedTensorType>(constant.getType());
     Type element = type.getElementType();
-    bool quantizedStorage = llvm::any_of(constant->getUsers(), [](Operation *user) {
-      return llvm::isa<slm::DequantizeOp>(user);
-    });
     if (!constant->use_empty() && llvm::all_of(constant->getUsers(), [](Operation *user) {
           return llvm::isa<slm::HadamardOp>(user);
         })) {
@@ -142,6 +139,9 @@ WeightBits countWeightBits(ModuleOp module) {
       total.bits += type.getNumElements() * element.getIntOrFloatBitWidth();
       return;
     }
+    bool quantizedStorage = llvm::any_of(constant->getUsers(), [](Operation *user) {
+      return llvm::isa<slm::DequantizeOp>(user);
+    });
     if (!llvm::isa<FloatType>(element) || quantizedStorage)
       return;
     total.parameters += type.getNumElements();

@@ -77,17 +77,21 @@ struct RotateWeightsPass : impl::RotateWeightsBase<RotateWeightsPass> {
         weights.push_back(op);
     });
     OpBuilder b(forward.getContext());
-    // Signs per row width: a different random vector for each width.
-    auto signsOf = [&](int64_t width) { return hadamardSigns(width, seed ^ uint64_t(width)); };
-    llvm::DenseMap<int64_t, Value> signsOfWidth;
-    auto signsFor = [&](int64_t width) {
-      Value &signs = signsOfWidth[width];
-      if (!signs) {
+    // Signs per row width, a different random vector for each: the values
+    // rotate the weights, the constant feeds the slm.hadamard ops.
+    struct Signs {
+      std::vector<int8_t> values;
+      Value constant;
+    };
+    llvm::DenseMap<int64_t, Signs> signsOfWidth;
+    auto signsFor = [&](int64_t width) -> const Signs & {
+      Signs &signs = signsOfWidth[width];
+      if (!signs.constant) {
+        signs.values = hadamardSigns(width, seed ^ uint64_t(width));
         b.setInsertionPointToStart(&forward.getBody().front());
-        std::vector<int8_t> values = signsOf(width);
         auto type = RankedTensorType::get({width}, b.getI8Type());
-        signs = b.create<slm::ConstantOp>(forward.getLoc(),
-                                          DenseElementsAttr::get(type, llvm::ArrayRef(values)));
+        signs.constant = b.create<slm::ConstantOp>(
+            forward.getLoc(), DenseElementsAttr::get(type, llvm::ArrayRef(signs.values)));
       }
       return signs;
     };
@@ -96,9 +100,9 @@ struct RotateWeightsPass : impl::RotateWeightsBase<RotateWeightsPass> {
     for (slm::ConstantOp weight : weights) {
       auto type = llvm::cast<RankedTensorType>(weight.getType());
       int64_t width = type.getDimSize(1), block = hadamardBlock(width);
-      Value signs = signsFor(width);
-      std::vector<int8_t> signValues = signsOf(width);
-      std::vector<float> values = rotatedValues(weight, block, signValues.data());
+      const Signs &widthSigns = signsFor(width);
+      Value signs = widthSigns.constant;
+      std::vector<float> values = rotatedValues(weight, block, widthSigns.values.data());
       if (values.empty()) {
         weight.emitOpError("cannot rotate a weight whose bytes are not at hand");
         return signalPassFailure();
