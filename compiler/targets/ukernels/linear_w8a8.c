@@ -184,68 +184,96 @@ void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
 
 #define UK_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512")))
 
-/* A panel: UK_KC columns of UK_NR rows of w in vpdpbusd's layout, step s
- * (columns 4s..4s+3) of row l at bytes [64 s + 4 l, 64 s + 4 l + 4), as
- * q + 128; and the weight scale of every unit it covers, per row. */
+/* A panel: UK_KC columns of UK_VNNI_NR rows of w in vpdpbusd's layout, as
+ * q + 128: step s (columns 4s..4s+3) of row 16h + l at codes[s][h][4l..4l+4);
+ * and the weight scale of every unit it covers, per row. A tile takes both
+ * halves per step, so each broadcast of x feeds two vpdpbusd and a tile of
+ * UK_VNNI_MR rows keeps 2 * UK_VNNI_MR independent sums: one half and six
+ * rows left the dot products waiting on vpdpbusd's latency (about 0.4 of
+ * oneDNN's u8s8 GEMM on a 0.5B model's linears, one Zen 5 core). */
+#define UK_VNNI_NR 32
+#define UK_VNNI_MR 6
 typedef struct {
-  uint8_t codes[UK_KC * UK_NR];
-  float scales[UK_KC / 32][UK_NR]; /* units are at least 32 columns */
+  uint8_t codes[UK_KC / 4][2][64];
+  float scales[UK_KC / 32][UK_VNNI_NR]; /* units are at least 32 columns */
 } uk_vnni_panel;
 
+/* Packs columns kb..kb+kc of rows j0..j0+nr of w; rows past n repeat the
+ * last one (their sums are computed, not stored). 64 columns of 16 rows are
+ * one 16 x 16 transpose of 4-byte words (uk_transpose16); a byte-by-byte
+ * pack cost about a third of the GEMM. */
 static void uk_vnni_pack(const uk_w8a8_args *a, uk_vnni_panel *panel, int64_t j0, int64_t nr,
                          int64_t kb, int64_t kc) {
-  int64_t full = kc / 4, units = (kc + a->s.unit - 1) / a->s.unit;
-  for (int64_t l = 0; l < UK_NR; ++l) {
-    /* Rows past n repeat the last one: their columns are computed, not stored. */
-    int64_t j = j0 + uk_min(l, nr - 1);
-    const uint8_t *row = a->codes + j * a->row_bytes + kb;
-    for (int64_t step = 0; step < full; ++step) {
-      uint32_t four;
-      memcpy(&four, row + 4 * step, 4);
-      four ^= 0x80808080u;
-      memcpy(panel->codes + step * 64 + l * 4, &four, 4);
-    }
-    if (kc % 4) /* x is zero past column k: any codes do */
-      for (int64_t t = 0; t < 4; ++t)
-        panel->codes[full * 64 + l * 4 + t] = t < kc % 4 ? row[4 * full + t] ^ 0x80 : 0;
-    for (int64_t u = 0; u < units; ++u)
-      panel->scales[u][l] = uk_w8a8_weight_scale(a, j, kb / a->s.unit + u);
-  }
-}
-
-/* f[r][0..16) += sum over the panel's units of float(int dot) * scale, for
- * ROWS rows of x from row i, columns kb..kb+kc. */
-UK_VNNI_TARGET static inline __attribute__((always_inline)) void
-uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64_t kb, int64_t kc,
-             float (*f)[UK_NR], const int ROWS) {
-  const uk_w8a8_scratch *s = &a->s;
-  __m512 acc[UK_MR];
-  for (int r = 0; r < ROWS; ++r)
-    acc[r] = _mm512_loadu_ps(f[r]);
-  int64_t unit_steps = s->unit / 4, units = (kc + s->unit - 1) / s->unit;
-  for (int64_t u = 0; u < units; ++u) {
-    int64_t step0 = u * unit_steps, step1 = uk_min(step0 + unit_steps, (kc + 3) / 4);
-    __m512i dot[UK_MR];
-    for (int r = 0; r < ROWS; ++r)
-      dot[r] = _mm512_setzero_si512();
-    for (int64_t step = step0; step < step1; ++step) {
-      __m512i w = _mm512_loadu_si512(panel->codes + step * 64);
-      for (int r = 0; r < ROWS; ++r) {
-        int32_t x4;
-        memcpy(&x4, s->xq + (i + r) * s->row_stride + kb + 4 * step, 4);
-        dot[r] = _mm512_dpbusd_epi32(dot[r], w, _mm512_set1_epi32(x4));
+  int64_t steps = (kc + 3) / 4, units = (kc + a->s.unit - 1) / a->s.unit;
+  for (int h = 0; h < 2; ++h) {
+    const uint8_t *row[16];
+    for (int l = 0; l < 16; ++l)
+      row[l] = a->codes + (j0 + uk_min(16 * h + l, nr - 1)) * a->row_bytes + kb;
+    int64_t s0 = 0;
+    for (; 4 * (s0 + 16) <= kc; s0 += 16) {
+      uk_f32x16 v[16];
+      for (int l = 0; l < 16; ++l) {
+        memcpy(&v[l], row[l] + 4 * s0, sizeof v[l]);
+        /* the same bytes of the next block of rows, which the next item packs */
+        __builtin_prefetch(row[l] + 4 * s0 + UK_VNNI_NR * a->row_bytes, 0, 2);
+      }
+      uk_transpose16(v); /* v[e] lane l: step s0 + e of row 16h + l */
+      for (int e = 0; e < 16; ++e) {
+        uk_i32x16 t;
+        memcpy(&t, &v[e], sizeof t);
+        t ^= (int32_t)0x80808080u;
+        memcpy(panel->codes[s0 + e][h], &t, sizeof t);
       }
     }
-    __m512 scale = _mm512_loadu_ps(panel->scales[u]);
+    for (; s0 < steps; ++s0) /* x is zero past column k: any codes do there */
+      for (int l = 0; l < 16; ++l)
+        for (int t = 0; t < 4; ++t)
+          panel->codes[s0][h][4 * l + t] = 4 * s0 + t < kc ? row[l][4 * s0 + t] ^ 0x80 : 0x80;
+  }
+  for (int64_t u = 0; u < units; ++u)
+    for (int l = 0; l < UK_VNNI_NR; ++l)
+      panel->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / a->s.unit + u);
+}
+
+/* For ROWS rows of x from row i and the panel's columns kb..kb+kc: each
+ * unit's integer sums, then f = f + float(sum) * scale into y, which holds f
+ * until uk_vnni_gemm_range finishes it (`live`: the rows of w below n). */
+UK_VNNI_TARGET static inline __attribute__((always_inline)) void
+uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64_t j0,
+             int64_t kb, int64_t kc, const __mmask16 live[2], const int ROWS) {
+  const uk_w8a8_scratch *s = &a->s;
+  const int8_t *x[UK_VNNI_MR];
+  for (int r = 0; r < ROWS; ++r)
+    x[r] = s->xq + (i + r) * s->row_stride + kb;
+  int64_t unit_steps = s->unit / 4, units = (kc + s->unit - 1) / s->unit, steps = (kc + 3) / 4;
+  for (int64_t u = 0; u < units; ++u) {
+    __m512i dot[UK_VNNI_MR][2];
+    for (int r = 0; r < ROWS; ++r)
+      dot[r][0] = dot[r][1] = _mm512_setzero_si512();
+    for (int64_t step = u * unit_steps; step < uk_min((u + 1) * unit_steps, steps); ++step) {
+      __m512i w0 = _mm512_loadu_si512(panel->codes[step][0]);
+      __m512i w1 = _mm512_loadu_si512(panel->codes[step][1]);
+      for (int r = 0; r < ROWS; ++r) {
+        int32_t x4;
+        memcpy(&x4, x[r] + 4 * step, 4);
+        __m512i xb = _mm512_set1_epi32(x4);
+        dot[r][0] = _mm512_dpbusd_epi32(dot[r][0], w0, xb);
+        dot[r][1] = _mm512_dpbusd_epi32(dot[r][1], w1, xb);
+      }
+    }
     int64_t unit = kb / s->unit + u;
-    for (int r = 0; r < ROWS; ++r) {
-      __m512i offset = _mm512_set1_epi32(128 * s->xsum[(i + r) * s->units + unit]);
-      __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot[r], offset));
-      acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(sum, scale));
+    int first = kb == 0 && u == 0;
+    for (int h = 0; h < 2; ++h) {
+      __m512 scale = _mm512_loadu_ps(panel->scales[u] + 16 * h);
+      for (int r = 0; r < ROWS; ++r) {
+        float *f = a->y + (i + r) * a->n + j0 + 16 * h;
+        __m512i offset = _mm512_set1_epi32(128 * s->xsum[(i + r) * s->units + unit]);
+        __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot[r][h], offset));
+        __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(live[h], f);
+        _mm512_mask_storeu_ps(f, live[h], _mm512_add_ps(prev, _mm512_mul_ps(sum, scale)));
+      }
     }
   }
-  for (int r = 0; r < ROWS; ++r)
-    _mm512_storeu_ps(f[r], acc[r]);
 }
 
 /* y[i, rows[c]] for the ROWS rows of w in `rows` and one row i of x: the dot
@@ -299,29 +327,37 @@ UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t e
   uk_rows_in_four_parts(begin, end, uk_vnni_rows_all, arg);
 }
 
-/* Items are (row block, column block) pairs, as in uk_gemm. */
+/* Items are blocks of UK_VNNI_NR rows of w, each for every row of x: a panel
+ * is packed once per call. */
 UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t end) {
   const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
   int64_t m = a->m, n = a->n, k = a->k;
-  int64_t nb = (n + UK_NR - 1) / UK_NR;
   uk_vnni_panel panel;
-  float f[UK_MC][UK_NR];
   for (int64_t item = begin; item < end; ++item) {
-    int64_t i0 = (item / nb) * UK_MC, i1 = uk_min(i0 + UK_MC, m);
-    int64_t j0 = (item % nb) * UK_NR, nr = uk_min(UK_NR, n - j0);
-    memset(f, 0, sizeof f);
+    int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
+    __mmask16 live[2];
+    for (int h = 0; h < 2; ++h) {
+      int64_t rows = uk_min(16, uk_max(0, nr - 16 * h));
+      live[h] = (__mmask16)((1u << rows) - 1);
+    }
     for (int64_t kb = 0; kb < k; kb += UK_KC) {
       int64_t kc = uk_min(UK_KC, k - kb);
       uk_vnni_pack(a, &panel, j0, nr, kb, kc);
-      int64_t i = i0;
-      for (; i + UK_MR <= i1; i += UK_MR)
-        uk_vnni_tile(a, &panel, i, kb, kc, f + (i - i0), UK_MR);
-      for (; i < i1; ++i)
-        uk_vnni_tile(a, &panel, i, kb, kc, f + (i - i0), 1);
+      int64_t i = 0;
+      for (; i + UK_VNNI_MR <= m; i += UK_VNNI_MR)
+        uk_vnni_tile(a, &panel, i, j0, kb, kc, live, UK_VNNI_MR);
+      switch (m - i) { /* the rows left, as one tile */
+      case 1: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 1); break;
+      case 2: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 2); break;
+      case 3: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 3); break;
+      case 4: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 4); break;
+      case 5: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 5); break;
+      default: break;
+      }
     }
-    for (int64_t i = i0; i < i1; ++i)
+    for (int64_t i = 0; i < m; ++i)
       for (int64_t l = 0; l < nr; ++l)
-        a->y[i * n + j0 + l] = uk_w8a8_output(a, f[i - i0][l], i, j0 + l);
+        a->y[i * n + j0 + l] = uk_w8a8_output(a, a->y[i * n + j0 + l], i, j0 + l);
   }
 }
 
@@ -335,8 +371,8 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
     uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, &a);
     return;
   }
-  int64_t items = ((m + UK_MC - 1) / UK_MC) * ((n + UK_NR - 1) / UK_NR);
-  uk_parallel(ctx, items, uk_grain(uk_min(m, UK_MC) * UK_NR * k / 4), uk_vnni_gemm_range, &a);
+  int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
+  uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 4), uk_vnni_gemm_range, &a);
 }
 
 #endif /* __x86_64__ */

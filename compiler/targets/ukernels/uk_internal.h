@@ -446,8 +446,26 @@ static inline void uk_walk_range(const uk_walk *w, int64_t begin, int64_t end, u
  * *scale; returns the multiplier 127 / max|x| (0 for a row of zeros) that
  * uk_int8_code takes. */
 static inline float uk_int8_row_scale(const float *x, int64_t k, float *scale) {
+  /* max |x| in 16 lanes, then across them: a maximum is the same in any order,
+   * and a compare-and-select (a NaN is never larger, as fmaxf skips it)
+   * vectorizes where the chain of fmaxf did not (it was a third of a 0.5B
+   * model's W8A8 linears at M = 128). */
+  const uk_i32x16 magnitude = (uk_i32x16){0} + 0x7fffffff;
+  uk_f32x16 lanes = {0};
+  int64_t p = 0;
+  for (; p + 16 <= k; p += 16) {
+    uk_i32x16 bits;
+    uk_f32x16 v;
+    memcpy(&bits, x + p, sizeof bits);
+    bits &= magnitude;
+    memcpy(&v, &bits, sizeof v);
+    uk_i32x16 larger = v > lanes;
+    uk_blend16(&lanes, &larger, &v);
+  }
   float largest = 0.0f;
-  for (int64_t p = 0; p < k; ++p)
+  for (int l = 0; l < 16; ++l)
+    largest = fmaxf(largest, lanes[l]);
+  for (; p < k; ++p)
     largest = fmaxf(largest, fabsf(x[p]));
   *scale = largest / 127.0f;
   return largest > 0.0f ? 127.0f / largest : 0.0f;
