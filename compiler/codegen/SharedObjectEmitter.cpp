@@ -10,6 +10,7 @@
 #include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Bitcode/BitcodeReader.h"
+#include "llvm/IR/Constants.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
@@ -154,6 +155,12 @@ llvm::Expected<std::string> emitSharedObject(mlir::ModuleOp module, const Target
     if (target.preferVectorWidth)
       f.addFnAttr("prefer-vector-width", std::to_string(target.preferVectorWidth));
     f.removeFnAttr("tune-cpu");
+  }
+  // The target constants the micro-kernels declare (native_target.c defines
+  // them in native builds): constants here, so O3 keeps one variant.
+  if (llvm::GlobalVariable *tile = llvmModule->getGlobalVariable("slm_uk_gemm_tile_columns")) {
+    tile->setInitializer(llvm::ConstantInt::get(tile->getValueType(), target.gemmTileColumns));
+    tile->setConstant(true);
   }
   llvm::StringSet<> keep;
   for (const std::string &name : entryPoints)

@@ -20,13 +20,13 @@ const std::vector<Target> &targetTable() {
        "x86_64-unknown-linux-gnu", "skylake-avx512",
        "+avx2,+fma,+f16c,+bmi2,+avx512f,+avx512bw,+avx512dq,+avx512vl,+evex512",
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl"},
-       512},
+       512, 32},
       {"x86-64-avx512-vnni", "Ice Lake server class: AVX-512 with VNNI", "x86_64",
        "x86_64-unknown-linux-gnu", "icelake-server",
        "+avx2,+fma,+f16c,+bmi2,+avx512f,+avx512bw,+avx512dq,+avx512vl,+evex512,+avx512vnni",
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
         "avx512vnni"},
-       512},
+       512, 32},
       // AArch64: the same portable kernels, vectorized for NEON by LLVM. No
       // SVE: of the CPUs each entry names, only some have it.
       {"aarch64-neon", "Armv8.0-A: NEON (Cortex-A53/A72, Raspberry Pi 3/4)", "aarch64",

@@ -13,6 +13,9 @@ set(SLM_UKERNEL_SOURCES
   data.c
   hadamard.c
 )
+# Native builds only (unit and device tests, slm-kernel-bench): the target
+# constants the compiler defines in each module it emits.
+set(SLM_UKERNEL_NATIVE_SOURCES native_target.c)
 # IEEE float semantics as the reference executor has them (no -ffast-math, no
 # FMA contraction); without errno, libm calls such as sqrtf can vectorize.
 set(SLM_UKERNEL_FLAGS -ffp-contract=off -fno-math-errno)

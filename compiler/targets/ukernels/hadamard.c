@@ -22,7 +22,8 @@ typedef struct {
  * v[i ^ h] + v[i] where bit h of i is clear and v[i - h] - v[i] where it is
  * set, that is the partner plus v times +-1 (exact), so each lane's sum is
  * the scalar butterfly's, bit for bit. */
-static inline uk_f32x16 uk_hadamard16(uk_f32x16 v) {
+static inline void uk_hadamard16(uk_f32x16 *p) {
+  uk_f32x16 v = *p;
   const uk_f32x16 s1 = {1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1};
   const uk_f32x16 s2 = {1, 1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1, 1, 1, -1, -1};
   const uk_f32x16 s4 = {1, 1, 1, 1, -1, -1, -1, -1, 1, 1, 1, 1, -1, -1, -1, -1};
@@ -31,7 +32,7 @@ static inline uk_f32x16 uk_hadamard16(uk_f32x16 v) {
   v = __builtin_shufflevector(v, v, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13) + v * s2;
   v = __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3, 12, 13, 14, 15, 8, 9, 10, 11) + v * s4;
   v = __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7) + v * s8;
-  return v;
+  *p = v;
 }
 
 static void uk_hadamard_range(void *arg, int64_t begin, int64_t end) {
@@ -49,7 +50,7 @@ static void uk_hadamard_range(void *arg, int64_t begin, int64_t end) {
       for (int64_t c = 0; c < n; c += 16) {
         uk_f32x16 v;
         uk_load16(&v, y + c);
-        v = uk_hadamard16(v);
+        uk_hadamard16(&v);
         memcpy(y + c, &v, sizeof v);
       }
       h = 16;

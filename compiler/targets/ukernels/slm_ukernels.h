@@ -29,6 +29,15 @@
 extern "C" {
 #endif
 
+/* Target constants: what the kernels need to know of the target beyond its
+ * ISA. The compiler defines each in every module it emits, as a constant from
+ * slmc::Target (compiler/codegen/SharedObjectEmitter.cpp), so the optimizer
+ * keeps only the variant it selects; native builds define them in
+ * native_target.c, as variables a test may set.
+ * slm_uk_gemm_tile_columns: 32 or 16, the columns of the GEMM's register tile
+ * (uk_gemm.h). Every variant gives the same floats. */
+extern int32_t slm_uk_gemm_tile_columns;
+
 /* How a kernel may run in parallel: parallel_for(pool, count, task, context). */
 typedef struct slm_uk_ctx {
   slm_parallel_for_fn parallel_for;

@@ -986,6 +986,58 @@ TEST_F(UkernelTest, LinearDecodeAndPrefillWithRaggedSizes) {
     }
 }
 
+// The GEMM's two register tiles (slm_uk_gemm_tile_columns: 6 x 32 where the
+// compiler targets AVX-512, 6 x 16 elsewhere) give the same floats: the same
+// fused multiply-add per term in the same order. Ragged sizes put rows past
+// the last whole tile, 16-column blocks beside 32-column ones and columns past
+// n in one call; f32 and bf16 weights, with and without bias and tasks.
+TEST_F(UkernelTest, GemmTilesOf32And16ColumnsGiveTheSameFloats) {
+  struct Case {
+    int64_t m, n, k;
+    bool split;
+  };
+  const Case cases[] = {{37, 70, 172, true},
+                        {130, 64, 300, true},
+                        {6, 45, 33, false},
+                        {7, 100, 520, true},
+                        {4, 17, 5, false}};
+  int32_t saved = slm_uk_gemm_tile_columns;
+  uint32_t seed = 9300;
+  for (const Case &c : cases)
+    for (bool bfloat : {false, true})
+      for (bool withBias : {false, true}) {
+        Tensor x = random(DType::F32, {c.m, c.k}, ++seed),
+               w = random(DType::F32, {c.n, c.k}, ++seed), bias = random(DType::F32, {c.n}, ++seed);
+        std::vector<uint16_t> stored(c.n * c.k);
+        for (int64_t i = 0; i < c.n * c.k; ++i) { // bf16 by truncation: any bits do here
+          uint32_t bits;
+          std::memcpy(&bits, &w.data<float>()[i], 4);
+          stored[i] = static_cast<uint16_t>(bits >> 16);
+        }
+        std::string what = std::string(bfloat ? "bf16" : "f32") + " m=" + std::to_string(c.m) +
+                           " n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
+                           (withBias ? " bias" : "");
+        std::vector<std::vector<uint8_t>> results;
+        for (int32_t columns : {16, 32}) {
+          slm_uk_gemm_tile_columns = columns;
+          results.push_back(runBoth(
+              c.m * c.n * 4,
+              [&](const slm_uk_ctx *ctx, void *y) {
+                const float *b = withBias ? bias.data<float>() : nullptr;
+                if (bfloat)
+                  slm_uk_linear_bf16(ctx, x.data<float>(), stored.data(), b,
+                                     static_cast<float *>(y), c.m, c.n, c.k);
+                else
+                  slm_uk_linear(ctx, x.data<float>(), w.data<float>(), b, static_cast<float *>(y),
+                                c.m, c.n, c.k);
+              },
+              what + " tile columns " + std::to_string(columns), c.split));
+        }
+        slm_uk_gemm_tile_columns = saved;
+        EXPECT_EQ(results[0], results[1]) << what;
+      }
+}
+
 // bf16 and f16 weights (slm.widen fused into the reader): the kernels equal
 // slm_uk_linear and slm_uk_embedding on the widened weights bit for bit, in
 // decode (dot products) and prefill (panels), split into tasks or not. The
