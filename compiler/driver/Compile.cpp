@@ -115,7 +115,8 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
                     : model                ? model->maxPositions
                                            : 0;
   module.walk([&](slm::AttentionOp op) {
-    if (auto window = op.getWindow(); window && op.getKeyCache() && static_cast<int64_t>(*window) < context)
+    auto window = op.getWindow();
+    if (window && op.getKeyCache() && static_cast<int64_t>(*window) < context)
       slidingWindow = std::max<int64_t>(slidingWindow, static_cast<int64_t>(*window));
   });
   auto generated = generateCode(

@@ -198,9 +198,13 @@ typedef struct {
   int64_t m, n, k;
 } uk_gemm_args;
 
-/* slm_uk_gemm_tile_columns (slm_ukernels.h): 32 where 6 x 32 floats fit the
- * target's vector registers with room to spare (AVX-512: 12 of 32 zmm), else
- * 16 (AVX2's 16 ymm hold 6 x 16 in 12, NEON's 32 q registers in 24). */
+/* The columns of a task item's block: slm_uk_gemm_tile_columns
+ * (slm_ukernels.h), 32 where 6 x 32 floats fit the target's vector registers
+ * with room to spare (AVX-512: 12 of 32 zmm), else 16 (AVX2's 16 ymm hold
+ * 6 x 16 in 12, NEON's 32 q registers in 24). */
+static inline int64_t uk_gemm_block_columns(void) {
+  return slm_uk_gemm_tile_columns == 2 * UK_NR ? 2 * UK_NR : UK_NR;
+}
 
 /* Items are (row block, column block) pairs, item = ib * nb + jb, a column
  * block being the tile's columns. A block of 32 columns that all exist takes
@@ -208,8 +212,7 @@ typedef struct {
 static inline void uk_gemm_range(void *arg, int64_t begin, int64_t end) {
   const uk_gemm_args *a = (const uk_gemm_args *)arg;
   int64_t m = a->m, n = a->n, k = a->k;
-  int64_t block = slm_uk_gemm_tile_columns == 2 * UK_NR ? 2 * UK_NR : UK_NR;
-  int64_t nb = (n + block - 1) / block;
+  int64_t block = uk_gemm_block_columns(), nb = (n + block - 1) / block;
   float panel[2][UK_KC * UK_NR];
   for (int64_t item = begin; item < end; ++item) {
     int64_t i0 = (item / nb) * UK_MC, i1 = uk_min(i0 + UK_MC, m);
@@ -243,7 +246,7 @@ static inline void uk_gemm_range(void *arg, int64_t begin, int64_t end) {
 
 /* Runs the GEMM over tasks of whole tiles (m, n >= 1, k >= 1). */
 static inline void uk_gemm(const slm_uk_ctx *ctx, uk_gemm_args *a) {
-  int64_t block = slm_uk_gemm_tile_columns == 2 * UK_NR ? 2 * UK_NR : UK_NR;
+  int64_t block = uk_gemm_block_columns();
   int64_t items = ((a->m + UK_MC - 1) / UK_MC) * ((a->n + block - 1) / block);
   uk_parallel(ctx, items, uk_grain(uk_min(a->m, UK_MC) * block * a->k), uk_gemm_range, a);
 }
