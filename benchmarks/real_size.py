@@ -11,7 +11,9 @@ and runs `slmc bench` at
   prefill  tokens/s of a 128-token prompt, and the "linear-only bound": tokens/s if prefill were
            nothing but oneDNN GEMMs on the model's own linear shapes at M = 128 (sgemm for float
            and weight-only formats, u8s8 for W8A8 and W4A8), timed by slm-kernel-bench in the same run at
-           the same thread count (target >= 0.70 of it);
+           the same thread count (target >= 0.70 of it). slmc runs the output head on the last
+           token only (a prompt's other logits are not asked for), so beside that bound is the
+           like-for-like one, "last": the head's GEMM at M = 1, the layers' at M = 128;
   memory   the runtime's peak resident memory in `slmc bench` (over slmc's own) against its bound:
            artifact + KV cache + arena + 64 MiB (target: within).
 The synth folders are written in bf16 to save disk; the importer widens them to f32, and
@@ -40,22 +42,24 @@ LINEARS = ["qkv", "o", "gate_up", "down"]
 
 
 def kernel_times(bench, model, threads):
-    """Microseconds per call of oneDNN's sgemm and u8s8 on the model's shapes at M = 128."""
+    """Microseconds per call of oneDNN's sgemm and u8s8 on the model's shapes at M = 128, and
+    of the head at M = 1: {(kind, shape, m): us}."""
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    out = subprocess.run([bench, "--benchmark_filter=Dnnl/.*/%s/.*/M128" % model,
+    out = subprocess.run([bench, "--benchmark_filter=Dnnl/.*/%s/(.*/M128|head/M1)/" % model,
                           "--benchmark_format=json"], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         sys.exit("slm-kernel-bench failed:\n" + out.stderr)
     times = {}
     for b in json.loads(out.stdout)["benchmarks"]:
-        _, kind, _, shape, _ = b["name"].split("/")[:5]
-        times[(kind, shape)] = b["real_time"]  # microseconds (the binary sets the unit)
+        _, kind, _, shape, m = b["name"].split("/")[:5]
+        times[(kind, shape, int(m[1:]))] = b["real_time"]  # microseconds (the binary's unit)
     return times
 
 
-def linear_bound(times, kind, model, m=128):
-    per_layer = sum(times[(kind, s)] for s in LINEARS)
-    total_us = LAYERS[model] * per_layer + times[(kind, "head")]
+def linear_bound(times, kind, model, head_rows, m=128):
+    """Tokens/s of an M = 128 prompt through the layers' GEMMs and the head's at head_rows."""
+    per_layer = sum(times[(kind, s, m)] for s in LINEARS)
+    total_us = LAYERS[model] * per_layer + times[(kind, "head", head_rows)]
     return m / (total_us / 1e6)
 
 
@@ -84,9 +88,9 @@ def main():
           "%d repetitions (medians)" % (cpu_name(), os.cpu_count(), args.max_tokens,
                                         args.gen_tokens, args.repetitions))
     print()
-    header = "%-11s %-10s %3s %9s %8s %8s %6s %9s %9s %6s %9s %13s" % (
+    header = "%-11s %-10s %3s %9s %8s %8s %6s %9s %9s %6s %8s %6s %9s %13s" % (
         "model", "format", "thr", "decode/s", "wGB/s", "readGB/s", "share", "prefill/s",
-        "bound/s", "ratio", "compile s", "rt/bound MB")
+        "bound/s", "ratio", "last/s", "ratio", "compile s", "rt/bound MB")
     print(header)
     for model in args.models.split(","):
         folder = os.path.join(work, model)
@@ -105,17 +109,20 @@ def main():
                                     str(args.repetitions), "--threads", str(t),
                                     "--json"]).stdout)
                 kind = "U8s8" if "a8" in name else "Sgemm"
-                bound = linear_bound(bounds[t], kind, model)
+                bound = linear_bound(bounds[t], kind, model, head_rows=128)
+                last = linear_bound(bounds[t], kind, model, head_rows=1)
+                prefill = r["prefill_tokens_per_second"]
                 memory = "%d/%d" % (r["runtime_rss_bytes"] / 1e6, r["memory_bound_bytes"] / 1e6)
-                print("%-11s %-10s %3d %9.1f %8.2f %8.2f %6.2f %9.1f %9.1f %6.2f %9s %13s" % (
-                    model, name, t, r["decode_tokens_per_second"], r["decode_weight_gb_per_second"],
-                    r["read_gb_per_second"], r["bandwidth_share"], r["prefill_tokens_per_second"],
-                    bound, r["prefill_tokens_per_second"] / bound, "%.1f" % compile_s, memory),
-                      flush=True)
+                print("%-11s %-10s %3d %9.1f %8.2f %8.2f %6.2f %9.1f %9.1f %6.2f %8.1f %6.2f %9s "
+                      "%13s" % (model, name, t, r["decode_tokens_per_second"],
+                                r["decode_weight_gb_per_second"], r["read_gb_per_second"],
+                                r["bandwidth_share"], prefill, bound, prefill / bound, last,
+                                prefill / last, "%.1f" % compile_s, memory), flush=True)
             os.remove(artifact)
     print()
     print("share: decode weight bytes per token x tokens/s over the read bandwidth (target "
-          ">= 0.80); ratio: prefill over the oneDNN linear-only bound (target >= 0.70); rt/bound:\n"
+          ">= 0.80); ratio: prefill over the oneDNN linear-only bound (target >= 0.70), and over\n"
+          "the bound with the head on the last token only (last/s), as slmc runs it; rt/bound:\n"
           "the runtime's peak resident memory over slmc's own, and its bound (artifact + KV cache\n"
           "+ arena + 64 MiB; target: within).")
 

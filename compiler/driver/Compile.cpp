@@ -74,6 +74,8 @@ slm::artifact::Manifest manifestFor(const CompiledModel &m, const CompileOptions
   memory->set_kv_cache_size(m.kvCacheSize);
   memory->set_max_tokens_per_call(m.maxTokensPerCall);
   memory->set_logits_size(m.logitsSize);
+  // convert-slm-to-llvm gives every decoder step the flag.
+  memory->set_last_logits_on_request(m.entryKind == "decoder_step");
 
   if (!options.tokenizer.empty()) {
     manifest.mutable_tokenizer()->set_kind(tokenizerKind(options.tokenizer).str());

@@ -67,14 +67,22 @@ struct ReturnLowering : lowering::KernelLowering<func::ReturnOp> {
         bytes = k.mul(bytes, k.tokenCount());
       rewriter.create<LLVM::MemcpyOp>(op.getLoc(), destination, converted, bytes.value, false);
     };
+    // The last entry.logitRows rows of the logits, to row 0 of the buffer.
+    auto copyLogitsOut = [&](Value result, Value converted, Value destination) {
+      I64 rowBytes = k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(result.getType()), 1));
+      Ptr from = k.offset(Ptr(converted),
+                          k.mul(k.sub(k.tokenCount(), I64(entry.logitRows)), rowBytes));
+      rewriter.create<LLVM::MemcpyOp>(op.getLoc(), destination, from.value,
+                                      k.mul(I64(entry.logitRows), rowBytes).value, false);
+    };
     if (decoder) {
       for (Value cache : op.getOperands().drop_front()) {
         auto attention = cache.getDefiningOp<slm::AttentionOp>();
         if (!attention || !attention.getKeyCache())
           return op.emitOpError("decoder results after the logits must be updated KV caches");
       }
-      copyOut(op.getOperand(0), adaptor.getOperands()[0],
-              k.load(ptr, args, offsetof(slm_step_args, logits)));
+      copyLogitsOut(op.getOperand(0), adaptor.getOperands()[0],
+                    k.load(ptr, args, offsetof(slm_step_args, logits)));
     } else {
       Value outputs = k.load(ptr, args, offsetof(slm_graph_args, outputs));
       for (auto [i, result] : llvm::enumerate(op.getOperands()))
@@ -145,6 +153,12 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
     Value parallelFor, pool;
     if (decoder) {
       entry.tokenCount = k.load(b.getI64Type(), args, offsetof(slm_step_args, n_tokens));
+      Value flags = k.load(b.getI32Type(), args, offsetof(slm_step_args, flags));
+      Value lastOnly = b.create<LLVM::ICmpOp>(
+          loc, LLVM::ICmpPredicate::ne,
+          b.create<LLVM::AndOp>(loc, flags, k.i32(SLM_STEP_LAST_LOGITS).value), k.i32(0).value);
+      entry.logitRows = b.create<LLVM::SelectOp>(loc, lastOnly, k.i64(1).value, entry.tokenCount);
+      entry.outputHead = outputHead(forward);
       entry.position = k.load(b.getI64Type(), args, offsetof(slm_step_args, position));
       entry.weights = k.load(ptr, args, offsetof(slm_step_args, weights));
       entry.arena = k.load(ptr, args, offsetof(slm_step_args, arena));
@@ -187,6 +201,23 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
     // (reconcile-unrealized-casts, which runs next).
     if (failed(applyPartialConversion(entryFunction, target, std::move(patterns))))
       return signalPassFailure();
+  }
+
+  /// The slm.linear whose result the decoder returns as its logits, directly
+  /// or through reshapes that keep a token's logits a row (an ONNX model's
+  /// [1, tokens, vocab]), if that is how they are made; not, e.g., through a
+  /// logit soft cap: those decoders compute every row and copy out the last.
+  static Operation *outputHead(func::FuncOp forward) {
+    Value logits = forward.getBody().front().getTerminator()->getOperand(0);
+    int64_t vocab = llvm::cast<RankedTensorType>(logits.getType()).getShape().back();
+    while (auto reshape = logits.getDefiningOp<slm::ReshapeOp>()) {
+      if (!logits.hasOneUse())
+        return nullptr;
+      logits = reshape.getInput();
+      if (llvm::cast<RankedTensorType>(logits.getType()).getShape().back() != vocab)
+        return nullptr;
+    }
+    return logits.hasOneUse() ? logits.getDefiningOp<slm::LinearOp>() : nullptr;
   }
 
   /// Every op has a lowering and carries what the planning passes decided for it.

@@ -24,6 +24,12 @@ struct EntryState {
   mlir::Value positionTensor;  // the tensor<i64> value that stands for it in slm IR
   mlir::Value weights, arena;  // !llvm.ptr bases
   mlir::Value kernelContext;   // !llvm.ptr to slm_uk_ctx
+  // Decoders: the rows of logits the step writes, the last of its tokens' (1
+  // with SLM_STEP_LAST_LOGITS, else the token count), and the slm.linear
+  // (the output head) whose result is the logits, if one is: it runs on
+  // those rows alone.
+  mlir::Value logitRows;
+  mlir::Operation *outputHead = nullptr;
 };
 
 class KernelBuilder {
@@ -43,6 +49,7 @@ public:
   I64 tokenCount() const { return I64(entry.tokenCount); }
 
   I64 mul(I64 a, I64 c);
+  I64 sub(I64 a, I64 c);
   I64 product(llvm::ArrayRef<I64> values);
   /// base + bytes.
   Ptr offset(Ptr base, I64 bytes);

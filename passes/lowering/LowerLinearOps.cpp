@@ -59,9 +59,16 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
   LogicalResult matchAndRewrite(slm::LinearOp op, OpAdaptor adaptor,
                                 ConversionPatternRewriter &rewriter) const override {
     KernelBuilder k = builder(rewriter, op);
-    Ptr x = pointer(adaptor.getInput()), y = k.resultBuffer(op);
+    Ptr result = k.resultBuffer(op), x = pointer(adaptor.getInput()), y = result;
     Ptr bias = adaptor.getBias() ? pointer(adaptor.getBias()) : k.null();
     I64 rows = k.rowsOf(op.getInput().getType());
+    if (op == entry.outputHead) {
+      // Only the rows of logits the step writes: the last ones, in their place.
+      I64 skipped = k.sub(rows, I64(entry.logitRows));
+      x = k.offset(x, k.mul(skipped, k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(op.getInput().getType())))));
+      y = k.offset(y, k.mul(skipped, k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(op.getType())))));
+      rows = I64(entry.logitRows);
+    }
     slm::Kernel kernel = kernelOf(op);
     if (isFloatKernel(kernel)) {
       auto type = llvm::cast<RankedTensorType>(op.getWeight().getType());
@@ -73,7 +80,7 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
         k.call(kernel == slm::Kernel::bf16 ? SLM_KERNEL(slm_uk_linear_bf16)
                                            : SLM_KERNEL(slm_uk_linear_f16),
                x, w, bias, y, rows, n, columns);
-      rewriter.replaceOp(op, y.value);
+      rewriter.replaceOp(op, result.value);
       return success();
     }
     PackedWeight w = packedWeight(k, rewriter, slm::dequantizedWeight(op.getWeight()));
@@ -121,7 +128,7 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     case slm::Kernel::f16:
       llvm_unreachable("handled above");
     }
-    rewriter.replaceOp(op, y.value);
+    rewriter.replaceOp(op, result.value);
     return success();
   }
 };

@@ -27,10 +27,15 @@ typedef void (*slm_parallel_for_fn)(void *pool, int64_t count, slm_task_fn task,
  * It appends tokens[0..n_tokens) at positions position.. position+n_tokens-1
  * (n_tokens <= MemoryPlan.max_tokens_per_call, position + n_tokens <=
  * ModelConfig.max_context) and writes the logits of those tokens, row-major
- * [n_tokens, vocab], to `logits`. */
+ * [n_tokens, vocab], to `logits`. With SLM_STEP_LAST_LOGITS in `flags` (set
+ * only where the artifact's MemoryPlan.last_logits_on_request says its code
+ * knows the flag) it writes the last token's logits alone, as row 0, and runs
+ * the output head on that token only: a prompt's other logits are rarely
+ * wanted, and at a 150K vocabulary the head is a third of a prefill. */
+#define SLM_STEP_LAST_LOGITS 1u
 typedef struct slm_step_args {
   uint32_t abi_version;         /* SLM_KERNEL_ABI_VERSION */
-  uint32_t reserved;
+  uint32_t flags;               /* SLM_STEP_* bits; 0: every token's logits */
   const int32_t *tokens;
   int64_t n_tokens;
   int64_t position;

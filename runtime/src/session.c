@@ -158,6 +158,8 @@ slm_status slm_session_prefill(slm_session *session, const int32_t *tokens, int6
   const slm_artifact *artifact = session->artifact;
   const slm_manifest *manifest = &artifact->manifest;
   bool gather_rows = all_logits && count > manifest->wire.memory.max_tokens_per_call;
+  /* The code computes only the last token's logits, written to row 0. */
+  bool last_only = !all_logits && manifest->wire.memory.last_logits_on_request;
   if (status == SLM_OK && gather_rows)
     status = reserve_all_logits(session, count);
   if (status != SLM_OK)
@@ -173,6 +175,7 @@ slm_status slm_session_prefill(slm_session *session, const int32_t *tokens, int6
                                                          : manifest->wire.memory.max_tokens_per_call;
     slm_step_args args = {
         .abi_version = SLM_KERNEL_ABI_VERSION,
+        .flags = last_only ? SLM_STEP_LAST_LOGITS : 0,
         .tokens = tokens + done,
         .n_tokens = chunk,
         .position = session->position,
@@ -196,7 +199,7 @@ slm_status slm_session_prefill(slm_session *session, const int32_t *tokens, int6
   if (gather_rows)
     session->result = session->all_logits.data;
   else
-    session->result = all_logits ? logits : logits + (chunk - 1) * vocab;
+    session->result = all_logits || last_only ? logits : logits + (chunk - 1) * vocab;
   session->result_rows = all_logits ? count : 1;
   return SLM_OK;
 }

@@ -92,7 +92,8 @@ llvm::json::Object toJson(const ArtifactManifest &a) {
       {"memory_plan", llvm::json::Object{{"arena_bytes", static_cast<int64_t>(memory.arena_size())},
                                          {"kv_cache_bytes", static_cast<int64_t>(memory.kv_cache_size())},
                                          {"logits_bytes", static_cast<int64_t>(memory.logits_size())},
-                                         {"max_tokens_per_call", memory.max_tokens_per_call()}}},
+                                         {"max_tokens_per_call", memory.max_tokens_per_call()},
+                                         {"last_logits_on_request", memory.last_logits_on_request()}}},
       {"sizes", llvm::json::Object{{"file", static_cast<int64_t>(a.layout.file_size)},
                                    {"manifest", static_cast<int64_t>(a.layout.manifest_size)},
                                    {"code", static_cast<int64_t>(a.layout.code_size)},
@@ -143,12 +144,13 @@ void printText(const ArtifactManifest &a, llvm::raw_ostream &os) {
     os << llvm::formatv("kernel calls {0} per {1}: {2}\n", total,
                         e.kind() == "decoder_step" ? "token" : "call", llvm::join(calls, ", "));
   }
-  os << llvm::formatv("memory plan  arena {0} B, KV cache {1} B{4}, logits {2} B, up to {3} tokens "
-                      "per call\n",
+  os << llvm::formatv("memory plan  arena {0} B, KV cache {1} B{4}, logits {2} B{5}, up to {3} "
+                      "tokens per call\n",
                       memory.arena_size(), memory.kv_cache_size(), memory.logits_size(),
                       memory.max_tokens_per_call(),
                       m.options().kv_cache() == "int8" ? " (int8, a scale per position and head)"
-                                                       : "");
+                                                       : "",
+                      memory.last_logits_on_request() ? " (the last token's alone on request)" : "");
   os << llvm::formatv("sizes        file {0} B = manifest {1} + code {2} + weights {3} (+ "
                       "header, padding)\n",
                       a.layout.file_size, a.layout.manifest_size, a.layout.code_size,

@@ -2,18 +2,34 @@
 
 // A decoder step: the ABI fields are loaded from slm_step_args, int32 tokens
 // are widened, each op becomes one micro-kernel call on arena/weight/cache
-// pointers, the caches are updated in place and the logits copied out.
+// pointers, the caches are updated in place and the logits copied out. With
+// SLM_STEP_LAST_LOGITS in the flags (offset 4) the output head runs on the
+// last row alone (rows R = 1, x and y advanced by N - R rows of 32 bytes) and
+// that row is copied out.
 
 // CHECK-LABEL: llvm.func @slm_forward(
 // CHECK-SAME: !llvm.ptr) -> i32
 // CHECK: %[[N:.*]] = llvm.load %{{.*}} : !llvm.ptr -> i64
+// CHECK: %[[FLAGS_AT:.*]] = llvm.getelementptr %arg0[%{{.*}}] : (!llvm.ptr, i64) -> !llvm.ptr, i8
+// CHECK: %[[FLAGS:.*]] = llvm.load %[[FLAGS_AT]] : !llvm.ptr -> i32
+// CHECK: %[[LAST:.*]] = llvm.and %[[FLAGS]], %{{.*}} : i32
+// CHECK: %[[ASKED:.*]] = llvm.icmp "ne" %[[LAST]]
+// CHECK: %[[ROWS:.*]] = llvm.select %[[ASKED]], %{{.*}}, %[[N]] : i1, i64
 // CHECK: llvm.call @slm_uk_cast(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[N]])
 // CHECK: llvm.call @slm_uk_embedding
 // CHECK: llvm.call @slm_uk_rms_norm
 // CHECK: llvm.call @slm_uk_rotary
 // CHECK: llvm.call @slm_uk_attention
-// CHECK: llvm.call @slm_uk_linear
-// CHECK: "llvm.intr.memcpy"
+// CHECK: %[[SKIPPED:.*]] = llvm.sub %[[N]], %[[ROWS]] : i64
+// CHECK: %[[X_SKIP:.*]] = llvm.mul %[[SKIPPED]], %{{.*}} : i64
+// CHECK: %[[X:.*]] = llvm.getelementptr %{{.*}}[%[[X_SKIP]]]
+// CHECK: %[[Y_SKIP:.*]] = llvm.mul %[[SKIPPED]], %{{.*}} : i64
+// CHECK: %[[Y:.*]] = llvm.getelementptr %[[HEAD_OUT:.*]][%[[Y_SKIP]]]
+// CHECK: llvm.call @slm_uk_linear(%{{.*}}, %[[X]], %{{.*}}, %{{.*}}, %[[Y]], %[[ROWS]],
+// CHECK: %[[LOGITS:.*]] = llvm.load %{{.*}} : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[FROM:.*]] = llvm.getelementptr %[[HEAD_OUT]][
+// CHECK: %[[BYTES:.*]] = llvm.mul %[[ROWS]],
+// CHECK: "llvm.intr.memcpy"(%[[LOGITS]], %[[FROM]], %[[BYTES]])
 // CHECK: llvm.return %{{.*}} : i32
 // CHECK-NOT: func.func
 // CHECK-NOT: unrealized_conversion_cast

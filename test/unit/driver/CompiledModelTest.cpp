@@ -2,7 +2,8 @@
 //
 // A compiled artifact must compute what the reference executor computes:
 // TinyStories-656K's logits on a fixed sequence agree within 1e-4, whether
-// the sequence is prefilled at once, in chunks, or decoded token by token.
+// the sequence is prefilled at once, in chunks, or decoded token by token,
+// and with only the last token's logits asked for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,6 +11,7 @@
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/runner/ReferenceModel.h"
 #include "compiler/runner/RuntimeModel.h"
+#include "runtime/include/slm_runtime.h"
 #include "llvm/Support/FileSystem.h"
 
 #include "test/unit/driver/CollectLogits.h"
@@ -60,6 +62,44 @@ TEST_F(CompiledModelTest, LogitsMatchTheReferenceExecutor) {
       EXPECT_LE(worst, 1e-4f) << "threads " << threads << ", " << step << " tokens per call";
     }
   }
+}
+
+/// A prefill that asks only for the last token's logits (the artifact's code
+/// then runs the output head on that token alone) returns that row as the
+/// reference computes it, over several calls and after earlier positions.
+TEST_F(CompiledModelTest, LastTokenLogitsAloneMatchTheReferenceExecutor) {
+  auto imported = importModel(kModel);
+  ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+  auto reference = createReferenceModel(*imported->module, 32);
+  ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
+  std::vector<float> expected = collectLogits(**reference, kTokens, kTokens.size());
+  auto artifact = openArtifact(path);
+  ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
+  slm_model_info info;
+  slm_artifact_info(artifact->artifact.get(), &info);
+  const int64_t vocab = info.vocab_size;
+  slm_session *session = nullptr;
+  ASSERT_EQ(slm_session_create(artifact->artifact.get(), 1, &session), SLM_OK);
+  // 1 + 9 tokens (three calls of at most 4: 4, 4, 1) then 2 + 5 + 3 (the
+  // last 3 in one call): each prefill's last row against the reference's.
+  for (std::vector<size_t> split : {std::vector<size_t>{1, 9}, std::vector<size_t>{2, 5, 3}}) {
+    slm_session_reset(session);
+    size_t done = 0;
+    for (size_t count : split) {
+      ASSERT_EQ(slm_session_prefill(session, kTokens.data() + done, count, /*all_logits=*/0),
+                SLM_OK)
+          << slm_last_error();
+      done += count;
+      int64_t rows = 0;
+      const float *logits = slm_session_logits(session, &rows);
+      ASSERT_EQ(rows, 1);
+      float worst = 0;
+      for (int64_t v = 0; v < vocab; ++v)
+        worst = std::max(worst, std::fabs(logits[v] - expected[(done - 1) * vocab + v]));
+      EXPECT_LE(worst, 1e-4f) << "token " << done - 1;
+    }
+  }
+  slm_session_destroy(session);
 }
 
 TEST_F(CompiledModelTest, CarriesItsTokenizerAndConfig) {
