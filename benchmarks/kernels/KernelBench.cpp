@@ -9,7 +9,7 @@
 //   Slm/F32         slm_uk_linear
 //   Slm/BF16        slm_uk_linear_bf16 (weights stored as bf16, widened as read)
 //   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts)
-//   Slm/Q8          slm_uk_linear_q8, int8 per channel (weight-only)
+//   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts), int8 per channel (weight-only)
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
 // Counters: GFLOP/s (2 M N K per call) and weight GB/s (the weight bytes a call
@@ -123,9 +123,12 @@ void slmQ8(benchmark::State &state, Shape s, int64_t m) {
   std::vector<uint8_t> codes(s.n * s.k, 0x85);
   std::vector<uint16_t> scales(s.n, 0x2000);
   std::vector<float> y(m * s.n);
+  // The kernel the lowering picks for this CPU as a target.
+  auto kernel = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
+                    ? slm_uk_linear_q8_avx512
+                    : slm_uk_linear_q8;
   for (auto _ : state)
-    slm_uk_linear_q8(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m, s.n,
-                     s.k, 0);
+    kernel(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m, s.n, s.k, 0);
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);
 }
 

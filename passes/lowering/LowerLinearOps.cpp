@@ -117,7 +117,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::q8:
-      k.call(SLM_KERNEL(slm_uk_linear_q8), x, w.codes, w.scales, bias, y, rows, n, columns, group);
+    case slm::Kernel::q8_avx512:
+      k.call(kernel == slm::Kernel::q8 ? SLM_KERNEL(slm_uk_linear_q8)
+                                       : SLM_KERNEL(slm_uk_linear_q8_avx512),
+             x, w.codes, w.scales, bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::qany:
       k.call(SLM_KERNEL(slm_uk_linear_qany), x, w.codes, w.scales, w.minimums, w.codebook, bias, y,

@@ -63,7 +63,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       if (slm::hasInt4Kernel(format))
         return select(op, slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))
-        return select(op, slm::Kernel::q8);
+        return select(op, avx512 ? slm::Kernel::q8_avx512 : slm::Kernel::q8);
       select(op, slm::Kernel::qany);
     });
   }

@@ -1,7 +1,7 @@
-/*===- quantized_avx512.c - 4-bit and codebook decode on AVX-512 --*- C -*-===*
+/*===- quantized_avx512.c - 4-, 8-bit and codebook decode on AVX-512 -*- C -*-===*
  *
- * slm_uk_linear_q4 and the 2- and 3-bit codebook formats for AVX-512
- * targets. Decode (m < 4) reads every weight once, so it is as fast as it
+ * slm_uk_linear_q4, slm_uk_linear_q8 and the 2- and 3-bit codebook formats
+ * for AVX-512 targets. Decode (m < 4) reads every weight once, so it is as fast as it
  * turns codes into floats. vpermps picks one of 16 floats per lane by the
  * low 4 bits of an index: with the decoded values of a group (q * scale,
  * plus minimum; or codebook[q] * scale) as the table, one vpermps decodes 16
@@ -17,6 +17,8 @@
  *   shuffles (uk_unpack16), in order, against x in order: the same products
  *   and sums as slm_uk_linear_qany's decode, so the same floats (its table
  *   decode reads the table lane by lane, a third of a 0.5B model's decode).
+ * - 8 bits, one row of x (decode): four codes per 32-bit lane, as the 4-bit
+ *   decode (uk_byte_rows); other calls are slm_uk_linear_q8's.
  * Prefill (m >= 4) is the generic GEMM on decoded panels (uk_qlinear.h).
  *
  * The lowering calls these kernels only for targets with AVX-512 F/BW/VL.
@@ -280,6 +282,152 @@ UK_DEFINE_NIBBLE_RANGE(1, 0, symmetric)
 UK_DEFINE_NIBBLE_RANGE(0, 0, asymmetric)
 UK_DEFINE_NIBBLE_RANGE(1, 1, codebook)
 #undef UK_DEFINE_NIBBLE_RANGE
+
+/*===--- 8-bit decode, one row of x: four bytes per 32-bit lane ------------===*/
+
+/* The same for symmetric 8-bit codes: a chunk is 64 codes, one 64-byte load;
+ * 32-bit lane l holds codes 4l .. 4l + 3 of the chunk, byte j being code
+ * 4l + j. One shift puts byte j at bits 15..22 and one vpternlogd writes the
+ * exponent of 1.0 above it and flips its top bit, giving the float
+ * 1 + (q + 128)/256 = 1.5 + q/256 exactly for the two's complement code q, so
+ *   sum q x = 256 (sum (1.5 + q/256) x - 1.5 sum x).
+ * Three instructions per 16 codes, none on the shuffle port: the generic
+ * kernel widens codes with vpmovsxbd, which on this core's one shuffle port
+ * bounds it below the memory's speed. Per channel (one group per row, the
+ * `int8` format) the scale multiplies the row's sum once; groups (a multiple
+ * of 32 codes, so no lane straddles two) scale each lane's sum per chunk.
+ * The sums differ from the reference's by rounding of the order of the
+ * 1.5 sum x they subtract, as the 4-bit kernel's do. */
+#define UK_BYTE_CHUNK 64
+
+typedef struct {
+  const uk_qlinear_args *a;
+  const float *x;    /* a->x in byte order, zero past k */
+  const float *sums; /* sums[16 c + l]: the four x of lane l of chunk c */
+  const float *total_sums; /* the sums' 16 lanes summed over the chunks */
+} uk_byte_args;
+
+/* out[c * 64 + 16 j + l] = x[c * 64 + 4 l + j], zero past k; sums as above. */
+static void uk_byte_order_x(const float *x, int64_t k, float *out, float *sums, float *total) {
+  int64_t chunks = (k + UK_BYTE_CHUNK - 1) / UK_BYTE_CHUNK;
+  for (int l = 0; l < 16; ++l)
+    total[l] = 0.0f;
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int l = 0; l < 16; ++l) {
+      float sum = 0.0f;
+      for (int j = 0; j < 4; ++j) {
+        int64_t p = c * UK_BYTE_CHUNK + 4 * l + j;
+        out[c * UK_BYTE_CHUNK + 16 * j + l] = p < k ? x[p] : 0.0f;
+        sum += out[c * UK_BYTE_CHUNK + 16 * j + l];
+      }
+      sums[16 * c + l] = sum;
+      total[l] += sum;
+    }
+}
+
+/* Byte j of every lane of v as 1.5 + q/256 (`one` holds the exponent of 1.0
+ * and the code's flipped top bit, 0x80 << 15). */
+UK_AVX512_TARGET static inline __m512 uk_byte_as_float(__m512i v, int j, __m512i one) {
+  const __m512i at = _mm512_set1_epi32(0xFF << 15);
+  __m512i t = j < 2 ? _mm512_slli_epi32(v, 15 - 8 * j) : _mm512_srli_epi32(v, 8 * j - 15);
+  return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(t, at, one, 0x6A)); /* (t & at) ^ one */
+}
+
+/* Rows rows[0..count) of w (as uk_lut_rows) against one row of x. */
+UK_AVX512_TARGET static inline __attribute__((always_inline)) void
+uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PER_CHANNEL) {
+  const uk_qlinear_args *a = t->a;
+  const uk_qmatrix *w = &a->w;
+  /* Codes past k (a row padded to whole groups) are zero: not read. */
+  int64_t chunks = (w->k + UK_BYTE_CHUNK - 1) / UK_BYTE_CHUNK;
+  const __m512i one = _mm512_set1_epi32(0x3F800000 | 0x80 << 15);
+  const __m512 offset = _mm512_set1_ps(1.5f);
+  const __m512i lane_code = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48,
+                                              52, 56, 60);
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  __m512 acc[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    acc[c] = _mm512_setzero_ps();
+  for (int64_t ch = 0; ch < chunks; ++ch) {
+    int64_t have = w->k - ch * UK_BYTE_CHUNK;
+    __mmask64 bytes = have >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << have) - 1;
+    __m512 x[4];
+    for (int j = 0; j < 4; ++j)
+      x[j] = _mm512_load_ps(t->x + ch * UK_BYTE_CHUNK + 16 * j);
+    /* Groups: the chunk's lanes are in group g0, or g0 + 1 from lane `split` on. */
+    int64_t g0 = 0;
+    __mmask16 second = 0;
+    __m512 xsum = _mm512_setzero_ps();
+    if (!PER_CHANNEL) {
+      g0 = ch * UK_BYTE_CHUNK / w->group;
+      if (g0 + 1 < w->groups) /* else lanes past the last group hold no codes */
+        second = _mm512_cmpge_epi32_mask(
+            lane_code, _mm512_set1_epi32((int32_t)((g0 + 1) * w->group - ch * UK_BYTE_CHUNK)));
+      xsum = _mm512_load_ps(t->sums + 16 * ch);
+    }
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * UK_BYTE_CHUNK;
+      UK_PREFETCH_AHEAD(p);
+      __m512i v = _mm512_maskz_loadu_epi8(bytes, p);
+      __m512 s[2];
+      for (int j = 0; j < 4; ++j) {
+        __m512 q = uk_byte_as_float(v, j, one);
+        s[j & 1] = j < 2 ? _mm512_mul_ps(q, x[j]) : _mm512_fmadd_ps(q, x[j], s[j & 1]);
+      }
+      __m512 sum = _mm512_add_ps(s[0], s[1]);
+      if (PER_CHANNEL) {
+        acc[c] = _mm512_add_ps(acc[c], sum);
+        continue;
+      }
+      const uint16_t *scales = w->scales + row[c] * w->groups + g0;
+      __m512 scale = _mm512_mask_blend_ps(second, _mm512_set1_ps(uk_half_to_float(scales[0])),
+                                          _mm512_set1_ps(second ? uk_half_to_float(scales[1])
+                                                                : 0.0f));
+      acc[c] = _mm512_fmadd_ps(scale, _mm512_fnmadd_ps(offset, xsum, sum), acc[c]);
+    }
+  }
+  for (int c = 0; c < count; ++c) {
+    float d;
+    if (PER_CHANNEL) {
+      __m512 v = _mm512_fnmadd_ps(offset, _mm512_load_ps(t->total_sums), acc[c]);
+      d = _mm512_reduce_add_ps(v) * (256.0f * uk_half_to_float(w->scales[row[c]]));
+    } else {
+      d = _mm512_reduce_add_ps(acc[c]) * 256.0f;
+    }
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
+UK_AVX512_TARGET static void uk_byte_channel_rows(void *arg, const int64_t *rows, int count) {
+  uk_byte_rows((const uk_byte_args *)arg, rows, count, 1);
+}
+UK_AVX512_TARGET static void uk_byte_channel(void *arg, int64_t begin, int64_t end) {
+  uk_rows_in_four_parts(begin, end, uk_byte_channel_rows, arg);
+}
+UK_AVX512_TARGET static void uk_byte_grouped_rows(void *arg, const int64_t *rows, int count) {
+  uk_byte_rows((const uk_byte_args *)arg, rows, count, 0);
+}
+UK_AVX512_TARGET static void uk_byte_grouped(void *arg, int64_t begin, int64_t end) {
+  uk_rows_in_four_parts(begin, end, uk_byte_grouped_rows, arg);
+}
+
+void slm_uk_linear_q8_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group) {
+  if (m == 1 && k <= UK_NIBBLE_MAX_K && !uk_qlinear_trivial(bias, y, m, n, k)) {
+    uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
+    float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
+    float sums[UK_NIBBLE_MAX_K / 4] __attribute__((aligned(64)));
+    float total[16] __attribute__((aligned(64)));
+    uk_byte_order_x(x, k, ordered, sums, total);
+    uk_byte_args t = {&a, ordered, sums, total};
+    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes),
+                a.w.groups == 1 ? uk_byte_channel : uk_byte_grouped, &t);
+    return;
+  }
+  slm_uk_linear_q8(ctx, x, codes, scales, bias, y, m, n, k, group);
+}
 
 void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const uint16_t *minimums,

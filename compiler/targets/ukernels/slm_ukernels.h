@@ -141,6 +141,11 @@ void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uin
 void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
                       int64_t k, int64_t group);
+/* The same on AVX-512 F/BW/VL targets: one row of x decoded with a shift and a bit-select per 16
+ * codes (no widening shuffle), scaled once per row or per group's lanes; other calls as _q8. */
+void slm_uk_linear_q8_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group);
 
 /* W8A8: the weights of slm_uk_linear_q8, and x quantized per row to int8 on the fly into
  * `scratch` (slm_uk_w8a8_scratch_bytes(m, k, group) bytes, 64-byte aligned): s_x = max|x|/127,

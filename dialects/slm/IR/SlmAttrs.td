@@ -79,7 +79,10 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"w4a8_sdot", 13>,
       // Codebook codes of 2 or 3 bits in groups of 32, 64 or 128 on AVX-512 F/BW/VL
       // targets (table lookups): slm_uk_linear_table_avx512.
-      I32EnumAttrCase<"table_avx512", 14>
+      I32EnumAttrCase<"table_avx512", 14>,
+      // Symmetric 8-bit codes on AVX-512 F/BW/VL targets (one row of x without widening
+      // shuffles): slm_uk_linear_q8_avx512.
+      I32EnumAttrCase<"q8_avx512", 15>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

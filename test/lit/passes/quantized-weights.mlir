@@ -56,9 +56,10 @@
 // GENERIC-NOT: slm_uk_linear(
 // GENERIC-NOT: slm.dequantize
 
-// With AVX-512 the 3-bit codebook takes the table-lookup kernel (bits 3, group 32).
+// With AVX-512 the 3-bit codebook takes the table-lookup kernel (bits 3, group 32)
+// and int8 the shuffle-free decode.
 // AVX512: llvm.call @slm_uk_linear_q4_avx512(
-// AVX512: llvm.call @slm_uk_linear_q8(
+// AVX512: llvm.call @slm_uk_linear_q8_avx512(
 // AVX512: llvm.call @slm_uk_linear_qany(
 // AVX512: %[[G32:[0-9]+]] = llvm.mlir.constant(32 : i64) : i64
 // AVX512-NEXT: %[[BITS3:[0-9]+]] = llvm.mlir.constant(3 : i32) : i32
