@@ -102,8 +102,13 @@ void slmBf16(benchmark::State &state, Shape s, int64_t m) {
   counters(state, m, s.n, s.k, 2.0 * s.n * s.k);
 }
 
+/// What the AVX-512 kernels need besides AVX-512 F.
+bool hasAvx512BwVl() {
+  return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
+}
+
 void slmQ4(benchmark::State &state, Shape s, int64_t m) {
-  if (!__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl")) {
+  if (!hasAvx512BwVl()) {
     state.SkipWithError("needs AVX-512 F/BW/VL");
     return;
   }
@@ -124,9 +129,7 @@ void slmQ8(benchmark::State &state, Shape s, int64_t m) {
   std::vector<uint16_t> scales(s.n, 0x2000);
   std::vector<float> y(m * s.n);
   // The kernel the lowering picks for this CPU as a target.
-  auto kernel = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
-                    ? slm_uk_linear_q8_avx512
-                    : slm_uk_linear_q8;
+  auto kernel = hasAvx512BwVl() ? slm_uk_linear_q8_avx512 : slm_uk_linear_q8;
   for (auto _ : state)
     kernel(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m, s.n, s.k, 0);
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);

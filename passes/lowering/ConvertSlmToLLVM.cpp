@@ -67,9 +67,12 @@ struct ReturnLowering : lowering::KernelLowering<func::ReturnOp> {
         bytes = k.mul(bytes, k.tokenCount());
       rewriter.create<LLVM::MemcpyOp>(op.getLoc(), destination, converted, bytes.value, false);
     };
-    // The last entry.logitRows rows of the logits, to row 0 of the buffer.
+    // The last entry.logitRows rows of the logits, to row 0 of the buffer
+    // (static logits, a single row, as they are).
     auto copyLogitsOut = [&](Value result, Value converted, Value destination) {
-      I64 rowBytes = k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(result.getType()), 1));
+      if (llvm::cast<RankedTensorType>(result.getType()).hasStaticShape())
+        return copyOut(result, converted, destination);
+      I64 rowBytes = k.tokenRowBytes(result.getType());
       Ptr from = k.offset(Ptr(converted),
                           k.mul(k.sub(k.tokenCount(), I64(entry.logitRows)), rowBytes));
       rewriter.create<LLVM::MemcpyOp>(op.getLoc(), destination, from.value,
@@ -209,15 +212,23 @@ struct ConvertSlmToLLVMPass : impl::ConvertSlmToLLVMBase<ConvertSlmToLLVMPass> {
   /// logit soft cap: those decoders compute every row and copy out the last.
   static Operation *outputHead(func::FuncOp forward) {
     Value logits = forward.getBody().front().getTerminator()->getOperand(0);
+    // Rows of the token count: a row per token, the only dynamic dimension.
+    auto tokenRows = [](Value v) {
+      return llvm::cast<RankedTensorType>(v.getType()).getNumDynamicDims() == 1;
+    };
+    if (!tokenRows(logits))
+      return nullptr;
     int64_t vocab = llvm::cast<RankedTensorType>(logits.getType()).getShape().back();
     while (auto reshape = logits.getDefiningOp<slm::ReshapeOp>()) {
       if (!logits.hasOneUse())
         return nullptr;
       logits = reshape.getInput();
-      if (llvm::cast<RankedTensorType>(logits.getType()).getShape().back() != vocab)
+      if (!tokenRows(logits) ||
+          llvm::cast<RankedTensorType>(logits.getType()).getShape().back() != vocab)
         return nullptr;
     }
-    return logits.hasOneUse() ? logits.getDefiningOp<slm::LinearOp>() : nullptr;
+    auto head = logits.getDefiningOp<slm::LinearOp>();
+    return head && logits.hasOneUse() && tokenRows(head.getInput()) ? head : nullptr;
   }
 
   /// Every op has a lowering and carries what the planning passes decided for it.

@@ -53,6 +53,10 @@ Ptr KernelBuilder::null() {
 I64 KernelBuilder::mul(I64 a, I64 c) { return I64(b.create<LLVM::MulOp>(loc, a.value, c.value)); }
 I64 KernelBuilder::sub(I64 a, I64 c) { return I64(b.create<LLVM::SubOp>(loc, a.value, c.value)); }
 
+I64 KernelBuilder::tokenRowBytes(Type type) {
+  return i64(slm::storageBytes(llvm::cast<RankedTensorType>(type), /*dynamicExtent=*/1));
+}
+
 I64 KernelBuilder::product(ArrayRef<I64> values) {
   // Constant factors fold here, so that [1, tokens, n] and [tokens, n] give
   // the same IR.

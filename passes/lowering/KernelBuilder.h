@@ -66,6 +66,9 @@ public:
   /// for dynamic ones.
   llvm::SmallVector<I64> dimsOf(mlir::Type type);
   I64 elementCount(mlir::Type type) { return product(dimsOf(type)); }
+  /// Bytes of one token's part of `type` (a ranked tensor whose only dynamic
+  /// dimension is the token count): a row of a [tokens, n] or [1, tokens, n].
+  I64 tokenRowBytes(mlir::Type type);
   /// The product of all dimensions but the last: rows of a row-wise kernel.
   I64 rowsOf(mlir::Type type);
   /// The arena buffer slm-plan-memory assigned to result `index` of `op`.

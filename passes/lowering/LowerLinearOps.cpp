@@ -65,8 +65,8 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     if (op == entry.outputHead) {
       // Only the rows of logits the step writes: the last ones, in their place.
       I64 skipped = k.sub(rows, I64(entry.logitRows));
-      x = k.offset(x, k.mul(skipped, k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(op.getInput().getType())))));
-      y = k.offset(y, k.mul(skipped, k.i64(slm::storageBytes(llvm::cast<RankedTensorType>(op.getType())))));
+      x = k.offset(x, k.mul(skipped, k.tokenRowBytes(op.getInput().getType())));
+      y = k.offset(y, k.mul(skipped, k.tokenRowBytes(op.getType())));
       rows = I64(entry.logitRows);
     }
     slm::Kernel kernel = kernelOf(op);

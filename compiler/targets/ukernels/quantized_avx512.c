@@ -154,7 +154,7 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
  * vectors with no shuffle: the zero-extension and the two table lookups per
  * 32 codes of uk_lut_rows kept this core's one shuffle port busy (about
  * 7 GB/s of codes). x is put into the same order once per call
- * (uk_nibble_order_x), with the sum of each lane's eight x.
+ * (uk_lane_order_x), with the sum of each lane's eight x.
  *
  * Integer codes are not converted: one shift puts nibble u at bits 19..22 and
  * one vpternlogd writes the exponent of 1.0 above it, giving the float
@@ -179,17 +179,19 @@ typedef struct {
   const float *sums; /* sums[16 c + l]: the eight x of lane l of chunk c */
 } uk_nibble_args;
 
-/* out[c * 128 + 16 j + l] = x[c * 128 + 8 l + j], zero past k;
- * sums[16 c + l] = the sum over j of those. */
-static void uk_nibble_order_x(const float *x, int64_t k, float *out, float *sums) {
-  int64_t chunks = (k + UK_CHUNK - 1) / UK_CHUNK;
+/* x in the order of codes packed `per_lane` to a 32-bit lane (8 nibbles or
+ * 4 bytes: chunks of 16 * per_lane codes): out[c * chunk + 16 j + l] =
+ * x[c * chunk + per_lane * l + j], zero past k; sums[16 c + l] = the sum over
+ * j of those. */
+static void uk_lane_order_x(const float *x, int64_t k, int per_lane, float *out, float *sums) {
+  int64_t chunk = 16 * per_lane, chunks = (k + chunk - 1) / chunk;
   for (int64_t c = 0; c < chunks; ++c)
     for (int l = 0; l < 16; ++l) {
       float sum = 0.0f;
-      for (int j = 0; j < 8; ++j) {
-        int64_t p = c * UK_CHUNK + 8 * l + j;
-        out[c * UK_CHUNK + 16 * j + l] = p < k ? x[p] : 0.0f;
-        sum += out[c * UK_CHUNK + 16 * j + l];
+      for (int j = 0; j < per_lane; ++j) {
+        int64_t p = c * chunk + per_lane * l + j;
+        out[c * chunk + 16 * j + l] = p < k ? x[p] : 0.0f;
+        sum += out[c * chunk + 16 * j + l];
       }
       sums[16 * c + l] = sum;
     }
@@ -297,33 +299,14 @@ UK_DEFINE_NIBBLE_RANGE(1, 1, codebook)
  * `int8` format) the scale multiplies the row's sum once; groups (a multiple
  * of 32 codes, so no lane straddles two) scale each lane's sum per chunk.
  * The sums differ from the reference's by rounding of the order of the
- * 1.5 sum x they subtract, as the 4-bit kernel's do. */
+ * 1.5 sum x they subtract per chunk, as the 4-bit kernel's do. */
 #define UK_BYTE_CHUNK 64
 
 typedef struct {
   const uk_qlinear_args *a;
-  const float *x;    /* a->x in byte order, zero past k */
+  const float *x;    /* a->x in byte order (uk_lane_order_x, 4 per lane), zero past k */
   const float *sums; /* sums[16 c + l]: the four x of lane l of chunk c */
-  const float *total_sums; /* the sums' 16 lanes summed over the chunks */
 } uk_byte_args;
-
-/* out[c * 64 + 16 j + l] = x[c * 64 + 4 l + j], zero past k; sums as above. */
-static void uk_byte_order_x(const float *x, int64_t k, float *out, float *sums, float *total) {
-  int64_t chunks = (k + UK_BYTE_CHUNK - 1) / UK_BYTE_CHUNK;
-  for (int l = 0; l < 16; ++l)
-    total[l] = 0.0f;
-  for (int64_t c = 0; c < chunks; ++c)
-    for (int l = 0; l < 16; ++l) {
-      float sum = 0.0f;
-      for (int j = 0; j < 4; ++j) {
-        int64_t p = c * UK_BYTE_CHUNK + 4 * l + j;
-        out[c * UK_BYTE_CHUNK + 16 * j + l] = p < k ? x[p] : 0.0f;
-        sum += out[c * UK_BYTE_CHUNK + 16 * j + l];
-      }
-      sums[16 * c + l] = sum;
-      total[l] += sum;
-    }
-}
 
 /* Byte j of every lane of v as 1.5 + q/256 (`one` holds the exponent of 1.0
  * and the code's flipped top bit, 0x80 << 15). */
@@ -358,13 +341,12 @@ uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PE
     /* Groups: the chunk's lanes are in group g0, or g0 + 1 from lane `split` on. */
     int64_t g0 = 0;
     __mmask16 second = 0;
-    __m512 xsum = _mm512_setzero_ps();
+    const __m512 xsum = _mm512_load_ps(t->sums + 16 * ch);
     if (!PER_CHANNEL) {
       g0 = ch * UK_BYTE_CHUNK / w->group;
       if (g0 + 1 < w->groups) /* else lanes past the last group hold no codes */
         second = _mm512_cmpge_epi32_mask(
             lane_code, _mm512_set1_epi32((int32_t)((g0 + 1) * w->group - ch * UK_BYTE_CHUNK)));
-      xsum = _mm512_load_ps(t->sums + 16 * ch);
     }
     for (int c = 0; c < UK_QCOLS; ++c) {
       const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * UK_BYTE_CHUNK;
@@ -375,7 +357,9 @@ uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PE
         __m512 q = uk_byte_as_float(v, j, one);
         s[j & 1] = j < 2 ? _mm512_mul_ps(q, x[j]) : _mm512_fmadd_ps(q, x[j], s[j & 1]);
       }
-      __m512 sum = _mm512_add_ps(s[0], s[1]);
+      /* 1.5 sum x subtracted per chunk, as the 4-bit kernel does: over a
+       * whole row the cancellation would grow with k */
+      __m512 sum = _mm512_fnmadd_ps(offset, xsum, _mm512_add_ps(s[0], s[1]));
       if (PER_CHANNEL) {
         acc[c] = _mm512_add_ps(acc[c], sum);
         continue;
@@ -384,17 +368,12 @@ uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PE
       __m512 scale = _mm512_mask_blend_ps(second, _mm512_set1_ps(uk_half_to_float(scales[0])),
                                           _mm512_set1_ps(second ? uk_half_to_float(scales[1])
                                                                 : 0.0f));
-      acc[c] = _mm512_fmadd_ps(scale, _mm512_fnmadd_ps(offset, xsum, sum), acc[c]);
+      acc[c] = _mm512_fmadd_ps(scale, sum, acc[c]);
     }
   }
   for (int c = 0; c < count; ++c) {
-    float d;
-    if (PER_CHANNEL) {
-      __m512 v = _mm512_fnmadd_ps(offset, _mm512_load_ps(t->total_sums), acc[c]);
-      d = _mm512_reduce_add_ps(v) * (256.0f * uk_half_to_float(w->scales[row[c]]));
-    } else {
-      d = _mm512_reduce_add_ps(acc[c]) * 256.0f;
-    }
+    float d = _mm512_reduce_add_ps(acc[c]) *
+              (PER_CHANNEL ? 256.0f * uk_half_to_float(w->scales[row[c]]) : 256.0f);
     a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
   }
 }
@@ -415,13 +394,14 @@ UK_AVX512_TARGET static void uk_byte_grouped(void *arg, int64_t begin, int64_t e
 void slm_uk_linear_q8_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group) {
-  if (m == 1 && k <= UK_NIBBLE_MAX_K && !uk_qlinear_trivial(bias, y, m, n, k)) {
+  /* groups of a multiple of 32 codes (the format's rule): no lane straddles two */
+  if (m == 1 && k <= UK_NIBBLE_MAX_K && group % 32 == 0 &&
+      !uk_qlinear_trivial(bias, y, m, n, k)) {
     uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
     float sums[UK_NIBBLE_MAX_K / 4] __attribute__((aligned(64)));
-    float total[16] __attribute__((aligned(64)));
-    uk_byte_order_x(x, k, ordered, sums, total);
-    uk_byte_args t = {&a, ordered, sums, total};
+    uk_lane_order_x(x, k, 4, ordered, sums);
+    uk_byte_args t = {&a, ordered, sums};
     uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes),
                 a.w.groups == 1 ? uk_byte_channel : uk_byte_grouped, &t);
     return;
@@ -446,7 +426,7 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
   if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % a.w.group == 0) {
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
     float sums[UK_NIBBLE_MAX_K / 8] __attribute__((aligned(64)));
-    uk_nibble_order_x(x, k, ordered, sums);
+    uk_lane_order_x(x, k, 8, ordered, sums);
     uk_nibble_args t = {&a, ordered, sums};
     uk_range_fn range = codebook   ? uk_nibble_codebook
                         : minimums ? uk_nibble_asymmetric

@@ -55,6 +55,64 @@ module attributes {slm.model = #slm.model<architecture = "llama", source = "test
 
 // -----
 
+// Logits through an op after the head (a soft cap): the head runs on every
+// row, and the last row of the capped logits is copied out.
+
+// CHECK-LABEL: llvm.func @slm_forward(
+// CHECK: %[[N:.*]] = llvm.load %{{.*}} : !llvm.ptr -> i64
+// CHECK: %[[ROWS:.*]] = llvm.select %{{.*}}, %{{.*}}, %[[N]] : i1, i64
+// CHECK: llvm.call @slm_uk_linear(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[N]],
+// CHECK: llvm.call @slm_uk_unary
+// CHECK: %[[SKIPPED:.*]] = llvm.sub %[[N]], %[[ROWS]] : i64
+// CHECK: %[[BYTES:.*]] = llvm.mul %[[ROWS]],
+// CHECK: "llvm.intr.memcpy"(%{{.*}}, %{{.*}}, %[[BYTES]])
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 8, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 8, layers = 1, heads = 2, kv_heads = 2, head_dim = 4}>} {
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<8x2x4xf32>, %vc: tensor<8x2x4xf32>)
+      -> (tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>) {
+    %table = slm.constant dense<1.0> : tensor<8x8xf32>
+    %shape = slm.constant dense<[-1, 2, 4]> : tensor<3xi64>
+    %x = slm.embedding %table, %tokens : tensor<8x8xf32>, tensor<?xi64> -> tensor<?x8xf32>
+    %k = slm.reshape %x, %shape : tensor<?x8xf32>, tensor<3xi64> -> tensor<?x2x4xf32>
+    %o, %k2, %v2 = slm.attention %k, %k, %k cache(%kc, %vc at %pos) {scale = 0.5 : f32, causal}
+        : (tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<i64>)
+        -> (tensor<?x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>)
+    %oshape = slm.constant dense<[-1, 8]> : tensor<2xi64>
+    %o2 = slm.reshape %o, %oshape : tensor<?x2x4xf32>, tensor<2xi64> -> tensor<?x8xf32>
+    %head = slm.linear %o2, %table : tensor<?x8xf32>, tensor<8x8xf32> -> tensor<?x8xf32>
+    %logits = slm.tanh %head : tensor<?x8xf32>
+    return %logits, %k2, %v2 : tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>
+  }
+}
+
+// -----
+
+// An ONNX model's head on [1, tokens, 8], reshaped to [tokens, 8]: still the
+// head, on the last row alone when asked.
+
+// CHECK-LABEL: llvm.func @slm_forward(
+// CHECK: %[[ROWS:.*]] = llvm.select %{{.*}}, %{{.*}}, %{{.*}} : i1, i64
+// CHECK: llvm.call @slm_uk_linear(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %[[ROWS]],
+module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 8, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 8, layers = 1, heads = 2, kv_heads = 2, head_dim = 4}>} {
+  func.func @forward(%tokens: tensor<?xi64>, %pos: tensor<i64>, %kc: tensor<8x2x4xf32>, %vc: tensor<8x2x4xf32>)
+      -> (tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>) {
+    %table = slm.constant dense<1.0> : tensor<8x8xf32>
+    %shape = slm.constant dense<[-1, 2, 4]> : tensor<3xi64>
+    %x = slm.embedding %table, %tokens : tensor<8x8xf32>, tensor<?xi64> -> tensor<?x8xf32>
+    %k = slm.reshape %x, %shape : tensor<?x8xf32>, tensor<3xi64> -> tensor<?x2x4xf32>
+    %o, %k2, %v2 = slm.attention %k, %k, %k cache(%kc, %vc at %pos) {scale = 0.5 : f32, causal}
+        : (tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<?x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>, tensor<i64>)
+        -> (tensor<?x2x4xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>)
+    %oshape = slm.constant dense<[1, -1, 8]> : tensor<3xi64>
+    %o2 = slm.reshape %o, %oshape : tensor<?x2x4xf32>, tensor<3xi64> -> tensor<1x?x8xf32>
+    %head = slm.linear %o2, %table : tensor<1x?x8xf32>, tensor<8x8xf32> -> tensor<1x?x8xf32>
+    %lshape = slm.constant dense<[-1, 8]> : tensor<2xi64>
+    %logits = slm.reshape %head, %lshape : tensor<1x?x8xf32>, tensor<2xi64> -> tensor<?x8xf32>
+    return %logits, %k2, %v2 : tensor<?x8xf32>, tensor<8x2x4xf32>, tensor<8x2x4xf32>
+  }
+}
+
+// -----
+
 // A static graph: inputs come from slm_graph_args.inputs, broadcasting
 // binaries pass shape and stride arrays, results are copied to the outputs.
 

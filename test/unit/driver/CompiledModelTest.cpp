@@ -78,28 +78,30 @@ TEST_F(CompiledModelTest, LastTokenLogitsAloneMatchTheReferenceExecutor) {
   slm_model_info info;
   slm_artifact_info(artifact->artifact.get(), &info);
   const int64_t vocab = info.vocab_size;
-  slm_session *session = nullptr;
-  ASSERT_EQ(slm_session_create(artifact->artifact.get(), 1, &session), SLM_OK);
-  // 1 + 9 tokens (three calls of at most 4: 4, 4, 1) then 2 + 5 + 3 (the
-  // last 3 in one call): each prefill's last row against the reference's.
-  for (std::vector<size_t> split : {std::vector<size_t>{1, 9}, std::vector<size_t>{2, 5, 3}}) {
-    slm_session_reset(session);
-    size_t done = 0;
-    for (size_t count : split) {
-      ASSERT_EQ(slm_session_prefill(session, kTokens.data() + done, count, /*all_logits=*/0),
-                SLM_OK)
-          << slm_last_error();
-      done += count;
-      int64_t rows = 0;
-      const float *logits = slm_session_logits(session, &rows);
-      ASSERT_EQ(rows, 1);
-      float worst = 0;
-      for (int64_t v = 0; v < vocab; ++v)
-        worst = std::max(worst, std::fabs(logits[v] - expected[(done - 1) * vocab + v]));
-      EXPECT_LE(worst, 1e-4f) << "token " << done - 1;
+  for (int threads : {1, 2}) {
+    slm_session *session = nullptr;
+    ASSERT_EQ(slm_session_create(artifact->artifact.get(), threads, &session), SLM_OK);
+    // 1 + 9 tokens (three calls of at most 4: 4, 4, 1) then 2 + 5 + 3 (the
+    // last 3 in one call): each prefill's last row against the reference's.
+    for (std::vector<size_t> split : {std::vector<size_t>{1, 9}, std::vector<size_t>{2, 5, 3}}) {
+      slm_session_reset(session);
+      size_t done = 0;
+      for (size_t count : split) {
+        ASSERT_EQ(slm_session_prefill(session, kTokens.data() + done, count, /*all_logits=*/0),
+                  SLM_OK)
+            << slm_last_error();
+        done += count;
+        int64_t rows = 0;
+        const float *logits = slm_session_logits(session, &rows);
+        ASSERT_EQ(rows, 1);
+        float worst = 0;
+        for (int64_t v = 0; v < vocab; ++v)
+          worst = std::max(worst, std::fabs(logits[v] - expected[(done - 1) * vocab + v]));
+        EXPECT_LE(worst, 1e-4f) << "threads " << threads << ", token " << done - 1;
+      }
     }
+    slm_session_destroy(session);
   }
-  slm_session_destroy(session);
 }
 
 TEST_F(CompiledModelTest, CarriesItsTokenizerAndConfig) {
