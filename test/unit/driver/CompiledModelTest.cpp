@@ -38,15 +38,20 @@ protected:
     ASSERT_FALSE(static_cast<bool>(error)) << llvm::toString(std::move(error));
   }
   static void TearDownTestSuite() { llvm::sys::fs::remove(path); }
+  /// The reference executor's logits of every token of kTokens.
+  static void referenceLogits(std::vector<float> &out) {
+    auto imported = importModel(kModel);
+    ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+    auto reference = createReferenceModel(*imported->module, 32);
+    ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
+    out = collectLogits(**reference, kTokens, kTokens.size());
+  }
   static inline llvm::SmallString<128> path;
 };
 
 TEST_F(CompiledModelTest, LogitsMatchTheReferenceExecutor) {
-  auto imported = importModel(kModel);
-  ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
-  auto reference = createReferenceModel(*imported->module, 32);
-  ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
-  std::vector<float> expected = collectLogits(**reference, kTokens, kTokens.size());
+  std::vector<float> expected;
+  ASSERT_NO_FATAL_FAILURE(referenceLogits(expected));
 
   auto artifact = openArtifact(path);
   ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
@@ -68,11 +73,8 @@ TEST_F(CompiledModelTest, LogitsMatchTheReferenceExecutor) {
 /// then runs the output head on that token alone) returns that row as the
 /// reference computes it, over several calls and after earlier positions.
 TEST_F(CompiledModelTest, LastTokenLogitsAloneMatchTheReferenceExecutor) {
-  auto imported = importModel(kModel);
-  ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
-  auto reference = createReferenceModel(*imported->module, 32);
-  ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
-  std::vector<float> expected = collectLogits(**reference, kTokens, kTokens.size());
+  std::vector<float> expected;
+  ASSERT_NO_FATAL_FAILURE(referenceLogits(expected));
   auto artifact = openArtifact(path);
   ASSERT_TRUE(static_cast<bool>(artifact)) << llvm::toString(artifact.takeError());
   slm_model_info info;
