@@ -173,11 +173,13 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
 #define UK_CHUNK 128
 #define UK_NIBBLE_MAX_K 16384 /* x in nibble order lives on the caller's stack */
 
+/* A one-row decode over codes packed several to a 32-bit lane (8 nibbles,
+ * 4 bytes), with x put in the lanes' order once per call (uk_lane_order_x). */
 typedef struct {
   const uk_qlinear_args *a;
-  const float *x;    /* a->x in nibble order, zero past k */
-  const float *sums; /* sums[16 c + l]: the eight x of lane l of chunk c */
-} uk_nibble_args;
+  const float *x;    /* a->x in the lanes' order, zero past k */
+  const float *sums; /* sums[16 c + l]: the x of lane l of chunk c */
+} uk_lane_args;
 
 /* x in the order of codes packed `per_lane` to a 32-bit lane (8 nibbles or
  * 4 bytes: chunks of 16 * per_lane codes): out[c * chunk + 16 j + l] =
@@ -215,7 +217,7 @@ UK_AVX512_TARGET static inline __m512 uk_nibble_as_float(__m512i v, int j, __m51
 /* Rows rows[0..count) of w (as uk_lut_rows) against one row of x; groups of
  * 32, 64 or 128 codes, so a chunk holds 4, 2 or 1 whole groups. */
 UK_AVX512_TARGET static inline __attribute__((always_inline)) void
-uk_nibble_rows(const uk_nibble_args *t, const int64_t *rows, int count, const int SYMMETRIC,
+uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int SYMMETRIC,
                const int CODEBOOK) {
   const uk_qlinear_args *a = t->a;
   const uk_qmatrix *w = &a->w;
@@ -275,7 +277,7 @@ uk_nibble_rows(const uk_nibble_args *t, const int64_t *rows, int count, const in
 #define UK_DEFINE_NIBBLE_RANGE(SYMMETRIC, CODEBOOK, NAME)                                          \
   UK_AVX512_TARGET static void uk_nibble_##NAME##_rows(void *arg, const int64_t *rows,            \
                                                        int count) {                                \
-    uk_nibble_rows((const uk_nibble_args *)arg, rows, count, SYMMETRIC, CODEBOOK);                 \
+    uk_nibble_rows((const uk_lane_args *)arg, rows, count, SYMMETRIC, CODEBOOK);                   \
   }                                                                                                \
   UK_AVX512_TARGET static void uk_nibble_##NAME(void *arg, int64_t begin, int64_t end) {           \
     uk_rows_in_four_parts(begin, end, uk_nibble_##NAME##_rows, arg);                               \
@@ -302,12 +304,6 @@ UK_DEFINE_NIBBLE_RANGE(1, 1, codebook)
  * 1.5 sum x they subtract per chunk, as the 4-bit kernel's do. */
 #define UK_BYTE_CHUNK 64
 
-typedef struct {
-  const uk_qlinear_args *a;
-  const float *x;    /* a->x in byte order (uk_lane_order_x, 4 per lane), zero past k */
-  const float *sums; /* sums[16 c + l]: the four x of lane l of chunk c */
-} uk_byte_args;
-
 /* Byte j of every lane of v as 1.5 + q/256 (`one` holds the exponent of 1.0
  * and the code's flipped top bit, 0x80 << 15). */
 UK_AVX512_TARGET static inline __m512 uk_byte_as_float(__m512i v, int j, __m512i one) {
@@ -318,7 +314,7 @@ UK_AVX512_TARGET static inline __m512 uk_byte_as_float(__m512i v, int j, __m512i
 
 /* Rows rows[0..count) of w (as uk_lut_rows) against one row of x. */
 UK_AVX512_TARGET static inline __attribute__((always_inline)) void
-uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PER_CHANNEL) {
+uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PER_CHANNEL) {
   const uk_qlinear_args *a = t->a;
   const uk_qmatrix *w = &a->w;
   /* Codes past k (a row padded to whole groups) are zero: not read. */
@@ -338,7 +334,7 @@ uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PE
     __m512 x[4];
     for (int j = 0; j < 4; ++j)
       x[j] = _mm512_load_ps(t->x + ch * UK_BYTE_CHUNK + 16 * j);
-    /* Groups: the chunk's lanes are in group g0, or g0 + 1 from lane `split` on. */
+    /* Groups: the chunk's lanes are in group g0, or g0 + 1 where `second` is set. */
     int64_t g0 = 0;
     __mmask16 second = 0;
     const __m512 xsum = _mm512_load_ps(t->sums + 16 * ch);
@@ -378,30 +374,29 @@ uk_byte_rows(const uk_byte_args *t, const int64_t *rows, int count, const int PE
   }
 }
 
-UK_AVX512_TARGET static void uk_byte_channel_rows(void *arg, const int64_t *rows, int count) {
-  uk_byte_rows((const uk_byte_args *)arg, rows, count, 1);
-}
-UK_AVX512_TARGET static void uk_byte_channel(void *arg, int64_t begin, int64_t end) {
-  uk_rows_in_four_parts(begin, end, uk_byte_channel_rows, arg);
-}
-UK_AVX512_TARGET static void uk_byte_grouped_rows(void *arg, const int64_t *rows, int count) {
-  uk_byte_rows((const uk_byte_args *)arg, rows, count, 0);
-}
-UK_AVX512_TARGET static void uk_byte_grouped(void *arg, int64_t begin, int64_t end) {
-  uk_rows_in_four_parts(begin, end, uk_byte_grouped_rows, arg);
-}
+#define UK_DEFINE_BYTE_RANGE(PER_CHANNEL, NAME)                                                    \
+  UK_AVX512_TARGET static void uk_byte_##NAME##_rows(void *arg, const int64_t *rows, int count) { \
+    uk_byte_rows((const uk_lane_args *)arg, rows, count, PER_CHANNEL);                             \
+  }                                                                                                \
+  UK_AVX512_TARGET static void uk_byte_##NAME(void *arg, int64_t begin, int64_t end) {             \
+    uk_rows_in_four_parts(begin, end, uk_byte_##NAME##_rows, arg);                                 \
+  }
+UK_DEFINE_BYTE_RANGE(1, channel)
+UK_DEFINE_BYTE_RANGE(0, grouped)
+#undef UK_DEFINE_BYTE_RANGE
 
 void slm_uk_linear_q8_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group) {
+  if (uk_qlinear_trivial(bias, y, m, n, k))
+    return;
   /* groups of a multiple of 32 codes (the format's rule): no lane straddles two */
-  if (m == 1 && k <= UK_NIBBLE_MAX_K && group % 32 == 0 &&
-      !uk_qlinear_trivial(bias, y, m, n, k)) {
+  if (m == 1 && k <= UK_NIBBLE_MAX_K && group % 32 == 0) {
     uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
     float sums[UK_NIBBLE_MAX_K / 4] __attribute__((aligned(64)));
     uk_lane_order_x(x, k, 4, ordered, sums);
-    uk_byte_args t = {&a, ordered, sums};
+    uk_lane_args t = {&a, ordered, sums};
     uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes),
                 a.w.groups == 1 ? uk_byte_channel : uk_byte_grouped, &t);
     return;
@@ -427,7 +422,7 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
     float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
     float sums[UK_NIBBLE_MAX_K / 8] __attribute__((aligned(64)));
     uk_lane_order_x(x, k, 8, ordered, sums);
-    uk_nibble_args t = {&a, ordered, sums};
+    uk_lane_args t = {&a, ordered, sums};
     uk_range_fn range = codebook   ? uk_nibble_codebook
                         : minimums ? uk_nibble_asymmetric
                                    : uk_nibble_symmetric;
