@@ -8,7 +8,8 @@
 //   Dnnl/U8s8       oneDNN u8 x s8 -> s32 GEMM (what W8A8 prefill is measured against)
 //   Slm/F32         slm_uk_linear
 //   Slm/BF16        slm_uk_linear_bf16 (weights stored as bf16, widened as read)
-//   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts)
+//   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts), _q4_vnni on
+//                   AVX-512 VNNI hosts (what the lowering picks for such a target)
 //   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts), int8 per channel (weight-only)
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
@@ -117,9 +118,14 @@ void slmQ4(benchmark::State &state, Shape s, int64_t m) {
   std::vector<uint8_t> codes(s.n * s.k / 2, 0x5A);
   std::vector<uint16_t> scales(s.n * groups, 0x2000); // f16 0.0078
   std::vector<float> y(m * s.n);
+  bool vnni = __builtin_cpu_supports("avx512vnni");
   for (auto _ : state)
-    slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
-                            nullptr, y.data(), m, s.n, s.k, group);
+    if (vnni)
+      slm_uk_linear_q4_vnni(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                            y.data(), m, s.n, s.k, group);
+    else
+      slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                              nullptr, y.data(), m, s.n, s.k, group);
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
 }
 

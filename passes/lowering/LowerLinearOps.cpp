@@ -105,8 +105,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));
       break;
     case slm::Kernel::q4:
-      k.call(SLM_KERNEL(slm_uk_linear_q4), x, w.codes, w.scales, w.minimums, bias, y, rows, n,
-             columns, group);
+    case slm::Kernel::q4_vnni:
+      k.call(kernel == slm::Kernel::q4 ? SLM_KERNEL(slm_uk_linear_q4)
+                                       : SLM_KERNEL(slm_uk_linear_q4_vnni),
+             x, w.codes, w.scales, w.minimums, bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::q4_avx512:
       k.call(SLM_KERNEL(slm_uk_linear_q4_avx512), x, w.codes, w.scales, w.minimums, w.codebook,

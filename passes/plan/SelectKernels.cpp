@@ -56,6 +56,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         return select(op, vnni      ? slm::Kernel::w4a8_vnni
                           : dotprod ? slm::Kernel::w4a8_sdot
                                     : slm::Kernel::w4a8);
+      if (vnni && slm::hasInt4Kernel(format))
+        return select(op, slm::Kernel::q4_vnni);
       if (avx512 && slm::hasInt4TableKernel(format))
         return select(op, slm::Kernel::q4_avx512);
       if (avx512 && slm::hasSmallCodebookTableKernel(format))

@@ -43,7 +43,7 @@ typedef struct slm_step_args {
   uint8_t *arena;               /* MemoryPlan.arena_size bytes, 64-byte aligned */
   float *kv_cache;              /* MemoryPlan.kv_cache_size bytes */
   float *logits;                /* MemoryPlan.logits_size bytes */
-  slm_parallel_for_fn parallel_for;
+  slm_parallel_for_fn parallel_for; /* NULL: every kernel runs inline */
   void *pool;
 } slm_step_args;
 

@@ -183,7 +183,7 @@ slm_status slm_session_prefill(slm_session *session, const int32_t *tokens, int6
         .arena = session->arena.data,
         .kv_cache = session->kv_cache.data,
         .logits = logits,
-        .parallel_for = slm_parallel_for,
+        .parallel_for = slm_thread_pool_parallel_for(session->pool),
         .pool = session->pool,
     };
     int32_t code = artifact->decoder_step(&args);
@@ -224,7 +224,7 @@ slm_status slm_session_run_graph(slm_session *session, const void *const *inputs
       .outputs = outputs,
       .weights = artifact->file + artifact->layout.weights_offset,
       .arena = session->arena.data,
-      .parallel_for = slm_parallel_for,
+      .parallel_for = slm_thread_pool_parallel_for(session->pool),
       .pool = session->pool,
   };
   int32_t code = artifact->graph(&args);

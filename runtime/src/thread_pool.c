@@ -150,6 +150,10 @@ void slm_thread_pool_destroy(slm_thread_pool *pool) {
   free(pool);
 }
 
+slm_parallel_for_fn slm_thread_pool_parallel_for(const slm_thread_pool *pool) {
+  return pool->worker_count > 0 ? slm_parallel_for : NULL;
+}
+
 void slm_parallel_for(void *opaque, int64_t count, slm_task_fn task, void *context) {
   slm_thread_pool *pool = opaque;
   if (count <= 1 || pool->worker_count == 0 || in_task) {

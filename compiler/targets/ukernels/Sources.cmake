@@ -5,6 +5,7 @@ set(SLM_UKERNEL_SOURCES
   linear_half.c
   quantized.c
   quantized_avx512.c
+  quantized_vnni.c
   linear_w8a8.c
   linear_w4a8.c
   transformer.c

@@ -24,13 +24,11 @@
  * The lowering calls these kernels only for targets with AVX-512 F/BW/VL.
  *
  *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_avx512.h"
 #include "compiler/targets/ukernels/uk_qlinear.h"
 
 /* x86 only: other targets' bitcode has no AVX-512 kernel. */
 #if defined(__x86_64__)
-#include <immintrin.h>
-
-#define UK_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,evex512")))
 #define UK_LUT_SCALES 16 /* groups whose scales are converted at once: one vcvtph2ps */
 
 /* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row, whose
@@ -170,7 +168,6 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
  * 1.5 sum x they subtract, far inside the decode kernels' tolerance.
  * Codebooks decode through one vpermps per 16 codes: each lane sums
  * codebook[q] x over its eight codes and scales that once. */
-#define UK_CHUNK 128
 #define UK_NIBBLE_MAX_K 16384 /* x in nibble order lives on the caller's stack */
 
 /* A one-row decode over codes packed several to a 32-bit lane (8 nibbles,
@@ -199,13 +196,6 @@ static void uk_lane_order_x(const float *x, int64_t k, int per_lane, float *out,
     }
 }
 
-/* The f16 values of a chunk's groups (the `live` first of those at p), each
- * in the lanes of its group. */
-UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16 live,
-                                                       const uint16_t *p) {
-  return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
-}
-
 /* Nibble j of every lane of v as 1 + u/16 (`one` holds the exponent of 1.0,
  * and 8 << 19 to flip a symmetric code's sign bit). */
 UK_AVX512_TARGET static inline __m512 uk_nibble_as_float(__m512i v, int j, __m512i one) {
@@ -222,10 +212,7 @@ uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int 
   const uk_qlinear_args *a = t->a;
   const uk_qmatrix *w = &a->w;
   int64_t chunks = (w->row_bytes + 63) / 64, per_chunk = UK_CHUNK / w->group;
-  /* lane l of a chunk is in its group 8l / group */
-  const __m512i spread = _mm512_srlv_epi32(
-      _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120),
-      _mm512_set1_epi32(__builtin_ctzll((unsigned long long)w->group)));
+  const __m512i spread = uk_chunk_lane_groups(w->group);
   const __m512 codebook = CODEBOOK ? _mm512_loadu_ps(w->codebook) : _mm512_setzero_ps();
   const __m512i one = _mm512_set1_epi32(SYMMETRIC ? 0x3F800000 | 8 << 19 : 0x3F800000);
   const __m512 offset = _mm512_set1_ps(SYMMETRIC ? 1.5f : 1.0f), sixteen = _mm512_set1_ps(16.0f);

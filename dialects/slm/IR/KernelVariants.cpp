@@ -79,6 +79,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::qany:
     return success();
   case Kernel::q4:
+  case Kernel::q4_vnni:
     return !embedding && hasInt4Kernel(format) ? success()
                                                : mismatch("a linear with 4-bit integer codes in "
                                                           "groups of 32, 64 or 128");

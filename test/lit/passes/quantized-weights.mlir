@@ -9,6 +9,7 @@
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AVX512
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=W8A8
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI-WEIGHTS
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=DOTPROD
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16,+i8mm,+bf16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=I8MM
 
@@ -71,11 +72,19 @@
 // W8A8: llvm.call @slm_uk_linear_qany(
 // W8A8: llvm.call @slm_uk_linear_w4a8(
 
-// VNNI: llvm.call @slm_uk_linear_q4_avx512(
+// VNNI: llvm.call @slm_uk_linear_q4_vnni(
 // VNNI: llvm.call @slm_uk_linear_w8a8_vnni(
 // VNNI: llvm.call @slm_uk_linear_qany(
 // VNNI: llvm.call @slm_uk_linear_table_avx512(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
+
+// Weight-only on AVX-512 VNNI targets, 4-bit integer codes take the integer-dot decode
+// (x as int8 digits), the 3-bit codebook the table lookups.
+// VNNI-WEIGHTS: llvm.call @slm_uk_linear_q4_vnni(
+// VNNI-WEIGHTS: llvm.call @slm_uk_linear_q8_avx512(
+// VNNI-WEIGHTS: llvm.call @slm_uk_linear_qany(
+// VNNI-WEIGHTS: llvm.call @slm_uk_linear_table_avx512(
+// VNNI-WEIGHTS: llvm.call @slm_uk_linear_q4_vnni(
 
 // An AArch64 target with the dot product: W8A8 and W4A8 by sdot, the rest generic.
 // DOTPROD: llvm.call @slm_uk_linear_q4(

@@ -72,4 +72,12 @@ TEST(ThreadPool, OneThreadRunsOnTheCaller) {
     EXPECT_EQ(id, std::this_thread::get_id());
 }
 
+// Compiled code gets no parallel_for from a pool of one thread, so its
+// kernels run each op as one range (their floats are the same either way).
+TEST(ThreadPool, CodeOfAOneThreadPoolRunsInline) {
+  PoolPtr one(slm_thread_pool_create(1)), two(slm_thread_pool_create(2));
+  EXPECT_EQ(slm_thread_pool_parallel_for(one.get()), nullptr);
+  EXPECT_EQ(slm_thread_pool_parallel_for(two.get()), &slm_parallel_for);
+}
+
 } // namespace

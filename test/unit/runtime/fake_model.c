@@ -24,6 +24,18 @@ enum { BAD_ABI = 1, MISALIGNED = 2 };
 
 static int misaligned(const void *pointer) { return ((uintptr_t)pointer & 63) != 0; }
 
+/* As compiled kernels do: inline when the runtime hands no parallel_for (a
+ * session of one thread). */
+static void run_tasks(slm_parallel_for_fn parallel_for, void *pool, int64_t count,
+                      slm_task_fn task, void *context) {
+  if (!parallel_for) {
+    for (int64_t i = 0; i < count; ++i)
+      task(context, i);
+    return;
+  }
+  parallel_for(pool, count, task, context);
+}
+
 typedef struct step {
   const slm_step_args *args;
   float *history; /* h(p) per token, in the arena */
@@ -56,7 +68,7 @@ int32_t slm_forward(const slm_step_args *args) {
     if (q >= args->position)
       s.history[q - args->position] = h;
   }
-  args->parallel_for(args->pool, args->n_tokens, write_logits, &s);
+  run_tasks(args->parallel_for, args->pool, args->n_tokens, write_logits, &s);
   return 0;
 }
 
@@ -87,6 +99,6 @@ int32_t slm_add(const slm_graph_args *args) {
   if (misaligned(args->weights))
     return MISALIGNED;
   sum s = {args};
-  args->parallel_for(args->pool, 2, add_row, &s);
+  run_tasks(args->parallel_for, args->pool, 2, add_row, &s);
   return 0;
 }

@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -160,6 +161,8 @@ bool hasAvx512() {
          __builtin_cpu_supports("avx512vl");
 }
 
+bool hasAvx512Vnni() { return hasAvx512() && __builtin_cpu_supports("avx512vnni"); }
+
 //===--- weight-only linear ------------------------------------------------===//
 
 /// A weight-only linear kernel applied to x and a packed matrix.
@@ -197,6 +200,8 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
   switch (dedicatedKernel(format)) {
   case Dedicated::Q4:
     kernels.push_back({"q4", q4(slm_uk_linear_q4)});
+    if (hasAvx512Vnni())
+      kernels.push_back({"q4_vnni", q4(slm_uk_linear_q4_vnni)});
     [[fallthrough]];
   case Dedicated::Q4Table:
     if (hasAvx512())
@@ -299,6 +304,36 @@ TEST(QuantizedUkernels, DecodeOfLargeMatricesAndLongRows) {
         expectWithinRounding(x, w, b, 1, reinterpret_cast<const float *>(got.data()), what);
       }
     }
+}
+
+/// The VNNI int4 decode carries x as int8 digits on a scale per eight values:
+/// values far apart in size (an activation outlier beside tiny ones, within
+/// and across the eight) stay within rounding of the exact sums, and an x
+/// that digits cannot carry (an infinity, a NaN) gives what the float decode
+/// gives.
+TEST(QuantizedUkernels, VnniInt4DecodeKeepsWideRangesAndNonFiniteInputs) {
+  if (!hasAvx512Vnni())
+    GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  for (const char *name : {"int4-g32", "int4-g128-asym"}) {
+    PackedMatrix w(name, 9, 300, 5);
+    std::vector<float> x = randomFloats(300, 7);
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] *= i % 8 == 3 ? 1e4f : i % 16 == 9 ? 1e-6f : 1.0f;
+    std::vector<float> y(9);
+    slm_uk_linear_q4_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(),
+                          w.minimumPointer(), nullptr, y.data(), 1, 9, 300, w.format.group);
+    expectWithinRounding(x, w, nullptr, 1, y.data(), std::string(name) + " wide range");
+    for (float bad : {std::numeric_limits<float>::infinity(), std::nanf("")}) {
+      x[131] = bad;
+      std::vector<float> want(9);
+      slm_uk_linear_q4_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(),
+                              w.minimumPointer(), nullptr, nullptr, want.data(), 1, 9, 300,
+                              w.format.group);
+      slm_uk_linear_q4_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(),
+                            w.minimumPointer(), nullptr, y.data(), 1, 9, 300, w.format.group);
+      expectSameFloats(want, y.data(), std::string(name) + " with x[131] = " + std::to_string(bad));
+    }
+  }
 }
 
 /// The 2- and 3-bit codebook table kernel computes slm_uk_linear_qany's

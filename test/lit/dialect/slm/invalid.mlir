@@ -382,6 +382,19 @@ func.func @q4_on_codebook(%x: tensor<2x64xf32>, %t: tensor<16xf32>) {
 
 // -----
 
+// The integer-dot decode cannot read a codebook either.
+func.func @q4_vnni_on_codebook(%x: tensor<2x64xf32>, %t: tensor<16xf32>) {
+  %codes = slm.constant dense<3> : tensor<4x32xi8>
+  %scales = slm.constant dense<0.5> : tensor<4x2xf16>
+  %w = slm.dequantize %codes, %scales codebook(%t : tensor<16xf32>) {format = #slm.weight_format<bits = 4, group = 32, symmetric = true, codebook = true>}
+      : (tensor<4x32xi8>, tensor<4x2xf16>) -> tensor<4x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel q4_vnni needs a linear with 4-bit integer codes in groups of 32, 64 or 128}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel q4_vnni>} : tensor<2x64xf32>, tensor<4x64xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
 // The model contract: facts that contradict each other.
 // expected-error @+1 {{invalid model contract: 8 heads are not a multiple of 3 kv_heads}}
 module attributes {slm.model = #slm.model<architecture = "llama", source = "test", vocab_size = 16, max_positions = 8, bos_token_id = 1, eos_token_id = 2, decoder = {hidden_size = 16, layers = 1, heads = 8, kv_heads = 3, head_dim = 2}>} {}

@@ -1,0 +1,38 @@
+/*===- uk_avx512.h - helpers of the AVX-512 decode kernels ---------*- C -*-===*
+ *
+ * What quantized_avx512.c and quantized_vnni.c share: the function attribute
+ * that lets one x86-64 bitcode carry AVX-512 code (the lowering calls those
+ * kernels only for targets that have the features), and the spreading of a
+ * chunk's group scales over the lanes that hold the group's codes.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SLM_UK_AVX512_H
+#define SLM_UK_AVX512_H
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <stdint.h>
+
+#define UK_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,evex512")))
+
+/* A 4-bit decode chunk: the 128 codes one 64-byte load brings, eight to a
+ * 32-bit lane (lane l holds codes 8l .. 8l + 7, nibble j being code 8l + j). */
+#define UK_CHUNK 128
+
+/* For a chunk of 4-bit codes in groups of `group` (32, 64 or 128): the index
+ * of lane l's group within the chunk, 8l / group, in every lane. */
+UK_AVX512_TARGET static inline __m512i uk_chunk_lane_groups(int64_t group) {
+  return _mm512_srlv_epi32(
+      _mm512_setr_epi32(0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120),
+      _mm512_set1_epi32(__builtin_ctzll((unsigned long long)group)));
+}
+
+/* The f16 values of a chunk's groups (the `live` first of those at p), each
+ * in the lanes of its group (`spread`: uk_chunk_lane_groups). */
+UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16 live,
+                                                       const uint16_t *p) {
+  return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
+}
+
+#endif /* __x86_64__ */
+#endif /* SLM_UK_AVX512_H */
