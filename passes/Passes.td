@@ -249,8 +249,9 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     calls (`slm.kernel = #slm.kernel<...>`), from its weight's format and the
     target's features: float weights `f32`; 4-bit codes in groups of 32, 64
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL, which also reads 4-bit
-    codebooks; integer codes `q4_vnni` with `+avx512vnni`); 2- and 3-bit codebooks in such groups `table_avx512` with
-    AVX-512 F/BW/VL; symmetric 8-bit codes
+    codebooks; integer codes `q4_vnni` with `+avx512vnni`); 2- and 3-bit
+    codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; symmetric
+    8-bit codes
     `q8` (`q8_avx512` with AVX-512 F/BW/VL), or with `w8a8` the W8A8 kernels that also quantize the input to
     int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_sdot` with AArch64's
     `+dotprod`, `w8a8_smmla` with `+i8mm`); symmetric 4-bit codes with `w8a8`

@@ -59,7 +59,7 @@ typedef struct slm_graph_args {
   void *const *outputs;
   const uint8_t *weights;
   uint8_t *arena;
-  slm_parallel_for_fn parallel_for;
+  slm_parallel_for_fn parallel_for; /* NULL: every kernel runs inline */
   void *pool;
 } slm_graph_args;
 

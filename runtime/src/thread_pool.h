@@ -20,10 +20,9 @@ void slm_parallel_for(void *pool, int64_t count, slm_task_fn task, void *context
 
 /* What to hand compiled code as its parallel_for: slm_parallel_for, or NULL
  * for a pool of one thread. Kernels then run each op inline as one range
- * instead of a loop over tasks sized for several threads: a decode GEMV's
- * tasks restart its weight streams every 256 KB, which cost a 0.5B model's
- * int4 decode on one EPYC core about a quarter of its speed. The floats are
- * the same either way (slm_ukernels.h). */
+ * instead of a loop over tasks sized for several threads, whose every 256 KB
+ * restarts a decode GEMV's weight streams. The floats are the same either way
+ * (slm_ukernels.h). */
 slm_parallel_for_fn slm_thread_pool_parallel_for(const slm_thread_pool *pool);
 
 #ifdef __cplusplus

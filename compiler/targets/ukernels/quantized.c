@@ -191,12 +191,7 @@ uk_qfast_dot_rows(const uk_qlinear_args *a, const int64_t *rows, int count, cons
 /* One range function per specialization, for uk_parallel: items are rows of
  * w, UK_QCOLS at a time from as many parts of the range (uk_rows_in_four_parts). */
 #define UK_DEFINE_QFAST_RANGE(NAME, M, BITS, DECODER, SYMMETRIC)                                   \
-  static void NAME##_rows(void *arg, const int64_t *rows, int count) {                             \
-    uk_qfast_dot_rows((const uk_qlinear_args *)arg, rows, count, M, BITS, DECODER, SYMMETRIC);     \
-  }                                                                                                \
-  static void NAME(void *arg, int64_t begin, int64_t end) {                                        \
-    uk_rows_in_four_parts(begin, end, NAME##_rows, arg);                                           \
-  }
+  UK_DEFINE_FOUR_PART_RANGE(, NAME, uk_qfast_dot_rows, uk_qlinear_args, M, BITS, DECODER, SYMMETRIC)
 UK_DEFINE_QFAST_RANGE(uk_q4_dot_m1_symmetric, 1, 4, UK_NIBBLES, 1)
 UK_DEFINE_QFAST_RANGE(uk_q4_dot_m2_symmetric, 2, 4, UK_NIBBLES, 1)
 UK_DEFINE_QFAST_RANGE(uk_q4_dot_m3_symmetric, 3, 4, UK_NIBBLES, 1)

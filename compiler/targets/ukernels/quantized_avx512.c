@@ -25,7 +25,6 @@
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_avx512.h"
-#include "compiler/targets/ukernels/uk_qlinear.h"
 
 /* x86 only: other targets' bitcode has no AVX-512 kernel. */
 #if defined(__x86_64__)
@@ -122,14 +121,8 @@ uk_lut_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int 
 /* Range functions for uk_parallel: items are rows of w, UK_QCOLS at a time
  * from as many parts of the range (uk_rows_in_four_parts). */
 #define UK_DEFINE_LUT_RANGE(M, BITS, SYMMETRIC, CODEBOOK, NAME)                                    \
-  UK_AVX512_TARGET static void uk_lut##BITS##_m##M##_##NAME##_rows(void *arg, const int64_t *rows, \
-                                                                   int count) {                    \
-    uk_lut_rows((const uk_qlinear_args *)arg, rows, count, M, BITS, SYMMETRIC, CODEBOOK);          \
-  }                                                                                                \
-  UK_AVX512_TARGET static void uk_lut##BITS##_m##M##_##NAME(void *arg, int64_t begin,             \
-                                                            int64_t end) {                         \
-    uk_rows_in_four_parts(begin, end, uk_lut##BITS##_m##M##_##NAME##_rows, arg);                   \
-  }
+  UK_DEFINE_FOUR_PART_RANGE(UK_AVX512_TARGET, uk_lut##BITS##_m##M##_##NAME, uk_lut_rows,           \
+                            uk_qlinear_args, M, BITS, SYMMETRIC, CODEBOOK)
 UK_DEFINE_LUT_RANGE(1, 4, 1, 0, symmetric)
 UK_DEFINE_LUT_RANGE(2, 4, 1, 0, symmetric)
 UK_DEFINE_LUT_RANGE(3, 4, 1, 0, symmetric)
@@ -223,10 +216,7 @@ uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int 
     acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
     int64_t g = ch * per_chunk;
-    __mmask16 groups = (__mmask16)((1u << uk_min(per_chunk, w->groups - g)) - 1);
-    __mmask16 words = (__mmask16)(ch * 64 + 64 <= w->row_bytes
-                                      ? 0xffff
-                                      : (1u << ((w->row_bytes - ch * 64) / 4)) - 1);
+    __mmask16 groups = uk_chunk_live_groups(w, ch), words = uk_chunk_live_words(w, ch);
     __m512 x[8];
     for (int j = 0; j < 8; ++j)
       x[j] = _mm512_load_ps(t->x + ch * UK_CHUNK + 16 * j);
@@ -255,20 +245,12 @@ uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int 
         acc[c] = _mm512_fmadd_ps(uk_spread_halves(spread, groups, w->minimums + at), xsum, acc[c]);
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = _mm512_reduce_add_ps(acc[c]);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums(a, row, count, acc);
 }
 
 #define UK_DEFINE_NIBBLE_RANGE(SYMMETRIC, CODEBOOK, NAME)                                          \
-  UK_AVX512_TARGET static void uk_nibble_##NAME##_rows(void *arg, const int64_t *rows,            \
-                                                       int count) {                                \
-    uk_nibble_rows((const uk_lane_args *)arg, rows, count, SYMMETRIC, CODEBOOK);                   \
-  }                                                                                                \
-  UK_AVX512_TARGET static void uk_nibble_##NAME(void *arg, int64_t begin, int64_t end) {           \
-    uk_rows_in_four_parts(begin, end, uk_nibble_##NAME##_rows, arg);                               \
-  }
+  UK_DEFINE_FOUR_PART_RANGE(UK_AVX512_TARGET, uk_nibble_##NAME, uk_nibble_rows, uk_lane_args,      \
+                            SYMMETRIC, CODEBOOK)
 UK_DEFINE_NIBBLE_RANGE(1, 0, symmetric)
 UK_DEFINE_NIBBLE_RANGE(0, 0, asymmetric)
 UK_DEFINE_NIBBLE_RANGE(1, 1, codebook)
@@ -362,12 +344,8 @@ uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PE
 }
 
 #define UK_DEFINE_BYTE_RANGE(PER_CHANNEL, NAME)                                                    \
-  UK_AVX512_TARGET static void uk_byte_##NAME##_rows(void *arg, const int64_t *rows, int count) { \
-    uk_byte_rows((const uk_lane_args *)arg, rows, count, PER_CHANNEL);                             \
-  }                                                                                                \
-  UK_AVX512_TARGET static void uk_byte_##NAME(void *arg, int64_t begin, int64_t end) {             \
-    uk_rows_in_four_parts(begin, end, uk_byte_##NAME##_rows, arg);                                 \
-  }
+  UK_DEFINE_FOUR_PART_RANGE(UK_AVX512_TARGET, uk_byte_##NAME, uk_byte_rows, uk_lane_args,          \
+                            PER_CHANNEL)
 UK_DEFINE_BYTE_RANGE(1, channel)
 UK_DEFINE_BYTE_RANGE(0, grouped)
 #undef UK_DEFINE_BYTE_RANGE

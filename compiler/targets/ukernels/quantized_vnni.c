@@ -29,7 +29,6 @@
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_avx512.h"
-#include "compiler/targets/ukernels/uk_qlinear.h"
 
 /* x86 only: other targets' bitcode has no AVX-512 kernel. */
 #if defined(__x86_64__)
@@ -122,10 +121,7 @@ uk_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const int 
     acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
     int64_t g = ch * per_chunk;
-    __mmask16 groups = (__mmask16)((1u << uk_min(per_chunk, w->groups - g)) - 1);
-    __mmask16 words = (__mmask16)(ch * 64 + 64 <= w->row_bytes
-                                      ? 0xffff
-                                      : (1u << ((w->row_bytes - ch * 64) / 4)) - 1);
+    __mmask16 groups = uk_chunk_live_groups(w, ch), words = uk_chunk_live_words(w, ch);
     __m512i digit[UK_DIGITS][2];
     for (int d = 0; d < UK_DIGITS; ++d)
       for (int h = 0; h < 2; ++h)
@@ -158,19 +154,12 @@ uk_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const int 
       }
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = _mm512_reduce_add_ps(acc[c]);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums(a, row, count, acc);
 }
 
 #define UK_DEFINE_DIGIT_RANGE(SYMMETRIC, NAME)                                                     \
-  UK_VNNI_TARGET static void uk_digit_##NAME##_rows(void *arg, const int64_t *rows, int count) {  \
-    uk_digit_rows((const uk_digit_args *)arg, rows, count, SYMMETRIC);                             \
-  }                                                                                                \
-  UK_VNNI_TARGET static void uk_digit_##NAME(void *arg, int64_t begin, int64_t end) {              \
-    uk_rows_in_four_parts(begin, end, uk_digit_##NAME##_rows, arg);                                \
-  }
+  UK_DEFINE_FOUR_PART_RANGE(UK_VNNI_TARGET, uk_digit_##NAME, uk_digit_rows, uk_digit_args,         \
+                            SYMMETRIC)
 UK_DEFINE_DIGIT_RANGE(1, symmetric)
 UK_DEFINE_DIGIT_RANGE(0, asymmetric)
 #undef UK_DEFINE_DIGIT_RANGE

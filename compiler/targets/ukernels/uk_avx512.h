@@ -9,6 +9,8 @@
 #ifndef SLM_UK_AVX512_H
 #define SLM_UK_AVX512_H
 
+#include "compiler/targets/ukernels/uk_qlinear.h"
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <stdint.h>
@@ -27,11 +29,33 @@ UK_AVX512_TARGET static inline __m512i uk_chunk_lane_groups(int64_t group) {
       _mm512_set1_epi32(__builtin_ctzll((unsigned long long)group)));
 }
 
+/* Of chunk ch of a row of 4-bit codes in groups of 32, 64 or 128: the groups
+ * that hold codes (a mask over its UK_CHUNK / group groups), and the 32-bit
+ * words of the row it holds (the row's last chunk may be short). */
+static inline __mmask16 uk_chunk_live_groups(const uk_qmatrix *w, int64_t ch) {
+  int64_t per_chunk = UK_CHUNK / w->group, g = ch * per_chunk;
+  return (__mmask16)((1u << uk_min(per_chunk, w->groups - g)) - 1);
+}
+static inline __mmask16 uk_chunk_live_words(const uk_qmatrix *w, int64_t ch) {
+  return (__mmask16)(ch * 64 + 64 <= w->row_bytes ? 0xffff
+                                                  : (1u << ((w->row_bytes - ch * 64) / 4)) - 1);
+}
+
 /* The f16 values of a chunk's groups (the `live` first of those at p), each
  * in the lanes of its group (`spread`: uk_chunk_lane_groups). */
 UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16 live,
                                                        const uint16_t *p) {
   return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
+}
+
+/* y[row[c]] = the sum of acc[c]'s lanes (+ bias) for the `count` rows a
+ * one-row decode computed. */
+UK_AVX512_TARGET static inline void uk_store_row_sums(const uk_qlinear_args *a, const int64_t *row,
+                                                      int count, const __m512 *acc) {
+  for (int c = 0; c < count; ++c) {
+    float d = _mm512_reduce_add_ps(acc[c]);
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
 }
 
 #endif /* __x86_64__ */

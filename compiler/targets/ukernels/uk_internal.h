@@ -104,6 +104,17 @@ uk_rows_in_four_parts(int64_t begin, int64_t end, uk_rows_fn rows, void *arg) {
     rows(arg, &j, 1);
 }
 
+/* Defines NAME, a uk_range_fn over rows of w four parts at a time, and
+ * NAME##_rows, which calls ROWS((const ARGS *)arg, rows, count, ...) with the
+ * specialization's constants. ATTRIBUTES: the functions' target, if any. */
+#define UK_DEFINE_FOUR_PART_RANGE(ATTRIBUTES, NAME, ROWS, ARGS, ...)                               \
+  ATTRIBUTES static void NAME##_rows(void *arg, const int64_t *rows, int count) {                  \
+    ROWS((const ARGS *)arg, rows, count, __VA_ARGS__);                                             \
+  }                                                                                                \
+  ATTRIBUTES static void NAME(void *arg, int64_t begin, int64_t end) {                             \
+    uk_rows_in_four_parts(begin, end, NAME##_rows, arg);                                           \
+  }
+
 /*===--- float reductions in a fixed order ---------------------------------===*/
 
 /* UK_LANES floats as one value: a float sum must be split into partial sums in
