@@ -251,9 +251,9 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL, which also reads 4-bit
     codebooks; integer codes `q4_vnni` with `+avx512vnni`); 2- and 3-bit
     codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; symmetric
-    8-bit codes
-    `q8` (`q8_avx512` with AVX-512 F/BW/VL), or with `w8a8` the W8A8 kernels that also quantize the input to
-    int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_sdot` with AArch64's
+    8-bit codes `q8` (`q8_avx512` with AVX-512 F/BW/VL, `q8_vnni` with
+    `+avx512vnni`), or with `w8a8` the W8A8 kernels that also quantize the
+    input to int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_sdot` with AArch64's
     `+dotprod`, `w8a8_smmla` with `+i8mm`); symmetric 4-bit codes with `w8a8`
     the W4A8 kernels (`w4a8`, `w4a8_vnni`, `w4a8_sdot`); any other format `qany`. The
     verifier checks every choice against its weight (KernelVariants.h).

@@ -10,7 +10,8 @@
 //   Slm/BF16        slm_uk_linear_bf16 (weights stored as bf16, widened as read)
 //   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts), _q4_vnni on
 //                   AVX-512 VNNI hosts (what the lowering picks for such a target)
-//   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts), int8 per channel (weight-only)
+//   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8 per
+//                   channel (weight-only)
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
 // Counters: GFLOP/s (2 M N K per call) and weight GB/s (the weight bytes a call
@@ -135,7 +136,9 @@ void slmQ8(benchmark::State &state, Shape s, int64_t m) {
   std::vector<uint16_t> scales(s.n, 0x2000);
   std::vector<float> y(m * s.n);
   // The kernel the lowering picks for this CPU as a target.
-  auto kernel = hasAvx512BwVl() ? slm_uk_linear_q8_avx512 : slm_uk_linear_q8;
+  auto kernel = !hasAvx512BwVl()                       ? slm_uk_linear_q8
+                : __builtin_cpu_supports("avx512vnni") ? slm_uk_linear_q8_vnni
+                                                       : slm_uk_linear_q8_avx512;
   for (auto _ : state)
     kernel(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m, s.n, s.k, 0);
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);

@@ -120,8 +120,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
       break;
     case slm::Kernel::q8:
     case slm::Kernel::q8_avx512:
-      k.call(kernel == slm::Kernel::q8 ? SLM_KERNEL(slm_uk_linear_q8)
-                                       : SLM_KERNEL(slm_uk_linear_q8_avx512),
+    case slm::Kernel::q8_vnni:
+      k.call(kernel == slm::Kernel::q8          ? SLM_KERNEL(slm_uk_linear_q8)
+             : kernel == slm::Kernel::q8_avx512 ? SLM_KERNEL(slm_uk_linear_q8_avx512)
+                                                : SLM_KERNEL(slm_uk_linear_q8_vnni),
              x, w.codes, w.scales, bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::qany:

@@ -65,7 +65,9 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       if (slm::hasInt4Kernel(format))
         return select(op, slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))
-        return select(op, avx512 ? slm::Kernel::q8_avx512 : slm::Kernel::q8);
+        return select(op, vnni     ? slm::Kernel::q8_vnni
+                          : avx512 ? slm::Kernel::q8_avx512
+                                   : slm::Kernel::q8);
       select(op, slm::Kernel::qany);
     });
   }

@@ -271,8 +271,6 @@ UK_DEFINE_NIBBLE_RANGE(1, 1, codebook)
  * of 32 codes, so no lane straddles two) scale each lane's sum per chunk.
  * The sums differ from the reference's by rounding of the order of the
  * 1.5 sum x they subtract per chunk, as the 4-bit kernel's do. */
-#define UK_BYTE_CHUNK 64
-
 /* Byte j of every lane of v as 1.5 + q/256 (`one` holds the exponent of 1.0
  * and the code's flipped top bit, 0x80 << 15). */
 UK_AVX512_TARGET static inline __m512 uk_byte_as_float(__m512i v, int j, __m512i one) {
@@ -290,8 +288,6 @@ uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PE
   int64_t chunks = (w->k + UK_BYTE_CHUNK - 1) / UK_BYTE_CHUNK;
   const __m512i one = _mm512_set1_epi32(0x3F800000 | 0x80 << 15);
   const __m512 offset = _mm512_set1_ps(1.5f);
-  const __m512i lane_code = _mm512_setr_epi32(0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48,
-                                              52, 56, 60);
   int64_t row[UK_QCOLS];
   uk_qcols_rows(rows, count, row);
   __m512 acc[UK_QCOLS];
@@ -305,14 +301,8 @@ uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PE
       x[j] = _mm512_load_ps(t->x + ch * UK_BYTE_CHUNK + 16 * j);
     /* Groups: the chunk's lanes are in group g0, or g0 + 1 where `second` is set. */
     int64_t g0 = 0;
-    __mmask16 second = 0;
+    __mmask16 second = PER_CHANNEL ? 0 : uk_byte_chunk_groups(w, ch, &g0);
     const __m512 xsum = _mm512_load_ps(t->sums + 16 * ch);
-    if (!PER_CHANNEL) {
-      g0 = ch * UK_BYTE_CHUNK / w->group;
-      if (g0 + 1 < w->groups) /* else lanes past the last group hold no codes */
-        second = _mm512_cmpge_epi32_mask(
-            lane_code, _mm512_set1_epi32((int32_t)((g0 + 1) * w->group - ch * UK_BYTE_CHUNK)));
-    }
     for (int c = 0; c < UK_QCOLS; ++c) {
       const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * UK_BYTE_CHUNK;
       UK_PREFETCH_AHEAD(p);

@@ -138,6 +138,12 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
 void slm_uk_linear_q4_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                            const uint16_t *scales, const uint16_t *minimums, const float *bias,
                            float *y, int64_t m, int64_t n, int64_t k, int64_t group);
+/* Symmetric 8-bit codes, per channel or in groups of a multiple of 32, on AVX-512 VNNI targets
+ * only: a decode takes x as three int8 digits per value on a scale per four values and sums
+ * codes times digits exactly with vpdpbusd; other calls are slm_uk_linear_q8_avx512's. */
+void slm_uk_linear_q8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                           const uint16_t *scales, const float *bias, float *y, int64_t m,
+                           int64_t n, int64_t k, int64_t group);
 /* Codebook codes of 2 or 3 bits in groups of 32, 64 or 128 by table lookups (AVX-512 F/BW/VL
  * targets only): slm_uk_linear_qany's floats, faster. */
 void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,

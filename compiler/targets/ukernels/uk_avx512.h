@@ -2,8 +2,9 @@
  *
  * What quantized_avx512.c and quantized_vnni.c share: the function attribute
  * that lets one x86-64 bitcode carry AVX-512 code (the lowering calls those
- * kernels only for targets that have the features), and the spreading of a
- * chunk's group scales over the lanes that hold the group's codes.
+ * kernels only for targets that have the features), the chunks of a row's
+ * codes and the groups their lanes are in, and the spreading of a chunk's
+ * group scales over the lanes that hold the group's codes.
  *
  *===----------------------------------------------------------------------===*/
 #ifndef SLM_UK_AVX512_H
@@ -20,6 +21,19 @@
 /* A 4-bit decode chunk: the 128 codes one 64-byte load brings, eight to a
  * 32-bit lane (lane l holds codes 8l .. 8l + 7, nibble j being code 8l + j). */
 #define UK_CHUNK 128
+
+/* An 8-bit decode chunk: the 64 codes one 64-byte load brings, four to a
+ * 32-bit lane (lane l holds codes 4l .. 4l + 3, byte j being code 4l + j). */
+#define UK_BYTE_CHUNK 64
+
+/* Of chunk ch of a row of 8-bit codes in groups of a multiple of 32 codes (so
+ * that no lane straddles two): its first group, *g0, and the lanes that are in
+ * the next one (none past the row's last group). */
+static inline __mmask16 uk_byte_chunk_groups(const uk_qmatrix *w, int64_t ch, int64_t *g0) {
+  *g0 = ch * UK_BYTE_CHUNK / w->group;
+  int64_t next = (*g0 + 1) * w->group - ch * UK_BYTE_CHUNK; /* its first code in the chunk */
+  return *g0 + 1 >= w->groups || next >= UK_BYTE_CHUNK ? 0 : (__mmask16)(0xFFFFu << (next / 4));
+}
 
 /* For a chunk of 4-bit codes in groups of `group` (32, 64 or 128): the index
  * of lane l's group within the chunk, 8l / group, in every lane. */

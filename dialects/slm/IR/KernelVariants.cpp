@@ -93,6 +93,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                : mismatch("a linear with 2- or 3-bit codebook codes in groups of 32, 64 or 128");
   case Kernel::q8:
   case Kernel::q8_avx512:
+  case Kernel::q8_vnni:
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:
   case Kernel::w8a8_sdot:

@@ -85,7 +85,10 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"q8_avx512", 15>,
       // 4-bit integer codes in groups of 32, 64 or 128 on AVX-512 VNNI targets (one row of x
       // as int8 digits, summed by vpdpbusd): slm_uk_linear_q4_vnni.
-      I32EnumAttrCase<"q4_vnni", 16>
+      I32EnumAttrCase<"q4_vnni", 16>,
+      // Symmetric 8-bit codes on AVX-512 VNNI targets (one row of x as int8 digits, summed
+      // by vpdpbusd): slm_uk_linear_q8_vnni.
+      I32EnumAttrCase<"q8_vnni", 17>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -78,10 +78,10 @@
 // VNNI: llvm.call @slm_uk_linear_table_avx512(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
 
-// Weight-only on AVX-512 VNNI targets, 4-bit integer codes take the integer-dot decode
-// (x as int8 digits), the 3-bit codebook the table lookups.
+// Weight-only on AVX-512 VNNI targets, 4- and 8-bit integer codes take the integer-dot
+// decodes (x as int8 digits), the 3-bit codebook the table lookups.
 // VNNI-WEIGHTS: llvm.call @slm_uk_linear_q4_vnni(
-// VNNI-WEIGHTS: llvm.call @slm_uk_linear_q8_avx512(
+// VNNI-WEIGHTS: llvm.call @slm_uk_linear_q8_vnni(
 // VNNI-WEIGHTS: llvm.call @slm_uk_linear_qany(
 // VNNI-WEIGHTS: llvm.call @slm_uk_linear_table_avx512(
 // VNNI-WEIGHTS: llvm.call @slm_uk_linear_q4_vnni(

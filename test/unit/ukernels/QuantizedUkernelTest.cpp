@@ -223,6 +223,12 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
                            slm_uk_linear_q8_avx512(ctx, x, w.codePointer(), w.scalePointer(), bias,
                                                    y, m, w.rows, w.columns, w.format.group);
                          }});
+    if (hasAvx512Vnni())
+      kernels.push_back({"q8_vnni", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
+                                       const float *bias, float *y, int64_t m) {
+                           slm_uk_linear_q8_vnni(ctx, x, w.codePointer(), w.scalePointer(), bias, y,
+                                                 m, w.rows, w.columns, w.format.group);
+                         }});
     break;
   case Dedicated::None:
     break;
@@ -331,6 +337,31 @@ TEST(QuantizedUkernels, VnniInt4DecodeKeepsWideRangesAndNonFiniteInputs) {
                               w.format.group);
       slm_uk_linear_q4_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(),
                             w.minimumPointer(), nullptr, y.data(), 1, 9, 300, w.format.group);
+      expectSameFloats(want, y.data(), std::string(name) + " with x[131] = " + std::to_string(bad));
+    }
+  }
+}
+
+/// The same for the VNNI int8 decode (x as digits on a scale per four values).
+TEST(QuantizedUkernels, VnniInt8DecodeKeepsWideRangesAndNonFiniteInputs) {
+  if (!hasAvx512Vnni())
+    GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
+  for (const char *name : {"int8", "int8-g32"}) {
+    PackedMatrix w(name, 9, 320, 5);
+    std::vector<float> x = randomFloats(320, 7);
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] *= i % 4 == 3 ? 1e4f : i % 16 == 9 ? 1e-6f : 1.0f;
+    std::vector<float> y(9);
+    slm_uk_linear_q8_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr, y.data(),
+                          1, 9, 320, w.format.group);
+    expectWithinRounding(x, w, nullptr, 1, y.data(), std::string(name) + " wide range");
+    for (float bad : {std::numeric_limits<float>::infinity(), std::nanf("")}) {
+      x[131] = bad;
+      std::vector<float> want(9);
+      slm_uk_linear_q8_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
+                              want.data(), 1, 9, 320, w.format.group);
+      slm_uk_linear_q8_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
+                            y.data(), 1, 9, 320, w.format.group);
       expectSameFloats(want, y.data(), std::string(name) + " with x[131] = " + std::to_string(bad));
     }
   }
