@@ -319,10 +319,7 @@ uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PE
         acc[c] = _mm512_add_ps(acc[c], sum);
         continue;
       }
-      const uint16_t *scales = w->scales + row[c] * w->groups + g0;
-      __m512 scale = _mm512_mask_blend_ps(second, _mm512_set1_ps(uk_half_to_float(scales[0])),
-                                          _mm512_set1_ps(second ? uk_half_to_float(scales[1])
-                                                                : 0.0f));
+      __m512 scale = uk_byte_chunk_scales(w->scales + row[c] * w->groups + g0, second);
       acc[c] = _mm512_fmadd_ps(scale, sum, acc[c]);
     }
   }

@@ -35,6 +35,14 @@ static inline __mmask16 uk_byte_chunk_groups(const uk_qmatrix *w, int64_t ch, in
   return *g0 + 1 >= w->groups || next >= UK_BYTE_CHUNK ? 0 : (__mmask16)(0xFFFFu << (next / 4));
 }
 
+/* The scale of each lane of such a chunk: scales[0] (group g0's), or scales[1]
+ * in the lanes `second` holds. */
+UK_AVX512_TARGET static inline __m512 uk_byte_chunk_scales(const uint16_t *scales,
+                                                           __mmask16 second) {
+  return _mm512_mask_blend_ps(second, _mm512_set1_ps(uk_half_to_float(scales[0])),
+                              _mm512_set1_ps(second ? uk_half_to_float(scales[1]) : 0.0f));
+}
+
 /* For a chunk of 4-bit codes in groups of `group` (32, 64 or 128): the index
  * of lane l's group within the chunk, 8l / group, in every lane. */
 UK_AVX512_TARGET static inline __m512i uk_chunk_lane_groups(int64_t group) {
