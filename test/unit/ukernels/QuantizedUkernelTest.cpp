@@ -24,6 +24,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <random>
 #include <set>
@@ -312,57 +313,55 @@ TEST(QuantizedUkernels, DecodeOfLargeMatricesAndLongRows) {
     }
 }
 
-/// The VNNI int4 decode carries x as int8 digits on a scale per eight values:
-/// values far apart in size (an activation outlier beside tiny ones, within
-/// and across the eight) stay within rounding of the exact sums, and an x
-/// that digits cannot carry (an infinity, a NaN) gives what the float decode
-/// gives.
-TEST(QuantizedUkernels, VnniInt4DecodeKeepsWideRangesAndNonFiniteInputs) {
+/// The VNNI decodes carry x as int8 digits on a scale per eight values (4-bit
+/// codes) or four (8-bit): values far apart in size (an activation outlier
+/// beside tiny ones, within and across a scale's values) stay within rounding
+/// of the exact sums, and an x that digits cannot carry (an infinity, a NaN)
+/// gives what the float decode of the same codes gives.
+TEST(QuantizedUkernels, VnniDecodesKeepWideRangesAndNonFiniteInputs) {
   if (!hasAvx512Vnni())
     GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
-  for (const char *name : {"int4-g32", "int4-g128-asym"}) {
-    PackedMatrix w(name, 9, 300, 5);
-    std::vector<float> x = randomFloats(300, 7);
+  using Decode = std::function<void(PackedMatrix &, const float *, float *)>;
+  Decode q4Vnni = [](PackedMatrix &w, const float *x, float *y) {
+    slm_uk_linear_q4_vnni(nullptr, x, w.codePointer(), w.scalePointer(), w.minimumPointer(),
+                          nullptr, y, 1, w.rows, w.columns, w.format.group);
+  };
+  Decode q4Floats = [](PackedMatrix &w, const float *x, float *y) {
+    slm_uk_linear_q4_avx512(nullptr, x, w.codePointer(), w.scalePointer(), w.minimumPointer(),
+                            nullptr, nullptr, y, 1, w.rows, w.columns, w.format.group);
+  };
+  Decode q8Vnni = [](PackedMatrix &w, const float *x, float *y) {
+    slm_uk_linear_q8_vnni(nullptr, x, w.codePointer(), w.scalePointer(), nullptr, y, 1, w.rows,
+                          w.columns, w.format.group);
+  };
+  Decode q8Floats = [](PackedMatrix &w, const float *x, float *y) {
+    slm_uk_linear_q8_avx512(nullptr, x, w.codePointer(), w.scalePointer(), nullptr, y, 1, w.rows,
+                            w.columns, w.format.group);
+  };
+  struct Case {
+    const char *format;
+    int64_t k;
+    size_t perScale;
+    Decode vnni, floats;
+  };
+  for (const Case &c : {Case{"int4-g32", 300, 8, q4Vnni, q4Floats},
+                        Case{"int4-g128-asym", 300, 8, q4Vnni, q4Floats},
+                        Case{"int8", 320, 4, q8Vnni, q8Floats},
+                        Case{"int8-g32", 320, 4, q8Vnni, q8Floats}}) {
+    PackedMatrix w(c.format, 9, c.k, 5);
+    std::vector<float> x = randomFloats(c.k, 7);
     for (size_t i = 0; i < x.size(); ++i)
-      x[i] *= i % 8 == 3 ? 1e4f : i % 16 == 9 ? 1e-6f : 1.0f;
+      x[i] *= i % c.perScale == 3 ? 1e4f : i % 16 == 9 ? 1e-6f : 1.0f;
     std::vector<float> y(9);
-    slm_uk_linear_q4_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(),
-                          w.minimumPointer(), nullptr, y.data(), 1, 9, 300, w.format.group);
-    expectWithinRounding(x, w, nullptr, 1, y.data(), std::string(name) + " wide range");
+    c.vnni(w, x.data(), y.data());
+    expectWithinRounding(x, w, nullptr, 1, y.data(), std::string(c.format) + " wide range");
     for (float bad : {std::numeric_limits<float>::infinity(), std::nanf("")}) {
       x[131] = bad;
       std::vector<float> want(9);
-      slm_uk_linear_q4_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(),
-                              w.minimumPointer(), nullptr, nullptr, want.data(), 1, 9, 300,
-                              w.format.group);
-      slm_uk_linear_q4_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(),
-                            w.minimumPointer(), nullptr, y.data(), 1, 9, 300, w.format.group);
-      expectSameFloats(want, y.data(), std::string(name) + " with x[131] = " + std::to_string(bad));
-    }
-  }
-}
-
-/// The same for the VNNI int8 decode (x as digits on a scale per four values).
-TEST(QuantizedUkernels, VnniInt8DecodeKeepsWideRangesAndNonFiniteInputs) {
-  if (!hasAvx512Vnni())
-    GTEST_SKIP() << "this CPU has no AVX-512 VNNI";
-  for (const char *name : {"int8", "int8-g32"}) {
-    PackedMatrix w(name, 9, 320, 5);
-    std::vector<float> x = randomFloats(320, 7);
-    for (size_t i = 0; i < x.size(); ++i)
-      x[i] *= i % 4 == 3 ? 1e4f : i % 16 == 9 ? 1e-6f : 1.0f;
-    std::vector<float> y(9);
-    slm_uk_linear_q8_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr, y.data(),
-                          1, 9, 320, w.format.group);
-    expectWithinRounding(x, w, nullptr, 1, y.data(), std::string(name) + " wide range");
-    for (float bad : {std::numeric_limits<float>::infinity(), std::nanf("")}) {
-      x[131] = bad;
-      std::vector<float> want(9);
-      slm_uk_linear_q8_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
-                              want.data(), 1, 9, 320, w.format.group);
-      slm_uk_linear_q8_vnni(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
-                            y.data(), 1, 9, 320, w.format.group);
-      expectSameFloats(want, y.data(), std::string(name) + " with x[131] = " + std::to_string(bad));
+      c.floats(w, x.data(), want.data());
+      c.vnni(w, x.data(), y.data());
+      expectSameFloats(want, y.data(),
+                       std::string(c.format) + " with x[131] = " + std::to_string(bad));
     }
   }
 }
