@@ -245,7 +245,7 @@ uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int 
         acc[c] = _mm512_fmadd_ps(uk_spread_halves(spread, groups, w->minimums + at), xsum, acc[c]);
     }
   }
-  uk_store_row_sums(a, row, count, acc);
+  uk_store_row_sums(a, row, count, acc, 1.0f, NULL);
 }
 
 #define UK_DEFINE_NIBBLE_RANGE(SYMMETRIC, CODEBOOK, NAME)                                          \
@@ -294,8 +294,7 @@ uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PE
   for (int c = 0; c < UK_QCOLS; ++c)
     acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
-    int64_t have = w->k - ch * UK_BYTE_CHUNK;
-    __mmask64 bytes = have >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << have) - 1;
+    __mmask64 bytes = uk_byte_chunk_live(w, ch);
     __m512 x[4];
     for (int j = 0; j < 4; ++j)
       x[j] = _mm512_load_ps(t->x + ch * UK_BYTE_CHUNK + 16 * j);
@@ -323,11 +322,7 @@ uk_byte_rows(const uk_lane_args *t, const int64_t *rows, int count, const int PE
       acc[c] = _mm512_fmadd_ps(scale, sum, acc[c]);
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = _mm512_reduce_add_ps(acc[c]) *
-              (PER_CHANNEL ? 256.0f * uk_half_to_float(w->scales[row[c]]) : 256.0f);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums(a, row, count, acc, 256.0f, PER_CHANNEL ? w->scales : NULL);
 }
 
 #define UK_DEFINE_BYTE_RANGE(PER_CHANNEL, NAME)                                                    \

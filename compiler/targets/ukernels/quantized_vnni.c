@@ -171,7 +171,7 @@ uk_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const int 
       }
     }
   }
-  uk_store_row_sums(a, row, count, acc);
+  uk_store_row_sums(a, row, count, acc, 1.0f, NULL);
 }
 
 #define UK_DEFINE_DIGIT_RANGE(SYMMETRIC, NAME)                                                     \
@@ -206,8 +206,7 @@ uk_byte_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const
   for (int c = 0; c < UK_QCOLS; ++c)
     acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
-    int64_t have = w->k - ch * UK_BYTE_CHUNK;
-    __mmask64 bytes = have >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << have) - 1;
+    __mmask64 bytes = uk_byte_chunk_live(w, ch);
     __m512i digit[UK_DIGITS];
     for (int d = 0; d < UK_DIGITS; ++d)
       digit[d] = _mm512_load_si512(t->digits[ch * UK_DIGITS + d]);
@@ -235,12 +234,7 @@ uk_byte_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const
       acc[c] = _mm512_fmadd_ps(scale, qx, acc[c]);
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = _mm512_reduce_add_ps(acc[c]);
-    if (PER_CHANNEL)
-      d *= uk_half_to_float(w->scales[row[c]]);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums(a, row, count, acc, 1.0f, PER_CHANNEL ? w->scales : NULL);
 }
 
 #define UK_DEFINE_BYTE_DIGIT_RANGE(PER_CHANNEL, NAME)                                              \

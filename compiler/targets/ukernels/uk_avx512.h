@@ -26,6 +26,13 @@
  * 32-bit lane (lane l holds codes 4l .. 4l + 3, byte j being code 4l + j). */
 #define UK_BYTE_CHUNK 64
 
+/* The bytes of chunk ch of a row of 8-bit codes that are codes of x's k
+ * columns (the last chunk may be short). */
+static inline __mmask64 uk_byte_chunk_live(const uk_qmatrix *w, int64_t ch) {
+  int64_t have = w->k - ch * UK_BYTE_CHUNK;
+  return have >= UK_BYTE_CHUNK ? ~(__mmask64)0 : ((__mmask64)1 << have) - 1;
+}
+
 /* Of chunk ch of a row of 8-bit codes in groups of a multiple of 32 codes (so
  * that no lane straddles two): its first group, *g0, and the lanes that are in
  * the next one (none past the row's last group). */
@@ -70,12 +77,15 @@ UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16
   return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
 }
 
-/* y[row[c]] = the sum of acc[c]'s lanes (+ bias) for the `count` rows a
- * one-row decode computed. */
+/* y[row[c]] = the sum of acc[c]'s lanes times `factor` (and the row's f16
+ * scale where `row_scales`, per channel, is not NULL), + bias, for the `count`
+ * rows a one-row decode computed. */
 UK_AVX512_TARGET static inline void uk_store_row_sums(const uk_qlinear_args *a, const int64_t *row,
-                                                      int count, const __m512 *acc) {
+                                                      int count, const __m512 *acc, float factor,
+                                                      const uint16_t *row_scales) {
   for (int c = 0; c < count; ++c) {
-    float d = _mm512_reduce_add_ps(acc[c]);
+    float d = _mm512_reduce_add_ps(acc[c]) *
+              (row_scales ? factor * uk_half_to_float(row_scales[row[c]]) : factor);
     a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
   }
 }
