@@ -14,6 +14,9 @@
 //                   channel (weight-only)
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
+// and a decode step's attention (one token against f32 KV caches, 28 layers' worth, so
+// that the caches come from memory as in a model's step):
+//   Slm/Attention   slm_uk_attention, counter cache_GB/s (key and value bytes read)
 // Counters: GFLOP/s (2 M N K per call) and weight GB/s (the weight bytes a call
 // reads). oneDNN uses OMP_NUM_THREADS threads (unset: all); slmc's kernels run
 // on the calling thread here, so compare them at OMP_NUM_THREADS=1.
@@ -27,6 +30,7 @@
 #include <benchmark/benchmark.h>
 #include <oneapi/dnnl/dnnl.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <random>
@@ -181,6 +185,33 @@ void slmW8a8(benchmark::State &state, Shape s, int64_t m) {
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);
 }
 
+// A decode step's attention over `position` cached rows of each of 28 layers.
+struct AttentionShape {
+  const char *name;
+  int64_t qHeads, kvHeads, headDim;
+};
+const AttentionShape kAttentionShapes[] = {{"llama-0.5b", 16, 8, 64}, {"qwen3-0.6b", 16, 8, 128}};
+
+void slmAttention(benchmark::State &state, AttentionShape s, int64_t position) {
+  const int64_t layers = 28, rows = position + 1, row = s.kvHeads * s.headDim;
+  std::vector<std::vector<float>> keys, values;
+  for (int64_t l = 0; l < layers; ++l) {
+    keys.push_back(randomFloats(rows * row, 2 * l + 1));
+    values.push_back(randomFloats(rows * row, 2 * l + 2));
+  }
+  auto q = randomFloats(s.qHeads * s.headDim, 3), k = randomFloats(row, 4), v = randomFloats(row, 5);
+  std::vector<float> out(s.qHeads * s.headDim);
+  float scale = 1.0f / std::sqrt(static_cast<float>(s.headDim));
+  for (auto _ : state)
+    for (int64_t l = 0; l < layers; ++l)
+      slm_uk_attention(nullptr, q.data(), k.data(), v.data(), keys[l].data(), values[l].data(),
+                       out.data(), 1, s.qHeads, s.kvHeads, s.headDim, s.headDim, 0, rows,
+                       position, scale, 1, 0, 0.0f);
+  state.counters["cache_GB/s"] =
+      benchmark::Counter(2.0 * layers * position * row * sizeof(float),
+                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
 struct Registrar {
   Registrar() {
     for (const Shape &s : kShapes)
@@ -201,6 +232,13 @@ struct Registrar {
         add("Slm/W8A8", slmW8a8);
         add("Slm/W4A8", slmW4a8);
       }
+    for (const AttentionShape &s : kAttentionShapes)
+      for (int64_t position : {int64_t{128}, int64_t{512}, int64_t{2048}})
+        benchmark::RegisterBenchmark(
+            ("Slm/Attention/" + std::string(s.name) + "/P" + std::to_string(position)).c_str(),
+            [s, position](benchmark::State &st) { slmAttention(st, s, position); })
+            ->Unit(benchmark::kMicrosecond)
+            ->MinTime(0.2);
   }
 } registrar;
 

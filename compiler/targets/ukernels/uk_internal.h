@@ -291,6 +291,58 @@ static inline float uk_dot(const float *restrict a, const float *restrict b, int
   return uk_fold_sum(&acc);
 }
 
+/* uk_dot(a, b[r], n) for r = 0..7, float for float (each row's products and
+ * lane sums in uk_dot's order, lanes l and l + w paired for w = 8, 4, 2, 1 as
+ * uk_fold_sum pairs them), the eight folds done together: a fold per dot
+ * product is a chain of shuffles longer than a short row's products (a
+ * decode's attention scores 64-wide keys). */
+static inline void uk_dot8(const float *restrict a, const float *const b[8], int64_t n,
+                           float out[8]) {
+  uk_f32x16 acc[8], va, vb;
+  for (int r = 0; r < 8; ++r)
+    acc[r] = (uk_f32x16){0};
+  int64_t i = 0;
+  for (; i + UK_LANES <= n; i += UK_LANES) {
+    uk_load16(&va, a + i);
+    for (int r = 0; r < 8; ++r) {
+      uk_load16(&vb, b[r] + i);
+      acc[r] += va * vb;
+    }
+  }
+  if (i < n) {
+    uk_tail16(&va, a + i, n - i, 0.0f);
+    for (int r = 0; r < 8; ++r) {
+      uk_tail16(&vb, b[r] + i, n - i, 0.0f);
+      acc[r] += va * vb;
+    }
+  }
+  /* w = 8: half[p] holds rows 2p (lanes 0-7) and 2p + 1 (8-15) */
+  uk_f32x16 half[4];
+  for (int p = 0; p < 4; ++p)
+    half[p] = __builtin_shufflevector(acc[2 * p], acc[2 * p + 1], 0, 1, 2, 3, 4, 5, 6, 7, 16, 17,
+                                      18, 19, 20, 21, 22, 23) +
+              __builtin_shufflevector(acc[2 * p], acc[2 * p + 1], 8, 9, 10, 11, 12, 13, 14, 15,
+                                      24, 25, 26, 27, 28, 29, 30, 31);
+  /* w = 4: quarter[p] holds rows 4p, 4p + 2, 4p + 1, 4p + 3, four lanes each */
+  uk_f32x16 quarter[2];
+  for (int p = 0; p < 2; ++p)
+    quarter[p] = __builtin_shufflevector(half[2 * p], half[2 * p + 1], 0, 1, 2, 3, 16, 17, 18, 19,
+                                         8, 9, 10, 11, 24, 25, 26, 27) +
+                 __builtin_shufflevector(half[2 * p], half[2 * p + 1], 4, 5, 6, 7, 20, 21, 22, 23,
+                                         12, 13, 14, 15, 28, 29, 30, 31);
+  /* w = 2: rows 0, 4, 2, 6, 1, 5, 3, 7, two lanes each */
+  uk_f32x16 pairs =
+      __builtin_shufflevector(quarter[0], quarter[1], 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12,
+                              13, 28, 29) +
+      __builtin_shufflevector(quarter[0], quarter[1], 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27,
+                              14, 15, 30, 31);
+  /* w = 1, then rows in order */
+  uk_f32x8 sums = __builtin_shufflevector(pairs, pairs, 0, 2, 4, 6, 8, 10, 12, 14) +
+                  __builtin_shufflevector(pairs, pairs, 1, 3, 5, 7, 9, 11, 13, 15);
+  uk_f32x8 ordered = __builtin_shufflevector(sums, sums, 0, 4, 2, 6, 1, 5, 3, 7);
+  memcpy(out, &ordered, sizeof ordered);
+}
+
 /* max(x[i]) with std::max's rule (m < v ? v : m) from -inf: NaNs are skipped.
  * Max is exact in any order (up to the sign of a zero), so lanes are free. */
 static inline float uk_max_f32(const float *restrict x, int64_t n) {
