@@ -17,6 +17,7 @@
 // and a decode step's attention (one token against f32 KV caches, 28 layers' worth, so
 // that the caches come from memory as in a model's step):
 //   Slm/Attention   slm_uk_attention, counter cache_GB/s (key and value bytes read)
+//   Slm/AttentionInt8  slm_uk_attention_int8 on int8 caches (--kv-cache int8)
 // Counters: GFLOP/s (2 M N K per call) and weight GB/s (the weight bytes a call
 // reads). oneDNN uses OMP_NUM_THREADS threads (unset: all); slmc's kernels run
 // on the calling thread here, so compare them at OMP_NUM_THREADS=1.
@@ -33,6 +34,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <random>
 #include <vector>
 
@@ -192,24 +194,49 @@ struct AttentionShape {
 };
 const AttentionShape kAttentionShapes[] = {{"llama-0.5b", 16, 8, 64}, {"qwen3-0.6b", 16, 8, 128}};
 
-void slmAttention(benchmark::State &state, AttentionShape s, int64_t position) {
-  const int64_t layers = 28, rows = position + 1, row = s.kvHeads * s.headDim;
-  std::vector<std::vector<float>> keys, values;
-  for (int64_t l = 0; l < layers; ++l) {
-    keys.push_back(randomFloats(rows * row, 2 * l + 1));
-    values.push_back(randomFloats(rows * row, 2 * l + 2));
-  }
-  auto q = randomFloats(s.qHeads * s.headDim, 3), k = randomFloats(row, 4), v = randomFloats(row, 5);
+// f32 caches, or int8 ones (each [position, head] row: a 4-byte scale, then the codes).
+void slmAttention(benchmark::State &state, AttentionShape s, int64_t position, bool int8) {
+  const int64_t layers = 28, rows = position + 1, heads = rows * s.kvHeads;
+  const int64_t rowBytes = int8 ? 4 + s.headDim : 4 * s.headDim;
+  std::vector<std::vector<uint8_t>> keys, values;
+  for (int64_t l = 0; l < layers; ++l)
+    for (auto *cache : {&keys, &values}) {
+      auto floats = randomFloats(heads * s.headDim, static_cast<unsigned>(cache->size() + 7 * l));
+      std::vector<uint8_t> bytes(heads * rowBytes);
+      for (int64_t r = 0; r < heads; ++r) {
+        uint8_t *p = bytes.data() + r * rowBytes;
+        const float *x = floats.data() + r * s.headDim;
+        if (!int8) {
+          std::memcpy(p, x, rowBytes);
+          continue;
+        }
+        float rowScale = 3.0f / 127;
+        std::memcpy(p, &rowScale, 4);
+        for (int64_t i = 0; i < s.headDim; ++i)
+          p[4 + i] = static_cast<uint8_t>(static_cast<int8_t>(std::lround(
+              std::fmax(-127.0f, std::fmin(127.0f, x[i] / rowScale)))));
+      }
+      cache->push_back(std::move(bytes));
+    }
+  auto q = randomFloats(s.qHeads * s.headDim, 3);
+  auto k = randomFloats(s.kvHeads * s.headDim, 4), v = randomFloats(s.kvHeads * s.headDim, 5);
   std::vector<float> out(s.qHeads * s.headDim);
   float scale = 1.0f / std::sqrt(static_cast<float>(s.headDim));
   for (auto _ : state)
-    for (int64_t l = 0; l < layers; ++l)
-      slm_uk_attention(nullptr, q.data(), k.data(), v.data(), keys[l].data(), values[l].data(),
-                       out.data(), 1, s.qHeads, s.kvHeads, s.headDim, s.headDim, 0, rows,
-                       position, scale, 1, 0, 0.0f);
-  state.counters["cache_GB/s"] =
-      benchmark::Counter(2.0 * layers * position * row * sizeof(float),
-                         benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+    for (int64_t l = 0; l < layers; ++l) {
+      if (int8)
+        slm_uk_attention_int8(nullptr, q.data(), k.data(), v.data(), keys[l].data(),
+                              values[l].data(), out.data(), 1, s.qHeads, s.kvHeads, s.headDim,
+                              s.headDim, rows, position, scale, 1, 0, 0.0f);
+      else
+        slm_uk_attention(nullptr, q.data(), k.data(), v.data(),
+                         reinterpret_cast<float *>(keys[l].data()),
+                         reinterpret_cast<float *>(values[l].data()), out.data(), 1, s.qHeads,
+                         s.kvHeads, s.headDim, s.headDim, 0, rows, position, scale, 1, 0, 0.0f);
+    }
+  state.counters["cache_GB/s"] = benchmark::Counter(
+      2.0 * layers * position * s.kvHeads * rowBytes,
+      benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 struct Registrar {
@@ -232,13 +259,17 @@ struct Registrar {
         add("Slm/W8A8", slmW8a8);
         add("Slm/W4A8", slmW4a8);
       }
-    for (const AttentionShape &s : kAttentionShapes)
-      for (int64_t position : {int64_t{128}, int64_t{512}, int64_t{2048}})
-        benchmark::RegisterBenchmark(
-            ("Slm/Attention/" + std::string(s.name) + "/P" + std::to_string(position)).c_str(),
-            [s, position](benchmark::State &st) { slmAttention(st, s, position); })
-            ->Unit(benchmark::kMicrosecond)
-            ->MinTime(0.2);
+    for (bool int8 : {false, true})
+      for (const AttentionShape &s : kAttentionShapes)
+        for (int64_t position : {int64_t{128}, int64_t{512}, int64_t{2048}})
+          benchmark::RegisterBenchmark((std::string(int8 ? "Slm/AttentionInt8/" : "Slm/Attention/") +
+                                        s.name + "/P" + std::to_string(position))
+                                           .c_str(),
+                                       [s, position, int8](benchmark::State &st) {
+                                         slmAttention(st, s, position, int8);
+                                       })
+              ->Unit(benchmark::kMicrosecond)
+              ->MinTime(0.2);
   }
 } registrar;
 

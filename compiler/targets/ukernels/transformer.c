@@ -308,14 +308,10 @@ static void uk_attention_store_int8(uint8_t *row, const float *x, int64_t dim) {
     codes[d] = uk_int8_code(x[d], inverse);
 }
 
-static inline void uk_axpy(float *restrict y, float a, const float *restrict x, int64_t n) {
-  for (int64_t d = 0; d < n; ++d)
-    y[d] += a * x[d];
-}
-
-/* uk_axpy(y, a[j], rows[j], n) for j = 0..count-1 in turn, float for float,
- * with y held in registers 64 columns at a time instead of loaded and stored
- * once per row (a chain through memory per value row). */
+/* y[d] += a[j] * rows[j][d] for j = 0..count-1 in turn (each a rounded
+ * product and a rounded sum), with y held in registers 64 columns at a time
+ * instead of loaded and stored once per row (a chain through memory per
+ * value row). */
 static inline void uk_axpy_rows(float *restrict y, const float *a, const float *const *rows,
                                 int64_t count, int64_t n) {
   int64_t d = 0;
@@ -338,15 +334,34 @@ static inline void uk_axpy_rows(float *restrict y, const float *a, const float *
   }
 }
 
+/* The key (value) row of position j of kv_head: the cache's or the call's f32
+ * row, or an int8 cache's decoded into buf. */
+static inline const float *uk_attention_key(const uk_attention_args *a, int64_t kv_head,
+                                            int64_t j, float *buf) {
+  int64_t dim = a->head_dim;
+  if (a->keys8)
+    return uk_attention_row_int8(a, a->keys8, a->fresh_keys, kv_head, dim, j, buf);
+  return uk_attention_row(a, a->keys + kv_head * dim, a->fresh_keys + kv_head * dim,
+                          a->kv_heads * dim, j);
+}
+static inline const float *uk_attention_value(const uk_attention_args *a, int64_t kv_head,
+                                              int64_t j, float *buf) {
+  int64_t dim = a->value_dim;
+  if (a->values8)
+    return uk_attention_row_int8(a, a->values8, a->fresh_values, kv_head, dim, j, buf);
+  return uk_attention_row(a, a->values + kv_head * dim, a->fresh_values + kv_head * dim,
+                          a->kv_heads * dim, j);
+}
+
 /* Items are (token, kv head, run of heads_per_item query heads of its group). */
 static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
   const uk_attention_args *a = (const uk_attention_args *)arg;
   int64_t head_dim = a->head_dim, value_dim = a->value_dim;
-  int64_t key_row = a->kv_heads * head_dim, value_row = a->kv_heads * value_dim;
   float scores[UK_ATTN_HEADS][UK_ATTN_TILE];
   float max[UK_ATTN_HEADS], sum[UK_ATTN_HEADS];
-  float row[UK_ATTN_MAX_DIM]; /* an int8 cache's decoded key or value */
-  int int8 = a->keys8 != NULL;
+  float decoded[8][UK_ATTN_MAX_DIM]; /* an int8 cache's rows, eight at a time */
+  /* Value rows are taken a tile at a time, or eight (the decoded buffers). */
+  int64_t value_step = a->values8 ? 8 : UK_ATTN_TILE;
   for (int64_t item = begin; item < end; ++item) {
     int64_t run = item % a->items_per_group, rest = item / a->items_per_group;
     int64_t kv_head = rest % a->kv_heads, t = rest / a->kv_heads;
@@ -360,10 +375,6 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
       out[d] = 0.0f;
     if (seen <= first)
       continue;
-    const float *keys = a->keys + kv_head * head_dim;
-    const float *values = a->values + kv_head * value_dim;
-    const float *fresh_keys = a->fresh_keys + kv_head * head_dim;
-    const float *fresh_values = a->fresh_values + kv_head * value_dim;
     for (int64_t h = 0; h < heads; ++h) {
       max[h] = -INFINITY;
       sum[h] = 0.0f;
@@ -371,11 +382,11 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t j0 = first; j0 < seen; j0 += UK_ATTN_TILE) {
       int64_t count = uk_min(UK_ATTN_TILE, seen - j0);
       int64_t j = 0;
-      for (; !int8 && j + 8 <= count; j += 8) { /* eight keys at a time */
+      for (; j + 8 <= count; j += 8) { /* eight keys at a time */
         const float *key[8];
         for (int r = 0; r < 8; ++r) {
           uk_attention_prefetch(a, kv_head, j0 + j + r + UK_ATTN_AHEAD);
-          key[r] = uk_attention_row(a, keys, fresh_keys, key_row, j0 + j + r);
+          key[r] = uk_attention_key(a, kv_head, j0 + j + r, decoded[r]);
         }
         for (int64_t h = 0; h < heads; ++h) {
           float dots[8];
@@ -386,9 +397,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
       }
       for (; j < count; ++j) {
         uk_attention_prefetch(a, kv_head, j0 + j + UK_ATTN_AHEAD);
-        const float *key =
-            int8 ? uk_attention_row_int8(a, a->keys8, a->fresh_keys, kv_head, head_dim, j0 + j, row)
-                 : uk_attention_row(a, keys, fresh_keys, key_row, j0 + j);
+        const float *key = uk_attention_key(a, kv_head, j0 + j, decoded[0]);
         for (int64_t h = 0; h < heads; ++h)
           scores[h][j] = uk_dot(query + h * head_dim, key, head_dim) * a->scale;
       }
@@ -417,19 +426,13 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         uk_exp_n(s, count);
         sum[h] += uk_sum(s, count);
       }
-      if (!int8) {
+      for (int64_t j = 0; j < count; j += value_step) {
+        int64_t rows = uk_min(value_step, count - j);
         const float *value[UK_ATTN_TILE];
-        for (int64_t j = 0; j < count; ++j)
-          value[j] = uk_attention_row(a, values, fresh_values, value_row, j0 + j);
+        for (int64_t r = 0; r < rows; ++r)
+          value[r] = uk_attention_value(a, kv_head, j0 + j + r, decoded[r]);
         for (int64_t h = 0; h < heads; ++h)
-          uk_axpy_rows(out + h * value_dim, scores[h], value, count, value_dim);
-        continue;
-      }
-      for (int64_t j = 0; j < count; ++j) {
-        const float *value =
-            uk_attention_row_int8(a, a->values8, a->fresh_values, kv_head, value_dim, j0 + j, row);
-        for (int64_t h = 0; h < heads; ++h)
-          uk_axpy(out + h * value_dim, scores[h][j], value, value_dim);
+          uk_axpy_rows(out + h * value_dim, scores[h] + j, value, rows, value_dim);
       }
     }
     for (int64_t h = 0; h < heads; ++h) {
