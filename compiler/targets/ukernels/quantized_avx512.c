@@ -211,19 +211,26 @@ uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int 
   const __m512 offset = _mm512_set1_ps(SYMMETRIC ? 1.5f : 1.0f), sixteen = _mm512_set1_ps(16.0f);
   int64_t row[UK_QCOLS];
   uk_qcols_rows(rows, count, row);
+  __m512 scales[UK_QCOLS], minimums[UK_QCOLS]; /* sixteen groups': uk_chunk_span */
   __m512 acc[UK_QCOLS];
   for (int c = 0; c < UK_QCOLS; ++c)
     acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
     int64_t g = ch * per_chunk;
-    __mmask16 groups = uk_chunk_live_groups(w, ch), words = uk_chunk_live_words(w, ch);
+    __mmask16 words = uk_chunk_live_words(w, ch);
+    if (ch % uk_chunk_span(w) == 0)
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        scales[c] = uk_sixteen_halves(w, w->scales + row[c] * w->groups, g);
+        if (!SYMMETRIC)
+          minimums[c] = uk_sixteen_halves(w, w->minimums + row[c] * w->groups, g);
+      }
+    const __m512i lanes = uk_span_lane_groups(spread, w, ch);
     __m512 x[8];
     for (int j = 0; j < 8; ++j)
       x[j] = _mm512_load_ps(t->x + ch * UK_CHUNK + 16 * j);
     const __m512 xsum = _mm512_load_ps(t->sums + 16 * ch);
     for (int c = 0; c < UK_QCOLS; ++c) {
-      int64_t at = row[c] * w->groups + g;
-      __m512 scale = uk_spread_halves(spread, groups, w->scales + at);
+      __m512 scale = _mm512_permutexvar_ps(lanes, scales[c]);
       const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * 64;
       UK_PREFETCH_AHEAD(p);
       __m512i v = _mm512_maskz_loadu_epi32(words, p);
@@ -242,7 +249,7 @@ uk_nibble_rows(const uk_lane_args *t, const int64_t *rows, int count, const int 
       acc[c] = _mm512_fmadd_ps(_mm512_mul_ps(scale, sixteen), _mm512_fnmadd_ps(offset, xsum, sum),
                                acc[c]);
       if (!SYMMETRIC)
-        acc[c] = _mm512_fmadd_ps(uk_spread_halves(spread, groups, w->minimums + at), xsum, acc[c]);
+        acc[c] = _mm512_fmadd_ps(_mm512_permutexvar_ps(lanes, minimums[c]), xsum, acc[c]);
     }
   }
   uk_store_row_sums(a, row, count, acc, 1.0f, NULL);

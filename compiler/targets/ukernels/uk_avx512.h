@@ -58,23 +58,32 @@ UK_AVX512_TARGET static inline __m512i uk_chunk_lane_groups(int64_t group) {
       _mm512_set1_epi32(__builtin_ctzll((unsigned long long)group)));
 }
 
-/* Of chunk ch of a row of 4-bit codes in groups of 32, 64 or 128: the groups
- * that hold codes (a mask over its UK_CHUNK / group groups), and the 32-bit
- * words of the row it holds (the row's last chunk may be short). */
-static inline __mmask16 uk_chunk_live_groups(const uk_qmatrix *w, int64_t ch) {
-  int64_t per_chunk = UK_CHUNK / w->group, g = ch * per_chunk;
-  return (__mmask16)((1u << uk_min(per_chunk, w->groups - g)) - 1);
-}
+/* Of chunk ch of a row of 4-bit codes: the 32-bit words of the row it holds
+ * (the row's last chunk may be short). */
 static inline __mmask16 uk_chunk_live_words(const uk_qmatrix *w, int64_t ch) {
   return (__mmask16)(ch * 64 + 64 <= w->row_bytes ? 0xffff
                                                   : (1u << ((w->row_bytes - ch * 64) / 4)) - 1);
 }
 
-/* The f16 values of a chunk's groups (the `live` first of those at p), each
- * in the lanes of its group (`spread`: uk_chunk_lane_groups). */
-UK_AVX512_TARGET static inline __m512 uk_spread_halves(__m512i spread, __mmask16 live,
-                                                       const uint16_t *p) {
-  return _mm512_permutexvar_ps(spread, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, p)));
+/* A row's f16 group values (scales, minimums) are widened sixteen at a time,
+ * for a span of 16 / (UK_CHUNK / group) chunks, and spread into each chunk's
+ * lanes by a permute: a load and a widening per chunk and row made the 4-bit
+ * decodes 3-5% slower in cache (slm-kernel-bench). */
+static inline int64_t uk_chunk_span(const uk_qmatrix *w) { return 16 * w->group / UK_CHUNK; }
+
+/* Groups g .. g + 15 of a row's values (those past its last group 0). */
+UK_AVX512_TARGET static inline __m512 uk_sixteen_halves(const uk_qmatrix *w,
+                                                        const uint16_t *row_values, int64_t g) {
+  __mmask16 live = (__mmask16)((1u << uk_min(16, w->groups - g)) - 1);
+  return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, row_values + g));
+}
+
+/* Lane l's group in chunk ch among the sixteen of ch's span (`spread`:
+ * uk_chunk_lane_groups). */
+UK_AVX512_TARGET static inline __m512i uk_span_lane_groups(__m512i spread, const uk_qmatrix *w,
+                                                           int64_t ch) {
+  int64_t first = ch % uk_chunk_span(w) * (UK_CHUNK / w->group);
+  return _mm512_add_epi32(spread, _mm512_set1_epi32((int32_t)first));
 }
 
 /* y[row[c]] = the sum of acc[c]'s lanes times `factor` (and the row's f16
