@@ -141,11 +141,7 @@ uk_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const int 
     int64_t g = ch * per_chunk;
     __mmask16 words = uk_chunk_live_words(w, ch);
     if (ch % uk_chunk_span(w) == 0)
-      for (int c = 0; c < UK_QCOLS; ++c) {
-        scales[c] = uk_sixteen_halves(w, w->scales + row[c] * w->groups, g);
-        if (!SYMMETRIC)
-          minimums[c] = uk_sixteen_halves(w, w->minimums + row[c] * w->groups, g);
-      }
+      uk_span_halves(w, row, g, scales, minimums, !SYMMETRIC);
     const __m512i lanes = uk_span_lane_groups(spread, w, ch);
     __m512i digit[UK_DIGITS][2];
     for (int d = 0; d < UK_DIGITS; ++d)

@@ -334,23 +334,17 @@ static inline void uk_axpy_rows(float *restrict y, const float *a, const float *
   }
 }
 
-/* The key (value) row of position j of kv_head: the cache's or the call's f32
- * row, or an int8 cache's decoded into buf. */
-static inline const float *uk_attention_key(const uk_attention_args *a, int64_t kv_head,
-                                            int64_t j, float *buf) {
-  int64_t dim = a->head_dim;
-  if (a->keys8)
-    return uk_attention_row_int8(a, a->keys8, a->fresh_keys, kv_head, dim, j, buf);
-  return uk_attention_row(a, a->keys + kv_head * dim, a->fresh_keys + kv_head * dim,
-                          a->kv_heads * dim, j);
-}
-static inline const float *uk_attention_value(const uk_attention_args *a, int64_t kv_head,
-                                              int64_t j, float *buf) {
-  int64_t dim = a->value_dim;
-  if (a->values8)
-    return uk_attention_row_int8(a, a->values8, a->fresh_values, kv_head, dim, j, buf);
-  return uk_attention_row(a, a->values + kv_head * dim, a->fresh_values + kv_head * dim,
-                          a->kv_heads * dim, j);
+/* The key (VALUES 0) or value (1) row of position j of kv_head: the cache's
+ * or the call's f32 row, or an int8 cache's decoded into buf. */
+static inline const float *uk_attention_cached(const uk_attention_args *a, const int VALUES,
+                                               int64_t kv_head, int64_t j, float *buf) {
+  int64_t dim = VALUES ? a->value_dim : a->head_dim;
+  const uint8_t *codes = VALUES ? a->values8 : a->keys8;
+  const float *rows = VALUES ? a->values : a->keys;
+  const float *fresh = VALUES ? a->fresh_values : a->fresh_keys;
+  if (codes)
+    return uk_attention_row_int8(a, codes, fresh, kv_head, dim, j, buf);
+  return uk_attention_row(a, rows + kv_head * dim, fresh + kv_head * dim, a->kv_heads * dim, j);
 }
 
 /* Items are (token, kv head, run of heads_per_item query heads of its group). */
@@ -386,7 +380,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         const float *key[8];
         for (int r = 0; r < 8; ++r) {
           uk_attention_prefetch(a, kv_head, j0 + j + r + UK_ATTN_AHEAD);
-          key[r] = uk_attention_key(a, kv_head, j0 + j + r, decoded[r]);
+          key[r] = uk_attention_cached(a, 0, kv_head, j0 + j + r, decoded[r]);
         }
         for (int64_t h = 0; h < heads; ++h) {
           float dots[8];
@@ -397,7 +391,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
       }
       for (; j < count; ++j) {
         uk_attention_prefetch(a, kv_head, j0 + j + UK_ATTN_AHEAD);
-        const float *key = uk_attention_key(a, kv_head, j0 + j, decoded[0]);
+        const float *key = uk_attention_cached(a, 0, kv_head, j0 + j, decoded[0]);
         for (int64_t h = 0; h < heads; ++h)
           scores[h][j] = uk_dot(query + h * head_dim, key, head_dim) * a->scale;
       }
@@ -430,7 +424,7 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
         int64_t rows = uk_min(value_step, count - j);
         const float *value[UK_ATTN_TILE];
         for (int64_t r = 0; r < rows; ++r)
-          value[r] = uk_attention_value(a, kv_head, j0 + j + r, decoded[r]);
+          value[r] = uk_attention_cached(a, 1, kv_head, j0 + j + r, decoded[r]);
         for (int64_t h = 0; h < heads; ++h)
           uk_axpy_rows(out + h * value_dim, scores[h] + j, value, rows, value_dim);
       }

@@ -78,6 +78,18 @@ UK_AVX512_TARGET static inline __m512 uk_sixteen_halves(const uk_qmatrix *w,
   return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(live, row_values + g));
 }
 
+/* At the first chunk of a span (group g): the UK_QCOLS rows' sixteen scales,
+ * and their minimums if MINIMUMS. */
+UK_AVX512_TARGET static inline __attribute__((always_inline)) void
+uk_span_halves(const uk_qmatrix *w, const int64_t row[UK_QCOLS], int64_t g, __m512 scales[UK_QCOLS],
+               __m512 minimums[UK_QCOLS], const int MINIMUMS) {
+  for (int c = 0; c < UK_QCOLS; ++c) {
+    scales[c] = uk_sixteen_halves(w, w->scales + row[c] * w->groups, g);
+    if (MINIMUMS)
+      minimums[c] = uk_sixteen_halves(w, w->minimums + row[c] * w->groups, g);
+  }
+}
+
 /* Lane l's group in chunk ch among the sixteen of ch's span (`spread`:
  * uk_chunk_lane_groups). */
 UK_AVX512_TARGET static inline __m512i uk_span_lane_groups(__m512i spread, const uk_qmatrix *w,
