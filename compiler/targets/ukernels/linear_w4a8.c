@@ -251,6 +251,7 @@ uk_w4a8_vnni_rows(const uk_w4a8_args *a, const __m512i lane_group[4], const int6
   for (int64_t b = 0; b < whole; b += 4) {
     for (int r = 0; r < ROWS; ++r) { /* exactly this run's groups */
       const uint16_t *g = row_scales[r] + b / 4 * groups_per_4;
+      UK_PREFETCH_SCALES_AHEAD(w, rows[r], b / 4 * groups_per_4);
       scales[r] = _mm512_cvtph_ps(
           _mm256_maskz_loadu_epi16((__mmask16)((1u << groups_per_4) - 1), g));
     }

@@ -85,6 +85,7 @@ uk_span_halves(const uk_qmatrix *w, const int64_t row[UK_QCOLS], int64_t g, __m5
                __m512 minimums[UK_QCOLS], const int MINIMUMS) {
   for (int c = 0; c < UK_QCOLS; ++c) {
     scales[c] = uk_sixteen_halves(w, w->scales + row[c] * w->groups, g);
+    UK_PREFETCH_SCALES_AHEAD(w, row[c], g);
     if (MINIMUMS)
       minimums[c] = uk_sixteen_halves(w, w->minimums + row[c] * w->groups, g);
   }
