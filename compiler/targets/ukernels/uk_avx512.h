@@ -68,7 +68,7 @@ static inline __mmask16 uk_chunk_live_words(const uk_qmatrix *w, int64_t ch) {
 /* A row's f16 group values (scales, minimums) are widened sixteen at a time,
  * for a span of 16 / (UK_CHUNK / group) chunks, and spread into each chunk's
  * lanes by a permute: a load and a widening per chunk and row made the 4-bit
- * decodes 3-5% slower in cache (slm-kernel-bench). */
+ * decodes 1-5% slower in cache (slm-kernel-bench). */
 static inline int64_t uk_chunk_span(const uk_qmatrix *w) { return 16 * w->group / UK_CHUNK; }
 
 /* Groups g .. g + 15 of a row's values (those past its last group 0). */
