@@ -423,8 +423,11 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
       for (int64_t j = 0; j < count; j += value_step) {
         int64_t rows = uk_min(value_step, count - j);
         const float *value[UK_ATTN_TILE];
-        for (int64_t r = 0; r < rows; ++r)
-          value[r] = uk_attention_cached(a, 1, kv_head, j0 + j + r, decoded[r]);
+        for (int64_t r = 0; r < rows; ++r) {
+          /* f32 rows take no buffer (r runs past the eight buffers here) */
+          float *buf = a->values8 ? decoded[r] : NULL;
+          value[r] = uk_attention_cached(a, 1, kv_head, j0 + j + r, buf);
+        }
         for (int64_t h = 0; h < heads; ++h)
           uk_axpy_rows(out + h * value_dim, scores[h] + j, value, rows, value_dim);
       }
