@@ -133,16 +133,18 @@ uk_digit_rows(const uk_digit_args *t, const int64_t *rows, int count, const int 
   const __m512 eight = _mm512_set1_ps(8.0f);
   int64_t row[UK_QCOLS];
   uk_qcols_rows(rows, count, row);
-  __m512 scales[UK_QCOLS], minimums[UK_QCOLS]; /* sixteen groups': uk_chunk_span */
+  int64_t span = uk_chunk_span(w);
+  __m512 scales[UK_QCOLS], minimums[UK_QCOLS]; /* sixteen groups', a span's */
   __m512 acc[UK_QCOLS];
   for (int c = 0; c < UK_QCOLS; ++c)
     acc[c] = _mm512_setzero_ps();
   for (int64_t ch = 0; ch < chunks; ++ch) {
     int64_t g = ch * per_chunk;
     __mmask16 words = uk_chunk_live_words(w, ch);
-    if (ch % uk_chunk_span(w) == 0)
+    int64_t within = ch % span;
+    if (within == 0)
       uk_span_halves(w, row, g, scales, minimums, !SYMMETRIC);
-    const __m512i lanes = uk_span_lane_groups(spread, w, ch);
+    const __m512i lanes = uk_span_lane_groups(spread, w, within);
     __m512i digit[UK_DIGITS][2];
     for (int d = 0; d < UK_DIGITS; ++d)
       for (int h = 0; h < 2; ++h)

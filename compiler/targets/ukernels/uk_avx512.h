@@ -91,11 +91,11 @@ uk_span_halves(const uk_qmatrix *w, const int64_t row[UK_QCOLS], int64_t g, __m5
   }
 }
 
-/* Lane l's group in chunk ch among the sixteen of ch's span (`spread`:
- * uk_chunk_lane_groups). */
+/* Lane l's group among the sixteen of a span, in its chunk `within` (0 ..
+ * span - 1; `spread`: uk_chunk_lane_groups). */
 UK_AVX512_TARGET static inline __m512i uk_span_lane_groups(__m512i spread, const uk_qmatrix *w,
-                                                           int64_t ch) {
-  int64_t first = ch % uk_chunk_span(w) * (UK_CHUNK / w->group);
+                                                           int64_t within) {
+  int64_t first = within * (UK_CHUNK / w->group);
   return _mm512_add_epi32(spread, _mm512_set1_epi32((int32_t)first));
 }
 
