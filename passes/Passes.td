@@ -253,7 +253,8 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; symmetric
     8-bit codes `q8` (`q8_avx512` with AVX-512 F/BW/VL, `q8_vnni` with
     `+avx512vnni`), or with `w8a8` the W8A8 kernels that also quantize the
-    input to int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_sdot` with AArch64's
+    input to int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_amx` with also
+    `+amx-tile,+amx-int8`, `w8a8_sdot` with AArch64's
     `+dotprod`, `w8a8_smmla` with `+i8mm`); symmetric 4-bit codes with `w8a8`
     the W4A8 kernels (`w4a8`, `w4a8_vnni`, `w4a8_sdot`); any other format `qany`. The
     verifier checks every choice against its weight (KernelVariants.h).

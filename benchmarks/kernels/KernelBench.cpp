@@ -12,7 +12,8 @@
 //                   AVX-512 VNNI hosts (what the lowering picks for such a target)
 //   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8 per
 //                   channel (weight-only)
-//   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts)
+//   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts), _amx on
+//                   hosts where this process may use AMX-INT8 tiles
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
 // and a decode step's attention (one token against f32 KV caches, 28 layers' worth, so
 // that the caches come from memory as in a model's step):
@@ -27,6 +28,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/targets/ukernels/slm_ukernels.h"
+#include "test/unit/ukernels/HostAmx.h"
 
 #include <benchmark/benchmark.h>
 #include <oneapi/dnnl/dnnl.h>
@@ -174,6 +176,8 @@ void slmW8a8(benchmark::State &state, Shape s, int64_t m) {
     state.SkipWithError("needs AVX-512 VNNI");
     return;
   }
+  static const bool amx = slmc::amxAvailable();
+  auto kernel = amx ? slm_uk_linear_w8a8_amx : slm_uk_linear_w8a8_vnni;
   auto x = randomFloats(m * s.k, 1);
   std::vector<uint8_t> codes(s.n * s.k, 0x85);
   std::vector<uint16_t> scales(s.n, 0x2000);
@@ -181,8 +185,8 @@ void slmW8a8(benchmark::State &state, Shape s, int64_t m) {
   size_t bytes = slm_uk_w8a8_scratch_bytes(m, s.k, 0);
   auto *scratch = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   for (auto _ : state)
-    slm_uk_linear_w8a8_vnni(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m,
-                            s.n, s.k, 0, scratch);
+    kernel(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m, s.n, s.k, 0,
+           scratch);
   std::free(scratch);
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);
 }

@@ -27,6 +27,15 @@ const std::vector<Target> &targetTable() {
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
         "avx512vnni"},
        512, 32},
+      // AMX: W8A8's prefill on tiles (slm_uk_linear_w8a8_amx); the runtime asks Linux
+      // for the tile state when it loads such an artifact.
+      {"x86-64-amx", "Sapphire Rapids class: AVX-512 with VNNI and AMX-INT8", "x86_64",
+       "x86_64-unknown-linux-gnu", "sapphirerapids",
+       "+avx2,+fma,+f16c,+bmi2,+avx512f,+avx512bw,+avx512dq,+avx512vl,+evex512,+avx512vnni,"
+       "+amx-tile,+amx-int8",
+       {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
+        "avx512vnni", "amx-tile", "amx-int8"},
+       512, 32},
       // AArch64: the same portable kernels, vectorized for NEON by LLVM. No
       // SVE: of the CPUs each entry names, only some have it.
       {"aarch64-neon", "Armv8.0-A: NEON (Cortex-A53/A72, Raspberry Pi 3/4)", "aarch64",

@@ -88,9 +88,11 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     switch (kernel) {
     case slm::Kernel::w8a8:
     case slm::Kernel::w8a8_vnni:
+    case slm::Kernel::w8a8_amx:
     case slm::Kernel::w8a8_sdot:
     case slm::Kernel::w8a8_smmla:
       k.call(kernel == slm::Kernel::w8a8_vnni    ? SLM_KERNEL(slm_uk_linear_w8a8_vnni)
+             : kernel == slm::Kernel::w8a8_amx   ? SLM_KERNEL(slm_uk_linear_w8a8_amx)
              : kernel == slm::Kernel::w8a8_sdot  ? SLM_KERNEL(slm_uk_linear_w8a8_sdot)
              : kernel == slm::Kernel::w8a8_smmla ? SLM_KERNEL(slm_uk_linear_w8a8_smmla)
                                                  : SLM_KERNEL(slm_uk_linear_w8a8),

@@ -29,6 +29,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
     bool avx512 = features.contains("avx512f") && features.contains("avx512bw") &&
                   features.contains("avx512vl");
     bool vnni = features.contains("avx512vnni");
+    bool amx = vnni && features.contains("amx-tile") && features.contains("amx-int8");
     bool dotprod = features.contains("dotprod"); // AArch64
     bool i8mm = features.contains("i8mm");
     slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
@@ -48,7 +49,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         return select(op, slm::floatWeightKernel(linear.getWeight()));
       slm::WeightFormat format = weight.getFormat().layout();
       if (w8a8 && slm::hasInt8Kernel(format))
-        return select(op, vnni      ? slm::Kernel::w8a8_vnni
+        return select(op, amx       ? slm::Kernel::w8a8_amx
+                          : vnni    ? slm::Kernel::w8a8_vnni
                           : i8mm    ? slm::Kernel::w8a8_smmla
                           : dotprod ? slm::Kernel::w8a8_sdot
                                     : slm::Kernel::w8a8);

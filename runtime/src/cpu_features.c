@@ -21,6 +21,8 @@
 
 #if defined(__x86_64__)
 #include <cpuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #define SLM_HOST_ARCH "x86_64"
 #elif defined(__aarch64__)
 #include <sys/auxv.h>
@@ -37,7 +39,7 @@ typedef struct cpu_feature {
   unsigned leaf, subleaf;
   enum { EAX, EBX, ECX, EDX } reg;
   unsigned bit;
-  enum { NO_STATE, AVX_STATE, AVX512_STATE } state;
+  enum { NO_STATE, AVX_STATE, AVX512_STATE, AMX_STATE } state;
 } cpu_feature;
 
 static const cpu_feature kFeatures[] = {
@@ -53,6 +55,8 @@ static const cpu_feature kFeatures[] = {
     {"avx512vl", "x86_64", 7, 0, EBX, 31, AVX512_STATE},
     {"avx512vnni", "x86_64", 7, 0, ECX, 11, AVX512_STATE},
     {"avxvnni", "x86_64", 7, 1, EAX, 4, AVX_STATE},
+    {"amx-tile", "x86_64", 7, 0, EDX, 24, AMX_STATE},
+    {"amx-int8", "x86_64", 7, 0, EDX, 25, AMX_STATE},
     /* Linux's arch/arm64 uapi hwcap.h: HWCAP_ASIMD, HWCAP_ASIMDHP,
      * HWCAP_ASIMDDP; HWCAP2_I8MM, HWCAP2_BF16. */
     {"neon", "aarch64", 0, 0, EAX, 1, NO_STATE},
@@ -63,8 +67,18 @@ static const cpu_feature kFeatures[] = {
 };
 
 #if defined(__x86_64__)
-/* XCR0 bits: SSE and AVX state; opmask, upper ZMM0-15 and ZMM16-31 state. */
-static const uint64_t kAvxState = 0x6, kAvx512State = 0xE6;
+/* XCR0 bits: SSE and AVX state; opmask, upper ZMM0-15 and ZMM16-31 state;
+ * tile configuration and tile data. */
+static const uint64_t kAvxState = 0x6, kAvx512State = 0xE6, kAmxState = 0x60000;
+
+/* Linux (5.16+) gives a process the AMX tile data state only when it asks
+ * (arch_prctl ARCH_REQ_XCOMP_PERM for XFEATURE_XTILEDATA; asm/prctl.h), and
+ * the first tile instruction of one that did not faults. Asking again is
+ * harmless. */
+static bool amx_permitted(void) {
+  const long request_permission = 0x1023, tile_data = 18;
+  return syscall(SYS_arch_prctl, request_permission, tile_data) == 0;
+}
 
 static uint64_t os_saved_state(void) {
   unsigned eax, ebx, ecx, edx;
@@ -83,8 +97,10 @@ static bool has_feature(const cpu_feature *feature) {
     return false;
   uint64_t needed = feature->state == AVX_STATE      ? kAvxState
                     : feature->state == AVX512_STATE ? kAvx512State
+                    : feature->state == AMX_STATE    ? kAmxState
                                                      : 0;
-  return (os_saved_state() & needed) == needed;
+  return (os_saved_state() & needed) == needed &&
+         (feature->state != AMX_STATE || amx_permitted());
 }
 #elif defined(__aarch64__)
 static bool has_feature(const cpu_feature *feature) {

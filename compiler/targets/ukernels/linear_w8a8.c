@@ -225,7 +225,9 @@ static void uk_vnni_pack(const uk_w8a8_args *a, uk_vnni_panel *panel, int64_t j0
         memcpy(panel->codes[s0 + e][h], &t, sizeof t);
       }
     }
-    for (; s0 < steps; ++s0) /* x is zero past column k: any codes do there */
+    /* Past kc up to whole tiles of 16 steps (the AMX kernel loads 16 at a
+     * time): x is zero past column k, so any codes do there; 0x80 is 0. */
+    for (; s0 < (steps + 15) / 16 * 16; ++s0)
       for (int l = 0; l < 16; ++l)
         for (int t = 0; t < 4; ++t)
           panel->codes[s0][h][4 * l + t] = 4 * s0 + t < kc ? row[l][4 * s0 + t] ^ 0x80 : 0x80;
@@ -373,6 +375,148 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
   }
   int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
   uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 4), uk_vnni_gemm_range, &a);
+}
+
+/*===--- the AMX GEMM (prefill on AMX-INT8 targets) --------------------------===*/
+
+/* Intel AMX multiplies tiles: tdpbsud adds to each int32 of a 16 x 16 tile C
+ * the dot product of a row of A (64 signed bytes: x_q) with a column of B (16
+ * rows of 64 bytes, each holding four consecutive columns of 16 rows of w, as
+ * unsigned bytes q + 128): 16K products in one instruction, where vpdpbusd
+ * takes 64. B is exactly a half of uk_vnni_panel over 16 steps (row stride
+ * 128 bytes), so panels are packed as for VNNI. A block is 32 rows of x by the
+ * panel's 32 rows of w, four C tiles; per unit (a multiple of 64 columns) the
+ * tiles are stored and finished as uk_vnni_tile finishes its sums: the same
+ * integers, so the same floats. Units of 32 columns (int8-g32) do not split a
+ * tile's 64 and go to the VNNI GEMM.
+ *
+ * Linux hands out AMX state only to processes that ask (arch_prctl
+ * ARCH_REQ_XCOMP_PERM); the runtime asks when it loads an artifact built for
+ * an AMX target (cpu_features.c). */
+#define UK_AMX_TARGET                                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512,amx-tile,amx-int8")))
+#define UK_AMX_MR 32 /* rows of x per block: two A tiles */
+
+/* The tile configuration: palette 1, every tile 16 rows of 64 bytes. */
+typedef struct {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t bytes_per_row[16];
+  uint8_t rows[16];
+} uk_amx_config;
+
+/* For the UK_AMX_MR rows of x at xq (row stride ldx, zero past the panel's
+ * columns) and the panel's columns kb..kb+kc: per unit, the four tiles' sums
+ * into y as uk_vnni_tile does (rows below `rows`, columns per `live`), and
+ * after the row's last unit uk_w8a8_output's steps, in a pass over y less. */
+UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_vnni_panel *panel,
+                                       const int8_t *xq, int64_t ldx, int64_t i, int64_t rows,
+                                       int64_t j0, int64_t kb, int64_t kc,
+                                       const __mmask16 live[2]) {
+  const uk_w8a8_scratch *s = &a->s;
+  int64_t unit_tiles = s->unit / 64, units = (kc + s->unit - 1) / s->unit;
+  int64_t tiles = (kc + 63) / 64;
+  int32_t c[UK_AMX_MR][UK_VNNI_NR];
+  for (int64_t u = 0; u < units; ++u) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t t = u * unit_tiles; t < uk_min((u + 1) * unit_tiles, tiles); ++t) {
+      _tile_loadd(4, xq + 64 * t, ldx);
+      _tile_loadd(5, xq + 16 * ldx + 64 * t, ldx);
+      _tile_loadd(6, panel->codes[16 * t][0], 2 * 64);
+      _tile_loadd(7, panel->codes[16 * t][1], 2 * 64);
+      _tile_dpbsud(0, 4, 6);
+      _tile_dpbsud(1, 4, 7);
+      _tile_dpbsud(2, 5, 6);
+      _tile_dpbsud(3, 5, 7);
+    }
+    _tile_stored(0, &c[0][0], sizeof c[0]);
+    _tile_stored(1, &c[0][16], sizeof c[0]);
+    _tile_stored(2, &c[16][0], sizeof c[0]);
+    _tile_stored(3, &c[16][16], sizeof c[0]);
+    int64_t unit = kb / s->unit + u;
+    int first = kb == 0 && u == 0, last = unit == s->units - 1;
+    for (int h = 0; h < 2; ++h) {
+      __m512 scale = _mm512_loadu_ps(panel->scales[u] + 16 * h);
+      __m512 bias = a->bias && last ? _mm512_maskz_loadu_ps(live[h], a->bias + j0 + 16 * h)
+                                    : _mm512_setzero_ps();
+      for (int64_t r = 0; r < rows; ++r) {
+        float *f = a->y + (i + r) * a->n + j0 + 16 * h;
+        __m512i offset = _mm512_set1_epi32(128 * s->xsum[(i + r) * s->units + unit]);
+        __m512i dot = _mm512_loadu_si512(&c[r][16 * h]);
+        __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot, offset));
+        __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(live[h], f);
+        __m512 v = _mm512_add_ps(prev, _mm512_mul_ps(sum, scale));
+        if (last) { /* uk_w8a8_output's two steps */
+          v = _mm512_mul_ps(v, _mm512_set1_ps(s->xscale[i + r]));
+          if (a->bias)
+            v = _mm512_add_ps(v, bias);
+        }
+        _mm512_mask_storeu_ps(f, live[h], v);
+      }
+    }
+  }
+}
+
+/* Items are blocks of UK_VNNI_NR rows of w, as in uk_vnni_gemm_range. */
+UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  const uk_w8a8_scratch *s = &a->s;
+  int64_t m = a->m, n = a->n, k = a->k;
+  uk_amx_config config;
+  memset(&config, 0, sizeof config);
+  config.palette = 1;
+  for (int t = 0; t < 8; ++t) {
+    config.rows[t] = 16;
+    config.bytes_per_row[t] = 64;
+  }
+  _tile_loadconfig(&config);
+  uk_vnni_panel panel;
+  int8_t tail[UK_AMX_MR][UK_KC]; /* the last block's rows of x, zero past m */
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
+    __mmask16 live[2];
+    for (int h = 0; h < 2; ++h) {
+      int64_t rows = uk_min(16, uk_max(0, nr - 16 * h));
+      live[h] = (__mmask16)((1u << rows) - 1);
+    }
+    for (int64_t kb = 0; kb < k; kb += UK_KC) {
+      int64_t kc = uk_min(UK_KC, k - kb), bytes = (kc + 63) / 64 * 64;
+      uk_vnni_pack(a, &panel, j0, nr, kb, kc);
+      for (int64_t i = 0; i < m; i += UK_AMX_MR) {
+        int64_t rows = uk_min(UK_AMX_MR, m - i);
+        const int8_t *xq = s->xq + i * s->row_stride + kb;
+        int64_t ldx = s->row_stride;
+        if (rows < UK_AMX_MR) { /* tiles load whole blocks: no reading past m */
+          memset(tail, 0, sizeof tail);
+          for (int64_t r = 0; r < rows; ++r)
+            memcpy(tail[r], xq + r * s->row_stride, (size_t)bytes);
+          xq = &tail[0][0];
+          ldx = UK_KC;
+        }
+        uk_amx_block(a, &panel, xq, ldx, i, rows, j0, kb, kc, live);
+      }
+    }
+  }
+  _tile_release();
+}
+
+void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                            const uint16_t *scales, const float *bias, float *y, int64_t m,
+                            int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  uk_w8a8_args a;
+  if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    return;
+  if (m < UK_DOT_MAX_M) {
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, &a);
+    return;
+  }
+  int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
+  if (a.s.unit % 64)
+    uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 4), uk_vnni_gemm_range, &a);
+  else
+    uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 64), uk_amx_gemm_range, &a);
 }
 
 #endif /* __x86_64__ */

@@ -173,6 +173,11 @@ void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
 void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
+/* The same with Intel AMX tiles for m >= 4 (AMX-INT8 targets only; groups of 32 columns
+ * take the vpdpbusd GEMM), vpdpbusd for decode. */
+void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                            const uint16_t *scales, const float *bias, float *y, int64_t m,
+                            int64_t n, int64_t k, int64_t group, uint8_t *scratch);
 /* The same with the Arm dot product (sdot; AArch64 targets with +dotprod only). */
 void slm_uk_linear_w8a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,

@@ -47,7 +47,8 @@ bool hasInt8Kernel(const WeightFormat &f) {
 bool hasInt4ActivationKernel(const WeightFormat &f) { return hasInt4Kernel(f) && f.symmetric; }
 
 bool kernelNeedsScratch(Kernel kernel) {
-  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w8a8_sdot ||
+  return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w8a8_amx ||
+         kernel == Kernel::w8a8_sdot ||
          kernel == Kernel::w8a8_smmla || kernel == Kernel::w4a8 || kernel == Kernel::w4a8_vnni ||
          kernel == Kernel::w4a8_sdot;
 }
@@ -96,6 +97,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::q8_vnni:
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:
+  case Kernel::w8a8_amx:
   case Kernel::w8a8_sdot:
   case Kernel::w8a8_smmla:
     return !embedding && hasInt8Kernel(format)

@@ -9,6 +9,7 @@
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AVX512
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=W8A8
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni,+amx-tile,+amx-int8 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AMX
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI-WEIGHTS
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=DOTPROD
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+neon,+fp-armv8,+dotprod,+fullfp16,+i8mm,+bf16 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=I8MM
@@ -77,6 +78,13 @@
 // VNNI: llvm.call @slm_uk_linear_qany(
 // VNNI: llvm.call @slm_uk_linear_table_avx512(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
+
+// AMX-INT8 targets: W8A8 by AMX tiles (prefill), the rest as on VNNI ones.
+// AMX: llvm.call @slm_uk_linear_q4_vnni(
+// AMX: llvm.call @slm_uk_linear_w8a8_amx(
+// AMX: llvm.call @slm_uk_linear_qany(
+// AMX: llvm.call @slm_uk_linear_table_avx512(
+// AMX: llvm.call @slm_uk_linear_w4a8_vnni(
 
 // Weight-only on AVX-512 VNNI targets, 4- and 8-bit integer codes take the integer-dot
 // decodes (x as int8 digits), the 3-bit codebook the table lookups.

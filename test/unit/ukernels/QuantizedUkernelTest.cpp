@@ -14,6 +14,7 @@
 #include "compiler/quant/QuantScheme.h"
 #include "compiler/quant/QuantizedWeight.h"
 #include "compiler/targets/ukernels/slm_ukernels.h"
+#include "test/unit/ukernels/HostAmx.h"
 #include "test/unit/ukernels/ParallelRun.h"
 
 #include <gtest/gtest.h>
@@ -498,6 +499,10 @@ TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
     kernels.push_back({"w8a8_vnni", slm_uk_linear_w8a8_vnni});
   else
     std::cerr << "this CPU has no AVX-512 VNNI: slm_uk_linear_w8a8_vnni is not run\n";
+  if (amxAvailable())
+    kernels.push_back({"w8a8_amx", slm_uk_linear_w8a8_amx});
+  else
+    std::cerr << "this CPU or OS has no AMX-INT8: slm_uk_linear_w8a8_amx is not run\n";
   for (const char *name : {"int8", "int8-g32", "int8-g64", "int8-g128"}) {
     for (const MatrixShape &s : kShapes) {
       PackedMatrix w(name, s.n, s.k, 5);
