@@ -329,6 +329,14 @@ UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t e
   uk_rows_in_four_parts(begin, end, uk_vnni_rows_all, arg);
 }
 
+/* The masks of a block's two halves of 16 rows of w, for its nr rows below n. */
+static inline void uk_vnni_live_rows(int64_t nr, __mmask16 live[2]) {
+  for (int h = 0; h < 2; ++h) {
+    int64_t rows = uk_min(16, uk_max(0, nr - 16 * h));
+    live[h] = (__mmask16)((1u << rows) - 1);
+  }
+}
+
 /* Items are blocks of UK_VNNI_NR rows of w, each for every row of x: a panel
  * is packed once per call. */
 UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t end) {
@@ -338,10 +346,7 @@ UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t 
   for (int64_t item = begin; item < end; ++item) {
     int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
     __mmask16 live[2];
-    for (int h = 0; h < 2; ++h) {
-      int64_t rows = uk_min(16, uk_max(0, nr - 16 * h));
-      live[h] = (__mmask16)((1u << rows) - 1);
-    }
+    uk_vnni_live_rows(nr, live);
     for (int64_t kb = 0; kb < k; kb += UK_KC) {
       int64_t kc = uk_min(UK_KC, k - kb);
       uk_vnni_pack(a, &panel, j0, nr, kb, kc);
@@ -363,18 +368,26 @@ UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t 
   }
 }
 
+/* A call whose x is quantized: decode (m < UK_DOT_MAX_M) by the vpdpbusd dot
+ * products, else `gemm` over blocks of UK_VNNI_NR rows of w, a product costing
+ * 1 / `per_cost` of a cost unit. */
+static void uk_w8a8_run(const slm_uk_ctx *ctx, uk_w8a8_args *a,
+                        void (*gemm)(void *, int64_t, int64_t), int64_t per_cost) {
+  int64_t m = a->m, n = a->n, k = a->k;
+  if (m < UK_DOT_MAX_M) {
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, a);
+    return;
+  }
+  int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
+  uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / per_cost), gemm, a);
+}
+
 void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w8a8_args a;
-  if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    return;
-  if (m < UK_DOT_MAX_M) {
-    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, &a);
-    return;
-  }
-  int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
-  uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 4), uk_vnni_gemm_range, &a);
+  if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4);
 }
 
 /*===--- the AMX GEMM (prefill on AMX-INT8 targets) --------------------------===*/
@@ -477,10 +490,7 @@ UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t en
   for (int64_t item = begin; item < end; ++item) {
     int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
     __mmask16 live[2];
-    for (int h = 0; h < 2; ++h) {
-      int64_t rows = uk_min(16, uk_max(0, nr - 16 * h));
-      live[h] = (__mmask16)((1u << rows) - 1);
-    }
+    uk_vnni_live_rows(nr, live);
     for (int64_t kb = 0; kb < k; kb += UK_KC) {
       int64_t kc = uk_min(UK_KC, k - kb), bytes = (kc + 63) / 64 * 64;
       uk_vnni_pack(a, &panel, j0, nr, kb, kc);
@@ -508,15 +518,10 @@ void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t
   uk_w8a8_args a;
   if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
     return;
-  if (m < UK_DOT_MAX_M) {
-    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, &a);
-    return;
-  }
-  int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
-  if (a.s.unit % 64)
-    uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 4), uk_vnni_gemm_range, &a);
+  if (a.s.unit % 64) /* int8-g32 */
+    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4);
   else
-    uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / 64), uk_amx_gemm_range, &a);
+    uk_w8a8_run(ctx, &a, uk_amx_gemm_range, 64);
 }
 
 #endif /* __x86_64__ */
