@@ -24,8 +24,8 @@ struct Target {
   /// which is 256 even on AVX-512 CPUs).
   unsigned preferVectorWidth = 0;
   /// Columns of the micro-kernels' GEMM register tile (uk_gemm.h): 32 where
-  /// 6 x 32 floats fit the vector registers with room to spare (AVX-512's 32
-  /// zmm), else 16.
+  /// 8 x 32 floats fit the vector registers with room to spare (AVX-512's 32
+  /// zmm), else 16 (6 x 16).
   unsigned gemmTileColumns = 16;
 };
 

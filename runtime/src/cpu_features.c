@@ -89,7 +89,9 @@ static uint64_t os_saved_state(void) {
   return ((uint64_t)high << 32) | low;
 }
 
-static bool has_feature(const cpu_feature *feature) {
+/* `refused`: set when the CPU and the OS have an AMX feature but Linux did
+ * not grant this process the tile state. */
+static bool has_feature(const cpu_feature *feature, bool *refused) {
   unsigned regs[4];
   if (!__get_cpuid_count(feature->leaf, feature->subleaf, &regs[EAX], &regs[EBX], &regs[ECX],
                          &regs[EDX]) ||
@@ -99,16 +101,26 @@ static bool has_feature(const cpu_feature *feature) {
                     : feature->state == AVX512_STATE ? kAvx512State
                     : feature->state == AMX_STATE    ? kAmxState
                                                      : 0;
-  return (os_saved_state() & needed) == needed &&
-         (feature->state != AMX_STATE || amx_permitted());
+  if ((os_saved_state() & needed) != needed)
+    return false;
+  if (feature->state == AMX_STATE && !amx_permitted()) {
+    *refused = true;
+    return false;
+  }
+  return true;
 }
 #elif defined(__aarch64__)
-static bool has_feature(const cpu_feature *feature) {
+static bool has_feature(const cpu_feature *feature, bool *refused) {
+  (void)refused;
   unsigned long word = getauxval(feature->leaf ? AT_HWCAP2 : AT_HWCAP);
   return (word >> feature->bit) & 1u;
 }
 #else
-static bool has_feature(const cpu_feature *feature) { return false; }
+static bool has_feature(const cpu_feature *feature, bool *refused) {
+  (void)feature;
+  (void)refused;
+  return false;
+}
 #endif
 
 static const cpu_feature *find_feature(const char *name) {
@@ -121,6 +133,7 @@ static const cpu_feature *find_feature(const char *name) {
 slm_status slm_check_cpu_features(const char *path, const char *target, char *const *names,
                                   size_t count) {
   char missing[256] = "";
+  bool refused = false;
   for (size_t i = 0; i < count; ++i) {
     const char *name = names[i] ? names[i] : "";
     const cpu_feature *feature = find_feature(name);
@@ -133,13 +146,16 @@ slm_status slm_check_cpu_features(const char *path, const char *target, char *co
       return slm_fail(SLM_ERROR_UNSUPPORTED,
                       "%s: compiled for %s, a %s target; this runtime runs %s code", path, target,
                       feature->arch, SLM_HOST_ARCH);
-    if (!has_feature(feature)) {
+    if (!has_feature(feature, &refused)) {
       size_t used = strlen(missing);
       snprintf(missing + used, sizeof missing - used, "%s%s", used ? ", " : "", feature->name);
     }
   }
   if (missing[0])
-    return slm_fail(SLM_ERROR_UNSUPPORTED, "%s: compiled for %s; this CPU lacks %s", path, target,
-                    missing);
+    return slm_fail(SLM_ERROR_UNSUPPORTED, "%s: compiled for %s; this CPU lacks %s%s", path, target,
+                    missing,
+                    refused ? " (the CPU has AMX, but Linux refused this process the tile state: "
+                              "arch_prctl ARCH_REQ_XCOMP_PERM failed)"
+                            : "");
   return SLM_OK;
 }

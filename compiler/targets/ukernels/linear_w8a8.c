@@ -12,8 +12,9 @@
  * rounded add. Every way of computing it below gives that float for float:
  * dot products in generic C (every call of slm_uk_linear_w8a8) and, on VNNI
  * targets, dot products of vpdpbusd for decode and a register-tiled GEMM of
- * vpdpbusd for prefill. So results do not depend on the target, the tiling,
- * the threads, or how a prompt is cut into calls.
+ * vpdpbusd for prefill, or on AMX targets a GEMM of AMX tiles. So results do
+ * not depend on the target, the tiling, the threads, or how a prompt is cut
+ * into calls.
  *
  * vpdpbusd multiplies unsigned by signed bytes: the VNNI kernels take the
  * weights as q + 128 (unsigned) and x_q as the signed side, then subtract
@@ -370,16 +371,18 @@ UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t 
 
 /* A call whose x is quantized: decode (m < UK_DOT_MAX_M) by the vpdpbusd dot
  * products, else `gemm` over blocks of UK_VNNI_NR rows of w, a product costing
- * 1 / `per_cost` of a cost unit. */
+ * 1 / `per_cost` of a cost unit, rows of x taken rows_per_block at a time. */
 static void uk_w8a8_run(const slm_uk_ctx *ctx, uk_w8a8_args *a,
-                        void (*gemm)(void *, int64_t, int64_t), int64_t per_cost) {
+                        void (*gemm)(void *, int64_t, int64_t), int64_t per_cost,
+                        int64_t rows_per_block) {
   int64_t m = a->m, n = a->n, k = a->k;
   if (m < UK_DOT_MAX_M) {
     uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, a);
     return;
   }
   int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
-  uk_parallel(ctx, items, uk_grain(m * UK_VNNI_NR * k / per_cost), gemm, a);
+  int64_t rows = (m + rows_per_block - 1) / rows_per_block * rows_per_block;
+  uk_parallel(ctx, items, uk_grain(rows * UK_VNNI_NR * k / per_cost), gemm, a);
 }
 
 void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
@@ -387,7 +390,7 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w8a8_args a;
   if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4);
+    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4, 1);
 }
 
 /*===--- the AMX GEMM (prefill on AMX-INT8 targets) --------------------------===*/
@@ -486,7 +489,11 @@ UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t en
   }
   _tile_loadconfig(&config);
   uk_vnni_panel panel;
-  int8_t tail[UK_AMX_MR][UK_KC]; /* the last block's rows of x, zero past m */
+  /* The last block's rows of x when m is not a multiple of UK_AMX_MR; the
+   * rows past m stay zero (cleared once), the others are copied per panel. */
+  int8_t tail[UK_AMX_MR][UK_KC];
+  if (m % UK_AMX_MR)
+    memset(tail, 0, sizeof tail);
   for (int64_t item = begin; item < end; ++item) {
     int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
     __mmask16 live[2];
@@ -499,7 +506,6 @@ UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t en
         const int8_t *xq = s->xq + i * s->row_stride + kb;
         int64_t ldx = s->row_stride;
         if (rows < UK_AMX_MR) { /* tiles load whole blocks: no reading past m */
-          memset(tail, 0, sizeof tail);
           for (int64_t r = 0; r < rows; ++r)
             memcpy(tail[r], xq + r * s->row_stride, (size_t)bytes);
           xq = &tail[0][0];
@@ -518,10 +524,12 @@ void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t
   uk_w8a8_args a;
   if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
     return;
-  if (a.s.unit % 64) /* int8-g32 */
-    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4);
+  /* Units that a tile's 64 columns would split (int8-g32), or that a panel's
+   * UK_KC columns do not hold whole, take the VNNI GEMM. */
+  if (a.s.unit % 64 || UK_KC % a.s.unit)
+    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4, 1);
   else
-    uk_w8a8_run(ctx, &a, uk_amx_gemm_range, 64);
+    uk_w8a8_run(ctx, &a, uk_amx_gemm_range, 64, UK_AMX_MR);
 }
 
 #endif /* __x86_64__ */

@@ -499,7 +499,7 @@ TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
     kernels.push_back({"w8a8_vnni", slm_uk_linear_w8a8_vnni});
   else
     std::cerr << "this CPU has no AVX-512 VNNI: slm_uk_linear_w8a8_vnni is not run\n";
-  if (amxAvailable())
+  if (__builtin_cpu_supports("avx512vnni") && amxAvailable())
     kernels.push_back({"w8a8_amx", slm_uk_linear_w8a8_amx});
   else
     std::cerr << "this CPU or OS has no AMX-INT8: slm_uk_linear_w8a8_amx is not run\n";

@@ -986,7 +986,7 @@ TEST_F(UkernelTest, LinearDecodeAndPrefillWithRaggedSizes) {
     }
 }
 
-// The GEMM's two register tiles (slm_uk_gemm_tile_columns: 6 x 32 where the
+// The GEMM's two register tiles (slm_uk_gemm_tile_columns: 8 x 32 where the
 // compiler targets AVX-512, 6 x 16 elsewhere) give the same floats: the same
 // fused multiply-add per term in the same order. Ragged sizes put rows past
 // the last whole tile, 16-column blocks beside 32-column ones and columns past
