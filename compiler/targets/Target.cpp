@@ -13,7 +13,7 @@ namespace {
 
 // Vector extensions of icelake-server that the AVX-512 VNNI targets do not require:
 // LLVM used avx512vbmi's vpermt2b in the int4 panel fill and the quantized embedding.
-#define kNotRequired                                                                              \
+#define ICELAKE_EXTENSIONS_OFF                                                                    \
   ",-avx512vbmi,-avx512vbmi2,-avx512bitalg,-avx512vpopcntdq,-avx512ifma,-gfni,-vaes,-vpclmulqdq"
 
 const std::vector<Target> &targetTable() {
@@ -27,12 +27,12 @@ const std::vector<Target> &targetTable() {
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl"},
        512, 32},
       // The CPU names a scheduling model, and LLVM also turns on every extension that
-      // CPU has: those the runtime does not check are turned off (kNotRequired), so that
-      // a CPU with VNNI but not VBMI (Cascade Lake) runs the code it is allowed to load.
+      // CPU has: those the runtime does not check are turned off (ICELAKE_EXTENSIONS_OFF),
+      // so that a CPU with VNNI but not VBMI (Cascade Lake) runs the code it may load.
       {"x86-64-avx512-vnni", "Ice Lake server class: AVX-512 with VNNI", "x86_64",
        "x86_64-unknown-linux-gnu", "icelake-server",
        "+avx2,+fma,+f16c,+bmi2,+avx512f,+avx512bw,+avx512dq,+avx512vl,+evex512,+avx512vnni"
-       kNotRequired,
+       ICELAKE_EXTENSIONS_OFF,
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
         "avx512vnni"},
        512, 32},
@@ -43,7 +43,7 @@ const std::vector<Target> &targetTable() {
       {"x86-64-amx", "Sapphire Rapids class: AVX-512 with VNNI and AMX-INT8", "x86_64",
        "x86_64-unknown-linux-gnu", "icelake-server",
        "+avx2,+fma,+f16c,+bmi2,+avx512f,+avx512bw,+avx512dq,+avx512vl,+evex512,+avx512vnni,"
-       "+amx-tile,+amx-int8" kNotRequired,
+       "+amx-tile,+amx-int8" ICELAKE_EXTENSIONS_OFF,
        {"avx2", "fma", "f16c", "bmi2", "avx512f", "avx512bw", "avx512dq", "avx512vl",
         "avx512vnni", "amx-tile", "amx-int8"},
        512, 32},

@@ -238,6 +238,18 @@ static void uk_vnni_pack(const uk_w8a8_args *a, uk_vnni_panel *panel, int64_t j0
       panel->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / a->s.unit + u);
 }
 
+/* One unit's step of the formula for sixteen rows of w: f + float(dot - 128
+ * sum(x_q)) * scale, f being y's sums of the earlier units at `f` (zero for
+ * the row's first unit), `dot` the unit's vpdpbusd or tile sums of x row i. */
+UK_VNNI_TARGET static inline __m512 uk_vnni_unit_step(const uk_w8a8_args *a, const float *f,
+                                                      __m512i dot, int64_t i, int64_t unit,
+                                                      __m512 scale, int first, __mmask16 live) {
+  __m512i offset = _mm512_set1_epi32(128 * a->s.xsum[i * a->s.units + unit]);
+  __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot, offset));
+  __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(live, f);
+  return _mm512_add_ps(prev, _mm512_mul_ps(sum, scale));
+}
+
 /* For ROWS rows of x from row i and the panel's columns kb..kb+kc: each
  * unit's integer sums, then f = f + float(sum) * scale into y, which holds f
  * until uk_vnni_gemm_range finishes it (`live`: the rows of w below n). */
@@ -270,10 +282,8 @@ uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64
       __m512 scale = _mm512_loadu_ps(panel->scales[u] + 16 * h);
       for (int r = 0; r < ROWS; ++r) {
         float *f = a->y + (i + r) * a->n + j0 + 16 * h;
-        __m512i offset = _mm512_set1_epi32(128 * s->xsum[(i + r) * s->units + unit]);
-        __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot[r][h], offset));
-        __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(live[h], f);
-        _mm512_mask_storeu_ps(f, live[h], _mm512_add_ps(prev, _mm512_mul_ps(sum, scale)));
+        _mm512_mask_storeu_ps(
+            f, live[h], uk_vnni_unit_step(a, f, dot[r][h], i + r, unit, scale, first, live[h]));
       }
     }
   }
@@ -459,11 +469,8 @@ UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_vnni_pane
                                     : _mm512_setzero_ps();
       for (int64_t r = 0; r < rows; ++r) {
         float *f = a->y + (i + r) * a->n + j0 + 16 * h;
-        __m512i offset = _mm512_set1_epi32(128 * s->xsum[(i + r) * s->units + unit]);
         __m512i dot = _mm512_loadu_si512(&c[r][16 * h]);
-        __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot, offset));
-        __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(live[h], f);
-        __m512 v = _mm512_add_ps(prev, _mm512_mul_ps(sum, scale));
+        __m512 v = uk_vnni_unit_step(a, f, dot, i + r, unit, scale, first, live[h]);
         if (last) { /* uk_w8a8_output's two steps */
           v = _mm512_mul_ps(v, _mm512_set1_ps(s->xscale[i + r]));
           if (a->bias)
