@@ -21,7 +21,13 @@
 #define UK_NR 16           /* columns of a tile (one zmm, two ymm) */
 #define UK_MR 6            /* rows of a full tile */
 #define UK_KC 256          /* rows of a packed panel: UK_KC * UK_NR floats = 16 KiB */
-#define UK_MC (16 * UK_MR) /* rows of y per task item */
+/* Rows of y per task item. Every item fills its own panels, so a block of
+ * rows is the number of rows that share one fill: 96 cut a 128-token prefill
+ * into 96 + 32 rows and filled every panel twice; 128 took a 0.5B model's
+ * linears at M = 128 from 130-143 to 140-160 GFLOP/s (f32) and from 114-126
+ * to 135-155 (int4 panels) on one Xeon core (three interleaved rounds), and
+ * 128 rows of x by a panel's columns (128 KiB) still sit in the L2. */
+#define UK_MC 128
 /* A linear with fewer rows of x (decode) takes dot products instead: the
  * weights are then read once per call, and a panel would cost more to fill
  * than the few rows that use it. */
