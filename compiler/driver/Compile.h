@@ -15,7 +15,7 @@ namespace slmc {
 struct CompileOptions {
   std::string target = "host";
   int64_t maxContext = 0;         // 0: the model's own context length
-  int64_t maxTokensPerCall = 64;  // prefill chunk of one slm_forward call
+  int64_t maxTokensPerCall = kDefaultMaxTokensPerCall; // prefill chunk of one call
   std::string sourceName;         // recorded in the manifest
   std::string tokenizer;          // tokenizer file contents ("" for graphs without one)
   std::optional<ChatFormat> chat; // the model's chat template, when it has one

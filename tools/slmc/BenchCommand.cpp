@@ -97,7 +97,6 @@ llvm::Error runBench(const std::vector<std::string> &args) {
     progress("compiling " + path + " for the host");
     CompileOptions compile;
     compile.maxContext = options.promptTokens + options.genTokens;
-    compile.maxTokensPerCall = 64;
     if (llvm::Error e = compileModelFile(path, absl::GetFlag(FLAGS_tokenizer), compile, temporary))
       return e;
     path = temporary.str().str();

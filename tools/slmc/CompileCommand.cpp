@@ -21,7 +21,7 @@ ABSL_FLAG(std::string, target, "host",
           "the device to compile for (see slmc targets); host picks the best for this CPU");
 ABSL_FLAG(int64_t, max_context, 0,
           "KV-cache capacity in positions (default: the model's context length)");
-ABSL_FLAG(int64_t, max_tokens, 64,
+ABSL_FLAG(int64_t, max_tokens, slmc::kDefaultMaxTokensPerCall,
           "the most tokens one forward call processes (longer prompts are prefilled in chunks)");
 
 ABSL_FLAG(std::string, quant, "",
