@@ -9,6 +9,7 @@ set(SLM_UKERNEL_SOURCES
   linear_w8a8.c
   linear_w4a8.c
   transformer.c
+  attention.c
   elementwise.c
   reduce.c
   data.c
