@@ -19,6 +19,7 @@
 // that the caches come from memory as in a model's step):
 //   Slm/Attention   slm_uk_attention, counter cache_GB/s (key and value bytes read)
 //   Slm/AttentionInt8  slm_uk_attention_int8 on int8 caches (--kv-cache int8)
+//   Slm/AttentionPrefill  slm_uk_attention for 128 tokens after 0 or 384 cached ones, GFLOP/s
 // Counters: GFLOP/s (2 M N K per call) and weight GB/s (the weight bytes a call
 // reads). oneDNN uses OMP_NUM_THREADS threads (unset: all); slmc's kernels run
 // on the calling thread here, so compare them at OMP_NUM_THREADS=1.
@@ -243,6 +244,34 @@ void slmAttention(benchmark::State &state, AttentionShape s, int64_t position, b
       benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
+// A prefill's attention: `tokens` queries per head after `position` cached ones, f32 caches,
+// every layer of the model; counter GFLOP/s (a multiply and an add per query, visible key and
+// dimension, scores and output).
+void slmAttentionPrefill(benchmark::State &state, AttentionShape s, int64_t tokens,
+                         int64_t position) {
+  const int64_t layers = 28, capacity = position + tokens;
+  std::vector<std::vector<float>> keys, values;
+  for (int64_t l = 0; l < layers; ++l) {
+    keys.push_back(randomFloats(capacity * s.kvHeads * s.headDim, static_cast<unsigned>(2 * l)));
+    values.push_back(
+        randomFloats(capacity * s.kvHeads * s.headDim, static_cast<unsigned>(2 * l + 1)));
+  }
+  auto q = randomFloats(tokens * s.qHeads * s.headDim, 3);
+  auto k = randomFloats(tokens * s.kvHeads * s.headDim, 4);
+  auto v = randomFloats(tokens * s.kvHeads * s.headDim, 5);
+  std::vector<float> out(tokens * s.qHeads * s.headDim);
+  float scale = 1.0f / std::sqrt(static_cast<float>(s.headDim));
+  for (auto _ : state)
+    for (int64_t l = 0; l < layers; ++l)
+      slm_uk_attention(nullptr, q.data(), k.data(), v.data(), keys[l].data(), values[l].data(),
+                       out.data(), tokens, s.qHeads, s.kvHeads, s.headDim, s.headDim, 0,
+                       capacity, position, scale, 1, 0, 0.0f);
+  double pairs = static_cast<double>(tokens) * position + tokens * (tokens + 1) / 2.0;
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      4.0 * layers * s.qHeads * pairs * s.headDim, benchmark::Counter::kIsIterationInvariantRate,
+      benchmark::Counter::kIs1000);
+}
+
 struct Registrar {
   Registrar() {
     for (const Shape &s : kShapes)
@@ -274,6 +303,16 @@ struct Registrar {
                                        })
               ->Unit(benchmark::kMicrosecond)
               ->MinTime(0.2);
+    for (const AttentionShape &s : kAttentionShapes)
+      for (int64_t position : {int64_t{0}, int64_t{384}})
+        benchmark::RegisterBenchmark((std::string("Slm/AttentionPrefill/") + s.name + "/T128P" +
+                                      std::to_string(position))
+                                         .c_str(),
+                                     [s, position](benchmark::State &st) {
+                                       slmAttentionPrefill(st, s, 128, position);
+                                     })
+            ->Unit(benchmark::kMicrosecond)
+            ->MinTime(0.2);
   }
 } registrar;
 

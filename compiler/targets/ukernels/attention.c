@@ -1,7 +1,18 @@
-/*===- attention.c - attention over the call's keys and a KV cache -*- C -*-===*/
-#include "compiler/targets/ukernels/uk_internal.h"
+/*===- attention.c - attention over the call's keys and a KV cache -*- C -*-===*
+ *
+ * Two ways, both with the softmax online over tiles of keys (a running max and
+ * sum per query, the partial output rescaled when the max grows), so that the
+ * stack holds a tile's scores whatever the number of keys:
+ *
+ * - per token (decode, and int8 caches): a query against eight keys at a time,
+ *   uk_attention_range;
+ * - tiles of queries by tiles of keys (a prefill's f32 attention): two GEMMs
+ *   per tile, uk_attention_tiled_range.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_gemm.h"
 
-/*===--- attention -----------------------------------------------------------===*/
+/*===--- per token ------------------------------------------------------------===*/
 
 /* Keys scored at once, and query heads of a group taken together (sharing
  * each key and value row). The softmax is online over tiles of keys: a running
@@ -22,6 +33,7 @@ typedef struct {
   const float *fresh_keys, *fresh_values; /* positions fresh_from.., the call's own k and v */
   int64_t fresh_from, rows;
   float *out;
+  int64_t tokens; /* queries per head */
   int64_t q_heads, kv_heads, head_dim, value_dim, group;
   int64_t heads_per_item, items_per_group;
   int64_t offset;  /* absolute position of query token 0 (causal) */
@@ -235,6 +247,181 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
   }
 }
 
+/*===--- prefill: tiles of queries by tiles of keys --------------------------===*/
+
+/* A prefill's queries are many, and each key and value row is wanted by all
+ * of a group's heads at every later token: scoring them as above, one query
+ * against eight keys, reads every row once per token and head and takes
+ * uk_dot8's lane folds, about a fifth of a W8A8 prefill of a 0.5B model. Here
+ * an item is UK_ATTN_QUERIES queries (tokens x heads of one kv head's group),
+ * held transposed as two GEMM panels, and the keys come UK_ATTN_KEYS at a
+ * time: their scores are a register-tiled GEMM (rows: keys, columns: the
+ * queries; each score one fused multiply-add per dimension, in order), the
+ * softmax runs down the columns (a lane per query), and the output is a
+ * second GEMM of the probabilities by the value rows, which are read in
+ * place. Each key and value row is read once per item. The floats differ
+ * from the decode path's (other sums, in another order), within the
+ * reference's tolerance like every f32 GEMM against a dot product. */
+#define UK_ATTN_QUERIES (2 * UK_NR)
+#define UK_ATTN_KEYS 16
+#define UK_ATTN_TILED_MAX_DIM 256
+
+/* y[0..rows, 0..32) (+)= x[0..rows, 0..kc) * [b0 | b1]: two panels of 16
+ * columns, rows ldb floats apart; x's rows ldx apart, y's ldy. */
+static inline void uk_attn_gemm32(const float *x, int64_t ldx, const float *b0, const float *b1,
+                                  int64_t ldb, int64_t kc, float *y, int64_t ldy, int64_t rows,
+                                  int accumulate) {
+  int64_t i = 0;
+  if (uk_gemm_block_columns() == 2 * UK_NR)
+    for (; i + UK_MR32 <= rows; i += UK_MR32)
+      uk_tile8x32(x + i * ldx, ldx, b0, b1, ldb, kc, y + i * ldy, ldy, accumulate);
+  uk_panel_rows(x, ldx, b0, ldb, kc, y, ldy, i, rows, UK_NR, accumulate);
+  uk_panel_rows(x, ldx, b1, ldb, kc, y + UK_NR, ldy, i, rows, UK_NR, accumulate);
+}
+
+/* The `count` key (VALUES 0) or value rows of kv_head from position j0 as one
+ * strided block: where they lie (stride *ld), or copied into buf (row stride
+ * *ld = dim rounded up to 16, zero-padded) when they straddle the call's rows
+ * and the cache's, wrap the cache's ring, or a value row's width is not whole
+ * panels. */
+static const float *uk_attn_rows(const uk_attention_args *a, const int VALUES, int64_t kv_head,
+                                 int64_t j0, int64_t count, float *buf, int64_t *ld) {
+  int64_t dim = VALUES ? a->value_dim : a->head_dim, stride = a->kv_heads * dim;
+  const float *rows = VALUES ? a->values : a->keys;
+  const float *fresh = VALUES ? a->fresh_values : a->fresh_keys;
+  int whole = !VALUES || dim % UK_NR == 0;
+  if (whole && j0 >= a->fresh_from) {
+    *ld = stride;
+    return fresh + (j0 - a->fresh_from) * stride + kv_head * dim;
+  }
+  if (whole && j0 + count <= a->fresh_from && j0 % a->rows + count <= a->rows) {
+    *ld = stride;
+    return rows + (j0 % a->rows) * stride + kv_head * dim;
+  }
+  int64_t padded = (dim + UK_NR - 1) / UK_NR * UK_NR;
+  for (int64_t r = 0; r < count; ++r) {
+    const float *row = uk_attention_row(a, rows + kv_head * dim, fresh + kv_head * dim, stride,
+                                        j0 + r);
+    memcpy(buf + r * padded, row, sizeof(float) * (size_t)dim);
+    for (int64_t d = dim; d < padded; ++d)
+      buf[r * padded + d] = 0.0f;
+  }
+  *ld = padded;
+  return buf;
+}
+
+/* Items are (block of tokens, kv head, run of heads of its group): query c
+ * of an item is head h0 + c % heads of token t0 + c / heads. */
+static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
+  const uk_attention_args *a = (const uk_attention_args *)arg;
+  const int64_t head_dim = a->head_dim, value_dim = a->value_dim, Q = UK_ATTN_QUERIES;
+  const int64_t padded = (value_dim + UK_NR - 1) / UK_NR * UK_NR;
+  float panels[2][UK_ATTN_TILED_MAX_DIM * UK_NR]; /* the queries, transposed */
+  float out[UK_ATTN_QUERIES * UK_ATTN_TILED_MAX_DIM]; /* first the queries' rows */
+  float rows_buf[UK_ATTN_KEYS * UK_ATTN_TILED_MAX_DIM];
+  float scores[UK_ATTN_KEYS][UK_ATTN_QUERIES]; /* keys by queries */
+  float probs[UK_ATTN_QUERIES][UK_ATTN_KEYS];  /* queries by keys */
+  float max[UK_ATTN_QUERIES], sum[UK_ATTN_QUERIES];
+  int64_t first[UK_ATTN_QUERIES], seen[UK_ATTN_QUERIES];
+  int64_t heads = a->heads_per_item, tokens_per_item = Q / heads;
+  int64_t runs = a->items_per_group, per_block = a->kv_heads * runs;
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t run = item % runs, kv_head = (item / runs) % a->kv_heads;
+    int64_t t0 = item / per_block * tokens_per_item;
+    int64_t h0 = kv_head * a->group + run * heads;
+    int64_t item_heads = uk_min(heads, (kv_head + 1) * a->group - h0);
+    int64_t lo = INT64_MAX, hi = 0, queries = 0;
+    float *query_rows = out;
+    for (int64_t c = 0; c < Q; ++c) {
+      int64_t t = t0 + c / heads, h = c % heads;
+      first[c] = seen[c] = 0; /* no keys: a query past the call, the block or the group */
+      max[c] = -INFINITY;
+      sum[c] = 0.0f;
+      float *row = query_rows + c * head_dim;
+      if (c >= tokens_per_item * heads || t >= a->tokens || h >= item_heads) {
+        for (int64_t d = 0; d < head_dim; ++d)
+          row[d] = 0.0f;
+        continue;
+      }
+      memcpy(row, a->q + (t * a->q_heads + h0 + h) * head_dim, sizeof(float) * (size_t)head_dim);
+      seen[c] = a->causal ? uk_min(a->visible, a->offset + t + 1) : a->visible;
+      first[c] = a->window > 0 ? uk_max(0, a->offset + t + 1 - a->window) : 0;
+      if (seen[c] > first[c]) {
+        lo = uk_min(lo, first[c]);
+        hi = uk_max(hi, seen[c]);
+        queries = c + 1;
+      }
+    }
+    uk_panel_from_rows(query_rows, head_dim, UK_NR, head_dim, panels[0]);
+    uk_panel_from_rows(query_rows + UK_NR * head_dim, head_dim, UK_NR, head_dim, panels[1]);
+    for (int64_t e = 0; e < Q * padded; ++e)
+      out[e] = 0.0f;
+    for (int64_t j0 = lo; j0 < hi; j0 += UK_ATTN_KEYS) {
+      int64_t count = uk_min(UK_ATTN_KEYS, hi - j0), ldk, ldv;
+      const float *keys = uk_attn_rows(a, 0, kv_head, j0, count, rows_buf, &ldk);
+      uk_attn_gemm32(keys, ldk, panels[0], panels[1], UK_NR, head_dim, &scores[0][0], Q, count,
+                     0);
+      /* Scaled, capped, and -inf where a query does not see the key. */
+      for (int64_t r = 0; r < count; ++r)
+        for (int64_t c = 0; c < Q; ++c) {
+          float s = scores[r][c] * a->scale;
+          if (a->softcap > 0.0f)
+            s = a->softcap * tanhf(s / a->softcap);
+          scores[r][c] = j0 + r >= first[c] && j0 + r < seen[c] ? s : -INFINITY;
+        }
+      /* The online softmax, a lane per query. */
+      for (int64_t c = 0; c < queries; ++c) {
+        float tile_max = -INFINITY;
+        for (int64_t r = 0; r < count; ++r)
+          tile_max = tile_max < scores[r][c] ? scores[r][c] : tile_max;
+        if (!(max[c] < tile_max))
+          continue;
+        if (max[c] > -INFINITY) { /* rescale what the earlier tiles added */
+          float shrink = expf(max[c] - tile_max); /* once per tile: libm's */
+          sum[c] *= shrink;
+          for (int64_t d = 0; d < padded; ++d)
+            out[c * padded + d] *= shrink;
+        }
+        max[c] = tile_max;
+      }
+      for (int64_t r = 0; r < count; ++r)
+        for (int64_t c = 0; c < Q; ++c) /* exp(-inf) is 0: unseen keys weigh nothing */
+          scores[r][c] = max[c] > -INFINITY ? scores[r][c] - max[c] : -INFINITY;
+      uk_exp_n(&scores[0][0], count * Q);
+      for (int64_t r = 0; r < count; ++r)
+        for (int64_t c = 0; c < Q; ++c)
+          sum[c] += scores[r][c];
+      for (int64_t h = 0; h < 2; ++h) { /* probs = scores^T, 16 x 16 at a time */
+        uk_f32x16 v[16];
+        for (int64_t r = 0; r < 16; ++r) {
+          v[r] = (uk_f32x16){0};
+          if (r < count)
+            memcpy(&v[r], &scores[r][16 * h], sizeof v[r]);
+        }
+        uk_transpose16(v);
+        for (int64_t c = 0; c < 16; ++c)
+          memcpy(probs[16 * h + c], &v[c], sizeof v[c]);
+      }
+      const float *values = uk_attn_rows(a, 1, kv_head, j0, count, rows_buf, &ldv);
+      int64_t d = 0;
+      for (; d + 2 * UK_NR <= padded; d += 2 * UK_NR)
+        uk_attn_gemm32(&probs[0][0], UK_ATTN_KEYS, values + d, values + d + UK_NR, ldv, count,
+                       out + d, padded, queries, 1);
+      if (d < padded)
+        uk_panel_rows(&probs[0][0], UK_ATTN_KEYS, values + d, ldv, count, out + d, padded, 0,
+                      queries, UK_NR, 1);
+    }
+    for (int64_t c = 0; c < Q; ++c) {
+      int64_t t = t0 + c / heads, h = c % heads;
+      if (c >= tokens_per_item * heads || t >= a->tokens || h >= item_heads)
+        continue;
+      float *dst = a->out + (t * a->q_heads + h0 + h) * value_dim;
+      for (int64_t d = 0; d < value_dim; ++d)
+        dst[d] = seen[c] > first[c] ? out[c * padded + d] / sum[c] : 0.0f;
+    }
+  }
+}
+
 /* Either f32 caches (k_cache, v_cache) or int8 ones (k_cache8, v_cache8). */
 static void uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, const float *v,
                          float *k_cache, float *v_cache, uint8_t *k_cache8, uint8_t *v_cache8,
@@ -279,6 +466,18 @@ static void uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, 
     a.offset = kv_rows - tokens;
     a.visible = kv_rows;
   }
+  a.tokens = tokens;
+  int64_t keys_seen = a.causal ? uk_min(a.visible, a.offset + tokens) : a.visible;
+  if (tokens >= UK_DOT_MAX_M && !k_cache8 && head_dim <= UK_ATTN_TILED_MAX_DIM &&
+      value_dim <= UK_ATTN_TILED_MAX_DIM) { /* a prefill: tiles of queries */
+    a.heads_per_item = uk_min(a.group, UK_ATTN_QUERIES);
+    a.items_per_group = (a.group + a.heads_per_item - 1) / a.heads_per_item;
+    int64_t tokens_per_item = UK_ATTN_QUERIES / a.heads_per_item;
+    int64_t blocks = (tokens + tokens_per_item - 1) / tokens_per_item;
+    int64_t cost = keys_seen * (head_dim + value_dim) * UK_ATTN_QUERIES;
+    uk_parallel(ctx, blocks * kv_heads * a.items_per_group, uk_grain(cost),
+                uk_attention_tiled_range, &a);
+  } else {
   /* Up to UK_ATTN_HEADS heads of a group per item, fewer when that would
    * leave fewer than 16 items (decode), so that threads have work. */
   int64_t heads = uk_min(UK_ATTN_HEADS, a.group);
@@ -286,9 +485,9 @@ static void uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, 
     heads = (heads + 1) / 2;
   a.heads_per_item = heads;
   a.items_per_group = (a.group + heads - 1) / heads;
-  int64_t keys_seen = a.causal ? uk_min(a.visible, a.offset + tokens) : a.visible;
   int64_t cost = keys_seen * (head_dim + value_dim) * heads;
   uk_parallel(ctx, tokens * kv_heads * a.items_per_group, uk_grain(cost), uk_attention_range, &a);
+  }
   if (cached) {
     /* Then the new rows go into the cache (memmove: k may already be the
      * cache's rows); of more than a ring holds, the last ones. */

@@ -93,7 +93,7 @@ UK_DEFINE_TILE(1)
 #undef UK_DEFINE_TILE
 
 /* A tile of UK_MR32 rows by 32 columns, uk_tile6's on two panels B0 | B1 of
- * 16 columns each: the same fused multiply-add per term, in the same order,
+ * 16 columns each (rows ldb floats apart): the same fused multiply-add per term, in the same order,
  * so the same floats. Two zmm per row where AVX-512's FMA latency needs 8 or
  * more accumulators (uk_tile6 on one zmm per row keeps 6: 97-121 GFLOP/s on a
  * 0.5B model's linears at M = 128 on one Zen 5 core, against oneDNN's
@@ -104,14 +104,14 @@ UK_DEFINE_TILE(1)
 #define UK_MR32 8
 _Static_assert(UK_MC % UK_MR32 == 0, "row blocks of whole 32-column tiles");
 static inline void uk_tile8x32(const float *restrict x, int64_t ldx, const float *restrict b0,
-                               const float *restrict b1, int64_t kc, float *restrict y,
-                               int64_t ldy, int accumulate) {
+                               const float *restrict b1, int64_t ldb, int64_t kc,
+                               float *restrict y, int64_t ldy, int accumulate) {
   float acc[UK_MR32][2 * UK_NR];
   for (int r = 0; r < UK_MR32; ++r)
     for (int l = 0; l < 2 * UK_NR; ++l)
       acc[r][l] = accumulate ? y[r * ldy + l] : 0.0f;
   for (int64_t p = 0; p < kc; ++p) {
-    const float *restrict bp0 = b0 + p * UK_NR, *restrict bp1 = b1 + p * UK_NR;
+    const float *restrict bp0 = b0 + p * ldb, *restrict bp1 = b1 + p * ldb;
     for (int r = 0; r < UK_MR32; ++r) {
       float xv = x[r * ldx + p];
       for (int l = 0; l < UK_NR; ++l)
@@ -245,7 +245,7 @@ static inline void uk_gemm_range(void *arg, int64_t begin, int64_t end) {
         a->fill(a->weights, panel[1], jb0 + UK_NR, UK_NR, kb, kc);
         int64_t i = i0;
         for (; i + UK_MR32 <= i1; i += UK_MR32)
-          uk_tile8x32(a->x + i * k + kb, k, panel[0], panel[1], kc, a->y + i * n + jb0, n,
+          uk_tile8x32(a->x + i * k + kb, k, panel[0], panel[1], UK_NR, kc, a->y + i * n + jb0, n,
                       kb > 0);
         for (int h = 0; h < 2; ++h) /* rows past the last whole tile */
           uk_panel_rows(a->x + kb, k, panel[h], UK_NR, kc, a->y + jb0 + h * UK_NR, n, i, i1,

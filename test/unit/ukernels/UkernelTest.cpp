@@ -1607,7 +1607,11 @@ INSTANTIATE_TEST_SUITE_P(
         // that wraps, a chunk longer than the ring (only its last rows are kept).
         AttentionCase{"ring_decode", 1, 8, 2, 16, 16, 0, 5, 33, true, false, 5},
         AttentionCase{"ring_chunk", 6, 4, 2, 16, 16, 0, 8, 29, true, false, 8},
-        AttentionCase{"ring_long_chunk", 150, 4, 1, 32, 32, 0, 130, 300, true, true, 130}),
+        AttentionCase{"ring_long_chunk", 150, 4, 1, 32, 32, 0, 130, 300, true, true, 130},
+        // A prefill's tiles of queries: Qwen3's heads (two per kv head, 128 wide) after a cached
+        // prefix; more heads per kv head than a tile has queries (runs of heads).
+        AttentionCase{"prefill_wide_heads", 40, 4, 2, 128, 128, 0, 64, 10, true, true},
+        AttentionCase{"prefill_many_heads_per_kv_head", 5, 40, 1, 16, 16, 5, 0, 0, true, false}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 //===--- the bitcode -------------------------------------------------------------===//
