@@ -4,10 +4,10 @@
  * sum per query, the partial output rescaled when the max grows), so that the
  * stack holds a tile's scores whatever the number of keys:
  *
- * - per token (decode, and int8 caches): a query against eight keys at a time,
+ * - per token (decode): a query against eight keys at a time,
  *   uk_attention_range;
- * - tiles of queries by tiles of keys (a prefill's f32 attention): two GEMMs
- *   per tile, uk_attention_tiled_range.
+ * - tiles of queries by tiles of keys (a prefill): two GEMMs per tile,
+ *   uk_attention_tiled_range.
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_gemm.h"
@@ -283,12 +283,23 @@ static inline void uk_attn_gemm32(const float *x, int64_t ldx, const float *b0, 
  * strided block: where they lie (stride *ld), or copied into buf (row stride
  * *ld = dim rounded up to 16, zero-padded) when they straddle the call's rows
  * and the cache's, wrap the cache's ring, or a value row's width is not whole
- * panels. */
+ * panels; an int8 cache's rows decoded into buf. */
 static const float *uk_attn_rows(const uk_attention_args *a, const int VALUES, int64_t kv_head,
                                  int64_t j0, int64_t count, float *buf, int64_t *ld) {
   int64_t dim = VALUES ? a->value_dim : a->head_dim, stride = a->kv_heads * dim;
+  int64_t padded = (dim + UK_NR - 1) / UK_NR * UK_NR;
   const float *rows = VALUES ? a->values : a->keys;
   const float *fresh = VALUES ? a->fresh_values : a->fresh_keys;
+  const uint8_t *codes = VALUES ? a->values8 : a->keys8;
+  if (codes) {
+    for (int64_t r = 0; r < count; ++r) {
+      uk_attention_row_int8(a, codes, fresh, kv_head, dim, j0 + r, buf + r * padded);
+      for (int64_t d = dim; d < padded; ++d)
+        buf[r * padded + d] = 0.0f;
+    }
+    *ld = padded;
+    return buf;
+  }
   int whole = !VALUES || dim % UK_NR == 0;
   if (whole && j0 >= a->fresh_from) {
     *ld = stride;
@@ -298,7 +309,6 @@ static const float *uk_attn_rows(const uk_attention_args *a, const int VALUES, i
     *ld = stride;
     return rows + (j0 % a->rows) * stride + kv_head * dim;
   }
-  int64_t padded = (dim + UK_NR - 1) / UK_NR * UK_NR;
   for (int64_t r = 0; r < count; ++r) {
     const float *row = uk_attention_row(a, rows + kv_head * dim, fresh + kv_head * dim, stride,
                                         j0 + r);
@@ -468,7 +478,7 @@ static void uk_attention(const slm_uk_ctx *ctx, const float *q, const float *k, 
   }
   a.tokens = tokens;
   int64_t keys_seen = a.causal ? uk_min(a.visible, a.offset + tokens) : a.visible;
-  if (tokens >= UK_DOT_MAX_M && !k_cache8 && head_dim <= UK_ATTN_TILED_MAX_DIM &&
+  if (tokens >= UK_DOT_MAX_M && head_dim <= UK_ATTN_TILED_MAX_DIM &&
       value_dim <= UK_ATTN_TILED_MAX_DIM) { /* a prefill: tiles of queries */
     a.heads_per_item = uk_min(a.group, UK_ATTN_QUERIES);
     a.items_per_group = (a.group + a.heads_per_item - 1) / a.heads_per_item;
