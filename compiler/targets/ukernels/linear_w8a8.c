@@ -38,7 +38,8 @@ typedef struct {
   int8_t *xq;    /* m x row_stride codes, zero past column k */
   float *xscale; /* m */
   int32_t *xsum; /* m x units: the sum of the codes of each unit */
-  int64_t row_stride, units, unit;
+  int8_t *xcol;  /* the AMX kernel's: xq[i, 4s..4s+4) at (s * padded_rows + i) * 4 */
+  int64_t row_stride, units, unit, padded_rows;
 } uk_w8a8_scratch;
 
 static uk_w8a8_scratch uk_w8a8_scratch_of(uint8_t *scratch, int64_t m, int64_t k, int64_t group) {
@@ -49,6 +50,8 @@ static uk_w8a8_scratch uk_w8a8_scratch_of(uint8_t *scratch, int64_t m, int64_t k
   s.xq = (int8_t *)scratch;
   s.xscale = (float *)(scratch + m * s.row_stride);
   s.xsum = (int32_t *)(scratch + slm_uk_w8a8_sums_offset(m, k));
+  s.xcol = (int8_t *)(scratch + slm_uk_w8a8_columns_offset(m, k, group));
+  s.padded_rows = (m + 31) / 32 * 32;
   return s;
 }
 
@@ -405,23 +408,30 @@ void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_
 
 /*===--- the AMX GEMM (prefill on AMX-INT8 targets) --------------------------===*/
 
-/* Intel AMX multiplies tiles: tdpbsud adds to each int32 of a 16 x 16 tile C
- * the dot product of a row of A (64 signed bytes: x_q) with a column of B (16
- * rows of 64 bytes, each holding four consecutive columns of 16 rows of w, as
- * unsigned bytes q + 128): 16K products in one instruction, where vpdpbusd
- * takes 64. B is exactly a half of uk_vnni_panel over 16 steps (row stride
- * 128 bytes), so panels are packed as for VNNI. A block is 32 rows of x by the
- * panel's 32 rows of w, four C tiles; per unit (a multiple of 64 columns) the
- * tiles are stored and finished as uk_vnni_tile finishes its sums: the same
- * integers, so the same floats. Units of 32 columns (int8-g32) do not split a
- * tile's 64 and go to the VNNI GEMM.
+/* Intel AMX multiplies tiles: tdpbssd adds to each int32 of a 16 x 16 tile C
+ * the dot product of a row of A (64 signed bytes) with a column of B (16 rows
+ * of 64 bytes, each holding four consecutive K of 16 columns): 16K products in
+ * one instruction, where vpdpbusd takes 64. A is 16 rows of w as they are
+ * stored (signed codes, 64 columns of each row): the weights need no packing.
+ * B is 16 rows of x_q, which uk_amx_columns lays out once per call as B
+ * wants it (s->xcol). So C holds y transposed: rows of w by rows of x. A block
+ * is 32 rows of w by 32 rows of x, four C tiles; per unit (a multiple of 64
+ * columns) the tiles are stored and finished as uk_vnni_tile finishes its
+ * sums (signed by signed: no offset to take off), the same integers, so the
+ * same floats, into f held per task (rows of w by rows of x), and after the
+ * row's last unit transposed into y. Units of 32 columns (int8-g32) do not
+ * split a tile's 64 and go to the VNNI GEMM. Packing w into the VNNI layout
+ * per call instead (as B, x as A) cost a quarter of a 0.5B model's W8A8
+ * prefill on one Xeon core, for 16 x 16 transposes of every weight.
  *
  * Linux hands out AMX state only to processes that ask (arch_prctl
  * ARCH_REQ_XCOMP_PERM); the runtime asks when it loads an artifact built for
  * an AMX target (cpu_features.c). */
 #define UK_AMX_TARGET                                                                              \
   __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512,amx-tile,amx-int8")))
-#define UK_AMX_MR 32 /* rows of x per block: two A tiles */
+#define UK_AMX_MR 32     /* rows of x per block: two B tiles */
+#define UK_AMX_CHUNK 128 /* rows of x whose partial sums a task holds */
+_Static_assert(UK_AMX_CHUNK % UK_AMX_MR == 0, "chunks of whole blocks");
 
 /* The tile configuration: palette 1, every tile 16 rows of 64 bytes. */
 typedef struct {
@@ -430,32 +440,76 @@ typedef struct {
   uint8_t rows[16];
 } uk_amx_config;
 
-/* For the UK_AMX_MR rows of x at xq (row stride ldx, zero past the panel's
- * columns) and the panel's columns kb..kb+kc: per unit, the four tiles' sums
- * into y as uk_vnni_tile does (rows below `rows`, columns per `live`), and
- * after the row's last unit uk_w8a8_output's steps, in a pass over y less. */
-UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_vnni_panel *panel,
-                                       const int8_t *xq, int64_t ldx, int64_t i, int64_t rows,
+/* Items are steps of four columns: s->xcol from s->xq, zero rows past m. */
+static void uk_amx_columns_range(void *arg, int64_t begin, int64_t end) {
+  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+  const uk_w8a8_scratch *s = &a->s;
+  for (int64_t step = begin; step < end; ++step) {
+    int32_t *col = (int32_t *)(s->xcol + step * s->padded_rows * 4);
+    for (int64_t i = 0; i < a->m; ++i)
+      memcpy(&col[i], s->xq + i * s->row_stride + 4 * step, 4);
+    for (int64_t i = a->m; i < s->padded_rows; ++i)
+      col[i] = 0;
+  }
+}
+
+/* What a task item reads of its 32 rows of w for columns kb..kb+kc: the rows
+ * where they are stored, or (rows past n, or rows whose 64-column tiles would
+ * run past their end) a zero-padded copy; and each unit's weight scales. */
+typedef struct {
+  const int8_t *w;
+  int64_t ldw;
+  float scales[UK_KC / 64][UK_VNNI_NR];
+  int8_t copy[UK_VNNI_NR][UK_KC] __attribute__((aligned(64)));
+} uk_amx_weights;
+
+static void uk_amx_weights_of(const uk_w8a8_args *a, uk_amx_weights *w, int64_t j0, int64_t nr,
+                              int64_t kb, int64_t kc) {
+  int64_t units = (kc + a->s.unit - 1) / a->s.unit;
+  for (int64_t u = 0; u < units; ++u)
+    for (int l = 0; l < UK_VNNI_NR; ++l)
+      w->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / a->s.unit + u);
+  const int8_t *rows = (const int8_t *)a->codes + j0 * a->row_bytes + kb;
+  if (nr == UK_VNNI_NR && a->row_bytes % 64 == 0) {
+    w->w = rows;
+    w->ldw = a->row_bytes;
+    return;
+  }
+  memset(w->copy, 0, sizeof w->copy);
+  for (int64_t l = 0; l < nr; ++l)
+    memcpy(w->copy[l], rows + l * a->row_bytes, (size_t)kc);
+  w->w = &w->copy[0][0];
+  w->ldw = UK_KC;
+}
+
+/* For rows j0.. of w (`live` of them below n) and the UK_AMX_MR rows of x
+ * from row i (`rows` of them below m), the columns kb..kb+kc: per unit, the
+ * four tiles' sums into f (acc: f[r][c] of row r of w and row c of the
+ * block), as uk_vnni_unit_step takes them, and after the row's last unit
+ * uk_w8a8_output's steps and y. */
+UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_amx_weights *w,
+                                       float (*acc)[UK_AMX_CHUNK], int64_t i, int64_t rows,
                                        int64_t j0, int64_t kb, int64_t kc,
                                        const __mmask16 live[2]) {
   const uk_w8a8_scratch *s = &a->s;
   int64_t unit_tiles = s->unit / 64, units = (kc + s->unit - 1) / s->unit;
-  int64_t tiles = (kc + 63) / 64;
-  int32_t c[UK_AMX_MR][UK_VNNI_NR];
+  int64_t tiles = (kc + 63) / 64, ldx = s->padded_rows * 4;
+  const int8_t *x = s->xcol + (kb / 4 * s->padded_rows + i) * 4;
+  int32_t c[UK_VNNI_NR][UK_AMX_MR];
   for (int64_t u = 0; u < units; ++u) {
     _tile_zero(0);
     _tile_zero(1);
     _tile_zero(2);
     _tile_zero(3);
     for (int64_t t = u * unit_tiles; t < uk_min((u + 1) * unit_tiles, tiles); ++t) {
-      _tile_loadd(4, xq + 64 * t, ldx);
-      _tile_loadd(5, xq + 16 * ldx + 64 * t, ldx);
-      _tile_loadd(6, panel->codes[16 * t][0], 2 * 64);
-      _tile_loadd(7, panel->codes[16 * t][1], 2 * 64);
-      _tile_dpbsud(0, 4, 6);
-      _tile_dpbsud(1, 4, 7);
-      _tile_dpbsud(2, 5, 6);
-      _tile_dpbsud(3, 5, 7);
+      _tile_loadd(4, w->w + 64 * t, w->ldw);
+      _tile_loadd(5, w->w + 16 * w->ldw + 64 * t, w->ldw);
+      _tile_loadd(6, x + 16 * t * ldx, ldx);
+      _tile_loadd(7, x + 16 * t * ldx + 64, ldx);
+      _tile_dpbssd(0, 4, 6);
+      _tile_dpbssd(1, 4, 7);
+      _tile_dpbssd(2, 5, 6);
+      _tile_dpbssd(3, 5, 7);
     }
     _tile_stored(0, &c[0][0], sizeof c[0]);
     _tile_stored(1, &c[0][16], sizeof c[0]);
@@ -463,29 +517,40 @@ UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_vnni_pane
     _tile_stored(3, &c[16][16], sizeof c[0]);
     int64_t unit = kb / s->unit + u;
     int first = kb == 0 && u == 0, last = unit == s->units - 1;
-    for (int h = 0; h < 2; ++h) {
-      __m512 scale = _mm512_loadu_ps(panel->scales[u] + 16 * h);
-      __m512 bias = a->bias && last ? _mm512_maskz_loadu_ps(live[h], a->bias + j0 + 16 * h)
-                                    : _mm512_setzero_ps();
-      for (int64_t r = 0; r < rows; ++r) {
-        float *f = a->y + (i + r) * a->n + j0 + 16 * h;
-        __m512i dot = _mm512_loadu_si512(&c[r][16 * h]);
-        __m512 v = uk_vnni_unit_step(a, f, dot, i + r, unit, scale, first, live[h]);
+    __mmask16 in_m[2];
+    uk_vnni_live_rows(rows, in_m);
+    for (int64_t r = 0; r < UK_VNNI_NR; ++r)
+      for (int h = 0; h < 2; ++h) {
+        float *f = acc[r] + (i % UK_AMX_CHUNK) + 16 * h;
+        __m512 sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(&c[r][16 * h]));
+        __m512 prev = first ? _mm512_setzero_ps() : _mm512_loadu_ps(f);
+        __m512 v = _mm512_add_ps(prev, _mm512_mul_ps(sum, _mm512_set1_ps(w->scales[u][r])));
         if (last) { /* uk_w8a8_output's two steps */
-          v = _mm512_mul_ps(v, _mm512_set1_ps(s->xscale[i + r]));
-          if (a->bias)
-            v = _mm512_add_ps(v, bias);
+          v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(in_m[h], s->xscale + i + 16 * h));
+          if (a->bias && (live[r / 16] >> (r % 16) & 1))
+            v = _mm512_add_ps(v, _mm512_set1_ps(a->bias[j0 + r]));
         }
-        _mm512_mask_storeu_ps(f, live[h], v);
+        _mm512_storeu_ps(f, v);
       }
-    }
+    if (!last)
+      continue;
+    for (int hw = 0; hw < 2; ++hw) /* f transposed into y, 16 x 16 at a time */
+      for (int hx = 0; hx < 2; ++hx) {
+        uk_f32x16 v[16];
+        for (int l = 0; l < 16; ++l)
+          memcpy(&v[l], acc[16 * hw + l] + (i % UK_AMX_CHUNK) + 16 * hx, sizeof v[l]);
+        uk_transpose16(v); /* v[e]: row i + 16 hx + e of x, rows 16 hw.. of w */
+        for (int e = 0; e < 16 && 16 * hx + e < rows; ++e)
+          _mm512_mask_storeu_ps(a->y + (i + 16 * hx + e) * a->n + j0 + 16 * hw, live[hw],
+                                (__m512)v[e]);
+      }
   }
 }
 
-/* Items are blocks of UK_VNNI_NR rows of w, as in uk_vnni_gemm_range. */
+/* Items are blocks of UK_VNNI_NR rows of w, each for every row of x,
+ * UK_AMX_CHUNK rows of x at a time. */
 UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t end) {
   const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
-  const uk_w8a8_scratch *s = &a->s;
   int64_t m = a->m, n = a->n, k = a->k;
   uk_amx_config config;
   memset(&config, 0, sizeof config);
@@ -495,32 +560,19 @@ UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t en
     config.bytes_per_row[t] = 64;
   }
   _tile_loadconfig(&config);
-  uk_vnni_panel panel;
-  /* The last block's rows of x when m is not a multiple of UK_AMX_MR; the
-   * rows past m stay zero (cleared once), the others are copied per panel. */
-  int8_t tail[UK_AMX_MR][UK_KC];
-  if (m % UK_AMX_MR)
-    memset(tail, 0, sizeof tail);
+  uk_amx_weights w;
+  float acc[UK_VNNI_NR][UK_AMX_CHUNK] __attribute__((aligned(64)));
   for (int64_t item = begin; item < end; ++item) {
     int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
     __mmask16 live[2];
     uk_vnni_live_rows(nr, live);
-    for (int64_t kb = 0; kb < k; kb += UK_KC) {
-      int64_t kc = uk_min(UK_KC, k - kb), bytes = (kc + 63) / 64 * 64;
-      uk_vnni_pack(a, &panel, j0, nr, kb, kc);
-      for (int64_t i = 0; i < m; i += UK_AMX_MR) {
-        int64_t rows = uk_min(UK_AMX_MR, m - i);
-        const int8_t *xq = s->xq + i * s->row_stride + kb;
-        int64_t ldx = s->row_stride;
-        if (rows < UK_AMX_MR) { /* tiles load whole blocks: no reading past m */
-          for (int64_t r = 0; r < rows; ++r)
-            memcpy(tail[r], xq + r * s->row_stride, (size_t)bytes);
-          xq = &tail[0][0];
-          ldx = UK_KC;
-        }
-        uk_amx_block(a, &panel, xq, ldx, i, rows, j0, kb, kc, live);
+    for (int64_t i0 = 0; i0 < m; i0 += UK_AMX_CHUNK)
+      for (int64_t kb = 0; kb < k; kb += UK_KC) {
+        int64_t kc = uk_min(UK_KC, k - kb);
+        uk_amx_weights_of(a, &w, j0, nr, kb, kc);
+        for (int64_t i = i0; i < uk_min(m, i0 + UK_AMX_CHUNK); i += UK_AMX_MR)
+          uk_amx_block(a, &w, acc, i, uk_min(UK_AMX_MR, m - i), j0, kb, kc, live);
       }
-    }
   }
   _tile_release();
 }
@@ -533,10 +585,13 @@ void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t
     return;
   /* Units that a tile's 64 columns would split (int8-g32), or that a panel's
    * UK_KC columns do not hold whole, take the VNNI GEMM. */
-  if (a.s.unit % 64 || UK_KC % a.s.unit)
+  if (a.s.unit % 64 || UK_KC % a.s.unit || m < UK_DOT_MAX_M) {
     uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4, 1);
-  else
-    uk_w8a8_run(ctx, &a, uk_amx_gemm_range, 64, UK_AMX_MR);
+    return;
+  }
+  int64_t steps = a.s.row_stride / 4;
+  uk_parallel(ctx, steps, uk_grain(4 * a.s.padded_rows), uk_amx_columns_range, &a);
+  uk_w8a8_run(ctx, &a, uk_amx_gemm_range, 64, UK_AMX_MR);
 }
 
 #endif /* __x86_64__ */

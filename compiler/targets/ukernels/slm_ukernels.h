@@ -209,14 +209,19 @@ void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_
 #define SLM_UK_W8A8_UNIT 256
 
 /* The W8A8 scratch: m rows of int8 codes (row stride a multiple of 64), m f32 scales, then
- * (64-byte aligned) m x units int32 sums of codes. */
+ * (64-byte aligned) m x units int32 sums of codes, then (64-byte aligned) the codes again as
+ * AMX tiles take them, four columns of every row after another, rows padded to a multiple of
+ * 32 (slm_uk_linear_w8a8_amx's; the other kernels leave it alone). */
 static inline int64_t slm_uk_w8a8_row_stride(int64_t k) { return (k + 63) / 64 * 64; }
 static inline int64_t slm_uk_w8a8_sums_offset(int64_t m, int64_t k) {
   return (m * slm_uk_w8a8_row_stride(k) + m * 4 + 63) / 64 * 64;
 }
-static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t group) {
+static inline int64_t slm_uk_w8a8_columns_offset(int64_t m, int64_t k, int64_t group) {
   int64_t unit = group > 0 ? group : SLM_UK_W8A8_UNIT;
-  return slm_uk_w8a8_sums_offset(m, k) + m * ((k + unit - 1) / unit) * 4;
+  return (slm_uk_w8a8_sums_offset(m, k) + m * ((k + unit - 1) / unit) * 4 + 63) / 64 * 64;
+}
+static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t group) {
+  return slm_uk_w8a8_columns_offset(m, k, group) + (m + 31) / 32 * 32 * slm_uk_w8a8_row_stride(k);
 }
 
 /* The W4A8 scratch: m rows of int8 codes (row stride a multiple of 128), m f32 scales, then

@@ -503,12 +503,20 @@ TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
     kernels.push_back({"w8a8_amx", slm_uk_linear_w8a8_amx});
   else
     std::cerr << "this CPU or OS has no AMX-INT8: slm_uk_linear_w8a8_amx is not run\n";
+  // And the AMX kernel's cases: whole blocks of 32 rows of w read where they are stored (rows
+  // of whole 64-column tiles) beside a ragged one, a last unit shorter than the others, and more
+  // rows of x than a task holds partial sums for (128).
+  std::vector<MatrixShape> shapes(std::begin(kShapes), std::end(kShapes));
+  shapes.push_back({70, 320, true});
+  shapes.push_back({64, 1024, false});
+  std::vector<int64_t> rowCounts(std::begin(kRows), std::end(kRows));
+  rowCounts.push_back(150);
   for (const char *name : {"int8", "int8-g32", "int8-g64", "int8-g128"}) {
-    for (const MatrixShape &s : kShapes) {
+    for (const MatrixShape &s : shapes) {
       PackedMatrix w(name, s.n, s.k, 5);
       std::vector<float> bias = randomFloats(s.n, 4);
       const float *b = s.bias ? bias.data() : nullptr;
-      for (int64_t m : kRows) {
+      for (int64_t m : rowCounts) {
         std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m + 10), -3, 2);
         std::fill_n(x.begin(), std::min<int64_t>(s.k, 5), 0.0f); // a row that starts with zeros
         std::vector<float> want = w8a8Reference(x, m, s.k, w, b);
