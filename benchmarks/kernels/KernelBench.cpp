@@ -14,6 +14,7 @@
 //                   channel (weight-only)
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts), _amx on
 //                   hosts where this process may use AMX-INT8 tiles
+//   Slm/W8A8Vnni    slm_uk_linear_w8a8_vnni on every AVX-512 VNNI host (AMX ones too)
 //   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
 // and a decode step's attention (one token against f32 KV caches, 28 layers' worth, so
 // that the caches come from memory as in a model's step):
@@ -172,13 +173,13 @@ void slmW4a8(benchmark::State &state, Shape s, int64_t m) {
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
 }
 
-void slmW8a8(benchmark::State &state, Shape s, int64_t m) {
+void slmW8a8Kernel(benchmark::State &state, Shape s, int64_t m, bool allowAmx) {
   if (!__builtin_cpu_supports("avx512vnni")) {
     state.SkipWithError("needs AVX-512 VNNI");
     return;
   }
   static const bool amx = slmc::amxAvailable();
-  auto kernel = amx ? slm_uk_linear_w8a8_amx : slm_uk_linear_w8a8_vnni;
+  auto kernel = amx && allowAmx ? slm_uk_linear_w8a8_amx : slm_uk_linear_w8a8_vnni;
   auto x = randomFloats(m * s.k, 1);
   std::vector<uint8_t> codes(s.n * s.k, 0x85);
   std::vector<uint16_t> scales(s.n, 0x2000);
@@ -190,6 +191,10 @@ void slmW8a8(benchmark::State &state, Shape s, int64_t m) {
            scratch);
   std::free(scratch);
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);
+}
+void slmW8a8(benchmark::State &state, Shape s, int64_t m) { slmW8a8Kernel(state, s, m, true); }
+void slmW8a8Vnni(benchmark::State &state, Shape s, int64_t m) {
+  slmW8a8Kernel(state, s, m, false);
 }
 
 // A decode step's attention over `position` cached rows of each of 28 layers.
@@ -290,6 +295,7 @@ struct Registrar {
         add("Slm/Q4", slmQ4);
         add("Slm/Q8", slmQ8);
         add("Slm/W8A8", slmW8a8);
+        add("Slm/W8A8Vnni", slmW8a8Vnni);
         add("Slm/W4A8", slmW4a8);
       }
     for (bool int8 : {false, true})

@@ -29,8 +29,8 @@
 #include <arm_neon.h>
 #endif
 
-#if SLM_UK_W8A8_UNIT != UK_KC
-#error "a per-channel unit must be one GEMM panel"
+#if UK_KC % SLM_UK_W8A8_UNIT
+#error "a per-channel unit must fit a GEMM panel"
 #endif
 
 /* The pieces of the scratch, as slm_uk_w8a8_scratch_bytes sizes them. */
@@ -184,113 +184,11 @@ void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
  * above (SelectKernels picks these for AVX-512 VNNI targets alone). */
 #if defined(__x86_64__)
 
-/*===--- the VNNI GEMM (prefill on AVX-512 VNNI targets) ---------------------===*/
-
 #define UK_VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512")))
+#define UK_AMX_TARGET                                                                              \
+  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512,amx-tile,amx-int8")))
 
-/* A panel: UK_KC columns of UK_VNNI_NR rows of w in vpdpbusd's layout, as
- * q + 128: step s (columns 4s..4s+3) of row 16h + l at codes[s][h][4l..4l+4);
- * and the weight scale of every unit it covers, per row. A tile takes both
- * halves per step, so each broadcast of x feeds two vpdpbusd and a tile of
- * UK_VNNI_MR rows keeps 2 * UK_VNNI_MR independent sums: one half and six
- * rows left the dot products waiting on vpdpbusd's latency (about 0.4 of
- * oneDNN's u8s8 GEMM on a 0.5B model's linears, one Zen 5 core). */
-#define UK_VNNI_NR 32
-#define UK_VNNI_MR 6
-typedef struct {
-  uint8_t codes[UK_KC / 4][2][64];
-  float scales[UK_KC / 32][UK_VNNI_NR]; /* units are at least 32 columns */
-} uk_vnni_panel;
-
-/* Packs columns kb..kb+kc of rows j0..j0+nr of w; rows past n repeat the
- * last one (their sums are computed, not stored). 64 columns of 16 rows are
- * one 16 x 16 transpose of 4-byte words (uk_transpose16); a byte-by-byte
- * pack cost about a third of the GEMM. */
-static void uk_vnni_pack(const uk_w8a8_args *a, uk_vnni_panel *panel, int64_t j0, int64_t nr,
-                         int64_t kb, int64_t kc) {
-  int64_t steps = (kc + 3) / 4, units = (kc + a->s.unit - 1) / a->s.unit;
-  for (int h = 0; h < 2; ++h) {
-    const uint8_t *row[16];
-    for (int l = 0; l < 16; ++l)
-      row[l] = a->codes + (j0 + uk_min(16 * h + l, nr - 1)) * a->row_bytes + kb;
-    int64_t s0 = 0;
-    for (; 4 * (s0 + 16) <= kc; s0 += 16) {
-      uk_f32x16 v[16];
-      for (int l = 0; l < 16; ++l) {
-        memcpy(&v[l], row[l] + 4 * s0, sizeof v[l]);
-        /* the same bytes of the next block of rows, which the next item packs */
-        __builtin_prefetch(row[l] + 4 * s0 + UK_VNNI_NR * a->row_bytes, 0, 2);
-      }
-      uk_transpose16(v); /* v[e] lane l: step s0 + e of row 16h + l */
-      for (int e = 0; e < 16; ++e) {
-        uk_i32x16 t;
-        memcpy(&t, &v[e], sizeof t);
-        t ^= (int32_t)0x80808080u;
-        memcpy(panel->codes[s0 + e][h], &t, sizeof t);
-      }
-    }
-    /* Past kc up to whole tiles of 16 steps (the AMX kernel loads 16 at a
-     * time): x is zero past column k, so any codes do there; 0x80 is 0. */
-    for (; s0 < (steps + 15) / 16 * 16; ++s0)
-      for (int l = 0; l < 16; ++l)
-        for (int t = 0; t < 4; ++t)
-          panel->codes[s0][h][4 * l + t] = 4 * s0 + t < kc ? row[l][4 * s0 + t] ^ 0x80 : 0x80;
-  }
-  for (int64_t u = 0; u < units; ++u)
-    for (int l = 0; l < UK_VNNI_NR; ++l)
-      panel->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / a->s.unit + u);
-}
-
-/* One unit's step of the formula for sixteen rows of w: f + float(dot - 128
- * sum(x_q)) * scale, f being y's sums of the earlier units at `f` (zero for
- * the row's first unit), `dot` the unit's vpdpbusd or tile sums of x row i. */
-UK_VNNI_TARGET static inline __m512 uk_vnni_unit_step(const uk_w8a8_args *a, const float *f,
-                                                      __m512i dot, int64_t i, int64_t unit,
-                                                      __m512 scale, int first, __mmask16 live) {
-  __m512i offset = _mm512_set1_epi32(128 * a->s.xsum[i * a->s.units + unit]);
-  __m512 sum = _mm512_cvtepi32_ps(_mm512_sub_epi32(dot, offset));
-  __m512 prev = first ? _mm512_setzero_ps() : _mm512_maskz_loadu_ps(live, f);
-  return _mm512_add_ps(prev, _mm512_mul_ps(sum, scale));
-}
-
-/* For ROWS rows of x from row i and the panel's columns kb..kb+kc: each
- * unit's integer sums, then f = f + float(sum) * scale into y, which holds f
- * until uk_vnni_gemm_range finishes it (`live`: the rows of w below n). */
-UK_VNNI_TARGET static inline __attribute__((always_inline)) void
-uk_vnni_tile(const uk_w8a8_args *a, const uk_vnni_panel *panel, int64_t i, int64_t j0,
-             int64_t kb, int64_t kc, const __mmask16 live[2], const int ROWS) {
-  const uk_w8a8_scratch *s = &a->s;
-  const int8_t *x[UK_VNNI_MR];
-  for (int r = 0; r < ROWS; ++r)
-    x[r] = s->xq + (i + r) * s->row_stride + kb;
-  int64_t unit_steps = s->unit / 4, units = (kc + s->unit - 1) / s->unit, steps = (kc + 3) / 4;
-  for (int64_t u = 0; u < units; ++u) {
-    __m512i dot[UK_VNNI_MR][2];
-    for (int r = 0; r < ROWS; ++r)
-      dot[r][0] = dot[r][1] = _mm512_setzero_si512();
-    for (int64_t step = u * unit_steps; step < uk_min((u + 1) * unit_steps, steps); ++step) {
-      __m512i w0 = _mm512_loadu_si512(panel->codes[step][0]);
-      __m512i w1 = _mm512_loadu_si512(panel->codes[step][1]);
-      for (int r = 0; r < ROWS; ++r) {
-        int32_t x4;
-        memcpy(&x4, x[r] + 4 * step, 4);
-        __m512i xb = _mm512_set1_epi32(x4);
-        dot[r][0] = _mm512_dpbusd_epi32(dot[r][0], w0, xb);
-        dot[r][1] = _mm512_dpbusd_epi32(dot[r][1], w1, xb);
-      }
-    }
-    int64_t unit = kb / s->unit + u;
-    int first = kb == 0 && u == 0;
-    for (int h = 0; h < 2; ++h) {
-      __m512 scale = _mm512_loadu_ps(panel->scales[u] + 16 * h);
-      for (int r = 0; r < ROWS; ++r) {
-        float *f = a->y + (i + r) * a->n + j0 + 16 * h;
-        _mm512_mask_storeu_ps(
-            f, live[h], uk_vnni_unit_step(a, f, dot[r][h], i + r, unit, scale, first, live[h]));
-      }
-    }
-  }
-}
+/*===--- decode: vpdpbusd dot products (AVX-512 VNNI and AMX targets) --------===*/
 
 /* y[i, rows[c]] for the ROWS rows of w in `rows` and one row i of x: the dot
  * products of uk_w8a8_dot_range by vpdpbusd, 64 columns at a time (masked at
@@ -351,151 +249,188 @@ static inline void uk_vnni_live_rows(int64_t nr, __mmask16 live[2]) {
   }
 }
 
-/* Items are blocks of UK_VNNI_NR rows of w, each for every row of x: a panel
- * is packed once per call. */
-UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t end) {
-  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
-  int64_t m = a->m, n = a->n, k = a->k;
-  uk_vnni_panel panel;
-  for (int64_t item = begin; item < end; ++item) {
-    int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
-    __mmask16 live[2];
-    uk_vnni_live_rows(nr, live);
-    for (int64_t kb = 0; kb < k; kb += UK_KC) {
-      int64_t kc = uk_min(UK_KC, k - kb);
-      uk_vnni_pack(a, &panel, j0, nr, kb, kc);
-      int64_t i = 0;
-      for (; i + UK_VNNI_MR <= m; i += UK_VNNI_MR)
-        uk_vnni_tile(a, &panel, i, j0, kb, kc, live, UK_VNNI_MR);
-      switch (m - i) { /* the rows left, as one tile */
-      case 1: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 1); break;
-      case 2: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 2); break;
-      case 3: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 3); break;
-      case 4: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 4); break;
-      case 5: uk_vnni_tile(a, &panel, i, j0, kb, kc, live, 5); break;
-      default: break;
-      }
-    }
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t l = 0; l < nr; ++l)
-        a->y[i * n + j0 + l] = uk_w8a8_output(a, a->y[i * n + j0 + l], i, j0 + l);
-  }
-}
+/*===--- prefill: GEMMs that read the weights where they are stored ----------===*/
 
-/* A call whose x is quantized: decode (m < UK_DOT_MAX_M) by the vpdpbusd dot
- * products, else `gemm` over blocks of UK_VNNI_NR rows of w, a product costing
- * 1 / `per_cost` of a cost unit, rows of x taken rows_per_block at a time. */
-static void uk_w8a8_run(const slm_uk_ctx *ctx, uk_w8a8_args *a,
-                        void (*gemm)(void *, int64_t, int64_t), int64_t per_cost,
-                        int64_t rows_per_block) {
-  int64_t m = a->m, n = a->n, k = a->k;
-  if (m < UK_DOT_MAX_M) {
-    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, a);
-    return;
-  }
-  int64_t items = (n + UK_VNNI_NR - 1) / UK_VNNI_NR;
-  int64_t rows = (m + rows_per_block - 1) / rows_per_block * rows_per_block;
-  uk_parallel(ctx, items, uk_grain(rows * UK_VNNI_NR * k / per_cost), gemm, a);
-}
+/* Both GEMMs (vpdpbusd on AVX-512 VNNI targets, AMX tiles on AMX-INT8 ones)
+ * take blocks of UK_W8A8_NR rows of w by UK_W8A8_MR rows of x. The rows of w
+ * are read as they are stored, four or 64 consecutive codes of a row at a
+ * time; x_q is laid out once per call (s->xcol, uk_w8a8_columns_range) as
+ * four columns of every row of x after another, so that one 64-byte load
+ * holds four columns of 16 rows of x. Per unit, a block's integer sums c
+ * (rows of w by rows of x: y transposed) are finished by uk_w8a8_finish as
+ * the formula says, the same integers and so the same floats as every other
+ * way of computing y, into partial sums f that a task holds for up to
+ * UK_W8A8_CHUNK rows of x; after the row's last unit they take the token
+ * scale and the bias and are transposed into y. Until 2026-12-06 both GEMMs
+ * took the weights from panels packed per call by 16 x 16 transposes of
+ * every weight, a quarter of a 0.5B model's W8A8 prefill on one Xeon core. */
+#define UK_W8A8_NR 32     /* rows of w per block (a task item) */
+#define UK_W8A8_MR 32     /* rows of x per block */
+#define UK_W8A8_CHUNK 128 /* rows of x whose partial sums a task holds */
+_Static_assert(UK_W8A8_CHUNK % UK_W8A8_MR == 0, "chunks of whole blocks");
 
-void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
-                             const uint16_t *scales, const float *bias, float *y, int64_t m,
-                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
-  uk_w8a8_args a;
-  if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
-    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4, 1);
-}
-
-/*===--- the AMX GEMM (prefill on AMX-INT8 targets) --------------------------===*/
-
-/* Intel AMX multiplies tiles: tdpbssd adds to each int32 of a 16 x 16 tile C
- * the dot product of a row of A (64 signed bytes) with a column of B (16 rows
- * of 64 bytes, each holding four consecutive K of 16 columns): 16K products in
- * one instruction, where vpdpbusd takes 64. A is 16 rows of w as they are
- * stored (signed codes, 64 columns of each row): the weights need no packing.
- * B is 16 rows of x_q, which uk_amx_columns lays out once per call as B
- * wants it (s->xcol). So C holds y transposed: rows of w by rows of x. A block
- * is 32 rows of w by 32 rows of x, four C tiles; per unit (a multiple of 64
- * columns) the tiles are stored and finished as uk_vnni_tile finishes its
- * sums (signed by signed: no offset to take off), the same integers, so the
- * same floats, into f held per task (rows of w by rows of x), and after the
- * row's last unit transposed into y. Units of 32 columns (int8-g32) do not
- * split a tile's 64 and go to the VNNI GEMM. Packing w into the VNNI layout
- * per call instead (as B, x as A) cost a quarter of a 0.5B model's W8A8
- * prefill on one Xeon core, for 16 x 16 transposes of every weight.
- *
- * Linux hands out AMX state only to processes that ask (arch_prctl
- * ARCH_REQ_XCOMP_PERM); the runtime asks when it loads an artifact built for
- * an AMX target (cpu_features.c). */
-#define UK_AMX_TARGET                                                                              \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,evex512,amx-tile,amx-int8")))
-#define UK_AMX_MR 32     /* rows of x per block: two B tiles */
-#define UK_AMX_CHUNK 128 /* rows of x whose partial sums a task holds */
-_Static_assert(UK_AMX_CHUNK % UK_AMX_MR == 0, "chunks of whole blocks");
-
-/* The tile configuration: palette 1, every tile 16 rows of 64 bytes. */
-typedef struct {
-  uint8_t palette, start_row, reserved[14];
-  uint16_t bytes_per_row[16];
-  uint8_t rows[16];
-} uk_amx_config;
-
-/* Items are steps of four columns: s->xcol from s->xq, zero rows past m. */
-static void uk_amx_columns_range(void *arg, int64_t begin, int64_t end) {
-  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
+/* Items are steps of four columns: s->xcol from s->xq, as x_q ^ flip (0x80:
+ * x_q + 128, the unsigned side of vpdpbusd), rows past m as code 0. */
+static inline void uk_w8a8_columns(const uk_w8a8_args *a, int64_t begin, int64_t end,
+                                   uint32_t flip) {
   const uk_w8a8_scratch *s = &a->s;
   for (int64_t step = begin; step < end; ++step) {
-    int32_t *col = (int32_t *)(s->xcol + step * s->padded_rows * 4);
-    for (int64_t i = 0; i < a->m; ++i)
+    uint32_t *col = (uint32_t *)(s->xcol + step * s->padded_rows * 4);
+    for (int64_t i = 0; i < a->m; ++i) {
       memcpy(&col[i], s->xq + i * s->row_stride + 4 * step, 4);
+      col[i] ^= flip;
+    }
     for (int64_t i = a->m; i < s->padded_rows; ++i)
-      col[i] = 0;
+      col[i] = flip;
   }
 }
+static void uk_w8a8_columns_signed(void *arg, int64_t begin, int64_t end) {
+  uk_w8a8_columns((const uk_w8a8_args *)arg, begin, end, 0);
+}
+static void uk_w8a8_columns_unsigned(void *arg, int64_t begin, int64_t end) {
+  uk_w8a8_columns((const uk_w8a8_args *)arg, begin, end, 0x80808080u);
+}
 
-/* What a task item reads of its 32 rows of w for columns kb..kb+kc: the rows
- * where they are stored, or (rows past n, or rows whose 64-column tiles would
- * run past their end) a zero-padded copy; and each unit's weight scales. */
+/* What a block reads of its rows of w for columns kb..kb+kc: the rows where
+ * they are stored, or (rows past n, or rows that a 64-column tile would read
+ * past their end) a zero-padded copy; each unit's weight scale per row; and,
+ * for vpdpbusd, 128 times each unit's sum of codes per row, which x_q + 128
+ * adds to the dot products. */
 typedef struct {
   const int8_t *w;
   int64_t ldw;
-  float scales[UK_KC / 64][UK_VNNI_NR];
-  int8_t copy[UK_VNNI_NR][UK_KC] __attribute__((aligned(64)));
-} uk_amx_weights;
+  float scales[UK_KC / 32][UK_W8A8_NR];   /* units are at least 32 columns */
+  int32_t offsets[UK_KC / 32][UK_W8A8_NR];
+  int8_t copy[UK_W8A8_NR][UK_KC] __attribute__((aligned(64)));
+} uk_w8a8_panel;
 
-static void uk_amx_weights_of(const uk_w8a8_args *a, uk_amx_weights *w, int64_t j0, int64_t nr,
-                              int64_t kb, int64_t kc) {
-  int64_t units = (kc + a->s.unit - 1) / a->s.unit;
+UK_VNNI_TARGET static void uk_w8a8_panel_of(const uk_w8a8_args *a, uk_w8a8_panel *w, int64_t j0,
+                                            int64_t nr, int64_t kb, int64_t kc, int offsets) {
+  int64_t unit = a->s.unit, units = (kc + unit - 1) / unit;
   for (int64_t u = 0; u < units; ++u)
-    for (int l = 0; l < UK_VNNI_NR; ++l)
-      w->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / a->s.unit + u);
+    for (int l = 0; l < UK_W8A8_NR; ++l)
+      w->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / unit + u);
   const int8_t *rows = (const int8_t *)a->codes + j0 * a->row_bytes + kb;
-  if (nr == UK_VNNI_NR && a->row_bytes % 64 == 0) {
+  if (nr == UK_W8A8_NR && a->row_bytes % 64 == 0) {
     w->w = rows;
     w->ldw = a->row_bytes;
-    return;
+  } else {
+    memset(w->copy, 0, sizeof w->copy);
+    for (int64_t l = 0; l < nr; ++l)
+      memcpy(w->copy[l], rows + l * a->row_bytes, (size_t)kc);
+    w->w = &w->copy[0][0];
+    w->ldw = UK_KC;
   }
-  memset(w->copy, 0, sizeof w->copy);
-  for (int64_t l = 0; l < nr; ++l)
-    memcpy(w->copy[l], rows + l * a->row_bytes, (size_t)kc);
-  w->w = &w->copy[0][0];
-  w->ldw = UK_KC;
+  if (!offsets)
+    return;
+  const __m512i ones = _mm512_set1_epi8(1);
+  for (int l = 0; l < UK_W8A8_NR; ++l)
+    for (int64_t u = 0; u < units; ++u) {
+      __m512i sum = _mm512_setzero_si512();
+      for (int64_t p = u * unit; p < uk_min(kc, (u + 1) * unit); p += 64) {
+        int64_t left = uk_min(kc, (u + 1) * unit) - p;
+        __mmask64 in = left >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << left) - 1;
+        sum = _mm512_dpbusd_epi32(sum, ones, _mm512_maskz_loadu_epi8(in, w->w + l * w->ldw + p));
+      }
+      w->offsets[u][l] = 128 * _mm512_reduce_add_epi32(sum);
+    }
 }
 
-/* For rows j0.. of w (`live` of them below n) and the UK_AMX_MR rows of x
- * from row i (`rows` of them below m), the columns kb..kb+kc: per unit, the
- * four tiles' sums into f (acc: f[r][c] of row r of w and row c of the
- * block), as uk_vnni_unit_step takes them, and after the row's last unit
- * uk_w8a8_output's steps and y. */
-UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_amx_weights *w,
-                                       float (*acc)[UK_AMX_CHUNK], int64_t i, int64_t rows,
+/* Unit u of the panel for the block of rows j0.. of w (`live` below n) and
+ * the rows i.. of x (`rows` below m): c's sums (less the offsets, for
+ * vpdpbusd's) into f in acc, as uk_w8a8_dot_cell takes them, and after the
+ * row's last unit uk_w8a8_output's steps and y. */
+UK_VNNI_TARGET static inline __attribute__((always_inline)) void
+uk_w8a8_finish(const uk_w8a8_args *a, const uk_w8a8_panel *w, const int32_t (*c)[UK_W8A8_MR],
+               float (*acc)[UK_W8A8_CHUNK], int64_t i, int64_t rows, int64_t j0, int64_t kb,
+               int64_t u, const __mmask16 live[2], int offsets) {
+  const uk_w8a8_scratch *s = &a->s;
+  int64_t unit = kb / s->unit + u;
+  int first = kb == 0 && u == 0, last = unit == s->units - 1;
+  __mmask16 in_m[2];
+  uk_vnni_live_rows(rows, in_m);
+  for (int64_t r = 0; r < UK_W8A8_NR; ++r)
+    for (int h = 0; h < 2; ++h) {
+      float *f = acc[r] + i % UK_W8A8_CHUNK + 16 * h;
+      __m512i dot = _mm512_loadu_si512(&c[r][16 * h]);
+      if (offsets)
+        dot = _mm512_sub_epi32(dot, _mm512_set1_epi32(w->offsets[u][r]));
+      __m512 prev = first ? _mm512_setzero_ps() : _mm512_loadu_ps(f);
+      __m512 v = _mm512_add_ps(
+          prev, _mm512_mul_ps(_mm512_cvtepi32_ps(dot), _mm512_set1_ps(w->scales[u][r])));
+      if (last) { /* uk_w8a8_output's two steps */
+        v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(in_m[h], s->xscale + i + 16 * h));
+        if (a->bias && (live[r / 16] >> (r % 16) & 1))
+          v = _mm512_add_ps(v, _mm512_set1_ps(a->bias[j0 + r]));
+      }
+      _mm512_storeu_ps(f, v);
+    }
+  if (!last)
+    return;
+  for (int hw = 0; hw < 2; ++hw) /* f transposed into y, 16 x 16 at a time */
+    for (int hx = 0; hx < 2; ++hx) {
+      uk_f32x16 v[16];
+      for (int l = 0; l < 16; ++l)
+        memcpy(&v[l], acc[16 * hw + l] + i % UK_W8A8_CHUNK + 16 * hx, sizeof v[l]);
+      uk_transpose16(v); /* v[e]: row i + 16 hx + e of x, rows 16 hw.. of w */
+      for (int e = 0; e < 16 && 16 * hx + e < rows; ++e)
+        _mm512_mask_storeu_ps(a->y + (i + 16 * hx + e) * a->n + j0 + 16 * hw, live[hw],
+                              (__m512)v[e]);
+    }
+}
+
+/* A block's sums by vpdpbusd: eight rows of w at a time, each broadcast of
+ * four codes of a row feeding two vpdpbusd (16 rows of x each), 16
+ * independent sums. */
+UK_VNNI_TARGET static void uk_vnni_block(const uk_w8a8_args *a, const uk_w8a8_panel *w,
+                                         float (*acc)[UK_W8A8_CHUNK], int64_t i, int64_t rows,
+                                         int64_t j0, int64_t kb, int64_t kc,
+                                         const __mmask16 live[2]) {
+  const uk_w8a8_scratch *s = &a->s;
+  int64_t unit_steps = s->unit / 4, units = (kc + s->unit - 1) / s->unit, steps = (kc + 3) / 4;
+  int64_t ldx = s->padded_rows * 4;
+  const int8_t *x = s->xcol + (kb / 4 * s->padded_rows + i) * 4;
+  int32_t c[UK_W8A8_NR][UK_W8A8_MR];
+  for (int64_t u = 0; u < units; ++u) {
+    for (int64_t r0 = 0; r0 < UK_W8A8_NR; r0 += 8) {
+      __m512i dot[8][2];
+      for (int r = 0; r < 8; ++r)
+        dot[r][0] = dot[r][1] = _mm512_setzero_si512();
+      for (int64_t step = u * unit_steps; step < uk_min((u + 1) * unit_steps, steps); ++step) {
+        __m512i x0 = _mm512_loadu_si512(x + step * ldx);
+        __m512i x1 = _mm512_loadu_si512(x + step * ldx + 64);
+        for (int r = 0; r < 8; ++r) {
+          int32_t w4;
+          memcpy(&w4, w->w + (r0 + r) * w->ldw + 4 * step, 4);
+          __m512i wb = _mm512_set1_epi32(w4);
+          dot[r][0] = _mm512_dpbusd_epi32(dot[r][0], x0, wb);
+          dot[r][1] = _mm512_dpbusd_epi32(dot[r][1], x1, wb);
+        }
+      }
+      for (int r = 0; r < 8; ++r) {
+        _mm512_storeu_si512(&c[r0 + r][0], dot[r][0]);
+        _mm512_storeu_si512(&c[r0 + r][16], dot[r][1]);
+      }
+    }
+    uk_w8a8_finish(a, w, (const int32_t(*)[UK_W8A8_MR])c, acc, i, rows, j0, kb, u, live, 1);
+  }
+}
+
+/* A block's sums by AMX tiles: tdpbssd adds to each int32 of a 16 x 16 tile
+ * C the dot product of a row of A (64 signed bytes: 64 codes of a row of w)
+ * with a column of B (16 rows of 64 bytes, each four columns of 16 rows of x
+ * in s->xcol): 16K products in one instruction, where vpdpbusd takes 64; two
+ * A and two B tiles, four C tiles per block. Units of 32 columns (int8-g32)
+ * would split a tile's 64 and take the vpdpbusd GEMM. */
+UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_w8a8_panel *w,
+                                       float (*acc)[UK_W8A8_CHUNK], int64_t i, int64_t rows,
                                        int64_t j0, int64_t kb, int64_t kc,
                                        const __mmask16 live[2]) {
   const uk_w8a8_scratch *s = &a->s;
   int64_t unit_tiles = s->unit / 64, units = (kc + s->unit - 1) / s->unit;
   int64_t tiles = (kc + 63) / 64, ldx = s->padded_rows * 4;
   const int8_t *x = s->xcol + (kb / 4 * s->padded_rows + i) * 4;
-  int32_t c[UK_VNNI_NR][UK_AMX_MR];
+  int32_t c[UK_W8A8_NR][UK_W8A8_MR];
   for (int64_t u = 0; u < units; ++u) {
     _tile_zero(0);
     _tile_zero(1);
@@ -515,43 +450,48 @@ UK_AMX_TARGET static void uk_amx_block(const uk_w8a8_args *a, const uk_amx_weigh
     _tile_stored(1, &c[0][16], sizeof c[0]);
     _tile_stored(2, &c[16][0], sizeof c[0]);
     _tile_stored(3, &c[16][16], sizeof c[0]);
-    int64_t unit = kb / s->unit + u;
-    int first = kb == 0 && u == 0, last = unit == s->units - 1;
-    __mmask16 in_m[2];
-    uk_vnni_live_rows(rows, in_m);
-    for (int64_t r = 0; r < UK_VNNI_NR; ++r)
-      for (int h = 0; h < 2; ++h) {
-        float *f = acc[r] + (i % UK_AMX_CHUNK) + 16 * h;
-        __m512 sum = _mm512_cvtepi32_ps(_mm512_loadu_si512(&c[r][16 * h]));
-        __m512 prev = first ? _mm512_setzero_ps() : _mm512_loadu_ps(f);
-        __m512 v = _mm512_add_ps(prev, _mm512_mul_ps(sum, _mm512_set1_ps(w->scales[u][r])));
-        if (last) { /* uk_w8a8_output's two steps */
-          v = _mm512_mul_ps(v, _mm512_maskz_loadu_ps(in_m[h], s->xscale + i + 16 * h));
-          if (a->bias && (live[r / 16] >> (r % 16) & 1))
-            v = _mm512_add_ps(v, _mm512_set1_ps(a->bias[j0 + r]));
-        }
-        _mm512_storeu_ps(f, v);
-      }
-    if (!last)
-      continue;
-    for (int hw = 0; hw < 2; ++hw) /* f transposed into y, 16 x 16 at a time */
-      for (int hx = 0; hx < 2; ++hx) {
-        uk_f32x16 v[16];
-        for (int l = 0; l < 16; ++l)
-          memcpy(&v[l], acc[16 * hw + l] + (i % UK_AMX_CHUNK) + 16 * hx, sizeof v[l]);
-        uk_transpose16(v); /* v[e]: row i + 16 hx + e of x, rows 16 hw.. of w */
-        for (int e = 0; e < 16 && 16 * hx + e < rows; ++e)
-          _mm512_mask_storeu_ps(a->y + (i + 16 * hx + e) * a->n + j0 + 16 * hw, live[hw],
-                                (__m512)v[e]);
+    uk_w8a8_finish(a, w, (const int32_t(*)[UK_W8A8_MR])c, acc, i, rows, j0, kb, u, live, 0);
+  }
+}
+
+typedef void (*uk_w8a8_block_fn)(const uk_w8a8_args *, const uk_w8a8_panel *,
+                                 float (*)[UK_W8A8_CHUNK], int64_t, int64_t, int64_t, int64_t,
+                                 int64_t, const __mmask16[2]);
+
+/* Items are blocks of UK_W8A8_NR rows of w, each for every row of x,
+ * UK_W8A8_CHUNK rows of x at a time (inlined: each caller its own loop). */
+static inline __attribute__((always_inline)) void
+uk_w8a8_gemm_items(const uk_w8a8_args *a, int64_t begin, int64_t end, uk_w8a8_block_fn block,
+                   int offsets) {
+  int64_t m = a->m, n = a->n, k = a->k;
+  uk_w8a8_panel w;
+  float acc[UK_W8A8_NR][UK_W8A8_CHUNK] __attribute__((aligned(64)));
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t j0 = item * UK_W8A8_NR, nr = uk_min(UK_W8A8_NR, n - j0);
+    __mmask16 live[2];
+    uk_vnni_live_rows(nr, live);
+    for (int64_t i0 = 0; i0 < m; i0 += UK_W8A8_CHUNK)
+      for (int64_t kb = 0; kb < k; kb += UK_KC) {
+        int64_t kc = uk_min(UK_KC, k - kb);
+        uk_w8a8_panel_of(a, &w, j0, nr, kb, kc, offsets);
+        for (int64_t i = i0; i < uk_min(m, i0 + UK_W8A8_CHUNK); i += UK_W8A8_MR)
+          block(a, &w, acc, i, uk_min(UK_W8A8_MR, m - i), j0, kb, kc, live);
       }
   }
 }
 
-/* Items are blocks of UK_VNNI_NR rows of w, each for every row of x,
- * UK_AMX_CHUNK rows of x at a time. */
+UK_VNNI_TARGET static void uk_vnni_gemm_range(void *arg, int64_t begin, int64_t end) {
+  uk_w8a8_gemm_items((const uk_w8a8_args *)arg, begin, end, uk_vnni_block, 1);
+}
+
+/* The tile configuration: palette 1, every tile 16 rows of 64 bytes. */
+typedef struct {
+  uint8_t palette, start_row, reserved[14];
+  uint16_t bytes_per_row[16];
+  uint8_t rows[16];
+} uk_amx_config;
+
 UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t end) {
-  const uk_w8a8_args *a = (const uk_w8a8_args *)arg;
-  int64_t m = a->m, n = a->n, k = a->k;
   uk_amx_config config;
   memset(&config, 0, sizeof config);
   config.palette = 1;
@@ -560,38 +500,53 @@ UK_AMX_TARGET static void uk_amx_gemm_range(void *arg, int64_t begin, int64_t en
     config.bytes_per_row[t] = 64;
   }
   _tile_loadconfig(&config);
-  uk_amx_weights w;
-  float acc[UK_VNNI_NR][UK_AMX_CHUNK] __attribute__((aligned(64)));
-  for (int64_t item = begin; item < end; ++item) {
-    int64_t j0 = item * UK_VNNI_NR, nr = uk_min(UK_VNNI_NR, n - j0);
-    __mmask16 live[2];
-    uk_vnni_live_rows(nr, live);
-    for (int64_t i0 = 0; i0 < m; i0 += UK_AMX_CHUNK)
-      for (int64_t kb = 0; kb < k; kb += UK_KC) {
-        int64_t kc = uk_min(UK_KC, k - kb);
-        uk_amx_weights_of(a, &w, j0, nr, kb, kc);
-        for (int64_t i = i0; i < uk_min(m, i0 + UK_AMX_CHUNK); i += UK_AMX_MR)
-          uk_amx_block(a, &w, acc, i, uk_min(UK_AMX_MR, m - i), j0, kb, kc, live);
-      }
-  }
+  uk_w8a8_gemm_items((const uk_w8a8_args *)arg, begin, end, uk_amx_block, 0);
   _tile_release();
 }
 
+/* A call whose x is quantized: decode (m < UK_DOT_MAX_M) by the vpdpbusd dot
+ * products; units that a panel's UK_KC columns do not hold whole by the
+ * generic dot products; else x_q laid out by `columns` and `gemm` over blocks
+ * of UK_W8A8_NR rows of w, a product costing 1 / `per_cost` of a cost unit. */
+static void uk_w8a8_run(const slm_uk_ctx *ctx, uk_w8a8_args *a,
+                        void (*columns)(void *, int64_t, int64_t),
+                        void (*gemm)(void *, int64_t, int64_t), int64_t per_cost) {
+  int64_t m = a->m, n = a->n, k = a->k;
+  if (m < UK_DOT_MAX_M) {
+    uk_parallel(ctx, n, uk_stream_grain(m, m * k / 4, k), uk_vnni_dot_range, a);
+    return;
+  }
+  if (UK_KC % a->s.unit) {
+    uk_w8a8_dots(ctx, a);
+    return;
+  }
+  uk_parallel(ctx, a->s.row_stride / 4, uk_grain(4 * a->s.padded_rows), columns, a);
+  int64_t items = (n + UK_W8A8_NR - 1) / UK_W8A8_NR;
+  int64_t rows = (m + UK_W8A8_MR - 1) / UK_W8A8_MR * UK_W8A8_MR;
+  uk_parallel(ctx, items, uk_grain(rows * UK_W8A8_NR * k / per_cost), gemm, a);
+}
+
+void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const float *bias, float *y, int64_t m,
+                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
+  uk_w8a8_args a;
+  if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
+    uk_w8a8_run(ctx, &a, uk_w8a8_columns_unsigned, uk_vnni_gemm_range, 4);
+}
+
+/* Linux hands out AMX state only to processes that ask (arch_prctl
+ * ARCH_REQ_XCOMP_PERM); the runtime asks when it loads an artifact built for
+ * an AMX target (cpu_features.c). */
 void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                             const uint16_t *scales, const float *bias, float *y, int64_t m,
                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w8a8_args a;
   if (!uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, scratch))
     return;
-  /* Units that a tile's 64 columns would split (int8-g32), or that a panel's
-   * UK_KC columns do not hold whole, take the VNNI GEMM. */
-  if (a.s.unit % 64 || UK_KC % a.s.unit || m < UK_DOT_MAX_M) {
-    uk_w8a8_run(ctx, &a, uk_vnni_gemm_range, 4, 1);
-    return;
-  }
-  int64_t steps = a.s.row_stride / 4;
-  uk_parallel(ctx, steps, uk_grain(4 * a.s.padded_rows), uk_amx_columns_range, &a);
-  uk_w8a8_run(ctx, &a, uk_amx_gemm_range, 64, UK_AMX_MR);
+  if (a.s.unit % 64) /* int8-g32 */
+    uk_w8a8_run(ctx, &a, uk_w8a8_columns_unsigned, uk_vnni_gemm_range, 4);
+  else
+    uk_w8a8_run(ctx, &a, uk_w8a8_columns_signed, uk_amx_gemm_range, 64);
 }
 
 #endif /* __x86_64__ */
