@@ -16,9 +16,10 @@
  * not depend on the target, the tiling, the threads, or how a prompt is cut
  * into calls.
  *
- * vpdpbusd multiplies unsigned by signed bytes: the VNNI kernels take the
- * weights as q + 128 (unsigned) and x_q as the signed side, then subtract
- * 128 * sum_{p in u} x_q[i, p], which the quantization step records.
+ * vpdpbusd multiplies unsigned by signed bytes: the decode dot products take
+ * the weights as q + 128 (unsigned) and x_q as the signed side, then subtract
+ * 128 * sum_{p in u} x_q[i, p], which the quantization step records; the
+ * prefill GEMM takes x_q + 128 and subtracts 128 * sum_{p in u} q[j, p].
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
