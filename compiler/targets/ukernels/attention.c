@@ -320,6 +320,28 @@ static const float *uk_attn_rows(const uk_attention_args *a, const int VALUES, i
   return buf;
 }
 
+/* Whether query c sees key j. */
+static inline int uk_attn_sees(const int64_t *first, const int64_t *seen, int64_t c, int64_t j) {
+  return j >= first[c] && j < seen[c];
+}
+
+/* Whether `count` rows of `dim` floats (ld apart) are all finite. */
+static inline int uk_attn_finite(const float *rows, int64_t ld, int64_t count, int64_t dim) {
+  uk_f32x16 acc = {0}, v;
+  for (int64_t r = 0; r < count; ++r) {
+    int64_t d = 0;
+    for (; d + UK_LANES <= dim; d += UK_LANES) {
+      uk_load16(&v, rows + r * ld + d);
+      acc += v * 0.0f; /* NaN where v is an infinity or a NaN */
+    }
+    if (d < dim) {
+      uk_tail16(&v, rows + r * ld + d, dim - d, 0.0f);
+      acc += v * 0.0f;
+    }
+  }
+  return uk_fold_sum(&acc) == 0.0f;
+}
+
 /* Items are (block of tokens, kv head, run of heads of its group): query c
  * of an item is head h0 + c % heads of token t0 + c / heads. */
 static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
@@ -369,6 +391,10 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t j0 = lo; j0 < hi; j0 += UK_ATTN_KEYS) {
       int64_t count = uk_min(UK_ATTN_KEYS, hi - j0), ldk, ldv;
       const float *keys = uk_attn_rows(a, 0, kv_head, j0, count, rows_buf, &ldk);
+      int full = 1; /* every query that has keys sees all of these */
+      for (int64_t c = 0; c < queries; ++c)
+        if (seen[c] > first[c] && (j0 < first[c] || j0 + count > seen[c]))
+          full = 0;
       uk_attn_gemm32(keys, ldk, panels[0], panels[1], UK_NR, head_dim, &scores[0][0], Q, count,
                      0);
       /* Scaled, capped, and -inf where a query does not see the key. */
@@ -377,7 +403,7 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
           float s = scores[r][c] * a->scale;
           if (a->softcap > 0.0f)
             s = a->softcap * tanhf(s / a->softcap);
-          scores[r][c] = j0 + r >= first[c] && j0 + r < seen[c] ? s : -INFINITY;
+          scores[r][c] = full || uk_attn_sees(first, seen, c, j0 + r) ? s : -INFINITY;
         }
       /* The online softmax, a lane per query. */
       for (int64_t c = 0; c < queries; ++c) {
@@ -394,9 +420,13 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
         }
         max[c] = tile_max;
       }
+      /* exp(-inf) is 0: unseen keys weigh nothing. A seen score less the max as
+       * the per-token kernel takes it, a NaN when all the query's scores so far
+       * are NaN (-inf as the max) included. */
       for (int64_t r = 0; r < count; ++r)
-        for (int64_t c = 0; c < Q; ++c) /* exp(-inf) is 0: unseen keys weigh nothing */
-          scores[r][c] = max[c] > -INFINITY ? scores[r][c] - max[c] : -INFINITY;
+        for (int64_t c = 0; c < Q; ++c)
+          scores[r][c] =
+              full || uk_attn_sees(first, seen, c, j0 + r) ? scores[r][c] - max[c] : -INFINITY;
       uk_exp_n(&scores[0][0], count * Q);
       for (int64_t r = 0; r < count; ++r)
         for (int64_t c = 0; c < Q; ++c)
@@ -413,6 +443,17 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
           memcpy(probs[16 * h + c], &v[c], sizeof v[c]);
       }
       const float *values = uk_attn_rows(a, 1, kv_head, j0, count, rows_buf, &ldv);
+      if (!full && !uk_attn_finite(values, ldv, count, value_dim)) {
+        /* 0 x inf is NaN: a value row that only some queries see must not
+         * reach the others. The GEMM's fused multiply-adds in its order. */
+        for (int64_t c = 0; c < queries; ++c)
+          for (int64_t r = 0; r < count; ++r)
+            if (uk_attn_sees(first, seen, c, j0 + r))
+              for (int64_t d = 0; d < value_dim; ++d)
+                out[c * padded + d] =
+                    __builtin_fmaf(probs[c][r], values[r * ldv + d], out[c * padded + d]);
+        continue;
+      }
       int64_t d = 0;
       for (; d + 2 * UK_NR <= padded; d += 2 * UK_NR)
         uk_attn_gemm32(&probs[0][0], UK_ATTN_KEYS, values + d, values + d + UK_NR, ldv, count,

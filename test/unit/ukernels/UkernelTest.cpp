@@ -1500,6 +1500,10 @@ struct AttentionCase {
   bool split;
   int64_t window = 0; // > 0: sliding-window attention
   float softcap = 0;  // > 0: scores soft-capped (Gemma 2)
+  // NaN in the first 16 keys of kv head 0 and +inf in the last value row of kv head 1: the
+  // queries that do not see them must not feel them, and a NaN score that comes before a
+  // query's first number must still make its output NaN.
+  bool poison = false;
 };
 
 void PrintTo(const AttentionCase &c, std::ostream *os) { *os << c.name; }
@@ -1515,6 +1519,11 @@ TEST_P(AttentionTest, MatchesReference) {
   Tensor q = random(DType::F32, {c.tokens, c.qHeads, c.headDim}, ++seed, -1, 1);
   Tensor k = random(DType::F32, {kvRows, c.kvHeads, c.headDim}, ++seed, -1, 1);
   Tensor v = random(DType::F32, {kvRows, c.kvHeads, c.valueDim}, ++seed, -1, 1);
+  if (c.poison) {
+    for (int64_t j = 0; j < 16; ++j)
+      k.data<float>()[j * c.kvHeads * c.headDim] = std::nanf("");
+    v.data<float>()[((kvRows - 1) * c.kvHeads + 1) * c.valueDim] = INFINITY;
+  }
   float scale = 1.0f / std::sqrt(static_cast<float>(c.headDim)) * 2.0f; // peaky scores
   std::ostringstream attrs;
   attrs << "{scale = " << std::scientific << scale << " : f32" << (c.causal ? ", causal" : "");
@@ -1611,7 +1620,9 @@ INSTANTIATE_TEST_SUITE_P(
         // A prefill's tiles of queries: Qwen3's heads (two per kv head, 128 wide) after a cached
         // prefix; more heads per kv head than a tile has queries (runs of heads).
         AttentionCase{"prefill_wide_heads", 40, 4, 2, 128, 128, 0, 64, 10, true, true},
-        AttentionCase{"prefill_many_heads_per_kv_head", 5, 40, 1, 16, 16, 5, 0, 0, true, false}),
+        AttentionCase{"prefill_many_heads_per_kv_head", 5, 40, 1, 16, 16, 5, 0, 0, true, false},
+        AttentionCase{"prefill_nan_keys_inf_value", 40, 4, 2, 16, 16, 40, 0, 0, true, false, 20,
+                      0, true}),
     [](const ::testing::TestParamInfo<AttentionCase> &info) { return info.param.name; });
 
 //===--- the bitcode -------------------------------------------------------------===//
