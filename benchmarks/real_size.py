@@ -74,9 +74,9 @@ def main():
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--gen-tokens", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=128,
-                        help="tokens per call the artifacts are compiled for (default 128: the "
-                        "prompt in one call, as the bound's GEMMs at M = 128 take it; slmc "
-                        "compile's own default is 64, which streams the weights twice)")
+                        help="tokens per call the artifacts are compiled for (default 128, "
+                        "slmc compile's own: the prompt in one call, as the bound's GEMMs at "
+                        "M = 128 take it)")
     args = parser.parse_args()
     slmc = slmc_path(args.build)
     kernel_bench = os.path.join(args.build, "benchmarks", "kernels", "slm-kernel-bench")
