@@ -266,19 +266,6 @@ static void uk_attention_range(void *arg, int64_t begin, int64_t end) {
 #define UK_ATTN_KEYS 16
 #define UK_ATTN_TILED_MAX_DIM 256
 
-/* y[0..rows, 0..32) (+)= x[0..rows, 0..kc) * [b0 | b1]: two panels of 16
- * columns, rows ldb floats apart; x's rows ldx apart, y's ldy. */
-static inline void uk_attn_gemm32(const float *x, int64_t ldx, const float *b0, const float *b1,
-                                  int64_t ldb, int64_t kc, float *y, int64_t ldy, int64_t rows,
-                                  int accumulate) {
-  int64_t i = 0;
-  if (uk_gemm_block_columns() == 2 * UK_NR)
-    for (; i + UK_MR32 <= rows; i += UK_MR32)
-      uk_tile8x32(x + i * ldx, ldx, b0, b1, ldb, kc, y + i * ldy, ldy, accumulate);
-  uk_panel_rows(x, ldx, b0, ldb, kc, y, ldy, i, rows, UK_NR, accumulate);
-  uk_panel_rows(x, ldx, b1, ldb, kc, y + UK_NR, ldy, i, rows, UK_NR, accumulate);
-}
-
 /* The `count` key (VALUES 0) or value rows of kv_head from position j0 as one
  * strided block: where they lie (stride *ld), or copied into buf (row stride
  * *ld = dim rounded up to 16, zero-padded) when they straddle the call's rows
@@ -288,33 +275,23 @@ static const float *uk_attn_rows(const uk_attention_args *a, const int VALUES, i
                                  int64_t j0, int64_t count, float *buf, int64_t *ld) {
   int64_t dim = VALUES ? a->value_dim : a->head_dim, stride = a->kv_heads * dim;
   int64_t padded = (dim + UK_NR - 1) / UK_NR * UK_NR;
-  const float *rows = VALUES ? a->values : a->keys;
-  const float *fresh = VALUES ? a->fresh_values : a->fresh_keys;
-  const uint8_t *codes = VALUES ? a->values8 : a->keys8;
-  if (codes) {
-    for (int64_t r = 0; r < count; ++r) {
-      uk_attention_row_int8(a, codes, fresh, kv_head, dim, j0 + r, buf + r * padded);
-      for (int64_t d = dim; d < padded; ++d)
-        buf[r * padded + d] = 0.0f;
-    }
-    *ld = padded;
-    return buf;
-  }
-  int whole = !VALUES || dim % UK_NR == 0;
-  if (whole && j0 >= a->fresh_from) {
+  int in_place = !(VALUES ? a->values8 : a->keys8) && (!VALUES || dim % UK_NR == 0);
+  if (in_place && j0 >= a->fresh_from) {
     *ld = stride;
-    return fresh + (j0 - a->fresh_from) * stride + kv_head * dim;
+    return (VALUES ? a->fresh_values : a->fresh_keys) + (j0 - a->fresh_from) * stride +
+           kv_head * dim;
   }
-  if (whole && j0 + count <= a->fresh_from && j0 % a->rows + count <= a->rows) {
+  if (in_place && j0 + count <= a->fresh_from && j0 % a->rows + count <= a->rows) {
     *ld = stride;
-    return rows + (j0 % a->rows) * stride + kv_head * dim;
+    return (VALUES ? a->values : a->keys) + (j0 % a->rows) * stride + kv_head * dim;
   }
   for (int64_t r = 0; r < count; ++r) {
-    const float *row = uk_attention_row(a, rows + kv_head * dim, fresh + kv_head * dim, stride,
-                                        j0 + r);
-    memcpy(buf + r * padded, row, sizeof(float) * (size_t)dim);
+    float *dst = buf + r * padded;
+    const float *row = uk_attention_cached(a, VALUES, kv_head, j0 + r, dst);
+    if (row != dst)
+      memcpy(dst, row, sizeof(float) * (size_t)dim);
     for (int64_t d = dim; d < padded; ++d)
-      buf[r * padded + d] = 0.0f;
+      dst[d] = 0.0f;
   }
   *ld = padded;
   return buf;
@@ -355,6 +332,7 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
   float probs[UK_ATTN_QUERIES][UK_ATTN_KEYS];  /* queries by keys */
   float max[UK_ATTN_QUERIES], sum[UK_ATTN_QUERIES];
   int64_t first[UK_ATTN_QUERIES], seen[UK_ATTN_QUERIES];
+  float *dst[UK_ATTN_QUERIES]; /* each query's output row, or null */
   int64_t heads = a->heads_per_item, tokens_per_item = Q / heads;
   int64_t runs = a->items_per_group, per_block = a->kv_heads * runs;
   for (int64_t item = begin; item < end; ++item) {
@@ -370,11 +348,13 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
       max[c] = -INFINITY;
       sum[c] = 0.0f;
       float *row = query_rows + c * head_dim;
+      dst[c] = NULL;
       if (c >= tokens_per_item * heads || t >= a->tokens || h >= item_heads) {
         for (int64_t d = 0; d < head_dim; ++d)
           row[d] = 0.0f;
         continue;
       }
+      dst[c] = a->out + (t * a->q_heads + h0 + h) * value_dim;
       memcpy(row, a->q + (t * a->q_heads + h0 + h) * head_dim, sizeof(float) * (size_t)head_dim);
       seen[c] = a->causal ? uk_min(a->visible, a->offset + t + 1) : a->visible;
       first[c] = a->window > 0 ? uk_max(0, a->offset + t + 1 - a->window) : 0;
@@ -395,8 +375,8 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
       for (int64_t c = 0; c < queries; ++c)
         if (seen[c] > first[c] && (j0 < first[c] || j0 + count > seen[c]))
           full = 0;
-      uk_attn_gemm32(keys, ldk, panels[0], panels[1], UK_NR, head_dim, &scores[0][0], Q, count,
-                     0);
+      uk_block32_rows(keys, ldk, panels[0], panels[1], UK_NR, head_dim, &scores[0][0], Q, 0, count,
+                      0);
       /* Scaled, capped, and -inf where a query does not see the key. */
       for (int64_t r = 0; r < count; ++r)
         for (int64_t c = 0; c < Q; ++c) {
@@ -456,20 +436,16 @@ static void uk_attention_tiled_range(void *arg, int64_t begin, int64_t end) {
       }
       int64_t d = 0;
       for (; d + 2 * UK_NR <= padded; d += 2 * UK_NR)
-        uk_attn_gemm32(&probs[0][0], UK_ATTN_KEYS, values + d, values + d + UK_NR, ldv, count,
-                       out + d, padded, queries, 1);
+        uk_block32_rows(&probs[0][0], UK_ATTN_KEYS, values + d, values + d + UK_NR, ldv, count,
+                        out + d, padded, 0, queries, 1);
       if (d < padded)
         uk_panel_rows(&probs[0][0], UK_ATTN_KEYS, values + d, ldv, count, out + d, padded, 0,
                       queries, UK_NR, 1);
     }
-    for (int64_t c = 0; c < Q; ++c) {
-      int64_t t = t0 + c / heads, h = c % heads;
-      if (c >= tokens_per_item * heads || t >= a->tokens || h >= item_heads)
-        continue;
-      float *dst = a->out + (t * a->q_heads + h0 + h) * value_dim;
-      for (int64_t d = 0; d < value_dim; ++d)
-        dst[d] = seen[c] > first[c] ? out[c * padded + d] / sum[c] : 0.0f;
-    }
+    for (int64_t c = 0; c < Q; ++c)
+      if (dst[c])
+        for (int64_t d = 0; d < value_dim; ++d)
+          dst[c][d] = seen[c] > first[c] ? out[c * padded + d] / sum[c] : 0.0f;
   }
 }
 

@@ -39,7 +39,7 @@ typedef struct {
   int8_t *xq;    /* m x row_stride codes, zero past column k */
   float *xscale; /* m */
   int32_t *xsum; /* m x units: the sum of the codes of each unit */
-  int8_t *xcol;  /* the AMX kernel's: xq[i, 4s..4s+4) at (s * padded_rows + i) * 4 */
+  int8_t *xcol;  /* the prefill GEMMs': xq[i, 4s..4s+4) at (s * padded_rows + i) * 4 */
   int64_t row_stride, units, unit, padded_rows;
 } uk_w8a8_scratch;
 
@@ -255,7 +255,7 @@ static inline void uk_vnni_live_rows(int64_t nr, __mmask16 live[2]) {
 /* Both GEMMs (vpdpbusd on AVX-512 VNNI targets, AMX tiles on AMX-INT8 ones)
  * take blocks of UK_W8A8_NR rows of w by UK_W8A8_MR rows of x. The rows of w
  * are read as they are stored, four or 64 consecutive codes of a row at a
- * time; x_q is laid out once per call (s->xcol, uk_w8a8_columns_range) as
+ * time; x_q is laid out once per call (s->xcol, uk_w8a8_columns) as
  * four columns of every row of x after another, so that one 64-byte load
  * holds four columns of 16 rows of x. Per unit, a block's integer sums c
  * (rows of w by rows of x: y transposed) are finished by uk_w8a8_finish as

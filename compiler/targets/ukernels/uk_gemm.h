@@ -227,6 +227,21 @@ static inline int64_t uk_gemm_block_columns(void) {
   return slm_uk_gemm_tile_columns == 2 * UK_NR ? 2 * UK_NR : UK_NR;
 }
 
+/* Rows [i0, i1) of y[:, 0..32) (+)= x[:, 0..kc) * [B0 | B1], two panels of 16
+ * columns (rows ldb floats apart): uk_tile8x32 where the target prefers
+ * 32-column tiles, the rows past the last whole one (or all of them) by
+ * uk_panel_rows per panel. */
+static inline void uk_block32_rows(const float *x, int64_t ldx, const float *b0, const float *b1,
+                                   int64_t ldb, int64_t kc, float *y, int64_t ldy, int64_t i0,
+                                   int64_t i1, int accumulate) {
+  int64_t i = i0;
+  if (uk_gemm_block_columns() == 2 * UK_NR)
+    for (; i + UK_MR32 <= i1; i += UK_MR32)
+      uk_tile8x32(x + i * ldx, ldx, b0, b1, ldb, kc, y + i * ldy, ldy, accumulate);
+  uk_panel_rows(x, ldx, b0, ldb, kc, y, ldy, i, i1, UK_NR, accumulate);
+  uk_panel_rows(x, ldx, b1, ldb, kc, y + UK_NR, ldy, i, i1, UK_NR, accumulate);
+}
+
 /* Items are (row block, column block) pairs, item = ib * nb + jb, a column
  * block being the tile's columns. A block of 32 columns that all exist takes
  * uk_tile8x32 on two panels; any other goes 16 columns at a time. */
@@ -243,13 +258,8 @@ static inline void uk_gemm_range(void *arg, int64_t begin, int64_t end) {
       if (jb1 - jb0 == 2 * UK_NR) {
         a->fill(a->weights, panel[0], jb0, UK_NR, kb, kc);
         a->fill(a->weights, panel[1], jb0 + UK_NR, UK_NR, kb, kc);
-        int64_t i = i0;
-        for (; i + UK_MR32 <= i1; i += UK_MR32)
-          uk_tile8x32(a->x + i * k + kb, k, panel[0], panel[1], UK_NR, kc, a->y + i * n + jb0, n,
-                      kb > 0);
-        for (int h = 0; h < 2; ++h) /* rows past the last whole tile */
-          uk_panel_rows(a->x + kb, k, panel[h], UK_NR, kc, a->y + jb0 + h * UK_NR, n, i, i1,
-                        UK_NR, kb > 0);
+        uk_block32_rows(a->x + kb, k, panel[0], panel[1], UK_NR, kc, a->y + jb0, n, i0, i1,
+                        kb > 0);
         continue;
       }
       for (int64_t j0 = jb0; j0 < jb1; j0 += UK_NR) {
