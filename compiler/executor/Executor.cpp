@@ -21,6 +21,18 @@ llvm::Expected<std::vector<Tensor>> Executor::run(std::vector<Tensor> inputs) {
   return program_->run(std::move(inputs));
 }
 
+llvm::Expected<std::vector<Tensor>>
+Executor::gradient(std::vector<Tensor> inputs, const ResultGradients &loss,
+                   llvm::ArrayRef<mlir::Operation *> constants) const {
+  auto recording = program_->record(std::move(inputs));
+  if (!recording)
+    return recording.takeError();
+  auto seeds = loss(recording->results);
+  if (!seeds)
+    return seeds.takeError();
+  return program_->backward(*recording, *seeds, constants);
+}
+
 void Executor::setObserver(
     std::function<void(mlir::Operation *, llvm::ArrayRef<Tensor>)> observer) {
   program_->setObserver(std::move(observer));

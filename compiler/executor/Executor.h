@@ -40,6 +40,17 @@ public:
   /// mismatches, indices out of range) name the op and its location.
   llvm::Expected<std::vector<Tensor>> run(std::vector<Tensor> inputs);
 
+  /// What the gradient's caller makes of a run's results: the gradients of
+  /// its loss with respect to them (fewer than the results: the rest zero).
+  using ResultGradients =
+      std::function<llvm::Expected<std::vector<Tensor>>(llvm::ArrayRef<Tensor> results)>;
+  /// Reverse mode: runs the function on `inputs` keeping every value, asks
+  /// `loss` for the gradients of the results, and returns the gradients of
+  /// that loss with respect to `constants` (slm.constant ops of the function).
+  /// Safe to call from several threads at once (nothing is replaced meanwhile).
+  llvm::Expected<std::vector<Tensor>> gradient(std::vector<Tensor> inputs,
+                                               const ResultGradients &loss,
+                                               llvm::ArrayRef<mlir::Operation *> constants) const;
   /// Calibration hooks: see Program::setObserver and Program::replaceConstant.
   void setObserver(std::function<void(mlir::Operation *, llvm::ArrayRef<Tensor>)> observer);
   llvm::Error replaceConstant(mlir::Operation *constant, Tensor value);

@@ -125,7 +125,14 @@ llvm::Expected<std::unique_ptr<Program>> Program::build(func::FuncOp function) {
     auto kernel = (*factory)(&op);
     if (!kernel)
       return makeError("{0}: {1}", describeOp(&op), llvm::toString(kernel.takeError()));
-    Step step{std::move(*kernel), {}, {}, {}, op.getName().getStringRef().str(), op.getLoc(), &op};
+    Step step{std::move(*kernel), {}, {}, {}, op.getName().getStringRef().str(), op.getLoc(), &op,
+              Vjp(), "has no gradient"};
+    if (const VjpFactory *vjp = GradientTable::get().lookup(op.getName().getStringRef())) {
+      if (auto product = (*vjp)(&op))
+        step.vjp = std::move(*product);
+      else
+        step.noVjp = llvm::toString(product.takeError());
+    }
     for (Value v : op.getOperands())
       step.inputs.push_back(slotOf(v));
     for (Value v : op.getResults())
@@ -164,7 +171,15 @@ llvm::Error Program::replaceConstant(Operation *constant, Tensor value) {
   return llvm::Error::success();
 }
 
-llvm::Expected<std::vector<Tensor>> Program::run(std::vector<Tensor> inputs) const {
+llvm::Error Program::stepError(const Step &step, llvm::Error error) const {
+  std::string where;
+  llvm::raw_string_ostream os(where);
+  step.location.print(os);
+  return makeError("'{0}' at {1}: {2}", step.name, where, llvm::toString(std::move(error)));
+}
+
+llvm::Expected<std::vector<Tensor>> Program::execute(std::vector<Tensor> inputs,
+                                                     bool keep) const {
   if (inputs.size() != arguments_.size())
     return makeError("expected {0} inputs, got {1}", arguments_.size(), inputs.size());
   std::vector<Tensor> frame(numSlots_);
@@ -190,20 +205,127 @@ llvm::Expected<std::vector<Tensor>> Program::run(std::vector<Tensor> inputs) con
     if (observer_)
       observer_(step.op, operands);
     results.assign(step.outputs.size(), Tensor());
-    if (llvm::Error error = step.kernel(operands, results)) {
-      std::string where;
-      llvm::raw_string_ostream os(where);
-      step.location.print(os);
-      return makeError("'{0}' at {1}: {2}", step.name, where, llvm::toString(std::move(error)));
-    }
+    if (llvm::Error error = step.kernel(operands, results))
+      return stepError(step, std::move(error));
     for (auto [slot, result] : llvm::zip(step.outputs, results))
       frame[slot] = std::move(result);
-    for (int slot : step.release)
-      frame[slot] = Tensor();
+    if (!keep)
+      for (int slot : step.release)
+        frame[slot] = Tensor();
   }
+  return frame;
+}
+
+llvm::Expected<std::vector<Tensor>> Program::run(std::vector<Tensor> inputs) const {
+  auto frame = execute(std::move(inputs), /*keep=*/false);
+  if (!frame)
+    return frame.takeError();
   std::vector<Tensor> out;
   for (int slot : results_)
-    out.push_back(frame[slot]);
+    out.push_back((*frame)[slot]);
+  return out;
+}
+
+llvm::Expected<Program::Recording> Program::record(std::vector<Tensor> inputs) const {
+  auto frame = execute(std::move(inputs), /*keep=*/true);
+  if (!frame)
+    return frame.takeError();
+  Recording recording;
+  recording.frame = std::move(*frame);
+  for (int slot : results_)
+    recording.results.push_back(recording.frame[slot]);
+  return recording;
+}
+
+llvm::Expected<std::vector<Tensor>>
+Program::backward(const Recording &recording, llvm::ArrayRef<Tensor> resultGradients,
+                  llvm::ArrayRef<Operation *> constants) const {
+  if (resultGradients.size() > results_.size())
+    return makeError("{0} result gradients for {1} results", resultGradients.size(),
+                     results_.size());
+  // Which slots depend on the constants asked for (through f32 values).
+  std::vector<char> needed(numSlots_, 0);
+  std::vector<int> constantSlots;
+  for (Operation *constant : constants) {
+    auto it = constantIndex_.find(constant);
+    if (it == constantIndex_.end())
+      return makeError("{0} is not a constant of this program", describeOp(constant));
+    int slot = constants_[it->second].first;
+    needed[slot] = 1;
+    constantSlots.push_back(slot);
+  }
+  for (const Step &step : steps_)
+    if (llvm::any_of(step.inputs, [&](int slot) { return needed[slot]; }))
+      for (int slot : step.outputs)
+        needed[slot] = recording.frame[slot].dtype() == DType::F32;
+
+  std::vector<Tensor> gradients(numSlots_);
+  auto accumulate = [&](int slot, Tensor gradient) {
+    Tensor &into = gradients[slot];
+    if (!into.valid() || into.size() == 0) {
+      into = std::move(gradient);
+      return;
+    }
+    // Sums go into a tensor of their own: a product may hand back a tensor
+    // that another slot's gradient shares.
+    Tensor sum = Tensor::zeros(DType::F32, into.shape());
+    for (int64_t i = 0; i < sum.size(); ++i)
+      sum.data<float>()[i] = into.data<float>()[i] + gradient.data<float>()[i];
+    into = std::move(sum);
+  };
+  for (auto [i, gradient] : llvm::enumerate(resultGradients))
+    if (gradient.valid() && needed[results_[i]]) {
+      if (gradient.size() != recording.frame[results_[i]].size())
+        return makeError("result {0}'s gradient {1} does not fit {2}", i, gradient.describe(),
+                         recording.frame[results_[i]].describe());
+      accumulate(results_[i], gradient);
+    }
+
+  llvm::SmallVector<Tensor, 6> operands, outputs, outputGradients, inputGradients;
+  llvm::SmallVector<bool, 6> wanted;
+  for (const Step &step : llvm::reverse(steps_)) {
+    bool any = false;
+    for (int slot : step.outputs)
+      any |= needed[slot] && gradients[slot].valid() && gradients[slot].size() > 0;
+    wanted.clear();
+    for (int slot : step.inputs)
+      wanted.push_back(needed[slot]);
+    if (!any || !llvm::is_contained(wanted, true))
+      continue;
+    if (!step.vjp)
+      return stepError(step, makeError("{0} (a gradient to a constant runs through it)",
+                                       step.noVjp));
+    operands.clear();
+    outputs.clear();
+    outputGradients.clear();
+    for (int slot : step.inputs)
+      operands.push_back(recording.frame[slot]);
+    for (int slot : step.outputs) {
+      outputs.push_back(recording.frame[slot]);
+      outputGradients.push_back(gradients[slot]);
+    }
+    inputGradients.assign(step.inputs.size(), Tensor());
+    if (llvm::Error error = step.vjp(operands, outputs, outputGradients, wanted, inputGradients))
+      return stepError(step, std::move(error));
+    for (auto [k, slot] : llvm::enumerate(step.inputs))
+      if (wanted[k] && inputGradients[k].valid() && inputGradients[k].size() > 0) {
+        if (inputGradients[k].size() != recording.frame[slot].size())
+          return stepError(step, makeError("operand {0}'s gradient {1} does not fit {2}", k,
+                                           inputGradients[k].describe(),
+                                           recording.frame[slot].describe()));
+        accumulate(slot, std::move(inputGradients[k]));
+      }
+    // Results are not read again: their gradients can go.
+    for (int slot : step.outputs)
+      gradients[slot] = Tensor();
+  }
+  std::vector<Tensor> out;
+  for (auto [i, slot] : llvm::enumerate(constantSlots)) {
+    const Tensor &value = recording.frame[slot];
+    out.push_back(gradients[slot].valid() && gradients[slot].size() > 0
+                      ? gradients[slot].reshaped(value.shape())
+                      : Tensor::zeros(DType::F32, value.shape()));
+  }
   return out;
 }
 

@@ -59,6 +59,26 @@ public:
     return (*outputs)[0];
   }
 
+  llvm::Expected<std::vector<Tensor>>
+  gradient(llvm::ArrayRef<int32_t> tokens, const LogitsGradient &loss,
+           llvm::ArrayRef<Operation *> constants) const override {
+    if (static_cast<int64_t>(tokens.size()) > capacity_)
+      return makeError("{0} positions exceed the context of {1}", tokens.size(), capacity_);
+    std::vector<Tensor> inputs{tokenTensor(tokens, {static_cast<int64_t>(tokens.size())}),
+                               Tensor::fromValues<int64_t>(DType::I64, {}, {0})};
+    for (const Tensor &cache : caches_)
+      inputs.push_back(Tensor::zeros(cache.dtype(), cache.shape()));
+    return executor_->gradient(
+        std::move(inputs),
+        [&](llvm::ArrayRef<Tensor> results) -> llvm::Expected<std::vector<Tensor>> {
+          auto seed = loss(results[0]);
+          if (!seed)
+            return seed.takeError();
+          return std::vector<Tensor>{*seed};
+        },
+        constants);
+  }
+
 private:
   int64_t vocab_, capacity_, position_ = 0;
   std::vector<Tensor> caches_;
@@ -97,6 +117,28 @@ public:
     std::memcpy(rows.data<float>(), logits.data<float>() + (length - fresh) * vocab_,
                 sizeof(float) * fresh * vocab_);
     return rows;
+  }
+
+  llvm::Expected<std::vector<Tensor>>
+  gradient(llvm::ArrayRef<int32_t> tokens, const LogitsGradient &loss,
+           llvm::ArrayRef<Operation *> constants) const override {
+    int64_t length = static_cast<int64_t>(tokens.size());
+    exec::Shape shape{length};
+    if (batched_)
+      shape.insert(shape.begin(), 1);
+    return executor_->gradient(
+        {tokenTensor(tokens, shape)},
+        [&](llvm::ArrayRef<Tensor> results) -> llvm::Expected<std::vector<Tensor>> {
+          const Tensor &logits = results[0];
+          if (logits.size() != length * vocab_)
+            return makeError("the graph returned logits {0} for {1} tokens", logits.describe(),
+                             length);
+          auto seed = loss(logits.reshaped({length, vocab_}));
+          if (!seed)
+            return seed.takeError();
+          return std::vector<Tensor>{seed->reshaped(logits.shape())};
+        },
+        constants);
   }
 
 private:

@@ -4,6 +4,7 @@
 #include "compiler/runner/LanguageModel.h"
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
 #include <memory>
 
 namespace slmc {
@@ -17,6 +18,16 @@ public:
   explicit ReferenceModel(std::unique_ptr<exec::Executor> executor);
   ~ReferenceModel() override;
   exec::Executor &executor() { return *executor_; }
+
+  /// The gradient of a loss with respect to the logits [tokens, vocab].
+  using LogitsGradient = std::function<llvm::Expected<exec::Tensor>(const exec::Tensor &logits)>;
+  /// Reverse mode over one window: the logits of `tokens` read from position
+  /// 0 (fresh KV caches; the model's own state is untouched), `loss`'s
+  /// gradient of them, and the loss's gradients with respect to `constants`
+  /// (slm.constant ops of @forward). Several windows may run at once.
+  virtual llvm::Expected<std::vector<exec::Tensor>>
+  gradient(llvm::ArrayRef<int32_t> tokens, const LogitsGradient &loss,
+           llvm::ArrayRef<mlir::Operation *> constants) const = 0;
 
 protected:
   std::unique_ptr<exec::Executor> executor_;

@@ -2,6 +2,9 @@
 
 #include "compiler/executor/kernels/KernelSupport.h"
 
+#include <cstring>
+#include <oneapi/dnnl/dnnl.h>
+
 namespace slmc::exec {
 
 llvm::Expected<int64_t> resolveAxis(int64_t axis, int64_t rank) {
@@ -52,6 +55,77 @@ llvm::SmallVector<int64_t> intValues(const Tensor &t) {
   for (int64_t i = 0, n = t.size(); i < n; ++i)
     values.push_back(t.intAt(i));
   return values;
+}
+
+namespace {
+
+/// Below this many multiply-adds a product runs on the calling thread: the
+/// fork and join of oneDNN's OpenMP threads would cost more than the work, and
+/// on a loaded machine they stall waiting for descheduled peers.
+constexpr int64_t kThreadedGemmWork = int64_t{1} << 23;
+
+/// gemm on the calling thread.
+void smallGemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k, const float *a,
+               const float *b, float *c, bool accumulate) {
+#pragma clang fp reassociate(on)
+  if (transposeA) { // rank-1 updates: row p of A[k, m] and of op(B)
+    if (!accumulate)
+      std::memset(c, 0, sizeof(float) * m * n);
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t i = 0; i < m; ++i) {
+        float scale = a[p * m + i];
+        float *out = c + i * n;
+        if (transposeB)
+          for (int64_t j = 0; j < n; ++j)
+            out[j] += scale * b[j * k + p];
+        else
+          for (int64_t j = 0; j < n; ++j)
+            out[j] += scale * b[p * n + j];
+      }
+    return;
+  }
+  for (int64_t i = 0; i < m; ++i) {
+    const float *row = a + i * k;
+    float *out = c + i * n;
+    if (transposeB) {
+      for (int64_t j = 0; j < n; ++j) {
+        const float *column = b + j * k;
+        float dot = 0;
+        for (int64_t p = 0; p < k; ++p)
+          dot += row[p] * column[p];
+        out[j] = accumulate ? out[j] + dot : dot;
+      }
+    } else {
+      if (!accumulate)
+        std::memset(out, 0, sizeof(float) * n);
+      for (int64_t p = 0; p < k; ++p)
+        for (int64_t j = 0; j < n; ++j)
+          out[j] += row[p] * b[p * n + j];
+    }
+  }
+}
+
+} // namespace
+
+llvm::Error gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,
+                 const float *a, const float *b, float *c, bool accumulate) {
+  if (m == 0 || n == 0)
+    return ok();
+  if (k == 0) {
+    if (!accumulate)
+      std::memset(c, 0, sizeof(float) * m * n);
+    return ok();
+  }
+  if (m * n * k <= kThreadedGemmWork) {
+    smallGemm(transposeA, transposeB, m, n, k, a, b, c, accumulate);
+    return ok();
+  }
+  dnnl_status_t status =
+      dnnl_sgemm(transposeA ? 'T' : 'N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a,
+                 transposeA ? m : k, b, transposeB ? k : n, accumulate ? 1.0f : 0.0f, c, n);
+  if (status != dnnl_success)
+    return makeError("oneDNN sgemm failed with status {0}", static_cast<int>(status));
+  return ok();
 }
 
 } // namespace slmc::exec

@@ -75,6 +75,13 @@ template <typename F> decltype(auto) dispatchDType(DType dtype, F &&f) {
 /// The entries of a 1-d integer tensor (shapes, axes, indices).
 llvm::SmallVector<int64_t> intValues(const Tensor &t);
 
+/// C[m, n] = op(A) op(B) (+ C when `accumulate`), row-major, with op(A) =
+/// A[m, k] or A[k, m]^T and op(B) = B[k, n] or B[n, k]^T. Large products go to
+/// oneDNN's multithreaded sgemm, small ones run on the calling thread; the
+/// dot products may be summed in any order (as oneDNN's are).
+llvm::Error gemm(bool transposeA, bool transposeB, int64_t m, int64_t n, int64_t k,
+                 const float *a, const float *b, float *c, bool accumulate = false);
+
 inline llvm::Error ok() { return llvm::Error::success(); }
 
 } // namespace slmc::exec

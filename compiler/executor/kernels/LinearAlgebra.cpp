@@ -1,7 +1,7 @@
 //===- LinearAlgebra.cpp - matmul, linear, embedding, hadamard kernels ----===//
 //
-// Large matrix products go to oneDNN's sgemm, which is multithreaded and picks
-// the best ISA of the host; small ones and everything else are plain loops.
+// Matrix products go through gemm (KernelSupport.h): oneDNN's sgemm when
+// large; everything else is plain loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -10,62 +10,11 @@
 #include "dialects/slm/IR/SlmOps.h"
 
 #include <cstring>
-#include <oneapi/dnnl/dnnl.h>
 
 using namespace mlir;
 
 namespace slmc::exec {
 namespace {
-
-/// Below this many multiply-adds a product runs on the calling thread: the
-/// fork and join of oneDNN's OpenMP threads would cost more than the work, and
-/// on a loaded machine they stall waiting for descheduled peers.
-constexpr int64_t kThreadedGemmWork = int64_t{1} << 23;
-
-/// C = A * op(B) on the calling thread. The dot products may be summed in any
-/// order (as oneDNN's are), which lets them vectorize.
-void smallGemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float *a, const float *b,
-               float *c) {
-#pragma clang fp reassociate(on)
-  for (int64_t i = 0; i < m; ++i) {
-    const float *row = a + i * k;
-    float *out = c + i * n;
-    if (transposeB) {
-      for (int64_t j = 0; j < n; ++j) {
-        const float *column = b + j * k;
-        float dot = 0;
-        for (int64_t p = 0; p < k; ++p)
-          dot += row[p] * column[p];
-        out[j] = dot;
-      }
-    } else {
-      std::memset(out, 0, sizeof(float) * n);
-      for (int64_t p = 0; p < k; ++p)
-        for (int64_t j = 0; j < n; ++j)
-          out[j] += row[p] * b[p * n + j];
-    }
-  }
-}
-
-/// C[m, n] = A[m, k] * op(B) with op(B) = B[k, n] or B[n, k]^T (row-major).
-llvm::Error gemm(bool transposeB, int64_t m, int64_t n, int64_t k, const float *a,
-                 const float *b, float *c) {
-  if (m == 0 || n == 0)
-    return ok();
-  if (k == 0) {
-    std::memset(c, 0, sizeof(float) * m * n);
-    return ok();
-  }
-  if (m * n * k <= kThreadedGemmWork) {
-    smallGemm(transposeB, m, n, k, a, b, c);
-    return ok();
-  }
-  dnnl_status_t status = dnnl_sgemm('N', transposeB ? 'T' : 'N', m, n, k, 1.0f, a, k, b,
-                                    transposeB ? k : n, 0.0f, c, n);
-  if (status != dnnl_success)
-    return makeError("oneDNN sgemm failed with status {0}", static_cast<int>(status));
-  return ok();
-}
 
 llvm::Error matmul(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) {
   Shape a(in[0].shape()), b(in[1].shape());
@@ -89,7 +38,7 @@ llvm::Error matmul(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) {
   llvm::Error error = ok();
   forEachBroadcast<2>(*batch, [&](int64_t i, const std::array<int64_t, 2> &o) {
     if (!error)
-      error = gemm(false, m, n, k, in[0].data<float>() + o[0] * m * k,
+      error = gemm(false, false, m, n, k, in[0].data<float>() + o[0] * m * k,
                    in[1].data<float>() + o[1] * k * n, y.data<float>() + i * m * n);
   });
   if (error)
@@ -107,7 +56,7 @@ llvm::Error linear(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) {
   shape.back() = n;
   Tensor y = Tensor::zeros(DType::F32, shape);
   int64_t m = k ? x.size() / k : 0;
-  if (llvm::Error error = gemm(true, m, n, k, x.data<float>(), w.data<float>(), y.data<float>()))
+  if (llvm::Error error = gemm(false, true, m, n, k, x.data<float>(), w.data<float>(), y.data<float>()))
     return error;
   if (in.size() > 2) {
     const float *bias = in[2].data<float>();
