@@ -77,62 +77,129 @@ int64_t SoftTargets::topKFor(int64_t positions, int64_t vocab) {
   return fits || vocab <= kTopTargets ? 0 : kTopTargets;
 }
 
+SoftTargets::SoftTargets(int64_t vocab, int64_t topK)
+    : vocab_(vocab), topK_(topK < 0 || topK >= vocab ? 0 : topK) {}
+
+llvm::Error SoftTargets::append(const exec::Tensor &logits, int64_t tokens) {
+  const int64_t vocab = vocab_, topK = topK_;
+  if (logits.size() != tokens * vocab)
+    return makeError("logits {0} for {1} positions of {2} tokens", logits.describe(), tokens,
+                     vocab);
+  windowStarts_.push_back(static_cast<int64_t>(argmax_.size()));
+  std::vector<double> logP;
+  std::vector<int32_t> order(topK ? vocab : 0);
+  const float *rows = logits.data<float>();
+  for (int64_t t = 0; t < tokens; ++t) {
+    const float *z = rows + t * vocab;
+    logSoftmax(z, vocab, logP);
+    argmax_.push_back(static_cast<int32_t>(std::max_element(z, z + vocab) - z));
+    double negativeEntropy = 0;
+    if (topK == 0) {
+      for (int64_t v = 0; v < vocab; ++v) {
+        double p = std::exp(logP[v]);
+        probabilities_.push_back(static_cast<float>(p));
+        negativeEntropy += p * logP[v];
+      }
+      negativeEntropy_.push_back(negativeEntropy);
+      continue;
+    }
+    // The k most probable tokens (ties: the lower id), most probable first.
+    std::iota(order.begin(), order.end(), 0);
+    std::partial_sort(order.begin(), order.begin() + topK, order.end(),
+                      [&](int32_t a, int32_t b) {
+                        return logP[a] > logP[b] || (logP[a] == logP[b] && a < b);
+                      });
+    for (int64_t i = 0; i < topK; ++i) {
+      double p = std::exp(logP[order[i]]);
+      ids_.push_back(order[i]);
+      probabilities_.push_back(static_cast<float>(p));
+      negativeEntropy += p * logP[order[i]];
+    }
+    // The tail's mass from the tail itself (not 1 - kept: no cancellation).
+    double tail = 0;
+    for (int64_t i = topK; i < vocab; ++i)
+      tail += std::exp(logP[order[i]]);
+    if (tail > 0)
+      negativeEntropy += tail * std::log(tail);
+    tailMass_.push_back(tail);
+    negativeEntropy_.push_back(negativeEntropy);
+  }
+  return llvm::Error::success();
+}
+
 llvm::Expected<SoftTargets> SoftTargets::compute(LanguageModel &teacher,
                                                  const std::vector<std::vector<int32_t>> &windows,
                                                  int64_t topK) {
-  SoftTargets targets;
-  targets.vocab_ = teacher.vocabSize();
-  const int64_t vocab = targets.vocab_;
-  if (topK < 0 || topK >= vocab)
-    topK = 0;
-  targets.topK_ = topK;
-  std::vector<double> logP;
-  std::vector<int32_t> order(vocab);
+  SoftTargets targets(teacher.vocabSize(), topK);
   for (const std::vector<int32_t> &window : windows) {
     teacher.reset();
     auto logits = teacher.forward(window);
     if (!logits)
       return logits.takeError();
-    const float *rows = logits->data<float>();
-    for (size_t t = 0; t < window.size(); ++t) {
-      const float *z = rows + t * vocab;
-      logSoftmax(z, vocab, logP);
-      targets.argmax_.push_back(static_cast<int32_t>(std::max_element(z, z + vocab) - z));
-      double negativeEntropy = 0;
-      if (topK == 0) {
-        for (int64_t v = 0; v < vocab; ++v) {
-          double p = std::exp(logP[v]);
-          targets.probabilities_.push_back(static_cast<float>(p));
-          negativeEntropy += p * logP[v];
-        }
-        targets.negativeEntropy_.push_back(negativeEntropy);
-        continue;
-      }
-      // The k most probable tokens (ties: the lower id), most probable first.
-      std::iota(order.begin(), order.end(), 0);
-      std::partial_sort(order.begin(), order.begin() + topK, order.end(),
-                        [&](int32_t a, int32_t b) {
-                          return logP[a] > logP[b] || (logP[a] == logP[b] && a < b);
-                        });
-      double kept = 0;
-      for (int64_t i = 0; i < topK; ++i) {
-        double p = std::exp(logP[order[i]]);
-        targets.ids_.push_back(order[i]);
-        targets.probabilities_.push_back(static_cast<float>(p));
-        negativeEntropy += p * logP[order[i]];
-        kept += p;
-      }
-      // The tail's mass from the tail itself (not 1 - kept: no cancellation).
-      double tail = 0;
-      for (int64_t i = topK; i < vocab; ++i)
-        tail += std::exp(logP[order[i]]);
-      if (tail > 0)
-        negativeEntropy += tail * std::log(tail);
-      targets.tailMass_.push_back(tail);
-      targets.negativeEntropy_.push_back(negativeEntropy);
-    }
+    if (llvm::Error error = targets.append(*logits, static_cast<int64_t>(window.size())))
+      return std::move(error);
   }
   return targets;
+}
+
+llvm::Expected<double> SoftTargets::klGradient(size_t window, const exec::Tensor &logits,
+                                               exec::Tensor &gradient) const {
+  if (window >= windowStarts_.size())
+    return makeError("window {0} of {1}", window, windowStarts_.size());
+  const int64_t first = windowStarts_[window];
+  const int64_t tokens = (window + 1 < windowStarts_.size() ? windowStarts_[window + 1]
+                                                            : int64_t(argmax_.size())) -
+                         first;
+  const int64_t vocab = vocab_, k = topK_;
+  if (logits.size() != tokens * vocab)
+    return makeError("logits {0} for a window of {1} positions and {2} tokens",
+                     logits.describe(), tokens, vocab);
+  gradient = exec::Tensor::zeros(exec::DType::F32, {tokens, vocab});
+  std::vector<char> kept(k ? vocab : 0);
+  double kl = 0;
+  for (int64_t t = 0; t < tokens; ++t) {
+    const int64_t position = first + t;
+    const float *z = logits.data<float>() + t * vocab;
+    float *g = gradient.data<float>() + t * vocab;
+    double logZ = logSumExp(z, vocab);
+    for (int64_t v = 0; v < vocab; ++v)
+      g[v] = static_cast<float>(std::exp(z[v] - logZ));
+    if (k == 0) {
+      const float *p = probabilities_.data() + position * vocab;
+      double expected = 0;
+      for (int64_t v = 0; v < vocab; ++v) {
+        expected += double(p[v]) * z[v];
+        g[v] -= p[v];
+      }
+      kl += negativeEntropy_[position] - expected + logZ;
+      continue;
+    }
+    const float *p = probabilities_.data() + position * k;
+    const int32_t *id = ids_.data() + position * k;
+    double expected = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      expected += double(p[i]) * (z[id[i]] - logZ);
+      kept[id[i]] = 1;
+    }
+    double tailQ = 0;
+    for (int64_t v = 0; v < vocab; ++v)
+      if (!kept[v])
+        tailQ += g[v];
+    tailQ = std::max(tailQ, std::numeric_limits<double>::min());
+    double r = tailMass_[position];
+    if (r > 0)
+      expected += r * std::log(tailQ);
+    kl += negativeEntropy_[position] - expected;
+    // Tail tokens: q_v - r q_v / Q_tail; kept ones: q_v - p_v.
+    for (int64_t v = 0; v < vocab; ++v)
+      if (!kept[v])
+        g[v] = static_cast<float>(g[v] * (1 - r / tailQ));
+    for (int64_t i = 0; i < k; ++i) {
+      g[id[i]] -= p[i];
+      kept[id[i]] = 0;
+    }
+  }
+  return kl;
 }
 
 double SoftTargets::meanTailMass() const {

@@ -58,6 +58,11 @@ llvm::Expected<CalibrationText> loadCalibrationText(llvm::StringRef path,
 /// model's smallest probability; both the KL and that upper bound are given.
 class SoftTargets {
 public:
+  /// No windows yet; topK 0 (or not below the vocabulary): dense.
+  SoftTargets(int64_t vocab, int64_t topK);
+  /// Adds a window's targets from the teacher's logits there, [tokens, vocab].
+  llvm::Error append(const exec::Tensor &logits, int64_t tokens);
+
   /// topK 0: dense.
   static llvm::Expected<SoftTargets> compute(LanguageModel &teacher,
                                              const std::vector<std::vector<int32_t>> &windows,
@@ -76,6 +81,15 @@ public:
   llvm::Expected<Agreement> compare(LanguageModel &model,
                                     const std::vector<std::vector<int32_t>> &windows) const;
 
+  /// KL(teacher || model) summed over window `window`'s positions (of the
+  /// windows compute() was given) from the model's logits there, [tokens,
+  /// vocab], and its gradient with respect to them: softmax(z) - p per
+  /// position. Top-k targets: of the coarsened distributions, whose tail
+  /// target spreads the teacher's tail mass over the tail tokens in
+  /// proportion to the model's own probabilities.
+  llvm::Expected<double> klGradient(size_t window, const exec::Tensor &logits,
+                                    exec::Tensor &gradient) const;
+
   int64_t topK() const { return topK_; }
   /// Mean teacher probability outside the kept tokens (0 dense).
   double meanTailMass() const;
@@ -89,6 +103,7 @@ private:
   /// sum_top p log p + r log r).
   std::vector<double> negativeEntropy_;
   std::vector<int32_t> argmax_;
+  std::vector<int64_t> windowStarts_; // first position of each window
 };
 
 /// Dense soft targets up to this size; top-k beyond.

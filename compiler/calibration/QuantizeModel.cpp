@@ -7,6 +7,7 @@
 #include "compiler/calibration/LayerHessians.h"
 #include "compiler/calibration/ProgressBar.h"
 #include "compiler/calibration/ReportWriter.h"
+#include "compiler/calibration/ScaleTuning.h"
 #include "compiler/calibration/SensitivityPredictor.h"
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/runner/ReferenceModel.h"
@@ -287,6 +288,11 @@ struct Calibration {
   SoftTargets::Agreement floatAgreement;
   std::unique_ptr<LayerHessians> hessians;
   int64_t hessianWindows = 0;
+  /// The windows the Hessians ran on, and the teacher's targets there when
+  /// it is the float student (taken from the same passes): what scale tuning
+  /// trains on (top-k beyond kTopTargets tokens).
+  std::vector<std::vector<int32_t>> tuningWindows;
+  std::optional<SoftTargets> tuningTargets;
   /// One pass of the float student over the windows, nominally
   /// (nominalPassSeconds: the same on every machine and load).
   double compareSeconds = 0;
@@ -361,14 +367,21 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
   int64_t hessianWindows = hessianWindowCount(plan, o.context, c.text.hessianWindows.size());
   ProgressBar bar("hessians", hessianWindows, o.progress);
   c.hessians->attach(c.student->executor());
+  if (c.selfTeacher)
+    c.tuningTargets.emplace(c.student->vocabSize(), kTopTargets);
   for (int64_t h = 0; h < hessianWindows; ++h) {
     const std::vector<int32_t> &window =
         c.text.hessianWindows[h * c.text.hessianWindows.size() / hessianWindows];
     c.student->reset();
-    if (auto logits = c.student->forward(window); !logits) {
+    auto logits = c.student->forward(window);
+    llvm::Error error = logits ? llvm::Error::success() : logits.takeError();
+    if (!error && c.tuningTargets)
+      error = c.tuningTargets->append(*logits, static_cast<int64_t>(window.size()));
+    if (error) {
       llvm::consumeError(c.hessians->detach(c.student->executor()));
-      return logits.takeError();
+      return std::move(error);
     }
+    c.tuningWindows.push_back(window);
     bar.advance();
   }
   if (llvm::Error error = c.hessians->detach(c.student->executor()))
@@ -607,6 +620,10 @@ llvm::Expected<std::vector<int>> allocate(const std::vector<std::vector<Measurem
 struct Quantized {
   std::vector<std::optional<QuantizedWeight>> finals, rtns;
   int64_t bits = 0;
+  /// What end-to-end tuning did to the finals (their scales) and to float
+  /// constants (RMSNorm weights), which the final student takes too.
+  std::optional<ScaleTuningResult> tuning;
+  std::string tuningSkipped; // why there is no tuning
 };
 
 llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration &c,
@@ -662,6 +679,68 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
   return q;
 }
 
+/// Nominal seconds end-to-end tuning may take when its steps are not given:
+/// a step is a forward and a backward pass (about three forward passes) over
+/// ScaleTuningOptions::windowsPerStep windows.
+constexpr double kTuningSeconds = 30;
+constexpr int64_t kMaxTuningSteps = 200, kMinTuningSteps = 20;
+
+/// End-to-end tuning of the finals' scales and the RMSNorm weights
+/// (ScaleTuning.h), for as many steps as asked or kTuningSeconds allow
+/// nominally. Records in q why it did not run when it did not: a graph the
+/// reverse mode cannot go through keeps its rounded scales.
+llvm::Error tuneQuantized(Calibration &c, const WeightPlan &plan, Quantized &q,
+                          mlir::ModuleOp student, const QuantizeOptions &o) {
+  auto start = std::chrono::steady_clock::now();
+  ScaleTuningOptions options;
+  options.seed = o.seed;
+  options.threads = o.threads;
+  options.progress = o.progress;
+  options.windowsPerStep =
+      std::min<int64_t>(options.windowsPerStep, static_cast<int64_t>(c.tuningWindows.size()));
+  double stepSeconds =
+      3 * nominalPassSeconds(plan.total.parameters, options.windowsPerStep * o.context);
+  options.steps = o.tuneSteps >= 0
+                      ? o.tuneSteps
+                      : std::min<int64_t>(kMaxTuningSteps, int64_t(kTuningSeconds / stepSeconds));
+  if (o.tuneSteps == 0) {
+    q.tuningSkipped = "--tune-steps 0";
+    return llvm::Error::success();
+  }
+  if (options.steps < (o.tuneSteps >= 0 ? 1 : kMinTuningSteps)) {
+    q.tuningSkipped = llvm::formatv("a step would take about {0:F1} s (nominally), {1} steps "
+                                    "more than the {2} s it is given; --tune-steps N runs N",
+                                    stepSeconds, kMinTuningSteps, kTuningSeconds);
+    return llvm::Error::success();
+  }
+  if (llvm::none_of(q.finals, [](const auto &f) { return f.has_value(); })) {
+    q.tuningSkipped = "no weight is quantized";
+    return llvm::Error::success();
+  }
+  if (!c.tuningTargets) { // a teacher of its own: run it on the windows
+    ProgressBar bar("teacher", 1, o.progress);
+    auto targets = SoftTargets::compute(*c.teacher, c.tuningWindows, kTopTargets);
+    if (!targets)
+      return makeError("teacher: {0}", llvm::toString(targets.takeError()));
+    c.tuningTargets = std::move(*targets);
+    bar.advance();
+  }
+  auto result = tuneScales(*c.student, *c.tuningTargets, c.tuningWindows, *c.targets,
+                           c.text.windows, plan.weights, q.finals, normWeightConstants(student),
+                           options);
+  if (!result) {
+    q.tuningSkipped = llvm::toString(result.takeError());
+    llvm::errs() << "slmc: scale tuning skipped: " << q.tuningSkipped << "\n";
+    return llvm::Error::success();
+  }
+  q.tuning = std::move(*result);
+  q.tuning->windows = static_cast<int64_t>(c.tuningWindows.size());
+  q.tuning->windowsPerStep = options.windowsPerStep;
+  q.tuning->seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return llvm::Error::success();
+}
+
 /// The teacher, float, RTN and final student on the held-out text, measured
 /// before the IR is rewritten (the rewritten IR decodes the same codes the
 /// same way).
@@ -709,11 +788,29 @@ llvm::Expected<HeldOut> evaluateHeldOut(Calibration &c, const WeightPlan &plan,
         if ((*set)[i])
           if (llvm::Error error = trial.set(i, (*set)[i]->dequantized()))
             return std::move(error);
+    // The final student's tuned float constants (RMSNorm weights).
+    std::vector<TunedConstant> tuned;
+    if (set == &q.finals && q.tuning)
+      tuned = q.tuning->constants;
+    auto install = [&](bool tunedValues) -> llvm::Error {
+      for (const TunedConstant &t : tuned) {
+        auto type = llvm::cast<mlir::RankedTensorType>(t.constant->getResult(0).getType());
+        if (llvm::Error error = c.student->executor().replaceConstant(
+                t.constant, exec::Tensor::fromValues<float>(exec::DType::F32, type.getShape(),
+                                                            tunedValues ? t.values : t.initial)))
+          return error;
+      }
+      return llvm::Error::success();
+    };
+    if (llvm::Error error = install(true))
+      return std::move(error);
     HeldOut::Student e;
     e.measured = true;
     auto calibration = c.targets->compare(*c.student, c.text.windows);
     auto heldOut = evaluatePerplexity(*c.student, c.text.heldOut, c.teacher);
     if (llvm::Error error = trial.restoreAll())
+      return std::move(error);
+    if (llvm::Error error = install(false))
       return std::move(error);
     if (!calibration)
       return calibration.takeError();
@@ -831,6 +928,18 @@ slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &
                                       : std::nullopt);
   for (slm::quant::ModelSummary &m : *report.mutable_models())
     m.set_numerics("reference");
+  slm::quant::Tuning *tuning = report.mutable_tuning();
+  tuning->set_skipped(q.tuningSkipped);
+  if (const std::optional<ScaleTuningResult> &t = q.tuning) {
+    tuning->set_steps(t->steps);
+    tuning->set_windows(t->windows);
+    tuning->set_windows_per_step(t->windowsPerStep);
+    tuning->set_parameters(t->parameters);
+    tuning->set_calibration_kl_before(t->klBefore);
+    tuning->set_calibration_kl_after(t->klAfter);
+    tuning->set_kept(t->kept);
+    tuning->set_seconds(t->seconds);
+  }
   // The gate's KL is the artifact's (finishQuantization); the fake-quantized
   // reference's is kept beside it.
   slm::quant::Gate *gate = report.mutable_gate();
@@ -881,6 +990,8 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
                                !sensitivity->predicted, o);
   if (!quantized)
     return quantized.takeError();
+  if (llvm::Error error = tuneQuantized(*calibration, *plan, *quantized, student, o))
+    return std::move(error);
   auto heldOut = evaluateHeldOut(*calibration, *plan, *quantized, !sensitivity->predicted,
                                  o.progress);
   if (!heldOut)
@@ -895,6 +1006,9 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
   for (size_t i = 0; i < plan->weights.size(); ++i)
     if (quantized->finals[i])
       replaceWithQuantized(plan->weights[i], *quantized->finals[i]);
+  if (quantized->tuning)
+    for (const TunedConstant &t : quantized->tuning->constants)
+      replaceFloatConstant(t.constant, t.values);
   if (o.scheme == "auto")
     outcome.weightFormat = llvm::formatv("auto ({0:F3} bpw)",
                                          double(quantized->bits) / plan->total.parameters);

@@ -41,6 +41,9 @@ struct QuantizeOptions {
   /// candidates are integer grids, which the W4A8 kernels read.
   bool integerActivations = false;
   bool progress = true;             // a progress bar on stderr
+  /// Steps of end-to-end scale tuning after rounding (ScaleTuning.h); -1:
+  /// as many as kTuningSeconds allow nominally, 0: none.
+  int64_t tuneSteps = -1;
 };
 
 /// What measuring every trial may cost before "auto" predicts instead: the

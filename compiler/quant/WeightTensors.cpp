@@ -66,6 +66,15 @@ std::vector<WeightTensor> collectWeightTensors(ModuleOp module) {
   return weights;
 }
 
+void replaceFloatConstant(Operation *op, llvm::ArrayRef<float> values) {
+  auto constant = llvm::cast<slm::ConstantOp>(op);
+  auto type = llvm::cast<RankedTensorType>(constant.getType());
+  std::string name = "tuned";
+  if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
+    name = resource.getRawHandle().getKey().str() + ".tuned";
+  constant.setValueAttr(blobOf(type, name, std::vector<float>(values.begin(), values.end())));
+}
+
 void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage) {
   Operation *constant = weight.constant;
   OpBuilder b(constant);

@@ -30,6 +30,10 @@ std::vector<WeightTensor> collectWeightTensors(mlir::ModuleOp module);
 /// and an slm.dequantize; the codes are named NAME.codes, NAME.scales, ...
 void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &quantized);
 
+/// Gives the f32 constant `constant` new values of the same shape, stored in
+/// a blob named after its old one with ".tuned" appended.
+void replaceFloatConstant(mlir::Operation *constant, llvm::ArrayRef<float> values);
+
 /// How float weights are stored: as they are (f32), or at half width.
 enum class FloatStorage { f32, bf16, f16 };
 

@@ -11,6 +11,7 @@
 #include "compiler/targets/Target.h"
 #include "compiler/support/Error.h"
 
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Path.h"
 
 #include <chrono>
@@ -57,6 +58,12 @@ ABSL_FLAG(std::string, sensitivity, "auto",
           "calibration windows per tensor, format and rounding), predict (the Hessian-weighted "
           "rounding error, scaled by end-to-end measurements on a few anchor layers), or auto "
           "(measure while that is estimated to take at most 45 seconds)");
+ABSL_FLAG(std::string, tune_steps, "auto",
+          "steps of end-to-end scale tuning after rounding: Adam on KL(teacher || student) "
+          "over the calibration windows moves every group's scale (and minimum) and the "
+          "RMSNorm weights, codes fixed; kept only when the calibration KL drops. auto: as "
+          "many (up to 200) as about 30 seconds allow, none for models too large for that; "
+          "0: none");
 ABSL_FLAG(int64_t, calib_windows, 32,
           "calibration windows of 128 tokens the sensitivity analysis runs on");
 ABSL_FLAG(std::string, sign, "",
@@ -92,6 +99,11 @@ llvm::Expected<QuantizeOptions> quantizeOptions(llvm::StringRef model) {
   if (q.sensitivity != "auto" && q.sensitivity != "measure" && q.sensitivity != "predict")
     return makeError("{0}: --sensitivity must be auto, measure or predict, got '{1}'", model,
                      q.sensitivity);
+  if (std::string steps = absl::GetFlag(FLAGS_tune_steps); steps != "auto") {
+    if (!llvm::to_integer(steps, q.tuneSteps, 10) || q.tuneSteps < 0)
+      return makeError("{0}: --tune-steps must be auto or a count of steps, got '{1}'", model,
+                       steps);
+  }
   bool automatic = q.scheme == "auto";
   if (!automatic)
     if (auto format = parseTensorFormat(q.scheme); !format)
@@ -201,7 +213,8 @@ const Command &compileCommand() {
       "             [--weights f32|bf16|f16]\n"
       "             [--quant SCHEME [--calib TEXT] [--teacher T] [--bpw X | --max-size MB]\n"
       "              [--max-kl X] [--report FILE.json] [--report-svg FILE.svg] [--seed N]\n"
-      "              [--calib-windows N] [--sensitivity auto|measure|predict]]\n"
+      "              [--calib-windows N] [--sensitivity auto|measure|predict]\n"
+      "              [--tune-steps auto|N]]\n"
       "             [--rotate] [--w8a8] [--kv-cache f32|int8] [--sign KEY] [--print-ir-after-all]\n"
       "             [--dump-ir DIR] -o out.slmpack",
       "The artifact holds the machine code for the target, the weights laid out for its\n"
@@ -213,7 +226,8 @@ const Command &compileCommand() {
       "GPTQ rounds each weight. Without --teacher the float student is its own teacher.\n"
       "--sensitivity measure tries every tensor in every format alone; predict scales each\n"
       "tensor's Hessian-weighted rounding error by end-to-end trials on a few anchor layers\n"
-      "(auto: measure while that takes at most 45 seconds).\n"
+      "(auto: measure while that takes at most 45 seconds). Then --tune-steps moves the\n"
+      "scales and RMSNorm weights, codes fixed, to lower the teacher's KL end to end.\n"
       "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
       "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail. The\n"
@@ -231,7 +245,7 @@ const Command &compileCommand() {
       "after every pass of optimize, fuse, plan and lower (docs/ARCHITECTURE.md).",
       {"target", "max_context", "max_tokens", "tokenizer", "o", "weights", "quant", "calib",
        "teacher", "bpw", "max_size", "max_kl", "report", "report_svg", "seed", "calib_windows",
-       "sensitivity", "threads", "rotate", "w8a8", "kv_cache", "sign", "print_ir_after_all", "dump_ir"},
+       "sensitivity", "tune_steps", "threads", "rotate", "w8a8", "kv_cache", "sign", "print_ir_after_all", "dump_ir"},
       runCompile};
   return command;
 }

@@ -212,6 +212,46 @@ TEST(SoftTargets, TopKBracketsTheFullKl) {
   EXPECT_NEAR(nearly->kl, full->kl, 1e-3);
 }
 
+/// What scale tuning descends: klGradient's KL is compare()'s, and its
+/// gradient is the KL's derivative in each logit (dense and top-k targets).
+TEST(SoftTargets, KlGradientIsTheDerivativeOfTheKl) {
+  TeacherAndStudent m;
+  for (int64_t k : {0, 8}) {
+    auto targets = SoftTargets::compute(*m.teacher, m.windows, k);
+    ASSERT_TRUE(static_cast<bool>(targets)) << llvm::toString(targets.takeError());
+    auto agreement = targets->compare(*m.student, m.windows);
+    ASSERT_TRUE(static_cast<bool>(agreement));
+    double sum = 0;
+    int64_t positions = 0;
+    for (size_t w = 0; w < m.windows.size(); ++w) {
+      m.student->reset();
+      auto logits = m.student->forward(m.windows[w]);
+      ASSERT_TRUE(static_cast<bool>(logits));
+      exec::Tensor gradient;
+      auto kl = targets->klGradient(w, *logits, gradient);
+      ASSERT_TRUE(static_cast<bool>(kl)) << llvm::toString(kl.takeError());
+      sum += *kl;
+      positions += static_cast<int64_t>(m.windows[w].size());
+      if (w > 0)
+        continue;
+      exec::Tensor z = exec::Tensor::zeros(exec::DType::F32, logits->shape());
+      std::copy_n(logits->data<float>(), logits->size(), z.data<float>());
+      for (int64_t i : {int64_t(3), int64_t(70), z.size() / 2, z.size() - 1}) {
+        const float h = 1e-2f, original = z.data<float>()[i];
+        auto at = [&](float value) {
+          z.data<float>()[i] = value;
+          exec::Tensor unused;
+          return *targets->klGradient(w, z, unused);
+        };
+        double difference = (at(original + h) - at(original - h)) / (2 * h);
+        z.data<float>()[i] = original;
+        EXPECT_NEAR(gradient.data<float>()[i], difference, 1e-3) << "k " << k << " logit " << i;
+      }
+    }
+    EXPECT_NEAR(sum / positions, agreement->kl, 1e-9 + 1e-6 * agreement->kl) << "k " << k;
+  }
+}
+
 TEST(SoftTargets, KeepsDenseTargetsWhileTheyFit) {
   EXPECT_EQ(SoftTargets::topKFor(4096, 512), 0);  // TinyStories: 8 MB
   EXPECT_EQ(SoftTargets::topKFor(4096, 151936), kTopTargets); // Qwen: 2.5 GB dense

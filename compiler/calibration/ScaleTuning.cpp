@@ -1,0 +1,368 @@
+//===- ScaleTuning.cpp - end-to-end tuning of quantization scales ---------===//
+
+#include "compiler/calibration/ScaleTuning.h"
+
+#include "compiler/calibration/ProgressBar.h"
+#include "compiler/executor/Executor.h"
+#include "compiler/support/Error.h"
+#include "compiler/support/ParallelFor.h"
+#include "compiler/weights/WeightBlob.h"
+#include "dialects/slm/IR/SlmDialect.h"
+#include "dialects/slm/IR/SlmOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <cmath>
+#include <numeric>
+#include <random>
+
+using namespace mlir;
+
+namespace slmc {
+namespace {
+
+using exec::DType;
+using exec::Tensor;
+
+/// Adam (Kingma & Ba) over one array of parameters, bias-corrected.
+class Adam {
+public:
+  explicit Adam(size_t n) : m_(n, 0.0), v_(n, 0.0) {}
+  /// params -= rate * m̂ / (sqrt(v̂) + eps), at step t (from 1).
+  void step(double *params, const double *gradient, double rate, int64_t t) {
+    const double b1 = 0.9, b2 = 0.999, eps = 1e-12;
+    double c1 = 1 - std::pow(b1, double(t)), c2 = 1 - std::pow(b2, double(t));
+    for (size_t i = 0; i < m_.size(); ++i) {
+      m_[i] = b1 * m_[i] + (1 - b1) * gradient[i];
+      v_[i] = b2 * v_[i] + (1 - b2) * gradient[i] * gradient[i];
+      params[i] -= rate * (m_[i] / c1) / (std::sqrt(v_[i] / c2) + eps);
+    }
+  }
+
+private:
+  std::vector<double> m_, v_;
+};
+
+double rms(llvm::ArrayRef<float> values) {
+  double sum = 0;
+  for (float v : values)
+    sum += double(v) * v;
+  return values.empty() ? 0 : std::sqrt(sum / values.size());
+}
+
+/// One quantized tensor's tunable scales: w = s_g unit + m_g with s_g =
+/// s0_g e^{u_g} stored in f16, unit the code's value at scale 1 (the
+/// integer, or the codebook entry e[code], itself tuned), m_g the group's
+/// minimum (asymmetric).
+struct TunedTensor {
+  size_t index = 0;
+  const WeightTensor *weight = nullptr;
+  slm::WeightFormat format;
+  int64_t groups = 0, groupSize = 0;
+  std::vector<float> unit, scale0;
+  std::vector<double> logScale, minimum;
+  double minimumRate = 0; // minimums move in units of the tensor's mean |scale|
+  Adam scaleAdam{0}, minimumAdam{0};
+  // Codebook formats: each weight's code and the entries.
+  std::vector<uint8_t> codes;
+  std::vector<double> entries;
+  double entryRate = 0; // in units of the entries' RMS
+  Adam entryAdam{0};
+
+  float unitAt(int64_t i) const { return codes.empty() ? unit[i] : float(entries[codes[i]]); }
+
+  float scale(int64_t g) const { return fromHalf(toHalf(float(scale0[g] * std::exp(logScale[g])))); }
+  float min(int64_t g) const { return minimum.empty() ? 0 : fromHalf(toHalf(float(minimum[g]))); }
+
+  std::vector<float> values() const {
+    std::vector<float> w(unit.size());
+    int64_t columns = weight->columns;
+    for (int64_t r = 0; r < weight->rows; ++r)
+      for (int64_t c = 0; c < columns; ++c) {
+        int64_t g = r * groups + c / groupSize;
+        w[r * columns + c] = scale(g) * unitAt(r * columns + c) + min(g);
+      }
+    return w;
+  }
+
+  /// dL/du_g = s_g Σ dW unit, dL/dm_g = Σ dW, and one Adam step each.
+  void step(const float *dW, double rate, int64_t t) {
+    int64_t columns = weight->columns;
+    std::vector<double> dScale(logScale.size(), 0.0), dMinimum(minimum.size(), 0.0);
+    std::vector<double> dEntry(entries.size(), 0.0);
+    for (int64_t r = 0; r < weight->rows; ++r)
+      for (int64_t c = 0; c < columns; ++c) {
+        int64_t g = r * groups + c / groupSize, i = r * columns + c;
+        dScale[g] += double(dW[i]) * unitAt(i);
+        if (!minimum.empty())
+          dMinimum[g] += dW[i];
+        if (!codes.empty())
+          dEntry[codes[i]] += double(dW[i]) * scale(g);
+      }
+    for (size_t g = 0; g < dScale.size(); ++g)
+      dScale[g] *= scale0[g] * std::exp(logScale[g]);
+    scaleAdam.step(logScale.data(), dScale.data(), rate, t);
+    if (!minimum.empty())
+      minimumAdam.step(minimum.data(), dMinimum.data(), rate * minimumRate, t);
+    if (!entries.empty()) {
+      entryAdam.step(entries.data(), dEntry.data(), rate * entryRate, t);
+      // Entries stay ascending (Codebook.h): neighbours that crossed meet
+      // at their mean.
+      for (size_t k = 1; k < entries.size(); ++k)
+        if (entries[k] < entries[k - 1])
+          entries[k] = entries[k - 1] = 0.5 * (entries[k] + entries[k - 1]);
+    }
+  }
+
+  void store(QuantizedWeight &q) const {
+    for (size_t k = 0; k < entries.size(); ++k)
+      q.codebook[k] = static_cast<float>(entries[k]);
+    for (size_t g = 0; g < logScale.size(); ++g) {
+      q.scales[g] = toHalf(scale(g));
+      if (!minimum.empty())
+        q.minimums[g] = toHalf(min(g));
+    }
+  }
+};
+
+TunedTensor tunedTensor(size_t index, const WeightTensor &w, const QuantizedWeight &q) {
+  TunedTensor t;
+  t.index = index;
+  t.weight = &w;
+  t.format = q.format;
+  t.groups = q.format.groupsPerRow(w.columns);
+  t.groupSize = q.format.groupSize(w.columns);
+  // The codes' values at scale 1 and minimum 0, decoded as slm.dequantize does.
+  std::vector<uint16_t> ones(q.scales.size(), toHalf(1.0f)), zeros(q.scales.size(), 0);
+  t.unit.resize(w.rows * w.columns);
+  dequantizeRows(q.format, w.rows, w.columns, q.codes.data(), ones.data(), zeros.data(),
+                 q.codebook.empty() ? nullptr : q.codebook.data(), t.unit.data());
+  double meanScale = 0;
+  for (uint16_t s : q.scales) {
+    t.scale0.push_back(fromHalf(s));
+    meanScale += std::fabs(fromHalf(s));
+  }
+  if (!q.codebook.empty()) {
+    t.codes.resize(w.rows * w.columns);
+    for (int64_t r = 0; r < w.rows; ++r)
+      for (int64_t c = 0; c < w.columns; ++c)
+        t.codes[r * w.columns + c] =
+            static_cast<uint8_t>(codeAt(q.codes.data() + r * q.format.packedRowBytes(w.columns),
+                                        c, q.format));
+    t.entries.assign(q.codebook.begin(), q.codebook.end());
+    t.entryRate = rms(q.codebook);
+    t.entryAdam = Adam(q.codebook.size());
+  }
+  t.logScale.assign(q.scales.size(), 0.0);
+  t.scaleAdam = Adam(q.scales.size());
+  if (!q.format.symmetric) {
+    for (uint16_t m : q.minimums)
+      t.minimum.push_back(fromHalf(m));
+    t.minimumRate = q.scales.empty() ? 0 : meanScale / q.scales.size();
+    t.minimumAdam = Adam(q.minimums.size());
+  }
+  return t;
+}
+
+/// A float constant tuned as it is, in units of its own RMS.
+struct TunedFloat {
+  Operation *constant = nullptr;
+  exec::Shape shape;
+  std::vector<float> initial;
+  std::vector<double> values;
+  double rate = 0;
+  Adam adam{0};
+};
+
+llvm::Expected<std::vector<float>> constantValues(Operation *op) {
+  auto constant = llvm::dyn_cast<slm::ConstantOp>(op);
+  if (!constant || !llvm::cast<RankedTensorType>(constant.getType()).getElementType().isF32())
+    return makeError("only f32 slm.constant values can be tuned");
+  std::vector<float> values;
+  if (auto dense = llvm::dyn_cast<DenseElementsAttr>(constant.getValue())) {
+    for (float v : dense.getValues<float>())
+      values.push_back(v);
+    return values;
+  }
+  llvm::ArrayRef<char> bytes = weightBytes(constant.getValue());
+  values.resize(bytes.size() / sizeof(float));
+  std::memcpy(values.data(), bytes.data(), values.size() * sizeof(float));
+  return values;
+}
+
+Tensor tensorOf(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values) {
+  return Tensor::fromValues<float>(DType::F32, shape, values);
+}
+
+} // namespace
+
+std::vector<Operation *> normWeightConstants(ModuleOp module) {
+  std::vector<Operation *> constants;
+  func::FuncOp forward = slm::getForward(module);
+  if (!forward)
+    return constants;
+  forward.walk([&](slm::RmsNormOp norm) {
+    auto constant = norm.getWeight().getDefiningOp<slm::ConstantOp>();
+    if (constant && llvm::cast<RankedTensorType>(constant.getType()).getElementType().isF32() &&
+        !llvm::is_contained(constants, constant.getOperation()))
+      constants.push_back(constant);
+  });
+  return constants;
+}
+
+llvm::Expected<ScaleTuningResult>
+tuneScales(ReferenceModel &student, const SoftTargets &targets,
+           const std::vector<std::vector<int32_t>> &windows, const SoftTargets &checkTargets,
+           const std::vector<std::vector<int32_t>> &checkWindows,
+           const std::vector<WeightTensor> &weights,
+           std::vector<std::optional<QuantizedWeight>> &quantized,
+           llvm::ArrayRef<Operation *> floatConstants, const ScaleTuningOptions &o) {
+  ScaleTuningResult result;
+  std::vector<TunedTensor> tensors;
+  for (size_t i = 0; i < weights.size(); ++i)
+    if (quantized[i])
+      tensors.push_back(tunedTensor(i, weights[i], *quantized[i]));
+  std::vector<TunedFloat> floats;
+  for (Operation *op : floatConstants) {
+    auto values = constantValues(op);
+    if (!values)
+      return values.takeError();
+    TunedFloat f;
+    f.constant = op;
+    f.shape = exec::Shape(llvm::cast<RankedTensorType>(op->getResult(0).getType()).getShape());
+    f.initial = *values;
+    f.values.assign(values->begin(), values->end());
+    f.rate = rms(*values);
+    f.adam = Adam(values->size());
+    floats.push_back(std::move(f));
+  }
+  for (const TunedTensor &t : tensors)
+    result.parameters += t.logScale.size() + t.minimum.size() + t.entries.size();
+  for (const TunedFloat &f : floats)
+    result.parameters += f.values.size();
+  std::vector<Operation *> constants;
+  for (const TunedTensor &t : tensors)
+    constants.push_back(t.weight->constant);
+  for (const TunedFloat &f : floats)
+    constants.push_back(f.constant);
+
+  exec::Executor &executor = student.executor();
+  auto install = [&]() -> llvm::Error {
+    for (const TunedTensor &t : tensors)
+      if (auto error = executor.replaceConstant(
+              t.weight->constant, tensorOf({t.weight->rows, t.weight->columns}, t.values())))
+        return error;
+    for (const TunedFloat &f : floats) {
+      std::vector<float> v(f.values.begin(), f.values.end());
+      if (auto error = executor.replaceConstant(f.constant, tensorOf(f.shape, v)))
+        return error;
+    }
+    return llvm::Error::success();
+  };
+  auto restore = [&]() -> llvm::Error {
+    for (const TunedTensor &t : tensors)
+      if (auto error = executor.replaceConstant(
+              t.weight->constant, Tensor::view(DType::F32, {t.weight->rows, t.weight->columns},
+                                               t.weight->values.data(), nullptr)))
+        return error;
+    for (const TunedFloat &f : floats)
+      if (auto error = executor.replaceConstant(f.constant, tensorOf(f.shape, f.initial)))
+        return error;
+    return llvm::Error::success();
+  };
+  auto calibrationKl = [&]() -> llvm::Expected<double> {
+    if (auto error = install())
+      return std::move(error);
+    auto agreement = checkTargets.compare(student, checkWindows);
+    if (!agreement)
+      return agreement.takeError();
+    return agreement->kl;
+  };
+
+  auto before = calibrationKl();
+  if (!before)
+    return before.takeError();
+  result.klBefore = *before;
+
+  const int64_t perStep = std::min<int64_t>(o.windowsPerStep, windows.size());
+  std::mt19937_64 random(o.seed);
+  std::vector<size_t> order(windows.size());
+  std::iota(order.begin(), order.end(), 0);
+  size_t next = order.size(); // reshuffled when used up
+  ProgressBar bar("tuning", o.steps, o.progress);
+  for (int64_t step = 1; step <= o.steps; ++step) {
+    if (auto error = install())
+      return std::move(error);
+    std::vector<size_t> batch;
+    for (int64_t b = 0; b < perStep; ++b) {
+      if (next == order.size()) {
+        std::shuffle(order.begin(), order.end(), random);
+        next = 0;
+      }
+      batch.push_back(order[next++]);
+    }
+    // Each window's gradients apart, summed in the batch's order: the sums
+    // do not depend on the thread count.
+    std::vector<std::vector<Tensor>> perWindow(batch.size());
+    std::vector<std::string> errors(batch.size());
+    parallelFor(static_cast<int64_t>(batch.size()), o.threads, [&](int64_t b) {
+      size_t window = batch[b];
+      auto gradients = student.gradient(
+          windows[window],
+          [&](const Tensor &logits) -> llvm::Expected<Tensor> {
+            Tensor g;
+            auto kl = targets.klGradient(window, logits, g);
+            if (!kl)
+              return kl.takeError();
+            return g;
+          },
+          constants);
+      if (!gradients)
+        errors[b] = llvm::toString(gradients.takeError());
+      else
+        perWindow[b] = std::move(*gradients);
+    });
+    for (const std::string &error : errors)
+      if (!error.empty())
+        return makeError("{0}", error);
+    int64_t total = 0;
+    for (size_t window : batch)
+      total += static_cast<int64_t>(windows[window].size());
+    // Mean KL per position; the rate decays along a half cosine to a tenth.
+    double rate = o.learningRate *
+                  (0.55 + 0.45 * std::cos(M_PI * double(step - 1) / std::max<int64_t>(1, o.steps)));
+    for (size_t c = 0; c < constants.size(); ++c) {
+      std::vector<float> g(perWindow[0][c].size(), 0.0f);
+      for (const std::vector<Tensor> &window : perWindow)
+        for (size_t i = 0; i < g.size(); ++i)
+          g[i] += window[c].data<float>()[i];
+      for (float &v : g)
+        v /= static_cast<float>(total);
+      if (c < tensors.size()) {
+        tensors[c].step(g.data(), rate, step);
+      } else {
+        TunedFloat &f = floats[c - tensors.size()];
+        std::vector<double> gd(g.begin(), g.end());
+        f.adam.step(f.values.data(), gd.data(), rate * f.rate, step);
+      }
+    }
+    bar.advance();
+  }
+  result.steps = o.steps;
+  auto after = calibrationKl();
+  if (!after)
+    return after.takeError();
+  result.klAfter = *after;
+  result.kept = result.klAfter < result.klBefore;
+  if (result.kept) {
+    for (const TunedTensor &t : tensors)
+      t.store(*quantized[t.index]);
+    for (const TunedFloat &f : floats)
+      result.constants.push_back(
+          {f.constant, std::vector<float>(f.values.begin(), f.values.end()), f.initial});
+  }
+  if (auto error = restore())
+    return std::move(error);
+  return result;
+}
+
+} // namespace slmc

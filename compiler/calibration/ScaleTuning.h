@@ -1,0 +1,75 @@
+//===- ScaleTuning.h - end-to-end tuning of quantization scales -*- C++ -*-===//
+//
+// After rounding, the quantized student's codes stay as they are and what is
+// continuous is tuned against the teacher: every group's scale (and minimum)
+// and the RMSNorm weights, by Adam on KL(teacher || student) over the
+// calibration windows, with gradients from the reference executor's reverse
+// mode (Executor::gradient). Rounding chose each code for its own tensor's
+// error; tuning lets every scale answer for the whole model's output, which
+// the per-tensor objectives cannot see (EfficientQAT's end-to-end step-size
+// training, here with the teacher's KL as the loss).
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "compiler/calibration/CalibrationData.h"
+#include "compiler/quant/QuantizedWeight.h"
+#include "compiler/quant/WeightTensors.h"
+#include "compiler/runner/ReferenceModel.h"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace slmc {
+
+struct ScaleTuningOptions {
+  int64_t steps = 0;
+  int64_t windowsPerStep = 8;
+  /// Adam's step: of log |scale| for scales; of a tensor's RMS for minimums
+  /// and norm weights.
+  double learningRate = 3e-3;
+  uint64_t seed = 0;
+  int threads = 0;
+  bool progress = true;
+};
+
+/// A float constant tuned beside the scales (an RMSNorm weight) and the
+/// values it ends with.
+struct TunedConstant {
+  mlir::Operation *constant = nullptr;
+  std::vector<float> values, initial;
+};
+
+struct ScaleTuningResult {
+  int64_t steps = 0;
+  int64_t parameters = 0;
+  int64_t windows = 0, windowsPerStep = 0; // filled by the caller
+  double seconds = 0;                      // filled by the caller
+  /// KL(teacher || student) on the check windows before and after (top-k
+  /// targets: of the coarsened distributions).
+  double klBefore = 0, klAfter = 0;
+  /// The tuned values were kept (klAfter < klBefore); else everything is as
+  /// rounding left it.
+  bool kept = false;
+  std::vector<TunedConstant> constants;
+};
+
+/// Tunes the scales (and minimums) of `quantized` (nullopt entries are left
+/// float) and the f32 constants `floatConstants` on `student`, whose
+/// executor must hold the float values of `weights` when called and holds
+/// them again on return. Trains on `windows` against `targets` (computed on
+/// them); keeps the result when the KL on `checkWindows` against
+/// `checkTargets` drops.
+llvm::Expected<ScaleTuningResult>
+tuneScales(ReferenceModel &student, const SoftTargets &targets,
+           const std::vector<std::vector<int32_t>> &windows, const SoftTargets &checkTargets,
+           const std::vector<std::vector<int32_t>> &checkWindows,
+           const std::vector<WeightTensor> &weights,
+           std::vector<std::optional<QuantizedWeight>> &quantized,
+           llvm::ArrayRef<mlir::Operation *> floatConstants, const ScaleTuningOptions &options);
+
+/// The f32 RMSNorm weights of `module`'s @forward that are constants.
+std::vector<mlir::Operation *> normWeightConstants(mlir::ModuleOp module);
+
+} // namespace slmc
