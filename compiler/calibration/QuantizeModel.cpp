@@ -274,6 +274,29 @@ llvm::Expected<WeightPlan> planWeights(mlir::ModuleOp student, const QuantizeOpt
   return plan;
 }
 
+/// Nominal seconds end-to-end tuning may take when its steps are not given:
+/// a step is a forward and a backward pass (about three forward passes) over
+/// kTuningWindowsPerStep windows.
+constexpr double kTuningSeconds = 30;
+constexpr int64_t kMaxTuningSteps = 200, kMinTuningSteps = 20;
+constexpr int64_t kTuningWindowsPerStep = 8;
+
+/// A tuning step's nominal seconds on `windows` windows available.
+double tuningStepSeconds(const WeightPlan &plan, const QuantizeOptions &o, int64_t windows) {
+  return 3 * nominalPassSeconds(plan.total.parameters,
+                                std::min(kTuningWindowsPerStep, windows) * o.context);
+}
+
+/// The steps scale tuning runs: --tune-steps, or what kTuningSeconds allow
+/// (none below kMinTuningSteps).
+int64_t tuningSteps(const WeightPlan &plan, const QuantizeOptions &o, int64_t windows) {
+  if (o.tuneSteps >= 0)
+    return o.tuneSteps;
+  int64_t steps = std::min<int64_t>(
+      kMaxTuningSteps, int64_t(kTuningSeconds / tuningStepSeconds(plan, o, windows)));
+  return steps < kMinTuningSteps ? 0 : steps;
+}
+
 /// Calibration windows, the student and its teacher on them: the teacher's
 /// soft targets, the float student's agreement with them and its layer
 /// Hessians.
@@ -367,7 +390,8 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
   int64_t hessianWindows = hessianWindowCount(plan, o.context, c.text.hessianWindows.size());
   ProgressBar bar("hessians", hessianWindows, o.progress);
   c.hessians->attach(c.student->executor());
-  if (c.selfTeacher)
+  // The targets scale tuning trains on, when it will run.
+  if (c.selfTeacher && tuningSteps(plan, o, hessianWindows) > 0)
     c.tuningTargets.emplace(c.student->vocabSize(), kTopTargets);
   for (int64_t h = 0; h < hessianWindows; ++h) {
     const std::vector<int32_t> &window =
@@ -621,7 +645,7 @@ struct Quantized {
   std::vector<std::optional<QuantizedWeight>> finals, rtns;
   int64_t bits = 0;
   /// What end-to-end tuning did to the finals (their scales) and to float
-  /// constants (RMSNorm weights), which the final student takes too.
+  /// constants (RMSNorm weights, biases), which the final student takes too.
   std::optional<ScaleTuningResult> tuning;
   std::string tuningSkipped; // why there is no tuning
 };
@@ -679,12 +703,6 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
   return q;
 }
 
-/// Nominal seconds end-to-end tuning may take when its steps are not given:
-/// a step is a forward and a backward pass (about three forward passes) over
-/// ScaleTuningOptions::windowsPerStep windows.
-constexpr double kTuningSeconds = 30;
-constexpr int64_t kMaxTuningSteps = 200, kMinTuningSteps = 20;
-
 /// End-to-end tuning of the finals' scales and the RMSNorm weights
 /// (ScaleTuning.h), for as many steps as asked or kTuningSeconds allow
 /// nominally. Records in q why it did not run when it did not: a graph the
@@ -692,25 +710,22 @@ constexpr int64_t kMaxTuningSteps = 200, kMinTuningSteps = 20;
 llvm::Error tuneQuantized(Calibration &c, const WeightPlan &plan, Quantized &q,
                           mlir::ModuleOp student, const QuantizeOptions &o) {
   auto start = std::chrono::steady_clock::now();
+  const int64_t windows = static_cast<int64_t>(c.tuningWindows.size());
   ScaleTuningOptions options;
   options.seed = o.seed;
   options.threads = o.threads;
   options.progress = o.progress;
-  options.windowsPerStep =
-      std::min<int64_t>(options.windowsPerStep, static_cast<int64_t>(c.tuningWindows.size()));
-  double stepSeconds =
-      3 * nominalPassSeconds(plan.total.parameters, options.windowsPerStep * o.context);
-  options.steps = o.tuneSteps >= 0
-                      ? o.tuneSteps
-                      : std::min<int64_t>(kMaxTuningSteps, int64_t(kTuningSeconds / stepSeconds));
+  options.windowsPerStep = std::min(kTuningWindowsPerStep, windows);
+  options.steps = tuningSteps(plan, o, windows);
   if (o.tuneSteps == 0) {
     q.tuningSkipped = "--tune-steps 0";
     return llvm::Error::success();
   }
-  if (options.steps < (o.tuneSteps >= 0 ? 1 : kMinTuningSteps)) {
+  if (options.steps == 0) {
     q.tuningSkipped = llvm::formatv("a step would take about {0:F1} s (nominally), {1} steps "
                                     "more than the {2} s it is given; --tune-steps N runs N",
-                                    stepSeconds, kMinTuningSteps, kTuningSeconds);
+                                    tuningStepSeconds(plan, o, windows), kMinTuningSteps,
+                                    kTuningSeconds);
     return llvm::Error::success();
   }
   if (llvm::none_of(q.finals, [](const auto &f) { return f.has_value(); })) {
@@ -726,7 +741,7 @@ llvm::Error tuneQuantized(Calibration &c, const WeightPlan &plan, Quantized &q,
     bar.advance();
   }
   auto result = tuneScales(*c.student, *c.tuningTargets, c.tuningWindows, *c.targets,
-                           c.text.windows, plan.weights, q.finals, normWeightConstants(student),
+                           c.text.windows, plan.weights, q.finals, tunableFloatConstants(student),
                            options);
   if (!result) {
     q.tuningSkipped = llvm::toString(result.takeError());

@@ -14,6 +14,7 @@
 #include <cmath>
 #include <numeric>
 #include <random>
+#include <thread>
 
 using namespace mlir;
 
@@ -106,10 +107,15 @@ struct TunedTensor {
     if (!entries.empty()) {
       entryAdam.step(entries.data(), dEntry.data(), rate * entryRate, t);
       // Entries stay ascending (Codebook.h): neighbours that crossed meet
-      // at their mean.
-      for (size_t k = 1; k < entries.size(); ++k)
-        if (entries[k] < entries[k - 1])
-          entries[k] = entries[k - 1] = 0.5 * (entries[k] + entries[k - 1]);
+      // at their mean, until none cross.
+      for (bool crossed = true; crossed;) {
+        crossed = false;
+        for (size_t k = 1; k < entries.size(); ++k)
+          if (entries[k] < entries[k - 1]) {
+            entries[k] = entries[k - 1] = 0.5 * (entries[k] + entries[k - 1]);
+            crossed = true;
+          }
+      }
     }
   }
 
@@ -195,16 +201,22 @@ Tensor tensorOf(llvm::ArrayRef<int64_t> shape, llvm::ArrayRef<float> values) {
 
 } // namespace
 
-std::vector<Operation *> normWeightConstants(ModuleOp module) {
+std::vector<Operation *> tunableFloatConstants(ModuleOp module) {
   std::vector<Operation *> constants;
   func::FuncOp forward = slm::getForward(module);
   if (!forward)
     return constants;
-  forward.walk([&](slm::RmsNormOp norm) {
-    auto constant = norm.getWeight().getDefiningOp<slm::ConstantOp>();
+  auto add = [&](Value value) {
+    auto constant = value ? value.getDefiningOp<slm::ConstantOp>() : slm::ConstantOp();
     if (constant && llvm::cast<RankedTensorType>(constant.getType()).getElementType().isF32() &&
         !llvm::is_contained(constants, constant.getOperation()))
       constants.push_back(constant);
+  };
+  forward.walk([&](Operation *op) {
+    if (auto norm = llvm::dyn_cast<slm::RmsNormOp>(op))
+      add(norm.getWeight());
+    else if (auto linear = llvm::dyn_cast<slm::LinearOp>(op))
+      add(linear.getBias());
   });
   return constants;
 }
@@ -217,6 +229,8 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
            std::vector<std::optional<QuantizedWeight>> &quantized,
            llvm::ArrayRef<Operation *> floatConstants, const ScaleTuningOptions &o) {
   ScaleTuningResult result;
+  if (windows.empty() || checkWindows.empty())
+    return makeError("scale tuning needs calibration windows");
   std::vector<TunedTensor> tensors;
   for (size_t i = 0; i < weights.size(); ++i)
     if (quantized[i])
@@ -231,7 +245,8 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
     f.shape = exec::Shape(llvm::cast<RankedTensorType>(op->getResult(0).getType()).getShape());
     f.initial = *values;
     f.values.assign(values->begin(), values->end());
-    f.rate = rms(*values);
+    // All zeros (a bias) would never move in units of its RMS.
+    f.rate = std::max(rms(*values), 1e-2);
     f.adam = Adam(values->size());
     floats.push_back(std::move(f));
   }
@@ -278,81 +293,106 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
     return agreement->kl;
   };
 
-  auto before = calibrationKl();
-  if (!before)
-    return before.takeError();
-  result.klBefore = *before;
+  // Everything below runs with tuned values installed; the float values go
+  // back on every way out.
+  auto tune = [&]() -> llvm::Error {
+    auto before = calibrationKl();
+    if (!before)
+      return before.takeError();
+    result.klBefore = *before;
 
-  const int64_t perStep = std::min<int64_t>(o.windowsPerStep, windows.size());
-  std::mt19937_64 random(o.seed);
-  std::vector<size_t> order(windows.size());
-  std::iota(order.begin(), order.end(), 0);
-  size_t next = order.size(); // reshuffled when used up
-  ProgressBar bar("tuning", o.steps, o.progress);
-  for (int64_t step = 1; step <= o.steps; ++step) {
-    if (auto error = install())
-      return std::move(error);
-    std::vector<size_t> batch;
-    for (int64_t b = 0; b < perStep; ++b) {
-      if (next == order.size()) {
-        std::shuffle(order.begin(), order.end(), random);
-        next = 0;
+    const int64_t perStep = std::min<int64_t>(o.windowsPerStep, windows.size());
+    // Windows run `concurrent` at a time, and their gradients are added in
+    // the batch's order: the sums do not depend on the thread count, and
+    // memory holds `concurrent` recordings and gradients at once.
+    const int64_t concurrent = std::min<int64_t>(
+        perStep, o.threads > 0 ? o.threads
+                               : std::max(1u, std::thread::hardware_concurrency()));
+    std::mt19937_64 random(o.seed);
+    std::vector<size_t> order(windows.size());
+    std::iota(order.begin(), order.end(), 0);
+    size_t next = order.size(); // reshuffled when used up
+    ProgressBar bar("tuning", o.steps, o.progress);
+    for (int64_t step = 1; step <= o.steps; ++step) {
+      if (auto error = install())
+        return error;
+      std::vector<size_t> batch;
+      for (int64_t b = 0; b < perStep; ++b) {
+        if (next == order.size()) {
+          std::shuffle(order.begin(), order.end(), random);
+          next = 0;
+        }
+        batch.push_back(order[next++]);
       }
-      batch.push_back(order[next++]);
-    }
-    // Each window's gradients apart, summed in the batch's order: the sums
-    // do not depend on the thread count.
-    std::vector<std::vector<Tensor>> perWindow(batch.size());
-    std::vector<std::string> errors(batch.size());
-    parallelFor(static_cast<int64_t>(batch.size()), o.threads, [&](int64_t b) {
-      size_t window = batch[b];
-      auto gradients = student.gradient(
-          windows[window],
-          [&](const Tensor &logits) -> llvm::Expected<Tensor> {
-            Tensor g;
-            auto kl = targets.klGradient(window, logits, g);
-            if (!kl)
-              return kl.takeError();
-            return g;
-          },
-          constants);
-      if (!gradients)
-        errors[b] = llvm::toString(gradients.takeError());
-      else
-        perWindow[b] = std::move(*gradients);
-    });
-    for (const std::string &error : errors)
-      if (!error.empty())
-        return makeError("{0}", error);
-    int64_t total = 0;
-    for (size_t window : batch)
-      total += static_cast<int64_t>(windows[window].size());
-    // Mean KL per position; the rate decays along a half cosine to a tenth.
-    double rate = o.learningRate *
-                  (0.55 + 0.45 * std::cos(M_PI * double(step - 1) / std::max<int64_t>(1, o.steps)));
-    for (size_t c = 0; c < constants.size(); ++c) {
-      std::vector<float> g(perWindow[0][c].size(), 0.0f);
-      for (const std::vector<Tensor> &window : perWindow)
+      std::vector<std::vector<double>> sums(constants.size());
+      int64_t positions = 0;
+      for (size_t first = 0; first < batch.size(); first += concurrent) {
+        size_t count = std::min<size_t>(concurrent, batch.size() - first);
+        std::vector<std::vector<Tensor>> gradients(count);
+        std::vector<std::string> errors(count);
+        parallelFor(static_cast<int64_t>(count), o.threads, [&](int64_t b) {
+          size_t window = batch[first + b];
+          auto g = student.gradient(
+              windows[window],
+              [&](const Tensor &logits) -> llvm::Expected<Tensor> {
+                Tensor seed;
+                auto kl = targets.klGradient(window, logits, seed);
+                if (!kl)
+                  return kl.takeError();
+                return seed;
+              },
+              constants);
+          if (!g)
+            errors[b] = llvm::toString(g.takeError());
+          else
+            gradients[b] = std::move(*g);
+        });
+        for (const std::string &error : errors)
+          if (!error.empty())
+            return makeError("{0}", error);
+        for (size_t b = 0; b < count; ++b) {
+          positions += static_cast<int64_t>(windows[batch[first + b]].size());
+          for (size_t c = 0; c < constants.size(); ++c) {
+            const Tensor &g = gradients[b][c];
+            sums[c].resize(g.size(), 0.0);
+            for (int64_t i = 0; i < g.size(); ++i)
+              sums[c][i] += g.data<float>()[i];
+          }
+        }
+      }
+      // Mean KL per position; the rate decays along a half cosine to a tenth.
+      double rate = o.learningRate * (0.55 + 0.45 * std::cos(M_PI * double(step - 1) /
+                                                             std::max<int64_t>(1, o.steps)));
+      for (size_t c = 0; c < constants.size(); ++c) {
+        std::vector<float> g(sums[c].size());
         for (size_t i = 0; i < g.size(); ++i)
-          g[i] += window[c].data<float>()[i];
-      for (float &v : g)
-        v /= static_cast<float>(total);
-      if (c < tensors.size()) {
-        tensors[c].step(g.data(), rate, step);
-      } else {
-        TunedFloat &f = floats[c - tensors.size()];
-        std::vector<double> gd(g.begin(), g.end());
-        f.adam.step(f.values.data(), gd.data(), rate * f.rate, step);
+          g[i] = static_cast<float>(sums[c][i] / positions);
+        if (c < tensors.size()) {
+          tensors[c].step(g.data(), rate, step);
+        } else {
+          TunedFloat &f = floats[c - tensors.size()];
+          std::vector<double> mean(g.begin(), g.end());
+          f.adam.step(f.values.data(), mean.data(), rate * f.rate, step);
+        }
       }
+      bar.advance();
     }
-    bar.advance();
+    result.steps = o.steps;
+    auto after = calibrationKl();
+    if (!after)
+      return after.takeError();
+    result.klAfter = *after;
+    result.kept = result.klAfter < result.klBefore;
+    return llvm::Error::success();
+  };
+  llvm::Error error = tune();
+  llvm::Error restored = restore();
+  if (error) {
+    llvm::consumeError(std::move(restored));
+    return std::move(error);
   }
-  result.steps = o.steps;
-  auto after = calibrationKl();
-  if (!after)
-    return after.takeError();
-  result.klAfter = *after;
-  result.kept = result.klAfter < result.klBefore;
+  if (restored)
+    return std::move(restored);
   if (result.kept) {
     for (const TunedTensor &t : tensors)
       t.store(*quantized[t.index]);
@@ -360,8 +400,6 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
       result.constants.push_back(
           {f.constant, std::vector<float>(f.values.begin(), f.values.end()), f.initial});
   }
-  if (auto error = restore())
-    return std::move(error);
   return result;
 }
 

@@ -1,10 +1,10 @@
 //===- ScaleTuning.h - end-to-end tuning of quantization scales -*- C++ -*-===//
 //
 // After rounding, the quantized student's codes stay as they are and what is
-// continuous is tuned against the teacher: every group's scale (and minimum)
-// and the RMSNorm weights, by Adam on KL(teacher || student) over the
-// calibration windows, with gradients from the reference executor's reverse
-// mode (Executor::gradient). Rounding chose each code for its own tensor's
+// continuous is tuned against the teacher: every group's scale (and minimum),
+// codebook entries, the RMSNorm weights and linear biases, by Adam on
+// KL(teacher || student) over the calibration windows, with gradients from the
+// reference executor's reverse mode (Executor::gradient). Rounding chose each code for its own tensor's
 // error; tuning lets every scale answer for the whole model's output, which
 // the per-tensor objectives cannot see (EfficientQAT's end-to-end step-size
 // training, here with the teacher's KL as the loss).
@@ -25,7 +25,7 @@ namespace slmc {
 
 struct ScaleTuningOptions {
   int64_t steps = 0;
-  int64_t windowsPerStep = 8;
+  int64_t windowsPerStep = 8; // a step's minibatch
   /// Adam's step: of log |scale| for scales; of a tensor's RMS for minimums
   /// and norm weights.
   double learningRate = 3e-3;
@@ -34,8 +34,8 @@ struct ScaleTuningOptions {
   bool progress = true;
 };
 
-/// A float constant tuned beside the scales (an RMSNorm weight) and the
-/// values it ends with.
+/// A float constant tuned beside the scales (an RMSNorm weight, a bias), the
+/// values it ends with and those it had.
 struct TunedConstant {
   mlir::Operation *constant = nullptr;
   std::vector<float> values, initial;
@@ -69,7 +69,8 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
            std::vector<std::optional<QuantizedWeight>> &quantized,
            llvm::ArrayRef<mlir::Operation *> floatConstants, const ScaleTuningOptions &options);
 
-/// The f32 RMSNorm weights of `module`'s @forward that are constants.
-std::vector<mlir::Operation *> normWeightConstants(mlir::ModuleOp module);
+/// The float constants tuned beside the scales: the f32 RMSNorm weights and
+/// linear biases of `module`'s @forward.
+std::vector<mlir::Operation *> tunableFloatConstants(mlir::ModuleOp module);
 
 } // namespace slmc

@@ -75,6 +75,8 @@ llvm::Expected<Vjp> attentionGradient(Operation *op) {
                  ArrayRef<bool> wanted, MutableArrayRef<Tensor> dIn) -> llvm::Error {
     if (auto error = requireFloat(in.take_front(3), {true, true, true}))
       return error;
+    if (cached && (wanted[3] || wanted[4]))
+      return makeError("no gradient for the KV caches (they are the function's inputs)");
     const Tensor &q = in[0], &keys = in[1], &values = in[2];
     int64_t tokens = q.dim(0), qHeads = q.dim(1), headDim = q.dim(2);
     int64_t kvHeads = keys.dim(1), valueDim = values.dim(2), group = qHeads / kvHeads;
