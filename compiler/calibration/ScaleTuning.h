@@ -1,13 +1,14 @@
 //===- ScaleTuning.h - end-to-end tuning of quantization scales -*- C++ -*-===//
 //
 // After rounding, the quantized student's codes stay as they are and what is
-// continuous is tuned against the teacher: every group's scale (and minimum),
-// codebook entries, the RMSNorm weights and linear biases, by Adam on
-// KL(teacher || student) over the calibration windows, with gradients from the
-// reference executor's reverse mode (Executor::gradient). Rounding chose each code for its own tensor's
-// error; tuning lets every scale answer for the whole model's output, which
-// the per-tensor objectives cannot see (EfficientQAT's end-to-end step-size
-// training, here with the teacher's KL as the loss).
+// continuous is tuned end to end: every group's scale (and minimum), codebook
+// entries, the RMSNorm weights and linear biases, by Adam on the KL from the
+// float student's distributions over the calibration windows, with gradients
+// from the reference executor's reverse mode (Executor::gradient); the result
+// is kept when the teacher's KL drops. Rounding chose each code for its own
+// tensor's error; tuning lets every scale answer for the whole model's output,
+// which the per-tensor objectives cannot see (EfficientQAT's end-to-end
+// step-size training, with a distillation loss).
 //
 //===----------------------------------------------------------------------===//
 #pragma once

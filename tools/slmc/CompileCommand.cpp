@@ -59,9 +59,9 @@ ABSL_FLAG(std::string, sensitivity, "auto",
           "rounding error, scaled by end-to-end measurements on a few anchor layers), or auto "
           "(measure while that is estimated to take at most 45 seconds)");
 ABSL_FLAG(std::string, tune_steps, "auto",
-          "steps of end-to-end scale tuning after rounding: Adam on KL(teacher || student) "
-          "over the calibration windows moves every group's scale (and minimum), codebook "
-          "entries, RMSNorm weights and linear biases, codes fixed; kept only when the calibration KL drops. auto: as "
+          "steps of end-to-end scale tuning after rounding: Adam on KL(float student || "
+          "quantized student) over the calibration windows moves every group's scale (and minimum), codebook "
+          "entries, RMSNorm weights and linear biases, codes fixed; kept only when the teacher's calibration KL drops. auto: as "
           "many (up to 200) as about 30 seconds allow, none for models too large for that; "
           "0: none");
 ABSL_FLAG(int64_t, calib_windows, 32,
@@ -227,7 +227,8 @@ const Command &compileCommand() {
       "--sensitivity measure tries every tensor in every format alone; predict scales each\n"
       "tensor's Hessian-weighted rounding error by end-to-end trials on a few anchor layers\n"
       "(auto: measure while that takes at most 45 seconds). Then --tune-steps moves the\n"
-      "scales, RMSNorm weights and biases, codes fixed, to lower the teacher's KL end to end.\n"
+      "scales, RMSNorm weights and biases, codes fixed, to lower the KL from the float student\n"
+      "end to end.\n"
       "The report (stdout table, --report JSON, --report-svg) gives per tensor the format,\n"
       "bits, ΔKL and round-to-nearest ΔKL, and for teacher, float, RTN and final student:\n"
       "size, bpw, KL, perplexity and same-top-token on the held-out calibration tail. The\n"
