@@ -142,6 +142,56 @@ llvm::Expected<SoftTargets> SoftTargets::compute(LanguageModel &teacher,
   return targets;
 }
 
+double SoftTargets::positionKl(int64_t position, const float *z, std::vector<char> &kept,
+                               float *gradient, double *modelTailMass) const {
+  const int64_t vocab = vocab_, k = topK_;
+  double logZ = logSumExp(z, vocab);
+  if (gradient) // softmax(z), less the targets below
+    for (int64_t v = 0; v < vocab; ++v)
+      gradient[v] = static_cast<float>(std::exp(z[v] - logZ));
+  if (k == 0) {
+    const float *p = probabilities_.data() + position * vocab;
+    double expected = 0;
+    for (int64_t v = 0; v < vocab; ++v)
+      expected += double(p[v]) * z[v];
+    if (gradient)
+      for (int64_t v = 0; v < vocab; ++v)
+        gradient[v] -= p[v];
+    // KL = sum p log p - sum p log q, log q = z - logsumexp(z), sum p = 1.
+    return negativeEntropy_[position] - expected + logZ;
+  }
+  const float *p = probabilities_.data() + position * k;
+  const int32_t *id = ids_.data() + position * k;
+  double expected = 0;
+  for (int64_t i = 0; i < k; ++i) {
+    expected += double(p[i]) * (z[id[i]] - logZ);
+    kept[id[i]] = 1;
+  }
+  // The model's tail mass summed over the tail itself (not 1 - kept: no
+  // cancellation when the kept tokens hold nearly all of it), from the
+  // gradient's softmax when there is one.
+  double tailQ = 0;
+  for (int64_t v = 0; v < vocab; ++v)
+    if (!kept[v])
+      tailQ += gradient ? gradient[v] : std::exp(z[v] - logZ);
+  tailQ = std::max(tailQ, std::numeric_limits<double>::min());
+  double r = tailMass_[position];
+  if (r > 0)
+    expected += r * std::log(tailQ);
+  if (gradient) { // tail tokens: q_v - r q_v / Q_tail; kept ones: q_v - p_v
+    for (int64_t v = 0; v < vocab; ++v)
+      if (!kept[v])
+        gradient[v] = static_cast<float>(gradient[v] * (1 - r / tailQ));
+    for (int64_t i = 0; i < k; ++i)
+      gradient[id[i]] -= p[i];
+  }
+  for (int64_t i = 0; i < k; ++i)
+    kept[id[i]] = 0;
+  if (modelTailMass)
+    *modelTailMass = tailQ;
+  return negativeEntropy_[position] - expected;
+}
+
 llvm::Expected<double> SoftTargets::klGradient(size_t window, const exec::Tensor &logits,
                                                exec::Tensor &gradient) const {
   if (window >= windowStarts_.size())
@@ -150,55 +200,16 @@ llvm::Expected<double> SoftTargets::klGradient(size_t window, const exec::Tensor
   const int64_t tokens = (window + 1 < windowStarts_.size() ? windowStarts_[window + 1]
                                                             : int64_t(argmax_.size())) -
                          first;
-  const int64_t vocab = vocab_, k = topK_;
+  const int64_t vocab = vocab_;
   if (logits.size() != tokens * vocab)
     return makeError("logits {0} for a window of {1} positions and {2} tokens",
                      logits.describe(), tokens, vocab);
   gradient = exec::Tensor::zeros(exec::DType::F32, {tokens, vocab});
-  std::vector<char> kept(k ? vocab : 0);
+  std::vector<char> kept(topK_ ? vocab : 0);
   double kl = 0;
-  for (int64_t t = 0; t < tokens; ++t) {
-    const int64_t position = first + t;
-    const float *z = logits.data<float>() + t * vocab;
-    float *g = gradient.data<float>() + t * vocab;
-    double logZ = logSumExp(z, vocab);
-    for (int64_t v = 0; v < vocab; ++v)
-      g[v] = static_cast<float>(std::exp(z[v] - logZ));
-    if (k == 0) {
-      const float *p = probabilities_.data() + position * vocab;
-      double expected = 0;
-      for (int64_t v = 0; v < vocab; ++v) {
-        expected += double(p[v]) * z[v];
-        g[v] -= p[v];
-      }
-      kl += negativeEntropy_[position] - expected + logZ;
-      continue;
-    }
-    const float *p = probabilities_.data() + position * k;
-    const int32_t *id = ids_.data() + position * k;
-    double expected = 0;
-    for (int64_t i = 0; i < k; ++i) {
-      expected += double(p[i]) * (z[id[i]] - logZ);
-      kept[id[i]] = 1;
-    }
-    double tailQ = 0;
-    for (int64_t v = 0; v < vocab; ++v)
-      if (!kept[v])
-        tailQ += g[v];
-    tailQ = std::max(tailQ, std::numeric_limits<double>::min());
-    double r = tailMass_[position];
-    if (r > 0)
-      expected += r * std::log(tailQ);
-    kl += negativeEntropy_[position] - expected;
-    // Tail tokens: q_v - r q_v / Q_tail; kept ones: q_v - p_v.
-    for (int64_t v = 0; v < vocab; ++v)
-      if (!kept[v])
-        g[v] = static_cast<float>(g[v] * (1 - r / tailQ));
-    for (int64_t i = 0; i < k; ++i) {
-      g[id[i]] -= p[i];
-      kept[id[i]] = 0;
-    }
-  }
+  for (int64_t t = 0; t < tokens; ++t)
+    kl += positionKl(first + t, logits.data<float>() + t * vocab, kept,
+                     gradient.data<float>() + t * vocab, nullptr);
   return kl;
 }
 
@@ -225,40 +236,15 @@ SoftTargets::compare(LanguageModel &model, const std::vector<std::vector<int32_t
     const float *rows = logits->data<float>();
     for (size_t t = 0; t < window.size(); ++t, ++position) {
       const float *z = rows + t * vocab;
-      double logZ = logSumExp(z, vocab);
       agree += std::max_element(z, z + vocab) - z == argmax_[position];
-      if (k == 0) {
-        const float *p = probabilities_.data() + position * vocab;
-        double expected = 0;
-        for (int64_t v = 0; v < vocab; ++v)
-          expected += double(p[v]) * z[v];
-        // KL = sum p log p - sum p log q, log q = z - logsumexp(z), sum p = 1.
-        kl += negativeEntropy_[position] - expected + logZ;
-        continue;
-      }
-      const float *p = probabilities_.data() + position * k;
-      const int32_t *id = ids_.data() + position * k;
-      double expected = 0;
-      for (int64_t i = 0; i < k; ++i) {
-        expected += double(p[i]) * (z[id[i]] - logZ);
-        kept[id[i]] = 1;
-      }
-      // The model's tail mass summed over the tail itself (not 1 - kept: no
-      // cancellation when the kept tokens hold nearly all of it).
       double tailQ = 0;
-      for (int64_t v = 0; v < vocab; ++v)
-        if (!kept[v])
-          tailQ += std::exp(z[v] - logZ);
-      for (int64_t i = 0; i < k; ++i)
-        kept[id[i]] = 0;
-      tailQ = std::max(tailQ, std::numeric_limits<double>::min());
+      kl += positionKl(position, z, kept, nullptr, &tailQ);
+      if (k == 0)
+        continue;
       double r = tailMass_[position];
-      if (r > 0)
-        expected += r * std::log(tailQ);
-      kl += negativeEntropy_[position] - expected;
       if (r > 0) {
-        double minQ = std::exp(*std::min_element(z, z + vocab) - logZ);
-        double smallestKept = p[k - 1];
+        double minQ = std::exp(*std::min_element(z, z + vocab) - logSumExp(z, vocab));
+        double smallestKept = probabilities_[(position + 1) * k - 1];
         gap += r * std::max(0.0, std::log(smallestKept / r) - std::log(minQ / tailQ));
       }
     }

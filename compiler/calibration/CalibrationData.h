@@ -95,6 +95,13 @@ public:
   double meanTailMass() const;
 
 private:
+  /// KL(teacher || model) at one position from the model's logits z there
+  /// (top-k: of the coarsened distributions); writes its gradient in z when
+  /// `gradient` is given and the model's tail mass when `modelTailMass` is.
+  /// `kept`: vocab zeros (top-k), left as it came.
+  double positionKl(int64_t position, const float *z, std::vector<char> &kept, float *gradient,
+                    double *modelTailMass) const;
+
   int64_t vocab_ = 0, topK_ = 0;
   std::vector<float> probabilities_; // dense: [positions, vocab]; top-k: [positions, k], descending
   std::vector<int32_t> ids_;         // top-k: [positions, k]

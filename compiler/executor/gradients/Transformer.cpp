@@ -1,6 +1,7 @@
 //===- Transformer.cpp - gradients of rotary embedding and attention ------===//
 
 #include "compiler/executor/gradients/GradientSupport.h"
+#include "compiler/executor/kernels/TransformerAttributes.h"
 #include "dialects/slm/IR/SlmOps.h"
 
 #include <cmath>
@@ -14,13 +15,7 @@ namespace {
 /// A rotation by the angle of each pair goes back by the opposite angle
 /// (cos and sin as the forward kernel computes them, scale included).
 llvm::Expected<Vjp> rotaryGradient(Operation *op) {
-  auto rotary = llvm::cast<slm::RotaryOp>(op);
-  float theta = static_cast<float>(rotary.getTheta().convertToDouble());
-  bool interleaved = rotary.getLayout() == slm::RotaryLayout::interleaved;
-  std::optional<int64_t> rotaryDimAttr;
-  if (auto dim = rotary.getRotaryDim())
-    rotaryDimAttr = static_cast<int64_t>(*dim);
-  float scale = rotary.getScale() ? rotary.getScale()->convertToFloat() : 1.0f;
+  RotaryAttributes attributes = RotaryAttributes::of(llvm::cast<slm::RotaryOp>(op));
   return Vjp([=](ArrayRef<Tensor> in, ArrayRef<Tensor> out, ArrayRef<Tensor> dOut,
                  ArrayRef<bool> wanted, MutableArrayRef<Tensor> dIn) -> llvm::Error {
     if (in.size() > 2 && wanted[2])
@@ -29,7 +24,8 @@ llvm::Expected<Vjp> rotaryGradient(Operation *op) {
       return ok();
     Tensor dy = gradientOrZeros(dOut[0], out[0]);
     int64_t tokens = dy.dim(0), heads = dy.dim(1), headDim = dy.dim(2);
-    int64_t rotaryDim = rotaryDimAttr.value_or(headDim), half = rotaryDim / 2;
+    int64_t rotaryDim = attributes.rotaryDim.value_or(headDim), half = rotaryDim / 2;
+    const bool interleaved = attributes.interleaved;
     int64_t start = in[1].intAt(0);
     const float *frequencies = in.size() > 2 ? in[2].data<float>() : nullptr;
     Tensor dx = Tensor::zeros(DType::F32, dy.shape());
@@ -37,9 +33,9 @@ llvm::Expected<Vjp> rotaryGradient(Operation *op) {
     for (int64_t t = 0; t < tokens; ++t) {
       float pos = static_cast<float>(start + t);
       for (int64_t i = 0; i < half; ++i) {
-        float freq = frequencies ? frequencies[i]
-                                 : 1.0f / std::pow(theta, static_cast<float>(2 * i) / rotaryDim);
-        float c = std::cos(pos * freq) * scale, s = std::sin(pos * freq) * scale;
+        float freq = attributes.frequency(i, rotaryDim, frequencies);
+        float c = std::cos(pos * freq) * attributes.scale;
+        float s = std::sin(pos * freq) * attributes.scale;
         for (int64_t h = 0; h < heads; ++h) {
           float *v = dx.data<float>() + (t * heads + h) * headDim;
           float &a = interleaved ? v[2 * i] : v[i];
@@ -61,16 +57,12 @@ llvm::Expected<Vjp> rotaryGradient(Operation *op) {
 /// scale ds_j q. Keys and values read from a cache (positions before the
 /// call's) get no gradient: they are the function's inputs.
 llvm::Expected<Vjp> attentionGradient(Operation *op) {
-  auto attention = llvm::cast<slm::AttentionOp>(op);
-  float scale = attention.getScale().convertToFloat();
-  bool causal = attention.getCausal();
-  int64_t window = attention.getWindow() ? static_cast<int64_t>(*attention.getWindow()) : 0;
-  float softcap = attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0f;
-  bool cached = attention.getKeyCache() != nullptr;
-  if (cached && !llvm::cast<RankedTensorType>(attention.getKeyCache().getType())
-                     .getElementType()
-                     .isF32())
+  AttentionAttributes a = AttentionAttributes::of(llvm::cast<slm::AttentionOp>(op));
+  if (a.int8Cache)
     return makeError("no gradient through an int8 KV cache");
+  float scale = a.scale, softcap = a.softcap;
+  bool causal = a.causal, cached = a.cached;
+  int64_t window = a.window;
   return Vjp([=](ArrayRef<Tensor> in, ArrayRef<Tensor> out, ArrayRef<Tensor> dOut,
                  ArrayRef<bool> wanted, MutableArrayRef<Tensor> dIn) -> llvm::Error {
     if (auto error = requireFloat(in.take_front(3), {true, true, true}))

@@ -1,6 +1,7 @@
 //===- Transformer.cpp - rotary embedding and attention kernels -----------===//
 
 #include "compiler/executor/kernels/KernelSupport.h"
+#include "compiler/executor/kernels/TransformerAttributes.h"
 #include "dialects/slm/IR/SlmOps.h"
 
 #include <cmath>
@@ -13,18 +14,13 @@ namespace slmc::exec {
 namespace {
 
 llvm::Expected<Kernel> rotaryKernel(Operation *op) {
-  auto rotary = llvm::cast<slm::RotaryOp>(op);
-  // Angles in f32, as llama2.c and Hugging Face compute them.
-  float theta = static_cast<float>(rotary.getTheta().convertToDouble());
-  bool interleaved = rotary.getLayout() == slm::RotaryLayout::interleaved;
-  std::optional<int64_t> rotaryDimAttr;
-  if (auto dim = rotary.getRotaryDim())
-    rotaryDimAttr = static_cast<int64_t>(*dim);
-  float scale = rotary.getScale() ? rotary.getScale()->convertToFloat() : 1.0f;
+  RotaryAttributes attributes = RotaryAttributes::of(llvm::cast<slm::RotaryOp>(op));
   return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
     const Tensor &x = in[0];
+    const float scale = attributes.scale;
+    const bool interleaved = attributes.interleaved;
     int64_t tokens = x.dim(0), heads = x.dim(1), headDim = x.dim(2);
-    int64_t rotaryDim = rotaryDimAttr.value_or(headDim);
+    int64_t rotaryDim = attributes.rotaryDim.value_or(headDim);
     if (rotaryDim > headDim || rotaryDim % 2)
       return makeError("rotary_dim {0} does not fit head_dim {1}", rotaryDim, headDim);
     int64_t start = in[1].intAt(0);
@@ -38,8 +34,7 @@ llvm::Expected<Kernel> rotaryKernel(Operation *op) {
     for (int64_t t = 0; t < tokens; ++t) {
       float pos = static_cast<float>(start + t);
       for (int64_t i = 0; i < half; ++i) {
-        float freq = frequencies ? frequencies[i]
-                                 : 1.0f / std::pow(theta, static_cast<float>(2 * i) / rotaryDim);
+        float freq = attributes.frequency(i, rotaryDim, frequencies);
         cosines[i] = std::cos(pos * freq);
         sines[i] = std::sin(pos * freq);
         if (scale != 1.0f) {
@@ -224,20 +219,15 @@ llvm::Error attendF32(ArrayRef<Tensor> in, MutableArrayRef<Tensor> out, float sc
 
 llvm::Expected<Kernel> attentionKernel(Operation *op) {
   auto attention = llvm::cast<slm::AttentionOp>(op);
-  float scale = attention.getScale().convertToFloat();
-  bool causal = attention.getCausal();
-  int64_t window = attention.getWindow() ? static_cast<int64_t>(*attention.getWindow()) : 0;
-  float softcap = attention.getSoftcap() ? attention.getSoftcap()->convertToFloat() : 0.0f;
-  bool cached = attention.getKeyCache() != nullptr;
+  AttentionAttributes a = AttentionAttributes::of(attention);
+  float scale = a.scale, softcap = a.softcap;
+  bool causal = a.causal, cached = a.cached, int8Cache = a.int8Cache;
+  int64_t window = a.window;
   // The cache is updated in place when the op is its only reader, which is
   // how importers build decoders; otherwise it is copied first.
   bool inPlace = cached && attention.getKeyCache().hasOneUse() &&
                  attention.getValueCache().hasOneUse() &&
                  attention.getKeyCache() != attention.getValueCache();
-  bool int8Cache =
-      cached && llvm::cast<RankedTensorType>(attention.getKeyCache().getType())
-                    .getElementType()
-                    .isSignlessInteger(8);
   return Kernel([=](ArrayRef<Tensor> in, MutableArrayRef<Tensor> out) -> llvm::Error {
     auto attend = [&](ArrayRef<Tensor> operands, MutableArrayRef<Tensor> results) {
       return attendF32(operands, results, scale, causal, window, softcap, cached, inPlace);
