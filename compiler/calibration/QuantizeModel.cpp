@@ -411,7 +411,8 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
       llvm::consumeError(c.hessians->detach(c.student->executor()));
       return std::move(error);
     }
-    c.tuningWindows.push_back(window);
+    if (c.tuningTargets)
+      c.tuningWindows.push_back(window);
     bar.advance();
   }
   if (llvm::Error error = c.hessians->detach(c.student->executor()))
@@ -716,7 +717,7 @@ llvm::Expected<Quantized> roundChosen(const WeightPlan &plan, const Calibration 
 llvm::Error tuneQuantized(Calibration &c, const WeightPlan &plan, Quantized &q,
                           mlir::ModuleOp student, const QuantizeOptions &o) {
   auto start = std::chrono::steady_clock::now();
-  const int64_t windows = static_cast<int64_t>(c.tuningWindows.size());
+  const int64_t windows = c.hessianWindows; // the windows tuning trains on, when it runs
   ScaleTuningOptions options;
   options.seed = o.seed;
   options.threads = o.threads;
@@ -751,7 +752,7 @@ llvm::Error tuneQuantized(Calibration &c, const WeightPlan &plan, Quantized &q,
     return llvm::Error::success();
   }
   q.tuning = std::move(*result);
-  q.tuning->windows = static_cast<int64_t>(c.tuningWindows.size());
+  q.tuning->windows = windows;
   q.tuning->windowsPerStep = options.windowsPerStep;
   q.tuning->seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

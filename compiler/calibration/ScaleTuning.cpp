@@ -51,43 +51,56 @@ double rms(llvm::ArrayRef<float> values) {
 }
 
 /// One quantized tensor's tunable scales: w = s_g unit + m_g with s_g =
-/// s0_g e^{u_g} stored in f16, unit the code's value at scale 1 (the
-/// integer, or the codebook entry e[code], itself tuned), m_g the group's
-/// minimum (asymmetric).
+/// s0_g e^{u_g} stored in f16, unit the code's value at scale 1 (the integer
+/// code, or the codebook entry e[code], itself tuned), m_g the group's
+/// minimum (asymmetric), as slm.dequantize decodes them.
 struct TunedTensor {
   size_t index = 0;
   const WeightTensor *weight = nullptr;
-  slm::WeightFormat format;
   int64_t groups = 0, groupSize = 0;
-  std::vector<float> unit, scale0;
+  std::vector<int32_t> codes; // each weight's, as codeAt reads it
+  std::vector<float> scale0;
   std::vector<double> logScale, minimum;
   double minimumRate = 0; // minimums move in units of the tensor's mean |scale|
   Adam scaleAdam{0}, minimumAdam{0};
-  // Codebook formats: each weight's code and the entries.
-  std::vector<uint8_t> codes;
-  std::vector<double> entries;
-  double entryRate = 0; // in units of the entries' RMS
+  std::vector<double> entries; // codebook formats only
+  double entryRate = 0;        // in units of the entries' RMS
   Adam entryAdam{0};
 
-  float unitAt(int64_t i) const { return codes.empty() ? unit[i] : float(entries[codes[i]]); }
-
-  float scale(int64_t g) const { return fromHalf(toHalf(float(scale0[g] * std::exp(logScale[g])))); }
-  float min(int64_t g) const { return minimum.empty() ? 0 : fromHalf(toHalf(float(minimum[g]))); }
+  float unitAt(int64_t i) const {
+    return entries.empty() ? static_cast<float>(codes[i]) : float(entries[codes[i]]);
+  }
+  /// Every group's scale and minimum as stored (f16).
+  std::vector<float> scales() const {
+    std::vector<float> s(logScale.size());
+    for (size_t g = 0; g < s.size(); ++g)
+      s[g] = fromHalf(toHalf(float(scale0[g] * std::exp(logScale[g]))));
+    return s;
+  }
+  std::vector<float> minimums() const {
+    std::vector<float> m(minimum.size());
+    for (size_t g = 0; g < m.size(); ++g)
+      m[g] = fromHalf(toHalf(float(minimum[g])));
+    return m;
+  }
 
   std::vector<float> values() const {
-    std::vector<float> w(unit.size());
+    std::vector<float> w(codes.size());
+    std::vector<float> s = scales(), m = minimums();
     int64_t columns = weight->columns;
     for (int64_t r = 0; r < weight->rows; ++r)
       for (int64_t c = 0; c < columns; ++c) {
         int64_t g = r * groups + c / groupSize;
-        w[r * columns + c] = scale(g) * unitAt(r * columns + c) + min(g);
+        w[r * columns + c] = s[g] * unitAt(r * columns + c) + (m.empty() ? 0.0f : m[g]);
       }
     return w;
   }
 
-  /// dL/du_g = s_g Σ dW unit, dL/dm_g = Σ dW, and one Adam step each.
+  /// dL/du_g = s_g Σ dW unit, dL/dm_g = Σ dW, dL/de_k = Σ_{code k} dW s_g,
+  /// and one Adam step each.
   void step(const float *dW, double rate, int64_t t) {
     int64_t columns = weight->columns;
+    std::vector<float> s = scales();
     std::vector<double> dScale(logScale.size(), 0.0), dMinimum(minimum.size(), 0.0);
     std::vector<double> dEntry(entries.size(), 0.0);
     for (int64_t r = 0; r < weight->rows; ++r)
@@ -96,8 +109,8 @@ struct TunedTensor {
         dScale[g] += double(dW[i]) * unitAt(i);
         if (!minimum.empty())
           dMinimum[g] += dW[i];
-        if (!codes.empty())
-          dEntry[codes[i]] += double(dW[i]) * scale(g);
+        if (!entries.empty())
+          dEntry[codes[i]] += double(dW[i]) * s[g];
       }
     for (size_t g = 0; g < dScale.size(); ++g)
       dScale[g] *= scale0[g] * std::exp(logScale[g]);
@@ -122,11 +135,11 @@ struct TunedTensor {
   void store(QuantizedWeight &q) const {
     for (size_t k = 0; k < entries.size(); ++k)
       q.codebook[k] = static_cast<float>(entries[k]);
-    for (size_t g = 0; g < logScale.size(); ++g) {
-      q.scales[g] = toHalf(scale(g));
-      if (!minimum.empty())
-        q.minimums[g] = toHalf(min(g));
-    }
+    std::vector<float> s = scales(), m = minimums();
+    for (size_t g = 0; g < s.size(); ++g)
+      q.scales[g] = toHalf(s[g]);
+    for (size_t g = 0; g < m.size(); ++g)
+      q.minimums[g] = toHalf(m[g]);
   }
 };
 
@@ -134,26 +147,19 @@ TunedTensor tunedTensor(size_t index, const WeightTensor &w, const QuantizedWeig
   TunedTensor t;
   t.index = index;
   t.weight = &w;
-  t.format = q.format;
   t.groups = q.format.groupsPerRow(w.columns);
   t.groupSize = q.format.groupSize(w.columns);
-  // The codes' values at scale 1 and minimum 0, decoded as slm.dequantize does.
-  std::vector<uint16_t> ones(q.scales.size(), toHalf(1.0f)), zeros(q.scales.size(), 0);
-  t.unit.resize(w.rows * w.columns);
-  dequantizeRows(q.format, w.rows, w.columns, q.codes.data(), ones.data(), zeros.data(),
-                 q.codebook.empty() ? nullptr : q.codebook.data(), t.unit.data());
+  t.codes.resize(w.rows * w.columns);
+  for (int64_t r = 0; r < w.rows; ++r)
+    for (int64_t c = 0; c < w.columns; ++c)
+      t.codes[r * w.columns + c] =
+          codeAt(q.codes.data() + r * q.format.packedRowBytes(w.columns), c, q.format);
   double meanScale = 0;
   for (uint16_t s : q.scales) {
     t.scale0.push_back(fromHalf(s));
     meanScale += std::fabs(fromHalf(s));
   }
   if (!q.codebook.empty()) {
-    t.codes.resize(w.rows * w.columns);
-    for (int64_t r = 0; r < w.rows; ++r)
-      for (int64_t c = 0; c < w.columns; ++c)
-        t.codes[r * w.columns + c] =
-            static_cast<uint8_t>(codeAt(q.codes.data() + r * q.format.packedRowBytes(w.columns),
-                                        c, q.format));
     t.entries.assign(q.codebook.begin(), q.codebook.end());
     t.entryRate = rms(q.codebook);
     t.entryAdam = Adam(q.codebook.size());
