@@ -256,7 +256,7 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     input to int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_amx` with also
     `+amx-tile,+amx-int8`, `w8a8_sdot` with AArch64's
     `+dotprod`, `w8a8_smmla` with `+i8mm`); symmetric 4-bit codes with `w8a8`
-    the W4A8 kernels (`w4a8`, `w4a8_vnni`, `w4a8_sdot`); any other format `qany`. The
+    the W4A8 kernels (`w4a8`, `w4a8_vnni`, `w4a8_amx`, `w4a8_sdot`); any other format `qany`. The
     verifier checks every choice against its weight (KernelVariants.h).
   }];
   let options = [

@@ -15,7 +15,9 @@
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts), _amx on
 //                   hosts where this process may use AMX-INT8 tiles
 //   Slm/W8A8Vnni    slm_uk_linear_w8a8_vnni on every AVX-512 VNNI host (AMX ones too)
-//   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts)
+//   Slm/W4A8        slm_uk_linear_w4a8_vnni, int4-g32 (AVX-512 VNNI hosts), _amx on hosts
+//                   where this process may use AMX-INT8 tiles
+//   Slm/W4A8Vnni    slm_uk_linear_w4a8_vnni on every AVX-512 VNNI host (AMX ones too)
 // and a decode step's attention (one token against f32 KV caches, 28 layers' worth, so
 // that the caches come from memory as in a model's step):
 //   Slm/Attention   slm_uk_attention, counter cache_GB/s (key and value bytes read)
@@ -154,7 +156,7 @@ void slmQ8(benchmark::State &state, Shape s, int64_t m) {
   counters(state, m, s.n, s.k, 1.0 * s.n * s.k + 2.0 * s.n);
 }
 
-void slmW4a8(benchmark::State &state, Shape s, int64_t m) {
+void slmW4a8Kernel(benchmark::State &state, Shape s, int64_t m, bool allowAmx) {
   if (!__builtin_cpu_supports("avx512vnni")) {
     state.SkipWithError("needs AVX-512 VNNI");
     return;
@@ -164,13 +166,19 @@ void slmW4a8(benchmark::State &state, Shape s, int64_t m) {
   std::vector<uint8_t> codes(s.n * s.k / 2, 0x5A);
   std::vector<uint16_t> scales(s.n * groups, 0x2000);
   std::vector<float> y(m * s.n);
-  size_t bytes = slm_uk_w4a8_scratch_bytes(m, s.k);
+  size_t bytes = slm_uk_w8a8_scratch_bytes(m, s.k, group);
   auto *scratch = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+  static const bool amx = slmc::amxAvailable();
+  auto kernel = amx && allowAmx ? slm_uk_linear_w4a8_amx : slm_uk_linear_w4a8_vnni;
   for (auto _ : state)
-    slm_uk_linear_w4a8_vnni(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m,
+    kernel(nullptr, x.data(), codes.data(), scales.data(), nullptr, y.data(), m,
                             s.n, s.k, group, scratch);
   std::free(scratch);
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
+}
+void slmW4a8(benchmark::State &state, Shape s, int64_t m) { slmW4a8Kernel(state, s, m, true); }
+void slmW4a8Vnni(benchmark::State &state, Shape s, int64_t m) {
+  slmW4a8Kernel(state, s, m, false);
 }
 
 void slmW8a8Kernel(benchmark::State &state, Shape s, int64_t m, bool allowAmx) {
@@ -297,6 +305,7 @@ struct Registrar {
         add("Slm/W8A8", slmW8a8);
         add("Slm/W8A8Vnni", slmW8a8Vnni);
         add("Slm/W4A8", slmW4a8);
+        add("Slm/W4A8Vnni", slmW4a8Vnni);
       }
     for (bool int8 : {false, true})
       for (const AttentionShape &s : kAttentionShapes)

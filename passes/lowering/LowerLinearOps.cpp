@@ -100,8 +100,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
       break;
     case slm::Kernel::w4a8:
     case slm::Kernel::w4a8_vnni:
+    case slm::Kernel::w4a8_amx:
     case slm::Kernel::w4a8_sdot:
       k.call(kernel == slm::Kernel::w4a8_vnni   ? SLM_KERNEL(slm_uk_linear_w4a8_vnni)
+             : kernel == slm::Kernel::w4a8_amx  ? SLM_KERNEL(slm_uk_linear_w4a8_amx)
              : kernel == slm::Kernel::w4a8_sdot ? SLM_KERNEL(slm_uk_linear_w4a8_sdot)
                                                 : SLM_KERNEL(slm_uk_linear_w4a8),
              x, w.codes, w.scales, bias, y, rows, n, columns, group, k.scratchBuffer(op));

@@ -55,7 +55,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
                           : dotprod ? slm::Kernel::w8a8_sdot
                                     : slm::Kernel::w8a8);
       if (w8a8 && slm::hasInt4ActivationKernel(format))
-        return select(op, vnni      ? slm::Kernel::w4a8_vnni
+        return select(op, amx       ? slm::Kernel::w4a8_amx
+                          : vnni    ? slm::Kernel::w4a8_vnni
                           : dotprod ? slm::Kernel::w4a8_sdot
                                     : slm::Kernel::w4a8);
       if (vnni && slm::hasInt4Kernel(format))

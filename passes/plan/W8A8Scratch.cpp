@@ -12,8 +12,6 @@ namespace slmc {
 int64_t w8a8ScratchBytes(slm::LinearOp linear, int64_t rows) {
   auto weight = llvm::cast<RankedTensorType>(linear.getWeight().getType());
   slm::WeightFormat format = slm::dequantizedWeight(linear.getWeight()).getFormat().layout();
-  if (format.bits == 4)
-    return slm_uk_w4a8_scratch_bytes(rows, weight.getDimSize(1));
   return slm_uk_w8a8_scratch_bytes(rows, weight.getDimSize(1), format.group);
 }
 

@@ -173,8 +173,8 @@ void slm_uk_linear_w8a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
 void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
-/* The same with Intel AMX tiles for m >= 4 (AMX-INT8 targets only; groups of 32 columns
- * take the vpdpbusd GEMM), vpdpbusd for decode. */
+/* The same with Intel AMX tiles for m >= 4 (AMX-INT8 targets only; groups of 32 columns take
+ * tiles 32 columns deep), vpdpbusd for decode. */
 void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                             const uint16_t *scales, const float *bias, float *y, int64_t m,
                             int64_t n, int64_t k, int64_t group, uint8_t *scratch);
@@ -190,16 +190,19 @@ void slm_uk_linear_w8a8_smmla(const slm_uk_ctx *ctx, const float *x, const uint8
 
 /* W4A8: symmetric 4-bit codes in groups of 32, 64 or 128 (as slm_uk_linear_q4 reads them), and
  * x quantized per row to int8 as W8A8 quantizes it, into `scratch`
- * (slm_uk_w4a8_scratch_bytes(m, k) bytes, 64-byte aligned). Exact integer dot products over
- * lanes of 8 columns, each lane's float sum scaled per group, the 16 lanes folded in a fixed
- * order (linear_w4a8.c defines it). Both kernels give these floats exactly; _vnni (AVX-512
- * VNNI targets only) takes the dot products with vpdpbusd. */
+ * (slm_uk_w8a8_scratch_bytes(m, k, group) bytes, 64-byte aligned); W8A8's formula with the
+ * groups as its units. Every kernel gives these floats exactly; _vnni (AVX-512 VNNI targets
+ * only) takes the dot products with vpdpbusd and runs m >= 4 as W8A8's vpdpbusd GEMM on
+ * panels of decoded codes, _amx (AMX-INT8 targets only) as its GEMM of AMX tiles. */
 void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                         const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
                         int64_t k, int64_t group, uint8_t *scratch);
 void slm_uk_linear_w4a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch);
+void slm_uk_linear_w4a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                            const uint16_t *scales, const float *bias, float *y, int64_t m,
+                            int64_t n, int64_t k, int64_t group, uint8_t *scratch);
 /* The same with the Arm dot product (sdot; AArch64 targets with +dotprod only). */
 void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
@@ -208,7 +211,7 @@ void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_
 /* Columns per unit of per-channel W8A8 (one GEMM panel). */
 #define SLM_UK_W8A8_UNIT 256
 
-/* The W8A8 scratch: m rows of int8 codes (row stride a multiple of 64), m f32 scales, then
+/* The W8A8 (and W4A8) scratch: m rows of int8 codes (row stride a multiple of 64), m f32 scales, then
  * (64-byte aligned) m x units int32 sums of codes, then (64-byte aligned) the codes again as
  * the prefill GEMMs of _w8a8_vnni and _w8a8_amx read them, four columns of every row after
  * another, rows padded to a multiple of 32 (the other kernels leave it alone). */
@@ -224,15 +227,6 @@ static inline int64_t slm_uk_w8a8_scratch_bytes(int64_t m, int64_t k, int64_t gr
   return slm_uk_w8a8_columns_offset(m, k, group) + (m + 31) / 32 * 32 * slm_uk_w8a8_row_stride(k);
 }
 
-/* The W4A8 scratch: m rows of int8 codes (row stride a multiple of 128), m f32 scales, then
- * (64-byte aligned) per row and block of 128 columns 16 int32 lane corrections. */
-static inline int64_t slm_uk_w4a8_row_stride(int64_t k) { return (k + 127) / 128 * 128; }
-static inline int64_t slm_uk_w4a8_corrections_offset(int64_t m, int64_t k) {
-  return (m * slm_uk_w4a8_row_stride(k) + m * 4 + 63) / 64 * 64;
-}
-static inline int64_t slm_uk_w4a8_scratch_bytes(int64_t m, int64_t k) {
-  return slm_uk_w4a8_corrections_offset(m, k) + m * (slm_uk_w4a8_row_stride(k) / 128) * 64;
-}
 
 /* y[b] = a[b] * b[b] for b < batch with a[b] = a + b * a_batch_stride (0 broadcasts). */
 void slm_uk_matmul(const slm_uk_ctx *ctx, const float *a, const float *b, float *y, int64_t batch,

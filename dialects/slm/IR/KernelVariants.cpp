@@ -50,7 +50,7 @@ bool kernelNeedsScratch(Kernel kernel) {
   return kernel == Kernel::w8a8 || kernel == Kernel::w8a8_vnni || kernel == Kernel::w8a8_amx ||
          kernel == Kernel::w8a8_sdot ||
          kernel == Kernel::w8a8_smmla || kernel == Kernel::w4a8 || kernel == Kernel::w4a8_vnni ||
-         kernel == Kernel::w4a8_sdot;
+         kernel == Kernel::w4a8_amx || kernel == Kernel::w4a8_sdot;
 }
 
 LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
@@ -106,6 +106,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                           "multiple of 32");
   case Kernel::w4a8:
   case Kernel::w4a8_vnni:
+  case Kernel::w4a8_amx:
   case Kernel::w4a8_sdot:
     return !embedding && hasInt4ActivationKernel(format)
                ? success()

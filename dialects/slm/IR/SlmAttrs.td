@@ -89,9 +89,12 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // Symmetric 8-bit codes on AVX-512 VNNI targets (one row of x as int8 digits, summed
       // by vpdpbusd): slm_uk_linear_q8_vnni.
       I32EnumAttrCase<"q8_vnni", 17>,
-      // W8A8 with Intel AMX tiles for prefill on AMX-INT8 targets (vpdpbusd for decode and
-      // for groups of 32 columns): slm_uk_linear_w8a8_amx.
-      I32EnumAttrCase<"w8a8_amx", 18>
+      // W8A8 with Intel AMX tiles for prefill on AMX-INT8 targets (vpdpbusd for decode):
+      // slm_uk_linear_w8a8_amx.
+      I32EnumAttrCase<"w8a8_amx", 18>,
+      // W4A8 with Intel AMX tiles for prefill on AMX-INT8 targets (vpdpbusd for decode):
+      // slm_uk_linear_w4a8_amx.
+      I32EnumAttrCase<"w4a8_amx", 19>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -79,12 +79,12 @@
 // VNNI: llvm.call @slm_uk_linear_table_avx512(
 // VNNI: llvm.call @slm_uk_linear_w4a8_vnni(
 
-// AMX-INT8 targets: W8A8 by AMX tiles (prefill), the rest as on VNNI ones.
+// AMX-INT8 targets: W8A8 and W4A8 by AMX tiles (prefill), the rest as on VNNI ones.
 // AMX: llvm.call @slm_uk_linear_q4_vnni(
 // AMX: llvm.call @slm_uk_linear_w8a8_amx(
 // AMX: llvm.call @slm_uk_linear_qany(
 // AMX: llvm.call @slm_uk_linear_table_avx512(
-// AMX: llvm.call @slm_uk_linear_w4a8_vnni(
+// AMX: llvm.call @slm_uk_linear_w4a8_amx(
 
 // Weight-only on AVX-512 VNNI targets, 4- and 8-bit integer codes take the integer-dot
 // decodes (x as int8 digits), the 3-bit codebook the table lookups.

@@ -58,9 +58,7 @@ std::vector<float> run(LinearKernel kernel, const Shape &shape, bool split, int 
     c = static_cast<uint8_t>(static_cast<int8_t>(code(rng)));
   for (uint16_t &s : scales)
     s = static_cast<uint16_t>(scale(rng));
-  size_t bytes = static_cast<size_t>(bits == 8
-                                         ? slm_uk_w8a8_scratch_bytes(shape.m, shape.k, shape.group)
-                                         : slm_uk_w4a8_scratch_bytes(shape.m, shape.k));
+  size_t bytes = static_cast<size_t>(slm_uk_w8a8_scratch_bytes(shape.m, shape.k, shape.group));
   auto *scratch = static_cast<uint8_t *>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
   slm_uk_ctx ctx{serialParallelFor, nullptr};
   kernel(split ? &ctx : nullptr, x.data(), codes.data(), scales.data(), bias.data(), y.data(),
@@ -116,11 +114,12 @@ TEST_P(ArmW4A8, SdotGivesThePortableFloats) {
   expectSameFloats(slm_uk_linear_w4a8_sdot, slm_uk_linear_w4a8, 4, "sdot", GetParam());
 }
 
-// W4A8 takes groups of 32, 64 or 128; blocks are 128 columns.
+// W4A8 takes groups of 32, 64 or 128; sdot takes 32 columns at a time.
 INSTANTIATE_TEST_SUITE_P(Shapes, ArmW4A8,
-                         ::testing::Values(Shape{1, 7, 128, 32},   // decode, one block
-                                           Shape{1, 5, 96, 32},    // a partial block
+                         ::testing::Values(Shape{1, 7, 128, 32},   // decode, whole groups
+                                           Shape{1, 5, 100, 32},   // a partial group
                                            Shape{3, 9, 320, 64},   // a ragged last group
+                                           Shape{2, 4, 150, 128},  // a group's columns end mid-32
                                            Shape{5, 13, 512, 128}, // several blocks
                                            Shape{9, 30, 1000, 32}));
 

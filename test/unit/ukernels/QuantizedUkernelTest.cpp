@@ -542,8 +542,8 @@ TEST(QuantizedUkernels, W8A8ComputesItsFormulaExactlyOnEveryPath) {
 
 //===--- W4A8 -------------------------------------------------------------------===//
 
-/// slm_ukernels.h's W4A8 formula (linear_w4a8.c), float for float, written from
-/// its definition: signed codes times signed activations, column by column.
+/// slm_ukernels.h's W4A8 formula (W8A8's with the groups as units), float for float, written
+/// from its definition: signed codes times signed activations, column by column.
 std::vector<float> w4a8Reference(const std::vector<float> &x, int64_t m, int64_t k,
                                  const PackedMatrix &w, const float *bias) {
   int64_t n = w.rows, groups = w.format.groupsPerRow(k), group = w.format.group;
@@ -558,23 +558,16 @@ std::vector<float> w4a8Reference(const std::vector<float> &x, int64_t m, int64_t
         int32_t nibble = (codes[p / 2] >> (4 * (p % 2))) & 15;
         return nibble >= 8 ? nibble - 16 : nibble;
       };
-      // Blocks of 128 columns; lane l: columns 128b + 8l + {0, ..., 7}; fma into acc block by
-      // block; then acc folded.
-      float acc[16] = {0};
-      for (int64_t b = 0; b * 128 < k; ++b)
-        for (int l = 0; l < 16; ++l) {
-          int64_t first = b * 128 + 8 * l;
-          int32_t sum = 0;
-          for (int t = 0; t < 8 && first + t < k; ++t)
-            sum += q(first + t) * xq[first + t];
-          int64_t unit = std::min(first / group, groups - 1);
-          float scale = fromHalf(w.quantized.scales[j * groups + unit]);
-          acc[l] = std::fma(static_cast<float>(sum), scale, acc[l]);
-        }
-      for (int width = 8; width >= 1; width /= 2)
-        for (int l = 0; l < width; ++l)
-          acc[l] = acc[l] + acc[l + width];
-      float v = acc[0] * xScale;
+      // Groups in order: an exact integer sum, then a rounded multiply and a rounded add.
+      float f = 0;
+      for (int64_t g = 0; g < groups; ++g) {
+        int32_t sum = 0;
+        for (int64_t p = g * group; p < std::min(k, (g + 1) * group); ++p)
+          sum += q(p) * xq[p];
+        float term = static_cast<float>(sum) * fromHalf(w.quantized.scales[j * groups + g]);
+        f = f + term;
+      }
+      float v = f * xScale;
       y[i * n + j] = bias ? v + bias[j] : v;
     }
   }
@@ -590,19 +583,26 @@ TEST(QuantizedUkernels, W4A8ComputesItsFormulaExactlyOnEveryPath) {
     kernels.push_back({"w4a8_vnni", slm_uk_linear_w4a8_vnni});
   else
     std::cerr << "this CPU has no AVX-512 VNNI: slm_uk_linear_w4a8_vnni is not run\n";
-  // Columns that end inside a chunk of 64 and inside a group; several chunks.
+  if (__builtin_cpu_supports("avx512vnni") && amxAvailable())
+    kernels.push_back({"w4a8_amx", slm_uk_linear_w4a8_amx});
+  else
+    std::cerr << "this CPU or OS has no AMX-INT8: slm_uk_linear_w4a8_amx is not run\n";
+  // Columns that end inside a chunk of 64, inside a group and inside decode's runs of 512;
+  // several runs and GEMM panels (256 columns); blocks of 32 rows of w whole and ragged.
   const MatrixShape shapes[] = {{13, 172, true}, {40, 96, false}, {20, 520, true},
-                                {17, 1024, false}, {3, 32, true}};
+                                {17, 1024, false}, {3, 32, true}, {70, 320, true},
+                                {64, 1100, false}};
   for (const char *name : {"int4-g32", "int4-g64", "int4-g128"}) {
     for (const MatrixShape &s : shapes) {
       PackedMatrix w(name, s.n, s.k, 6);
       std::vector<float> bias = randomFloats(s.n, 4);
       const float *b = s.bias ? bias.data() : nullptr;
-      for (int64_t m : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{8}, int64_t{11}, int64_t{64}}) {
+      for (int64_t m : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{8}, int64_t{11}, int64_t{64},
+                        int64_t{150}}) {
         std::vector<float> x = randomFloats(m * s.k, static_cast<uint32_t>(m + 20), -3, 2);
         std::fill_n(x.begin(), std::min<int64_t>(s.k, 5), 0.0f);
         std::vector<float> want = w4a8Reference(x, m, s.k, w, b);
-        int64_t scratchBytes = slm_uk_w4a8_scratch_bytes(m, s.k);
+        int64_t scratchBytes = slm_uk_w8a8_scratch_bytes(m, s.k, w.format.group);
         for (auto [kernel, call] : kernels) {
           std::string what = describe(name, s, m, kernel);
           std::vector<uint8_t> storage(scratchBytes + 128, 0xEE);

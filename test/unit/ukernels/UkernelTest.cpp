@@ -1649,7 +1649,8 @@ TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
                            "slm_uk_gather",    "slm_uk_embedding_q", "slm_uk_linear_qany",
                            "slm_uk_linear_q4", "slm_uk_linear_q4_avx512", "slm_uk_linear_q4_vnni", "slm_uk_linear_q8",
                            "slm_uk_linear_q8_avx512", "slm_uk_linear_q8_vnni", "slm_uk_linear_w8a8",
-                           "slm_uk_linear_w8a8_vnni", "slm_uk_linear_w8a8_amx"};
+                           "slm_uk_linear_w8a8_vnni", "slm_uk_linear_w8a8_amx",
+                           "slm_uk_linear_w4a8", "slm_uk_linear_w4a8_vnni", "slm_uk_linear_w4a8_amx"};
   for (const char *name : kernels) {
     llvm::Function *f = (*module)->getFunction(name);
     ASSERT_NE(f, nullptr) << name;
@@ -1696,7 +1697,7 @@ TEST(UkernelBitcode, AArch64HasThePortableKernelsAndNoX86Ones) {
   for (const char *name :
        {"slm_uk_linear_q4_avx512", "slm_uk_linear_q4_vnni", "slm_uk_linear_q8_avx512",
         "slm_uk_linear_q8_vnni", "slm_uk_linear_w8a8_vnni", "slm_uk_linear_w8a8_amx",
-        "slm_uk_linear_w4a8_vnni"})
+        "slm_uk_linear_w4a8_vnni", "slm_uk_linear_w4a8_amx"})
     EXPECT_EQ((*module)->getFunction(name), nullptr) << name;
   for (llvm::Function &f : **module)
     EXPECT_FALSE(f.hasFnAttribute("target-features")) << f.getName().str();
