@@ -71,6 +71,8 @@ def main():
                         "the artifacts compiled afresh)")
     parser.add_argument("--models", default="llama-0.5b,qwen3-0.6b")
     parser.add_argument("--threads", default="1,2")
+    parser.add_argument("--formats", default=",".join(name for name, _ in FORMATS),
+                        help="which of the formats to compile (default: all)")
     parser.add_argument("--repetitions", type=int, default=3)
     parser.add_argument("--gen-tokens", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=128,
@@ -98,6 +100,8 @@ def main():
             run([slmc, "synth", "--shape", model, "--dtype", "bf16", "-o", folder])
         bounds = {t: kernel_times(kernel_bench, model, t) for t in threads}
         for name, flags in FORMATS:
+            if name not in args.formats.split(","):
+                continue
             artifact = os.path.join(work, "%s-%s.slmpack" % (model, name))
             start = time.perf_counter()
             run([slmc, "compile", folder, "--max-context", "512", "--max-tokens",
