@@ -69,8 +69,9 @@ void slm_uk_linear_w4a8(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
     uk_w4a8_dots(ctx, &a);
 }
 
-/* The kernels below are x86's; other targets' bitcode has only the generic ones
- * above (SelectKernels picks these for AVX-512 VNNI targets alone). */
+/* The kernels from here to the Arm section are x86's; other targets' bitcode
+ * has only the generic ones above and its own (SelectKernels picks these for
+ * AVX-512 VNNI targets alone). */
 #if defined(__x86_64__)
 
 /*===--- decode: vpdpbusd dot products (AVX-512 VNNI and AMX targets) --------===*/

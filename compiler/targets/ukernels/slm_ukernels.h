@@ -213,7 +213,7 @@ void slm_uk_linear_w4a8_sdot(const slm_uk_ctx *ctx, const float *x, const uint8_
 
 /* The W8A8 (and W4A8) scratch: m rows of int8 codes (row stride a multiple of 64), m f32 scales, then
  * (64-byte aligned) m x units int32 sums of codes, then (64-byte aligned) the codes again as
- * the prefill GEMMs of _w8a8_vnni and _w8a8_amx read them, four columns of every row after
+ * the prefill GEMMs of _w8a8_vnni, _w8a8_amx, _w4a8_vnni and _w4a8_amx read them, four columns of every row after
  * another, rows padded to a multiple of 32 (the other kernels leave it alone). */
 static inline int64_t slm_uk_w8a8_row_stride(int64_t k) { return (k + 63) / 64 * 64; }
 static inline int64_t slm_uk_w8a8_sums_offset(int64_t m, int64_t k) {

@@ -141,8 +141,9 @@ static inline void uk_vnni_live_rows(int64_t nr, __mmask16 live[2]) {
 /*===--- prefill: GEMMs that read the weights where they are stored ----------===*/
 
 /* Both GEMMs (vpdpbusd on AVX-512 VNNI targets, AMX tiles on AMX-INT8 ones)
- * take blocks of UK_W8A8_NR rows of w by UK_W8A8_MR rows of x. The rows of w
- * are read as they are stored, four or 64 consecutive codes of a row at a
+ * take blocks of UK_W8A8_NR rows of w by UK_W8A8_MR rows of x. The rows of
+ * 8-bit codes are read as they are stored (4-bit ones from a panel decoded to
+ * int8, uk_w8a8_panel_of), four, 32 or 64 consecutive codes of a row at a
  * time; x_q is laid out once per call (s->xcol, uk_w8a8_columns) as
  * four columns of every row of x after another, so that one 64-byte load
  * holds four columns of 16 rows of x. Per unit, a block's integer sums c
@@ -220,7 +221,6 @@ UK_VNNI_TARGET static void uk_w8a8_panel_of(const uk_w8a8_args *a, uk_w8a8_panel
   for (int64_t u = 0; u < units; ++u)
     for (int l = 0; l < UK_W8A8_NR; ++l)
       w->scales[u][l] = uk_w8a8_weight_scale(a, j0 + uk_min(l, nr - 1), kb / unit + u);
-  const int8_t *rows = (const int8_t *)a->codes + j0 * a->row_bytes + kb;
   if (a->bits == 4) {
     if (nr < UK_W8A8_NR || kc < UK_KC)
       memset(w->copy, 0, sizeof w->copy);
@@ -229,12 +229,12 @@ UK_VNNI_TARGET static void uk_w8a8_panel_of(const uk_w8a8_args *a, uk_w8a8_panel
     w->w = &w->copy[0][0];
     w->ldw = UK_KC;
   } else if (nr == UK_W8A8_NR && a->row_bytes % 64 == 0) {
-    w->w = rows;
+    w->w = (const int8_t *)a->codes + j0 * a->row_bytes + kb;
     w->ldw = a->row_bytes;
   } else {
     memset(w->copy, 0, sizeof w->copy);
     for (int64_t l = 0; l < nr; ++l)
-      memcpy(w->copy[l], rows + l * a->row_bytes, (size_t)kc);
+      memcpy(w->copy[l], a->codes + (j0 + l) * a->row_bytes + kb, (size_t)kc);
     w->w = &w->copy[0][0];
     w->ldw = UK_KC;
   }
