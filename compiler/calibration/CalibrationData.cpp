@@ -142,8 +142,8 @@ llvm::Expected<SoftTargets> SoftTargets::compute(LanguageModel &teacher,
   return targets;
 }
 
-double SoftTargets::positionKl(int64_t position, const float *z, std::vector<char> &kept,
-                               float *gradient, double *modelTailMass) const {
+SoftTargets::PositionKl SoftTargets::positionKl(int64_t position, const float *z,
+                                                std::vector<char> &kept, float *gradient) const {
   const int64_t vocab = vocab_, k = topK_;
   double logZ = logSumExp(z, vocab);
   if (gradient) // softmax(z), less the targets below
@@ -158,7 +158,7 @@ double SoftTargets::positionKl(int64_t position, const float *z, std::vector<cha
       for (int64_t v = 0; v < vocab; ++v)
         gradient[v] -= p[v];
     // KL = sum p log p - sum p log q, log q = z - logsumexp(z), sum p = 1.
-    return negativeEntropy_[position] - expected + logZ;
+    return {negativeEntropy_[position] - expected + logZ, logZ, 0};
   }
   const float *p = probabilities_.data() + position * k;
   const int32_t *id = ids_.data() + position * k;
@@ -187,9 +187,7 @@ double SoftTargets::positionKl(int64_t position, const float *z, std::vector<cha
   }
   for (int64_t i = 0; i < k; ++i)
     kept[id[i]] = 0;
-  if (modelTailMass)
-    *modelTailMass = tailQ;
-  return negativeEntropy_[position] - expected;
+  return {negativeEntropy_[position] - expected, logZ, tailQ};
 }
 
 llvm::Expected<double> SoftTargets::klGradient(size_t window, const exec::Tensor &logits,
@@ -209,7 +207,8 @@ llvm::Expected<double> SoftTargets::klGradient(size_t window, const exec::Tensor
   double kl = 0;
   for (int64_t t = 0; t < tokens; ++t)
     kl += positionKl(first + t, logits.data<float>() + t * vocab, kept,
-                     gradient.data<float>() + t * vocab, nullptr);
+                     gradient.data<float>() + t * vocab)
+              .kl;
   return kl;
 }
 
@@ -237,15 +236,15 @@ SoftTargets::compare(LanguageModel &model, const std::vector<std::vector<int32_t
     for (size_t t = 0; t < window.size(); ++t, ++position) {
       const float *z = rows + t * vocab;
       agree += std::max_element(z, z + vocab) - z == argmax_[position];
-      double tailQ = 0;
-      kl += positionKl(position, z, kept, nullptr, &tailQ);
+      PositionKl at = positionKl(position, z, kept, nullptr);
+      kl += at.kl;
       if (k == 0)
         continue;
       double r = tailMass_[position];
       if (r > 0) {
-        double minQ = std::exp(*std::min_element(z, z + vocab) - logSumExp(z, vocab));
+        double minQ = std::exp(*std::min_element(z, z + vocab) - at.logZ);
         double smallestKept = probabilities_[(position + 1) * k - 1];
-        gap += r * std::max(0.0, std::log(smallestKept / r) - std::log(minQ / tailQ));
+        gap += r * std::max(0.0, std::log(smallestKept / r) - std::log(minQ / at.modelTailMass));
       }
     }
   }

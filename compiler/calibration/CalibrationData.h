@@ -96,11 +96,14 @@ public:
 
 private:
   /// KL(teacher || model) at one position from the model's logits z there
-  /// (top-k: of the coarsened distributions); writes its gradient in z when
-  /// `gradient` is given and the model's tail mass when `modelTailMass` is.
-  /// `kept`: vocab zeros (top-k), left as it came.
-  double positionKl(int64_t position, const float *z, std::vector<char> &kept, float *gradient,
-                    double *modelTailMass) const;
+  /// (top-k: of the coarsened distributions), with z's log-sum-exp and (top-k)
+  /// the model's tail mass; writes the KL's gradient in z when `gradient` is
+  /// given. `kept`: vocab zeros (top-k), left as it came.
+  struct PositionKl {
+    double kl = 0, logZ = 0, modelTailMass = 0;
+  };
+  PositionKl positionKl(int64_t position, const float *z, std::vector<char> &kept,
+                        float *gradient) const;
 
   int64_t vocab_ = 0, topK_ = 0;
   std::vector<float> probabilities_; // dense: [positions, vocab]; top-k: [positions, k], descending
