@@ -134,21 +134,12 @@ UK_VNNI_TARGET static void uk_vnni_dot_range(void *arg, int64_t begin, int64_t e
   uk_rows_in_four_parts(begin, end, uk_vnni_rows_all, arg);
 }
 
-/* Decode (m < UK_DOT_MAX_M) by the vpdpbusd dot products, prefill by the GEMM
- * of AMX tiles (`amx`) or of vpdpbusd. */
-static void uk_w8a8_run(const slm_uk_ctx *ctx, uk_w8a8_args *a, int amx) {
-  if (a->m < UK_DOT_MAX_M)
-    uk_parallel(ctx, a->n, uk_stream_grain(a->m, a->m * a->k / 4, a->k), uk_vnni_dot_range, a);
-  else if (!uk_w8a8_prefill(ctx, a, amx))
-    uk_w8a8_dots(ctx, a);
-}
-
 void slm_uk_linear_w8a8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w8a8_args a;
   if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, 8, scratch))
-    uk_w8a8_run(ctx, &a, 0);
+    uk_w8a8_run(ctx, &a, 0, uk_vnni_dot_range, uk_w8a8_dots);
 }
 
 /* Linux hands out AMX state only to processes that ask (arch_prctl
@@ -159,7 +150,7 @@ void slm_uk_linear_w8a8_amx(const slm_uk_ctx *ctx, const float *x, const uint8_t
                             int64_t n, int64_t k, int64_t group, uint8_t *scratch) {
   uk_w8a8_args a;
   if (uk_w8a8_begin(ctx, &a, x, codes, scales, bias, y, m, n, k, group, 8, scratch))
-    uk_w8a8_run(ctx, &a, 1);
+    uk_w8a8_run(ctx, &a, 1, uk_vnni_dot_range, uk_w8a8_dots);
 }
 
 #endif /* __x86_64__ */

@@ -460,6 +460,20 @@ static inline int uk_w8a8_prefill(const slm_uk_ctx *ctx, uk_w8a8_args *a, int am
   uk_parallel(ctx, items, uk_grain(rows * UK_W8A8_NR * k / per_cost), gemm, a);
   return 1;
 }
+
+/* A call of the VNNI and AMX kernels whose x is quantized: decode (m <
+ * UK_DOT_MAX_M) by `decode`, a range over rows of w (integer dot products,
+ * about a quarter of a cost unit per 8-bit product), prefill by
+ * uk_w8a8_prefill, or by `dots` (the generic kernel's) where it cannot. */
+static inline void uk_w8a8_run(const slm_uk_ctx *ctx, uk_w8a8_args *a, int amx,
+                               uk_range_fn decode,
+                               void (*dots)(const slm_uk_ctx *, uk_w8a8_args *)) {
+  if (a->m < UK_DOT_MAX_M)
+    uk_parallel(ctx, a->n, uk_stream_grain(a->m, a->m * a->k * a->bits / 32, a->row_bytes),
+                decode, a);
+  else if (!uk_w8a8_prefill(ctx, a, amx))
+    dots(ctx, a);
+}
 #endif /* __x86_64__ */
 
 #endif /* SLM_UK_W8A8_H */
