@@ -132,6 +132,9 @@ struct Measurement {
   double predictedDeltaKl = 0;
   Rounding rounding = Rounding::RoundToNearest;
   std::vector<float> codebook; // codebookFor the tensor in this format
+  /// The allocator weighs this format for this tensor (offered); else it is
+  /// neither measured nor reported.
+  bool offered = true;
 };
 
 /// The student with some weights swapped for fake-quantized values.
@@ -201,6 +204,12 @@ void fillSummary(slm::quant::ModelSummary *s, llvm::StringRef name, int64_t bits
     s->set_calibration_kl(*calibrationKl);
 }
 
+/// Whether `format` is weighed for `w`: allocatorOffers for --quant auto, a
+/// fixed scheme's one format everywhere.
+bool offered(const QuantizeOptions &o, const TensorFormat &format, const WeightTensor &w) {
+  return o.scheme != "auto" || allocatorOffers(format, w.columns);
+}
+
 /// The candidate formats: one fixed format, or every format the allocator
 /// may choose from.
 llvm::Expected<std::vector<TensorFormat>> candidateFormats(const QuantizeOptions &o) {
@@ -257,7 +266,8 @@ llvm::Expected<WeightPlan> planWeights(mlir::ModuleOp student, const QuantizeOpt
     floatBits += w.rows * w.columns * 32;
     int64_t least = INT64_MAX;
     for (const TensorFormat &f : candidates)
-      least = std::min(least, tensorFormatBits(f, w.rows, w.columns));
+      if (offered(o, f, w))
+        least = std::min(least, tensorFormatBits(f, w.rows, w.columns));
     cheapest += least;
   }
   plan.otherBits = plan.total.bits - floatBits;
@@ -516,7 +526,7 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
       const WeightTensor &w = weights[i];
       std::vector<double> diagonal = hessianDiagonal(c.hessians->of(i), w.columns);
       for (size_t f = 0; f < formats; ++f)
-        if (candidates[f]) {
+        if (candidates[f] && offered(o, candidates[f], w)) {
           codebooks[i][f] = codebookFor(w, *candidates[f], c.hessians->of(i));
           errors[i][f] = clipSearchError(w.values, w.rows, w.columns, *candidates[f], kClipGrid,
                                          diagonal, codebooks[i][f], kErrorSampleWeights);
@@ -528,7 +538,9 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
   int64_t fullTrials = 0;
   for (size_t i = 0; i < weights.size(); ++i)
     for (const TensorFormat &f : candidates)
-      fullTrials += f ? roundingsFor(weights[i], c.hessians->of(i)).size() : 0;
+      fullTrials += f && offered(o, f, weights[i])
+                        ? roundingsFor(weights[i], c.hessians->of(i)).size()
+                        : 0;
   bool measure = o.sensitivity == "measure" ||
                  (o.sensitivity == "auto" &&
                   fullTrials * c.compareSeconds <= kMeasuredSensitivitySeconds);
@@ -582,7 +594,8 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
       m.format = candidates[f];
       m.bits = tensorFormatBits(candidates[f], w.rows, w.columns);
       m.codebook = std::move(codebooks[i][f]);
-      if (candidates[f]) {
+      m.offered = offered(o, candidates[f], w);
+      if (candidates[f] && m.offered) {
         m.predictedDeltaKl = predictor.predict(i, errors[i][f]);
         m.deltaKl = m.predictedDeltaKl;
         // Predicted: GPTQ where there is a Hessian (for a table tied to
@@ -602,7 +615,7 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
   for (size_t i = 0; i < weights.size(); ++i) {
     const WeightTensor &w = weights[i];
     for (Measurement &m : s.measured[i]) {
-      if (!m.format)
+      if (!m.format || !m.offered)
         continue;
       for (Rounding r : roundingsFor(w, c.hessians->of(i))) {
         auto q = roundTensor(w, *m.format, m.codebook, r, c.hessians->of(i), gptq);
@@ -635,15 +648,25 @@ llvm::Expected<std::vector<int>> allocate(const std::vector<std::vector<Measurem
   if (!plan.budget)
     return std::vector<int>(measured.size(), 0);
   std::vector<AllocationItem> items;
-  for (const auto &options : measured) {
+  std::vector<std::vector<int>> offeredIndex(measured.size()); // an item's choice -> measured
+  for (size_t i = 0; i < measured.size(); ++i) {
     AllocationItem item;
-    for (const Measurement &m : options) {
+    for (size_t f = 0; f < measured[i].size(); ++f) {
+      const Measurement &m = measured[i][f];
+      if (!m.offered)
+        continue;
       item.costs.push_back(m.bits);
       item.losses.push_back(m.deltaKl);
+      offeredIndex[i].push_back(static_cast<int>(f));
     }
     items.push_back(std::move(item));
   }
-  return allocateBits(items, plan.budget->bits - plan.otherBits);
+  auto choices = allocateBits(items, plan.budget->bits - plan.otherBits);
+  if (!choices)
+    return choices.takeError();
+  for (size_t i = 0; i < choices->size(); ++i)
+    (*choices)[i] = offeredIndex[i][(*choices)[i]];
+  return choices;
 }
 
 /// The chosen roundings of the chosen formats, and round-to-nearest of the
@@ -917,6 +940,8 @@ slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &
     t->set_rounding(m.format ? roundingName(m.rounding) : "none");
     if (o.scheme == "auto")
       for (const Measurement &candidate : measured[i]) {
+        if (!candidate.offered)
+          continue;
         slm::quant::Candidate *out = t->add_candidates();
         out->set_format(tensorFormatName(candidate.format));
         out->set_bits(candidate.bits);

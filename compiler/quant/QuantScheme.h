@@ -26,7 +26,20 @@ int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t colum
 
 /// What `--quant auto` chooses among, per tensor, cheapest first: codebooks
 /// at 3 and 4 bits, or integer grids there when the linears quantize their
-/// inputs (`--w8a8`: the W4A8 kernels read integer codes).
+/// inputs (`--w8a8`: the W4A8 kernels read integer codes); then the same
+/// below 8 bits with one group per row, which allocatorOffers gives only to
+/// tensors with ragged rows.
 std::vector<TensorFormat> allocatorCandidates(bool integerActivations = false);
+
+/// Whether `--quant auto` offers `format` (one of allocatorCandidates) for a
+/// tensor whose rows are `columns` wide. A format of one group per row below
+/// 8 bits is offered only where every grouped format would pad the rows
+/// (`columns` not a multiple of 32, stories260K's 172): each row's codes are
+/// stored to a whole number of groups, so there the grouped formats pay for
+/// codes that do not exist (cb4-g64: 4.79 bits a weight on 172-wide rows,
+/// one group per row 4.14). Elsewhere they would only add a coarser choice
+/// that the generic kernel reads (the 4-bit kernels take groups of 32, 64
+/// and 128).
+bool allocatorOffers(const TensorFormat &format, int64_t columns);
 
 } // namespace slmc

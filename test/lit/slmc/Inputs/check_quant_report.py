@@ -18,8 +18,14 @@ assert final["final student"]["bits_per_weight"] <= budget, final
 assert report["budget"]["bits_per_weight"] == budget, report["budget"]
 candidates = report["calibration"]["candidates"]
 assert len(report["tensors"]) == 15, len(report["tensors"])
+# Formats of one group per row below 8 bits ("cb4", "int5") are offered only
+# for ragged rows (not a whole number of groups of 32), which these models lack.
+offered = [f for f in candidates
+           if "-g" in f or f in ("f32", "int8")]
+assert len(offered) < len(candidates), candidates
 for tensor in report["tensors"]:
-    assert [c["format"] for c in tensor["candidates"]] == candidates, tensor
+    assert tensor["shape"][1] % 32 == 0, tensor["shape"]
+    assert [c["format"] for c in tensor["candidates"]] == offered, tensor
     quantized = [c for c in tensor["candidates"] if c["format"] != "f32"]
     assert all(c["predicted_delta_kl"] > 0 for c in quantized), tensor
     if sensitivity == "predicted":
