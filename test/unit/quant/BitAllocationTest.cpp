@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 namespace slmc {
@@ -92,6 +93,48 @@ TEST(QuantScheme, NamesRoundTrip) {
   }
   EXPECT_EQ(tensorFormatBits(*parseTensorFormat("int4-g32"), 2, 64), 2 * (64 * 4 + 2 * 16));
   EXPECT_EQ(tensorFormatBits(TensorFormat(), 2, 64), 2 * 64 * 32);
+}
+
+/// Bits per weight of the formats --quant auto weighs for a rows x columns tensor, sorted.
+std::vector<double> offeredBitsPerWeight(bool integerActivations, int64_t rows, int64_t columns) {
+  std::vector<double> bits;
+  for (const TensorFormat &f : allocatorCandidates(integerActivations))
+    if (f && allocatorOffers(f, columns))
+      bits.push_back(double(tensorFormatBits(f, rows, columns)) / (rows * columns));
+  std::sort(bits.begin(), bits.end());
+  return bits;
+}
+
+// The allocator can only spend a budget in the steps its candidates leave: from
+// the cheapest format to int8 no gap is a bit or more (6.5 -> 8.125 was, until
+// int6-g64 and int7-g64).
+TEST(QuantScheme, AllocatorCandidatesStepLessThanABitUpToInt8) {
+  for (bool integerActivations : {false, true}) {
+    std::vector<double> bits = offeredBitsPerWeight(integerActivations, 1024, 1024);
+    ASSERT_GE(bits.size(), 2u);
+    EXPECT_LT(bits.front(), 3.6);
+    EXPECT_GT(bits.back(), 8.0);
+    for (size_t i = 1; i < bits.size(); ++i)
+      EXPECT_LT(bits[i] - bits[i - 1], 1.0) << bits[i - 1] << " -> " << bits[i];
+  }
+}
+
+// One group per row below 8 bits only where every grouped format pads the rows.
+TEST(QuantScheme, PerRowFormatsAreOfferedForRaggedRowsOnly) {
+  auto format = [](const char *name) { return llvm::cantFail(parseTensorFormat(name)); };
+  for (const char *name : {"cb3", "cb4", "int5", "int6"}) {
+    EXPECT_TRUE(allocatorOffers(format(name), 172)) << name;
+    for (int64_t columns : {64, 128, 192, 1024, 3072})
+      EXPECT_FALSE(allocatorOffers(format(name), columns)) << name << " " << columns;
+  }
+  for (int64_t columns : {172, 192, 1024})
+    for (const char *name : {"int8", "cb4-g64", "int5-g32", "f32"})
+      EXPECT_TRUE(allocatorOffers(format(name), columns)) << name << " " << columns;
+  // Where offered they cost fewer bits than the padded groups: 64 x 172.
+  EXPECT_LT(tensorFormatBits(format("cb4"), 64, 172), tensorFormatBits(format("cb4-g64"), 64, 172));
+  std::vector<double> ragged = offeredBitsPerWeight(false, 64, 172);
+  std::vector<double> whole = offeredBitsPerWeight(false, 64, 192);
+  EXPECT_EQ(ragged.size(), whole.size() + 4);
 }
 
 } // namespace
