@@ -19,6 +19,7 @@
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
 #include "compiler/support/ParallelFor.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FormatVariadic.h"
 
 #include <chrono>
@@ -262,13 +263,19 @@ llvm::Expected<WeightPlan> planWeights(mlir::ModuleOp student, const QuantizeOpt
                      "products with constant weights and gathers from constant tables)");
   plan.total = countWeightBits(student);
   int64_t floatBits = 0, cheapest = 0;
+  std::vector<std::string> cheapestFormats; // each tensor's, once each
   for (const WeightTensor &w : plan.weights) {
     floatBits += w.rows * w.columns * 32;
     int64_t least = INT64_MAX;
+    TensorFormat leastFormat;
     for (const TensorFormat &f : candidates)
-      if (offered(o, f, w))
-        least = std::min(least, tensorFormatBits(f, w.rows, w.columns));
+      if (offered(o, f, w) && tensorFormatBits(f, w.rows, w.columns) < least) {
+        least = tensorFormatBits(f, w.rows, w.columns);
+        leastFormat = f;
+      }
     cheapest += least;
+    if (!llvm::is_contained(cheapestFormats, tensorFormatName(leastFormat)))
+      cheapestFormats.push_back(tensorFormatName(leastFormat));
   }
   plan.otherBits = plan.total.bits - floatBits;
   auto budget = resolveBudget(o, o.scheme == "auto", plan.total);
@@ -280,7 +287,7 @@ llvm::Expected<WeightPlan> planWeights(mlir::ModuleOp student, const QuantizeOpt
                      "allows, {1:F3} (every tensor in its cheapest format, {2})",
                      plan.budget->bitsPerWeight,
                      double(plan.otherBits + cheapest) / plan.total.parameters,
-                     tensorFormatName(candidates.front()));
+                     llvm::join(cheapestFormats, ", "));
   return plan;
 }
 

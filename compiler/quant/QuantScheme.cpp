@@ -54,7 +54,7 @@ int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t colum
 }
 
 std::vector<TensorFormat> allocatorCandidates(bool integerActivations) {
-  // Steps of a quarter to a half bit from 3 to 8 bits; asymmetric variants
+  // Steps of a quarter to under a bit from 3 to 8 bits; asymmetric variants
   // measured no better per bit on the
   // TinyStories models. At 3 and 4 bits fitted codebooks measure better than
   // the integer grids of the same bits (TinyStories-656K's embedding: ΔKL

@@ -19,3 +19,5 @@ for tensor in report["tensors"]:
     for grouped in ("cb4-g32", "cb4-g64", "cb4-g128"):
         assert bits["cb4"] < bits[grouped], (grouped, bits)
 assert ragged > 0, "no tensor with ragged rows"
+# And the allocator took one (stories260K at 4.5 bpw: its down projections).
+assert any(t["format"] in PER_ROW for t in report["tensors"]), report["tensors"]
