@@ -268,11 +268,13 @@ llvm::Expected<WeightPlan> planWeights(mlir::ModuleOp student, const QuantizeOpt
     floatBits += w.rows * w.columns * 32;
     int64_t least = INT64_MAX;
     TensorFormat leastFormat;
-    for (const TensorFormat &f : candidates)
-      if (offered(o, f, w) && tensorFormatBits(f, w.rows, w.columns) < least) {
-        least = tensorFormatBits(f, w.rows, w.columns);
+    for (const TensorFormat &f : candidates) {
+      int64_t bits = tensorFormatBits(f, w.rows, w.columns);
+      if (offered(o, f, w) && bits < least) {
+        least = bits;
         leastFormat = f;
       }
+    }
     cheapest += least;
     if (!llvm::is_contained(cheapestFormats, tensorFormatName(leastFormat)))
       cheapestFormats.push_back(tensorFormatName(leastFormat));
