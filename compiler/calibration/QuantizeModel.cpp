@@ -133,9 +133,6 @@ struct Measurement {
   double predictedDeltaKl = 0;
   Rounding rounding = Rounding::RoundToNearest;
   std::vector<float> codebook; // codebookFor the tensor in this format
-  /// The allocator weighs this format for this tensor (offered); else it is
-  /// neither measured nor reported.
-  bool offered = true;
 };
 
 /// The student with some weights swapped for fake-quantized values.
@@ -460,7 +457,9 @@ std::vector<Rounding> roundingsFor(const WeightTensor &w, llvm::ArrayRef<double>
 
 /// What the sensitivity analysis found, and how.
 struct Sensitivity {
-  std::vector<std::vector<Measurement>> measured; // [tensor][candidate]
+  /// [tensor][candidate offered for it]: a format not offered for a tensor
+  /// is neither measured, allocated nor reported.
+  std::vector<std::vector<Measurement>> measured;
   bool predicted = false;                         // deltaKl is the predictor's
   size_t anchors = 0;
   int64_t anchorWindows = 0;
@@ -599,12 +598,13 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
   for (size_t i = 0; i < weights.size(); ++i)
     for (size_t f = 0; f < formats; ++f) {
       const WeightTensor &w = weights[i];
+      if (!offered(o, candidates[f], w))
+        continue;
       Measurement m;
       m.format = candidates[f];
       m.bits = tensorFormatBits(candidates[f], w.rows, w.columns);
       m.codebook = std::move(codebooks[i][f]);
-      m.offered = offered(o, candidates[f], w);
-      if (candidates[f] && m.offered) {
+      if (candidates[f]) {
         m.predictedDeltaKl = predictor.predict(i, errors[i][f]);
         m.deltaKl = m.predictedDeltaKl;
         // Predicted: GPTQ where there is a Hessian (for a table tied to
@@ -624,7 +624,7 @@ llvm::Expected<Sensitivity> measureSensitivity(Calibration &c, const WeightPlan 
   for (size_t i = 0; i < weights.size(); ++i) {
     const WeightTensor &w = weights[i];
     for (Measurement &m : s.measured[i]) {
-      if (!m.format || !m.offered)
+      if (!m.format)
         continue;
       for (Rounding r : roundingsFor(w, c.hessians->of(i))) {
         auto q = roundTensor(w, *m.format, m.codebook, r, c.hessians->of(i), gptq);
@@ -657,25 +657,15 @@ llvm::Expected<std::vector<int>> allocate(const std::vector<std::vector<Measurem
   if (!plan.budget)
     return std::vector<int>(measured.size(), 0);
   std::vector<AllocationItem> items;
-  std::vector<std::vector<int>> offeredIndex(measured.size()); // an item's choice -> measured
-  for (size_t i = 0; i < measured.size(); ++i) {
+  for (const auto &options : measured) {
     AllocationItem item;
-    for (size_t f = 0; f < measured[i].size(); ++f) {
-      const Measurement &m = measured[i][f];
-      if (!m.offered)
-        continue;
+    for (const Measurement &m : options) {
       item.costs.push_back(m.bits);
       item.losses.push_back(m.deltaKl);
-      offeredIndex[i].push_back(static_cast<int>(f));
     }
     items.push_back(std::move(item));
   }
-  auto choices = allocateBits(items, plan.budget->bits - plan.otherBits);
-  if (!choices)
-    return choices.takeError();
-  for (size_t i = 0; i < choices->size(); ++i)
-    (*choices)[i] = offeredIndex[i][(*choices)[i]];
-  return choices;
+  return allocateBits(items, plan.budget->bits - plan.otherBits);
 }
 
 /// The chosen roundings of the chosen formats, and round-to-nearest of the
@@ -949,8 +939,6 @@ slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &
     t->set_rounding(m.format ? roundingName(m.rounding) : "none");
     if (o.scheme == "auto")
       for (const Measurement &candidate : measured[i]) {
-        if (!candidate.offered)
-          continue;
         slm::quant::Candidate *out = t->add_candidates();
         out->set_format(tensorFormatName(candidate.format));
         out->set_bits(candidate.bits);
