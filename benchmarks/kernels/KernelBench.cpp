@@ -7,6 +7,8 @@
 //   Dnnl/Sgemm      oneDNN f32 GEMM, y = x w^T
 //   Dnnl/U8s8       oneDNN u8 x s8 -> s32 GEMM (what W8A8 prefill is measured against)
 //   Slm/F32         slm_uk_linear
+//   Slm/F32Panels   slm_uk_linear_panels (f32 weights stored as the GEMM's panels at compile
+//                   time: what the lowering calls on AVX-512 targets)
 //   Slm/BF16        slm_uk_linear_bf16 (weights stored as bf16, widened as read)
 //   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts), _q4_vnni on
 //                   AVX-512 VNNI hosts (what the lowering picks for such a target)
@@ -102,6 +104,19 @@ void slmF32(benchmark::State &state, Shape s, int64_t m) {
   std::vector<float> y(m * s.n);
   for (auto _ : state)
     slm_uk_linear(nullptr, x.data(), w.data(), nullptr, y.data(), m, s.n, s.k);
+  counters(state, m, s.n, s.k, 4.0 * s.n * s.k);
+}
+
+void slmF32Panels(benchmark::State &state, Shape s, int64_t m) {
+  auto x = randomFloats(m * s.k, 1), w = randomFloats(s.n * s.k, 2);
+  const int64_t columns = SLM_UK_PANEL_COLUMNS, stripes = (s.n + columns - 1) / columns;
+  std::vector<float> panels(stripes * columns * s.k, 0.0f); // packed once, as at compile time
+  for (int64_t j = 0; j < s.n; ++j)
+    for (int64_t p = 0; p < s.k; ++p)
+      panels[(j / columns * s.k + p) * columns + j % columns] = w[j * s.k + p];
+  std::vector<float> y(m * s.n);
+  for (auto _ : state)
+    slm_uk_linear_panels(nullptr, x.data(), panels.data(), nullptr, y.data(), m, s.n, s.k);
   counters(state, m, s.n, s.k, 4.0 * s.n * s.k);
 }
 
@@ -299,6 +314,7 @@ struct Registrar {
         add("Dnnl/Sgemm", dnnlSgemm);
         add("Dnnl/U8s8", dnnlU8s8);
         add("Slm/F32", slmF32);
+        add("Slm/F32Panels", slmF32Panels);
         add("Slm/BF16", slmBf16);
         add("Slm/Q4", slmQ4);
         add("Slm/Q8", slmQ8);

@@ -153,8 +153,8 @@ typedef struct {
   }                                                                                                \
                                                                                                    \
   /* panel[p][l] = widen(w[j0 + l][kb + p]), zero past column nr. */                              \
-  static void uk_fill_panel_##S(const void *weights, float *panel, int64_t j0, int64_t nr,         \
-                                int64_t kb, int64_t kc) {                                          \
+  static const float *uk_fill_panel_##S(const void *weights, float *panel, int64_t j0,            \
+                                        int64_t nr, int64_t kb, int64_t kc) {                      \
     const uk_half_linear_args *a = (const uk_half_linear_args *)weights;                           \
     float rows[UK_NR][UK_KC];                                                                      \
     for (int64_t l = 0; l < nr; ++l) {                                                             \
@@ -163,6 +163,7 @@ typedef struct {
         rows[l][p] = uk_widen1_##S(w[p]);                                                          \
     }                                                                                              \
     uk_panel_from_rows(&rows[0][0], UK_KC, nr, kc, panel);                                         \
+    return panel;                                                                                  \
   }                                                                                                \
                                                                                                    \
   void slm_uk_linear_##S(const slm_uk_ctx *ctx, const float *x, const uint16_t *w,                 \

@@ -85,6 +85,17 @@ void slm_uk_embedding(const slm_uk_ctx *ctx, const float *table, const int64_t *
 void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,
                    float *y, int64_t m, int64_t n, int64_t k);
 
+/* Float weights stored as the GEMM reads them (#slm.weight_layout<panels16>): w[n, k] as
+ * ceil(n / SLM_UK_PANEL_COLUMNS) stripes, each k rows of SLM_UK_PANEL_COLUMNS floats, element
+ * (j, p) at w + (j / 16 * k + p) * 16 + j % 16, the last stripe padded with zeros. The same
+ * y as slm_uk_linear within rounding; a row of y is the same floats for any m. An embedding
+ * reads the rows of a table stored so (a tied output head). */
+#define SLM_UK_PANEL_COLUMNS 16
+void slm_uk_linear_panels(const slm_uk_ctx *ctx, const float *x, const float *w,
+                          const float *bias, float *y, int64_t m, int64_t n, int64_t k);
+void slm_uk_embedding_panels(const slm_uk_ctx *ctx, const float *table, const int64_t *ids,
+                             float *out, int64_t n, int64_t width);
+
 /* Float weights stored at half width (slm.widen fused into its reader): w holds bf16 or
  * IEEE f16 bits, widened to f32 exactly as they are read; the results equal slm_uk_linear's
  * and slm_uk_embedding's on the widened weights bit for bit. */

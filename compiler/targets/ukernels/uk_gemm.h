@@ -181,6 +181,7 @@ static inline void uk_transpose16(uk_f32x16 v[16]) {
 #undef UK_TRANSPOSE_HI_2
 #undef UK_TRANSPOSE_HI_1
 _Static_assert(UK_NR == 16, "uk_panel_from_rows fills panels of 16 x 16 blocks");
+_Static_assert(UK_NR == SLM_UK_PANEL_COLUMNS, "weights stored as panels are the GEMM's panels");
 
 /* panel[p * UK_NR + l] = rows[l * ld + p] for p < kc and l < nr, zero for
  * l >= nr: 16 rows of w turned into a panel 16 x 16 floats at a time. Stored
@@ -204,10 +205,13 @@ static inline void uk_panel_from_rows(const float *rows, int64_t ld, int64_t nr,
       panel[p0 * UK_NR + l] = l < nr ? rows[l * ld + p0] : 0.0f;
 }
 
-/* Writes panel[p * UK_NR + l] = w[j0 + l, kb + p] for p < kc and l < nr, and
- * zeros for l >= nr; `weights` is the kernel's own description of w. */
-typedef void (*uk_panel_fill_fn)(const void *weights, float *panel, int64_t j0, int64_t nr,
-                                 int64_t kb, int64_t kc);
+/* The panel B[p * UK_NR + l] = w[j0 + l, kb + p] for p < kc and l < nr, and
+ * zeros for l >= nr: written into `panel` (UK_KC * UK_NR floats on the
+ * caller's stack) and returned, or, where the weights are stored as panels
+ * already (slm_uk_linear_panels), a pointer into them; `weights` is the
+ * kernel's own description of w. */
+typedef const float *(*uk_panel_fill_fn)(const void *weights, float *panel, int64_t j0,
+                                         int64_t nr, int64_t kb, int64_t kc);
 
 /* y[m, n] = x[m, k] * w[n, k]^T (+ bias[n]). */
 typedef struct {
@@ -256,16 +260,15 @@ static inline void uk_gemm_range(void *arg, int64_t begin, int64_t end) {
     for (int64_t kb = 0; kb < k; kb += UK_KC) {
       int64_t kc = uk_min(UK_KC, k - kb);
       if (jb1 - jb0 == 2 * UK_NR) {
-        a->fill(a->weights, panel[0], jb0, UK_NR, kb, kc);
-        a->fill(a->weights, panel[1], jb0 + UK_NR, UK_NR, kb, kc);
-        uk_block32_rows(a->x + kb, k, panel[0], panel[1], UK_NR, kc, a->y + jb0, n, i0, i1,
-                        kb > 0);
+        const float *b0 = a->fill(a->weights, panel[0], jb0, UK_NR, kb, kc);
+        const float *b1 = a->fill(a->weights, panel[1], jb0 + UK_NR, UK_NR, kb, kc);
+        uk_block32_rows(a->x + kb, k, b0, b1, UK_NR, kc, a->y + jb0, n, i0, i1, kb > 0);
         continue;
       }
       for (int64_t j0 = jb0; j0 < jb1; j0 += UK_NR) {
         int64_t nr = uk_min(UK_NR, jb1 - j0);
-        a->fill(a->weights, panel[0], j0, nr, kb, kc);
-        uk_panel_rows(a->x + kb, k, panel[0], UK_NR, kc, a->y + j0, n, i0, i1, nr, kb > 0);
+        const float *b = a->fill(a->weights, panel[0], j0, nr, kb, kc);
+        uk_panel_rows(a->x + kb, k, b, UK_NR, kc, a->y + j0, n, i0, i1, nr, kb > 0);
       }
     }
     if (a->bias)

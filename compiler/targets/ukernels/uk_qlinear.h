@@ -39,13 +39,15 @@ static inline int uk_qlinear_trivial(const float *bias, float *y, int64_t m, int
 }
 
 /* A GEMM panel decoded from the packed rows (see uk_panel_fill_fn). */
-static inline void uk_fill_panel_quantized(const void *weights, float *panel, int64_t j0,
-                                           int64_t nr, int64_t kb, int64_t kc) {
+static inline const float *uk_fill_panel_quantized(const void *weights, float *panel,
+                                                   int64_t j0, int64_t nr, int64_t kb,
+                                                   int64_t kc) {
   const uk_qmatrix *w = (const uk_qmatrix *)weights;
   float rows[UK_NR][UK_KC];
   for (int64_t l = 0; l < nr; ++l)
     uk_dequantize_segment(w, j0 + l, kb, kc, rows[l]);
   uk_panel_from_rows(&rows[0][0], UK_KC, nr, kc, panel);
+  return panel;
 }
 
 /* The UK_QCOLS rows a decode step computes from the `count` rows of w that

@@ -1038,6 +1038,72 @@ TEST_F(UkernelTest, GemmTilesOf32And16ColumnsGiveTheSameFloats) {
       }
 }
 
+// f32 weights stored as the GEMM's panels (#slm.weight_layout<panels16>,
+// packed here from the layout's definition in slm_ukernels.h): the linear is
+// the reference's within rounding, slm_uk_linear's prefill bit for bit (the
+// same panels, tiles and order), and a decode (m < 4) gives the rows of a
+// prefill bit for bit; the embedding reads the rows slm_uk_embedding does.
+// Ragged n leaves the last stripe partly padding.
+TEST_F(UkernelTest, WeightsStoredAsPanels) {
+  struct Case {
+    int64_t n, k;
+    bool split;
+  };
+  const Case cases[] = {{45, 172, false}, {1000, 256, true}, {64, 33, false}, {70, 520, true}};
+  uint32_t seed = 9400;
+  for (const Case &c : cases) {
+    const int64_t columns = SLM_UK_PANEL_COLUMNS, stripes = (c.n + columns - 1) / columns;
+    Tensor w = random(DType::F32, {c.n, c.k}, ++seed), bias = random(DType::F32, {c.n}, ++seed);
+    std::vector<float> panels(stripes * columns * c.k, 0.0f);
+    for (int64_t j = 0; j < c.n; ++j)
+      for (int64_t p = 0; p < c.k; ++p)
+        panels[(j / columns * c.k + p) * columns + j % columns] = w.data<float>()[j * c.k + p];
+    std::string tw = type(DType::F32, {c.n, c.k}), tb = type(DType::F32, {c.n});
+    const int64_t prefill = 37;
+    Tensor x = random(DType::F32, {prefill, c.k}, ++seed);
+    for (bool withBias : {false, true}) {
+      const float *b = withBias ? bias.data<float>() : nullptr;
+      std::string what = "n=" + std::to_string(c.n) + " k=" + std::to_string(c.k) +
+                         (withBias ? " bias" : "");
+      auto run = [&](auto kernel, const float *weights, int64_t m, const std::string &name) {
+        return runBoth(
+            m * c.n * 4,
+            [&](const slm_uk_ctx *ctx, void *y) {
+              kernel(ctx, x.data<float>(), weights, b, static_cast<float *>(y), m, c.n, c.k);
+            },
+            name + " " + what + " m=" + std::to_string(m), c.split && m >= 4);
+      };
+      std::vector<uint8_t> got = run(slm_uk_linear_panels, panels.data(), prefill, "panels");
+      EXPECT_EQ(got, run(slm_uk_linear, w.data<float>(), prefill, "row-major")) << what;
+      std::string tx = type(DType::F32, {prefill, c.k}), ty = type(DType::F32, {prefill, c.n});
+      auto want = withBias ? reference(function({tx, tw, tb}, {ty},
+                                                "%r = slm.linear %a0, %a1, %a2 : " + tx + ", " +
+                                                    tw + ", " + tb + " -> " + ty),
+                                       {x, w, bias})
+                           : reference(function({tx, tw}, {ty},
+                                                "%r = slm.linear %a0, %a1 : " + tx + ", " + tw +
+                                                    " -> " + ty),
+                                       {x, w});
+      ASSERT_EQ(want.size(), 1u) << what;
+      expectNear(want[0], reinterpret_cast<const float *>(got.data()), 1e-4, 1e-4, what);
+      for (int64_t m : {1, 3}) {
+        std::vector<uint8_t> decode = run(slm_uk_linear_panels, panels.data(), m, "panels");
+        EXPECT_TRUE(std::equal(decode.begin(), decode.end(), got.begin())) << what << " m=" << m;
+      }
+    }
+    Tensor ids = random(DType::I64, {9}, ++seed, 0, c.n - 1);
+    auto rows = [&](auto kernel, const float *table) {
+      return runBoth(
+          9 * c.k * 4,
+          [&](const slm_uk_ctx *ctx, void *y) {
+            kernel(ctx, table, ids.data<int64_t>(), static_cast<float *>(y), 9, c.k);
+          },
+          "embedding", false);
+    };
+    EXPECT_EQ(rows(slm_uk_embedding_panels, panels.data()), rows(slm_uk_embedding, w.data<float>()));
+  }
+}
+
 // bf16 and f16 weights (slm.widen fused into the reader): the kernels equal
 // slm_uk_linear and slm_uk_embedding on the widened weights bit for bit, in
 // decode (dot products) and prefill (panels), split into tasks or not. The
@@ -1641,6 +1707,7 @@ TEST(UkernelBitcode, DefinesEveryKernelTargetNeutral) {
   ASSERT_TRUE(static_cast<bool>(module)) << llvm::toString(module.takeError());
   EXPECT_EQ((*module)->getTargetTriple(), "x86_64-unknown-linux-gnu");
   const char *kernels[] = {"slm_uk_embedding", "slm_uk_linear",  "slm_uk_matmul",
+                           "slm_uk_linear_panels", "slm_uk_embedding_panels",
                            "slm_uk_rms_norm",  "slm_uk_layer_norm", "slm_uk_rotary",
                            "slm_uk_attention", "slm_uk_attention_int8", "slm_uk_unary",
                            "slm_uk_binary_add_f32",
