@@ -239,6 +239,9 @@ def LayoutWeights : Pass<"slm-layout-weights", "mlir::ModuleOp"> {
     writer copies the bytes there; the lowering addresses them from the base.
     Constants that the code generator reads at compile time only (the shapes
     of reshapes and expands, slice bounds, constant positions) get no place.
+    A matrix whose readers call the f32_panels kernels is stored as the
+    GEMM's panels (`slm.weight_layout = #slm.weight_layout<panels16>`, sized
+    to whole stripes); the artifact records each tensor's layout.
   }];
 }
 
@@ -247,7 +250,10 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
   let description = [{
     Records on each `slm.linear` and `slm.embedding` the variant the lowering
     calls (`slm.kernel = #slm.kernel<...>`), from its weight's format and the
-    target's features: float weights `f32`; 4-bit codes in groups of 32, 64
+    target's features: float weights `f32`, or on AVX-512 F/BW/VL targets
+    `f32_panels` for f32 matrices read by a linear and otherwise only as
+    linear weights or embedding tables (slm-layout-weights stores them as the
+    GEMM's panels, so that prefill reads them in place); 4-bit codes in groups of 32, 64
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL, which also reads 4-bit
     codebooks; integer codes `q4_vnni` with `+avx512vnni`); 2- and 3-bit
     codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; symmetric

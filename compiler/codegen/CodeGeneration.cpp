@@ -28,15 +28,42 @@ std::string dtypeName(Type t) {
   return "i" + std::to_string(t.getIntOrFloatBitWidth());
 }
 
-/// The bytes of a constant as the kernels read them: row-major, i1 as one
-/// byte per element, splats expanded.
+/// The bytes of a constant as the kernels read them: in its
+/// #slm.weight_layout (row-major without one), i1 as one byte per element,
+/// splats expanded.
 PlacedWeight placeConstant(slm::ConstantOp op) {
   auto type = llvm::cast<RankedTensorType>(op.getType());
+  slm::SlmDialect &slm = slm::SlmDialect::get(op.getContext());
   PlacedWeight w;
   w.shape.assign(type.getShape().begin(), type.getShape().end());
   w.dtype = dtypeName(type.getElementType());
-  w.offset = slm::SlmDialect::get(op.getContext()).getWeightOffsetAttrHelper().getAttr(op).getInt();
+  w.offset = slm.getWeightOffsetAttrHelper().getAttr(op).getInt();
   ElementsAttr value = op.getValue();
+  if (auto layout = slm.getWeightLayoutAttrHelper().getAttr(op)) {
+    w.layout = slm::stringifyWeightLayout(layout.getValue()).str();
+    // panels16 (the only other layout, on static f32 matrices: the verifier).
+    // A blob's floats in place where aligned; dense attributes (splats too)
+    // and unaligned blobs through a copy.
+    std::vector<float> copy;
+    ArrayRef<char> bytes = weightBytes(value);
+    const float *matrix = reinterpret_cast<const float *>(bytes.data());
+    if (auto dense = llvm::dyn_cast<DenseElementsAttr>(value)) {
+      copy.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
+      matrix = copy.data();
+    } else if (reinterpret_cast<uintptr_t>(matrix) % alignof(float)) {
+      copy.resize(type.getNumElements());
+      std::memcpy(copy.data(), bytes.data(), copy.size() * sizeof(float));
+      matrix = copy.data();
+    }
+    w.name = llvm::isa<DenseResourceElementsAttr>(value)
+                 ? llvm::cast<DenseResourceElementsAttr>(value).getRawHandle().getKey().str()
+                 : "constant@" + std::to_string(w.offset);
+    w.owned = std::make_shared<std::string>(slm::storageBytes(type, layout.getValue()), '\0');
+    slm::arrangeAsPanels(matrix, type.getDimSize(0), type.getDimSize(1),
+                         reinterpret_cast<float *>(w.owned->data()));
+    w.bytes = ArrayRef<char>(w.owned->data(), w.owned->size());
+    return w;
+  }
   if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(value)) {
     w.name = resource.getRawHandle().getKey().str();
     w.bytes = weightBytes(value);

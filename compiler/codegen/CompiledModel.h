@@ -16,6 +16,7 @@ struct PlacedWeight {
   std::string name;
   std::vector<int64_t> shape;
   std::string dtype; // "f32", "f16", "i64", "i32", "i8", "i1"
+  std::string layout = "row_major"; // an #slm.weight_layout: "row_major", "panels16"
   uint64_t offset = 0;
   llvm::ArrayRef<char> bytes; // into a weight blob, or into `owned`
   std::shared_ptr<std::string> owned;

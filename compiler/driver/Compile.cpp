@@ -131,7 +131,7 @@ llvm::Expected<ArtifactContents> buildArtifact(mlir::ModuleOp module, const Comp
   contents.manifest = manifestFor(compiled, options, parameters, slidingWindow);
   contents.code = compiled.code;
   for (const PlacedWeight &w : compiled.weights)
-    contents.weights.push_back({w.name, w.shape, w.dtype, "row_major", w.bytes, w.offset});
+    contents.weights.push_back({w.name, w.shape, w.dtype, w.layout, w.bytes, w.offset});
   contents.signer = options.signingKey;
   return contents;
 }

@@ -43,8 +43,11 @@ PackedWeight packedWeight(KernelBuilder &k, ConversionPatternRewriter &rewriter,
 }
 
 bool isFloatKernel(slm::Kernel kernel) {
-  return kernel == slm::Kernel::f32 || kernel == slm::Kernel::bf16 || kernel == slm::Kernel::f16;
+  return kernel == slm::Kernel::f32 || kernel == slm::Kernel::f32_panels ||
+         kernel == slm::Kernel::bf16 || kernel == slm::Kernel::f16;
 }
+static_assert(slm::kPanelColumns == SLM_UK_PANEL_COLUMNS,
+              "#slm.weight_layout<panels16> is the kernels' panel layout");
 
 /// A float weight as it is stored: f32 itself, or the narrow constant an
 /// slm.widen reads (the f32 tensor never exists).
@@ -76,6 +79,8 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
       I64 n = k.i64(type.getDimSize(0)), columns = k.i64(type.getDimSize(1));
       if (kernel == slm::Kernel::f32)
         k.call(SLM_KERNEL(slm_uk_linear), x, w, bias, y, rows, n, columns);
+      else if (kernel == slm::Kernel::f32_panels)
+        k.call(SLM_KERNEL(slm_uk_linear_panels), x, w, bias, y, rows, n, columns);
       else
         k.call(kernel == slm::Kernel::bf16 ? SLM_KERNEL(slm_uk_linear_bf16)
                                            : SLM_KERNEL(slm_uk_linear_f16),
@@ -135,6 +140,7 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::f32:
+    case slm::Kernel::f32_panels:
     case slm::Kernel::bf16:
     case slm::Kernel::f16:
       llvm_unreachable("handled above");
@@ -162,6 +168,8 @@ struct EmbeddingLowering : KernelLowering<slm::EmbeddingOp> {
       I64 hidden = k.i64(type.getDimSize(1));
       if (kernel == slm::Kernel::f32)
         k.call(SLM_KERNEL(slm_uk_embedding), table, ids, out, count, hidden);
+      else if (kernel == slm::Kernel::f32_panels)
+        k.call(SLM_KERNEL(slm_uk_embedding_panels), table, ids, out, count, hidden);
       else
         k.call(kernel == slm::Kernel::bf16 ? SLM_KERNEL(slm_uk_embedding_bf16)
                                            : SLM_KERNEL(slm_uk_embedding_f16),

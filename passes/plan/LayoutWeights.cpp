@@ -35,20 +35,51 @@ bool readAtRunTime(slm::ConstantOp constant) {
   });
 }
 
+/// How the kernels that read `constant` want it stored: panels16 where they
+/// are the f32_panels kernels (slm-select-kernels picks them for every reader
+/// of a value or none), else in its own order.
+FailureOr<slm::WeightLayout> layoutFor(slm::ConstantOp constant) {
+  slm::SlmDialect &slm = slm::SlmDialect::get(constant.getContext());
+  auto panels = [&](OpOperand &use) { // as the weight or table, not a bias
+    Operation *reader = use.getOwner();
+    slm::KernelAttr kernel = slm.getKernelAttrHelper().getAttr(reader);
+    bool weight = (llvm::isa<slm::LinearOp>(reader) && use.getOperandNumber() == 1) ||
+                  (llvm::isa<slm::EmbeddingOp>(reader) && use.getOperandNumber() == 0);
+    return weight && kernel && kernel.getValue() == slm::Kernel::f32_panels;
+  };
+  if (llvm::none_of(constant->getUses(), panels))
+    return slm::WeightLayout::row_major;
+  if (!llvm::all_of(constant->getUses(), panels))
+    return constant.emitOpError("is read both as panels (f32_panels) and in its own order");
+  return slm::WeightLayout::panels16;
+}
+
 struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
     Builder b(&getContext());
     slm::SlmDialect &slm = slm::SlmDialect::get(&getContext());
-    llvm::DenseMap<Attribute, int64_t> placed;
+    // Constants of the same value share their bytes where they share a layout.
+    llvm::DenseMap<std::pair<Attribute, int>, int64_t> placed;
     int64_t end = 0;
+    bool failed = false;
     auto place = [&](slm::ConstantOp op) {
       if (slm.getWeightOffsetAttrHelper().isAttrPresent(op) || !readAtRunTime(op))
         return;
-      auto [it, inserted] = placed.try_emplace(op.getValue(), end);
+      FailureOr<slm::WeightLayout> layout = layoutFor(op);
+      if (mlir::failed(layout)) {
+        failed = true;
+        return;
+      }
+      auto [it, inserted] =
+          placed.try_emplace({op.getValue(), static_cast<int>(*layout)}, end);
       if (inserted)
-        end = llvm::alignTo(end + slm::storageBytes(op.getType()), slm::kBufferAlignment);
+        end = llvm::alignTo(end + slm::storageBytes(op.getType(), *layout),
+                            slm::kBufferAlignment);
       slm.getWeightOffsetAttrHelper().setAttr(op, b.getI64IntegerAttr(it->second));
+      if (*layout != slm::WeightLayout::row_major)
+        slm.getWeightLayoutAttrHelper().setAttr(
+            op, slm::WeightLayoutAttr::get(&getContext(), *layout));
     };
     // In the order ops first read them.
     module.walk([&](Operation *op) {
@@ -57,6 +88,8 @@ struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
           place(constant);
     });
 
+    if (failed)
+      return signalPassFailure();
     slm.getWeightsSizeAttrHelper().setAttr(module, b.getI64IntegerAttr(end));
   }
 };

@@ -4,6 +4,7 @@
 
 #include "dialects/slm/IR/KernelVariants.h"
 #include "dialects/slm/IR/SlmOps.h"
+#include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringSet.h"
 
 namespace slmc {
@@ -18,6 +19,29 @@ namespace {
 
 struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
   using SelectKernelsBase::SelectKernelsBase;
+
+  /// The f32 matrices to store as the GEMM's panels: those read by at least
+  /// one slm.linear and otherwise only as linear weights or embedding tables
+  /// (a tied head's table too), by value, since constants of the same value
+  /// share their bytes in the artifact.
+  llvm::DenseSet<Attribute> weightsStoredAsPanels() {
+    llvm::DenseMap<Attribute, bool> eligible, readByLinear;
+    getOperation().walk([&](slm::ConstantOp constant) {
+      bool ok = slm::hasPanelsKernel(constant);
+      for (OpOperand &use : constant->getUses()) {
+        bool linear = llvm::isa<slm::LinearOp>(use.getOwner()) && use.getOperandNumber() == 1;
+        ok &= linear || (llvm::isa<slm::EmbeddingOp>(use.getOwner()) && use.getOperandNumber() == 0);
+        readByLinear[constant.getValue()] |= linear;
+      }
+      auto [it, inserted] = eligible.try_emplace(constant.getValue(), ok);
+      it->second &= ok;
+    });
+    llvm::DenseSet<Attribute> panels;
+    for (auto [value, ok] : eligible)
+      if (ok && readByLinear[value])
+        panels.insert(value);
+    return panels;
+  }
 
   void runOnOperation() override {
     llvm::StringSet<> features;
@@ -36,17 +60,23 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
     auto select = [&](Operation *op, slm::Kernel kernel) {
       slm.getKernelAttrHelper().setAttr(op, slm::KernelAttr::get(&getContext(), kernel));
     };
+    llvm::DenseSet<Attribute> panels = avx512 ? weightsStoredAsPanels() : llvm::DenseSet<Attribute>{};
+    auto floatKernel = [&](Value weight) {
+      auto constant = weight.getDefiningOp<slm::ConstantOp>();
+      return constant && panels.contains(constant.getValue()) ? slm::Kernel::f32_panels
+                                                              : slm::floatWeightKernel(weight);
+    };
     getOperation().walk([&](Operation *op) {
       if (auto embedding = llvm::dyn_cast<slm::EmbeddingOp>(op))
         return select(op, slm::dequantizedWeight(embedding.getTable())
                               ? slm::Kernel::qany
-                              : slm::floatWeightKernel(embedding.getTable()));
+                              : floatKernel(embedding.getTable()));
       auto linear = llvm::dyn_cast<slm::LinearOp>(op);
       if (!linear)
         return;
       slm::DequantizeOp weight = slm::dequantizedWeight(linear.getWeight());
       if (!weight)
-        return select(op, slm::floatWeightKernel(linear.getWeight()));
+        return select(op, floatKernel(linear.getWeight()));
       slm::WeightFormat format = weight.getFormat().layout();
       if (w8a8 && slm::hasInt8Kernel(format))
         return select(op, amx       ? slm::Kernel::w8a8_amx

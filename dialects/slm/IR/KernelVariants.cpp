@@ -29,6 +29,13 @@ bool isFusable(Operation *storage) {
   });
 }
 
+bool hasPanelsKernel(Value weight) {
+  auto constant = weight.getDefiningOp<ConstantOp>();
+  auto type = llvm::cast<RankedTensorType>(weight.getType());
+  return constant && type.getRank() == 2 && type.hasStaticShape() &&
+         type.getElementType().isF32();
+}
+
 bool hasInt4TableKernel(const WeightFormat &f) {
   return f.bits == 4 && (f.group == 32 || f.group == 64 || f.group == 128);
 }
@@ -72,6 +79,9 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                                                   " (an slm.widen)");
     return success();
   }
+  if (kernel == Kernel::f32_panels)
+    return hasPanelsKernel(weight) ? success()
+                                   : mismatch("a static f32 matrix that an slm.constant holds");
   if (!dequantize)
     return mismatch("quantized weights (an slm.dequantize)");
   WeightFormat format = dequantize.getFormat().layout();
@@ -114,6 +124,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::f32:
   case Kernel::bf16:
   case Kernel::f16:
+  case Kernel::f32_panels:
     break;
   }
   return success();

@@ -29,6 +29,10 @@ Kernel floatWeightKernel(mlir::Value weight);
 /// generation fuses it into.
 bool isFusable(mlir::Operation *storage);
 
+/// A static f32 matrix held by an slm.constant, which slm-layout-weights can
+/// store as the GEMM's panels (f32_panels).
+bool hasPanelsKernel(mlir::Value weight);
+
 /// 4-bit integer codes in groups of 32, 64 or 128 (slm_uk_linear_q4*).
 bool hasInt4Kernel(const WeightFormat &format);
 /// 4-bit codes in groups of 32, 64 or 128, integer or codebook: the AVX-512

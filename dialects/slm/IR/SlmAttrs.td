@@ -94,12 +94,30 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"w8a8_amx", 18>,
       // W4A8 with Intel AMX tiles for prefill on AMX-INT8 targets (vpdpbusd for decode):
       // slm_uk_linear_w4a8_amx.
-      I32EnumAttrCase<"w4a8_amx", 19>
+      I32EnumAttrCase<"w4a8_amx", 19>,
+      // f32 weights stored as the GEMM's panels (an slm.constant with
+      // #slm.weight_layout<panels16>), on targets with AVX-512 F/BW/VL:
+      // slm_uk_linear_panels, slm_uk_embedding_panels.
+      I32EnumAttrCase<"f32_panels", 20>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;
 }
 def Slm_KernelAttr : EnumAttr<Slm_Dialect, Slm_Kernel, "kernel">;
+
+def Slm_WeightLayout : I32EnumAttr<"WeightLayout",
+    "how a constant's elements are arranged in the artifact's weights section", [
+      // In the tensor's own order (the default, an slm.constant without the attribute).
+      I32EnumAttrCase<"row_major", 0>,
+      // A matrix [n, k] of f32 as the GEMM reads it: ceil(n / 16) stripes of 16 rows,
+      // each stored transposed, k x 16 (element (j, p) at (j / 16 * k + p) * 16 + j % 16),
+      // the last stripe padded with zeros. Read by the f32_panels kernels.
+      I32EnumAttrCase<"panels16", 1>
+    ]> {
+  let cppNamespace = "::slm";
+  let genSpecializedAttr = 0;
+}
+def Slm_WeightLayoutAttr : EnumAttr<Slm_Dialect, Slm_WeightLayout, "weight_layout">;
 
 //===----------------------------------------------------------------------===//
 // Attributes

@@ -80,6 +80,22 @@ int64_t slm::storageBytes(RankedTensorType type, int64_t dynamicExtent) {
   return elements * storageBytes(type.getElementType());
 }
 
+int64_t slm::storageBytes(RankedTensorType type, WeightLayout layout) {
+  if (layout == WeightLayout::row_major)
+    return storageBytes(type);
+  int64_t stripes = llvm::divideCeil(type.getDimSize(0), kPanelColumns);
+  return stripes * kPanelColumns * type.getDimSize(1) * storageBytes(type.getElementType());
+}
+
+void slm::arrangeAsPanels(const float *matrix, int64_t rows, int64_t columns, float *panels) {
+  int64_t stripes = llvm::divideCeil(rows, kPanelColumns);
+  std::fill(panels, panels + stripes * kPanelColumns * columns, 0.0f);
+  for (int64_t j = 0; j < rows; ++j)
+    for (int64_t p = 0; p < columns; ++p)
+      panels[(j / kPanelColumns * columns + p) * kPanelColumns + j % kPanelColumns] =
+          matrix[j * columns + p];
+}
+
 //===----------------------------------------------------------------------===//
 // Where the discardable attributes may appear
 //===----------------------------------------------------------------------===//
@@ -167,6 +183,18 @@ LogicalResult SlmDialect::verifyOperationAttribute(Operation *op, NamedAttribute
   if (name == WeightOffsetAttrHelper::getNameStr())
     return failure(failed(onlyOn(llvm::isa<ConstantOp>(op), "slm.constant")) ||
                    failed(verifyOffset(op, name, llvm::dyn_cast<IntegerAttr>(value))));
+  if (name == WeightLayoutAttrHelper::getNameStr()) {
+    auto layout = llvm::dyn_cast<WeightLayoutAttr>(value);
+    if (failed(onlyOn(llvm::isa<ConstantOp>(op), "slm.constant")))
+      return failure();
+    if (!layout)
+      return op->emitOpError() << name << " must be an #slm.weight_layout attribute";
+    auto type = llvm::cast<RankedTensorType>(op->getResult(0).getType());
+    if (layout.getValue() == WeightLayout::panels16 &&
+        (type.getRank() != 2 || !type.getElementType().isF32() || !type.hasStaticShape()))
+      return op->emitOpError() << name << " panels16 needs a static f32 matrix, not " << type;
+    return success();
+  }
   if (name == ArenaOffsetAttrHelper::getNameStr()) {
     auto offsets = llvm::dyn_cast<DenseI64ArrayAttr>(value);
     if (!offsets || offsets.size() != static_cast<int64_t>(op->getNumResults()))

@@ -71,6 +71,16 @@ int64_t storageBytes(mlir::Type elementType);
 /// Bytes of `type` with every dynamic dimension taken as `dynamicExtent`.
 int64_t storageBytes(mlir::RankedTensorType type, int64_t dynamicExtent = 1);
 
+/// Output channels side by side in a stripe of #slm.weight_layout<panels16>
+/// (SLM_UK_PANEL_COLUMNS of the kernels).
+constexpr int64_t kPanelColumns = 16;
+/// Bytes of a constant of `type` stored in `layout`: panels16 pads the rows
+/// of a matrix to whole stripes.
+int64_t storageBytes(mlir::RankedTensorType type, WeightLayout layout);
+/// Writes the row-major f32 matrix `rows` x `columns` at `matrix` to `panels`
+/// in panels16's order, padding included (storageBytes of them).
+void arrangeAsPanels(const float *matrix, int64_t rows, int64_t columns, float *panels);
+
 /// Alignment of every buffer compiled code addresses (weights, arena, caches).
 constexpr int64_t kBufferAlignment = 64;
 

@@ -45,6 +45,9 @@ def Slm_Dialect : Dialect {
     // On slm.constant (slm-layout-weights): where its bytes lie in the
     // weights section, 64-byte aligned.
     "::mlir::IntegerAttr":$weight_offset,
+    // On slm.constant (slm-layout-weights): how its elements are arranged
+    // there, when not in their own order (the kernels that read it need it).
+    "::slm::WeightLayoutAttr":$weight_layout,
     // On the module (slm-plan-memory): the arena, the KV cache, the tokens
     // of one step.
     "::slm::MemoryPlanAttr":$memory_plan,

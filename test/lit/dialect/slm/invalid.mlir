@@ -474,6 +474,30 @@ module attributes {slm.memory_plan = #slm.memory_plan<arena_size = 100, kv_cache
 
 // -----
 
+func.func @panels_of_a_computed_weight(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slm.linear' op kernel f32_panels needs a static f32 matrix that an slm.constant holds}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32_panels>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @panels_of_a_vector() {
+  // expected-error @+1 {{'slm.constant' op slm.weight_layout panels16 needs a static f32 matrix, not 'tensor<8xf32>'}}
+  %w = slm.constant {slm.weight_layout = #slm<weight_layout panels16>} dense<1.0> : tensor<8xf32>
+  return
+}
+
+// -----
+
+func.func @layout_on_a_linear(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
+  // expected-error @+1 {{'slm.linear' op may not carry slm.weight_layout: it belongs on slm.constant}}
+  %y = slm.linear %x, %w {slm.weight_layout = #slm<weight_layout panels16>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
 func.func @kernel_for_float_weights(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
   // expected-error @+1 {{'slm.linear' op kernel q4 needs quantized weights (an slm.dequantize)}}
   %y = slm.linear %x, %w {slm.kernel = #slm<kernel q4>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>

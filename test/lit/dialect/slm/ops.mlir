@@ -272,6 +272,15 @@ func.func @planned(%tokens: tensor<4xi64> {slm.name = "tokens", slm.arena_offset
   return %y : tensor<4x2xf32>
 }
 
+// CHECK-LABEL: func @planned_panels
+// CHECK: slm.constant {slm.weight_layout = #slm<weight_layout panels16>, slm.weight_offset = 0 : i64}
+// CHECK: slm.linear {{.*}} {slm.kernel = #slm<kernel f32_panels>}
+func.func @planned_panels(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
+  %w = slm.constant {slm.weight_offset = 0 : i64, slm.weight_layout = #slm<weight_layout panels16>} dense<1.0> : tensor<2x8xf32>
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32_panels>} : tensor<4x8xf32>, tensor<2x8xf32> -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}
+
 {-#
   dialect_resources: {
     builtin: {
