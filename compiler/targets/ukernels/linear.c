@@ -93,14 +93,8 @@ static const float *uk_fill_panel_f32(const void *weights, float *panel, int64_t
 
 void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const float *bias,
                    float *y, int64_t m, int64_t n, int64_t k) {
-  if (m <= 0 || n <= 0)
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;
-    return;
-  }
   uk_linear_args a = {x, w, bias, y, m, n, k};
   if (m < UK_DOT_MAX_M) {
     uk_parallel(ctx, n, uk_stream_grain(m, m * k, 4 * k), uk_linear_dot_range, &a);
@@ -167,14 +161,8 @@ static void uk_linear_panels_gemv_range(void *arg, int64_t begin, int64_t end) {
 
 void slm_uk_linear_panels(const slm_uk_ctx *ctx, const float *x, const float *w,
                           const float *bias, float *y, int64_t m, int64_t n, int64_t k) {
-  if (m <= 0 || n <= 0)
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
-  if (k <= 0) {
-    for (int64_t i = 0; i < m; ++i)
-      for (int64_t j = 0; j < n; ++j)
-        y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;
-    return;
-  }
   uk_linear_args a = {x, w, bias, y, m, n, k};
   if (m < UK_DOT_MAX_M) {
     int64_t stripes = (n + UK_NR - 1) / UK_NR;

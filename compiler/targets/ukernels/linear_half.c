@@ -168,14 +168,8 @@ typedef struct {
                                                                                                    \
   void slm_uk_linear_##S(const slm_uk_ctx *ctx, const float *x, const uint16_t *w,                 \
                          const float *bias, float *y, int64_t m, int64_t n, int64_t k) {           \
-    if (m <= 0 || n <= 0)                                                                          \
+    if (uk_linear_trivial(bias, y, m, n, k))                                                       \
       return;                                                                                      \
-    if (k <= 0) {                                                                                  \
-      for (int64_t i = 0; i < m; ++i)                                                              \
-        for (int64_t j = 0; j < n; ++j)                                                            \
-          y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;                                             \
-      return;                                                                                      \
-    }                                                                                              \
     uk_half_linear_args a = {x, w, bias, y, m, n, k};                                              \
     if (m < UK_DOT_MAX_M) {                                                                        \
       uk_parallel(ctx, n, uk_stream_grain(m, m * k, 2 * k), uk_linear_dot_range_##S, &a);         \

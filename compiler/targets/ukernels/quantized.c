@@ -225,7 +225,7 @@ UK_DEFINE_QFAST_RANGE(uk_qtable4_dot, 1, 4, UK_TABLE, 1)
 void slm_uk_linear_q4(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const uint16_t *minimums, const float *bias,
                       float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   static const uk_range_fn symmetric[] = {uk_q4_dot_m1_symmetric, uk_q4_dot_m2_symmetric,
                                           uk_q4_dot_m3_symmetric};
@@ -238,7 +238,7 @@ void slm_uk_linear_q4(const slm_uk_ctx *ctx, const float *x, const uint8_t *code
 void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,
                       int64_t k, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   static const uk_range_fn ranges[] = {uk_q8_dot_m1, uk_q8_dot_m2, uk_q8_dot_m3};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
@@ -249,7 +249,7 @@ void slm_uk_linear_qany(const slm_uk_ctx *ctx, const float *x, const uint8_t *co
                         const uint16_t *scales, const uint16_t *minimums, const float *codebook,
                         const float *bias, float *y, int64_t m, int64_t n, int64_t k,
                         int32_t bits, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   static const uk_range_fn ranges[7][2] = {
       {uk_qany2_dot_symmetric, uk_qany2_dot_asymmetric},

@@ -340,7 +340,7 @@ UK_DEFINE_BYTE_RANGE(0, grouped)
 void slm_uk_linear_q8_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                              const uint16_t *scales, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   /* groups of a multiple of 32 codes (the format's rule): no lane straddles two */
   if (m == 1 && k <= UK_NIBBLE_MAX_K && group % 32 == 0) {
@@ -360,7 +360,7 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
                              const uint16_t *scales, const uint16_t *minimums,
                              const float *codebook, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   static const uk_range_fn symmetric[] = {uk_lut4_m1_symmetric, uk_lut4_m2_symmetric,
                                           uk_lut4_m3_symmetric};
@@ -388,7 +388,7 @@ void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uin
                                 const uint16_t *scales, const float *codebook, const float *bias,
                                 float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
                                 int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, bits, group), bias, y, m, n};
   a.w.codebook = codebook;

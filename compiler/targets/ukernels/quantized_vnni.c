@@ -252,7 +252,7 @@ UK_DEFINE_BYTE_DIGIT_RANGE(0, grouped)
 void slm_uk_linear_q8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                            const uint16_t *scales, const float *bias, float *y, int64_t m,
                            int64_t n, int64_t k, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   /* groups of a multiple of 32 codes (the format's rule): no lane straddles two */
   if (m == 1 && k <= UK_DIGITS_MAX_K && group % 32 == 0) {
@@ -275,7 +275,7 @@ void slm_uk_linear_q8_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t 
 void slm_uk_linear_q4_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                            const uint16_t *scales, const uint16_t *minimums, const float *bias,
                            float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return;
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
   if (m == 1 && k <= UK_DIGITS_MAX_K && UK_CHUNK % a.w.group == 0) {

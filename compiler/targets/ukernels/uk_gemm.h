@@ -33,6 +33,20 @@
  * than the few rows that use it. */
 #define UK_DOT_MAX_M 4
 
+/* Handles the linears with nothing to multiply (y is the bias when k <= 0)
+ * and says whether it did: every linear kernel starts with it. */
+static inline int uk_linear_trivial(const float *bias, float *y, int64_t m, int64_t n,
+                                    int64_t k) {
+  if (m <= 0 || n <= 0)
+    return 1;
+  if (k > 0)
+    return 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j)
+      y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;
+  return 1;
+}
+
 /* Rows of w per task for a linear with m rows of x that costs `cost_per_row`
  * and reads `row_bytes` of weights per row of w: uk_grain's, or for a decode
  * (m < UK_DOT_MAX_M: GEMVs, bound by memory) enough rows for

@@ -24,20 +24,6 @@ typedef struct {
   int64_t m, n;
 } uk_qlinear_args;
 
-/* Handles the calls with nothing to multiply (y is the bias, as slm_uk_linear
- * writes it, when k <= 0) and says whether it did. */
-static inline int uk_qlinear_trivial(const float *bias, float *y, int64_t m, int64_t n,
-                                     int64_t k) {
-  if (m <= 0 || n <= 0)
-    return 1;
-  if (k > 0)
-    return 0;
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j)
-      y[i * n + j] = bias ? 0.0f + bias[j] : 0.0f;
-  return 1;
-}
-
 /* A GEMM panel decoded from the packed rows (see uk_panel_fill_fn). */
 static inline const float *uk_fill_panel_quantized(const void *weights, float *panel,
                                                    int64_t j0, int64_t nr, int64_t kb,

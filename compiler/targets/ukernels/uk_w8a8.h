@@ -98,13 +98,13 @@ static inline float uk_w8a8_output(const uk_w8a8_args *a, float f, int64_t i, in
 }
 
 /* Fills the arguments and quantizes x into the scratch; 0 when there is
- * nothing to multiply (uk_qlinear_trivial wrote y). Every W8A8 and W4A8
+ * nothing to multiply (uk_linear_trivial wrote y). Every W8A8 and W4A8
  * entry point starts here. */
 static inline int uk_w8a8_begin(const slm_uk_ctx *ctx, uk_w8a8_args *a, const float *x,
                          const uint8_t *codes, const uint16_t *scales, const float *bias, float *y,
                          int64_t m, int64_t n, int64_t k, int64_t group, int bits,
                          uint8_t *scratch) {
-  if (uk_qlinear_trivial(bias, y, m, n, k))
+  if (uk_linear_trivial(bias, y, m, n, k))
     return 0;
   uk_qmatrix w = uk_qmatrix_of(codes, scales, NULL, k, bits, group);
   a->bits = bits;
