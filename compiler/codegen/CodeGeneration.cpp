@@ -28,10 +28,17 @@ std::string dtypeName(Type t) {
   return "i" + std::to_string(t.getIntOrFloatBitWidth());
 }
 
+/// The text of an MLIR type, for messages.
+std::string mlirTypeText(Type type) {
+  std::string text;
+  llvm::raw_string_ostream(text) << type;
+  return text;
+}
+
 /// The bytes of a constant as the kernels read them: in its
 /// #slm.weight_layout (row-major without one), i1 as one byte per element,
 /// splats expanded.
-PlacedWeight placeConstant(slm::ConstantOp op) {
+llvm::Expected<PlacedWeight> placeConstant(slm::ConstantOp op) {
   auto type = llvm::cast<RankedTensorType>(op.getType());
   slm::SlmDialect &slm = slm::SlmDialect::get(op.getContext());
   PlacedWeight w;
@@ -47,7 +54,12 @@ PlacedWeight placeConstant(slm::ConstantOp op) {
     std::vector<float> copy;
     ArrayRef<char> bytes = weightBytes(value);
     const float *matrix = reinterpret_cast<const float *>(bytes.data());
-    if (auto dense = llvm::dyn_cast<DenseElementsAttr>(value)) {
+    auto dense = llvm::dyn_cast<DenseElementsAttr>(value);
+    if (!dense && bytes.size() != static_cast<size_t>(type.getNumElements()) * sizeof(float))
+      return makeError("weight '{0}' holds {1} bytes where its type {2} needs {3}",
+                       llvm::cast<DenseResourceElementsAttr>(value).getRawHandle().getKey(),
+                       bytes.size(), mlirTypeText(type), type.getNumElements() * sizeof(float));
+    if (dense) {
       copy.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
       matrix = copy.data();
     } else if (reinterpret_cast<uintptr_t>(matrix) % alignof(float)) {
@@ -140,13 +152,22 @@ llvm::Expected<CompiledModel> generateCode(ModuleOp module, const CodegenOptions
   m.kvCacheSize = memory.getKvCacheSize();
   m.maxTokensPerCall = memory.getMaxTokens();
   llvm::DenseSet<uint64_t> placed;
+  llvm::Error placing = llvm::Error::success();
   forward.walk([&](slm::ConstantOp op) {
     if (!slm.getWeightOffsetAttrHelper().isAttrPresent(op))
-      return; // read when the code was generated
-    PlacedWeight w = placeConstant(op);
-    if (placed.insert(w.offset).second)
-      m.weights.push_back(std::move(w));
+      return WalkResult::advance(); // read when the code was generated
+    if (!placed.insert(slm.getWeightOffsetAttrHelper().getAttr(op).getInt()).second)
+      return WalkResult::advance(); // the same bytes as a constant before it
+    llvm::Expected<PlacedWeight> w = placeConstant(op);
+    if (!w) {
+      placing = w.takeError();
+      return WalkResult::interrupt();
+    }
+    m.weights.push_back(std::move(*w));
+    return WalkResult::advance();
   });
+  if (placing)
+    return std::move(placing);
   if (decoder) {
     m.logitsSize = m.maxTokensPerCall * m.model.vocabSize * sizeof(float);
   } else {

@@ -7,7 +7,8 @@
  *   (from four parts of a task's range) share each load of x. Each dot
  *   product is uk_dot's UK_LANES partial sums.
  * - Outer products (linear with larger m, every matmul): uk_gemm.h, with w^T
- *   packed into a stack panel (or, for matmul, b itself).
+ *   packed into a stack panel per call, read in place where the weights are
+ *   stored as panels (slm_uk_linear_panels), or, for matmul, b itself.
  *
  * Tasks are blocks of output columns (and of rows for large m): no task
  * writes what another reads, and the arithmetic of an element does not
@@ -145,7 +146,9 @@ static void uk_linear_panels_gemv_range(void *arg, int64_t begin, int64_t end) {
         uk_load16(&b[s], bp);
       }
       for (int64_t i = 0; i < m; ++i) {
-        uk_f32x16 xv = (uk_f32x16){0} + a->x[i * k + p];
+        uk_f32x16 xv;
+        for (int l = 0; l < UK_LANES; ++l) /* a broadcast; 0 + x would turn -0 into +0 */
+          xv[l] = a->x[i * k + p];
         for (int s = 0; s < stripes; ++s)
           acc[i][s] = __builtin_elementwise_fma(xv, b[s], acc[i][s]);
       }
@@ -172,16 +175,6 @@ void slm_uk_linear_panels(const slm_uk_ctx *ctx, const float *x, const float *w,
   } else {
     uk_gemm_args g = {x, &a, uk_panel_in_place, bias, y, m, n, k};
     uk_gemm(ctx, &g);
-  }
-}
-
-void slm_uk_embedding_panels(const slm_uk_ctx *ctx, const float *table, const int64_t *ids,
-                             float *out, int64_t n, int64_t width) {
-  (void)ctx;
-  for (int64_t t = 0; t < n; ++t) {
-    const float *stripe = table + ids[t] / UK_NR * UK_NR * width + ids[t] % UK_NR;
-    for (int64_t p = 0; p < width; ++p)
-      out[t * width + p] = stripe[p * UK_NR];
   }
 }
 

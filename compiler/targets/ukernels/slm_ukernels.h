@@ -89,7 +89,7 @@ void slm_uk_linear(const slm_uk_ctx *ctx, const float *x, const float *w, const 
  * ceil(n / SLM_UK_PANEL_COLUMNS) stripes, each k rows of SLM_UK_PANEL_COLUMNS floats, element
  * (j, p) at w + (j / 16 * k + p) * 16 + j % 16, the last stripe padded with zeros. The same
  * y as slm_uk_linear within rounding; a row of y is the same floats for any m. An embedding
- * reads the rows of a table stored so (a tied output head). */
+ * reads the rows of a table stored so (a tied output head; zeros for a negative id). */
 #define SLM_UK_PANEL_COLUMNS 16
 void slm_uk_linear_panels(const slm_uk_ctx *ctx, const float *x, const float *w,
                           const float *bias, float *y, int64_t m, int64_t n, int64_t k);

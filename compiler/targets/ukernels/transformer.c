@@ -33,6 +33,32 @@ void slm_uk_embedding(const slm_uk_ctx *ctx, const float *table, const int64_t *
   uk_parallel(ctx, n, uk_grain(width), uk_embedding_range, &a);
 }
 
+/* The same from a table stored as panels (slm_uk_linear_panels' layout): row
+ * id is lane id % 16 of stripe id / 16, one float every 16. */
+static void uk_embedding_panels_range(void *arg, int64_t begin, int64_t end) {
+  const uk_embedding_args *a = (const uk_embedding_args *)arg;
+  const int64_t lanes = SLM_UK_PANEL_COLUMNS;
+  for (int64_t i = begin; i < end; ++i) {
+    int64_t id = a->ids[i];
+    float *dst = a->out + i * a->width;
+    if (id < 0) {
+      memset(dst, 0, sizeof(float) * (size_t)a->width);
+      continue;
+    }
+    const float *stripe = a->table + id / lanes * lanes * a->width + id % lanes;
+    for (int64_t p = 0; p < a->width; ++p)
+      dst[p] = stripe[p * lanes];
+  }
+}
+
+void slm_uk_embedding_panels(const slm_uk_ctx *ctx, const float *table, const int64_t *ids,
+                             float *out, int64_t n, int64_t width) {
+  if (width <= 0)
+    return;
+  uk_embedding_args a = {table, ids, out, width};
+  uk_parallel(ctx, n, uk_grain(width), uk_embedding_panels_range, &a);
+}
+
 /*===--- rms_norm and layer_norm --------------------------------------------===*/
 
 typedef struct {

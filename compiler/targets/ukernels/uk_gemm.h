@@ -4,7 +4,8 @@
  * linear kernels and by matmul. A tile of UK_MR rows by UK_NR columns of y is
  * accumulated as y[i, j..j+16] += x[i, p] * B[p, j..j+16] over p, B being a
  * panel of UK_KC rows of the weights, transposed (w^T), that the caller's
- * `fill` writes onto the stack: f32 weights are copied, quantized ones decoded.
+ * `fill` writes onto the stack (f32 weights copied, quantized ones decoded) or
+ * finds in place (weights stored as panels: slm_uk_linear_panels).
  * Every y element is summed over p in order 0..k-1, one fused multiply-add
  * per term (the micro-kernels are built without contraction, so the fma is
  * written out: FMA-bound, twice the mul + add throughput; 50 -> 60-72 GFLOP/s

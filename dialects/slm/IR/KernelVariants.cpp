@@ -72,6 +72,19 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   auto mismatch = [&](StringRef needs) {
     return op->emitOpError() << "kernel " << stringifyKernel(kernel) << " needs " << needs;
   };
+  // Once slm-layout-weights has placed the weight, its layout is the one the
+  // kernel reads: panels16 for f32_panels and only for it.
+  if (auto constant = weight.getDefiningOp<ConstantOp>()) {
+    SlmDialect &slm = SlmDialect::get(op->getContext());
+    auto layout = slm.getWeightLayoutAttrHelper().getAttr(constant);
+    bool panels = layout && layout.getValue() == WeightLayout::panels16;
+    if (slm.getWeightOffsetAttrHelper().isAttrPresent(constant) &&
+        panels != (kernel == Kernel::f32_panels))
+      return op->emitOpError() << "kernel " << stringifyKernel(kernel)
+                               << (panels ? " reads a weight in its own order, which is stored as"
+                                          : " needs its weight stored as")
+                               << " #slm.weight_layout<panels16>";
+  }
   if (kernel == Kernel::f32 || kernel == Kernel::bf16 || kernel == Kernel::f16) {
     if (dequantize || floatWeightKernel(weight) != kernel)
       return mismatch(kernel == Kernel::f32 ? "f32 weights"

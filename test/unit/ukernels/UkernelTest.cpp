@@ -1042,14 +1042,16 @@ TEST_F(UkernelTest, GemmTilesOf32And16ColumnsGiveTheSameFloats) {
 // packed here from the layout's definition in slm_ukernels.h): the linear is
 // the reference's within rounding, slm_uk_linear's prefill bit for bit (the
 // same panels, tiles and order), and a decode (m < 4) gives the rows of a
-// prefill bit for bit; the embedding reads the rows slm_uk_embedding does.
-// Ragged n leaves the last stripe partly padding.
+// prefill bit for bit; the embedding reads the rows slm_uk_embedding does
+// (zeros for a negative id). Ragged n (5 is less than one stripe) leaves the
+// last stripe partly padding; decode and prefill are cut into tasks.
 TEST_F(UkernelTest, WeightsStoredAsPanels) {
   struct Case {
     int64_t n, k;
-    bool split;
+    bool split, decodeSplit; // whether the prefill, the decode is cut into tasks
   };
-  const Case cases[] = {{45, 172, false}, {1000, 256, true}, {64, 33, false}, {70, 520, true}};
+  const Case cases[] = {{45, 172, false, false}, {1000, 256, true, true}, {64, 33, false, false},
+                        {70, 520, true, false},  {5, 40, false, false}};
   uint32_t seed = 9400;
   for (const Case &c : cases) {
     const int64_t columns = SLM_UK_PANEL_COLUMNS, stripes = (c.n + columns - 1) / columns;
@@ -1071,7 +1073,7 @@ TEST_F(UkernelTest, WeightsStoredAsPanels) {
             [&](const slm_uk_ctx *ctx, void *y) {
               kernel(ctx, x.data<float>(), weights, b, static_cast<float *>(y), m, c.n, c.k);
             },
-            name + " " + what + " m=" + std::to_string(m), c.split && m >= 4);
+            name + " " + what + " m=" + std::to_string(m), m >= 4 ? c.split : c.decodeSplit);
       };
       std::vector<uint8_t> got = run(slm_uk_linear_panels, panels.data(), prefill, "panels");
       EXPECT_EQ(got, run(slm_uk_linear, w.data<float>(), prefill, "row-major")) << what;
@@ -1092,6 +1094,7 @@ TEST_F(UkernelTest, WeightsStoredAsPanels) {
       }
     }
     Tensor ids = random(DType::I64, {9}, ++seed, 0, c.n - 1);
+    ids.data<int64_t>()[4] = -1; // zeros, as slm_uk_embedding gives, not a read before the table
     auto rows = [&](auto kernel, const float *table) {
       return runBoth(
           9 * c.k * 4,

@@ -490,6 +490,24 @@ func.func @panels_of_a_vector() {
 
 // -----
 
+func.func @panels_kernel_on_a_row_major_weight(%x: tensor<2x4xf32>) {
+  %w = slm.constant {slm.weight_offset = 0 : i64} dense<1.0> : tensor<3x4xf32>
+  // expected-error @+1 {{'slm.linear' op kernel f32_panels needs its weight stored as #slm.weight_layout<panels16>}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32_panels>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @row_major_kernel_on_panels(%x: tensor<2x4xf32>) {
+  %w = slm.constant {slm.weight_offset = 0 : i64, slm.weight_layout = #slm<weight_layout panels16>} dense<1.0> : tensor<3x4xf32>
+  // expected-error @+1 {{'slm.linear' op kernel f32 reads a weight in its own order, which is stored as #slm.weight_layout<panels16>}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
 func.func @layout_on_a_linear(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
   // expected-error @+1 {{'slm.linear' op may not carry slm.weight_layout: it belongs on slm.constant}}
   %y = slm.linear %x, %w {slm.weight_layout = #slm<weight_layout panels16>} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
