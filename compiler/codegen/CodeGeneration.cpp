@@ -35,47 +35,15 @@ std::string mlirTypeText(Type type) {
   return text;
 }
 
-/// The bytes of a constant as the kernels read them: in its
-/// #slm.weight_layout (row-major without one), i1 as one byte per element,
-/// splats expanded.
-llvm::Expected<PlacedWeight> placeConstant(slm::ConstantOp op) {
+/// The bytes of a constant in its own order: i1 as one byte per element,
+/// splats expanded; a blob's bytes are viewed, not copied.
+PlacedWeight placeRowMajor(slm::ConstantOp op, uint64_t offset) {
   auto type = llvm::cast<RankedTensorType>(op.getType());
-  slm::SlmDialect &slm = slm::SlmDialect::get(op.getContext());
   PlacedWeight w;
   w.shape.assign(type.getShape().begin(), type.getShape().end());
   w.dtype = dtypeName(type.getElementType());
-  w.offset = slm.getWeightOffsetAttrHelper().getAttr(op).getInt();
+  w.offset = offset;
   ElementsAttr value = op.getValue();
-  if (auto layout = slm.getWeightLayoutAttrHelper().getAttr(op)) {
-    w.layout = slm::stringifyWeightLayout(layout.getValue()).str();
-    // panels16 (the only other layout, on static f32 matrices: the verifier).
-    // A blob's floats in place where aligned; dense attributes (splats too)
-    // and unaligned blobs through a copy.
-    std::vector<float> copy;
-    ArrayRef<char> bytes = weightBytes(value);
-    const float *matrix = reinterpret_cast<const float *>(bytes.data());
-    auto dense = llvm::dyn_cast<DenseElementsAttr>(value);
-    if (!dense && bytes.size() != static_cast<size_t>(type.getNumElements()) * sizeof(float))
-      return makeError("weight '{0}' holds {1} bytes where its type {2} needs {3}",
-                       llvm::cast<DenseResourceElementsAttr>(value).getRawHandle().getKey(),
-                       bytes.size(), mlirTypeText(type), type.getNumElements() * sizeof(float));
-    if (dense) {
-      copy.assign(dense.getValues<float>().begin(), dense.getValues<float>().end());
-      matrix = copy.data();
-    } else if (reinterpret_cast<uintptr_t>(matrix) % alignof(float)) {
-      copy.resize(type.getNumElements());
-      std::memcpy(copy.data(), bytes.data(), copy.size() * sizeof(float));
-      matrix = copy.data();
-    }
-    w.name = llvm::isa<DenseResourceElementsAttr>(value)
-                 ? llvm::cast<DenseResourceElementsAttr>(value).getRawHandle().getKey().str()
-                 : "constant@" + std::to_string(w.offset);
-    w.owned = std::make_shared<std::string>(slm::storageBytes(type, layout.getValue()), '\0');
-    slm::arrangeAsPanels(matrix, type.getDimSize(0), type.getDimSize(1),
-                         reinterpret_cast<float *>(w.owned->data()));
-    w.bytes = ArrayRef<char>(w.owned->data(), w.owned->size());
-    return w;
-  }
   if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(value)) {
     w.name = resource.getRawHandle().getKey().str();
     w.bytes = weightBytes(value);
@@ -94,6 +62,36 @@ llvm::Expected<PlacedWeight> placeConstant(slm::ConstantOp op) {
   } else {
     w.owned->assign(dense.getRawData().begin(), dense.getRawData().end());
   }
+  w.bytes = ArrayRef<char>(w.owned->data(), w.owned->size());
+  return w;
+}
+
+/// The bytes of a constant as the kernels read them: in its
+/// #slm.weight_layout, row-major without one.
+llvm::Expected<PlacedWeight> placeConstant(slm::ConstantOp op) {
+  slm::SlmDialect &slm = slm::SlmDialect::get(op.getContext());
+  PlacedWeight w = placeRowMajor(op, slm.getWeightOffsetAttrHelper().getAttr(op).getInt());
+  auto layout = slm.getWeightLayoutAttrHelper().getAttr(op);
+  if (!layout)
+    return w;
+  // panels16, the only other layout, on static f32 matrices (the verifier).
+  auto type = llvm::cast<RankedTensorType>(op.getType());
+  if (w.bytes.size() != static_cast<size_t>(type.getNumElements()) * sizeof(float))
+    return makeError("weight '{0}' holds {1} bytes where its type {2} needs {3}", w.name,
+                     w.bytes.size(), mlirTypeText(type), type.getNumElements() * sizeof(float));
+  std::vector<float> aligned; // for a blob not aligned for floats
+  const float *matrix = reinterpret_cast<const float *>(w.bytes.data());
+  if (reinterpret_cast<uintptr_t>(matrix) % alignof(float)) {
+    aligned.resize(type.getNumElements());
+    std::memcpy(aligned.data(), w.bytes.data(), w.bytes.size());
+    matrix = aligned.data();
+  }
+  auto panels =
+      std::make_shared<std::string>(slm::storageBytes(type, layout.getValue()), '\0');
+  slm::arrangeAsPanels(matrix, type.getDimSize(0), type.getDimSize(1),
+                       reinterpret_cast<float *>(panels->data()));
+  w.layout = slm::stringifyWeightLayout(layout.getValue()).str();
+  w.owned = std::move(panels);
   w.bytes = ArrayRef<char>(w.owned->data(), w.owned->size());
   return w;
 }

@@ -2,6 +2,7 @@
 
 #include "passes/Passes.h"
 
+#include "dialects/slm/IR/KernelVariants.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/MathExtras.h"
@@ -41,11 +42,8 @@ bool readAtRunTime(slm::ConstantOp constant) {
 FailureOr<slm::WeightLayout> layoutFor(slm::ConstantOp constant) {
   slm::SlmDialect &slm = slm::SlmDialect::get(constant.getContext());
   auto panels = [&](OpOperand &use) { // as the weight or table, not a bias
-    Operation *reader = use.getOwner();
-    slm::KernelAttr kernel = slm.getKernelAttrHelper().getAttr(reader);
-    bool weight = (llvm::isa<slm::LinearOp>(reader) && use.getOperandNumber() == 1) ||
-                  (llvm::isa<slm::EmbeddingOp>(reader) && use.getOperandNumber() == 0);
-    return weight && kernel && kernel.getValue() == slm::Kernel::f32_panels;
+    slm::KernelAttr kernel = slm.getKernelAttrHelper().getAttr(use.getOwner());
+    return slm::isWeightOperand(use) && kernel && kernel.getValue() == slm::Kernel::f32_panels;
   };
   if (llvm::none_of(constant->getUses(), panels))
     return slm::WeightLayout::row_major;
@@ -62,13 +60,13 @@ struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
     // Constants of the same value share their bytes where they share a layout.
     llvm::DenseMap<std::pair<Attribute, int>, int64_t> placed;
     int64_t end = 0;
-    bool failed = false;
+    bool anyFailed = false;
     auto place = [&](slm::ConstantOp op) {
       if (slm.getWeightOffsetAttrHelper().isAttrPresent(op) || !readAtRunTime(op))
         return;
       FailureOr<slm::WeightLayout> layout = layoutFor(op);
-      if (mlir::failed(layout)) {
-        failed = true;
+      if (failed(layout)) {
+        anyFailed = true;
         return;
       }
       auto [it, inserted] =
@@ -88,7 +86,7 @@ struct LayoutWeightsPass : impl::LayoutWeightsBase<LayoutWeightsPass> {
           place(constant);
     });
 
-    if (failed)
+    if (anyFailed)
       return signalPassFailure();
     slm.getWeightsSizeAttrHelper().setAttr(module, b.getI64IntegerAttr(end));
   }

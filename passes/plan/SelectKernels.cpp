@@ -27,12 +27,9 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
   llvm::DenseSet<Attribute> weightsStoredAsPanels() {
     llvm::DenseMap<Attribute, bool> eligible, readByLinear;
     getOperation().walk([&](slm::ConstantOp constant) {
-      bool ok = slm::hasPanelsKernel(constant);
-      for (OpOperand &use : constant->getUses()) {
-        bool linear = llvm::isa<slm::LinearOp>(use.getOwner()) && use.getOperandNumber() == 1;
-        ok &= linear || (llvm::isa<slm::EmbeddingOp>(use.getOwner()) && use.getOperandNumber() == 0);
-        readByLinear[constant.getValue()] |= linear;
-      }
+      bool ok = slm::hasPanelsKernel(constant) && slm::isFusable(constant);
+      readByLinear[constant.getValue()] |=
+          llvm::any_of(constant->getUses(), slm::isLinearWeight);
       auto [it, inserted] = eligible.try_emplace(constant.getValue(), ok);
       it->second &= ok;
     });

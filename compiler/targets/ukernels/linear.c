@@ -169,9 +169,8 @@ void slm_uk_linear_panels(const slm_uk_ctx *ctx, const float *x, const float *w,
   uk_linear_args a = {x, w, bias, y, m, n, k};
   if (m < UK_DOT_MAX_M) {
     int64_t stripes = (n + UK_NR - 1) / UK_NR;
-    int64_t grain = uk_stream_grain(m, m * UK_NR * k, 4 * UK_NR * k);
-    grain = (grain + UK_PANEL_GEMV_STRIPES - 1) / UK_PANEL_GEMV_STRIPES * UK_PANEL_GEMV_STRIPES;
-    uk_parallel(ctx, stripes, grain, uk_linear_panels_gemv_range, &a);
+    uk_parallel(ctx, stripes, uk_stream_grain(m, m * UK_NR * k, 4 * UK_NR * k),
+                uk_linear_panels_gemv_range, &a);
   } else {
     uk_gemm_args g = {x, &a, uk_panel_in_place, bias, y, m, n, k};
     uk_gemm(ctx, &g);

@@ -21,13 +21,16 @@ Kernel floatWeightKernel(Value weight) {
              : Kernel::f16;
 }
 
-bool isFusable(Operation *storage) {
-  return llvm::all_of(storage->getUses(), [](OpOperand &use) {
-    Operation *user = use.getOwner();
-    return (llvm::isa<LinearOp>(user) && use.getOperandNumber() == 1) ||
-           (llvm::isa<EmbeddingOp>(user) && use.getOperandNumber() == 0);
-  });
+bool isLinearWeight(OpOperand &use) {
+  return llvm::isa<LinearOp>(use.getOwner()) && use.getOperandNumber() == 1;
 }
+
+bool isWeightOperand(OpOperand &use) {
+  return isLinearWeight(use) ||
+         (llvm::isa<EmbeddingOp>(use.getOwner()) && use.getOperandNumber() == 0);
+}
+
+bool isFusable(Operation *storage) { return llvm::all_of(storage->getUses(), isWeightOperand); }
 
 bool hasPanelsKernel(Value weight) {
   auto constant = weight.getDefiningOp<ConstantOp>();

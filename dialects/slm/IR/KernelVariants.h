@@ -24,6 +24,12 @@ WidenOp widenedWeight(mlir::Value weight);
 /// (the storage of an slm.widen).
 Kernel floatWeightKernel(mlir::Value weight);
 
+/// Whether `use` is an slm.linear's weight.
+bool isLinearWeight(mlir::OpOperand &use);
+/// Whether `use` is an slm.linear's weight or an slm.embedding's table: the
+/// operands whose kernel variant slm-select-kernels picks.
+bool isWeightOperand(mlir::OpOperand &use);
+
 /// Whether every reader of `storage` (an slm.dequantize or slm.widen) takes it
 /// as an slm.linear weight or an slm.embedding table, the two ops code
 /// generation fuses it into.
