@@ -157,19 +157,38 @@ struct ConcatLowering : KernelLowering<slm::ConcatOp> {
                                 ConversionPatternRewriter &rewriter) const override {
     auto type = tensorOf(op.getResult());
     int64_t axis = resolveAxis(op.getAxis(), type.getRank());
-    // Inputs are contiguous runs of the result when nothing before the axis repeats.
-    if (!type.hasStaticShape() ||
-        llvm::any_of(type.getShape().take_front(axis), [](int64_t d) { return d != 1; }))
-      return op.emitOpError("code generation handles concat along the outermost non-unit axis only");
     KernelBuilder k = builder(rewriter, op);
     Ptr y = k.resultBuffer(op);
-    int64_t at = 0;
-    for (auto [input, converted] : llvm::zip(op.getInputs(), adaptor.getInputs())) {
-      int64_t bytes = slm::storageBytes(tensorOf(input));
-      rewriter.create<LLVM::MemcpyOp>(op.getLoc(), k.offset(y, at).value, converted,
-                                      k.i64(bytes).value, false);
-      at += bytes;
+    // Inputs are contiguous runs of the result when nothing before the axis
+    // repeats: one memcpy each. Otherwise (logits joined along the
+    // vocabulary, rows of tokens before it) the kernel interleaves them.
+    if (type.hasStaticShape() &&
+        llvm::all_of(type.getShape().take_front(axis), [](int64_t d) { return d == 1; })) {
+      int64_t at = 0;
+      for (auto [input, converted] : llvm::zip(op.getInputs(), adaptor.getInputs())) {
+        int64_t bytes = slm::storageBytes(tensorOf(input));
+        rewriter.create<LLVM::MemcpyOp>(op.getLoc(), k.offset(y, at).value, converted,
+                                        k.i64(bytes).value, false);
+        at += bytes;
+      }
+      rewriter.replaceOp(op, y.value);
+      return success();
     }
+    SmallVector<I64> dims = k.dimsOf(op.getType());
+    SmallVector<int64_t> sizes;
+    for (Value input : op.getInputs()) {
+      int64_t size = tensorOf(input).getDimSize(axis);
+      if (ShapedType::isDynamic(size))
+        return op.emitOpError("code generation joins inputs of static size along the axis only");
+      sizes.push_back(size);
+    }
+    SmallVector<Ptr> pieces;
+    for (Value converted : adaptor.getInputs())
+      pieces.push_back(pointer(converted));
+    k.call(SLM_KERNEL(slm_uk_concat), elementBytesOf(k, op.getResult()), k.array(pieces),
+           k.product(ArrayRef(dims).take_front(axis)), dims[axis],
+           k.product(ArrayRef(dims).drop_front(axis + 1)),
+           k.i32(static_cast<int32_t>(pieces.size())), k.array(sizes), y);
     rewriter.replaceOp(op, y.value);
     return success();
   }

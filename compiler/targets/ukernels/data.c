@@ -66,38 +66,57 @@ void slm_uk_copy(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, void 
   uk_parallel(ctx, a.walk.total, uk_grain(elem_bytes / 4 + 1), uk_copy_range, &a);
 }
 
-/*===--- split ---------------------------------------------------------------===*/
+/*===--- split and concat ----------------------------------------------------===*/
 
 typedef struct {
   int64_t elem_bytes;
-  const char *x;
+  char *whole;
   int64_t extent, inner;
-  int32_t n_pieces;
+  int32_t n_pieces, join;
   const int64_t *sizes;
   void *const *pieces;
-} uk_split_args;
+} uk_pieces_args;
 
-/* Items are (outer, piece) pairs: item = o * n_pieces + p. */
-static void uk_split_range(void *arg, int64_t begin, int64_t end) {
-  const uk_split_args *a = (const uk_split_args *)arg;
+/* Items are (outer, piece) pairs: item = o * n_pieces + p; a piece's run is
+ * copied out of the whole (split) or into it (concat). */
+static void uk_pieces_range(void *arg, int64_t begin, int64_t end) {
+  const uk_pieces_args *a = (const uk_pieces_args *)arg;
   int64_t row = a->inner * a->elem_bytes;
   for (int64_t item = begin; item < end; ++item) {
     int64_t o = item / a->n_pieces, p = item % a->n_pieces, start = 0;
     for (int64_t q = 0; q < p; ++q)
       start += a->sizes[q];
     int64_t bytes = a->sizes[p] * row;
-    memcpy((char *)a->pieces[p] + o * bytes, a->x + (o * a->extent + start) * row, (size_t)bytes);
+    char *piece = (char *)a->pieces[p] + o * bytes;
+    char *run = a->whole + (o * a->extent + start) * row;
+    if (a->join)
+      memcpy(run, piece, (size_t)bytes);
+    else
+      memcpy(piece, run, (size_t)bytes);
   }
+}
+
+static void uk_pieces(const slm_uk_ctx *ctx, int32_t elem_bytes, char *whole, int64_t outer,
+                      int64_t extent, int64_t inner, int32_t n_pieces, const int64_t *sizes,
+                      void *const *pieces, int32_t join) {
+  if (outer <= 0 || inner <= 0 || n_pieces <= 0 || elem_bytes <= 0)
+    return;
+  uk_pieces_args a = {elem_bytes, whole, extent, inner, n_pieces, join, sizes, pieces};
+  uk_parallel(ctx, outer * n_pieces, uk_grain(extent * inner * elem_bytes / (4 * n_pieces) + 1),
+              uk_pieces_range, &a);
 }
 
 void slm_uk_split(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, int64_t outer,
                   int64_t extent, int64_t inner, int32_t n_pieces, const int64_t *sizes,
                   void *const *pieces) {
-  if (outer <= 0 || inner <= 0 || n_pieces <= 0 || elem_bytes <= 0)
-    return;
-  uk_split_args a = {elem_bytes, (const char *)x, extent, inner, n_pieces, sizes, pieces};
-  uk_parallel(ctx, outer * n_pieces, uk_grain(extent * inner * elem_bytes / (4 * n_pieces) + 1),
-              uk_split_range, &a);
+  uk_pieces(ctx, elem_bytes, (char *)x, outer, extent, inner, n_pieces, sizes, pieces, 0);
+}
+
+void slm_uk_concat(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *const *pieces,
+                   int64_t outer, int64_t extent, int64_t inner, int32_t n_pieces,
+                   const int64_t *sizes, void *y) {
+  uk_pieces(ctx, elem_bytes, (char *)y, outer, extent, inner, n_pieces, sizes,
+            (void *const *)pieces, 1);
 }
 
 /*===--- gather --------------------------------------------------------------===*/

@@ -355,6 +355,12 @@ void slm_uk_split(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, int6
                   int64_t extent, int64_t inner, int32_t n_pieces, const int64_t *sizes,
                   void *const *pieces);
 
+/* Joins pieces[i] [outer, sizes[i], inner] into y [outer, extent, inner] along the middle axis
+ * (the sizes add up to extent): split's inverse. */
+void slm_uk_concat(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *const *pieces,
+                   int64_t outer, int64_t extent, int64_t inner, int32_t n_pieces,
+                   const int64_t *sizes, void *y);
+
 /* x: [outer, extent, inner]; y: [outer, n_idx, inner]; negative indices count from the end;
  * idx_dtype is SLM_UK_I64 or SLM_UK_I32; an index outside [-extent, extent) gives zeros. */
 void slm_uk_gather(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, const void *idx,

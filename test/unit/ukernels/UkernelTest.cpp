@@ -1415,6 +1415,33 @@ TEST_F(UkernelTest, SplitIntoPiecesInOneCall) {
   expectSame(want[2], base + 2 * 5 * 3, "split piece 2");
 }
 
+TEST_F(UkernelTest, ConcatAlongAnInnerAxisInOneCall) {
+  // [2, 4, 3], [2, 1, 3] and [2, 2, 3] joined along the middle axis: split's
+  // inverse (logits of row classes joined along the vocabulary).
+  std::vector<Tensor> parts = {random(DType::F32, {2, 4, 3}, 10700),
+                               random(DType::F32, {2, 1, 3}, 10701),
+                               random(DType::F32, {2, 2, 3}, 10702)};
+  std::vector<std::string> inputs = {type(DType::F32, {2, 4, 3}), type(DType::F32, {2, 1, 3}),
+                                     type(DType::F32, {2, 2, 3})};
+  std::string ty = type(DType::F32, {2, 7, 3});
+  auto want = reference(function(inputs, {ty},
+                                 "%r = slm.concat %a0, %a1, %a2 axis = 1 : (" +
+                                     inputs[0] + ", " + inputs[1] + ", " + inputs[2] + ") -> " +
+                                     ty),
+                        parts);
+  ASSERT_EQ(want.size(), 1u);
+  int64_t sizes[] = {4, 1, 2};
+  auto got = runBoth(
+      2 * 7 * 3 * 4,
+      [&](const slm_uk_ctx *ctx, void *out) {
+        const void *pieces[] = {parts[0].data<float>(), parts[1].data<float>(),
+                                parts[2].data<float>()};
+        slm_uk_concat(ctx, 4, pieces, 2, 7, 3, 3, sizes, out);
+      },
+      "concat");
+  expectSame(want[0], reinterpret_cast<const float *>(got.data()), "concat");
+}
+
 /// Multiples of 1/4 in [-2, 2]: their squares and sums are exact in float in
 /// any order, so the lane-split sums equal the reference's serial ones and the
 /// rest of the formula must match bit for bit.
