@@ -74,6 +74,31 @@ Vjp binary(Partials (*partials)(float a, float b)) {
   };
 }
 
+/// where(c, a, b): the result's gradient goes to a where c holds, to b
+/// elsewhere (summed over what each was broadcast to); c has none.
+llvm::Error whereGradient(ArrayRef<Tensor> in, ArrayRef<Tensor> out, ArrayRef<Tensor> dOut,
+                          ArrayRef<bool> wanted, MutableArrayRef<Tensor> dIn) {
+  if (auto error = requireFloat(in.drop_front(), wanted.drop_front()))
+    return error;
+  auto b = broadcast({in[0].shape(), in[1].shape(), in[2].shape()});
+  if (!b)
+    return b.takeError();
+  Tensor dz = gradientOrZeros(dOut[0], out[0]);
+  Tensor da = Tensor::zeros(DType::F32, in[1].shape());
+  Tensor db = Tensor::zeros(DType::F32, in[2].shape());
+  const uint8_t *c = in[0].data<uint8_t>();
+  const float *g = dz.data<float>();
+  float *ga = da.data<float>(), *gb = db.data<float>();
+  forEachBroadcast<3>(*b, [&](int64_t i, const std::array<int64_t, 3> &o) {
+    (c[o[0]] ? ga[o[1]] : gb[o[2]]) += g[i];
+  });
+  if (wanted[1])
+    dIn[1] = std::move(da);
+  if (wanted[2])
+    dIn[2] = std::move(db);
+  return ok();
+}
+
 /// act(gate) * up, or the halves of one gate tensor.
 llvm::Expected<Vjp> gatedActivationGradient(Operation *op) {
   auto gated = llvm::cast<slm::GatedActivationOp>(op);
@@ -128,6 +153,7 @@ llvm::Expected<Vjp> gatedActivationGradient(Operation *op) {
 } // namespace
 
 void addElementwiseGradients(GradientTable &t) {
+  t.addSimple<slm::WhereOp>(whereGradient);
   t.addSimple<slm::AddOp>(binary([](float, float) { return Partials{1, 1}; }));
   t.addSimple<slm::SubOp>(binary([](float, float) { return Partials{1, -1}; }));
   t.addSimple<slm::MulOp>(binary([](float a, float b) { return Partials{b, a}; }));

@@ -85,6 +85,41 @@ llvm::Expected<Vjp> concatGradient(Operation *op) {
   });
 }
 
+/// gather: each picked slice's gradient goes back to where it was picked
+/// from (summed where an index repeats).
+llvm::Expected<Vjp> gatherGradient(Operation *op) {
+  int64_t axisAttr = llvm::cast<slm::GatherOp>(op).getAxis();
+  return Vjp([=](ArrayRef<Tensor> in, ArrayRef<Tensor> out, ArrayRef<Tensor> dOut,
+                 ArrayRef<bool> wanted, MutableArrayRef<Tensor> dIn) -> llvm::Error {
+    if (!wanted[0])
+      return ok();
+    int64_t axis;
+    auto layout = layoutAround(in[0], axisAttr, axis);
+    if (!layout)
+      return layout.takeError();
+    const Tensor &indices = in[1];
+    int64_t extent = in[0].dim(axis), picked = indices.size();
+    Tensor dy = gradientOrZeros(dOut[0], out[0]);
+    Tensor dx = Tensor::zeros(DType::F32, in[0].shape());
+    for (int64_t i = 0; i < picked; ++i) {
+      int64_t index = indices.dtype() == DType::I32 ? indices.data<int32_t>()[i]
+                                                    : indices.data<int64_t>()[i];
+      if (index < 0)
+        index += extent;
+      if (index < 0 || index >= extent)
+        return makeError("gather index {0} is outside [0, {1})", index, extent);
+      for (int64_t o = 0; o < layout->outer; ++o) {
+        const float *from = dy.data<float>() + (o * picked + i) * layout->inner;
+        float *to = dx.data<float>() + (o * extent + index) * layout->inner;
+        for (int64_t e = 0; e < layout->inner; ++e)
+          to[e] += from[e];
+      }
+    }
+    dIn[0] = std::move(dx);
+    return ok();
+  });
+}
+
 } // namespace
 
 void addShapeGradients(GradientTable &t) {
@@ -93,6 +128,7 @@ void addShapeGradients(GradientTable &t) {
   t.addSimple<slm::SqueezeOp>(relabelGradient);
   t.add<slm::SplitOp>(splitGradient);
   t.add<slm::ConcatOp>(concatGradient);
+  t.add<slm::GatherOp>(gatherGradient);
 }
 
 } // namespace slmc::exec
