@@ -80,6 +80,18 @@ int64_t SoftTargets::topKFor(int64_t positions, int64_t vocab) {
 SoftTargets::SoftTargets(int64_t vocab, int64_t topK)
     : vocab_(vocab), topK_(topK < 0 || topK >= vocab ? 0 : topK) {}
 
+std::vector<double> SoftTargets::meanProbabilities() const {
+  std::vector<double> mean(vocab_, 0.0);
+  const int64_t positions = static_cast<int64_t>(argmax_.size());
+  if (positions == 0)
+    return mean;
+  for (size_t i = 0; i < probabilities_.size(); ++i)
+    mean[topK_ ? ids_[i] : static_cast<int64_t>(i % vocab_)] += probabilities_[i];
+  for (double &p : mean)
+    p /= static_cast<double>(positions);
+  return mean;
+}
+
 llvm::Error SoftTargets::append(const exec::Tensor &logits, int64_t tokens) {
   const int64_t vocab = vocab_, topK = topK_;
   if (logits.size() != tokens * vocab)

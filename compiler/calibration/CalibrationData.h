@@ -90,6 +90,9 @@ public:
   llvm::Expected<double> klGradient(size_t window, const exec::Tensor &logits,
                                     exec::Tensor &gradient) const;
 
+  /// Each token's probability averaged over every position (top-k: of the
+  /// kept probabilities; a token's share of the tail mass is left out).
+  std::vector<double> meanProbabilities() const;
   int64_t topK() const { return topK_; }
   /// Mean teacher probability outside the kept tokens (0 dense).
   double meanTailMass() const;

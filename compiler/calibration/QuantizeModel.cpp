@@ -16,6 +16,7 @@
 #include "compiler/quant/Codebook.h"
 #include "compiler/quant/Gptq.h"
 #include "compiler/quant/QuantScheme.h"
+#include "compiler/quant/TableRowClasses.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/support/Error.h"
 #include "compiler/support/ParallelFor.h"
@@ -320,9 +321,13 @@ struct Calibration {
   CalibrationText text;
   std::unique_ptr<ReferenceModel> student;
   std::optional<RunnableModel> teacherRunnable;
+  /// The float student the self-distilling teacher runs: a copy, since the
+  /// student's IR changes under it (splitByTokenImportance).
+  mlir::OwningOpRef<mlir::ModuleOp> selfTeacherIR;
   std::unique_ptr<LanguageModel> selfTeacher;
   LanguageModel *teacher = nullptr;
   WeightBits teacherBits;
+  WeightBits floatStudentBits; // as imported, before splitByTokenImportance
   std::optional<SoftTargets> targets;
   SoftTargets::Agreement floatAgreement;
   std::unique_ptr<LayerHessians> hessians;
@@ -363,8 +368,44 @@ int64_t hessianWindowCount(const WeightPlan &plan, int64_t context, int64_t avai
   return std::clamp<int64_t>(wanted, 1, available);
 }
 
+/// --quant auto cuts each vocabulary table into classes of rows by token
+/// importance (TableRowClasses.h), most important first: these fractions of
+/// the rows, then the rest. A few classes take most of what a format per
+/// row would: TinyStories-656K's tied table alone (PyTorch, round to nearest
+/// with a clip search, groups of 64, 4 bits a weight on average, held-out
+/// KL) gives 0.039 in one format, 0.020 with a format per row and 0.023 in
+/// classes of 20%, 60% and 20% of the rows. Whole compiles of it (held-out
+/// KL at 3.5 / 4.5 / 6.125 bpw): 0.138 / 0.0334 / 0.00373 in one class,
+/// 0.120 / 0.0283 / 0.00366 in three (20/60/20%), 0.120 / 0.0278 / 0.00353
+/// in these five.
+constexpr double kRowClassFractions[] = {0.1, 0.2, 0.4, 0.2};
+
+/// Splits every table of `vocab` rows (an embedding, an output head) into
+/// row classes. A token's importance is the teacher's mean probability for
+/// it plus its share of the calibration input: what its row costs in KL
+/// when wrong, as the head's weight and as the embedding's. Returns the
+/// tables split.
+int splitByTokenImportance(mlir::ModuleOp student, const SoftTargets &targets,
+                            const std::vector<std::vector<int32_t>> &windows, int64_t vocab) {
+  std::vector<double> importance = targets.meanProbabilities();
+  importance.resize(vocab, 0.0);
+  std::vector<double> inputs(vocab, 0.0);
+  double count = 0;
+  for (const std::vector<int32_t> &window : windows)
+    for (int32_t token : window)
+      if (token >= 0 && token < vocab) {
+        inputs[token] += 1;
+        count += 1;
+      }
+  for (int64_t v = 0; v < vocab; ++v)
+    importance[v] += count > 0 ? inputs[v] / count : 0.0;
+  return splitVocabularyTables(student, rankRows(importance, kRowClassFractions));
+}
+
 llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer &tokenizer,
-                                      const QuantizeOptions &o, const WeightPlan &plan) {
+                                      const QuantizeOptions &o,
+                                      const std::vector<TensorFormat> &candidates,
+                                      WeightPlan &plan) {
   Calibration c;
   auto text = loadCalibrationText(o.calibPath, tokenizer, o.context, o.calibrationWindows, o.seed);
   if (!text)
@@ -374,7 +415,7 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
   if (!student)
     return student.takeError();
   c.student = std::move(*student);
-  c.teacherBits = plan.total;
+  c.teacherBits = c.floatStudentBits = plan.total;
   if (!o.teacherPath.empty()) {
     auto opened = openRunnable(o.teacherPath, "", o.threads, o.context, /*needsTokenizer=*/false);
     if (!opened)
@@ -390,7 +431,8 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
       return makeError("the teacher {0} holds {1} positions, calibration windows need {2}",
                        o.teacherPath, c.teacher->capacity(), o.context);
   } else {
-    auto self = createReferenceModel(studentIR, o.context);
+    c.selfTeacherIR = studentIR.clone();
+    auto self = createReferenceModel(*c.selfTeacherIR, o.context);
     if (!self)
       return self.takeError();
     c.selfTeacher = std::move(*self);
@@ -407,6 +449,21 @@ llvm::Expected<Calibration> calibrate(mlir::ModuleOp studentIR, const Tokenizer 
       return makeError("teacher: {0}", llvm::toString(computed.takeError()));
     c.targets = std::move(*computed);
     bar.advance();
+  }
+  if (o.scheme == "auto") {
+    // The student's executor goes before the IR it ran changes.
+    int64_t vocab = c.student->vocabSize();
+    c.student.reset();
+    if (splitByTokenImportance(studentIR, *c.targets, c.text.hessianWindows, vocab) > 0) {
+      auto replanned = planWeights(studentIR, o, candidates);
+      if (!replanned)
+        return replanned.takeError();
+      plan = std::move(*replanned);
+    }
+    auto split = createReferenceModel(studentIR, o.context);
+    if (!split)
+      return split.takeError();
+    c.student = std::move(*split);
   }
   c.hessians = std::make_unique<LayerHessians>(plan.weights);
   int64_t hessianWindows = hessianWindowCount(plan, o.context, c.text.hessianWindows.size());
@@ -953,7 +1010,8 @@ slm::quant::QuantReport buildReport(const QuantizeOptions &o, const WeightPlan &
   // perplexity from the artifact's scoring (finishQuantization).
   fillSummary(report.add_models(), "teacher", c.teacherBits.bits, c.teacherBits.parameters,
               h.teacher.value_or(teacherRow({})), std::nullopt);
-  fillSummary(report.add_models(), "float student", total.bits, total.parameters,
+  fillSummary(report.add_models(), "float student", c.floatStudentBits.bits,
+              c.floatStudentBits.parameters,
               c.selfTeacher && !h.floatStudent.measured ? teacherRow({})
                                                         : h.floatStudent.heldOut,
               c.selfTeacher ? std::optional(c.floatAgreement.kl)
@@ -1015,7 +1073,7 @@ llvm::Expected<QuantizeOutcome> quantizeStudent(mlir::ModuleOp student, const To
     return outcome;
   }
 
-  auto calibration = calibrate(student, tokenizer, o, *plan);
+  auto calibration = calibrate(student, tokenizer, o, *candidates, *plan);
   if (!calibration)
     return calibration.takeError();
   auto sensitivity = measureSensitivity(*calibration, *plan, *candidates, o);

@@ -24,7 +24,7 @@ std::string tensorFormatName(const TensorFormat &format);
 /// Storage bits of a rows x columns tensor in `format`, scales included.
 int64_t tensorFormatBits(const TensorFormat &format, int64_t rows, int64_t columns);
 
-/// What `--quant auto` chooses among, per tensor: codebooks at 3 and 4 bits,
+/// What `--quant auto` chooses among, per tensor: codebooks at 2, 3 and 4 bits,
 /// or integer grids there when the linears quantize their inputs (`--w8a8`:
 /// the W4A8 kernels read integer codes), then integer grids of 5 to 8 bits
 /// and f32 — cheapest first on rows of a multiple of 128 columns; then

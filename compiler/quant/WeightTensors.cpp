@@ -2,6 +2,8 @@
 
 #include "compiler/quant/WeightTensors.h"
 
+#include "compiler/quant/TableRowClasses.h"
+
 #include "compiler/weights/WeightBlob.h"
 #include "dialects/slm/IR/SlmOps.h"
 #include "mlir/IR/Builders.h"
@@ -141,10 +143,12 @@ WeightBits countWeightBits(ModuleOp module) {
       return;
     auto type = llvm::cast<RankedTensorType>(constant.getType());
     Type element = type.getElementType();
-    if (!constant->use_empty() && llvm::all_of(constant->getUsers(), [](Operation *user) {
+    if (isRowOrder(constant) ||
+        (!constant->use_empty() && llvm::all_of(constant->getUsers(), [](Operation *user) {
           return llvm::isa<slm::HadamardOp>(user);
-        })) {
-      // A rotation's signs: stored with the weights, but no parameters.
+        }))) {
+      // A rotation's signs or a table's row order (TableRowClasses.h):
+      // stored with the weights, but no parameters.
       total.bits += type.getNumElements() * element.getIntOrFloatBitWidth();
       return;
     }

@@ -43,7 +43,8 @@ void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage);
 
 /// Weight storage as the model stands: float constants count their width,
 /// quantized weights their codes and scales, rotation signs (slm.hadamard)
-/// their bytes; other integer constants (shapes, indices) are not weights.
+/// and a split table's row order (TableRowClasses.h) their bytes; other
+/// integer constants (shapes, indices) are not weights.
 /// Parameters count dequantized and float elements.
 struct WeightBits {
   int64_t parameters = 0;

@@ -10,6 +10,7 @@
 #include "compiler/frontends/hf/HfImporter.h"
 #include "compiler/frontends/llama2c/Llama2cImporter.h"
 #include "compiler/frontends/onnx/OnnxImporter.h"
+#include "compiler/quant/TableRowClasses.h"
 #include "compiler/support/Error.h"
 #include "dialects/slm/IR/SlmDialect.h"
 #include "llvm/Support/FileSystem.h"
@@ -77,7 +78,9 @@ llvm::Expected<RunnableModel> openRunnable(llvm::StringRef path, llvm::StringRef
       return manifest.takeError();
     runnable.weights.parameters = manifest->manifest.model().parameters();
     for (const slm::artifact::TensorInfo &tensor : manifest->manifest.tensors())
-      if (tensor.dtype() == "f32" || tensor.dtype() == "f16" || tensor.dtype() == "i8")
+      if (tensor.dtype() == "f32" || tensor.dtype() == "f16" || tensor.dtype() == "bf16" ||
+          tensor.dtype() == "i8" ||
+          llvm::StringRef(tensor.name()).ends_with(kRowOrderSuffix))
         runnable.weights.bits += static_cast<int64_t>(tensor.size()) * 8;
     runnable.tokenizer = std::move(artifact->tokenizer);
     if (manifest->manifest.tokenizer().has_chat()) {

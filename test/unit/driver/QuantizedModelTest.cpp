@@ -21,6 +21,7 @@
 #include "compiler/runner/RuntimeModel.h"
 #include "compiler/quant/Codebook.h"
 #include "compiler/quant/QuantScheme.h"
+#include "compiler/quant/TableRowClasses.h"
 #include "compiler/quant/WeightTensors.h"
 #include "compiler/targets/Target.h"
 #include "dialects/slm/IR/SlmOps.h"
@@ -54,6 +55,9 @@ struct QuantizedCase {
   float tolerance;
   double maxKl;
   bool int8KvCache = false; // the reference runs the slm-quantize-kv-cache module too
+  // The vocabulary's tables cut into three classes of rows (TableRowClasses.h)
+  // in int8, `format` and cb2-g64.
+  bool rowClasses = false;
 };
 
 void PrintTo(const QuantizedCase &c, std::ostream *os) { *os << c.name; }
@@ -91,14 +95,25 @@ float largestDifference(const std::vector<float> &a, const std::vector<float> &b
 /// quantization in `format` (codebooks fitted to each), as `slmc compile
 /// --quant FORMAT` does without calibration data.
 void quantizeAll(mlir::ModuleOp module, llvm::StringRef format) {
-  TensorFormat parsed = llvm::cantFail(parseTensorFormat(format));
   for (const WeightTensor &w : collectWeightTensors(module)) {
+    llvm::StringRef name = w.name;
+    TensorFormat parsed = llvm::cantFail(parseTensorFormat(
+        name.ends_with(".rows0") ? "int8" : name.ends_with(".rows2") ? "cb2-g64" : format));
     std::vector<float> codebook;
     if (parsed->codebook)
       codebook = fitCodebook(w.values, w.rows, w.columns, *parsed, {1.0f});
     replaceWithQuantized(
         w, quantizeRoundToNearest(w.values, w.rows, w.columns, *parsed, 1.0f, codebook));
   }
+}
+
+/// A scrambled order of `vocab` rows cut into classes of a quarter, a half
+/// and a quarter.
+RowClasses scrambledClasses(int64_t vocab) {
+  std::vector<double> importance(vocab);
+  for (int64_t v = 0; v < vocab; ++v)
+    importance[v] = double((v * 37) % vocab);
+  return rankRows(importance, {0.25, 0.5});
 }
 
 /// The model imported and quantized, its fake-quantized reference, and its
@@ -122,6 +137,8 @@ void build(const QuantizedCase &c, int64_t context, int64_t tokensPerCall, Quant
   ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
   m.imported = std::move(*imported);
   mlir::ModuleOp module = *m.imported.module;
+  if (c.rowClasses)
+    ASSERT_GT(splitVocabularyTables(module, scrambledClasses(m.imported.contract.vocabSize)), 0);
   quantizeAll(module, c.format);
   for (const WeightTensor &w : collectWeightTensors(module)) // float weights left over
     ADD_FAILURE() << w.name << " was not quantized";
@@ -244,11 +261,39 @@ INSTANTIATE_TEST_SUITE_P(
                       true},
         QuantizedCase{"student_cb4_g32_kv_int8_avx2", kStudent, kStudent + "/tokenizer.json",
                       "cb4-g32", "x86-64-avx2", false, 1e-4f, 1e-9, true},
+        // A tied table in three classes of rows (int8, the format, cb2-g64):
+        // logits joined along the vocabulary and put back in its order, rows
+        // looked up in the class that holds them.
+        QuantizedCase{"student_cb4_g32_row_classes", kStudent, kStudent + "/tokenizer.json",
+                      "cb4-g32", "host", false, 1e-4f, 1e-9, false, true},
+        QuantizedCase{"stories260K_int4_g32_row_classes_avx2", kStories,
+                      kData + "/stories260K/tok512.bin", "int4-g32", "x86-64-avx2", false, 1e-4f,
+                      1e-9, false, true},
         QuantizedCase{"student_int8_w8a8", kStudent, kStudent + "/tokenizer.json", "int8", "host",
                       true, 1.0f, 0.01},
         QuantizedCase{"student_int8_g32_w8a8_avx2", kStudent, kStudent + "/tokenizer.json",
                       "int8-g32", "x86-64-avx2", true, 1.0f, 0.01}),
     [](const testing::TestParamInfo<QuantizedCase> &info) { return info.param.name; });
+
+/// Cut into classes of rows, a float model computes exactly what it did:
+/// the same dot products and the same rows, put back in the vocabulary's
+/// order (the split's IR on the reference executor, and compiled).
+TEST(TableRowClasses, LeaveTheFloatModelsLogitsUnchanged) {
+  for (const std::string &model : {kStudent, kStories}) {
+    auto imported = importModel(model);
+    ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+    auto unsplit = createReferenceModel(*imported->module, kContext);
+    ASSERT_TRUE(static_cast<bool>(unsplit)) << llvm::toString(unsplit.takeError());
+    mlir::OwningOpRef<mlir::ModuleOp> split = imported->module->clone();
+    ASSERT_GT(splitVocabularyTables(*split, scrambledClasses(imported->contract.vocabSize)), 0);
+    auto reference = createReferenceModel(*split, kContext);
+    ASSERT_TRUE(static_cast<bool>(reference)) << llvm::toString(reference.takeError());
+    for (size_t step : {kTokens.size(), size_t{1}})
+      EXPECT_EQ(collectLogits(**reference, kTokens, step),
+                collectLogits(**unsplit, kTokens, step))
+          << model << ", " << step << " tokens per call";
+  }
+}
 
 /// What `slmc eval --teacher` reports for a quantized artifact (perplexity,
 /// KL to the float model) is what the fake-quantized reference gives.

@@ -5,11 +5,13 @@
 // Gemma's soft caps and scaled embeddings) is differentiated by the reference
 // executor's reverse mode, and the gradient of a random linear function of
 // its logits with respect to its weights and norm weights is checked against
-// central differences of the same function, element by element.
+// central differences of the same function, element by element; some also
+// with their vocabulary tables cut into classes of rows.
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/executor/Executor.h"
+#include "compiler/quant/TableRowClasses.h"
 #include "compiler/runner/ModelLoader.h"
 #include "compiler/runner/ReferenceModel.h"
 #include "compiler/weights/WeightBlob.h"
@@ -73,11 +75,29 @@ std::string describe(mlir::Operation *op) {
   return text;
 }
 
-class GradientOfDecoder : public testing::TestWithParam<const char *> {};
+/// Cuts every vocabulary table into three classes of rows in a scrambled
+/// order (TableRowClasses.h), so that gradients run through the gathers,
+/// the concat and the selects that put them back together.
+void splitScrambled(mlir::ModuleOp module, int64_t vocab) {
+  std::vector<double> importance(vocab);
+  for (int64_t v = 0; v < vocab; ++v)
+    importance[v] = double((v * 37) % vocab);
+  EXPECT_GT(splitVocabularyTables(module, rankRows(importance, {0.25, 0.5})), 0);
+}
+
+class GradientOfDecoder : public testing::TestWithParam<std::tuple<const char *, bool>> {};
 
 TEST_P(GradientOfDecoder, MatchesCentralDifferences) {
-  auto imported = importModel(kData + "/tiny-hf/" + GetParam());
+  auto [name, splitRows] = GetParam();
+  auto imported = importModel(kData + "/tiny-hf/" + name);
   ASSERT_TRUE(static_cast<bool>(imported)) << llvm::toString(imported.takeError());
+  if (splitRows) {
+    auto unsplit = createReferenceModel(*imported->module, 16);
+    ASSERT_TRUE(static_cast<bool>(unsplit)) << llvm::toString(unsplit.takeError());
+    int64_t vocab = (*unsplit)->vocabSize();
+    unsplit->reset();
+    splitScrambled(*imported->module, vocab);
+  }
   auto model = createReferenceModel(*imported->module, 16);
   ASSERT_TRUE(static_cast<bool>(model)) << llvm::toString(model.takeError());
   std::vector<Constant> constants = floatConstants(*imported->module);
@@ -138,7 +158,7 @@ TEST_P(GradientOfDecoder, MatchesCentralDifferences) {
       at(original);
       double analytic = g.data<float>()[i];
       EXPECT_NEAR(analytic, difference, 2e-2 * std::max(std::fabs(analytic), 1.0))
-          << GetParam() << " constant " << c << " " << describe(constant.op) << " element " << i;
+          << name << " constant " << c << " " << describe(constant.op) << " element " << i;
       ++checked;
     }
   }
@@ -146,10 +166,17 @@ TEST_P(GradientOfDecoder, MatchesCentralDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(HuggingFace, GradientOfDecoder,
-                         testing::Values("llama-bf16", "llama-f16-sharded", "qwen2", "qwen3",
-                                         "llama3-rope", "llama-linear-rope", "phi3-longrope",
-                                         "phi3-partial", "mistral-window", "gemma2-softcap",
-                                         "gemma3-local"));
+                         testing::Combine(testing::Values("llama-bf16", "llama-f16-sharded",
+                                                          "qwen2", "qwen3", "llama3-rope",
+                                                          "llama-linear-rope", "phi3-longrope",
+                                                          "phi3-partial", "mistral-window",
+                                                          "gemma2-softcap", "gemma3-local"),
+                                          testing::Values(false)));
+// Tied (qwen3, gemma2) and separate (llama-bf16) tables cut into row classes.
+INSTANTIATE_TEST_SUITE_P(TableRowClasses, GradientOfDecoder,
+                         testing::Combine(testing::Values("llama-bf16", "qwen3",
+                                                          "gemma2-softcap"),
+                                          testing::Values(true)));
 
 /// A path through an op without a product is an error naming the op.
 TEST(Gradient, NamesAnOpWithoutAProduct) {
