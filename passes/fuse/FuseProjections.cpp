@@ -192,6 +192,16 @@ Value stackedWeight(PatternRewriter &rewriter, Location loc, ArrayRef<slm::Linea
       codebook, format);
 }
 
+/// Whether `weight` (a constant, or storage slm.dequantize or slm.widen
+/// reads) is read by `reader` alone.
+bool readOnlyBy(Value weight, Operation *reader) {
+  if (!weight.hasOneUse())
+    return false;
+  Operation *definer = weight.getDefiningOp();
+  return !definer || !llvm::isa<slm::DequantizeOp, slm::WidenOp>(definer) ||
+         llvm::all_of(definer->getOperands(), [&](Value storage) { return storage.hasOneUse(); });
+}
+
 /// The first of several linears that read the same input (with weights that
 /// stack and all or none with a constant bias) -> one linear and a split.
 struct StackLinearsOfOneInput : OpRewritePattern<slm::LinearOp> {
@@ -210,6 +220,11 @@ struct StackLinearsOfOneInput : OpRewritePattern<slm::LinearOp> {
     });
     if (linears.front() != op)
       return failure(); // the first one of the group fuses it
+    // Stacking copies the weights: one that another op reads too (a tied
+    // table's class of rows, which an embedding also looks up) would be
+    // stored twice.
+    if (!llvm::all_of(linears, [](slm::LinearOp l) { return readOnlyBy(l.getWeight(), l); }))
+      return failure();
     bool biases = static_cast<bool>(op.getBias());
     SmallVector<Value> biasValues;
     for (slm::LinearOp l : linears) {
