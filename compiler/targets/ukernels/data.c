@@ -150,11 +150,39 @@ static void uk_gather_range(void *arg, int64_t begin, int64_t end) {
   }
 }
 
+/* Single 4-byte elements along the last axis (logits put back in the
+ * vocabulary's order): items are (outer, block of indices), copied by a plain
+ * load and store each instead of a memcpy per element. */
+enum { UK_GATHER_BLOCK = 1024 };
+
+static void uk_gather_words_range(void *arg, int64_t begin, int64_t end) {
+  const uk_gather_args *a = (const uk_gather_args *)arg;
+  int64_t blocks = (a->n_idx + UK_GATHER_BLOCK - 1) / UK_GATHER_BLOCK;
+  for (int64_t item = begin; item < end; ++item) {
+    int64_t o = item / blocks, first = item % blocks * UK_GATHER_BLOCK;
+    int64_t last = first + UK_GATHER_BLOCK < a->n_idx ? first + UK_GATHER_BLOCK : a->n_idx;
+    const uint32_t *src = (const uint32_t *)a->x + o * a->extent;
+    uint32_t *dst = (uint32_t *)a->y + o * a->n_idx;
+    for (int64_t i = first; i < last; ++i) {
+      int64_t k = a->idx_dtype == SLM_UK_I32 ? (int64_t)((const int32_t *)a->idx)[i]
+                                             : ((const int64_t *)a->idx)[i];
+      if (k < 0)
+        k += a->extent;
+      dst[i] = k >= 0 && k < a->extent ? src[k] : 0u;
+    }
+  }
+}
+
 void slm_uk_gather(const slm_uk_ctx *ctx, int32_t elem_bytes, const void *x, const void *idx,
                    int32_t idx_dtype, void *y, int64_t outer, int64_t extent, int64_t inner,
                    int64_t n_idx) {
   if (outer <= 0 || n_idx <= 0 || inner <= 0 || elem_bytes <= 0)
     return;
   uk_gather_args a = {elem_bytes, (const char *)x, idx, idx_dtype, (char *)y, extent, inner, n_idx};
+  if (inner == 1 && elem_bytes == 4) {
+    int64_t blocks = (n_idx + UK_GATHER_BLOCK - 1) / UK_GATHER_BLOCK;
+    uk_parallel(ctx, outer * blocks, uk_grain(UK_GATHER_BLOCK), uk_gather_words_range, &a);
+    return;
+  }
   uk_parallel(ctx, outer * n_idx, uk_grain(inner * elem_bytes / 4 + 1), uk_gather_range, &a);
 }

@@ -925,6 +925,29 @@ TEST_F(UkernelTest, GatherWithNegativeIndices) {
       }
 }
 
+TEST_F(UkernelTest, GatherOfWordsAlongTheLastAxisInBlocks) {
+  // Logits [3, 2500] put back in a vocabulary order of 2100 indices: more
+  // than one block of the 4-byte path, negative indices among them.
+  const int64_t rows = 3, extent = 2500, picked = 2100;
+  Tensor x = random(DType::F32, {rows, extent}, 7100);
+  Tensor indices = Tensor::zeros(DType::I32, {picked});
+  for (int64_t i = 0; i < picked; ++i)
+    indices.data<int32_t>()[i] = static_cast<int32_t>((i * 1237) % extent - (i % 3 == 0 ? extent : 0));
+  std::string tx = type(DType::F32, {rows, extent}), ti = type(DType::I32, {picked}),
+              ty = type(DType::F32, {rows, picked});
+  auto want = reference(
+      function({tx, ti}, {ty}, "%r = slm.gather %a0[%a1] axis = 1 : " + tx + ", " + ti + " -> " + ty),
+      {x, indices});
+  ASSERT_EQ(want.size(), 1u);
+  auto got = runBoth(
+      rows * picked * 4,
+      [&](const slm_uk_ctx *ctx, void *y) {
+        slm_uk_gather(ctx, 4, x.raw(), indices.raw(), SLM_UK_I32, y, rows, extent, 1, picked);
+      },
+      "gather of words");
+  expectSame(want[0], got.data(), "gather of words");
+}
+
 TEST_F(UkernelTest, Embedding) {
   for (auto [vocab, width, n] : {std::tuple{50, 33, 7}, std::tuple{1000, 256, 300}}) {
     Tensor table = random(DType::F32, {vocab, width}, 8000 + vocab);
