@@ -15,14 +15,6 @@ using namespace mlir;
 namespace slmc {
 namespace {
 
-template <typename T>
-Value storedConstant(OpBuilder &b, Location loc, RankedTensorType type, const std::string &name,
-                     const std::vector<T> &values) {
-  llvm::ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                             values.size() * sizeof(T));
-  return b.create<slm::ConstantOp>(loc, copyWeight(type, name, bytes));
-}
-
 Value scalar(OpBuilder &b, Location loc, int64_t value) {
   auto type = RankedTensorType::get({}, b.getI64Type());
   return b.create<slm::ConstantOp>(loc, DenseElementsAttr::get(type, llvm::ArrayRef(value)));
@@ -123,15 +115,16 @@ void splitTableRows(const WeightTensor &table, const RowClasses &classes) {
       rows.insert(rows.end(), row, row + table.columns);
     }
     auto type = RankedTensorType::get({size, table.columns}, b.getF32Type());
-    parts.push_back(
-        storedConstant(b, loc, type, table.name + ".rows" + std::to_string(c), rows));
+    parts.push_back(b.create<slm::ConstantOp>(
+        loc, ownWeight(type, table.name + ".rows" + std::to_string(c), std::move(rows))));
     start += size;
   }
   std::vector<int32_t> position(table.rows);
   for (size_t i = 0; i < classes.order.size(); ++i)
     position[classes.order[i]] = static_cast<int32_t>(i);
-  Value rowOrder = storedConstant(b, loc, RankedTensorType::get({table.rows}, b.getI32Type()),
-                                  table.name + kRowOrderSuffix.str(), position);
+  Value rowOrder = b.create<slm::ConstantOp>(
+      loc, copyWeight(RankedTensorType::get({table.rows}, b.getI32Type()),
+                      table.name + kRowOrderSuffix.str(), position));
   SmallVector<Operation *> readers(constant->getUsers().begin(), constant->getUsers().end());
   for (Operation *reader : readers) {
     if (auto linear = llvm::dyn_cast<slm::LinearOp>(reader))

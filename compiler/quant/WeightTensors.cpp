@@ -17,14 +17,6 @@ using namespace mlir;
 namespace slmc {
 namespace {
 
-template <typename T>
-DenseResourceElementsAttr blobOf(RankedTensorType type, const std::string &name,
-                                 const std::vector<T> &values) {
-  llvm::ArrayRef<char> bytes(reinterpret_cast<const char *>(values.data()),
-                             values.size() * sizeof(T));
-  return copyWeight(type, name, bytes);
-}
-
 /// `value` rounded to the nearest bfloat16 (ties to even; NaN stays NaN).
 uint16_t roundToBfloat16(float value) {
   uint32_t bits;
@@ -74,7 +66,7 @@ void replaceFloatConstant(Operation *op, llvm::ArrayRef<float> values) {
   std::string name = "tuned";
   if (auto resource = llvm::dyn_cast<DenseResourceElementsAttr>(constant.getValue()))
     name = resource.getRawHandle().getKey().str() + ".tuned";
-  constant.setValueAttr(blobOf(type, name, std::vector<float>(values.begin(), values.end())));
+  constant.setValueAttr(copyWeight(type, name, std::vector<float>(values.begin(), values.end())));
 }
 
 void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage) {
@@ -93,7 +85,7 @@ void replaceWithNarrowed(const WeightTensor &weight, FloatStorage storage) {
   Type element = bfloat ? Type(b.getBF16Type()) : Type(b.getF16Type());
   auto type = RankedTensorType::get({weight.rows, weight.columns}, element);
   Value narrow = b.create<slm::ConstantOp>(
-      constant->getLoc(), blobOf(type, weight.name + (bfloat ? ".bf16" : ".f16"), stored));
+      constant->getLoc(), copyWeight(type, weight.name + (bfloat ? ".bf16" : ".f16"), stored));
   Value widened =
       b.create<slm::WidenOp>(constant->getLoc(), constant->getResult(0).getType(), narrow);
   constant->getResult(0).replaceAllUsesWith(widened);
@@ -108,18 +100,18 @@ void replaceWithQuantized(const WeightTensor &weight, const QuantizedWeight &q) 
   const slm::WeightFormat &f = q.format;
   auto codesType = RankedTensorType::get({q.rows, f.packedRowBytes(q.columns)}, b.getI8Type());
   auto scalesType = RankedTensorType::get({q.rows, f.groupsPerRow(q.columns)}, b.getF16Type());
-  Value codes = b.create<slm::ConstantOp>(loc, blobOf(codesType, weight.name + ".codes", q.codes));
+  Value codes = b.create<slm::ConstantOp>(loc, copyWeight(codesType, weight.name + ".codes", q.codes));
   Value scales =
-      b.create<slm::ConstantOp>(loc, blobOf(scalesType, weight.name + ".scales", q.scales));
+      b.create<slm::ConstantOp>(loc, copyWeight(scalesType, weight.name + ".scales", q.scales));
   Value minimums;
   if (!f.symmetric)
     minimums = b.create<slm::ConstantOp>(
-        loc, blobOf(scalesType, weight.name + ".minimums", q.minimums));
+        loc, copyWeight(scalesType, weight.name + ".minimums", q.minimums));
   Value codebook;
   if (f.codebook) {
     auto tableType = RankedTensorType::get({f.codebookEntries()}, b.getF32Type());
     codebook = b.create<slm::ConstantOp>(
-        loc, blobOf(tableType, weight.name + ".codebook", q.codebook));
+        loc, copyWeight(tableType, weight.name + ".codebook", q.codebook));
   }
   auto format = slm::WeightFormatAttr::get(context, f.bits, f.group, f.symmetric, f.codebook);
   Value dequantized = b.create<slm::DequantizeOp>(loc, constant->getResult(0).getType(), codes,

@@ -10,10 +10,12 @@
 #pragma once
 
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <memory>
+#include <vector>
 
 namespace slmc {
 
@@ -27,6 +29,15 @@ wrapWeight(mlir::RankedTensorType type, llvm::StringRef name, llvm::ArrayRef<cha
 /// A dense_resource attribute of `type` named `name` holding a copy of `bytes`.
 mlir::DenseResourceElementsAttr copyWeight(mlir::RankedTensorType type, llvm::StringRef name,
                                            llvm::ArrayRef<char> bytes);
+
+/// The same over a vector's elements.
+template <typename T>
+mlir::DenseResourceElementsAttr copyWeight(mlir::RankedTensorType type, llvm::StringRef name,
+                                           const std::vector<T> &values) {
+  return copyWeight(type, name,
+                    llvm::ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                                         values.size() * sizeof(T)));
+}
 
 /// A dense_resource attribute of f32 `type` holding `values` (moved, no copy).
 mlir::DenseResourceElementsAttr ownWeight(mlir::RankedTensorType type, llvm::StringRef name,
