@@ -72,6 +72,39 @@ TEST(BitAllocation, MatchesBruteForceOnRandomInstances) {
   }
 }
 
+TEST(BitAllocation, CoarseUnitsStayWithinTheBudgetAndNearTheOptimum) {
+  // Costs with a gcd of 1 over a wide slack: the exact table would have
+  // 40 x ~10^6 cells, so a 4,000-cell cap forces a unit of ~10^4 bits.
+  std::mt19937 rng(7);
+  std::vector<AllocationItem> items(40);
+  for (AllocationItem &item : items) {
+    int64_t cost = 100000 + rng() % 1000;
+    double loss = 1.0;
+    for (int k = 0; k < 6; ++k) {
+      item.costs.push_back(cost);
+      item.losses.push_back(loss);
+      cost += 20000 + rng() % 20000;
+      loss *= 0.3 + (rng() % 100) / 250.0;
+    }
+  }
+  const int64_t budget = 40 * 160000 + 12345;
+  const int64_t maxCells = 4000;
+  const int64_t unit = allocationUnit(items, budget, maxCells);
+  EXPECT_GT(unit, 1);
+  auto coarse = allocateBits(items, budget, maxCells);
+  ASSERT_TRUE(static_cast<bool>(coarse)) << llvm::toString(coarse.takeError());
+  EXPECT_LE(totalCost(items, *coarse), budget);
+  // Whatever fits a budget one unit per item smaller fits after rounding, so
+  // the coarse answer is at least as good as the exact one there.
+  auto exactTighter = allocateBits(items, budget - 40 * unit, int64_t(1) << 30);
+  ASSERT_TRUE(static_cast<bool>(exactTighter));
+  EXPECT_EQ(allocationUnit(items, budget - 40 * unit, int64_t(1) << 30), 1);
+  EXPECT_LE(totalLoss(items, *coarse), totalLoss(items, *exactTighter) + 1e-12);
+  auto exact = allocateBits(items, budget, int64_t(1) << 30);
+  ASSERT_TRUE(static_cast<bool>(exact));
+  EXPECT_GE(totalLoss(items, *coarse), totalLoss(items, *exact) - 1e-12);
+}
+
 TEST(BitAllocation, BudgetBelowTheCheapestFormats) {
   auto picks = allocateBits({{{100, 200}, {1.0, 0.0}}}, 99);
   ASSERT_FALSE(static_cast<bool>(picks));
