@@ -256,7 +256,9 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     GEMM's panels, so that prefill reads them in place); 4-bit codes in groups of 32, 64
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL, which also reads 4-bit
     codebooks; integer codes `q4_vnni` with `+avx512vnni`); 2- and 3-bit
-    codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; symmetric
+    codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; integer codes
+    of 5 to 7 bits, or asymmetric 8-bit ones, in such groups `wide_avx512`
+    with AVX-512 F/BW/VL; symmetric
     8-bit codes `q8` (`q8_avx512` with AVX-512 F/BW/VL, `q8_vnni` with
     `+avx512vnni`), or with `w8a8` the W8A8 kernels that also quantize the
     input to int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_amx` with also

@@ -14,6 +14,8 @@
 //                   AVX-512 VNNI hosts (what the lowering picks for such a target)
 //   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8 per
 //                   channel (weight-only)
+//   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _qany) on
+//                   symmetric 5-, 6-, 7-bit codes in groups of 64; Q6G64Generic: _qany
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts), _amx on
 //                   hosts where this process may use AMX-INT8 tiles
 //   Slm/W8A8Vnni    slm_uk_linear_w8a8_vnni on every AVX-512 VNNI host (AMX ones too)
@@ -155,6 +157,31 @@ void slmQ4(benchmark::State &state, Shape s, int64_t m) {
       slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
                               nullptr, y.data(), m, s.n, s.k, group);
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
+}
+
+/// Symmetric codes of `bits` bits in groups of `group` with f16 scales (what
+/// `--quant auto` gives layers at 5-7 bits) through the kernel the lowering
+/// picks for them on this host (wide_avx512 on AVX-512 hosts), or the generic
+/// one (qany).
+void slmQWide(benchmark::State &state, Shape s, int64_t m, int bits, int64_t group,
+              bool generic) {
+  const int64_t groups = s.k / group, rowBytes = s.k * bits / 8;
+  auto x = randomFloats(m * s.k, 1);
+  std::vector<uint8_t> codes(s.n * rowBytes);
+  std::mt19937 g(3);
+  for (uint8_t &c : codes)
+    c = static_cast<uint8_t>(g());
+  std::vector<uint16_t> scales(s.n * groups, 0x2000);
+  std::vector<float> y(m * s.n);
+  bool wide = !generic && hasAvx512BwVl();
+  for (auto _ : state)
+    if (wide)
+      slm_uk_linear_wide_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                                y.data(), m, s.n, s.k, bits, group);
+    else
+      slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                         nullptr, y.data(), m, s.n, s.k, bits, group);
+  counters(state, m, s.n, s.k, 1.0 * s.n * rowBytes + 2.0 * s.n * groups);
 }
 
 void slmQ8(benchmark::State &state, Shape s, int64_t m) {
@@ -318,6 +345,18 @@ struct Registrar {
         add("Slm/BF16", slmBf16);
         add("Slm/Q4", slmQ4);
         add("Slm/Q8", slmQ8);
+        add("Slm/Q5G64", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmQWide(st, sh, mm, 5, 64, false);
+        });
+        add("Slm/Q6G64", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmQWide(st, sh, mm, 6, 64, false);
+        });
+        add("Slm/Q6G64Generic", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmQWide(st, sh, mm, 6, 64, true);
+        });
+        add("Slm/Q7G64", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmQWide(st, sh, mm, 7, 64, false);
+        });
         add("Slm/W8A8", slmW8a8);
         add("Slm/W8A8Vnni", slmW8a8Vnni);
         add("Slm/W4A8", slmW4a8);

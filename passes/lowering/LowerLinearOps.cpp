@@ -127,6 +127,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
       k.call(SLM_KERNEL(slm_uk_linear_table_avx512), x, w.codes, w.scales, w.codebook, bias, y,
              rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
+    case slm::Kernel::wide_avx512:
+      k.call(SLM_KERNEL(slm_uk_linear_wide_avx512), x, w.codes, w.scales, w.minimums, bias, y,
+             rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
+      break;
     case slm::Kernel::q8:
     case slm::Kernel::q8_avx512:
     case slm::Kernel::q8_vnni:

@@ -92,6 +92,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         return select(op, slm::Kernel::q4_avx512);
       if (avx512 && slm::hasSmallCodebookTableKernel(format))
         return select(op, slm::Kernel::table_avx512);
+      if (avx512 && slm::hasWideIntegerKernel(format))
+        return select(op, slm::Kernel::wide_avx512);
       if (slm::hasInt4Kernel(format))
         return select(op, slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))

@@ -161,6 +161,12 @@ void slm_uk_linear_table_avx512(const slm_uk_ctx *ctx, const float *x, const uin
                                 const uint16_t *scales, const float *codebook, const float *bias,
                                 float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
                                 int64_t group);
+/* Integer codes of 5 to 7 bits (symmetric or not) or asymmetric 8-bit ones in groups of 32, 64
+ * or 128 (AVX-512 F/BW/VL targets only): slm_uk_linear_qany's floats, faster. */
+void slm_uk_linear_wide_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                               const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                               float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                               int64_t group);
 /* 8-bit symmetric codes per channel (group 0) or in groups of a multiple of 32. */
 void slm_uk_linear_q8(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                       const uint16_t *scales, const float *bias, float *y, int64_t m, int64_t n,

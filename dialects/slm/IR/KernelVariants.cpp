@@ -48,6 +48,11 @@ bool hasSmallCodebookTableKernel(const WeightFormat &f) {
          (f.group == 32 || f.group == 64 || f.group == 128);
 }
 
+bool hasWideIntegerKernel(const WeightFormat &f) {
+  return !f.codebook && f.bits >= 5 && (f.bits < 8 || !f.symmetric) &&
+         (f.group == 32 || f.group == 64 || f.group == 128);
+}
+
 bool hasInt4Kernel(const WeightFormat &f) { return hasInt4TableKernel(f) && !f.codebook; }
 
 bool hasInt8Kernel(const WeightFormat &f) {
@@ -118,6 +123,11 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
     return !embedding && hasSmallCodebookTableKernel(format)
                ? success()
                : mismatch("a linear with 2- or 3-bit codebook codes in groups of 32, 64 or 128");
+  case Kernel::wide_avx512:
+    return !embedding && hasWideIntegerKernel(format)
+               ? success()
+               : mismatch("a linear with 5- to 7-bit or asymmetric 8-bit integer codes in "
+                          "groups of 32, 64 or 128");
   case Kernel::q8:
   case Kernel::q8_avx512:
   case Kernel::q8_vnni:

@@ -98,7 +98,11 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // f32 weights stored as the GEMM's panels (an slm.constant with
       // #slm.weight_layout<panels16>), on targets with AVX-512 F/BW/VL:
       // slm_uk_linear_panels, slm_uk_embedding_panels.
-      I32EnumAttrCase<"f32_panels", 20>
+      I32EnumAttrCase<"f32_panels", 20>,
+      // Integer codes of 5 to 7 bits, or asymmetric 8-bit ones, in groups of 32, 64 or 128
+      // on AVX-512 F/BW/VL targets (codes unpacked by one vpshufb and two shifts):
+      // slm_uk_linear_wide_avx512.
+      I32EnumAttrCase<"wide_avx512", 21>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -141,6 +141,32 @@ module {
 
 // -----
 
+// Wide integer codes: int6-g64 and asymmetric int5-g32 take the AVX-512 kernel for 5- to
+// 8-bit codes (bits and group passed), the generic one elsewhere.
+// GENERIC: llvm.call @slm_uk_linear_qany(
+// GENERIC: llvm.call @slm_uk_linear_qany(
+// AVX512: %[[BITS6:[0-9]+]] = llvm.mlir.constant(6 : i32) : i32
+// AVX512-NEXT: llvm.call @slm_uk_linear_wide_avx512({{.*}}, %[[BITS6]], %{{[0-9]+}})
+// AVX512: %[[BITS5:[0-9]+]] = llvm.mlir.constant(5 : i32) : i32
+// AVX512-NEXT: llvm.call @slm_uk_linear_wide_avx512({{.*}}, %[[BITS5]], %{{[0-9]+}})
+// AVX512-NOT: slm_uk_linear_qany
+func.func @forward(%x: tensor<2x128xf32>) -> tensor<2x64xf32> {
+  %a_codes = slm.constant dense<9> : tensor<64x96xi8>
+  %a_scales = slm.constant dense<0.5> : tensor<64x2xf16>
+  %a = slm.dequantize %a_codes, %a_scales {format = #slm.weight_format<bits = 6, group = 64, symmetric = true>}
+      : (tensor<64x96xi8>, tensor<64x2xf16>) -> tensor<64x128xf32>
+  %h = slm.linear %x, %a : tensor<2x128xf32>, tensor<64x128xf32> -> tensor<2x64xf32>
+  %b_codes = slm.constant dense<3> : tensor<64x40xi8>
+  %b_scales = slm.constant dense<0.25> : tensor<64x2xf16>
+  %b_mins = slm.constant dense<-1.0> : tensor<64x2xf16>
+  %b = slm.dequantize %b_codes, %b_scales, %b_mins {format = #slm.weight_format<bits = 5, group = 32, symmetric = false>}
+      : (tensor<64x40xi8>, tensor<64x2xf16>, tensor<64x2xf16>) -> tensor<64x64xf32>
+  %y = slm.linear %h, %b : tensor<2x64xf32>, tensor<64x64xf32> -> tensor<2x64xf32>
+  return %y : tensor<2x64xf32>
+}
+
+// -----
+
 // Code generation fuses slm.dequantize into linear weights and embedding
 // tables only; any other reader would need the float matrix.
 func.func @forward(%a: tensor<2x64xf32>) -> tensor<64x64xf32> {

@@ -109,7 +109,8 @@ std::vector<std::string> formatsUnderTest() {
                                  "int5-g128",     "int6-g32",       "int7-g64-asym", "int8",
                                  "int8-g32",      "int8-g64",       "int8-g128", "int8-asym",
                                  "cb2",           "cb3-g32",        "cb4",       "cb4-g32",
-                                 "cb4-g64",       "cb4-g128",       "cb3-g64",   "cb2-g128"};
+                                 "cb4-g64",       "cb4-g128",       "cb3-g64",   "cb2-g128",
+                                 "int6-g64",      "int7-g128",      "int8-g32-asym"};
   for (bool integerActivations : {false, true})
     for (const TensorFormat &f : allocatorCandidates(integerActivations))
       if (f)
@@ -131,7 +132,7 @@ const MatrixShape kShapes[] = {{13, 172, true}, {40, 100, false}, {20, 520, true
 const int64_t kRows[] = {1, 2, 3, 4, 7, 100};
 
 /// The dedicated kernel the lowering picks for a format, if any.
-enum class Dedicated { None, Q4, Q4Table, SmallTable, Q8 };
+enum class Dedicated { None, Q4, Q4Table, SmallTable, Q8, Wide };
 Dedicated dedicatedKernel(const slm::WeightFormat &f) {
   bool groups = f.group == 32 || f.group == 64 || f.group == 128;
   if (f.bits == 4 && groups)
@@ -140,6 +141,8 @@ Dedicated dedicatedKernel(const slm::WeightFormat &f) {
     return Dedicated::SmallTable;
   if (f.bits == 8 && f.symmetric && f.group % 32 == 0)
     return Dedicated::Q8;
+  if (!f.codebook && f.bits >= 5 && groups)
+    return Dedicated::Wide;
   return Dedicated::None;
 }
 
@@ -212,6 +215,17 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
   case Dedicated::SmallTable:
     if (hasAvx512())
       kernels.push_back({"table_avx512", smallTable});
+    break;
+  case Dedicated::Wide:
+    if (hasAvx512())
+      kernels.push_back({"wide_avx512", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
+                                           const float *bias, float *y, int64_t m) {
+                           slm_uk_linear_wide_avx512(ctx, x, w.codePointer(), w.scalePointer(),
+                                                     w.minimumPointer(), bias, y, m, w.rows,
+                                                     w.columns,
+                                                     static_cast<int32_t>(w.format.bits),
+                                                     w.format.group);
+                         }});
     break;
   case Dedicated::Q8:
     kernels.push_back({"q8", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
@@ -299,7 +313,8 @@ TEST(QuantizedUkernels, LinearMatchesTheF32KernelOnTheDecodedWeights) {
 /// in its order on the stack (16384 columns: the table kernel takes those).
 TEST(QuantizedUkernels, DecodeOfLargeMatricesAndLongRows) {
   const MatrixShape shapes[] = {{6000, 256, true}, {5, 16400, false}};
-  for (const char *name : {"int4-g32", "int4-g64-asym", "cb4-g128", "cb3-g64", "int8"})
+  for (const char *name :
+       {"int4-g32", "int4-g64-asym", "cb4-g128", "cb3-g64", "int8", "int6-g64", "int5-g32-asym"})
     for (const MatrixShape &s : shapes) {
       PackedMatrix w(name, s.n, s.k, 11);
       std::vector<float> bias = randomFloats(s.n, 3), x = randomFloats(s.k, 1);
