@@ -16,6 +16,8 @@
 //                   channel (weight-only)
 //   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _qany) on
 //                   symmetric 5-, 6-, 7-bit codes in groups of 64; Q6G64Generic: _qany
+//   Slm/Cb2G64, Cb3G64  slm_uk_linear_table_avx512 (AVX-512 hosts; else _qany) on 2- and 3-bit
+//                   codebook codes in groups of 64; Cb3G64Generic: _qany
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts), _amx on
 //                   hosts where this process may use AMX-INT8 tiles
 //   Slm/W8A8Vnni    slm_uk_linear_w8a8_vnni on every AVX-512 VNNI host (AMX ones too)
@@ -180,6 +182,32 @@ void slmQWide(benchmark::State &state, Shape s, int64_t m, int bits, int64_t gro
                                 y.data(), m, s.n, s.k, bits, group);
     else
       slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                         nullptr, y.data(), m, s.n, s.k, bits, group);
+  counters(state, m, s.n, s.k, 1.0 * s.n * rowBytes + 2.0 * s.n * groups);
+}
+
+/// Codebook codes of `bits` (2 or 3) bits in groups of `group`: the cold rows
+/// and layers of `--quant auto` below 4 bits, through slm_uk_linear_table_avx512
+/// (AVX-512 hosts) or the generic kernel.
+void slmCodebook(benchmark::State &state, Shape s, int64_t m, int bits, int64_t group,
+                 bool generic) {
+  const int64_t groups = s.k / group, rowBytes = s.k * bits / 8;
+  auto x = randomFloats(m * s.k, 1);
+  std::vector<uint8_t> codes(s.n * rowBytes);
+  std::mt19937 g(5);
+  for (uint8_t &c : codes)
+    c = static_cast<uint8_t>(g());
+  std::vector<uint16_t> scales(s.n * groups, 0x2000);
+  std::vector<float> codebook = {-1.0f, -0.6f, -0.3f, -0.1f, 0.1f, 0.3f, 0.6f, 1.0f};
+  codebook.resize(1 << bits);
+  std::vector<float> y(m * s.n);
+  bool table = !generic && hasAvx512BwVl();
+  for (auto _ : state)
+    if (table)
+      slm_uk_linear_table_avx512(nullptr, x.data(), codes.data(), scales.data(), codebook.data(),
+                                 nullptr, y.data(), m, s.n, s.k, bits, group);
+    else
+      slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, codebook.data(),
                          nullptr, y.data(), m, s.n, s.k, bits, group);
   counters(state, m, s.n, s.k, 1.0 * s.n * rowBytes + 2.0 * s.n * groups);
 }
@@ -356,6 +384,15 @@ struct Registrar {
         });
         add("Slm/Q7G64", [](benchmark::State &st, Shape sh, int64_t mm) {
           slmQWide(st, sh, mm, 7, 64, false);
+        });
+        add("Slm/Cb2G64", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmCodebook(st, sh, mm, 2, 64, false);
+        });
+        add("Slm/Cb3G64", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmCodebook(st, sh, mm, 3, 64, false);
+        });
+        add("Slm/Cb3G64Generic", [](benchmark::State &st, Shape sh, int64_t mm) {
+          slmCodebook(st, sh, mm, 3, 64, true);
         });
         add("Slm/W8A8", slmW8a8);
         add("Slm/W8A8Vnni", slmW8a8Vnni);

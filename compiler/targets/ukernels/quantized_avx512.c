@@ -14,10 +14,13 @@
  *   the low nibbles as indices, and shifted by 4 the high ones: codes 2t and
  *   2t + 1 of the block in lane t, which the x of the block is permuted to
  *   match.
- * - 2 and 3 bits (codebooks): the 16 codes of 2 * bits bytes unpacked by
- *   shuffles (uk_unpack16), in order, against x in order: the same products
- *   and sums as slm_uk_linear_qany's decode, so the same floats (its table
- *   decode reads the table lane by lane, a third of a 0.5B model's decode).
+ * - 2 and 3 bits (codebooks): the 16 codes of 2 * bits bytes brought to
+ *   their lanes by a broadcast load, one vpshufb and one shift
+ *   (uk_code_windows; vpermps reads the low 4 bits of each, so the table
+ *   repeats the codebook to 16 entries and the next code's bits above do not
+ *   matter), in order, against x in order: the same products and sums as
+ *   slm_uk_linear_qany's decode, so the same floats (its table decode reads
+ *   the table lane by lane, a third of a 0.5B model's decode).
  * - 8 bits, one row of x (decode): four codes per 32-bit lane, as the 4-bit
  *   decode (uk_byte_rows); other calls are slm_uk_linear_q8's.
  * - 5 to 8 bits (integer codes, but not symmetric 8-bit ones), one row of x
@@ -35,6 +38,45 @@
 #if defined(__x86_64__)
 #define UK_LUT_SCALES 16 /* groups whose scales are converted at once: one vcvtph2ps */
 
+/* 16 codes of BITS bits (2..8) packed in 2 * BITS bytes: code i is in bytes
+ * i * BITS / 8 and the next, from bit i * BITS % 8 of them. The generic
+ * kernels' uk_unpack16 copies those bytes through the stack and widens two
+ * shuffles of them; here a broadcast load copies them to every 128-bit lane
+ * and one vpshufb puts code i's two bytes at the bottom of 32-bit lane i
+ * (zeros above). The loads read 16 bytes, so where that would pass the end
+ * of the row (`masked`) only the 2 * BITS bytes are loaded. */
+UK_AVX512_TARGET static inline __m512i uk_code_bytes(const int BITS) {
+  uint8_t control[64];
+  for (int i = 0; i < 16; ++i) {
+    control[4 * i] = (uint8_t)(i * BITS / 8);
+    control[4 * i + 1] = (uint8_t)(i * BITS / 8 + 1);
+    control[4 * i + 2] = control[4 * i + 3] = 0x80;
+  }
+  return _mm512_loadu_si512(control);
+}
+
+/* Lane i: the bit of its two bytes where code i starts. */
+UK_AVX512_TARGET static inline __m512i uk_code_offsets(const int BITS) {
+  int32_t offset[16];
+  for (int i = 0; i < 16; ++i)
+    offset[i] = i * BITS % 8;
+  return _mm512_loadu_si512(offset);
+}
+
+UK_AVX512_TARGET static inline __m512i uk_code_windows(const uint8_t *p, int masked,
+                                                       __m512i code_bytes, const int BITS) {
+  __m512i bytes =
+      masked
+          ? _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8((__mmask16)((1u << (2 * BITS)) - 1), p))
+          : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
+  return _mm512_shuffle_epi8(bytes, code_bytes);
+}
+
+/* Whether the 16-byte loads of block b's two halves would pass the row's end. */
+static inline int uk_block_needs_mask(const uk_qmatrix *w, int64_t b, const int BITS) {
+  return b * (UK_QBLOCK * BITS / 8) + 2 * BITS + 16 > w->row_bytes;
+}
+
 /* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row, whose
  * lanes repeat it) against M rows of x (M < UK_DOT_MAX_M); codes of BITS bits
  * (4, or 2 and 3 with a codebook) in groups of 32, 64 or 128 (whole blocks of
@@ -50,14 +92,22 @@ uk_lut_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int 
   uk_qlinear_x_tail(a, M, xtail);
   /* Table entry u: the code whose nibble is u, as a float; symmetric codes
    * are stored as u ^ 8 = q + 8, so q * scale = fma(u ^ 8, scale, -8 scale). */
-  const __m512 codes16 = CODEBOOK    ? _mm512_maskz_loadu_ps((__mmask16)((1u << (1 << BITS)) - 1),
-                                                                w->codebook)
+  /* A codebook of 2^BITS entries repeats to 16, so that vpermps, which reads
+   * the low 4 bits of an index, may read the next code's bits above a code. */
+  const __m512 codes16 = CODEBOOK    ? _mm512_permutexvar_ps(
+                                        _mm512_and_si512(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7,
+                                                                           8, 9, 10, 11, 12, 13,
+                                                                           14, 15),
+                                                         _mm512_set1_epi32((1 << BITS) - 1)),
+                                        _mm512_maskz_loadu_ps(
+                                            (__mmask16)((1u << (1 << BITS)) - 1), w->codebook))
                          : SYMMETRIC ? _mm512_setr_ps(8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4,
                                                       5, 6, 7)
                                      : _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
                                                       13, 14, 15);
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const __m512i code_bytes = uk_code_bytes(BITS), code_offsets = uk_code_offsets(BITS);
   float scale[UK_QCOLS][UK_LUT_SCALES], shift[UK_QCOLS][UK_LUT_SCALES];
   int64_t row[UK_QCOLS];
   uk_qcols_rows(rows, count, row);
@@ -102,11 +152,12 @@ uk_lut_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int 
             lo = _mm512_permutexvar_ps(bytes, table[c]);
             hi = _mm512_permutexvar_ps(_mm512_srli_epi32(bytes, 4), table[c]);
           } else { /* codes 0..15 of the block, then 16..31 */
-            uk_i32x16 q0, q1;
-            uk_unpack16(p, BITS, &q0);
-            uk_unpack16(p + 2 * BITS, BITS, &q1);
-            lo = _mm512_permutexvar_ps((__m512i)q0, table[c]);
-            hi = _mm512_permutexvar_ps((__m512i)q1, table[c]);
+            int masked = uk_block_needs_mask(w, b, BITS);
+            __m512i q0 = _mm512_srlv_epi32(uk_code_windows(p, masked, code_bytes, BITS), code_offsets);
+            __m512i q1 = _mm512_srlv_epi32(
+                uk_code_windows(p + 2 * BITS, masked, code_bytes, BITS), code_offsets);
+            lo = _mm512_permutexvar_ps(q0, table[c]);
+            hi = _mm512_permutexvar_ps(q1, table[c]);
           }
           for (int i = 0; i < M; ++i) {
             acc[i][c] = _mm512_fmadd_ps(lo, x0[i], acc[i][c]);
@@ -148,9 +199,8 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
  * through the stack, widens two shuffles of them and converts and scales
  * every code: about 16 GFLOP/s on a 0.5B model's shapes, a fifth of the
  * 4-bit kernel's, while `--quant auto` gives most layers 5 to 7 bits.
- * Here a broadcast load copies the 2 * bits bytes of 16 codes to every
- * 128-bit lane, one vpshufb puts code i's two bytes in 32-bit lane i, one
- * variable shift puts the code at mantissa bits 23 - bits .. 22 and one
+ * Here code i's two bytes come to 32-bit lane i by a broadcast load and one
+ * vpshufb (uk_code_windows), one variable shift puts the code at mantissa bits 23 - bits .. 22 and one
  * vpternlogd keeps them and writes the exponent of 1.0 above: the float
  * 1 + u / 2^bits exactly (u = q + 2^(bits - 1) for two's complement codes,
  * whose top bit the vpternlogd flips: 1.5 + q / 2^bits). Each lane sums
@@ -161,14 +211,10 @@ UK_DEFINE_LUT_RANGE(1, 3, 1, 1, codebook)
  * sums of x per group and lane are computed once per call). Four
  * instructions per 16 codes instead of nine; the sums differ from the
  * reference's by rounding of the order of the 1.5 sum x they subtract. */
-UK_AVX512_TARGET static inline __m512 uk_wide_as_float(const uint8_t *p, int last,
-                                                       __m512i bytes_of, __m512i lift,
+UK_AVX512_TARGET static inline __m512 uk_wide_as_float(const uint8_t *p, int masked,
+                                                       __m512i code_bytes, __m512i lift,
                                                        __m512i at, __m512i one, const int BITS) {
-  /* the row's last block: a masked load, so nothing past the codes is read */
-  __m512i bytes =
-      last ? _mm512_broadcast_i32x4(_mm_maskz_loadu_epi8((__mmask16)((1u << (2 * BITS)) - 1), p))
-           : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p));
-  __m512i window = _mm512_sllv_epi32(_mm512_shuffle_epi8(bytes, bytes_of), lift);
+  __m512i window = _mm512_sllv_epi32(uk_code_windows(p, masked, code_bytes, BITS), lift);
   return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(window, at, one, 0x6A)); /* (w & at) ^ one */
 }
 
@@ -188,18 +234,9 @@ uk_wide_rows(const uk_wide_args *t, const int64_t *rows, int count, const int BI
   const uk_qmatrix *w = &a->w;
   int64_t blocks_per_group = w->group / UK_QBLOCK;
   const int64_t block_bytes = UK_QBLOCK * BITS / 8;
-  /* Lane i: bytes i * BITS / 8 and the next at its bottom, zeros above; the
-   * shift that puts its code's lowest bit at bit 23 - BITS. */
-  uint8_t bytes_of[64];
-  int32_t lift[16];
-  for (int i = 0; i < 16; ++i) {
-    int at = i * BITS / 8;
-    bytes_of[4 * i] = (uint8_t)at;
-    bytes_of[4 * i + 1] = (uint8_t)(at + 1);
-    bytes_of[4 * i + 2] = bytes_of[4 * i + 3] = 0x80;
-    lift[i] = 23 - BITS - i * BITS % 8;
-  }
-  const __m512i shuffle = _mm512_loadu_si512(bytes_of), lifts = _mm512_loadu_si512(lift);
+  /* the shift that puts code i's lowest bit at bit 23 - BITS */
+  const __m512i code_bytes = uk_code_bytes(BITS),
+                lifts = _mm512_sub_epi32(_mm512_set1_epi32(23 - BITS), uk_code_offsets(BITS));
   const __m512i at = _mm512_set1_epi32(((1 << BITS) - 1) << (23 - BITS));
   const __m512i one = _mm512_set1_epi32(SYMMETRIC ? 0x3F800000 | 1 << 22 : 0x3F800000);
   const __m512 offset = _mm512_set1_ps(SYMMETRIC ? 1.5f : 1.0f);
@@ -227,12 +264,12 @@ uk_wide_rows(const uk_wide_args *t, const int64_t *rows, int count, const int BI
       for (int64_t b = g * blocks_per_group; b < (g + 1) * blocks_per_group; ++b) {
         __m512 x0 = _mm512_loadu_ps(t->x + b * UK_QBLOCK);
         __m512 x1 = _mm512_loadu_ps(t->x + b * UK_QBLOCK + 16);
-        int last = (b + 1) * block_bytes >= w->row_bytes;
+        int masked = uk_block_needs_mask(w, b, BITS);
         for (int c = 0; c < UK_QCOLS; ++c) {
           const uint8_t *p = w->codes + row[c] * w->row_bytes + b * block_bytes;
           UK_PREFETCH_AHEAD(p);
-          __m512 lo = uk_wide_as_float(p, last, shuffle, lifts, at, one, BITS);
-          __m512 hi = uk_wide_as_float(p + 2 * BITS, last, shuffle, lifts, at, one, BITS);
+          __m512 lo = uk_wide_as_float(p, masked, code_bytes, lifts, at, one, BITS);
+          __m512 hi = uk_wide_as_float(p + 2 * BITS, masked, code_bytes, lifts, at, one, BITS);
           sum[c][0] = _mm512_fmadd_ps(lo, x0, sum[c][0]);
           sum[c][1] = _mm512_fmadd_ps(hi, x1, sum[c][1]);
         }
