@@ -161,54 +161,46 @@ void slmQ4(benchmark::State &state, Shape s, int64_t m) {
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
 }
 
-/// Symmetric codes of `bits` bits in groups of `group` with f16 scales (what
-/// `--quant auto` gives layers at 5-7 bits) through the kernel the lowering
-/// picks for them on this host (wide_avx512 on AVX-512 hosts), or the generic
-/// one (qany).
-void slmQWide(benchmark::State &state, Shape s, int64_t m, int bits, int64_t group,
-              bool generic) {
-  const int64_t groups = s.k / group, rowBytes = s.k * bits / 8;
+/// Packed codes of `bits` bits in groups of `group` with f16 scales through
+/// the kernel the lowering picks for them on this host, or (`generic`) the
+/// generic one (qany): symmetric 5-7-bit integer codes, what `--quant auto`
+/// gives layers at 5-7 bits (wide_avx512 on AVX-512 hosts), and 2-3-bit
+/// codebook codes, its cold rows and layers below 4 bits (table_avx512).
+struct PackedCase {
+  const char *name;
+  int bits;
+  bool codebook, generic;
+};
+const PackedCase kPackedCases[] = {
+    {"Slm/Q5G64", 5, false, false},        {"Slm/Q6G64", 6, false, false},
+    {"Slm/Q6G64Generic", 6, false, true},  {"Slm/Q7G64", 7, false, false},
+    {"Slm/Cb2G64", 2, true, false},        {"Slm/Cb3G64", 3, true, false},
+    {"Slm/Cb3G64Generic", 3, true, true},
+};
+
+void slmPacked(benchmark::State &state, Shape s, int64_t m, const PackedCase &c) {
+  const int64_t group = 64, groups = s.k / group, rowBytes = s.k * c.bits / 8;
   auto x = randomFloats(m * s.k, 1);
   std::vector<uint8_t> codes(s.n * rowBytes);
   std::mt19937 g(3);
-  for (uint8_t &c : codes)
-    c = static_cast<uint8_t>(g());
-  std::vector<uint16_t> scales(s.n * groups, 0x2000);
-  std::vector<float> y(m * s.n);
-  bool wide = !generic && hasAvx512BwVl();
-  for (auto _ : state)
-    if (wide)
-      slm_uk_linear_wide_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
-                                y.data(), m, s.n, s.k, bits, group);
-    else
-      slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
-                         nullptr, y.data(), m, s.n, s.k, bits, group);
-  counters(state, m, s.n, s.k, 1.0 * s.n * rowBytes + 2.0 * s.n * groups);
-}
-
-/// Codebook codes of `bits` (2 or 3) bits in groups of `group`: the cold rows
-/// and layers of `--quant auto` below 4 bits, through slm_uk_linear_table_avx512
-/// (AVX-512 hosts) or the generic kernel.
-void slmCodebook(benchmark::State &state, Shape s, int64_t m, int bits, int64_t group,
-                 bool generic) {
-  const int64_t groups = s.k / group, rowBytes = s.k * bits / 8;
-  auto x = randomFloats(m * s.k, 1);
-  std::vector<uint8_t> codes(s.n * rowBytes);
-  std::mt19937 g(5);
-  for (uint8_t &c : codes)
-    c = static_cast<uint8_t>(g());
+  for (uint8_t &code : codes)
+    code = static_cast<uint8_t>(g());
   std::vector<uint16_t> scales(s.n * groups, 0x2000);
   std::vector<float> codebook = {-1.0f, -0.6f, -0.3f, -0.1f, 0.1f, 0.3f, 0.6f, 1.0f};
-  codebook.resize(1 << bits);
+  codebook.resize(size_t{1} << c.bits);
+  const float *book = c.codebook ? codebook.data() : nullptr;
   std::vector<float> y(m * s.n);
-  bool table = !generic && hasAvx512BwVl();
+  bool dedicated = !c.generic && hasAvx512BwVl();
   for (auto _ : state)
-    if (table)
-      slm_uk_linear_table_avx512(nullptr, x.data(), codes.data(), scales.data(), codebook.data(),
-                                 nullptr, y.data(), m, s.n, s.k, bits, group);
+    if (dedicated && c.codebook)
+      slm_uk_linear_table_avx512(nullptr, x.data(), codes.data(), scales.data(), book, nullptr,
+                                 y.data(), m, s.n, s.k, c.bits, group);
+    else if (dedicated)
+      slm_uk_linear_wide_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                                y.data(), m, s.n, s.k, c.bits, group);
     else
-      slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, codebook.data(),
-                         nullptr, y.data(), m, s.n, s.k, bits, group);
+      slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, book, nullptr,
+                         y.data(), m, s.n, s.k, c.bits, group);
   counters(state, m, s.n, s.k, 1.0 * s.n * rowBytes + 2.0 * s.n * groups);
 }
 
@@ -360,11 +352,13 @@ struct Registrar {
     for (const Shape &s : kShapes)
       for (int64_t m : {int64_t{1}, int64_t{128}}) {
         std::string suffix = std::string(s.name) + "/M" + std::to_string(m);
-        auto add = [&](const char *kind, void (*fn)(benchmark::State &, Shape, int64_t)) {
-          benchmark::RegisterBenchmark((std::string(kind) + "/" + suffix).c_str(),
-                                       [fn, s, m](benchmark::State &st) { fn(st, s, m); })
+        auto registerRun = [&](const char *kind, auto run) {
+          benchmark::RegisterBenchmark((std::string(kind) + "/" + suffix).c_str(), run)
               ->Unit(benchmark::kMicrosecond)
               ->MinTime(0.2);
+        };
+        auto add = [&](const char *kind, void (*fn)(benchmark::State &, Shape, int64_t)) {
+          registerRun(kind, [fn, s, m](benchmark::State &st) { fn(st, s, m); });
         };
         add("Dnnl/Sgemm", dnnlSgemm);
         add("Dnnl/U8s8", dnnlU8s8);
@@ -373,31 +367,12 @@ struct Registrar {
         add("Slm/BF16", slmBf16);
         add("Slm/Q4", slmQ4);
         add("Slm/Q8", slmQ8);
-        add("Slm/Q5G64", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmQWide(st, sh, mm, 5, 64, false);
-        });
-        add("Slm/Q6G64", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmQWide(st, sh, mm, 6, 64, false);
-        });
-        add("Slm/Q6G64Generic", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmQWide(st, sh, mm, 6, 64, true);
-        });
-        add("Slm/Q7G64", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmQWide(st, sh, mm, 7, 64, false);
-        });
-        add("Slm/Cb2G64", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmCodebook(st, sh, mm, 2, 64, false);
-        });
-        add("Slm/Cb3G64", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmCodebook(st, sh, mm, 3, 64, false);
-        });
-        add("Slm/Cb3G64Generic", [](benchmark::State &st, Shape sh, int64_t mm) {
-          slmCodebook(st, sh, mm, 3, 64, true);
-        });
         add("Slm/W8A8", slmW8a8);
         add("Slm/W8A8Vnni", slmW8a8Vnni);
         add("Slm/W4A8", slmW4a8);
         add("Slm/W4A8Vnni", slmW4a8Vnni);
+        for (const PackedCase &c : kPackedCases)
+          registerRun(c.name, [c, s, m](benchmark::State &st) { slmPacked(st, s, m, c); });
       }
     for (bool int8 : {false, true})
       for (const AttentionShape &s : kAttentionShapes)
