@@ -255,7 +255,8 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     linear weights or embedding tables (slm-layout-weights stores them as the
     GEMM's panels, so that prefill reads them in place); 4-bit codes in groups of 32, 64
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL, which also reads 4-bit
-    codebooks; integer codes `q4_vnni` with `+avx512vnni`); 2- and 3-bit
+    codebooks; integer codes `q4_vnni` with `+avx512vnni`, `q4_avx2` on
+    other targets with `+avx2,+fma,+f16c`); 2- and 3-bit
     codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; integer codes
     of 5 to 7 bits, or asymmetric 8-bit ones, in such groups `wide_avx512`
     with AVX-512 F/BW/VL; symmetric

@@ -11,7 +11,8 @@
 //                   time: what the lowering calls on AVX-512 targets)
 //   Slm/BF16        slm_uk_linear_bf16 (weights stored as bf16, widened as read)
 //   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts), _q4_vnni on
-//                   AVX-512 VNNI hosts (what the lowering picks for such a target)
+//                   AVX-512 VNNI hosts, _q4_avx2 on others (what the lowering picks for such
+//                   a target); Q4Generic: slm_uk_linear_q4
 //   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8 per
 //                   channel (weight-only)
 //   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _qany) on
@@ -140,24 +141,28 @@ bool hasAvx512BwVl() {
   return __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl");
 }
 
-void slmQ4(benchmark::State &state, Shape s, int64_t m) {
-  if (!hasAvx512BwVl()) {
-    state.SkipWithError("needs AVX-512 F/BW/VL");
-    return;
-  }
+/// int4-g32 through the kernel the lowering picks for this CPU as a target, or
+/// (`generic`) slm_uk_linear_q4.
+void slmQ4(benchmark::State &state, Shape s, int64_t m, bool generic) {
   const int64_t group = 32, groups = s.k / group;
   auto x = randomFloats(m * s.k, 1);
   std::vector<uint8_t> codes(s.n * s.k / 2, 0x5A);
   std::vector<uint16_t> scales(s.n * groups, 0x2000); // f16 0.0078
   std::vector<float> y(m * s.n);
-  bool vnni = __builtin_cpu_supports("avx512vnni");
+  bool avx512 = hasAvx512BwVl(), vnni = avx512 && __builtin_cpu_supports("avx512vnni");
   for (auto _ : state)
-    if (vnni)
+    if (generic)
+      slm_uk_linear_q4(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr, y.data(),
+                       m, s.n, s.k, group);
+    else if (vnni)
       slm_uk_linear_q4_vnni(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
                             y.data(), m, s.n, s.k, group);
-    else
+    else if (avx512)
       slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
                               nullptr, y.data(), m, s.n, s.k, group);
+    else
+      slm_uk_linear_q4_avx2(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                            y.data(), m, s.n, s.k, group);
   counters(state, m, s.n, s.k, s.n * s.k / 2.0 + 2.0 * s.n * groups);
 }
 
@@ -365,7 +370,9 @@ struct Registrar {
         add("Slm/F32", slmF32);
         add("Slm/F32Panels", slmF32Panels);
         add("Slm/BF16", slmBf16);
-        add("Slm/Q4", slmQ4);
+        for (bool generic : {false, true})
+          registerRun(generic ? "Slm/Q4Generic" : "Slm/Q4",
+                      [s, m, generic](benchmark::State &st) { slmQ4(st, s, m, generic); });
         add("Slm/Q8", slmQ8);
         add("Slm/W8A8", slmW8a8);
         add("Slm/W8A8Vnni", slmW8a8Vnni);

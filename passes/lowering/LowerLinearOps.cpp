@@ -115,8 +115,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
       break;
     case slm::Kernel::q4:
     case slm::Kernel::q4_vnni:
-      k.call(kernel == slm::Kernel::q4 ? SLM_KERNEL(slm_uk_linear_q4)
-                                       : SLM_KERNEL(slm_uk_linear_q4_vnni),
+    case slm::Kernel::q4_avx2:
+      k.call(kernel == slm::Kernel::q4        ? SLM_KERNEL(slm_uk_linear_q4)
+             : kernel == slm::Kernel::q4_avx2 ? SLM_KERNEL(slm_uk_linear_q4_avx2)
+                                              : SLM_KERNEL(slm_uk_linear_q4_vnni),
              x, w.codes, w.scales, w.minimums, bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::q4_avx512:

@@ -49,6 +49,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         features.insert(f);
     bool avx512 = features.contains("avx512f") && features.contains("avx512bw") &&
                   features.contains("avx512vl");
+    bool avx2 = features.contains("avx2") && features.contains("fma") && features.contains("f16c");
     bool vnni = features.contains("avx512vnni");
     bool amx = vnni && features.contains("amx-tile") && features.contains("amx-int8");
     bool dotprod = features.contains("dotprod"); // AArch64
@@ -95,7 +96,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       if (avx512 && slm::hasWideIntegerKernel(format))
         return select(op, slm::Kernel::wide_avx512);
       if (slm::hasInt4Kernel(format))
-        return select(op, slm::Kernel::q4);
+        return select(op, avx2 ? slm::Kernel::q4_avx2 : slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))
         return select(op, vnni     ? slm::Kernel::q8_vnni
                           : avx512 ? slm::Kernel::q8_avx512

@@ -4,6 +4,7 @@ set(SLM_UKERNEL_SOURCES
   linear.c
   linear_half.c
   quantized.c
+  quantized_avx2.c
   quantized_avx512.c
   quantized_vnni.c
   linear_w8a8.c

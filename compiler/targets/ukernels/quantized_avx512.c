@@ -338,34 +338,6 @@ static void uk_wide_x(const float *x, int64_t k, int64_t group, int64_t groups, 
  * 1.5 sum x they subtract, far inside the decode kernels' tolerance.
  * Codebooks decode through one vpermps per 16 codes: each lane sums
  * codebook[q] x over its eight codes and scales that once. */
-#define UK_NIBBLE_MAX_K 16384 /* x in nibble order lives on the caller's stack */
-
-/* A one-row decode over codes packed several to a 32-bit lane (8 nibbles,
- * 4 bytes), with x put in the lanes' order once per call (uk_lane_order_x). */
-typedef struct {
-  const uk_qlinear_args *a;
-  const float *x;    /* a->x in the lanes' order, zero past k */
-  const float *sums; /* sums[16 c + l]: the x of lane l of chunk c */
-} uk_lane_args;
-
-/* x in the order of codes packed `per_lane` to a 32-bit lane (8 nibbles or
- * 4 bytes: chunks of 16 * per_lane codes): out[c * chunk + 16 j + l] =
- * x[c * chunk + per_lane * l + j], zero past k; sums[16 c + l] = the sum over
- * j of those. */
-static void uk_lane_order_x(const float *x, int64_t k, int per_lane, float *out, float *sums) {
-  int64_t chunk = 16 * per_lane, chunks = (k + chunk - 1) / chunk;
-  for (int64_t c = 0; c < chunks; ++c)
-    for (int l = 0; l < 16; ++l) {
-      float sum = 0.0f;
-      for (int j = 0; j < per_lane; ++j) {
-        int64_t p = c * chunk + per_lane * l + j;
-        out[c * chunk + 16 * j + l] = p < k ? x[p] : 0.0f;
-        sum += out[c * chunk + 16 * j + l];
-      }
-      sums[16 * c + l] = sum;
-    }
-}
-
 /* Nibble j of every lane of v as 1 + u/16 (`one` holds the exponent of 1.0,
  * and 8 << 19 to flip a symmetric code's sign bit). */
 UK_AVX512_TARGET static inline __m512 uk_nibble_as_float(__m512i v, int j, __m512i one) {

@@ -142,6 +142,12 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
                              const uint16_t *scales, const uint16_t *minimums,
                              const float *codebook, const float *bias, float *y, int64_t m,
                              int64_t n, int64_t k, int64_t group);
+/* 4-bit integer codes (no codebook) in groups of 32, 64 or 128 on x86-64 targets with AVX2, FMA
+ * and F16C: a decode (one row of x) turns eight codes per 32-bit lane into floats with a shift,
+ * an and and an xor each, scaling each group's sums once; other calls are slm_uk_linear_q4's. */
+void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                           const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                           float *y, int64_t m, int64_t n, int64_t k, int64_t group);
 /* 4-bit integer codes (no codebook) in groups of 32, 64 or 128 on AVX-512 VNNI targets only:
  * a decode takes x as three int8 digits per value on a scale per eight values (within 2^-22 of
  * the largest of the eight) and sums codes times digits exactly with vpdpbusd; other calls are

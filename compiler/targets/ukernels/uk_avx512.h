@@ -18,10 +18,6 @@
 
 #define UK_AVX512_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,evex512")))
 
-/* A 4-bit decode chunk: the 128 codes one 64-byte load brings, eight to a
- * 32-bit lane (lane l holds codes 8l .. 8l + 7, nibble j being code 8l + j). */
-#define UK_CHUNK 128
-
 /* An 8-bit decode chunk: the 64 codes one 64-byte load brings, four to a
  * 32-bit lane (lane l holds codes 4l .. 4l + 3, byte j being code 4l + j). */
 #define UK_BYTE_CHUNK 64

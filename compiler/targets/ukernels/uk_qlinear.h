@@ -85,4 +85,39 @@ static inline void uk_quantized_linear_by_rows(const slm_uk_ctx *ctx, const uk_q
   }
 }
 
+/*===--- one-row 4- and 8-bit decode with x in the codes' lane order ------===*/
+
+/* A 4-bit decode chunk: the 128 codes one 64-byte load brings (two 32-byte
+ * ones on AVX2), eight to a 32-bit lane (lane l holds codes 8l .. 8l + 7,
+ * nibble j being code 8l + j). */
+#define UK_CHUNK 128
+
+#define UK_NIBBLE_MAX_K 16384 /* x in nibble order lives on the caller's stack */
+
+/* A one-row decode over codes packed several to a 32-bit lane (8 nibbles,
+ * 4 bytes), with x put in the lanes' order once per call (uk_lane_order_x). */
+typedef struct {
+  const uk_qlinear_args *a;
+  const float *x;    /* a->x in the lanes' order, zero past k */
+  const float *sums; /* sums[16 c + l]: the x of lane l of chunk c */
+} uk_lane_args;
+
+/* x in the order of codes packed `per_lane` to a 32-bit lane (8 nibbles or
+ * 4 bytes: chunks of 16 * per_lane codes): out[c * chunk + 16 j + l] =
+ * x[c * chunk + per_lane * l + j], zero past k; sums[16 c + l] = the sum over
+ * j of those. */
+static inline void uk_lane_order_x(const float *x, int64_t k, int per_lane, float *out, float *sums) {
+  int64_t chunk = 16 * per_lane, chunks = (k + chunk - 1) / chunk;
+  for (int64_t c = 0; c < chunks; ++c)
+    for (int l = 0; l < 16; ++l) {
+      float sum = 0.0f;
+      for (int j = 0; j < per_lane; ++j) {
+        int64_t p = c * chunk + per_lane * l + j;
+        out[c * chunk + 16 * j + l] = p < k ? x[p] : 0.0f;
+        sum += out[c * chunk + 16 * j + l];
+      }
+      sums[16 * c + l] = sum;
+    }
+}
+
 #endif /* SLM_UK_QLINEAR_H */

@@ -112,6 +112,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
     return success();
   case Kernel::q4:
   case Kernel::q4_vnni:
+  case Kernel::q4_avx2:
     return !embedding && hasInt4Kernel(format) ? success()
                                                : mismatch("a linear with 4-bit integer codes in "
                                                           "groups of 32, 64 or 128");

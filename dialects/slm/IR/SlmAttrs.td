@@ -102,7 +102,11 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // Integer codes of 5 to 7 bits, or asymmetric 8-bit ones, in groups of 32, 64 or 128
       // on AVX-512 F/BW/VL targets (codes unpacked by one vpshufb and two shifts):
       // slm_uk_linear_wide_avx512.
-      I32EnumAttrCase<"wide_avx512", 21>
+      I32EnumAttrCase<"wide_avx512", 21>,
+      // 4-bit integer codes in groups of 32, 64 or 128 on x86-64 targets with AVX2, FMA and
+      // F16C (eight codes per 32-bit lane made floats by a shift, an and and an xor):
+      // slm_uk_linear_q4_avx2.
+      I32EnumAttrCase<"q4_avx2", 22>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

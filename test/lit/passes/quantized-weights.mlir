@@ -7,6 +7,7 @@
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 | FileCheck %s --check-prefix=W8A8-PLAN
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm --cse -verify-diagnostics | FileCheck %s --check-prefix=GENERIC
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AVX512
+// RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+fma,+f16c" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AVX2
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=W8A8
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=VNNI
 // RUN: slmc-opt %s -split-input-file --slm-select-kernels="target-features=+avx2,+avx512f,+avx512bw,+avx512vl,+avx512vnni,+amx-tile,+amx-int8 w8a8=true" --slm-layout-weights --slm-plan-memory=max-tokens=4 --convert-slm-to-llvm -verify-diagnostics | FileCheck %s --check-prefix=AMX
@@ -67,6 +68,14 @@
 // AVX512-NEXT: %[[BITS3:[0-9]+]] = llvm.mlir.constant(3 : i32) : i32
 // AVX512: llvm.call @slm_uk_linear_table_avx512({{.*}}, %[[BITS3]], %[[G32]])
 // AVX512: llvm.call @slm_uk_linear_q4_avx512(
+
+// AVX2 without AVX-512 (Haswell to Zen 3): 4-bit integer codes take the
+// eight-lane decode, the rest the generic kernels.
+// AVX2: llvm.call @slm_uk_linear_q4_avx2(
+// AVX2: llvm.call @slm_uk_linear_q8(
+// AVX2: llvm.call @slm_uk_linear_qany(
+// AVX2: llvm.call @slm_uk_linear_qany(
+// AVX2: llvm.call @slm_uk_linear_q4_avx2(
 
 // W8A8: llvm.call @slm_uk_linear_q4(
 // W8A8: llvm.call @slm_uk_linear_w8a8(

@@ -166,6 +166,11 @@ bool hasAvx512() {
          __builtin_cpu_supports("avx512vl");
 }
 
+bool hasAvx2Fma() {
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+         __builtin_cpu_supports("f16c");
+}
+
 bool hasAvx512Vnni() { return hasAvx512() && __builtin_cpu_supports("avx512vnni"); }
 
 //===--- weight-only linear ------------------------------------------------===//
@@ -205,6 +210,8 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
   switch (dedicatedKernel(format)) {
   case Dedicated::Q4:
     kernels.push_back({"q4", q4(slm_uk_linear_q4)});
+    if (hasAvx2Fma())
+      kernels.push_back({"q4_avx2", q4(slm_uk_linear_q4_avx2)});
     if (hasAvx512Vnni())
       kernels.push_back({"q4_vnni", q4(slm_uk_linear_q4_vnni)});
     [[fallthrough]];

@@ -382,6 +382,19 @@ func.func @q4_on_codebook(%x: tensor<2x64xf32>, %t: tensor<16xf32>) {
 
 // -----
 
+// Nor can the AVX2 decode.
+func.func @q4_avx2_on_codebook(%x: tensor<2x64xf32>, %t: tensor<16xf32>) {
+  %codes = slm.constant dense<3> : tensor<4x32xi8>
+  %scales = slm.constant dense<0.5> : tensor<4x2xf16>
+  %w = slm.dequantize %codes, %scales codebook(%t : tensor<16xf32>) {format = #slm.weight_format<bits = 4, group = 32, symmetric = true, codebook = true>}
+      : (tensor<4x32xi8>, tensor<4x2xf16>) -> tensor<4x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel q4_avx2 needs a linear with 4-bit integer codes in groups of 32, 64 or 128}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel q4_avx2>} : tensor<2x64xf32>, tensor<4x64xf32> -> tensor<2x4xf32>
+  return
+}
+
+// -----
+
 // The integer-dot decode cannot read a codebook either.
 func.func @q4_vnni_on_codebook(%x: tensor<2x64xf32>, %t: tensor<16xf32>) {
   %codes = slm.constant dense<3> : tensor<4x32xi8>

@@ -1,0 +1,173 @@
+/*===- quantized_avx2.c - 4-bit weight-only decode on AVX2 ----------*- C -*-===*
+ *
+ * slm_uk_linear_q4_avx2: 4-bit integer codes in groups of 32, 64 or 128
+ * against one row of float x (decode) on x86-64 targets with AVX2, FMA and
+ * F16C but not AVX-512 (Haswell to Zen 3, most laptops). The generic
+ * slm_uk_linear_q4 widens 16 codes at a time into 16-lane vectors, which AVX2
+ * holds as pairs of registers: its decode spilled and reached 3 GB/s of codes
+ * in cache on one Zen 3 core, where one core reads 10 GB/s from memory.
+ *
+ * The order is slm_uk_linear_q4_avx512's one-row decode (uk_nibble_rows),
+ * eight lanes at a time: a 64-byte chunk of a row is two 32-byte loads, lane
+ * l of half h holding codes 8 (8h + l) .. + 7 of the chunk, nibble j being
+ * the j-th; x is put in that order once per call (uk_lane_order_x), so a
+ * chunk decodes with no shuffle. Nibble j becomes the float 1 + u/16 by a
+ * shift, an and and an xor (u ^ 8 for symmetric codes, stored as two's
+ * complement: 1.5 + q/16); each lane sums (1 + u/16) x over its eight codes,
+ * and
+ *   sum q x = 16 (that - 1.5 sum x)   (symmetric)
+ *   sum u x = 16 (that - sum x)        (asymmetric, which adds minimum sum x)
+ * is scaled once per lane and chunk half, a lane's codes sharing a group.
+ * The same floats as the AVX-512 kernel's, summed in another order: within
+ * the decode kernels' tolerance of the reference, not equal to it.
+ *
+ * Two or three rows of x, rows longer than UK_NIBBLE_MAX_K and prefill are
+ * slm_uk_linear_q4's.
+ *
+ *===----------------------------------------------------------------------===*/
+#include "compiler/targets/ukernels/uk_qlinear.h"
+
+/* x86 only: other targets' bitcode has no AVX2 kernel. */
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+/* Lets every x86-64 bitcode carry this code; the lowering calls it only for
+ * targets with the features. */
+#define UK_AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
+
+/* A row's f16 scales (or minimums) are widened eight at a time, a span of
+ * 8 * group / UK_CHUNK chunks, and spread over each half chunk's lanes by a
+ * permute. Groups g .. g + 7 of `row_values` (those past the row's last
+ * group 0). */
+UK_AVX2_TARGET static inline __m256 uk_eight_halves(const uk_qmatrix *w,
+                                                    const uint16_t *row_values, int64_t g) {
+  int64_t live = uk_min(8, w->groups - g);
+  uint16_t part[8] = {0};
+  const uint16_t *from = row_values + g;
+  if (live < 8) {
+    memcpy(part, from, sizeof(uint16_t) * (size_t)live);
+    from = part;
+  }
+  return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)from));
+}
+
+/* Nibble j of every lane of v as 1 + u/16 (`one` holds the exponent of 1.0,
+ * and 8 << 19 to flip a symmetric code's sign bit). */
+UK_AVX2_TARGET static inline __m256 uk_nibble8_as_float(__m256i v, int j, __m256i one) {
+  const __m256i at = _mm256_set1_epi32(0xF << 19);
+  __m256i t = j < 5 ? _mm256_slli_epi32(v, 19 - 4 * j) : _mm256_srli_epi32(v, 4 * j - 19);
+  return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_and_si256(t, at), one));
+}
+
+/* The sum of v's eight lanes. */
+UK_AVX2_TARGET static inline float uk_sum8(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+/* Half h of a chunk of one row: its lanes' sums of (1 + u/16) x over their
+ * eight codes, in two chains (eight dependent multiply-adds would wait on
+ * each other). */
+UK_AVX2_TARGET static inline __attribute__((always_inline)) __m256
+uk_nibble8_half(__m256i v, const float *x, __m256i one) {
+  __m256 s[2];
+  for (int j = 0; j < 8; ++j) {
+    __m256 q = uk_nibble8_as_float(v, j, one);
+    __m256 xj = _mm256_load_ps(x + 16 * j);
+    s[j & 1] = j < 2 ? _mm256_mul_ps(q, xj) : _mm256_fmadd_ps(q, xj, s[j & 1]);
+  }
+  return _mm256_add_ps(s[0], s[1]);
+}
+
+/* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row,
+ * whose lanes repeat it) against one row of x; groups of 32, 64 or 128 codes,
+ * so a chunk holds 4, 2 or 1 whole groups. One row's chunk at a time (the
+ * four rows' chunks at once spilled AVX2's 16 registers). */
+UK_AVX2_TARGET static inline __attribute__((always_inline)) void
+uk_nibble8_rows(const uk_lane_args *t, const int64_t *rows, int count, const int SYMMETRIC) {
+  const uk_qlinear_args *a = t->a;
+  const uk_qmatrix *w = &a->w;
+  int64_t chunks = (w->row_bytes + 63) / 64, span = 8 * w->group / UK_CHUNK;
+  const __m256i one = _mm256_set1_epi32(SYMMETRIC ? 0x3F800000 | 8 << 19 : 0x3F800000);
+  const __m256 offset = _mm256_set1_ps(SYMMETRIC ? 1.5f : 1.0f), sixteen = _mm256_set1_ps(16.0f);
+  const __m256i group_shift = _mm256_set1_epi32(__builtin_ctzll((unsigned long long)w->group));
+  const __m256i lane_words = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  const __m256i first_code = _mm256_slli_epi32(lane_words, 3); /* lane l: code 8l of a half */
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  /* a span's eight groups: 16 scale, and the minimums */
+  __m256 scales[UK_QCOLS], minimums[UK_QCOLS], acc[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    acc[c] = minimums[c] = _mm256_setzero_ps();
+  for (int64_t s0 = 0; s0 < chunks; s0 += span) {
+    int64_t g = s0 * UK_CHUNK / w->group;
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      scales[c] = _mm256_mul_ps(sixteen, uk_eight_halves(w, w->scales + row[c] * w->groups, g));
+      if (!SYMMETRIC)
+        minimums[c] = uk_eight_halves(w, w->minimums + row[c] * w->groups, g);
+    }
+    for (int64_t ch = s0; ch < uk_min(s0 + span, chunks); ++ch) {
+      int64_t words = uk_min(16, (w->row_bytes - ch * 64) / 4);
+      /* each lane's group among the span's eight, in either half */
+      __m256i at = _mm256_add_epi32(first_code, _mm256_set1_epi32((int32_t)((ch - s0) * UK_CHUNK)));
+      __m256i lanes[2] = {_mm256_srlv_epi32(at, group_shift),
+                          _mm256_srlv_epi32(_mm256_add_epi32(at, _mm256_set1_epi32(64)),
+                                            group_shift)};
+      const float *x = t->x + ch * UK_CHUNK;
+      __m256 xsum[2] = {_mm256_load_ps(t->sums + 16 * ch), _mm256_load_ps(t->sums + 16 * ch + 8)};
+#pragma clang loop unroll(disable)
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * 64;
+        UK_PREFETCH_AHEAD(p);
+        __m256i v[2];
+        if (words == 16) {
+          v[0] = _mm256_loadu_si256((const __m256i *)p);
+          v[1] = _mm256_loadu_si256((const __m256i *)(p + 32));
+        } else { /* the row's last chunk, short */
+          __m256i n = _mm256_set1_epi32((int32_t)words);
+          v[0] = _mm256_maskload_epi32((const int *)p, _mm256_cmpgt_epi32(n, lane_words));
+          v[1] = _mm256_maskload_epi32((const int *)(p + 32),
+                                       _mm256_cmpgt_epi32(_mm256_sub_epi32(n, _mm256_set1_epi32(8)),
+                                                          lane_words));
+        }
+        for (int h = 0; h < 2; ++h) {
+          __m256 sum = uk_nibble8_half(v[h], x + 8 * h, one);
+          acc[c] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales[c], lanes[h]),
+                                   _mm256_fnmadd_ps(offset, xsum[h], sum), acc[c]);
+          if (!SYMMETRIC)
+            acc[c] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(minimums[c], lanes[h]), xsum[h],
+                                     acc[c]);
+        }
+      }
+    }
+  }
+  for (int c = 0; c < count; ++c) {
+    float d = uk_sum8(acc[c]);
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
+UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_nibble8_symmetric, uk_nibble8_rows, uk_lane_args, 1)
+UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_nibble8_asymmetric, uk_nibble8_rows, uk_lane_args, 0)
+
+void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                           const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                           float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
+  if (uk_linear_trivial(bias, y, m, n, k))
+    return;
+  if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % group == 0 && group >= 32) {
+    uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
+    float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
+    float sums[UK_NIBBLE_MAX_K / 8] __attribute__((aligned(64)));
+    uk_lane_order_x(x, k, 8, ordered, sums);
+    uk_lane_args t = {&a, ordered, sums};
+    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes),
+                minimums ? uk_nibble8_asymmetric : uk_nibble8_symmetric, &t);
+    return;
+  }
+  slm_uk_linear_q4(ctx, x, codes, scales, minimums, bias, y, m, n, k, group);
+}
+
+#endif /* __x86_64__ */
