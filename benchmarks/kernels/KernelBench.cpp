@@ -13,8 +13,8 @@
 //   Slm/Q4          slm_uk_linear_q4_avx512 on int4-g32 codes (AVX-512 hosts), _q4_vnni on
 //                   AVX-512 VNNI hosts, _q4_avx2 on others (what the lowering picks for such
 //                   a target); Q4Generic: slm_uk_linear_q4
-//   Slm/Q8          slm_uk_linear_q8 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8 per
-//                   channel (weight-only)
+//   Slm/Q8          slm_uk_linear_q8_avx2 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8
+//                   per channel (weight-only); Q8Generic: slm_uk_linear_q8
 //   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _qany) on
 //                   symmetric 5-, 6-, 7-bit codes in groups of 64; Q6G64Generic: _qany
 //   Slm/Cb2G64, Cb3G64  slm_uk_linear_table_avx512 (AVX-512 hosts; else _qany) on 2- and 3-bit
@@ -209,13 +209,15 @@ void slmPacked(benchmark::State &state, Shape s, int64_t m, const PackedCase &c)
   counters(state, m, s.n, s.k, 1.0 * s.n * rowBytes + 2.0 * s.n * groups);
 }
 
-void slmQ8(benchmark::State &state, Shape s, int64_t m) {
+/// int8 per channel through the kernel the lowering picks for this CPU as a
+/// target, or (`generic`) slm_uk_linear_q8.
+void slmQ8(benchmark::State &state, Shape s, int64_t m, bool generic) {
   auto x = randomFloats(m * s.k, 1);
   std::vector<uint8_t> codes(s.n * s.k, 0x85);
   std::vector<uint16_t> scales(s.n, 0x2000);
   std::vector<float> y(m * s.n);
-  // The kernel the lowering picks for this CPU as a target.
-  auto kernel = !hasAvx512BwVl()                       ? slm_uk_linear_q8
+  auto kernel = generic                                ? slm_uk_linear_q8
+                : !hasAvx512BwVl()                     ? slm_uk_linear_q8_avx2
                 : __builtin_cpu_supports("avx512vnni") ? slm_uk_linear_q8_vnni
                                                        : slm_uk_linear_q8_avx512;
   for (auto _ : state)
@@ -373,7 +375,9 @@ struct Registrar {
         for (bool generic : {false, true})
           registerRun(generic ? "Slm/Q4Generic" : "Slm/Q4",
                       [s, m, generic](benchmark::State &st) { slmQ4(st, s, m, generic); });
-        add("Slm/Q8", slmQ8);
+        for (bool generic : {false, true})
+          registerRun(generic ? "Slm/Q8Generic" : "Slm/Q8",
+                      [s, m, generic](benchmark::State &st) { slmQ8(st, s, m, generic); });
         add("Slm/W8A8", slmW8a8);
         add("Slm/W8A8Vnni", slmW8a8Vnni);
         add("Slm/W4A8", slmW4a8);

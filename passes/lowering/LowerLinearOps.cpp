@@ -136,8 +136,10 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
     case slm::Kernel::q8:
     case slm::Kernel::q8_avx512:
     case slm::Kernel::q8_vnni:
+    case slm::Kernel::q8_avx2:
       k.call(kernel == slm::Kernel::q8          ? SLM_KERNEL(slm_uk_linear_q8)
              : kernel == slm::Kernel::q8_avx512 ? SLM_KERNEL(slm_uk_linear_q8_avx512)
+             : kernel == slm::Kernel::q8_avx2   ? SLM_KERNEL(slm_uk_linear_q8_avx2)
                                                 : SLM_KERNEL(slm_uk_linear_q8_vnni),
              x, w.codes, w.scales, bias, y, rows, n, columns, group);
       break;

@@ -100,6 +100,7 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
       if (slm::hasInt8Kernel(format))
         return select(op, vnni     ? slm::Kernel::q8_vnni
                           : avx512 ? slm::Kernel::q8_avx512
+                          : avx2   ? slm::Kernel::q8_avx2
                                    : slm::Kernel::q8);
       select(op, slm::Kernel::qany);
     });

@@ -1,4 +1,4 @@
-/*===- quantized_avx2.c - 4-bit weight-only decode on AVX2 ----------*- C -*-===*
+/*===- quantized_avx2.c - 4- and 8-bit weight-only decode on AVX2 ---*- C -*-===*
  *
  * slm_uk_linear_q4_avx2: 4-bit integer codes in groups of 32, 64 or 128
  * against one row of float x (decode) on x86-64 targets with AVX2, FMA and
@@ -23,6 +23,12 @@
  *
  * Two or three rows of x, rows longer than UK_NIBBLE_MAX_K and prefill are
  * slm_uk_linear_q4's.
+ *
+ * slm_uk_linear_q8_avx2: symmetric 8-bit codes, one row of x, eight codes per
+ * sign-extending load and conversion against x in order, each group's sums
+ * scaled once, as slm_uk_linear_q8 computes them; its 16-lane vectors are
+ * register pairs on AVX2 (1.2-1.5x slower in slm-kernel-bench). Other calls
+ * are slm_uk_linear_q8's.
  *
  *===----------------------------------------------------------------------===*/
 #include "compiler/targets/ukernels/uk_qlinear.h"
@@ -168,6 +174,85 @@ void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t 
     return;
   }
   slm_uk_linear_q4(ctx, x, codes, scales, minimums, bias, y, m, n, k, group);
+}
+
+/*===--- symmetric 8-bit codes, one row of x ------------------------------===*/
+
+/* Eight codes at p as floats: one sign-extending load and one conversion,
+ * against x in its own order. */
+UK_AVX2_TARGET static inline __m256 uk_bytes8_as_float(const uint8_t *p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
+}
+
+/* Rows rows[0..count) of w (as uk_nibble8_rows) against one row of x; groups
+ * of a multiple of 32 codes, or one per row (per channel, any k). Each group's
+ * sums are scaled once. */
+UK_AVX2_TARGET static inline __attribute__((always_inline)) void
+uk_bytes8_rows(const uk_qlinear_args *a, const int64_t *rows, int count) {
+  const uk_qmatrix *w = &a->w;
+  int64_t k = w->k;
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  const uint8_t *codes[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    codes[c] = w->codes + row[c] * w->row_bytes;
+  __m256 acc[UK_QCOLS];
+  float tail[UK_QCOLS] = {0};
+  for (int c = 0; c < UK_QCOLS; ++c)
+    acc[c] = _mm256_setzero_ps();
+  for (int64_t g = 0; g < w->groups; ++g) {
+    int64_t p = g * w->group, end = uk_min(p + w->group, k);
+    __m256 part[UK_QCOLS][2];
+    for (int c = 0; c < UK_QCOLS; ++c)
+      part[c][0] = part[c][1] = _mm256_setzero_ps();
+    for (; p + 16 <= end; p += 16) {
+      __m256 x0 = _mm256_loadu_ps(a->x + p), x1 = _mm256_loadu_ps(a->x + p + 8);
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        if (p % 64 == 0)
+          UK_PREFETCH_AHEAD(codes[c] + p);
+        part[c][0] = _mm256_fmadd_ps(uk_bytes8_as_float(codes[c] + p), x0, part[c][0]);
+        part[c][1] = _mm256_fmadd_ps(uk_bytes8_as_float(codes[c] + p + 8), x1, part[c][1]);
+      }
+    }
+    if (p + 8 <= end) { /* a per-channel row's last few codes */
+      __m256 x0 = _mm256_loadu_ps(a->x + p);
+      for (int c = 0; c < UK_QCOLS; ++c)
+        part[c][0] = _mm256_fmadd_ps(uk_bytes8_as_float(codes[c] + p), x0, part[c][0]);
+      p += 8;
+    }
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      float scale = uk_half_to_float(w->scales[row[c] * w->groups + g]), rest = 0.0f;
+      for (int64_t q = p; q < end; ++q)
+        rest = __builtin_fmaf((float)(int8_t)codes[c][q], a->x[q], rest);
+      acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(scale), _mm256_add_ps(part[c][0], part[c][1]),
+                               acc[c]);
+      tail[c] = __builtin_fmaf(scale, rest, tail[c]);
+    }
+  }
+  for (int c = 0; c < count; ++c) {
+    float d = uk_sum8(acc[c]) + tail[c];
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
+UK_AVX2_TARGET static void uk_bytes8_some_rows(void *arg, const int64_t *rows, int count) {
+  uk_bytes8_rows((const uk_qlinear_args *)arg, rows, count);
+}
+UK_AVX2_TARGET static void uk_bytes8(void *arg, int64_t begin, int64_t end) {
+  uk_rows_in_four_parts(begin, end, uk_bytes8_some_rows, arg);
+}
+
+void slm_uk_linear_q8_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                           const uint16_t *scales, const float *bias, float *y, int64_t m,
+                           int64_t n, int64_t k, int64_t group) {
+  if (uk_linear_trivial(bias, y, m, n, k))
+    return;
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
+  if (m == 1 && (a.w.groups == 1 || group % 32 == 0)) {
+    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes), uk_bytes8, &a);
+    return;
+  }
+  slm_uk_linear_q8(ctx, x, codes, scales, bias, y, m, n, k, group);
 }
 
 #endif /* __x86_64__ */

@@ -155,6 +155,12 @@ void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t 
 void slm_uk_linear_q4_vnni(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                            const uint16_t *scales, const uint16_t *minimums, const float *bias,
                            float *y, int64_t m, int64_t n, int64_t k, int64_t group);
+/* Symmetric 8-bit codes, per channel or in groups of a multiple of 32, on x86-64 targets with
+ * AVX2, FMA and F16C: a decode (one row of x) converts eight codes per sign-extending load and
+ * scales each group's sums once; other calls are slm_uk_linear_q8's. */
+void slm_uk_linear_q8_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                           const uint16_t *scales, const float *bias, float *y, int64_t m,
+                           int64_t n, int64_t k, int64_t group);
 /* Symmetric 8-bit codes, per channel or in groups of a multiple of 32, on AVX-512 VNNI targets
  * only: a decode takes x as three int8 digits per value on a scale per four values and sums
  * codes times digits exactly with vpdpbusd; other calls are slm_uk_linear_q8_avx512's. */

@@ -132,6 +132,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
   case Kernel::q8:
   case Kernel::q8_avx512:
   case Kernel::q8_vnni:
+  case Kernel::q8_avx2:
   case Kernel::w8a8:
   case Kernel::w8a8_vnni:
   case Kernel::w8a8_amx:

@@ -106,7 +106,10 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // 4-bit integer codes in groups of 32, 64 or 128 on x86-64 targets with AVX2, FMA and
       // F16C (eight codes per 32-bit lane made floats by a shift, an and and an xor):
       // slm_uk_linear_q4_avx2.
-      I32EnumAttrCase<"q4_avx2", 22>
+      I32EnumAttrCase<"q4_avx2", 22>,
+      // Symmetric 8-bit codes on x86-64 targets with AVX2, FMA and F16C (eight codes per
+      // sign-extending load, each group's sums scaled once): slm_uk_linear_q8_avx2.
+      I32EnumAttrCase<"q8_avx2", 23>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -70,9 +70,9 @@
 // AVX512: llvm.call @slm_uk_linear_q4_avx512(
 
 // AVX2 without AVX-512 (Haswell to Zen 3): 4-bit integer codes take the
-// eight-lane decode, the rest the generic kernels.
+// eight-lane decode, int8 its own, the rest the generic kernels.
 // AVX2: llvm.call @slm_uk_linear_q4_avx2(
-// AVX2: llvm.call @slm_uk_linear_q8(
+// AVX2: llvm.call @slm_uk_linear_q8_avx2(
 // AVX2: llvm.call @slm_uk_linear_qany(
 // AVX2: llvm.call @slm_uk_linear_qany(
 // AVX2: llvm.call @slm_uk_linear_q4_avx2(

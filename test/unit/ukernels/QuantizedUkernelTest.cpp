@@ -240,6 +240,12 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
                          slm_uk_linear_q8(ctx, x, w.codePointer(), w.scalePointer(), bias, y, m,
                                           w.rows, w.columns, w.format.group);
                        }});
+    if (hasAvx2Fma())
+      kernels.push_back({"q8_avx2", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
+                                       const float *bias, float *y, int64_t m) {
+                           slm_uk_linear_q8_avx2(ctx, x, w.codePointer(), w.scalePointer(), bias, y,
+                                                 m, w.rows, w.columns, w.format.group);
+                         }});
     if (hasAvx512())
       kernels.push_back({"q8_avx512", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
                                          const float *bias, float *y, int64_t m) {

@@ -596,6 +596,16 @@ func.func @q8_vnni_on_4_bit_codes(%x: tensor<2x64xf32>, %c: tensor<8x32xi8>, %s:
 
 // -----
 
+// Nor does the AVX2 one.
+func.func @q8_avx2_on_4_bit_codes(%x: tensor<2x64xf32>, %c: tensor<8x32xi8>, %s: tensor<8x2xf16>) {
+  %w = slm.dequantize %c, %s {format = #slm.weight_format<bits = 4, group = 32, symmetric = true>} : (tensor<8x32xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel q8_avx2 needs a linear with symmetric 8-bit codes per channel or in groups of a multiple of 32}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel q8_avx2>} : tensor<2x64xf32>, tensor<8x64xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
 func.func @scratch_without_w8a8(%x: tensor<2x4xf32>, %w: tensor<3x4xf32>) {
   // expected-error @+1 {{'slm.linear' op slm.scratch_offset belongs on ops whose kernel needs scratch}}
   %y = slm.linear %x, %w {slm.kernel = #slm<kernel f32>, slm.scratch_offset = 0 : i64} : tensor<2x4xf32>, tensor<3x4xf32> -> tensor<2x3xf32>
