@@ -165,12 +165,7 @@ void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t 
     return;
   if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % group == 0 && group >= 32) {
     uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
-    float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
-    float sums[UK_NIBBLE_MAX_K / 8] __attribute__((aligned(64)));
-    uk_lane_order_x(x, k, 8, ordered, sums);
-    uk_lane_args t = {&a, ordered, sums};
-    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes),
-                minimums ? uk_nibble8_asymmetric : uk_nibble8_symmetric, &t);
+    uk_lane_ordered_decode(ctx, &a, 8, minimums ? uk_nibble8_asymmetric : uk_nibble8_symmetric);
     return;
   }
   slm_uk_linear_q4(ctx, x, codes, scales, minimums, bias, y, m, n, k, group);

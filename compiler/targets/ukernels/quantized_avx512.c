@@ -494,12 +494,7 @@ void slm_uk_linear_q8_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
   /* groups of a multiple of 32 codes (the format's rule): no lane straddles two */
   if (m == 1 && k <= UK_NIBBLE_MAX_K && group % 32 == 0) {
     uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, 8, group), bias, y, m, n};
-    float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
-    float sums[UK_NIBBLE_MAX_K / 4] __attribute__((aligned(64)));
-    uk_lane_order_x(x, k, 4, ordered, sums);
-    uk_lane_args t = {&a, ordered, sums};
-    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes),
-                a.w.groups == 1 ? uk_byte_channel : uk_byte_grouped, &t);
+    uk_lane_ordered_decode(ctx, &a, 4, a.w.groups == 1 ? uk_byte_channel : uk_byte_grouped);
     return;
   }
   slm_uk_linear_q8(ctx, x, codes, scales, bias, y, m, n, k, group);
@@ -520,14 +515,10 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
   a.w.codebook = codebook;
   if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % a.w.group == 0) {
-    float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
-    float sums[UK_NIBBLE_MAX_K / 8] __attribute__((aligned(64)));
-    uk_lane_order_x(x, k, 8, ordered, sums);
-    uk_lane_args t = {&a, ordered, sums};
-    uk_range_fn range = codebook   ? uk_nibble_codebook
-                        : minimums ? uk_nibble_asymmetric
-                                   : uk_nibble_symmetric;
-    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes), range, &t);
+    uk_lane_ordered_decode(ctx, &a, 8,
+                           codebook   ? uk_nibble_codebook
+                           : minimums ? uk_nibble_asymmetric
+                                      : uk_nibble_symmetric);
     return;
   }
   uk_quantized_linear(ctx, &a, codebook ? tables : minimums ? asymmetric : symmetric);

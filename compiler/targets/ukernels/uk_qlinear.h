@@ -120,4 +120,16 @@ static inline void uk_lane_order_x(const float *x, int64_t k, int per_lane, floa
     }
 }
 
+/* Runs `range` (a one-row decode over rows of w, taking uk_lane_args) with x
+ * put on the stack in the order of codes packed `per_lane` (8 or 4) to a
+ * 32-bit lane; a->m is 1 and a->w.k at most UK_NIBBLE_MAX_K. */
+static inline void uk_lane_ordered_decode(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
+                                          int per_lane, uk_range_fn range) {
+  float ordered[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
+  float sums[UK_NIBBLE_MAX_K / 4] __attribute__((aligned(64)));
+  uk_lane_order_x(a->x, a->w.k, per_lane, ordered, sums);
+  uk_lane_args t = {a, ordered, sums};
+  uk_parallel(ctx, a->n, uk_stream_grain(1, a->w.k, a->w.row_bytes), range, &t);
+}
+
 #endif /* SLM_UK_QLINEAR_H */
