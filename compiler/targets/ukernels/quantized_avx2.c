@@ -163,7 +163,7 @@ void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t 
                            float *y, int64_t m, int64_t n, int64_t k, int64_t group) {
   if (uk_linear_trivial(bias, y, m, n, k))
     return;
-  if (m == 1 && k <= UK_NIBBLE_MAX_K && UK_CHUNK % group == 0 && group >= 32) {
+  if (m == 1 && k <= UK_NIBBLE_MAX_K && group >= 32 && UK_CHUNK % group == 0) {
     uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, 4, group), bias, y, m, n};
     uk_lane_ordered_decode(ctx, &a, 8, minimums ? uk_nibble8_asymmetric : uk_nibble8_symmetric);
     return;

@@ -106,7 +106,8 @@ typedef struct {
  * 4 bytes: chunks of 16 * per_lane codes): out[c * chunk + 16 j + l] =
  * x[c * chunk + per_lane * l + j], zero past k; sums[16 c + l] = the sum over
  * j of those. */
-static inline void uk_lane_order_x(const float *x, int64_t k, int per_lane, float *out, float *sums) {
+static inline void uk_lane_order_x(const float *x, int64_t k, int per_lane, float *out,
+                                   float *sums) {
   int64_t chunk = 16 * per_lane, chunks = (k + chunk - 1) / chunk;
   for (int64_t c = 0; c < chunks; ++c)
     for (int l = 0; l < 16; ++l) {
