@@ -39,23 +39,6 @@
 #define UK_VNNI_TARGET                                                                             \
   __attribute__((target("avx512f,avx512bw,avx512vl,evex512,avx512vnni")))
 #define UK_DIGITS_MAX_K 16384 /* x's digits live on the caller's stack */
-#define UK_DIGITS 3
-#define UK_DIGIT_BASE 128.0
-
-/* x as digits in the codes' order. 4-bit codes, per chunk of UK_CHUNK codes:
- * digits[(chunk * UK_DIGITS + d) * 2 + h][4 l + i] is digit d of code
- * 8 l + 2 i + h of the chunk (h = 0: the low nibbles of the chunk's bytes,
- * 1: the high ones), so a vpdpbusd of a nibble half with a digit vector sums
- * each lane's codes; unit[16 chunk + l] = s / 128^2 of lane l, sums[16 chunk
- * + l] = the sum of its eight x. 8-bit codes, per chunk of UK_BYTE_CHUNK
- * codes: digits[chunk * UK_DIGITS + d][4 l + i] is digit d of code 4 l + i,
- * four x to a lane and its scale. Zero past k. */
-typedef struct {
-  const uk_qlinear_args *a;
-  const int8_t (*digits)[64];
-  const float *unit;
-  const float *sums;
-} uk_digit_args;
 
 /* Writes x's digits, units and sums (uk_digit_args) for codes of PER_LANE (8:
  * 4 bits, 4: 8 bits) to a 32-bit lane; 0 if an x (or the sum of a lane's) is

@@ -133,4 +133,29 @@ static inline void uk_lane_ordered_decode(const slm_uk_ctx *ctx, const uk_qlinea
   uk_parallel(ctx, a->n, uk_stream_grain(1, a->w.k, a->w.row_bytes), range, &t);
 }
 
+/*===--- x as int8 digits, for integer dot products ----------------------===*/
+
+/* The decodes by integer dot products (slm_uk_linear_q4_vnni, _q8_vnni,
+ * _q4_avx2) carry each x as three int8 digits on a scale s of its lane's
+ * own, s = max |x| / 127 over the lane's x:
+ *   x = s (d0 + d1 / 128 + d2 / 128^2 + e),   |e| <= 1/2 / 128^2,
+ * within 2^-22 of the lane's largest, about the float kernels' rounding. */
+#define UK_DIGITS 3
+#define UK_DIGIT_BASE 128.0
+
+/* x as digits in the codes' order. 4-bit codes, per chunk of UK_CHUNK codes:
+ * digits[(chunk * UK_DIGITS + d) * 2 + h][4 l + i] is digit d of code
+ * 8 l + 2 i + h of the chunk (h = 0: the low nibbles of the chunk's bytes,
+ * 1: the high ones), so a dot product of a nibble half with a digit vector
+ * sums each lane's codes; unit[16 chunk + l] = s / 128^2 of lane l,
+ * sums[16 chunk + l] = the sum of its eight x. 8-bit codes, per chunk of 64
+ * codes: digits[chunk * UK_DIGITS + d][4 l + i] is digit d of code 4 l + i,
+ * four x to a lane and its scale. Zero past k. */
+typedef struct {
+  const uk_qlinear_args *a;
+  const int8_t (*digits)[64];
+  const float *unit;
+  const float *sums;
+} uk_digit_args;
+
 #endif /* SLM_UK_QLINEAR_H */

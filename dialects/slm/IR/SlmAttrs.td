@@ -104,8 +104,8 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // slm_uk_linear_wide_avx512.
       I32EnumAttrCase<"wide_avx512", 21>,
       // 4-bit integer codes in groups of 32, 64 or 128 on x86-64 targets with AVX2, FMA and
-      // F16C (eight codes per 32-bit lane made floats by a shift, an and and an xor):
-      // slm_uk_linear_q4_avx2.
+      // F16C (a decode takes x as three int8 digits per value and sums codes times digits
+      // exactly by vpmaddubsw and vpmaddwd): slm_uk_linear_q4_avx2.
       I32EnumAttrCase<"q4_avx2", 22>,
       // Symmetric 8-bit codes on x86-64 targets with AVX2, FMA and F16C (eight codes per
       // sign-extending load, each group's sums scaled once): slm_uk_linear_q8_avx2.
