@@ -259,7 +259,7 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     other targets with `+avx2,+fma,+f16c`); 2- and 3-bit
     codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; integer codes
     of 5 to 7 bits, or asymmetric 8-bit ones, in such groups `wide_avx512`
-    with AVX-512 F/BW/VL; symmetric
+    with AVX-512 F/BW/VL (`wide_avx2` on other targets with `+avx2,+fma,+f16c`); symmetric
     8-bit codes `q8` (`q8_avx512` with AVX-512 F/BW/VL, `q8_vnni` with
     `+avx512vnni`, `q8_avx2` on other targets with `+avx2,+fma,+f16c`), or with `w8a8` the W8A8 kernels that also quantize the
     input to int8 (`w8a8_vnni` with `+avx512vnni`, `w8a8_amx` with also

@@ -15,7 +15,7 @@
 //                   a target); Q4Generic: slm_uk_linear_q4
 //   Slm/Q8          slm_uk_linear_q8_avx2 (_avx512 on AVX-512 hosts, _vnni with VNNI), int8
 //                   per channel (weight-only); Q8Generic: slm_uk_linear_q8
-//   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _qany) on
+//   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _wide_avx2) on
 //                   symmetric 5-, 6-, 7-bit codes in groups of 64; Q6G64Generic: _qany
 //   Slm/Cb2G64, Cb3G64  slm_uk_linear_table_avx512 (AVX-512 hosts; else _qany) on 2- and 3-bit
 //                   codebook codes in groups of 64; Cb3G64Generic: _qany
@@ -169,7 +169,7 @@ void slmQ4(benchmark::State &state, Shape s, int64_t m, bool generic) {
 /// Packed codes of `bits` bits in groups of `group` with f16 scales through
 /// the kernel the lowering picks for them on this host, or (`generic`) the
 /// generic one (qany): symmetric 5-7-bit integer codes, what `--quant auto`
-/// gives layers at 5-7 bits (wide_avx512 on AVX-512 hosts), and 2-3-bit
+/// gives layers at 5-7 bits (wide_avx512 on AVX-512 hosts, wide_avx2 on others), and 2-3-bit
 /// codebook codes, its cold rows and layers below 4 bits (table_avx512).
 struct PackedCase {
   const char *name;
@@ -203,6 +203,9 @@ void slmPacked(benchmark::State &state, Shape s, int64_t m, const PackedCase &c)
     else if (dedicated)
       slm_uk_linear_wide_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
                                 y.data(), m, s.n, s.k, c.bits, group);
+    else if (!c.generic && !c.codebook)
+      slm_uk_linear_wide_avx2(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
+                              y.data(), m, s.n, s.k, c.bits, group);
     else
       slm_uk_linear_qany(nullptr, x.data(), codes.data(), scales.data(), nullptr, book, nullptr,
                          y.data(), m, s.n, s.k, c.bits, group);

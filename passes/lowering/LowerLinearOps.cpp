@@ -130,8 +130,11 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::wide_avx512:
-      k.call(SLM_KERNEL(slm_uk_linear_wide_avx512), x, w.codes, w.scales, w.minimums, bias, y,
-             rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
+    case slm::Kernel::wide_avx2:
+      k.call(kernel == slm::Kernel::wide_avx512 ? SLM_KERNEL(slm_uk_linear_wide_avx512)
+                                                : SLM_KERNEL(slm_uk_linear_wide_avx2),
+             x, w.codes, w.scales, w.minimums, bias, y, rows, n, columns,
+             k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::q8:
     case slm::Kernel::q8_avx512:

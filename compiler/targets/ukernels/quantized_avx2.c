@@ -333,6 +333,149 @@ void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t 
   slm_uk_linear_q4(ctx, x, codes, scales, minimums, bias, y, m, n, k, group);
 }
 
+/*===--- 5- to 8-bit integer codes, one row of x ---------------------------===*/
+
+/* slm_uk_linear_wide_avx512's decode on eight lanes (see there): code i of a
+ * window of 16 (2 * BITS bytes) has its two bytes brought to the bottom of
+ * 32-bit lane i % 8 of vector i / 8 by a broadcast load and one vpshufb,
+ * whose control `code_bytes[i / 8]` this builds. */
+UK_AVX2_TARGET static inline __m256i uk_code_bytes8(int half, const int BITS) {
+  uint8_t control[32];
+  for (int j = 0; j < 8; ++j) {
+    int i = 8 * half + j;
+    control[4 * j] = (uint8_t)(i * BITS / 8);
+    control[4 * j + 1] = (uint8_t)(i * BITS / 8 + 1);
+    control[4 * j + 2] = control[4 * j + 3] = 0x80;
+  }
+  return _mm256_loadu_si256((const __m256i *)control);
+}
+
+/* The shift that puts code 8 half + j's lowest bit, at bit (8 half + j) *
+ * BITS % 8 of its window, at bit 23 - BITS. */
+UK_AVX2_TARGET static inline __m256i uk_code_lifts8(int half, const int BITS) {
+  int32_t lift[8];
+  for (int j = 0; j < 8; ++j)
+    lift[j] = 23 - BITS - (8 * half + j) * BITS % 8;
+  return _mm256_loadu_si256((const __m256i *)lift);
+}
+
+/* Codes 0..7 and 8..15 of the window at p as the floats 1 + u / 2^BITS (u ^
+ * 2^(BITS - 1) where `one` flips a symmetric code's top bit). A window that
+ * would load past the row's end (`masked`) is copied first. */
+UK_AVX2_TARGET static inline __attribute__((always_inline)) void
+uk_wide8_as_floats(const uint8_t *p, int masked, const __m256i code_bytes[2],
+                   const __m256i lifts[2], __m256i at, __m256i one, const int BITS,
+                   __m256 out[2]) {
+  __m256i bytes;
+  if (masked) {
+    uint8_t copy[16] = {0};
+    memcpy(copy, p, 2 * BITS);
+    bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)copy));
+  } else {
+    bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+  }
+  for (int h = 0; h < 2; ++h) {
+    __m256i window = _mm256_sllv_epi32(_mm256_shuffle_epi8(bytes, code_bytes[h]), lifts[h]);
+    out[h] = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_and_si256(window, at), one));
+  }
+}
+
+/* Rows rows[0..count) of w (as uk_nibble8_rows) against one row of x; codes
+ * of BITS bits in groups of 32, 64 or 128. Lane l of a group's sums holds
+ * codes l, l + 8, l + 16 and l + 24 of each block, so its sum of x is that of
+ * uk_wide_x's lanes l and l + 8. */
+UK_AVX2_TARGET static inline __attribute__((always_inline)) void
+uk_wide8_rows(const uk_wide_args *t, const int64_t *rows, int count, const int BITS,
+              const int SYMMETRIC) {
+  const uk_qlinear_args *a = t->a;
+  const uk_qmatrix *w = &a->w;
+  int64_t blocks_per_group = w->group / UK_QBLOCK;
+  const int64_t block_bytes = UK_QBLOCK * BITS / 8;
+  const __m256i code_bytes[2] = {uk_code_bytes8(0, BITS), uk_code_bytes8(1, BITS)};
+  const __m256i lifts[2] = {uk_code_lifts8(0, BITS), uk_code_lifts8(1, BITS)};
+  const __m256i at = _mm256_set1_epi32(((1 << BITS) - 1) << (23 - BITS));
+  const __m256i one = _mm256_set1_epi32(SYMMETRIC ? 0x3F800000 | 1 << 22 : 0x3F800000);
+  const __m256 offset = _mm256_set1_ps(SYMMETRIC ? 1.5f : 1.0f);
+  const __m256 unit = _mm256_set1_ps((float)(1 << BITS));
+  float scale[UK_QCOLS][8], minimum[UK_QCOLS][8];
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  const uint8_t *codes[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    codes[c] = w->codes + row[c] * w->row_bytes;
+  __m256 acc[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    acc[c] = _mm256_setzero_ps();
+  for (int64_t g0 = 0; g0 < w->groups; g0 += 8) {
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      _mm256_storeu_ps(scale[c],
+                       _mm256_mul_ps(unit, uk_eight_halves(w, w->scales + row[c] * w->groups, g0)));
+      if (!SYMMETRIC)
+        _mm256_storeu_ps(minimum[c], uk_eight_halves(w, w->minimums + row[c] * w->groups, g0));
+    }
+    for (int64_t g = g0; g < g0 + 8 && g < w->groups; ++g) {
+      __m256 sum[UK_QCOLS]; /* in registers: the four rows' loop is unrolled */
+      for (int c = 0; c < UK_QCOLS; ++c)
+        sum[c] = _mm256_setzero_ps();
+      for (int64_t b = g * blocks_per_group; b < (g + 1) * blocks_per_group; ++b) {
+        const float *x = t->x + b * UK_QBLOCK;
+        int masked = uk_block_needs_mask(w, b, BITS);
+        for (int c = 0; c < UK_QCOLS; ++c) {
+          const uint8_t *p = codes[c] + b * block_bytes;
+          UK_PREFETCH_AHEAD(p);
+          __m256 q[4];
+          uk_wide8_as_floats(p, masked, code_bytes, lifts, at, one, BITS, q);
+          uk_wide8_as_floats(p + 2 * BITS, masked, code_bytes, lifts, at, one, BITS, q + 2);
+          for (int i = 0; i < 4; ++i)
+            sum[c] = _mm256_fmadd_ps(q[i], _mm256_loadu_ps(x + 8 * i), sum[c]);
+        }
+      }
+      const __m256 xsum =
+          _mm256_add_ps(_mm256_loadu_ps(t->sums + 16 * g), _mm256_loadu_ps(t->sums + 16 * g + 8));
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        __m256 part = _mm256_fnmadd_ps(offset, xsum, sum[c]);
+        acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(scale[c][g - g0]), part, acc[c]);
+        if (!SYMMETRIC)
+          acc[c] = _mm256_fmadd_ps(_mm256_set1_ps(minimum[c][g - g0]), xsum, acc[c]);
+      }
+    }
+  }
+  for (int c = 0; c < count; ++c) {
+    float d = uk_sum8(acc[c]);
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
+#define UK_DEFINE_WIDE8_RANGE(BITS, SYMMETRIC, NAME)                                               \
+  UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_wide8_##BITS##_##NAME, uk_wide8_rows, uk_wide_args, \
+                            BITS, SYMMETRIC)
+UK_DEFINE_WIDE8_RANGE(5, 1, symmetric)
+UK_DEFINE_WIDE8_RANGE(6, 1, symmetric)
+UK_DEFINE_WIDE8_RANGE(7, 1, symmetric)
+UK_DEFINE_WIDE8_RANGE(5, 0, asymmetric)
+UK_DEFINE_WIDE8_RANGE(6, 0, asymmetric)
+UK_DEFINE_WIDE8_RANGE(7, 0, asymmetric)
+UK_DEFINE_WIDE8_RANGE(8, 0, asymmetric)
+#undef UK_DEFINE_WIDE8_RANGE
+
+void slm_uk_linear_wide_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                             float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                             int64_t group) {
+  if (uk_linear_trivial(bias, y, m, n, k))
+    return;
+  static const uk_range_fn symmetric[] = {uk_wide8_5_symmetric, uk_wide8_6_symmetric,
+                                          uk_wide8_7_symmetric};
+  static const uk_range_fn asymmetric[] = {uk_wide8_5_asymmetric, uk_wide8_6_asymmetric,
+                                           uk_wide8_7_asymmetric, uk_wide8_8_asymmetric};
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
+  if (m >= UK_DOT_MAX_M || a.w.groups * group > UK_NIBBLE_MAX_K) {
+    slm_uk_linear_qany(ctx, x, codes, scales, minimums, NULL, bias, y, m, n, k, bits, group);
+    return;
+  }
+  uk_wide_decode(ctx, &a, minimums ? asymmetric[bits - 5] : symmetric[bits - 5]);
+}
+
 /*===--- symmetric 8-bit codes, one row of x ------------------------------===*/
 
 /* Eight codes at p as floats: one sign-extending load and one conversion,

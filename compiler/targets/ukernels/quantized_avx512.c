@@ -72,11 +72,6 @@ UK_AVX512_TARGET static inline __m512i uk_code_windows(const uint8_t *p, int mas
   return _mm512_shuffle_epi8(bytes, code_bytes);
 }
 
-/* Whether the 16-byte loads of block b's two halves would pass the row's end. */
-static inline int uk_block_needs_mask(const uk_qmatrix *w, int64_t b, const int BITS) {
-  return b * (UK_QBLOCK * BITS / 8) + 2 * BITS + 16 > w->row_bytes;
-}
-
 /* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row, whose
  * lanes repeat it) against M rows of x (M < UK_DOT_MAX_M); codes of BITS bits
  * (4, or 2 and 3 with a codebook) in groups of 32, 64 or 128 (whole blocks of
@@ -218,13 +213,6 @@ UK_AVX512_TARGET static inline __m512 uk_wide_as_float(const uint8_t *p, int mas
   return _mm512_castsi512_ps(_mm512_ternarylogic_epi32(window, at, one, 0x6A)); /* (w & at) ^ one */
 }
 
-/* A one-row decode of wide codes, with the sums of x per group and lane. */
-typedef struct {
-  const uk_qlinear_args *a;
-  const float *x;    /* 32 floats per block, zero past k */
-  const float *sums; /* sums[16 g + l]: lanes l of the group's blocks' two halves */
-} uk_wide_args;
-
 /* Rows rows[0..count) of w (as uk_lut_rows) against one row of x; codes of
  * BITS bits in groups of 32, 64 or 128. */
 UK_AVX512_TARGET static inline __attribute__((always_inline)) void
@@ -297,22 +285,6 @@ UK_DEFINE_WIDE_RANGE(6, 0, asymmetric)
 UK_DEFINE_WIDE_RANGE(7, 0, asymmetric)
 UK_DEFINE_WIDE_RANGE(8, 0, asymmetric)
 #undef UK_DEFINE_WIDE_RANGE
-
-/* x padded with zeros to whole groups (`out`), and the sums of each group's
- * lanes: sums[16 g + l] = the sum over the group's blocks of x[32 b + l] and
- * x[32 b + 16 + l]. */
-static void uk_wide_x(const float *x, int64_t k, int64_t group, int64_t groups, float *out,
-                      float *sums) {
-  for (int64_t g = 0; g < groups; ++g)
-    for (int l = 0; l < 16; ++l) {
-      float sum = 0.0f;
-      for (int64_t p = g * group + l; p < (g + 1) * group; p += 16) {
-        out[p] = p < k ? x[p] : 0.0f;
-        sum += out[p];
-      }
-      sums[16 * g + l] = sum;
-    }
-}
 
 /*===--- 4-bit decode, one row of x: eight nibbles per 32-bit lane ---------===*/
 
@@ -551,18 +523,7 @@ void slm_uk_linear_wide_avx512(const slm_uk_ctx *ctx, const float *x, const uint
     slm_uk_linear_qany(ctx, x, codes, scales, minimums, NULL, bias, y, m, n, k, bits, group);
     return;
   }
-  float padded[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
-  float sums[UK_NIBBLE_MAX_K / 2] __attribute__((aligned(64)));
-  uk_range_fn range = minimums ? asymmetric[bits - 5] : symmetric[bits - 5];
-  for (int64_t i = 0; i < m; ++i) { /* a row of x at a time */
-    uk_qlinear_args one = a;
-    one.x = x + i * k;
-    one.y = y + i * n;
-    one.m = 1;
-    uk_wide_x(one.x, k, group, a.w.groups, padded, sums);
-    uk_wide_args t = {&one, padded, sums};
-    uk_parallel(ctx, n, uk_stream_grain(1, k, a.w.row_bytes), range, &t);
-  }
+  uk_wide_decode(ctx, &a, minimums ? asymmetric[bits - 5] : symmetric[bits - 5]);
 }
 
 #endif /* __x86_64__ */

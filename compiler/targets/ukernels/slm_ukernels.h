@@ -150,6 +150,14 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
 void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                            const uint16_t *scales, const uint16_t *minimums, const float *bias,
                            float *y, int64_t m, int64_t n, int64_t k, int64_t group);
+/* 5- to 7-bit integer codes, or asymmetric 8-bit ones, in groups of 32, 64 or 128 on x86-64
+ * targets with AVX2, FMA and F16C: slm_uk_linear_wide_avx512's decode on eight lanes (a broadcast
+ * load, a vpshufb, a shift, an and and an xor per eight codes for the floats 1 + u / 2^bits,
+ * each group's sums scaled once); prefill (m >= 4) is slm_uk_linear_qany's. */
+void slm_uk_linear_wide_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                             const uint16_t *scales, const uint16_t *minimums, const float *bias,
+                             float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                             int64_t group);
 /* 4-bit integer codes (no codebook) in groups of 32, 64 or 128 on AVX-512 VNNI targets only:
  * a decode takes x as three int8 digits per value on a scale per eight values (within 2^-22 of
  * the largest of the eight) and sums codes times digits exactly with vpdpbusd; other calls are

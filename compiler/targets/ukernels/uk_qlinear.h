@@ -133,6 +133,60 @@ static inline void uk_lane_ordered_decode(const slm_uk_ctx *ctx, const uk_qlinea
   uk_parallel(ctx, a->n, uk_stream_grain(1, a->w.k, a->w.row_bytes), range, &t);
 }
 
+/*===--- 5- to 8-bit integer codes, one row of x ---------------------------===*/
+
+/* Codes of `bits` bits are packed 16 to 2 * bits bytes (uk_quant.h); the
+ * wide decodes (slm_uk_linear_wide_avx512, _wide_avx2) read a block of
+ * UK_QBLOCK codes as two such windows of 16 codes. */
+
+/* Whether the 16-byte loads of block b's two halves would pass the row's end. */
+static inline int uk_block_needs_mask(const uk_qmatrix *w, int64_t b, const int BITS) {
+  return b * (UK_QBLOCK * BITS / 8) + 2 * BITS + 16 > w->row_bytes;
+}
+
+/* A one-row decode of wide codes, with the sums of x per group and lane
+ * (uk_wide_x). */
+typedef struct {
+  const uk_qlinear_args *a;
+  const float *x;    /* 32 floats per block, zero past k */
+  const float *sums; /* sums[16 g + l]: lanes l of the group's blocks' two halves */
+} uk_wide_args;
+
+/* x padded with zeros to whole groups (`out`), and the sums of each group's
+ * lanes: sums[16 g + l] = the sum over the group's blocks of x[32 b + l] and
+ * x[32 b + 16 + l]. */
+static inline void uk_wide_x(const float *x, int64_t k, int64_t group, int64_t groups,
+                             float *out, float *sums) {
+  for (int64_t g = 0; g < groups; ++g)
+    for (int l = 0; l < 16; ++l) {
+      float sum = 0.0f;
+      for (int64_t p = g * group + l; p < (g + 1) * group; p += 16) {
+        out[p] = p < k ? x[p] : 0.0f;
+        sum += out[p];
+      }
+      sums[16 * g + l] = sum;
+    }
+}
+
+/* Runs `range` (a one-row wide decode over rows of w, taking uk_wide_args)
+ * for each row of x in turn, with x padded and summed on the stack; a->m is
+ * below UK_DOT_MAX_M and a->w's groups span at most UK_NIBBLE_MAX_K codes. */
+static inline void uk_wide_decode(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
+                                  uk_range_fn range) {
+  float padded[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
+  float sums[UK_NIBBLE_MAX_K / 2] __attribute__((aligned(64)));
+  int64_t k = a->w.k;
+  for (int64_t i = 0; i < a->m; ++i) {
+    uk_qlinear_args one = *a;
+    one.x = a->x + i * k;
+    one.y = a->y + i * a->n;
+    one.m = 1;
+    uk_wide_x(one.x, k, a->w.group, a->w.groups, padded, sums);
+    uk_wide_args t = {&one, padded, sums};
+    uk_parallel(ctx, a->n, uk_stream_grain(1, k, a->w.row_bytes), range, &t);
+  }
+}
+
 /*===--- x as int8 digits, for integer dot products ----------------------===*/
 
 /* The decodes by integer dot products (slm_uk_linear_q4_vnni, _q8_vnni,

@@ -125,6 +125,7 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
                ? success()
                : mismatch("a linear with 2- or 3-bit codebook codes in groups of 32, 64 or 128");
   case Kernel::wide_avx512:
+  case Kernel::wide_avx2:
     return !embedding && hasWideIntegerKernel(format)
                ? success()
                : mismatch("a linear with 5- to 7-bit or asymmetric 8-bit integer codes in "

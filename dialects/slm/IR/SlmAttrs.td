@@ -109,7 +109,11 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       I32EnumAttrCase<"q4_avx2", 22>,
       // Symmetric 8-bit codes on x86-64 targets with AVX2, FMA and F16C (eight codes per
       // sign-extending load, each group's sums scaled once): slm_uk_linear_q8_avx2.
-      I32EnumAttrCase<"q8_avx2", 23>
+      I32EnumAttrCase<"q8_avx2", 23>,
+      // Integer codes of 5 to 7 bits, or asymmetric 8-bit ones, in groups of 32, 64 or 128
+      // on x86-64 targets with AVX2, FMA and F16C (wide_avx512's decode on eight lanes):
+      // slm_uk_linear_wide_avx2.
+      I32EnumAttrCase<"wide_avx2", 24>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

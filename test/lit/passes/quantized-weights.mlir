@@ -151,9 +151,14 @@ module {
 // -----
 
 // Wide integer codes: int6-g64 and asymmetric int5-g32 take the AVX-512 kernel for 5- to
-// 8-bit codes (bits and group passed), the generic one elsewhere.
+// 8-bit codes (bits and group passed), its AVX2 port on AVX2 targets, the generic one elsewhere.
 // GENERIC: llvm.call @slm_uk_linear_qany(
 // GENERIC: llvm.call @slm_uk_linear_qany(
+// AVX2: %[[BITS6:[0-9]+]] = llvm.mlir.constant(6 : i32) : i32
+// AVX2-NEXT: llvm.call @slm_uk_linear_wide_avx2({{.*}}, %[[BITS6]], %{{[0-9]+}})
+// AVX2: %[[BITS5:[0-9]+]] = llvm.mlir.constant(5 : i32) : i32
+// AVX2-NEXT: llvm.call @slm_uk_linear_wide_avx2({{.*}}, %[[BITS5]], %{{[0-9]+}})
+// AVX2-NOT: slm_uk_linear_qany
 // AVX512: %[[BITS6:[0-9]+]] = llvm.mlir.constant(6 : i32) : i32
 // AVX512-NEXT: llvm.call @slm_uk_linear_wide_avx512({{.*}}, %[[BITS6]], %{{[0-9]+}})
 // AVX512: %[[BITS5:[0-9]+]] = llvm.mlir.constant(5 : i32) : i32

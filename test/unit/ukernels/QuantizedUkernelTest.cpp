@@ -224,6 +224,14 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
       kernels.push_back({"table_avx512", smallTable});
     break;
   case Dedicated::Wide:
+    if (hasAvx2Fma())
+      kernels.push_back({"wide_avx2", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
+                                         const float *bias, float *y, int64_t m) {
+                           slm_uk_linear_wide_avx2(ctx, x, w.codePointer(), w.scalePointer(),
+                                                   w.minimumPointer(), bias, y, m, w.rows,
+                                                   w.columns, static_cast<int32_t>(w.format.bits),
+                                                   w.format.group);
+                         }});
     if (hasAvx512())
       kernels.push_back({"wide_avx512", [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w,
                                            const float *bias, float *y, int64_t m) {
