@@ -257,7 +257,8 @@ def SelectKernels : Pass<"slm-select-kernels", "mlir::ModuleOp"> {
     or 128 `q4` (`q4_avx512` with AVX-512 F/BW/VL, which also reads 4-bit
     codebooks; integer codes `q4_vnni` with `+avx512vnni`, `q4_avx2` on
     other targets with `+avx2,+fma,+f16c`); 2- and 3-bit
-    codebooks in such groups `table_avx512` with AVX-512 F/BW/VL; integer codes
+    codebooks in such groups `table_avx512` with AVX-512 F/BW/VL (2- to 4-bit
+    ones `table_avx2` on other targets with `+avx2,+fma,+f16c`); integer codes
     of 5 to 7 bits, or asymmetric 8-bit ones, in such groups `wide_avx512`
     with AVX-512 F/BW/VL (`wide_avx2` on other targets with `+avx2,+fma,+f16c`); symmetric
     8-bit codes `q8` (`q8_avx512` with AVX-512 F/BW/VL, `q8_vnni` with

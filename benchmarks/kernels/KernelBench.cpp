@@ -17,8 +17,9 @@
 //                   per channel (weight-only); Q8Generic: slm_uk_linear_q8
 //   Slm/Q5G64, Q6G64, Q7G64  slm_uk_linear_wide_avx512 (AVX-512 hosts; else _wide_avx2) on
 //                   symmetric 5-, 6-, 7-bit codes in groups of 64; Q6G64Generic: _qany
-//   Slm/Cb2G64, Cb3G64  slm_uk_linear_table_avx512 (AVX-512 hosts; else _qany) on 2- and 3-bit
-//                   codebook codes in groups of 64; Cb3G64Generic: _qany
+//   Slm/Cb2G64, Cb3G64, Cb4G64  slm_uk_linear_table_avx512 (_q4_avx512 for 4 bits) on AVX-512
+//                   hosts, else _table_avx2, on 2- to 4-bit codebook codes in groups of 64;
+//                   Cb3G64Generic, Cb4G64Generic: _qany
 //   Slm/W8A8        slm_uk_linear_w8a8_vnni, int8 per channel (AVX-512 VNNI hosts), _amx on
 //                   hosts where this process may use AMX-INT8 tiles
 //   Slm/W8A8Vnni    slm_uk_linear_w8a8_vnni on every AVX-512 VNNI host (AMX ones too)
@@ -170,7 +171,7 @@ void slmQ4(benchmark::State &state, Shape s, int64_t m, bool generic) {
 /// the kernel the lowering picks for them on this host, or (`generic`) the
 /// generic one (qany): symmetric 5-7-bit integer codes, what `--quant auto`
 /// gives layers at 5-7 bits (wide_avx512 on AVX-512 hosts, wide_avx2 on others), and 2-3-bit
-/// codebook codes, its cold rows and layers below 4 bits (table_avx512).
+/// codebook codes, its cold rows and layers below 4 bits (table_avx512, table_avx2).
 struct PackedCase {
   const char *name;
   int bits;
@@ -180,7 +181,8 @@ const PackedCase kPackedCases[] = {
     {"Slm/Q5G64", 5, false, false},        {"Slm/Q6G64", 6, false, false},
     {"Slm/Q6G64Generic", 6, false, true},  {"Slm/Q7G64", 7, false, false},
     {"Slm/Cb2G64", 2, true, false},        {"Slm/Cb3G64", 3, true, false},
-    {"Slm/Cb3G64Generic", 3, true, true},
+    {"Slm/Cb3G64Generic", 3, true, true},  {"Slm/Cb4G64", 4, true, false},
+    {"Slm/Cb4G64Generic", 4, true, true},
 };
 
 void slmPacked(benchmark::State &state, Shape s, int64_t m, const PackedCase &c) {
@@ -197,13 +199,19 @@ void slmPacked(benchmark::State &state, Shape s, int64_t m, const PackedCase &c)
   std::vector<float> y(m * s.n);
   bool dedicated = !c.generic && hasAvx512BwVl();
   for (auto _ : state)
-    if (dedicated && c.codebook)
+    if (dedicated && c.codebook && c.bits == 4)
+      slm_uk_linear_q4_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, book,
+                              nullptr, y.data(), m, s.n, s.k, group);
+    else if (dedicated && c.codebook)
       slm_uk_linear_table_avx512(nullptr, x.data(), codes.data(), scales.data(), book, nullptr,
                                  y.data(), m, s.n, s.k, c.bits, group);
     else if (dedicated)
       slm_uk_linear_wide_avx512(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
                                 y.data(), m, s.n, s.k, c.bits, group);
-    else if (!c.generic && !c.codebook)
+    else if (!c.generic && c.codebook)
+      slm_uk_linear_table_avx2(nullptr, x.data(), codes.data(), scales.data(), book, nullptr,
+                               y.data(), m, s.n, s.k, c.bits, group);
+    else if (!c.generic)
       slm_uk_linear_wide_avx2(nullptr, x.data(), codes.data(), scales.data(), nullptr, nullptr,
                               y.data(), m, s.n, s.k, c.bits, group);
     else

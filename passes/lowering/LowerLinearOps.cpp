@@ -126,8 +126,11 @@ struct LinearLowering : KernelLowering<slm::LinearOp> {
              bias, y, rows, n, columns, group);
       break;
     case slm::Kernel::table_avx512:
-      k.call(SLM_KERNEL(slm_uk_linear_table_avx512), x, w.codes, w.scales, w.codebook, bias, y,
-             rows, n, columns, k.i32(static_cast<int32_t>(w.format.bits)), group);
+    case slm::Kernel::table_avx2:
+      k.call(kernel == slm::Kernel::table_avx512 ? SLM_KERNEL(slm_uk_linear_table_avx512)
+                                                 : SLM_KERNEL(slm_uk_linear_table_avx2),
+             x, w.codes, w.scales, w.codebook, bias, y, rows, n, columns,
+             k.i32(static_cast<int32_t>(w.format.bits)), group);
       break;
     case slm::Kernel::wide_avx512:
     case slm::Kernel::wide_avx2:

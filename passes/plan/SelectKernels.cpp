@@ -95,6 +95,8 @@ struct SelectKernelsPass : impl::SelectKernelsBase<SelectKernelsPass> {
         return select(op, slm::Kernel::table_avx512);
       if ((avx512 || avx2) && slm::hasWideIntegerKernel(format))
         return select(op, avx512 ? slm::Kernel::wide_avx512 : slm::Kernel::wide_avx2);
+      if (avx2 && slm::hasCodebookTableKernel(format))
+        return select(op, slm::Kernel::table_avx2);
       if (slm::hasInt4Kernel(format))
         return select(op, avx2 ? slm::Kernel::q4_avx2 : slm::Kernel::q4);
       if (slm::hasInt8Kernel(format))

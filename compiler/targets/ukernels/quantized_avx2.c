@@ -476,6 +476,108 @@ void slm_uk_linear_wide_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_
   uk_wide_decode(ctx, &a, minimums ? asymmetric[bits - 5] : symmetric[bits - 5]);
 }
 
+/*===--- 2- to 4-bit codebooks, one row of x ------------------------------===*/
+
+/* Code 8 half + j's first bit in its window (uk_code_bytes8). */
+UK_AVX2_TARGET static inline __m256i uk_code_offsets8(int half, const int BITS) {
+  int32_t offset[8];
+  for (int j = 0; j < 8; ++j)
+    offset[j] = (8 * half + j) * BITS % 8;
+  return _mm256_loadu_si256((const __m256i *)offset);
+}
+
+/* slm_uk_linear_qany's codebook decode (uk_qfast_dot_rows with UK_TABLE, one
+ * row of x) in the same floats: per group, table[q] = codebook[q] * scale
+ * rounded once; codes come to their lanes as in uk_wide8_rows and vpermps
+ * picks their entries (2 and 3 bits: one lookup in the codebook repeated to
+ * eight entries, which ignores the next code's bits above; 4 bits: two
+ * lookups and a blend by bit 3). The 16 lanes of qany's sums are two vectors
+ * here, lo (codes 0..7 of each 16) and hi (8..15), each lane multiplied and
+ * added in qany's order, and folded by its tree (lo + hi, then uk_sum8). */
+UK_AVX2_TARGET static inline __attribute__((always_inline)) void
+uk_table8_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const int BITS) {
+  const uk_qmatrix *w = &a->w;
+  int64_t k = w->k, full = k / UK_QBLOCK, blocks = (k + UK_QBLOCK - 1) / UK_QBLOCK;
+  int64_t blocks_per_group = w->group / UK_QBLOCK;
+  const int64_t block_bytes = UK_QBLOCK * BITS / 8;
+  float xtail[1][UK_QBLOCK];
+  uk_qlinear_x_tail(a, 1, xtail);
+  const __m256i code_bytes[2] = {uk_code_bytes8(0, BITS), uk_code_bytes8(1, BITS)};
+  const __m256i offsets[2] = {uk_code_offsets8(0, BITS), uk_code_offsets8(1, BITS)};
+  __m256 book[2]; /* entries 0..7 and 8..15, repeated for 2 and 3 bits */
+  for (int h = 0; h < 2; ++h) {
+    float entries[8];
+    for (int e = 0; e < 8; ++e)
+      entries[e] = w->codebook[(8 * h + e) % (1 << BITS)];
+    book[h] = _mm256_loadu_ps(entries);
+  }
+  int64_t row[UK_QCOLS];
+  uk_qcols_rows(rows, count, row);
+  const uint8_t *codes[UK_QCOLS];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    codes[c] = w->codes + row[c] * w->row_bytes;
+  __m256 acc[UK_QCOLS][2];
+  for (int c = 0; c < UK_QCOLS; ++c)
+    acc[c][0] = acc[c][1] = _mm256_setzero_ps();
+  for (int64_t g = 0; g < w->groups; ++g) {
+    __m256 table[UK_QCOLS][2];
+    for (int c = 0; c < UK_QCOLS; ++c) {
+      __m256 scale = _mm256_set1_ps(uk_half_to_float(w->scales[row[c] * w->groups + g]));
+      table[c][0] = _mm256_mul_ps(book[0], scale);
+      table[c][1] = _mm256_mul_ps(book[1], scale);
+    }
+    int64_t b0 = g * blocks_per_group, b1 = uk_min(b0 + blocks_per_group, blocks);
+    for (int64_t b = b0; b < b1; ++b) {
+      const float *x = b < full ? a->x + b * UK_QBLOCK : xtail[0];
+      int masked = uk_block_needs_mask(w, b, BITS);
+      for (int c = 0; c < UK_QCOLS; ++c) {
+        const uint8_t *p = codes[c] + b * block_bytes;
+        UK_PREFETCH_AHEAD(p);
+        for (int window = 0; window < 2; ++window) { /* codes 0..15 of the block, then 16..31 */
+          const uint8_t *at = p + window * 2 * BITS;
+          __m256i bytes;
+          if (masked) {
+            uint8_t copy[16] = {0};
+            memcpy(copy, at, 2 * BITS);
+            bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)copy));
+          } else {
+            bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)at));
+          }
+          for (int h = 0; h < 2; ++h) {
+            __m256i q = _mm256_srlv_epi32(_mm256_shuffle_epi8(bytes, code_bytes[h]), offsets[h]);
+            __m256 v = _mm256_permutevar8x32_ps(table[c][0], q);
+            if (BITS == 4)
+              v = _mm256_blendv_ps(v, _mm256_permutevar8x32_ps(table[c][1], q),
+                                   _mm256_castsi256_ps(_mm256_slli_epi32(q, 28)));
+            acc[c][h] = _mm256_fmadd_ps(v, _mm256_loadu_ps(x + 16 * window + 8 * h), acc[c][h]);
+          }
+        }
+      }
+    }
+  }
+  for (int c = 0; c < count; ++c) {
+    float d = uk_sum8(_mm256_add_ps(acc[c][0], acc[c][1]));
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
+UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_table8_2, uk_table8_rows, uk_qlinear_args, 2)
+UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_table8_3, uk_table8_rows, uk_qlinear_args, 3)
+UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_table8_4, uk_table8_rows, uk_qlinear_args, 4)
+
+void slm_uk_linear_table_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                              const uint16_t *scales, const float *codebook, const float *bias,
+                              float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                              int64_t group) {
+  if (uk_linear_trivial(bias, y, m, n, k))
+    return;
+  static const uk_range_fn ranges[] = {uk_table8_2, uk_table8_3, uk_table8_4};
+  uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, NULL, k, bits, group), bias, y, m, n};
+  a.w.codebook = codebook;
+  /* a row of x at a time, as slm_uk_linear_qany, so the same floats */
+  uk_quantized_linear_by_rows(ctx, &a, ranges[bits - 2]);
+}
+
 /*===--- symmetric 8-bit codes, one row of x ------------------------------===*/
 
 /* Eight codes at p as floats: one sign-extending load and one conversion,

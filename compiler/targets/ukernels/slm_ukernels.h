@@ -158,6 +158,13 @@ void slm_uk_linear_wide_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_
                              const uint16_t *scales, const uint16_t *minimums, const float *bias,
                              float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
                              int64_t group);
+/* 2-, 3- and 4-bit codebook codes in groups of 32, 64 or 128 on x86-64 targets with AVX2, FMA
+ * and F16C: slm_uk_linear_qany's floats (a row of x at a time, the same products and sums), the
+ * codes brought to their lanes by a broadcast load and a vpshufb and decoded by vpermps. */
+void slm_uk_linear_table_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
+                              const uint16_t *scales, const float *codebook, const float *bias,
+                              float *y, int64_t m, int64_t n, int64_t k, int32_t bits,
+                              int64_t group);
 /* 4-bit integer codes (no codebook) in groups of 32, 64 or 128 on AVX-512 VNNI targets only:
  * a decode takes x as three int8 digits per value on a scale per eight values (within 2^-22 of
  * the largest of the eight) and sums codes times digits exactly with vpdpbusd; other calls are

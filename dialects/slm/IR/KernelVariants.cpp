@@ -48,6 +48,11 @@ bool hasSmallCodebookTableKernel(const WeightFormat &f) {
          (f.group == 32 || f.group == 64 || f.group == 128);
 }
 
+bool hasCodebookTableKernel(const WeightFormat &f) {
+  return f.codebook && f.bits >= 2 && f.bits <= 4 &&
+         (f.group == 32 || f.group == 64 || f.group == 128);
+}
+
 bool hasWideIntegerKernel(const WeightFormat &f) {
   return !f.codebook && f.bits >= 5 && (f.bits < 8 || !f.symmetric) &&
          (f.group == 32 || f.group == 64 || f.group == 128);
@@ -124,6 +129,10 @@ LogicalResult verifyKernelChoice(Operation *op, Kernel kernel) {
     return !embedding && hasSmallCodebookTableKernel(format)
                ? success()
                : mismatch("a linear with 2- or 3-bit codebook codes in groups of 32, 64 or 128");
+  case Kernel::table_avx2:
+    return !embedding && hasCodebookTableKernel(format)
+               ? success()
+               : mismatch("a linear with 2- to 4-bit codebook codes in groups of 32, 64 or 128");
   case Kernel::wide_avx512:
   case Kernel::wide_avx2:
     return !embedding && hasWideIntegerKernel(format)

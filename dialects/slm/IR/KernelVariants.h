@@ -47,8 +47,11 @@ bool hasInt4TableKernel(const WeightFormat &format);
 /// Codebook codes of 2 or 3 bits in groups of 32, 64 or 128: the AVX-512
 /// table-lookup kernel (table_avx512).
 bool hasSmallCodebookTableKernel(const WeightFormat &format);
+/// Codebook codes of 2 to 4 bits in groups of 32, 64 or 128: the AVX2
+/// table-lookup kernel (table_avx2).
+bool hasCodebookTableKernel(const WeightFormat &format);
 /// Integer codes of 5 to 7 bits, or asymmetric 8-bit ones, in groups of 32,
-/// 64 or 128: the AVX-512 kernel for wide codes (wide_avx512).
+/// 64 or 128: the kernels for wide codes (wide_avx512, wide_avx2).
 bool hasWideIntegerKernel(const WeightFormat &format);
 /// Symmetric 8-bit codes per channel or in groups of a multiple of 32
 /// (slm_uk_linear_q8 and the W8A8 kernels).

@@ -113,7 +113,11 @@ def Slm_Kernel : I32EnumAttr<"Kernel",
       // Integer codes of 5 to 7 bits, or asymmetric 8-bit ones, in groups of 32, 64 or 128
       // on x86-64 targets with AVX2, FMA and F16C (wide_avx512's decode on eight lanes):
       // slm_uk_linear_wide_avx2.
-      I32EnumAttrCase<"wide_avx2", 24>
+      I32EnumAttrCase<"wide_avx2", 24>,
+      // 2-, 3- and 4-bit codebook codes in groups of 32, 64 or 128 on x86-64 targets with
+      // AVX2, FMA and F16C (codes decoded by vpermps, qany's floats):
+      // slm_uk_linear_table_avx2.
+      I32EnumAttrCase<"table_avx2", 25>
     ]> {
   let cppNamespace = "::slm";
   let genSpecializedAttr = 0;

@@ -70,11 +70,14 @@
 // AVX512: llvm.call @slm_uk_linear_q4_avx512(
 
 // AVX2 without AVX-512 (Haswell to Zen 3): 4-bit integer codes take the
-// eight-lane decode, int8 its own, the rest the generic kernels.
+// eight-lane decode, int8 its own, the 3-bit codebook the AVX2 table lookup,
+// int3 the generic kernel.
 // AVX2: llvm.call @slm_uk_linear_q4_avx2(
 // AVX2: llvm.call @slm_uk_linear_q8_avx2(
 // AVX2: llvm.call @slm_uk_linear_qany(
-// AVX2: llvm.call @slm_uk_linear_qany(
+// AVX2: %[[G32:[0-9]+]] = llvm.mlir.constant(32 : i64) : i64
+// AVX2-NEXT: %[[BITS3:[0-9]+]] = llvm.mlir.constant(3 : i32) : i32
+// AVX2: llvm.call @slm_uk_linear_table_avx2({{.*}}, %[[BITS3]], %[[G32]])
 // AVX2: llvm.call @slm_uk_linear_q4_avx2(
 
 // W8A8: llvm.call @slm_uk_linear_q4(

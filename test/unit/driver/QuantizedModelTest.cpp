@@ -249,8 +249,8 @@ INSTANTIATE_TEST_SUITE_P(
         // 5- to 7-bit codes on AVX2 targets: wide_avx2.
         QuantizedCase{"student_int6_g64_avx2", kStudent, kStudent + "/tokenizer.json", "int6-g64",
                       "x86-64-avx2", false, 1e-4f, 1e-9},
-        // Codebooks: 4-bit by table lookups on AVX-512 (q4_avx512), by the
-        // generic table kernel on AVX2; 3-bit on stories260K's ragged rows.
+        // Codebooks: 4-bit by table lookups on AVX-512 (q4_avx512) and on
+        // AVX2 (table_avx2); 3-bit on stories260K's ragged rows.
         QuantizedCase{"student_cb4_g32", kStudent, kStudent + "/tokenizer.json", "cb4-g32",
                       "host", false, 1e-4f, 1e-9},
         QuantizedCase{"student_cb4_g64_avx2", kStudent, kStudent + "/tokenizer.json", "cb4-g64",

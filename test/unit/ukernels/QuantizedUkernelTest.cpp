@@ -201,6 +201,12 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
     slm_uk_linear_q4_avx512(ctx, x, w.codePointer(), w.scalePointer(), w.minimumPointer(),
                             w.codebookPointer(), bias, y, m, w.rows, w.columns, w.format.group);
   };
+  auto tableAvx2 = [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
+                      float *y, int64_t m) {
+    slm_uk_linear_table_avx2(ctx, x, w.codePointer(), w.scalePointer(), w.codebookPointer(), bias,
+                             y, m, w.rows, w.columns, static_cast<int32_t>(w.format.bits),
+                             w.format.group);
+  };
   auto smallTable = [](const slm_uk_ctx *ctx, const float *x, PackedMatrix &w, const float *bias,
                        float *y, int64_t m) {
     slm_uk_linear_table_avx512(ctx, x, w.codePointer(), w.scalePointer(), w.codebookPointer(), bias,
@@ -218,10 +224,14 @@ std::vector<std::pair<const char *, Kernel>> kernelsFor(const slm::WeightFormat 
   case Dedicated::Q4Table:
     if (hasAvx512())
       kernels.push_back({"q4_avx512", q4Table});
+    if (hasAvx2Fma() && format.codebook)
+      kernels.push_back({"table_avx2", tableAvx2});
     break;
   case Dedicated::SmallTable:
     if (hasAvx512())
       kernels.push_back({"table_avx512", smallTable});
+    if (hasAvx2Fma())
+      kernels.push_back({"table_avx2", tableAvx2});
     break;
   case Dedicated::Wide:
     if (hasAvx2Fma())
@@ -425,16 +435,23 @@ TEST(QuantizedUkernels, DigitDecodesKeepWideRangesAndNonFiniteInputs) {
   }
 }
 
-/// The 2- and 3-bit codebook table kernel computes slm_uk_linear_qany's
-/// floats exactly (same products, same sums, same fold), decode included.
-TEST(QuantizedUkernels, SmallCodebookTableKernelEqualsTheGenericKernel) {
-  if (!hasAvx512())
-    GTEST_SKIP() << "this CPU has no AVX-512 F/BW/VL";
+/// The codebook table kernels (AVX-512: 2 and 3 bits; AVX2: 2 to 4 bits)
+/// compute slm_uk_linear_qany's floats exactly (same products, same sums,
+/// same fold), decode included.
+TEST(QuantizedUkernels, CodebookTableKernelsEqualTheGenericKernel) {
+  if (!hasAvx2Fma())
+    GTEST_SKIP() << "this CPU has no AVX2, FMA and F16C";
+  using Table = decltype(&slm_uk_linear_table_avx2);
   int checked = 0;
   for (const std::string &name : formatsUnderTest()) {
     PackedMatrix probe(name, 1, 32, 1);
-    if (dedicatedKernel(probe.format) != Dedicated::SmallTable)
+    Dedicated dedicated = dedicatedKernel(probe.format);
+    if (!probe.format.codebook ||
+        (dedicated != Dedicated::SmallTable && dedicated != Dedicated::Q4Table))
       continue;
+    std::vector<std::pair<const char *, Table>> tables = {{"table_avx2", slm_uk_linear_table_avx2}};
+    if (hasAvx512() && dedicated == Dedicated::SmallTable)
+      tables.push_back({"table_avx512", slm_uk_linear_table_avx512});
     forEachLinearCase(name, [&](PackedMatrix &w, const MatrixShape &s, const float *b,
                                 const std::vector<float> &x, int64_t m) {
       std::vector<float> generic(m * s.n), table(m * s.n);
@@ -442,14 +459,16 @@ TEST(QuantizedUkernels, SmallCodebookTableKernelEqualsTheGenericKernel) {
       slm_uk_linear_qany(nullptr, x.data(), w.codePointer(), w.scalePointer(), nullptr,
                          w.codebookPointer(), b, generic.data(), m, s.n, s.k, bits,
                          w.format.group);
-      slm_uk_linear_table_avx512(nullptr, x.data(), w.codePointer(), w.scalePointer(),
-                                 w.codebookPointer(), b, table.data(), m, s.n, s.k, bits,
-                                 w.format.group);
-      expectSameFloats(generic, table.data(), describe(name, s, m, "table_avx512"));
-      ++checked;
+      for (auto &[kernel, call] : tables) {
+        call(nullptr, x.data(), w.codePointer(), w.scalePointer(), w.codebookPointer(), b,
+             table.data(), m, s.n, s.k, bits, w.format.group);
+        expectSameFloats(generic, table.data(), describe(name, s, m, kernel));
+        ++checked;
+      }
     });
   }
-  EXPECT_GE(checked, 3 * 4 * 6); // cb2-g128, cb3-g32, cb3-g64 at least
+  // cb2-g128, cb3-g32, cb3-g64 and cb4-g32, -g64, -g128 at least
+  EXPECT_GE(checked, 6 * 7 * 6);
 }
 
 TEST(QuantizedUkernels, LinearWithNoInputsIsTheBias) {

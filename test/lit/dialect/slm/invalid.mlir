@@ -586,6 +586,15 @@ func.func @wide_avx2_kernel_for_int4(%x: tensor<2x64xf32>, %c: tensor<8x32xi8>, 
 
 // -----
 
+func.func @table_avx2_kernel_for_integer_codes(%x: tensor<2x64xf32>, %c: tensor<8x24xi8>, %s: tensor<8x2xf16>) {
+  %w = slm.dequantize %c, %s {format = #slm.weight_format<bits = 3, group = 32, symmetric = true>} : (tensor<8x24xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
+  // expected-error @+1 {{'slm.linear' op kernel table_avx2 needs a linear with 2- to 4-bit codebook codes in groups of 32, 64 or 128}}
+  %y = slm.linear %x, %w {slm.kernel = #slm<kernel table_avx2>} : tensor<2x64xf32>, tensor<8x64xf32> -> tensor<2x8xf32>
+  return
+}
+
+// -----
+
 func.func @kernel_for_the_wrong_format(%x: tensor<2x64xf32>, %c: tensor<8x24xi8>, %s: tensor<8x2xf16>) {
   %w = slm.dequantize %c, %s {format = #slm.weight_format<bits = 3, group = 32, symmetric = true>} : (tensor<8x24xi8>, tensor<8x2xf16>) -> tensor<8x64xf32>
   // expected-error @+1 {{'slm.linear' op kernel q8 needs a linear with symmetric 8-bit codes per channel or in groups of a multiple of 32}}
