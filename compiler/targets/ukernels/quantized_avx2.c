@@ -7,30 +7,19 @@
  * holds as pairs of registers: its decode spilled and reached 3 GB/s of codes
  * in cache on one Zen 3 core, where one core reads 10 GB/s from memory.
  *
- * Integer dot products (uk_digit8_rows): x is written once per call as three
- * int8 digits per value on a scale per eight, as slm_uk_linear_q4_vnni does
- * (exact to 2^-22 of the largest of the eight), and vpmaddubsw/vpmaddwd sum
- * codes times digits exactly in 32-bit lanes: about 22 instructions per 64
- * codes and row, and 7.2-7.6 GB/s of codes in cache on the Zen 3 core where
- * the float decode below reads 4.7.
+ * The codes are read in slm_uk_linear_q4_avx512's one-row order (uk_nibble_rows)
+ * eight lanes at a time: a 64-byte chunk of a row is two 32-byte loads, lane l
+ * of half h holding codes 8 (8h + l) .. + 7 of the chunk. x is written once per
+ * call as three int8 digits per value on a scale per eight in that order, as
+ * slm_uk_linear_q4_vnni does (exact to 2^-22 of the largest of the eight), and
+ * vpmaddubsw/vpmaddwd sum codes times digits exactly in 32-bit lanes
+ * (uk_digit8_rows): about 22 instructions per 64 codes and row, 7.2-7.6 GB/s
+ * of codes in cache on the Zen 3 core where a float decode (a shift, an and
+ * and an xor per eight codes for the float 1 + u/16, then a multiply-add) read
+ * 4.7. Within the decode kernels' tolerance of the reference, not equal to it.
  *
- * The float decode (uk_nibble8_rows), for an x that digits cannot carry (an
- * infinity, a NaN), is slm_uk_linear_q4_avx512's one-row decode (uk_nibble_rows),
- * eight lanes at a time: a 64-byte chunk of a row is two 32-byte loads, lane
- * l of half h holding codes 8 (8h + l) .. + 7 of the chunk, nibble j being
- * the j-th; x is put in that order once per call (uk_lane_order_x), so a
- * chunk decodes with no shuffle. Nibble j becomes the float 1 + u/16 by a
- * shift, an and and an xor (u ^ 8 for symmetric codes, stored as two's
- * complement: 1.5 + q/16); each lane sums (1 + u/16) x over its eight codes,
- * and
- *   sum q x = 16 (that - 1.5 sum x)   (symmetric)
- *   sum u x = 16 (that - sum x)        (asymmetric, which adds minimum sum x)
- * is scaled once per lane and chunk half, a lane's codes sharing a group.
- * The same floats as the AVX-512 kernel's, summed in another order: within
- * the decode kernels' tolerance of the reference, not equal to it.
- *
- * Two or three rows of x, rows longer than UK_NIBBLE_MAX_K and prefill are
- * slm_uk_linear_q4's.
+ * Two or three rows of x, rows longer than UK_NIBBLE_MAX_K, an x that digits
+ * cannot carry (an infinity, a NaN) and prefill are slm_uk_linear_q4's.
  *
  * slm_uk_linear_q8_avx2: symmetric 8-bit codes, one row of x, eight codes per
  * sign-extending load and conversion against x in order, each group's sums
@@ -67,14 +56,6 @@ UK_AVX2_TARGET static inline __m256 uk_eight_halves(const uk_qmatrix *w,
   return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)from));
 }
 
-/* Nibble j of every lane of v as 1 + u/16 (`one` holds the exponent of 1.0,
- * and 8 << 19 to flip a symmetric code's sign bit). */
-UK_AVX2_TARGET static inline __m256 uk_nibble8_as_float(__m256i v, int j, __m256i one) {
-  const __m256i at = _mm256_set1_epi32(0xF << 19);
-  __m256i t = j < 5 ? _mm256_slli_epi32(v, 19 - 4 * j) : _mm256_srli_epi32(v, 4 * j - 19);
-  return _mm256_castsi256_ps(_mm256_xor_si256(_mm256_and_si256(t, at), one));
-}
-
 /* The sum of v's eight lanes. */
 UK_AVX2_TARGET static inline float uk_sum8(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -82,91 +63,6 @@ UK_AVX2_TARGET static inline float uk_sum8(__m256 v) {
   s = _mm_add_ss(s, _mm_movehdup_ps(s));
   return _mm_cvtss_f32(s);
 }
-
-/* Half h of a chunk of one row: its lanes' sums of (1 + u/16) x over their
- * eight codes, in two chains (eight dependent multiply-adds would wait on
- * each other). */
-UK_AVX2_TARGET static inline __attribute__((always_inline)) __m256
-uk_nibble8_half(__m256i v, const float *x, __m256i one) {
-  __m256 s[2];
-  for (int j = 0; j < 8; ++j) {
-    __m256 q = uk_nibble8_as_float(v, j, one);
-    __m256 xj = _mm256_load_ps(x + 16 * j);
-    s[j & 1] = j < 2 ? _mm256_mul_ps(q, xj) : _mm256_fmadd_ps(q, xj, s[j & 1]);
-  }
-  return _mm256_add_ps(s[0], s[1]);
-}
-
-/* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row,
- * whose lanes repeat it) against one row of x; groups of 32, 64 or 128 codes,
- * so a chunk holds 4, 2 or 1 whole groups. One row's chunk at a time (the
- * four rows' chunks at once spilled AVX2's 16 registers). */
-UK_AVX2_TARGET static inline __attribute__((always_inline)) void
-uk_nibble8_rows(const uk_lane_args *t, const int64_t *rows, int count, const int SYMMETRIC) {
-  const uk_qlinear_args *a = t->a;
-  const uk_qmatrix *w = &a->w;
-  int64_t chunks = (w->row_bytes + 63) / 64, span = 8 * w->group / UK_CHUNK;
-  const __m256i one = _mm256_set1_epi32(SYMMETRIC ? 0x3F800000 | 8 << 19 : 0x3F800000);
-  const __m256 offset = _mm256_set1_ps(SYMMETRIC ? 1.5f : 1.0f), sixteen = _mm256_set1_ps(16.0f);
-  const __m256i group_shift = _mm256_set1_epi32(__builtin_ctzll((unsigned long long)w->group));
-  const __m256i lane_words = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-  const __m256i first_code = _mm256_slli_epi32(lane_words, 3); /* lane l: code 8l of a half */
-  int64_t row[UK_QCOLS];
-  uk_qcols_rows(rows, count, row);
-  /* a span's eight groups: 16 scale, and the minimums */
-  __m256 scales[UK_QCOLS], minimums[UK_QCOLS], acc[UK_QCOLS];
-  for (int c = 0; c < UK_QCOLS; ++c)
-    acc[c] = minimums[c] = _mm256_setzero_ps();
-  for (int64_t s0 = 0; s0 < chunks; s0 += span) {
-    int64_t g = s0 * UK_CHUNK / w->group;
-    for (int c = 0; c < UK_QCOLS; ++c) {
-      scales[c] = _mm256_mul_ps(sixteen, uk_eight_halves(w, w->scales + row[c] * w->groups, g));
-      if (!SYMMETRIC)
-        minimums[c] = uk_eight_halves(w, w->minimums + row[c] * w->groups, g);
-    }
-    for (int64_t ch = s0; ch < uk_min(s0 + span, chunks); ++ch) {
-      int64_t words = uk_min(16, (w->row_bytes - ch * 64) / 4);
-      /* each lane's group among the span's eight, in either half */
-      __m256i at = _mm256_add_epi32(first_code, _mm256_set1_epi32((int32_t)((ch - s0) * UK_CHUNK)));
-      __m256i lanes[2] = {_mm256_srlv_epi32(at, group_shift),
-                          _mm256_srlv_epi32(_mm256_add_epi32(at, _mm256_set1_epi32(64)),
-                                            group_shift)};
-      const float *x = t->x + ch * UK_CHUNK;
-      __m256 xsum[2] = {_mm256_load_ps(t->sums + 16 * ch), _mm256_load_ps(t->sums + 16 * ch + 8)};
-#pragma clang loop unroll(disable)
-      for (int c = 0; c < UK_QCOLS; ++c) {
-        const uint8_t *p = w->codes + row[c] * w->row_bytes + ch * 64;
-        UK_PREFETCH_AHEAD(p);
-        __m256i v[2];
-        if (words == 16) {
-          v[0] = _mm256_loadu_si256((const __m256i *)p);
-          v[1] = _mm256_loadu_si256((const __m256i *)(p + 32));
-        } else { /* the row's last chunk, short */
-          __m256i n = _mm256_set1_epi32((int32_t)words);
-          v[0] = _mm256_maskload_epi32((const int *)p, _mm256_cmpgt_epi32(n, lane_words));
-          v[1] = _mm256_maskload_epi32((const int *)(p + 32),
-                                       _mm256_cmpgt_epi32(_mm256_sub_epi32(n, _mm256_set1_epi32(8)),
-                                                          lane_words));
-        }
-        for (int h = 0; h < 2; ++h) {
-          __m256 sum = uk_nibble8_half(v[h], x + 8 * h, one);
-          acc[c] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(scales[c], lanes[h]),
-                                   _mm256_fnmadd_ps(offset, xsum[h], sum), acc[c]);
-          if (!SYMMETRIC)
-            acc[c] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(minimums[c], lanes[h]), xsum[h],
-                                     acc[c]);
-        }
-      }
-    }
-  }
-  for (int c = 0; c < count; ++c) {
-    float d = uk_sum8(acc[c]);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
-}
-
-UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_nibble8_symmetric, uk_nibble8_rows, uk_lane_args, 1)
-UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_nibble8_asymmetric, uk_nibble8_rows, uk_lane_args, 0)
 
 /*===--- 4 bits against x as int8 digits -----------------------------------===*/
 
@@ -218,15 +114,18 @@ UK_AVX2_TARGET static int uk_x_as_nibble_digits(const float *x, int64_t k,
   return 1;
 }
 
-/* Rows rows[0..count) of w (as uk_nibble8_rows) against x's digits. Per lane
+/* Rows rows[0..count) of w (count is UK_QCOLS, or 1 for a leftover row,
+ * whose lanes repeat it) against x's digits; groups of 32, 64 or 128 codes,
+ * so a chunk holds 4, 2 or 1 whole groups. One row's chunk at a time (four
+ * rows' chunks at once would spill AVX2's 16 registers). Per lane
  * of a chunk half, vpmaddubsw multiplies its codes (u, unsigned) by a digit's
  * bytes (signed) and sums pairs into 16 bits (|sum| <= 2 * 15 * 127, and the
  * low and high nibbles' sums add without overflow); vpmaddwd by 128^(2 - d)
  * sums those pairs into the lane's exact
  *   T = (A0 128 + A1) 128 + A2,   A_d = sum of u d_d,   |T| < 2^31,
- * and sum u x = unit T. As in the float kernel, the symmetric sum is that
+ * and sum u x = unit T. As in slm_uk_linear_q4_vnni, the symmetric sum is that
  * minus 8 sum x and the asymmetric one adds minimum sum x. About 22
- * instructions per 64 codes and row, against 35 for the float decode. */
+ * instructions per 64 codes and row, against 35 for a float decode (above). */
 UK_AVX2_TARGET static inline __attribute__((always_inline)) void
 uk_digit8_rows(const uk_digit_args *t, const int64_t *rows, int count, const int SYMMETRIC) {
   const uk_qlinear_args *a = t->a;
@@ -327,8 +226,6 @@ void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t 
                   minimums ? uk_digit8_asymmetric : uk_digit8_symmetric, &t);
       return;
     }
-    uk_lane_ordered_decode(ctx, &a, 8, minimums ? uk_nibble8_asymmetric : uk_nibble8_symmetric);
-    return;
   }
   slm_uk_linear_q4(ctx, x, codes, scales, minimums, bias, y, m, n, k, group);
 }
@@ -359,28 +256,32 @@ UK_AVX2_TARGET static inline __m256i uk_code_lifts8(int half, const int BITS) {
   return _mm256_loadu_si256((const __m256i *)lift);
 }
 
+/* The 2 * BITS bytes of the window of 16 codes at p in both 128-bit lanes. A
+ * window whose 16-byte load would pass the row's end (`masked`) is copied
+ * first. */
+UK_AVX2_TARGET static inline __m256i uk_window16(const uint8_t *p, int masked, const int BITS) {
+  if (masked) {
+    uint8_t copy[16] = {0};
+    memcpy(copy, p, 2 * BITS);
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)copy));
+  }
+  return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+}
+
 /* Codes 0..7 and 8..15 of the window at p as the floats 1 + u / 2^BITS (u ^
- * 2^(BITS - 1) where `one` flips a symmetric code's top bit). A window that
- * would load past the row's end (`masked`) is copied first. */
+ * 2^(BITS - 1) where `one` flips a symmetric code's top bit). */
 UK_AVX2_TARGET static inline __attribute__((always_inline)) void
 uk_wide8_as_floats(const uint8_t *p, int masked, const __m256i code_bytes[2],
                    const __m256i lifts[2], __m256i at, __m256i one, const int BITS,
                    __m256 out[2]) {
-  __m256i bytes;
-  if (masked) {
-    uint8_t copy[16] = {0};
-    memcpy(copy, p, 2 * BITS);
-    bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)copy));
-  } else {
-    bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
-  }
+  __m256i bytes = uk_window16(p, masked, BITS);
   for (int h = 0; h < 2; ++h) {
     __m256i window = _mm256_sllv_epi32(_mm256_shuffle_epi8(bytes, code_bytes[h]), lifts[h]);
     out[h] = _mm256_castsi256_ps(_mm256_xor_si256(_mm256_and_si256(window, at), one));
   }
 }
 
-/* Rows rows[0..count) of w (as uk_nibble8_rows) against one row of x; codes
+/* Rows rows[0..count) of w (as uk_digit8_rows) against one row of x; codes
  * of BITS bits in groups of 32, 64 or 128. Lane l of a group's sums holds
  * codes l, l + 8, l + 16 and l + 24 of each block, so its sum of x is that of
  * uk_wide_x's lanes l and l + 8. */
@@ -399,10 +300,8 @@ uk_wide8_rows(const uk_wide_args *t, const int64_t *rows, int count, const int B
   const __m256 unit = _mm256_set1_ps((float)(1 << BITS));
   float scale[UK_QCOLS][8], minimum[UK_QCOLS][8];
   int64_t row[UK_QCOLS];
-  uk_qcols_rows(rows, count, row);
   const uint8_t *codes[UK_QCOLS];
-  for (int c = 0; c < UK_QCOLS; ++c)
-    codes[c] = w->codes + row[c] * w->row_bytes;
+  uk_qcols_code_rows(w, rows, count, row, codes);
   __m256 acc[UK_QCOLS];
   for (int c = 0; c < UK_QCOLS; ++c)
     acc[c] = _mm256_setzero_ps();
@@ -469,11 +368,7 @@ void slm_uk_linear_wide_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_
   static const uk_range_fn asymmetric[] = {uk_wide8_5_asymmetric, uk_wide8_6_asymmetric,
                                            uk_wide8_7_asymmetric, uk_wide8_8_asymmetric};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
-  if (m >= UK_DOT_MAX_M || a.w.groups * group > UK_NIBBLE_MAX_K) {
-    slm_uk_linear_qany(ctx, x, codes, scales, minimums, NULL, bias, y, m, n, k, bits, group);
-    return;
-  }
-  uk_wide_decode(ctx, &a, minimums ? asymmetric[bits - 5] : symmetric[bits - 5]);
+  uk_wide_linear(ctx, &a, symmetric, asymmetric);
 }
 
 /*===--- 2- to 4-bit codebooks, one row of x ------------------------------===*/
@@ -512,10 +407,8 @@ uk_table8_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const i
     book[h] = _mm256_loadu_ps(entries);
   }
   int64_t row[UK_QCOLS];
-  uk_qcols_rows(rows, count, row);
   const uint8_t *codes[UK_QCOLS];
-  for (int c = 0; c < UK_QCOLS; ++c)
-    codes[c] = w->codes + row[c] * w->row_bytes;
+  uk_qcols_code_rows(w, rows, count, row, codes);
   __m256 acc[UK_QCOLS][2];
   for (int c = 0; c < UK_QCOLS; ++c)
     acc[c][0] = acc[c][1] = _mm256_setzero_ps();
@@ -534,15 +427,7 @@ uk_table8_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const i
         const uint8_t *p = codes[c] + b * block_bytes;
         UK_PREFETCH_AHEAD(p);
         for (int window = 0; window < 2; ++window) { /* codes 0..15 of the block, then 16..31 */
-          const uint8_t *at = p + window * 2 * BITS;
-          __m256i bytes;
-          if (masked) {
-            uint8_t copy[16] = {0};
-            memcpy(copy, at, 2 * BITS);
-            bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)copy));
-          } else {
-            bytes = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)at));
-          }
+          __m256i bytes = uk_window16(p + window * 2 * BITS, masked, BITS);
           for (int h = 0; h < 2; ++h) {
             __m256i q = _mm256_srlv_epi32(_mm256_shuffle_epi8(bytes, code_bytes[h]), offsets[h]);
             __m256 v = _mm256_permutevar8x32_ps(table[c][0], q);
@@ -586,7 +471,7 @@ UK_AVX2_TARGET static inline __m256 uk_bytes8_as_float(const uint8_t *p) {
   return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)p)));
 }
 
-/* Rows rows[0..count) of w (as uk_nibble8_rows) against one row of x; groups
+/* Rows rows[0..count) of w (as uk_digit8_rows) against one row of x; groups
  * of a multiple of 32 codes, or one per row (per channel, any k). Each group's
  * sums are scaled once. */
 UK_AVX2_TARGET static inline __attribute__((always_inline)) void
@@ -594,10 +479,8 @@ uk_bytes8_rows(const uk_qlinear_args *a, const int64_t *rows, int count) {
   const uk_qmatrix *w = &a->w;
   int64_t k = w->k;
   int64_t row[UK_QCOLS];
-  uk_qcols_rows(rows, count, row);
   const uint8_t *codes[UK_QCOLS];
-  for (int c = 0; c < UK_QCOLS; ++c)
-    codes[c] = w->codes + row[c] * w->row_bytes;
+  uk_qcols_code_rows(w, rows, count, row, codes);
   __m256 acc[UK_QCOLS];
   float tail[UK_QCOLS] = {0};
   for (int c = 0; c < UK_QCOLS; ++c)

@@ -519,11 +519,7 @@ void slm_uk_linear_wide_avx512(const slm_uk_ctx *ctx, const float *x, const uint
   static const uk_range_fn asymmetric[] = {uk_wide5_asymmetric, uk_wide6_asymmetric,
                                            uk_wide7_asymmetric, uk_wide8_asymmetric};
   uk_qlinear_args a = {x, uk_qmatrix_of(codes, scales, minimums, k, bits, group), bias, y, m, n};
-  if (m >= UK_DOT_MAX_M || a.w.groups * group > UK_NIBBLE_MAX_K) {
-    slm_uk_linear_qany(ctx, x, codes, scales, minimums, NULL, bias, y, m, n, k, bits, group);
-    return;
-  }
-  uk_wide_decode(ctx, &a, minimums ? asymmetric[bits - 5] : symmetric[bits - 5]);
+  uk_wide_linear(ctx, &a, symmetric, asymmetric);
 }
 
 #endif /* __x86_64__ */

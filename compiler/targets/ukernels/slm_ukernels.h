@@ -145,8 +145,8 @@ void slm_uk_linear_q4_avx512(const slm_uk_ctx *ctx, const float *x, const uint8_
 /* 4-bit integer codes (no codebook) in groups of 32, 64 or 128 on x86-64 targets with AVX2, FMA
  * and F16C: a decode (one row of x) takes x as three int8 digits per value on a scale per eight
  * values (within 2^-22 of the largest), as slm_uk_linear_q4_vnni does, and sums codes times
- * digits exactly by vpmaddubsw and vpmaddwd (an x with an infinity or a NaN: eight codes per
- * 32-bit lane made floats by a shift, an and and an xor); other calls are slm_uk_linear_q4's. */
+ * digits exactly by vpmaddubsw and vpmaddwd; other calls (and an x with an infinity or a NaN)
+ * are slm_uk_linear_q4's. */
 void slm_uk_linear_q4_avx2(const slm_uk_ctx *ctx, const float *x, const uint8_t *codes,
                            const uint16_t *scales, const uint16_t *minimums, const float *bias,
                            float *y, int64_t m, int64_t n, int64_t k, int64_t group);

@@ -44,6 +44,14 @@ static inline void uk_qcols_rows(const int64_t *rows, int count, int64_t row[UK_
     row[c] = rows[c < count ? c : 0];
 }
 
+/* uk_qcols_rows, and where each of those rows' codes start. */
+static inline void uk_qcols_code_rows(const uk_qmatrix *w, const int64_t *rows, int count,
+                                      int64_t row[UK_QCOLS], const uint8_t *codes[UK_QCOLS]) {
+  uk_qcols_rows(rows, count, row);
+  for (int c = 0; c < UK_QCOLS; ++c)
+    codes[c] = w->codes + row[c] * w->row_bytes;
+}
+
 /* x's last, partial block of UK_QBLOCK columns for rows [0, rows), zero-padded. */
 static inline void uk_qlinear_x_tail(const uk_qlinear_args *a, int rows,
                                      float tail[][UK_QBLOCK]) {
@@ -168,11 +176,21 @@ static inline void uk_wide_x(const float *x, int64_t k, int64_t group, int64_t g
     }
 }
 
-/* Runs `range` (a one-row wide decode over rows of w, taking uk_wide_args)
- * for each row of x in turn, with x padded and summed on the stack; a->m is
- * below UK_DOT_MAX_M and a->w's groups span at most UK_NIBBLE_MAX_K codes. */
-static inline void uk_wide_decode(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
-                                  uk_range_fn range) {
+/* A linear on 5- to 8-bit integer codes in groups (a->w) by a wide decode:
+ * `symmetric[bits - 5]` or `asymmetric[bits - 5]` (one-row decodes over rows
+ * of w, taking uk_wide_args) for each row of x in turn, with x padded and
+ * summed on the stack; prefill and rows longer than UK_NIBBLE_MAX_K are
+ * slm_uk_linear_qany's. */
+static inline void uk_wide_linear(const slm_uk_ctx *ctx, const uk_qlinear_args *a,
+                                  const uk_range_fn symmetric[3],
+                                  const uk_range_fn asymmetric[4]) {
+  const uk_qmatrix *w = &a->w;
+  if (a->m >= UK_DOT_MAX_M || w->groups * w->group > UK_NIBBLE_MAX_K) {
+    slm_uk_linear_qany(ctx, a->x, w->codes, w->scales, w->minimums, NULL, a->bias, a->y, a->m,
+                       a->n, w->k, w->bits, w->group);
+    return;
+  }
+  uk_range_fn range = w->minimums ? asymmetric[w->bits - 5] : symmetric[w->bits - 5];
   float padded[UK_NIBBLE_MAX_K] __attribute__((aligned(64)));
   float sums[UK_NIBBLE_MAX_K / 2] __attribute__((aligned(64)));
   int64_t k = a->w.k;
