@@ -72,6 +72,17 @@ UK_AVX2_TARGET static inline float uk_sum8(__m256 v) {
   return _mm_cvtss_f32(s);
 }
 
+/* y for rows row[0..count): each acc's lane sum (plus tail[c], if any) and
+ * the bias. */
+UK_AVX2_TARGET static inline void uk_store_row_sums8(const uk_qlinear_args *a, const int64_t *row,
+                                                     int count, const __m256 *acc,
+                                                     const float *tail) {
+  for (int c = 0; c < count; ++c) {
+    float d = tail ? uk_sum8(acc[c]) + tail[c] : uk_sum8(acc[c]);
+    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
+  }
+}
+
 /*===--- 4 bits against x as int8 digits -----------------------------------===*/
 
 /* x as three int8 digits per code in the 4-bit codes' order (uk_digit_args),
@@ -209,10 +220,7 @@ uk_digit8_rows(const uk_digit_args *t, const int64_t *rows, int count, const int
       }
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = uk_sum8(acc[c]);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums8(a, row, count, acc, NULL);
 }
 
 UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_digit8_symmetric, uk_digit8_rows, uk_digit_args, 1)
@@ -347,10 +355,7 @@ uk_wide8_rows(const uk_wide_args *t, const int64_t *rows, int count, const int B
       }
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = uk_sum8(acc[c]);
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums8(a, row, count, acc, NULL);
 }
 
 #define UK_DEFINE_WIDE8_RANGE(BITS, SYMMETRIC, NAME)                                               \
@@ -448,10 +453,10 @@ uk_table8_rows(const uk_qlinear_args *a, const int64_t *rows, int count, const i
       }
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = uk_sum8(_mm256_add_ps(acc[c][0], acc[c][1]));
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  __m256 folded[UK_QCOLS]; /* qany's fold: lanes l and l + 8, then uk_sum8's tree */
+  for (int c = 0; c < UK_QCOLS; ++c)
+    folded[c] = _mm256_add_ps(acc[c][0], acc[c][1]);
+  uk_store_row_sums8(a, row, count, folded, NULL);
 }
 
 UK_DEFINE_FOUR_PART_RANGE(UK_AVX2_TARGET, uk_table8_2, uk_table8_rows, uk_qlinear_args, 2)
@@ -522,10 +527,7 @@ uk_bytes8_rows(const uk_qlinear_args *a, const int64_t *rows, int count) {
       tail[c] = __builtin_fmaf(scale, rest, tail[c]);
     }
   }
-  for (int c = 0; c < count; ++c) {
-    float d = uk_sum8(acc[c]) + tail[c];
-    a->y[row[c]] = a->bias ? d + a->bias[row[c]] : d;
-  }
+  uk_store_row_sums8(a, row, count, acc, tail);
 }
 
 UK_AVX2_TARGET static void uk_bytes8_some_rows(void *arg, const int64_t *rows, int count) {
