@@ -22,9 +22,10 @@ int32_t codeAt(const uint8_t *row, int64_t i, const slm::WeightFormat &format) {
 void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &format) {
   uint32_t bits = static_cast<uint32_t>(code) & ((1u << format.bits) - 1);
   int64_t bit = i * format.bits;
-  for (unsigned b = 0; b < format.bits; ++b, ++bit)
-    if (bits >> b & 1)
-      row[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+  for (unsigned b = 0; b < format.bits; ++b, ++bit) {
+    uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
+    row[bit / 8] = (bits >> b & 1) ? row[bit / 8] | mask : row[bit / 8] & ~mask;
+  }
 }
 
 uint16_t toHalf(float value) {

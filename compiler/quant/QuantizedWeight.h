@@ -59,7 +59,8 @@ double clipSearchError(llvm::ArrayRef<float> weights, int64_t rows, int64_t colu
                        llvm::ArrayRef<double> importance = {},
                        llvm::ArrayRef<float> codebook = {}, int64_t maxWeights = 0);
 
-/// Writes and reads single codes of a packed row (LSB first).
+/// Writes (over what was there) and reads single codes of a packed row (LSB
+/// first).
 void putCode(uint8_t *row, int64_t i, int32_t code, const slm::WeightFormat &format);
 int32_t codeAt(const uint8_t *row, int64_t i, const slm::WeightFormat &format);
 

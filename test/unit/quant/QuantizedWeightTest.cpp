@@ -40,6 +40,30 @@ TEST(WeightFormat, BitsPerWeightCountScales) {
   EXPECT_EQ(slm::WeightFormat({3, 32, true}).packedRowBytes(40), 2 * 32 * 3 / 8);
 }
 
+TEST(QuantizedWeight, PutCodeOverwritesWhatWasThere) {
+  // Tuning moves codes already packed (ScaleTuning.h): a code written over
+  // another keeps none of its bits, and its neighbours keep theirs, also
+  // where 3- and 5-bit codes straddle bytes.
+  for (unsigned bits : {2u, 3u, 4u, 5u, 6u, 7u, 8u}) {
+    for (bool symmetric : {true, false}) {
+      slm::WeightFormat format{bits, 32, symmetric};
+      std::vector<uint8_t> row(format.packedRowBytes(32), 0);
+      std::vector<int32_t> codes(32);
+      std::mt19937 rng(bits);
+      auto draw = [&] {
+        return std::uniform_int_distribution<int32_t>(format.minCode(), format.maxCode())(rng);
+      };
+      for (int64_t i = 0; i < 32; ++i)
+        putCode(row.data(), i, codes[i] = draw(), format);
+      for (int round = 0; round < 3; ++round)
+        for (int64_t i = 0; i < 32; i += 1 + round)
+          putCode(row.data(), i, codes[i] = draw(), format);
+      for (int64_t i = 0; i < 32; ++i)
+        EXPECT_EQ(codeAt(row.data(), i, format), codes[i]) << bits << "-bit code " << i;
+    }
+  }
+}
+
 TEST(QuantizedWeight, ExactOnRepresentableValues) {
   // Symmetric int4: the largest magnitude (-8) maps to code -8, so the scale is 1.
   std::vector<float> row{-8, -4, 0, 2, 4, 6, 7, 1};
