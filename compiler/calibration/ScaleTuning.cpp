@@ -50,6 +50,17 @@ double rms(llvm::ArrayRef<float> values) {
   return values.empty() ? 0 : std::sqrt(sum / values.size());
 }
 
+/// The index of the entry of ascending `entries` nearest to `x` (the lower
+/// one on a tie), as nearestEntry picks among f32 entries.
+int32_t nearestLevel(const std::vector<double> &entries, double x) {
+  auto above = std::lower_bound(entries.begin(), entries.end(), x);
+  if (above == entries.begin())
+    return 0;
+  if (above == entries.end() || x - above[-1] <= *above - x)
+    return static_cast<int32_t>(above - entries.begin() - 1);
+  return static_cast<int32_t>(above - entries.begin());
+}
+
 /// One quantized tensor's tunable scales: w = s_g unit + m_g with s_g =
 /// s0_g e^{u_g} stored in f16, unit the code's value at scale 1 (the integer
 /// code, or the codebook entry e[code], itself tuned), m_g the group's
@@ -66,6 +77,15 @@ struct TunedTensor {
   std::vector<double> entries; // codebook formats only
   double entryRate = 0;        // in units of the entries' RMS
   Adam entryAdam{0};
+  /// When codes move too (else empty): each weight's position at scale 1 is
+  /// z = unit + offset, trained by the straight-through gradient dL/dz =
+  /// s_g dW, and its code is the level nearest to z. Kept as an offset from
+  /// the code's level, z follows its entry when a codebook moves.
+  std::vector<double> offset;
+  double offsetRate = 0; // the levels' mean spacing: z's unit of step
+  Adam offsetAdam{0};
+  int32_t minCode = 0, maxCode = 0;
+  int64_t moved = 0; // code changes so far
 
   float unitAt(int64_t i) const {
     return entries.empty() ? static_cast<float>(codes[i]) : float(entries[codes[i]]);
@@ -97,15 +117,17 @@ struct TunedTensor {
   }
 
   /// dL/du_g = s_g Σ dW unit, dL/dm_g = Σ dW, dL/de_k = Σ_{code k} dW s_g,
-  /// and one Adam step each.
-  void step(const float *dW, double rate, int64_t t) {
+  /// dL/dz = s_g dW, and one Adam step each (z's of `codeRate`).
+  void step(const float *dW, double rate, double codeRate, int64_t t) {
     int64_t columns = weight->columns;
     std::vector<float> s = scales();
     std::vector<double> dScale(logScale.size(), 0.0), dMinimum(minimum.size(), 0.0);
-    std::vector<double> dEntry(entries.size(), 0.0);
+    std::vector<double> dEntry(entries.size(), 0.0), dOffset(offset.size(), 0.0);
     for (int64_t r = 0; r < weight->rows; ++r)
       for (int64_t c = 0; c < columns; ++c) {
         int64_t g = r * groups + c / groupSize, i = r * columns + c;
+        if (!offset.empty())
+          dOffset[i] = double(dW[i]) * s[g];
         dScale[g] += double(dW[i]) * unitAt(i);
         if (!minimum.empty())
           dMinimum[g] += dW[i];
@@ -115,6 +137,21 @@ struct TunedTensor {
     for (size_t g = 0; g < dScale.size(); ++g)
       dScale[g] *= scale0[g] * std::exp(logScale[g]);
     scaleAdam.step(logScale.data(), dScale.data(), rate, t);
+    if (!offset.empty()) {
+      offsetAdam.step(offset.data(), dOffset.data(), codeRate * offsetRate, t);
+      for (size_t i = 0; i < offset.size(); ++i) {
+        double z = unitAt(static_cast<int64_t>(i)) + offset[i];
+        int32_t code =
+            entries.empty()
+                ? std::clamp(static_cast<int32_t>(std::nearbyint(z)), minCode, maxCode)
+                : nearestLevel(entries, z);
+        if (code != codes[i]) {
+          ++moved;
+          codes[i] = code;
+          offset[i] = z - unitAt(static_cast<int64_t>(i));
+        }
+      }
+    }
     if (!minimum.empty())
       minimumAdam.step(minimum.data(), dMinimum.data(), rate * minimumRate, t);
     if (!entries.empty()) {
@@ -133,6 +170,10 @@ struct TunedTensor {
   }
 
   void store(QuantizedWeight &q) const {
+    if (!offset.empty())
+      for (int64_t r = 0; r < weight->rows; ++r)
+        for (int64_t c = 0; c < weight->columns; ++c)
+          putCode(q.row(r), c, codes[r * weight->columns + c], q.format);
     for (size_t k = 0; k < entries.size(); ++k)
       q.codebook[k] = static_cast<float>(entries[k]);
     std::vector<float> s = scales(), m = minimums();
@@ -143,7 +184,8 @@ struct TunedTensor {
   }
 };
 
-TunedTensor tunedTensor(size_t index, const WeightTensor &w, const QuantizedWeight &q) {
+TunedTensor tunedTensor(size_t index, const WeightTensor &w, const QuantizedWeight &q,
+                        bool moveCodes) {
   TunedTensor t;
   t.index = index;
   t.weight = &w;
@@ -166,6 +208,15 @@ TunedTensor tunedTensor(size_t index, const WeightTensor &w, const QuantizedWeig
   }
   t.logScale.assign(q.scales.size(), 0.0);
   t.scaleAdam = Adam(q.scales.size());
+  if (moveCodes) {
+    t.offset.assign(t.codes.size(), 0.0);
+    t.offsetAdam = Adam(t.offset.size());
+    t.offsetRate = t.entries.empty() ? 1.0
+                                     : (t.entries.back() - t.entries.front()) /
+                                           double(t.entries.size() - 1);
+    t.minCode = q.format.minCode();
+    t.maxCode = q.format.maxCode();
+  }
   if (!q.format.symmetric) {
     for (uint16_t m : q.minimums)
       t.minimum.push_back(fromHalf(m));
@@ -240,7 +291,7 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
   std::vector<TunedTensor> tensors;
   for (size_t i = 0; i < weights.size(); ++i)
     if (quantized[i])
-      tensors.push_back(tunedTensor(i, weights[i], *quantized[i]));
+      tensors.push_back(tunedTensor(i, weights[i], *quantized[i], o.codeRate > 0));
   std::vector<TunedFloat> floats;
   for (Operation *op : floatConstants) {
     auto values = constantValues(op);
@@ -256,8 +307,10 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
     f.adam = Adam(values->size());
     floats.push_back(std::move(f));
   }
-  for (const TunedTensor &t : tensors)
+  for (const TunedTensor &t : tensors) {
     result.parameters += t.logScale.size() + t.minimum.size() + t.entries.size();
+    result.codes += t.offset.size();
+  }
   for (const TunedFloat &f : floats)
     result.parameters += f.values.size();
   std::vector<Operation *> constants;
@@ -367,14 +420,17 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
         }
       }
       // Mean KL per position; the rate decays along a half cosine to a tenth.
-      double rate = o.learningRate * (0.55 + 0.45 * std::cos(M_PI * double(step - 1) /
-                                                             std::max<int64_t>(1, o.steps)));
+      double progress = double(step - 1) / std::max<int64_t>(1, o.steps);
+      double rate = o.learningRate * (0.55 + 0.45 * std::cos(M_PI * progress));
+      // The codes' step decays along a half cosine to nothing: the last steps
+      // tune the scales of the codes that ship.
+      double codeRate = o.learningRate * o.codeRate * 0.5 * (1 + std::cos(M_PI * progress));
       for (size_t c = 0; c < constants.size(); ++c) {
         std::vector<float> g(sums[c].size());
         for (size_t i = 0; i < g.size(); ++i)
           g[i] = static_cast<float>(sums[c][i] / positions);
         if (c < tensors.size()) {
-          tensors[c].step(g.data(), rate, step);
+          tensors[c].step(g.data(), rate, codeRate, step);
         } else {
           TunedFloat &f = floats[c - tensors.size()];
           std::vector<double> mean(g.begin(), g.end());
@@ -400,8 +456,10 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
   if (restored)
     return std::move(restored);
   if (result.kept) {
-    for (const TunedTensor &t : tensors)
+    for (const TunedTensor &t : tensors) {
       t.store(*quantized[t.index]);
+      result.codesMoved += t.moved;
+    }
     for (const TunedFloat &f : floats)
       result.constants.push_back(
           {f.constant, std::vector<float>(f.values.begin(), f.values.end()), f.initial});

@@ -1,14 +1,17 @@
 //===- ScaleTuning.h - end-to-end tuning of quantization scales -*- C++ -*-===//
 //
-// After rounding, the quantized student's codes stay as they are and what is
-// continuous is tuned end to end: every group's scale (and minimum), codebook
-// entries, the RMSNorm weights and linear biases, by Adam on the KL from the
+// After rounding, the quantized student is tuned end to end: every group's
+// scale (and minimum), codebook entries, the RMSNorm weights and linear
+// biases, and (optionally) the codes themselves, by Adam on the KL from the
 // float student's distributions over the calibration windows, with gradients
 // from the reference executor's reverse mode (Executor::gradient); the result
 // is kept when the teacher's KL drops. Rounding chose each code for its own
-// tensor's error; tuning lets every scale answer for the whole model's output,
-// which the per-tensor objectives cannot see (EfficientQAT's end-to-end
-// step-size training, with a distillation loss).
+// tensor's error; tuning lets every scale and code answer for the whole
+// model's output, which the per-tensor objectives cannot see (EfficientQAT's
+// end-to-end step-size training, with a distillation loss). Codes move by the
+// straight-through estimator: each weight has a continuous position at scale
+// 1 that Adam moves by dL/dW times its group's scale, and its code is the
+// level nearest to it (as LSQ and PV-Tuning train codes through rounding).
 //
 //===----------------------------------------------------------------------===//
 #pragma once
@@ -30,6 +33,10 @@ struct ScaleTuningOptions {
   /// Adam's step: of log |scale| for scales; of a tensor's RMS for minimums
   /// and norm weights.
   double learningRate = 3e-3;
+  /// The codes' first step, in levels (the mean spacing of a codebook's
+  /// entries) per unit of learningRate; it decays to nothing along a half
+  /// cosine. 0: codes stay as rounding left them. Costs 20 bytes a weight.
+  double codeRate = 0;
   uint64_t seed = 0;
   int threads = 0;
   bool progress = true;
@@ -45,6 +52,8 @@ struct TunedConstant {
 struct ScaleTuningResult {
   int64_t steps = 0;
   int64_t parameters = 0;
+  int64_t codes = 0;      // free to move (0: codes fixed)
+  int64_t codesMoved = 0; // code changes kept, counted each time one moves
   int64_t windows = 0, windowsPerStep = 0; // filled by the caller
   double seconds = 0;                      // filled by the caller
   /// KL(teacher || student) on the check windows before and after (top-k
