@@ -88,8 +88,8 @@ void printReportTable(const slm::quant::QuantReport &report, llvm::raw_ostream &
                         c.float_kl_upper_bound());
   if (const slm::quant::Tuning &t = report.tuning(); t.steps() > 0)
     os << llvm::formatv("scale tuning: {0} steps over {1} windows, {2} parameters, {3} codes "
-                        "({4} moves), calibration KL {5:F6} -> {6:F6} ({7}, {8:F1} s)\n",
-                        t.steps(), t.windows(), t.parameters(), t.codes(), t.codes_moved(),
+                        "({4} changed), calibration KL {5:F6} -> {6:F6} ({7}, {8:F1} s)\n",
+                        t.steps(), t.windows(), t.parameters(), t.codes(), t.codes_changed(),
                         t.calibration_kl_before(), t.calibration_kl_after(),
                         t.kept() ? "kept" : "not kept", t.seconds());
   else if (!t.skipped().empty())

@@ -85,7 +85,6 @@ struct TunedTensor {
   double offsetRate = 0; // the levels' mean spacing: z's unit of step
   Adam offsetAdam{0};
   int32_t minCode = 0, maxCode = 0;
-  int64_t moved = 0; // code changes so far
 
   float unitAt(int64_t i) const {
     return entries.empty() ? static_cast<float>(codes[i]) : float(entries[codes[i]]);
@@ -146,7 +145,6 @@ struct TunedTensor {
                 ? std::clamp(static_cast<int32_t>(std::nearbyint(z)), minCode, maxCode)
                 : nearestLevel(entries, z);
         if (code != codes[i]) {
-          ++moved;
           codes[i] = code;
           offset[i] = z - unitAt(static_cast<int64_t>(i));
         }
@@ -169,11 +167,16 @@ struct TunedTensor {
     }
   }
 
-  void store(QuantizedWeight &q) const {
+  /// Stores the tuned values in q; returns how many codes differ from q's.
+  int64_t store(QuantizedWeight &q) const {
+    int64_t changed = 0;
     if (!offset.empty())
       for (int64_t r = 0; r < weight->rows; ++r)
-        for (int64_t c = 0; c < weight->columns; ++c)
-          putCode(q.row(r), c, codes[r * weight->columns + c], q.format);
+        for (int64_t c = 0; c < weight->columns; ++c) {
+          int32_t code = codes[r * weight->columns + c];
+          changed += codeAt(q.row(r), c, q.format) != code;
+          putCode(q.row(r), c, code, q.format);
+        }
     for (size_t k = 0; k < entries.size(); ++k)
       q.codebook[k] = static_cast<float>(entries[k]);
     std::vector<float> s = scales(), m = minimums();
@@ -181,6 +184,7 @@ struct TunedTensor {
       q.scales[g] = toHalf(s[g]);
     for (size_t g = 0; g < m.size(); ++g)
       q.minimums[g] = toHalf(m[g]);
+    return changed;
   }
 };
 
@@ -457,8 +461,7 @@ tuneScales(ReferenceModel &student, const SoftTargets &targets,
     return std::move(restored);
   if (result.kept) {
     for (const TunedTensor &t : tensors) {
-      t.store(*quantized[t.index]);
-      result.codesMoved += t.moved;
+      result.codesChanged += t.store(*quantized[t.index]);
     }
     for (const TunedFloat &f : floats)
       result.constants.push_back(

@@ -35,7 +35,8 @@ struct ScaleTuningOptions {
   double learningRate = 3e-3;
   /// The codes' first step, in levels (the mean spacing of a codebook's
   /// entries) per unit of learningRate; it decays to nothing along a half
-  /// cosine. 0: codes stay as rounding left them. Costs 20 bytes a weight.
+  /// cosine. 0: codes stay as rounding left them. Costs 24 bytes a weight
+  /// (the offset and its Adam moments).
   double codeRate = 0;
   uint64_t seed = 0;
   int threads = 0;
@@ -53,7 +54,7 @@ struct ScaleTuningResult {
   int64_t steps = 0;
   int64_t parameters = 0;
   int64_t codes = 0;      // free to move (0: codes fixed)
-  int64_t codesMoved = 0; // code changes kept, counted each time one moves
+  int64_t codesChanged = 0; // codes the kept result changed
   int64_t windows = 0, windowsPerStep = 0; // filled by the caller
   double seconds = 0;                      // filled by the caller
   /// KL(teacher || student) on the check windows before and after (top-k
