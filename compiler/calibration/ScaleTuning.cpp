@@ -50,17 +50,6 @@ double rms(llvm::ArrayRef<float> values) {
   return values.empty() ? 0 : std::sqrt(sum / values.size());
 }
 
-/// The index of the entry of ascending `entries` nearest to `x` (the lower
-/// one on a tie), as nearestEntry picks among f32 entries.
-int32_t nearestLevel(const std::vector<double> &entries, double x) {
-  auto above = std::lower_bound(entries.begin(), entries.end(), x);
-  if (above == entries.begin())
-    return 0;
-  if (above == entries.end() || x - above[-1] <= *above - x)
-    return static_cast<int32_t>(above - entries.begin() - 1);
-  return static_cast<int32_t>(above - entries.begin());
-}
-
 /// One quantized tensor's tunable scales: w = s_g unit + m_g with s_g =
 /// s0_g e^{u_g} stored in f16, unit the code's value at scale 1 (the integer
 /// code, or the codebook entry e[code], itself tuned), m_g the group's
@@ -116,7 +105,7 @@ struct TunedTensor {
   }
 
   /// dL/du_g = s_g Σ dW unit, dL/dm_g = Σ dW, dL/de_k = Σ_{code k} dW s_g,
-  /// dL/dz = s_g dW, and one Adam step each (z's of `codeRate`).
+  /// dL/dz = s_g dW, and one Adam step each (z's at `codeRate`).
   void step(const float *dW, double rate, double codeRate, int64_t t) {
     int64_t columns = weight->columns;
     std::vector<float> s = scales();
@@ -138,12 +127,13 @@ struct TunedTensor {
     scaleAdam.step(logScale.data(), dScale.data(), rate, t);
     if (!offset.empty()) {
       offsetAdam.step(offset.data(), dOffset.data(), codeRate * offsetRate, t);
+      std::vector<float> levels(entries.begin(), entries.end()); // as nearestEntry takes them
       for (size_t i = 0; i < offset.size(); ++i) {
         double z = unitAt(static_cast<int64_t>(i)) + offset[i];
         int32_t code =
             entries.empty()
                 ? std::clamp(static_cast<int32_t>(std::nearbyint(z)), minCode, maxCode)
-                : nearestLevel(entries, z);
+                : nearestEntry(levels, static_cast<float>(z));
         if (code != codes[i]) {
           codes[i] = code;
           offset[i] = z - unitAt(static_cast<int64_t>(i));
